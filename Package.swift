@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "heapdiff",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "heapdiff", targets: ["heapdiff"]),
+        .library(name: "HeapDiffKit", targets: ["HeapDiffKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The snapshot format header and its CRC, shared with the C recorder.
+        // The recorder itself (libheapdiff.so) is built by the Makefile with cc:
+        // a preload library must not pull the Swift runtime into traced programs.
+        .target(
+            name: "CHeapDiffFormat",
+            path: "Sources/HeapDiffRecorder",
+            sources: ["crc32.c"],
+            publicHeadersPath: "include"
+        ),
+        // elfutils libdw (libdw-dev), for offline symbolization.
+        .systemLibrary(
+            name: "CLibdw",
+            path: "Sources/CLibdw",
+            pkgConfig: "libdw",
+            providers: [.apt(["libdw-dev"])]
+        ),
+        .target(
+            name: "HeapDiffKit",
+            dependencies: ["CHeapDiffFormat", "CLibdw"]
+        ),
+        .executableTarget(
+            name: "heapdiff",
+            dependencies: [
+                "HeapDiffKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "HeapDiffKitTests",
+            dependencies: ["HeapDiffKit"]
+        ),
+        .testTarget(
+            name: "RecorderTests",
+            dependencies: ["HeapDiffKit"],
+            resources: [.copy("Programs")]
+        ),
+    ]
+)

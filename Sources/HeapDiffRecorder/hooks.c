@@ -1,0 +1,186 @@
+/* The interposed allocator entry points. Each is a thin wrapper: call the
+ * real function, then hand a successful result to hd_record_alloc (or the
+ * pointer to hd_record_free before it is released, so that an address reused
+ * by another thread is never confused with the block being freed).
+ * Results, alignment and errno are the real allocator's own. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include "recorder.h"
+
+static inline int state(void) {
+    return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE);
+}
+
+/* Until dlsym has found the real functions (and while it is doing so, since
+ * it allocates), requests are served from the bootstrap arena. */
+static bool resolving(void) {
+    int expected = HD_STATE_UNRESOLVED;
+    if (__atomic_compare_exchange_n(&hd_state, &expected, HD_STATE_RESOLVING, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        hd_resolve_real_allocator();
+        __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
+    }
+    return state() == HD_STATE_RESOLVING;
+}
+
+void hd_resolve_once(void) {
+    (void)resolving();
+}
+
+static inline bool recording(void) {
+    return state() == HD_STATE_RECORDING && !hd_guard;
+}
+
+static inline void after_alloc(void *p, size_t size) {
+    int saved = errno;
+    hd_guard = 1;
+    hd_record_alloc(p, size);
+    hd_guard = 0;
+    errno = saved;
+}
+
+static inline bool before_free(void *p, uint64_t *size, struct hd_trace **trace) {
+    int saved = errno;
+    hd_guard = 1;
+    bool traced = hd_pointer_remove((uintptr_t)p, size, trace);
+    hd_guard = 0;
+    errno = saved;
+    return traced;
+}
+
+static void *missing(void) {
+    errno = ENOMEM;
+    return NULL;
+}
+
+HD_EXPORT void *malloc(size_t size) {
+    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
+        return hd_bootstrap_alloc(size, 16);
+    void *p = hd_real.malloc(size);
+    if (p && recording())
+        after_alloc(p, size);
+    return p;
+}
+
+HD_EXPORT void free(void *p) {
+    if (!p || HD_UNLIKELY(hd_is_bootstrap(p)))
+        return;
+    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH))
+        (void)resolving();
+    uint64_t size;
+    struct hd_trace *trace;
+    if (recording())
+        (void)before_free(p, &size, &trace);
+    hd_real.free(p);
+}
+
+HD_EXPORT void *calloc(size_t count, size_t size) {
+    size_t total;
+    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
+        return __builtin_mul_overflow(count, size, &total) ? missing() : hd_bootstrap_alloc(total, 16);
+    void *p = hd_real.calloc(count, size);
+    if (p && recording())
+        after_alloc(p, count * size);
+    return p;
+}
+
+/* realloc and reallocarray: the old block is forgotten first; if the real
+ * call fails it is still the caller's, so its record is put back. */
+static void *reallocate(void *old, size_t count, size_t size, bool array) {
+    size_t total;
+    bool overflow = __builtin_mul_overflow(count, size, &total);
+    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving()) {
+        if (overflow)
+            return missing();
+        void *p = hd_bootstrap_alloc(total, 16);
+        if (p && old)
+            memcpy(p, old, hd_is_bootstrap(old) && hd_bootstrap_size(old) < total ? hd_bootstrap_size(old) : total);
+        return p;
+    }
+    if (old && HD_UNLIKELY(hd_is_bootstrap(old))) {
+        if (overflow)
+            return missing();
+        void *p = malloc(total);
+        if (p)
+            memcpy(p, old, hd_bootstrap_size(old) < total ? hd_bootstrap_size(old) : total);
+        return p;
+    }
+    if (array && !hd_real.reallocarray)
+        return missing();
+    if (!recording())
+        return array ? hd_real.reallocarray(old, count, size) : hd_real.realloc(old, size);
+    uint64_t old_size = 0;
+    struct hd_trace *old_trace = NULL;
+    bool traced = old && before_free(old, &old_size, &old_trace);
+    void *p = array ? hd_real.reallocarray(old, count, size) : hd_real.realloc(old, size);
+    if (p) {
+        after_alloc(p, total);
+    } else if (traced && (overflow || total != 0)) {
+        int saved = errno;
+        hd_guard = 1;
+        hd_pointer_restore((uintptr_t)old, old_size, old_trace);
+        hd_guard = 0;
+        errno = saved;
+    }
+    return p;
+}
+
+HD_EXPORT void *realloc(void *old, size_t size) {
+    return reallocate(old, 1, size, false);
+}
+
+HD_EXPORT void *reallocarray(void *old, size_t count, size_t size) {
+    return reallocate(old, count, size, true);
+}
+
+/* The aligned family: alignment rules and error returns stay the real ones. */
+#define ALIGNED_BODY(call, size, alignment)                                   \
+    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())           \
+        return hd_bootstrap_alloc(size, alignment);                           \
+    void *p = call;                                                           \
+    if (p && recording())                                                     \
+        after_alloc(p, size);                                                 \
+    return p;
+
+HD_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
+    if (!hd_real.aligned_alloc && state() >= HD_STATE_PASSTHROUGH)
+        return missing();
+    ALIGNED_BODY(hd_real.aligned_alloc(alignment, size), size, alignment)
+}
+
+HD_EXPORT void *memalign(size_t alignment, size_t size) {
+    if (!hd_real.memalign && state() >= HD_STATE_PASSTHROUGH)
+        return missing();
+    ALIGNED_BODY(hd_real.memalign(alignment, size), size, alignment)
+}
+
+HD_EXPORT void *valloc(size_t size) {
+    if (!hd_real.valloc && state() >= HD_STATE_PASSTHROUGH)
+        return missing();
+    ALIGNED_BODY(hd_real.valloc(size), size, 4096)
+}
+
+HD_EXPORT void *pvalloc(size_t size) {
+    if (!hd_real.pvalloc && state() >= HD_STATE_PASSTHROUGH)
+        return missing();
+    ALIGNED_BODY(hd_real.pvalloc(size), size, 4096)
+}
+
+HD_EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
+    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving()) {
+        void *p = hd_bootstrap_alloc(size, alignment);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    if (!hd_real.posix_memalign)
+        return ENOMEM;
+    int r = hd_real.posix_memalign(out, alignment, size);
+    if (r == 0 && recording())
+        after_alloc(*out, size);
+    return r;
+}

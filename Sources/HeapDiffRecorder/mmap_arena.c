@@ -1,0 +1,35 @@
+/* Bookkeeping memory comes from mmap, never from the allocator being traced:
+ * calling malloc from inside malloc would recurse, and would also show up in
+ * the very numbers we report. */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+#include "recorder.h"
+
+enum { HD_ARENA_CHUNK = 1 << 20 };
+
+void *hd_pages_alloc(size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void hd_pages_free(void *pages, size_t size) {
+    if (pages)
+        munmap(pages, size);
+}
+
+/* Bump allocation of 16-byte aligned pieces that live until the process ends
+ * (interned stacks are never forgotten). The caller serializes access. */
+void *hd_arena_alloc(struct hd_arena *arena, size_t size) {
+    size = (size + 15) & ~(size_t)15;
+    if ((size_t)(arena->end - arena->cursor) < size) {
+        size_t chunk = size > HD_ARENA_CHUNK ? size : HD_ARENA_CHUNK;
+        unsigned char *fresh = hd_pages_alloc(chunk);
+        if (!fresh)
+            return NULL;
+        arena->cursor = fresh;
+        arena->end = fresh + chunk;
+    }
+    void *p = arena->cursor;
+    arena->cursor += size;
+    return p;
+}

@@ -1,0 +1,65 @@
+/* The real allocator, found with dlsym(RTLD_NEXT), and the bootstrap arena
+ * that serves allocations made while dlsym itself is still resolving it
+ * (glibc's dlsym may call malloc/calloc). Bootstrap blocks are never handed
+ * to the real free: they live in a static buffer. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include "recorder.h"
+
+struct hd_real_allocator hd_real;
+
+enum { HD_BOOTSTRAP_SIZE = 256 * 1024, HD_BOOTSTRAP_HEADER = 16 };
+static unsigned char bootstrap[HD_BOOTSTRAP_SIZE] __attribute__((aligned(4096)));
+static size_t bootstrap_used;
+
+/* Each block is preceded by a 16-byte header holding its size, so realloc of
+ * a bootstrap block knows how much to copy. */
+void *hd_bootstrap_alloc(size_t size, size_t alignment) {
+    if (alignment < 16)
+        alignment = 16;
+    if (alignment > 4096 || (alignment & (alignment - 1)) || size > HD_BOOTSTRAP_SIZE) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t used = __atomic_load_n(&bootstrap_used, __ATOMIC_RELAXED);
+    for (;;) {
+        size_t start = (used + HD_BOOTSTRAP_HEADER + alignment - 1) & ~(alignment - 1);
+        size_t end = start + ((size + 15) & ~(size_t)15);
+        if (end > HD_BOOTSTRAP_SIZE) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (__atomic_compare_exchange_n(&bootstrap_used, &used, end, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            memcpy(bootstrap + start - HD_BOOTSTRAP_HEADER, &size, sizeof size);
+            return bootstrap + start; /* static storage: already zeroed */
+        }
+    }
+}
+
+bool hd_is_bootstrap(const void *p) {
+    return (const unsigned char *)p >= bootstrap && (const unsigned char *)p < bootstrap + HD_BOOTSTRAP_SIZE;
+}
+
+size_t hd_bootstrap_size(const void *p) {
+    size_t size;
+    memcpy(&size, (const unsigned char *)p - HD_BOOTSTRAP_HEADER, sizeof size);
+    return size;
+}
+
+#define RESOLVE(name) hd_real.name = (__typeof__(hd_real.name))dlsym(RTLD_NEXT, #name)
+
+void hd_resolve_real_allocator(void) {
+    RESOLVE(malloc);
+    RESOLVE(free);
+    RESOLVE(calloc);
+    RESOLVE(realloc);
+    RESOLVE(reallocarray);
+    RESOLVE(posix_memalign);
+    RESOLVE(aligned_alloc);
+    RESOLVE(memalign);
+    RESOLVE(valloc);
+    RESOLVE(pvalloc);
+}

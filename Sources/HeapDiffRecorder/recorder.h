@@ -1,0 +1,118 @@
+/* Internal interfaces of libheapdiff.so, the LD_PRELOAD recorder.
+ *
+ * Layering, bottom up:
+ *   mmap_arena.c     bookkeeping memory straight from mmap
+ *   real_alloc.c     the real allocator (dlsym RTLD_NEXT) and the bootstrap arena
+ *   config.c         HEAPDIFF_* environment, validated once
+ *   trace_table.c    call stacks interned once, with per-stack counters
+ *   pointer_table.c  live block -> (trace, size)
+ *   record.c         the one recording function every allocation hook calls
+ *   hooks.c          malloc & friends: thin wrappers
+ *   snapshot_writer.c  one snapshot file, written and renamed into place
+ *   control.c        start-up, writer thread, signal, interval, fork, exit, API
+ */
+#ifndef HEAPDIFF_RECORDER_H
+#define HEAPDIFF_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "heapdiff_format.h"
+
+#define HD_HIDDEN __attribute__((visibility("hidden")))
+#define HD_EXPORT __attribute__((visibility("default")))
+#define HD_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HD_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- mmap_arena.c ---------------------------------------------------- */
+struct hd_arena { unsigned char *cursor, *end; };
+void *hd_arena_alloc(struct hd_arena *arena, size_t size) HD_HIDDEN;
+void *hd_pages_alloc(size_t size) HD_HIDDEN;   /* zeroed, NULL on failure */
+void hd_pages_free(void *pages, size_t size) HD_HIDDEN;
+
+/* ---- real_alloc.c ---------------------------------------------------- */
+struct hd_real_allocator {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+};
+extern struct hd_real_allocator hd_real HD_HIDDEN;
+void hd_resolve_real_allocator(void) HD_HIDDEN;
+void hd_resolve_once(void) HD_HIDDEN;   /* hooks.c: resolve unless done */
+void *hd_bootstrap_alloc(size_t size, size_t alignment) HD_HIDDEN;
+bool hd_is_bootstrap(const void *p) HD_HIDDEN;
+size_t hd_bootstrap_size(const void *p) HD_HIDDEN;
+
+/* ---- config.c -------------------------------------------------------- */
+struct hd_config {
+    char output_dir[4096];      /* absolute */
+    unsigned depth;             /* frames kept per stack */
+    double interval_seconds;    /* 0: no periodic snapshots */
+    int signal;                 /* 0: no snapshot signal */
+    bool follow_children;
+    bool output_ok;             /* output_dir exists and is writable */
+};
+extern struct hd_config hd_config HD_HIDDEN;
+void hd_config_load(void) HD_HIDDEN;
+void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
+void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
+
+/* ---- trace_table.c --------------------------------------------------- */
+struct hd_trace {
+    struct hd_trace *chain;     /* next in its hash bucket */
+    struct hd_trace *all_next;  /* next in its shard's list of every trace */
+    uint64_t hash;
+    /* Updated with relaxed atomics while the block's pointer-table shard is
+     * locked, so a snapshot holding every shard lock reads a consistent set. */
+    uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
+    uint32_t frame_count, flags;
+    uintptr_t frames[];
+};
+struct hd_trace *hd_trace_intern(const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
+void hd_trace_table_lock_all(void) HD_HIDDEN;
+void hd_trace_table_unlock_all(void) HD_HIDDEN;
+void hd_trace_table_reinit_locks(void) HD_HIDDEN;
+/* Calls visit for every trace; the caller holds every trace-table lock. */
+void hd_trace_table_each(void (*visit)(struct hd_trace *, void *), void *context) HD_HIDDEN;
+size_t hd_trace_table_count(void) HD_HIDDEN;   /* caller holds every lock */
+size_t hd_trace_table_memory(void) HD_HIDDEN;
+extern bool hd_traces_dropped HD_HIDDEN;
+
+/* ---- pointer_table.c ------------------------------------------------- */
+void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
+/* Forgets ptr; returns false when it was not traced. */
+void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
+bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
+void hd_pointer_table_lock_all(void) HD_HIDDEN;
+void hd_pointer_table_unlock_all(void) HD_HIDDEN;
+void hd_pointer_table_reinit_locks(void) HD_HIDDEN;
+size_t hd_pointer_table_memory(void) HD_HIDDEN;
+extern uint64_t hd_live_bytes_now HD_HIDDEN, hd_peak_live_bytes HD_HIDDEN;
+
+/* ---- record.c -------------------------------------------------------- */
+/* 0 before the real allocator is known, then 1 (pass through), then 2
+ * (recording) once start-up is complete and the configuration allows it. */
+enum { HD_STATE_UNRESOLVED, HD_STATE_RESOLVING, HD_STATE_PASSTHROUGH, HD_STATE_RECORDING };
+extern int hd_state HD_HIDDEN;
+/* Per-thread recursion guard: set while the recorder runs on this thread, so
+ * allocations made by libunwind, libc or the recorder itself are not traced. */
+extern __thread int hd_guard HD_HIDDEN __attribute__((tls_model("initial-exec")));
+void hd_record_init(void) HD_HIDDEN;
+void hd_record_alloc(void *ptr, size_t size) HD_HIDDEN;
+
+/* ---- snapshot_writer.c ----------------------------------------------- */
+/* Writes one snapshot file; the caller holds the writer lock and the guard.
+ * Returns 0 on success, -1 (after one warning) on failure. */
+int hd_snapshot_write(uint32_t seq, uint32_t trigger, const char *label) HD_HIDDEN;
+extern uint64_t hd_start_monotonic_ns HD_HIDDEN;
+extern char hd_program_name[256] HD_HIDDEN;
+
+
+#endif /* HEAPDIFF_RECORDER_H */

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system libraries heapdiff builds against, when missing:
+# libunwind (the recorder's stack capture) and elfutils libdw (symbols).
+set -euo pipefail
+need=()
+[ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
+  || [ -n "$(find /usr/include -maxdepth 2 -name libunwind.h 2>/dev/null | head -1)" ] || need+=(libunwind-dev)
+[ -e /usr/include/elfutils/libdwfl.h ] || need+=(libdw-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "heapdiff setup: installing ${need[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
