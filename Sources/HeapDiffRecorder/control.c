@@ -139,20 +139,17 @@ static void at_exit(void) {
 static void before_fork(void) {
     hd_guard = 1;
     pthread_mutex_lock(&writer_lock);
-    hd_trace_table_lock_all();
-    hd_pointer_table_lock_all();
+    hd_lock();
 }
 
 static void after_fork_parent(void) {
-    hd_pointer_table_unlock_all();
-    hd_trace_table_unlock_all();
+    hd_unlock();
     pthread_mutex_unlock(&writer_lock);
     hd_guard = 0;
 }
 
 static void after_fork_child(void) {
-    hd_pointer_table_reinit_locks();
-    hd_trace_table_reinit_locks();
+    hd_lock_reset();
     pthread_mutex_init(&writer_lock, NULL);
     last_seq = 0;               /* the child's files count from 1 */
     signal_pending = 0;

@@ -45,7 +45,7 @@ static inline void after_alloc(void *p, size_t size) {
 static inline bool before_free(void *p, uint64_t *size, struct hd_trace **trace) {
     int saved = errno;
     hd_guard = 1;
-    bool traced = hd_pointer_remove((uintptr_t)p, size, trace);
+    bool traced = hd_record_free(p, size, trace);
     hd_guard = 0;
     errno = saved;
     return traced;
@@ -121,7 +121,7 @@ static void *reallocate(void *old, size_t count, size_t size, bool array) {
     } else if (traced && (overflow || total != 0)) {
         int saved = errno;
         hd_guard = 1;
-        hd_pointer_restore((uintptr_t)old, old_size, old_trace);
+        hd_record_restore(old, old_size, old_trace);
         hd_guard = 0;
         errno = saved;
     }

@@ -1,5 +1,6 @@
 /* The one recording function every allocation hook calls: captures the call
- * stack with libunwind, interns it, and files the block under it. */
+ * stack with libunwind, interns it, and files the block under it; and its
+ * counterpart for frees. */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -47,6 +48,12 @@ static inline bool is_self(uintptr_t ip) {
     return ip >= self_start && ip < self_end;
 }
 
+/* Per-thread cache of recently seen stacks: a hit finds the trace without
+ * touching the shared table. Entries stay valid because traces are never
+ * freed; a hit is confirmed by comparing the frames, not just the hash. */
+enum { HD_TRACE_CACHE = 64 };
+static __thread struct hd_trace *trace_cache[HD_TRACE_CACHE] __attribute__((tls_model("initial-exec")));
+
 void hd_record_alloc(void *ptr, size_t size) {
     int n = unw_backtrace((void **)capture, (int)(hd_config.depth + HD_SELF_FRAMES_MAX + 1));
     int first = 0;
@@ -57,7 +64,27 @@ void hd_record_alloc(void *ptr, size_t size) {
         count = hd_config.depth;
         flags |= HD_TRACE_FLAG_TRUNCATED;
     }
-    struct hd_trace *trace = hd_trace_intern(capture + first, count, flags);
+    const uintptr_t *frames = capture + first;
+    uint64_t hash = hd_trace_hash(frames, count, flags);
+    struct hd_trace **cached = &trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
+    struct hd_trace *trace = *cached;
+    hd_lock();
+    if (!trace || !hd_trace_matches(trace, hash, frames, count, flags))
+        trace = *cached = hd_trace_intern(hash, frames, count, flags);
     if (trace)
         hd_pointer_insert((uintptr_t)ptr, size, trace);
+    hd_unlock();
+}
+
+bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) {
+    hd_lock();
+    bool traced = hd_pointer_remove((uintptr_t)ptr, size, trace);
+    hd_unlock();
+    return traced;
+}
+
+void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) {
+    hd_lock();
+    hd_pointer_restore((uintptr_t)ptr, size, trace);
+    hd_unlock();
 }

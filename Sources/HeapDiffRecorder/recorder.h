@@ -4,6 +4,7 @@
  *   mmap_arena.c     bookkeeping memory straight from mmap
  *   real_alloc.c     the real allocator (dlsym RTLD_NEXT) and the bootstrap arena
  *   config.c         HEAPDIFF_* environment, validated once
+ *   lock.c           the one lock that guards both tables
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
  *   record.c         the one recording function every allocation hook calls
@@ -64,35 +65,39 @@ void hd_config_load(void) HD_HIDDEN;
 void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
 
-/* ---- trace_table.c --------------------------------------------------- */
+/* ---- lock.c ---------------------------------------------------------- */
+/* One lock guards the trace table, the pointer table and every counter.
+ * Critical sections are a few table operations (the stack is captured before
+ * taking it), so a single spinlock costs less than sharded locks plus atomic
+ * counters, and a snapshot is one consistent cut by construction. */
+void hd_lock(void) HD_HIDDEN;
+void hd_unlock(void) HD_HIDDEN;
+void hd_lock_reset(void) HD_HIDDEN;   /* fork child: the holder may be gone */
+
+/* ---- trace_table.c (caller holds hd_lock) ---------------------------- */
 struct hd_trace {
     struct hd_trace *chain;     /* next in its hash bucket */
     struct hd_trace *all_next;  /* next in its shard's list of every trace */
     uint64_t hash;
-    /* Updated with relaxed atomics while the block's pointer-table shard is
-     * locked, so a snapshot holding every shard lock reads a consistent set. */
     uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
     uint32_t frame_count, flags;
     uintptr_t frames[];
 };
-struct hd_trace *hd_trace_intern(const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
-void hd_trace_table_lock_all(void) HD_HIDDEN;
-void hd_trace_table_unlock_all(void) HD_HIDDEN;
-void hd_trace_table_reinit_locks(void) HD_HIDDEN;
-/* Calls visit for every trace; the caller holds every trace-table lock. */
+uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
+/* The trace for this stack, created on first sight; NULL when out of memory. */
+struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
+bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
+                      uint32_t flags) HD_HIDDEN;
 void hd_trace_table_each(void (*visit)(struct hd_trace *, void *), void *context) HD_HIDDEN;
-size_t hd_trace_table_count(void) HD_HIDDEN;   /* caller holds every lock */
+size_t hd_trace_table_count(void) HD_HIDDEN;
 size_t hd_trace_table_memory(void) HD_HIDDEN;
 extern bool hd_traces_dropped HD_HIDDEN;
 
-/* ---- pointer_table.c ------------------------------------------------- */
+/* ---- pointer_table.c (caller holds hd_lock) -------------------------- */
 void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 /* Forgets ptr; returns false when it was not traced. */
 void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
-void hd_pointer_table_lock_all(void) HD_HIDDEN;
-void hd_pointer_table_unlock_all(void) HD_HIDDEN;
-void hd_pointer_table_reinit_locks(void) HD_HIDDEN;
 size_t hd_pointer_table_memory(void) HD_HIDDEN;
 extern uint64_t hd_live_bytes_now HD_HIDDEN, hd_peak_live_bytes HD_HIDDEN;
 
@@ -106,9 +111,14 @@ extern int hd_state HD_HIDDEN;
 extern __thread int hd_guard HD_HIDDEN __attribute__((tls_model("initial-exec")));
 void hd_record_init(void) HD_HIDDEN;
 void hd_record_alloc(void *ptr, size_t size) HD_HIDDEN;
+/* Forgets ptr before it is released; reports what it was for realloc. */
+bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
+/* Puts back a block whose realloc failed: live again, not a new allocation. */
+void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 
 /* ---- snapshot_writer.c ----------------------------------------------- */
-/* Writes one snapshot file; the caller holds the writer lock and the guard.
+/* Writes one snapshot file; the caller holds the writer lock (not hd_lock)
+ * and the guard.
  * Returns 0 on success, -1 (after one warning) on failure. */
 int hd_snapshot_write(uint32_t seq, uint32_t trigger, const char *label) HD_HIDDEN;
 extern uint64_t hd_start_monotonic_ns HD_HIDDEN;

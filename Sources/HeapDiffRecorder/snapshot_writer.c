@@ -1,7 +1,7 @@
 /* Writes one snapshot file (layout: include/heapdiff_format.h, docs/FORMAT.md).
  *
- * Counters are copied under every table lock, which is brief; the file is
- * then written with no table lock held, so allocating threads wait only for
+ * Counters are copied under hd_lock, which is brief; the file is then
+ * written without it, so allocating threads wait only for
  * the copy, never for the disk. The file appears under its final name only
  * once complete: it is written as .NAME.tmp and renamed. */
 #define _GNU_SOURCE
@@ -273,8 +273,7 @@ int hd_snapshot_write(uint32_t seq, uint32_t trigger, const char *label) {
 
     /* Copy every trace's counters in one consistent cut. */
     struct copy_context traces = {0};
-    hd_trace_table_lock_all();
-    hd_pointer_table_lock_all();
+    hd_lock();
     size_t capacity = hd_trace_table_count();
     size_t copies_size = (capacity ? capacity : 1) * sizeof *traces.copies;
     traces.copies = hd_pages_alloc(copies_size);
@@ -282,8 +281,7 @@ int hd_snapshot_write(uint32_t seq, uint32_t trigger, const char *label) {
     if (traces.copies)
         hd_trace_table_each(copy_trace, &traces);
     uint64_t peak_live = hd_peak_live_bytes;
-    hd_pointer_table_unlock_all();
-    hd_trace_table_unlock_all();
+    hd_unlock();
 
     unsigned char *buffer = hd_pages_alloc(WRITE_BUFFER);
     char *cmdline = hd_pages_alloc(CMDLINE_MAX);
