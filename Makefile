@@ -35,10 +35,10 @@ demo: cli
 	@Examples/demo/run-demo.sh "$$($(SWIFT) build --show-bin-path)/heapdiff"
 
 test: cli
-	HEAPDIFF_LIBRARY=$(CURDIR)/$(RECORDER) $(SWIFT) test
+	HEAPDIFF_LIBRARY=$(CURDIR)/$(RECORDER) HEAPDIFF_CLI="$$($(SWIFT) build --show-bin-path)/heapdiff" $(SWIFT) test
 
 bench: cli
-	@Benchmarks/churn/run.sh "$$($(SWIFT) build --show-bin-path)/heapdiff"
+	@Benchmarks/run.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
 
 clean:
 	rm -rf $(BUILD)

@@ -87,38 +87,30 @@ HD_EXPORT void *calloc(size_t count, size_t size) {
     return p;
 }
 
-/* realloc and reallocarray: the old block is forgotten first; if the real
- * call fails it is still the caller's, so its record is put back. */
-static void *reallocate(void *old, size_t count, size_t size, bool array) {
-    size_t total;
-    bool overflow = __builtin_mul_overflow(count, size, &total);
+/* realloc: the old block is forgotten first; if the real call fails it is
+ * still the caller's, so its record is put back. */
+HD_EXPORT void *realloc(void *old, size_t total) {
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving()) {
-        if (overflow)
-            return missing();
         void *p = hd_bootstrap_alloc(total, 16);
         if (p && old)
             memcpy(p, old, hd_is_bootstrap(old) && hd_bootstrap_size(old) < total ? hd_bootstrap_size(old) : total);
         return p;
     }
     if (old && HD_UNLIKELY(hd_is_bootstrap(old))) {
-        if (overflow)
-            return missing();
         void *p = malloc(total);
         if (p)
             memcpy(p, old, hd_bootstrap_size(old) < total ? hd_bootstrap_size(old) : total);
         return p;
     }
-    if (array && !hd_real.reallocarray)
-        return missing();
     if (!recording())
-        return array ? hd_real.reallocarray(old, count, size) : hd_real.realloc(old, size);
+        return hd_real.realloc(old, total);
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
     bool traced = old && before_free(old, &old_size, &old_trace);
-    void *p = array ? hd_real.reallocarray(old, count, size) : hd_real.realloc(old, size);
+    void *p = hd_real.realloc(old, total);
     if (p) {
         after_alloc(p, total);
-    } else if (traced && (overflow || total != 0)) {
+    } else if (traced && total != 0) {   /* realloc(p, 0) frees p and returns NULL */
         int saved = errno;
         hd_guard = 1;
         hd_record_restore(old, old_size, old_trace);
@@ -128,19 +120,25 @@ static void *reallocate(void *old, size_t count, size_t size, bool array) {
     return p;
 }
 
-HD_EXPORT void *realloc(void *old, size_t size) {
-    return reallocate(old, 1, size, false);
-}
-
+/* glibc's reallocarray calls realloc through the PLT, which would record the
+ * block twice; it is exactly realloc after an overflow check, so it is that. */
 HD_EXPORT void *reallocarray(void *old, size_t count, size_t size) {
-    return reallocate(old, count, size, true);
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total))
+        return missing();
+    return realloc(old, total);
 }
 
-/* The aligned family: alignment rules and error returns stay the real ones. */
+/* The aligned family: alignment rules and error returns stay the real ones.
+ * The guard is held across the real call in case an allocator implements one
+ * of these through another public entry point (as reallocarray does). */
 #define ALIGNED_BODY(call, size, alignment)                                   \
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())           \
         return hd_bootstrap_alloc(size, alignment);                           \
+    int outer = hd_guard;                                                     \
+    hd_guard = 1;                                                             \
     void *p = call;                                                           \
+    hd_guard = outer;                                                         \
     if (p && recording())                                                     \
         after_alloc(p, size);                                                 \
     return p;
@@ -179,7 +177,10 @@ HD_EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
     }
     if (!hd_real.posix_memalign)
         return ENOMEM;
+    int outer = hd_guard;
+    hd_guard = 1;
     int r = hd_real.posix_memalign(out, alignment, size);
+    hd_guard = outer;
     if (r == 0 && recording())
         after_alloc(*out, size);
     return r;

@@ -54,14 +54,26 @@ static bool grow(struct subtable *t) {
     return true;
 }
 
+static void forget_counts(struct hd_trace *trace, uint64_t size) {
+    trace->live_bytes -= size;
+    trace->live_count--;
+    hd_live_bytes_now -= size;
+}
+
 static void insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace, bool fresh) {
     struct subtable *t = table_of(mix(ptr));
     if ((!t->slots || (t->used + 1) * 4 > (t->mask + 1) * 3) && !grow(t) && (!t->slots || t->used == t->mask)) {
         hd_traces_dropped = true;   /* no memory for bookkeeping: block goes untraced */
         return;
     }
-    place(t->slots, t->mask, (struct slot){ptr, size, trace});
-    t->used++;
+    size_t i = mix(ptr) & t->mask;
+    while (t->slots[i].ptr && t->slots[i].ptr != ptr)
+        i = (i + 1) & t->mask;
+    if (t->slots[i].ptr == ptr)
+        forget_counts(t->slots[i].trace, t->slots[i].size);   /* its free went by untraced */
+    else
+        t->used++;
+    t->slots[i] = (struct slot){ptr, size, trace};
     trace->live_bytes += size;
     trace->live_count++;
     if (fresh) {
@@ -94,9 +106,7 @@ bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
     }
     *size = t->slots[i].size;
     *trace = t->slots[i].trace;
-    (*trace)->live_bytes -= *size;
-    (*trace)->live_count--;
-    hd_live_bytes_now -= *size;
+    forget_counts(*trace, *size);
     /* Backward shift: pull later members of the probe run into the hole,
      * unless their home slot lies cyclically in (hole, j]. */
     size_t hole = i;

@@ -56,7 +56,6 @@ void hd_resolve_real_allocator(void) {
     RESOLVE(free);
     RESOLVE(calloc);
     RESOLVE(realloc);
-    RESOLVE(reallocarray);
     RESOLVE(posix_memalign);
     RESOLVE(aligned_alloc);
     RESOLVE(memalign);

@@ -19,13 +19,19 @@ static struct hd_arena arena;
 static size_t arena_bytes;
 bool hd_traces_dropped;
 
+/* The per-frame products are independent, so they pipeline instead of
+ * forming one long dependency chain; the final mix spreads them. Equality is
+ * always confirmed by comparing frames, so this only needs to spread well. */
 uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)flags << 32) ^ count;
+    uint64_t h = ((uint64_t)flags << 32) ^ count;
     for (uint32_t i = 0; i < count; i++) {
-        h ^= frames[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+        uint64_t m = frames[i] * 0x9E3779B97F4A7C15ull;
+        unsigned r = (i * 7) & 63;   /* position matters: rotate each product differently */
+        h += r ? (m << r) | (m >> (64 - r)) : m;
     }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
     return h;
 }
 

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Runs one workload bare and under each profiler, alternating round by
+round so that machine noise hits every contender alike, and reports medians
+of wall time, CPU time (user+sys of the whole process tree), peak RSS and
+output size, as ratios against the bare program. Appends to RESULTS.md.
+
+Usage: compare.py --name NAME --rounds N --heapdiff PATH --results FILE -- PROGRAM [ARGS...]
+"""
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+
+def run_once(command, env, cwd):
+    """Wall time and rusage of one run. CPU time is taken by the caller from
+    os.times() children deltas, which include grandchildren (heaptrack's
+    interpreter, the traced program under `heapdiff run`)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark: {' '.join(command)} failed ({status}): {stderr.strip()[-400:]}")
+    return wall, usage
+
+
+def dir_size(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            total += os.path.getsize(os.path.join(root, f))
+    return total
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--heapdiff", required=True, help="path to the heapdiff executable")
+    parser.add_argument("--library", required=True, help="path to libheapdiff.so")
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for every contender")
+    parser.add_argument("program", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    program = args.program[1:] if args.program and args.program[0] == "--" else args.program
+
+    base_env = dict(os.environ)
+    for kv in args.env:
+        k, _, v = kv.partition("=")
+        base_env[k] = v
+    work = tempfile.mkdtemp(prefix="heapdiff-bench-")
+
+    contenders = {"bare": lambda out: (program, base_env)}
+    contenders["heapdiff recorder"] = lambda out: (
+        program, {**base_env, "LD_PRELOAD": args.library, "HEAPDIFF_OUTPUT": out, "HEAPDIFF_SIGNAL": "off"})
+    contenders["heapdiff run"] = lambda out: ([args.heapdiff, "run", "--output", out, "--"] + program, base_env)
+    notes = []
+    if shutil.which("heaptrack"):
+        contenders["heaptrack"] = lambda out: (["heaptrack", "-o", os.path.join(out, "ht")] + program, base_env)
+    else:
+        notes.append("heaptrack not installed: skipped")
+    if shutil.which("valgrind"):
+        contenders["massif"] = lambda out: (
+            ["valgrind", "--tool=massif", "--quiet", f"--massif-out-file={out}/massif.out"] + program, base_env)
+    else:
+        notes.append("valgrind not installed: massif skipped")
+
+    samples = {name: {"wall": [], "cpu": [], "rss": [], "size": []} for name in contenders}
+    for round_index in range(args.rounds):
+        for name, make in contenders.items():
+            out = os.path.join(work, f"{name.replace(' ', '_')}-{round_index}")
+            os.makedirs(out)
+            command, env = make(out)
+            before = os.times()
+            wall, usage = run_once(command, env, work)
+            after = os.times()
+            cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+            samples[name]["wall"].append(wall)
+            samples[name]["cpu"].append(cpu)
+            samples[name]["rss"].append(usage.ru_maxrss * 1024)
+            samples[name]["size"].append(dir_size(out))
+            shutil.rmtree(out)
+    shutil.rmtree(work, ignore_errors=True)
+
+    med = {n: {k: statistics.median(v) for k, v in s.items()} for n, s in samples.items()}
+    bare = med["bare"]
+    lines = [f"### {args.name}", "",
+             f"`{' '.join(os.path.basename(p) if i == 0 else p for i, p in enumerate(program))}` — "
+             f"{args.rounds} alternating rounds, medians; ratios against the bare program.", "",
+             "| contender | wall s | wall × | CPU s | CPU × | peak RSS MiB | output KiB |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, m in med.items():
+        lines.append(f"| {name} | {m['wall']:.2f} | {m['wall'] / bare['wall']:.2f} | {m['cpu']:.2f} | "
+                     f"{m['cpu'] / max(bare['cpu'], 1e-9):.2f} | {m['rss'] / 2**20:.1f} | {m['size'] / 1024:.0f} |")
+    rec = med["heapdiff recorder"]
+    for peer in ("heaptrack", "massif"):
+        if peer in med:
+            lines.append("")
+            lines.append(f"heapdiff recorder vs {peer}: {med[peer]['wall'] / rec['wall']:.1f}× faster wall, "
+                         f"{med[peer]['cpu'] / max(rec['cpu'], 1e-9):.1f}× less CPU.")
+    lines += [""] + [f"Note: {n}." for n in notes]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(args.results, "a") as f:
+        f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+import CHeapDiffFormat
+
+/// The on-disk layout from `heapdiff_format.h`, converted once to Swift types.
+///
+/// The C header is the single source of truth shared with the recorder; this
+/// enum only renames its constants so the reader reads naturally. No value is
+/// restated here.
+enum FormatLayout {
+    static let magic: [UInt8] = Array(HD_MAGIC.utf8)
+    static let version = UInt32(HD_FORMAT_VERSION)
+    static let fileHeaderSize = Int(HD_FILE_HEADER_SIZE)
+    static let versionOffset = Int(HD_FILE_HEADER_VERSION_OFFSET)
+    static let headerSizeOffset = Int(HD_FILE_HEADER_SIZE_OFFSET)
+
+    static let recordHeaderSize = Int(HD_RECORD_HEADER_SIZE)
+
+    enum RecordType {
+        static let process = UInt32(HD_RECORD_PROCESS)
+        static let module = UInt32(HD_RECORD_MODULE)
+        static let trace = UInt32(HD_RECORD_TRACE)
+        static let end = UInt32(HD_RECORD_END)
+    }
+
+    enum Trigger {
+        static let api = UInt32(HD_TRIGGER_API)
+        static let signal = UInt32(HD_TRIGGER_SIGNAL)
+        static let interval = UInt32(HD_TRIGGER_INTERVAL)
+        static let exit = UInt32(HD_TRIGGER_EXIT)
+    }
+
+    enum Process {
+        static let pid = Int(HD_PROCESS_PID)
+        static let ppid = Int(HD_PROCESS_PPID)
+        static let seq = Int(HD_PROCESS_SEQ)
+        static let trigger = Int(HD_PROCESS_TRIGGER)
+        static let wallNs = Int(HD_PROCESS_WALL_NS)
+        static let monoNs = Int(HD_PROCESS_MONO_NS)
+        static let startMonoNs = Int(HD_PROCESS_START_MONO_NS)
+        static let rss = Int(HD_PROCESS_RSS)
+        static let peakRSS = Int(HD_PROCESS_PEAK_RSS)
+        static let liveBytes = Int(HD_PROCESS_LIVE_BYTES)
+        static let liveCount = Int(HD_PROCESS_LIVE_COUNT)
+        static let allocBytes = Int(HD_PROCESS_ALLOC_BYTES)
+        static let allocCount = Int(HD_PROCESS_ALLOC_COUNT)
+        static let freeBytes = Int(HD_PROCESS_FREE_BYTES)
+        static let freeCount = Int(HD_PROCESS_FREE_COUNT)
+        static let peakLiveBytes = Int(HD_PROCESS_PEAK_LIVE_BYTES)
+        static let depth = Int(HD_PROCESS_DEPTH)
+        static let flags = Int(HD_PROCESS_FLAGS)
+        static let fixedSize = Int(HD_PROCESS_FIXED_SIZE)
+        static let flagTracesDropped = UInt32(HD_PROCESS_FLAG_TRACES_DROPPED)
+    }
+
+    enum Module {
+        static let index = Int(HD_MODULE_INDEX)
+        static let rangeCount = Int(HD_MODULE_RANGE_COUNT)
+        static let loadBias = Int(HD_MODULE_LOAD_BIAS)
+        static let fixedSize = Int(HD_MODULE_FIXED_SIZE)
+        static let rangeSize = Int(HD_MODULE_RANGE_SIZE)
+    }
+
+    enum Trace {
+        static let liveBytes = Int(HD_TRACE_LIVE_BYTES)
+        static let liveCount = Int(HD_TRACE_LIVE_COUNT)
+        static let allocBytes = Int(HD_TRACE_ALLOC_BYTES)
+        static let allocCount = Int(HD_TRACE_ALLOC_COUNT)
+        static let frameCount = Int(HD_TRACE_FRAME_COUNT)
+        static let flags = Int(HD_TRACE_FLAGS)
+        static let fixedSize = Int(HD_TRACE_FIXED_SIZE)
+        static let maxFrames = Int(HD_TRACE_MAX_FRAMES)
+        static let flagTruncated = UInt32(HD_TRACE_FLAG_TRUNCATED)
+        static let frameSize = MemoryLayout<UInt64>.size
+    }
+
+    enum End {
+        static let recordCount = Int(HD_END_RECORD_COUNT)
+        static let crc32 = Int(HD_END_CRC32)
+        static let size = Int(HD_END_SIZE)
+    }
+
+    enum Limits {
+        static let maxString = Int(HD_MAX_STRING)
+        static let maxBuildID = Int(HD_MAX_BUILD_ID)
+        static let maxRanges = Int(HD_MAX_RANGES)
+    }
+
+    /// CRC-32 of `bytes` with the same C function the recorder uses.
+    static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBytes { hd_crc32_update(0, $0.baseAddress, $0.count) }
+    }
+}

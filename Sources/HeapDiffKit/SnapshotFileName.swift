@@ -1,0 +1,23 @@
+/// The recorder's naming of snapshot files: `PROGRAM.PID.SEQ.heapsnap`.
+///
+/// Parsed from the right, because the program name may itself contain dots.
+/// Files being written are named `.NAME.tmp` and do not parse.
+public struct SnapshotFileName: Equatable, Sendable {
+    public static let suffix = ".heapsnap"
+
+    public var program: String
+    public var pid: Int32
+    public var seq: UInt32
+
+    public init?(_ name: String) {
+        guard name.hasSuffix(Self.suffix), !name.hasPrefix(".") else { return nil }
+        let parts = name.dropLast(Self.suffix.count).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 3,
+              let seq = UInt32(parts[parts.count - 1]),
+              let pid = Int32(parts[parts.count - 2]), pid > 0
+        else { return nil }
+        self.program = parts.dropLast(2).joined(separator: ".")
+        self.pid = pid
+        self.seq = seq
+    }
+}

@@ -1,0 +1,142 @@
+/// Checks a snapshot file's structure and decodes its records.
+///
+/// The order of checks gives the most useful message for each kind of damage:
+/// the header first (is it a snapshot at all, which version), then the record
+/// chain up to END (is it complete), then the checksum (is it intact), and
+/// only then the payloads, whose lengths are checked before any is trusted.
+struct SnapshotReader {
+    let path: String
+    let bytes: [UInt8]
+
+    func read() throws -> Snapshot {
+        let recordsStart = try checkFileHeader()
+        let (records, end) = try walkRecords(from: recordsStart)
+        try checkEnd(end, recordCount: records.count)
+        return try decode(records)
+    }
+
+    // MARK: - File header
+
+    /// Returns where the first record starts.
+    private func checkFileHeader() throws -> Int {
+        let magic = FormatLayout.magic
+        guard !bytes.isEmpty else { throw SnapshotError.empty(path: path) }
+        guard magic.starts(with: bytes.prefix(magic.count)) else {
+            throw SnapshotError.notASnapshot(path: path)
+        }
+        let file = ByteCursor(bytes, window: bytes.indices)
+        guard let version = try? file.u32(at: FormatLayout.versionOffset) else {
+            throw truncated("file header incomplete")
+        }
+        guard version == FormatLayout.version else {
+            throw SnapshotError.unsupportedVersion(path: path, version: version)
+        }
+        guard let headerSize = try? file.u32(at: FormatLayout.headerSizeOffset) else {
+            throw truncated("file header incomplete")
+        }
+        guard headerSize >= FormatLayout.fileHeaderSize else {
+            throw corrupt("header size \(headerSize) is smaller than \(FormatLayout.fileHeaderSize)")
+        }
+        // Larger headers come from newer writers; their extra bytes are skipped.
+        guard headerSize <= bytes.count else { throw truncated("file header incomplete") }
+        return Int(headerSize)
+    }
+
+    // MARK: - Record chain
+
+    private struct RecordSpan {
+        var type: UInt32
+        /// 1-based position in the file, for messages.
+        var ordinal: Int
+        var headerOffset: Int
+        var payload: Range<Int>
+    }
+
+    /// Follows record lengths to the END record, which must end exactly at EOF.
+    private func walkRecords(from start: Int) throws -> (records: [RecordSpan], end: RecordSpan) {
+        let file = ByteCursor(bytes, window: bytes.indices)
+        var records: [RecordSpan] = []
+        var offset = start
+        while true {
+            guard bytes.count - offset >= FormatLayout.recordHeaderSize,
+                  let type = try? file.u32(at: offset),
+                  let length = try? file.u32(at: offset + 4)
+            else { throw truncated("END record missing") }
+
+            let payloadStart = offset + FormatLayout.recordHeaderSize
+            guard Int(length) <= bytes.count - payloadStart else {
+                throw truncated("END record missing")
+            }
+            let span = RecordSpan(type: type, ordinal: records.count + 1, headerOffset: offset,
+                                  payload: payloadStart..<(payloadStart + Int(length)))
+            if type == FormatLayout.RecordType.end {
+                guard span.payload.count == FormatLayout.End.size else {
+                    throw corrupt("END record is \(length) bytes, expected \(FormatLayout.End.size)")
+                }
+                guard span.payload.upperBound == bytes.count else {
+                    throw corrupt("\(bytes.count - span.payload.upperBound) bytes after the END record")
+                }
+                return (records, span)
+            }
+            records.append(span)
+            offset = span.payload.upperBound
+        }
+    }
+
+    private func checkEnd(_ end: RecordSpan, recordCount: Int) throws {
+        let payload = ByteCursor(bytes, window: end.payload)
+        let storedCRC = try payload.u32(at: FormatLayout.End.crc32)
+        guard storedCRC == FormatLayout.crc32(bytes[0..<end.headerOffset]) else {
+            throw corrupt("checksum mismatch")
+        }
+        let storedCount = try payload.u64(at: FormatLayout.End.recordCount)
+        guard storedCount == UInt64(recordCount) else {
+            throw corrupt("END record counts \(storedCount) records, the file has \(recordCount)")
+        }
+    }
+
+    // MARK: - Payloads
+
+    private func decode(_ records: [RecordSpan]) throws -> Snapshot {
+        guard let first = records.first, first.type == FormatLayout.RecordType.process else {
+            throw corrupt("the first record is not PROCESS")
+        }
+        let process = try decodePayload(first, as: "PROCESS") { try ProcessRecord(payload: &$0) }
+
+        var modules: [Module] = []
+        var traces: [Trace] = []
+        for record in records.dropFirst() {
+            switch record.type {
+            case FormatLayout.RecordType.process:
+                throw corrupt("record \(record.ordinal) is a second PROCESS record")
+            case FormatLayout.RecordType.module:
+                modules.append(try decodePayload(record, as: "MODULE") { try Module(payload: &$0) })
+            case FormatLayout.RecordType.trace:
+                traces.append(try decodePayload(record, as: "TRACE") { try Trace(payload: &$0) })
+            default:
+                continue  // a newer writer's record type: its length let us step over it
+            }
+        }
+        return Snapshot(path: path, process: process, modules: modules, traces: traces)
+    }
+
+    private func decodePayload<T>(_ record: RecordSpan, as name: String,
+                                  _ decode: (inout ByteCursor) throws -> T) throws -> T {
+        var cursor = ByteCursor(bytes, window: record.payload)
+        do {
+            return try decode(&cursor)
+        } catch let problem as DecodingProblem {
+            throw corrupt("record \(record.ordinal) (\(name)): \(problem.message)")
+        }
+    }
+
+    // MARK: - Errors
+
+    private func truncated(_ reason: String) -> SnapshotError {
+        .truncated(path: path, reason: reason, fileSize: bytes.count)
+    }
+
+    private func corrupt(_ reason: String) -> SnapshotError {
+        .corrupt(path: path, reason: reason)
+    }
+}

@@ -1,0 +1,25 @@
+/// The environment of the program that `run` starts: heapdiff's own, plus
+/// what loads and configures the recorder.
+struct ChildEnvironment {
+    var library: String
+    var outputDirectory: String
+    var interval: String?
+    var signal: String?
+    var depth: Int?
+
+    /// `KEY=VALUE` entries, sorted by key so the result is reproducible.
+    func entries(from base: [String: String]) -> [String] {
+        var environment = base
+        // Prepended so the recorder's malloc wins, keeping the user's preloads after it.
+        if let existing = base["LD_PRELOAD"], !existing.isEmpty {
+            environment["LD_PRELOAD"] = library + ":" + existing
+        } else {
+            environment["LD_PRELOAD"] = library
+        }
+        environment["HEAPDIFF_OUTPUT"] = outputDirectory
+        if let interval { environment["HEAPDIFF_INTERVAL"] = interval }
+        if let signal { environment["HEAPDIFF_SIGNAL"] = signal }
+        if let depth { environment["HEAPDIFF_DEPTH"] = String(depth) }
+        return environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    }
+}

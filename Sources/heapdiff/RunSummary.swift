@@ -1,0 +1,57 @@
+import Foundation
+import HeapDiffKit
+
+/// What `run` prints on standard error once the program has ended: where
+/// its snapshots are and what grew between the first and the last.
+struct RunSummary {
+    var directory: String
+    var pid: Int32
+    var grouping: GroupingOptions
+
+    private var shownDirectory: String {
+        PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath).show(directory)
+    }
+
+    func print() {
+        guard FileManager.default.fileExists(atPath: directory) else {
+            Console.warning("process \(pid) left no snapshot: \(shownDirectory) does not exist")
+            return
+        }
+        do {
+            let files = try SnapshotDirectory.snapshots(in: directory, pid: pid)
+            guard !files.isEmpty else {
+                Console.warning("process \(pid) left no snapshot in \(shownDirectory)")
+                return
+            }
+            report(files)
+        } catch {
+            Console.warning("cannot list \(shownDirectory): \(error.localizedDescription)")
+        }
+    }
+
+    /// Like `print`, but silent when there is nothing to report.
+    func printIfAny() {
+        guard let files = try? SnapshotDirectory.snapshots(in: directory, pid: pid), !files.isEmpty else { return }
+        report(files)
+    }
+
+    private func report(_ files: [(path: String, seq: UInt32)]) {
+        guard let first = files.first, let last = files.last else { return }
+        let firstName = URL(fileURLWithPath: first.path).lastPathComponent
+        let lastName = URL(fileURLWithPath: last.path).lastPathComponent
+        let printer = ReportPrinter(grouping: grouping, format: .text, output: Console.printToStandardError)
+        do {
+            if files.count == 1 {
+                Console.note("1 snapshot in \(shownDirectory)/: \(firstName)")
+                Console.note("largest live allocation sites:")
+                try printer.printTop(try Snapshot.load(path: first.path))
+            } else {
+                Console.note("\(files.count) snapshots in \(shownDirectory)/: \(firstName) … \(lastName)")
+                Console.note("growth from \(firstName) to \(lastName):")
+                try printer.printDiff(old: try Snapshot.load(path: first.path), new: try Snapshot.load(path: last.path))
+            }
+        } catch {
+            Console.warning("\(error)")
+        }
+    }
+}

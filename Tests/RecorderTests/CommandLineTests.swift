@@ -1,0 +1,109 @@
+import Foundation
+import HeapDiffKit
+import Testing
+
+/// The heapdiff command line, end to end, on real traced programs.
+@Suite struct CommandLineTests {
+    @Test func runPassesOutputInputAndExitStatusThrough() throws {
+        let dir = try Harness.temporaryDirectory("run")
+        let exe = try Harness.build("passthrough", in: dir)
+        let input = Data("line one\nline two\n".utf8)
+        let bare = try Harness.run(exe, arguments: ["a b"], stdin: input, preload: false)
+        let traced = try Harness.run(Harness.cli, arguments: ["run", "--output", dir.appendingPathComponent("out").path,
+                                                            "--", exe, "a b"], stdin: input, preload: false)
+        #expect(bare.status == 3)
+        #expect(traced.status == 3)
+        #expect(traced.stdout == bare.stdout)
+        #expect(traced.stderr.hasPrefix("to stderr\n"))
+        #expect(traced.stderr.contains("passthrough.c:"))   // the report names the leaking line
+    }
+
+    @Test func runReportsAProgramThatCannotStart() throws {
+        let result = try Harness.run(Harness.cli, arguments: ["run", "--", "/no/such/program"], preload: false)
+        #expect(result.status == 127)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("/no/such/program"))
+    }
+
+    @Test func diffRanksTheLeakingLineFirst() throws {
+        let dir = try Harness.temporaryDirectory("diff")
+        let exe = try Harness.build("leaky_service", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "--output", out.path, "--", exe], preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try Harness.snapshotFiles(in: out)
+        #expect(files.count == 3)
+        let diff = try Harness.run(Harness.cli, arguments: ["diff", files[0], files[1], "--format", "json"], preload: false)
+        #expect(diff.status == 0, "\(diff.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: diff.stdout) as? [String: Any])
+        let rows = try #require(json["statistics"] as? [[String: Any]])
+        let top = try #require(rows.first)
+        #expect((top["file"] as? String)?.hasSuffix("leaky_service.c") == true)
+        #expect(top["line"] as? Int == (try Harness.line(of: "cache", in: "leaky_service.c")))
+        #expect(top["size_diff"] as? Int == 1_000 * 504)
+        #expect(top["count_diff"] as? Int == 1_000)
+        #expect(top["function"] as? String == "handle_request")
+        // The freed scratch buffer is not growth.
+        let scratchLine = try Harness.line(of: "scratch", in: "leaky_service.c")
+        #expect(!rows.contains { $0["line"] as? Int == scratchLine && ($0["size_diff"] as? Int ?? 0) != 0 })
+
+        let text = try Harness.run(Harness.cli, arguments: ["diff", files[0], files[1], "--limit", "1"], preload: false)
+        let line = try Harness.line(of: "cache", in: "leaky_service.c")
+        #expect(text.stdoutText.contains("leaky_service.c:\(line): size=541 KiB (+492 KiB), count=1100 (+1000), average=504 B"))
+    }
+
+    @Test func snapshotCommandAsksARunningProcess() throws {
+        let dir = try Harness.temporaryDirectory("snapcmd")
+        let exe = try Harness.build("waiter", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let program = try BackgroundProgram(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        try program.waitUntilReady()
+        let result = try Harness.run(Harness.cli, arguments: ["snapshot", String(program.pid), "--label", "midday"],
+                                     preload: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let path = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let snapshot = try Snapshot.load(path: path)
+        #expect(snapshot.process.label == "midday")
+        #expect(snapshot.process.trigger == .signal)
+        #expect(snapshot.process.pid == UInt32(program.pid))
+        #expect(program.finish() == 0)
+    }
+
+    @Test func snapshotCommandRefusesAnUntracedProcess() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { sleeper.terminate() }
+        let result = try Harness.run(Harness.cli, arguments: ["snapshot", String(sleeper.processIdentifier)], preload: false)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("not running under heapdiff"))
+        #expect(sleeper.isRunning)   // no signal was sent: SIGUSR2 would have killed it
+    }
+
+    @Test(arguments: ["empty", "truncated", "version", "garbage", "missing"])
+    func badSnapshotFilesGetOneLineErrors(kind: String) throws {
+        let dir = try Harness.temporaryDirectory("bad")
+        let exe = try Harness.build("exact_counts", in: dir)
+        let out = dir.appendingPathComponent("out")
+        _ = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        let good = try #require(try Harness.snapshotFiles(in: out).first)
+        let bad = dir.appendingPathComponent("bad.heapsnap")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        let expectation: String
+        switch kind {
+        case "empty": bytes = Data(); expectation = "empty"
+        case "truncated": bytes = bytes.prefix(bytes.count - 9); expectation = "truncated"
+        case "version": bytes[8] = 9; expectation = "version 9"
+        case "garbage": bytes = Data("not a snapshot at all, just text\n".utf8); expectation = "not a heapdiff snapshot"
+        default: expectation = "cannot open"
+        }
+        if kind != "missing" { try bytes.write(to: bad) }
+        let result = try Harness.run(Harness.cli, arguments: ["top", bad.path], preload: false)
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains(bad.path) == true || lines.first?.contains("bad.heapsnap") == true)
+        #expect(lines.first?.contains(expectation) == true, "\(result.stderr)")
+    }
+}

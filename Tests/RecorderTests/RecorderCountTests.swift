@@ -1,0 +1,129 @@
+import Foundation
+import HeapDiffKit
+import Testing
+
+/// Exact block and byte counts from native programs run under the recorder.
+@Suite struct RecorderCountTests {
+    let symbolizer = Symbolizer()
+
+    @Test func oneLineAllocatesAThousandAndFreesFourHundred() throws {
+        let dir = try Harness.temporaryDirectory("exact")
+        let exe = try Harness.build("exact_counts", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let files = try Harness.snapshotFiles(in: out)
+        #expect(files.count == 3)   // before, after, exit
+        let before = try Snapshot.load(path: files[0]), after = try Snapshot.load(path: files[1])
+        #expect(before.process.label == "before" && before.process.seq == 1 && before.process.trigger == .api)
+        #expect(after.process.label == "after" && after.process.seq == 2)
+        #expect(after.process.pid == result.pid || after.process.ppid == result.pid)
+
+        let hundred = try #require(try Harness.statistic("hundred", in: "exact_counts.c", of: after, symbolizer: symbolizer))
+        #expect(hundred.count == 600)
+        #expect(hundred.size == 60_000)
+        let zeroed = try #require(try Harness.statistic("calloc", in: "exact_counts.c", of: after, symbolizer: symbolizer))
+        #expect(zeroed.count == 10)
+        #expect(zeroed.size == 210)
+
+        let growth = after.compare(to: before, by: .lineno, symbolizer: symbolizer)
+        let top = try #require(growth.first)
+        #expect(top.site.line == (try Harness.line(of: "hundred", in: "exact_counts.c")))
+        #expect(top.sizeDiff == 60_000 && top.countDiff == 600)
+
+        // The whole-process counters agree with the per-stack ones.
+        #expect(after.process.liveBytes == UInt64(after.traces.reduce(0) { $0 + $1.liveBytes }))
+        #expect(after.process.allocCount - before.process.allocCount >= 1010)
+        #expect(after.process.freeCount - before.process.freeCount >= 400)
+    }
+
+    @Test func eightThreadsFreeingEachOthersBlocks() throws {
+        let dir = try Harness.temporaryDirectory("threads")
+        let exe = try Harness.build("threads", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).first))
+        let worker = try #require(try Harness.statistic("worker", in: "threads.c", of: snapshot, symbolizer: symbolizer))
+        // 8 threads x 200 live blocks of 64 + thread id bytes.
+        #expect(worker.count == 1_600)
+        let expectedBytes: Int64 = (0..<8).reduce(0) { total, thread in total + 200 * (64 + Int64(thread)) }
+        #expect(worker.size == expectedBytes)
+        #expect(worker.site.function == "worker")
+    }
+
+    @Test func operatorNewIsTracedThroughLibstdcxx() throws {
+        let dir = try Harness.temporaryDirectory("cxx")
+        let exe = try Harness.build("cxx_new", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let widgetSize = try #require(Int64(result.stdoutText.split(separator: "=").last?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).first))
+        let widgets = try #require(try Harness.statistic("widget", in: "cxx_new.cpp", of: snapshot, symbolizer: symbolizer))
+        #expect(widgets.count == 70)
+        #expect(widgets.size == 70 * widgetSize)
+        // The stack really went through operator new in libstdc++.
+        #expect(widgets.traceback.contains { $0.module.contains("libstdc++") })
+    }
+
+    @Test func allocatorEdgeCasesKeepResultsAndErrno() throws {
+        let dir = try Harness.temporaryDirectory("edges")
+        let exe = try Harness.build("edge_cases", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdoutText == "edge cases ok\n")
+        let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).first))
+        let expected: [(site: String, count: Int64, size: Int64)] = [
+            ("zero", 1, 0), ("realloc_grow", 1, 4096), ("realloc_fail_kept", 1, 33), ("reallocarray", 1, 40),
+            ("calloc", 1, 256), ("posix_memalign", 1, 100), ("aligned_alloc", 1, 128), ("memalign", 1, 10),
+            ("valloc", 1, 100), ("pvalloc", 1, 100),
+        ]
+        for (site, count, size) in expected {
+            let stat = try Harness.statistic(site, in: "edge_cases.c", of: snapshot, symbolizer: symbolizer)
+            #expect(stat?.count == count, "\(site)")
+            #expect(stat?.size == size, "\(site)")
+        }
+        // realloc(NULL, n) moved on to realloc_grow; realloc(p, 0) freed p.
+        #expect(try Harness.statistic("realloc_null", in: "edge_cases.c", of: snapshot, symbolizer: symbolizer) == nil)
+        // Failed allocations are not recorded: nothing else is live.
+        #expect(snapshot.process.liveCount == 10)
+        #expect(snapshot.process.liveBytes == 4_863)
+    }
+
+    @Test func multithreadedParentForksChildrenThatTraceIntoTheirOwnFiles() throws {
+        let dir = try Harness.temporaryDirectory("fork")
+        let exe = try Harness.build("fork_child", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path], timeout: 120)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let children = result.stdoutText.split(separator: "\n").compactMap { Int32($0) }
+        #expect(children.count == 20)
+        for child in children {
+            let path = out.appendingPathComponent("fork_child.\(child).1.heapsnap").path
+            let snapshot = try Snapshot.load(path: path)
+            #expect(snapshot.process.pid == UInt32(child))
+            #expect(snapshot.process.label == "child")
+            let site = try Harness.statistic("child", in: "fork_child.c", of: snapshot, symbolizer: symbolizer)
+            #expect(site?.count == 50 && site?.size == 3_200)
+        }
+    }
+
+    @Test func exitSnapshotIsCompleteWhileThreadsStillAllocate() throws {
+        let dir = try Harness.temporaryDirectory("exit")
+        let exe = try Harness.build("exit_race", in: dir)
+        for _ in 0..<5 {
+            let out = dir.appendingPathComponent("out-\(UUID().uuidString.prefix(6))")
+            let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+            #expect(result.status == 7)
+            let files = try Harness.snapshotFiles(in: out)
+            #expect(files.count == 1)
+            let snapshot = try Snapshot.load(path: try #require(files.first))
+            #expect(snapshot.process.trigger == .exit)
+            let site = try Harness.statistic("before_exit", in: "exit_race.c", of: snapshot, symbolizer: symbolizer)
+            #expect(site?.count == 25 && site?.size == 3_200)
+        }
+    }
+}
