@@ -18,18 +18,25 @@ import time
 
 
 def run_once(command, env, cwd):
-    """Wall time and rusage of one run. CPU time is taken by the caller from
+    """Wall time and peak RSS of one run. CPU time is taken by the caller from
     os.times() children deltas, which include grandchildren (heaptrack's
-    interpreter, the traced program under `heapdiff run`)."""
+    interpreter, the traced program under `heapdiff run`). Peak RSS comes from
+    GNU time: its child is a fresh fork of a small process, whereas this
+    script's own ru_maxrss would survive into the child across exec."""
+    rss_file = os.path.join(cwd, "maxrss")
+    command = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + command
     start = time.perf_counter()
     proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _ = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     stderr = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark: {' '.join(command)} failed ({status}): {stderr.strip()[-400:]}")
-    return wall, usage
+        last = stderr.strip().splitlines()[-3:] if stderr.strip() else [f"status {status}"]
+        raise RuntimeError(" / ".join(line.strip() for line in last)[:200])
+    with open(rss_file) as f:
+        peak_rss = int(f.read().split()[-1]) * 1024
+    return wall, peak_rss
 
 
 def dir_size(path):
@@ -64,7 +71,10 @@ def main():
     contenders["heapdiff run"] = lambda out: ([args.heapdiff, "run", "--output", out, "--"] + program, base_env)
     notes = []
     if shutil.which("heaptrack"):
-        contenders["heaptrack"] = lambda out: (["heaptrack", "-o", os.path.join(out, "ht")] + program, base_env)
+        # Capped at 8 GiB of address space: on the wide churn heaptrack's
+        # interpreter otherwise grows past 18 GiB and dies with bad_alloc.
+        contenders["heaptrack"] = lambda out: (
+            ["prlimit", f"--as={8 << 30}", "heaptrack", "-o", os.path.join(out, "ht")] + program, base_env)
     else:
         notes.append("heaptrack not installed: skipped")
     if shutil.which("valgrind"):
@@ -74,23 +84,35 @@ def main():
         notes.append("valgrind not installed: massif skipped")
 
     samples = {name: {"wall": [], "cpu": [], "rss": [], "size": []} for name in contenders}
+    failures = {}
     for round_index in range(args.rounds):
         for name, make in contenders.items():
+            if name in failures:
+                continue   # a peer that cannot run this workload is not retried every round
             out = os.path.join(work, f"{name.replace(' ', '_')}-{round_index}")
             os.makedirs(out)
             command, env = make(out)
             before = os.times()
-            wall, usage = run_once(command, env, work)
+            try:
+                wall, peak_rss = run_once(command, env, work)
+            except RuntimeError as error:
+                if name in ("bare", "heapdiff recorder", "heapdiff run"):
+                    raise SystemExit(f"benchmark: {name} failed: {error}")
+                after = os.times()
+                cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+                failures[name] = f"failed after {cpu:.0f} s of CPU: {error}"
+                shutil.rmtree(out)
+                continue
             after = os.times()
             cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
             samples[name]["wall"].append(wall)
             samples[name]["cpu"].append(cpu)
-            samples[name]["rss"].append(usage.ru_maxrss * 1024)
+            samples[name]["rss"].append(peak_rss)
             samples[name]["size"].append(dir_size(out))
             shutil.rmtree(out)
     shutil.rmtree(work, ignore_errors=True)
 
-    med = {n: {k: statistics.median(v) for k, v in s.items()} for n, s in samples.items()}
+    med = {n: {k: statistics.median(v) for k, v in s.items()} for n, s in samples.items() if n not in failures}
     bare = med["bare"]
     lines = [f"### {args.name}", "",
              f"`{' '.join(os.path.basename(p) if i == 0 else p for i, p in enumerate(program))}` — "
@@ -100,13 +122,15 @@ def main():
     for name, m in med.items():
         lines.append(f"| {name} | {m['wall']:.2f} | {m['wall'] / bare['wall']:.2f} | {m['cpu']:.2f} | "
                      f"{m['cpu'] / max(bare['cpu'], 1e-9):.2f} | {m['rss'] / 2**20:.1f} | {m['size'] / 1024:.0f} |")
+    for name, reason in failures.items():
+        lines.append(f"| {name} | — | — | — | — | — | — |")
     rec = med["heapdiff recorder"]
     for peer in ("heaptrack", "massif"):
         if peer in med:
             lines.append("")
             lines.append(f"heapdiff recorder vs {peer}: {med[peer]['wall'] / rec['wall']:.1f}× faster wall, "
                          f"{med[peer]['cpu'] / max(rec['cpu'], 1e-9):.1f}× less CPU.")
-    lines += [""] + [f"Note: {n}." for n in notes]
+    lines += [""] + [f"Note: {n}." for n in notes] + [f"Note: {n} {r}." for n, r in failures.items()]
     text = "\n".join(lines) + "\n"
     print(text)
     with open(args.results, "a") as f:

@@ -7,6 +7,7 @@ library="$2"
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$here/../build/bench"
 mkdir -p "$build"
+"$here/../scripts/setup.sh" bench
 cc -O2 -g -fno-omit-frame-pointer -o "$build/churn" "$here/churn/churn.c"
 results="$here/RESULTS.md"
 {
@@ -17,5 +18,21 @@ results="$here/RESULTS.md"
   echo "heaptrack: $(heaptrack --version 2>/dev/null | head -1 || echo none); valgrind: $(valgrind --version 2>/dev/null || echo none)."
   echo
 } > "$results"
-python3 "$here/compare.py" --name "Allocation churn (5M malloc/free pairs, stacks 2-14 deep)" \
-  --rounds "${BENCH_ROUNDS:-5}" --heapdiff "$heapdiff" --library "$library" --results "$results" -- "$build/churn"
+compare() { python3 "$here/compare.py" --rounds "${BENCH_ROUNDS:-5}" --heapdiff "$heapdiff" --library "$library" --results "$results" "$@"; }
+compare --name "Allocation churn, narrow: 5M malloc/free pairs of 16-527 B, 13 stacks 2-14 frames deep" \
+  -- "$build/churn" 5000000 narrow
+compare --name "Allocation churn, wide: the same with ~8,000 distinct stacks" \
+  -- "$build/churn" 5000000 wide
+{
+  echo "### Recorder memory and snapshot size"
+  echo
+  echo "Reported by the recorder itself at exit (\`HEAPDIFF_STATS=1\`); the snapshot sizes are in the tables above."
+  echo
+  for mode in narrow wide; do
+    out="$(mktemp -d)"
+    line=$(HEAPDIFF_STATS=1 HEAPDIFF_OUTPUT="$out" LD_PRELOAD="$library" "$build/churn" 5000000 "$mode" 2>&1 >/dev/null | grep 'stats:')
+    echo "- churn $mode: ${line#heapdiff: stats: }; snapshot $(du -k "$out"/*.heapsnap | cut -f1) KiB"
+    rm -rf "$out"
+  done
+  echo
+} >> "$results"

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system libraries heapdiff builds against, when missing:
-# libunwind (the recorder's stack capture) and elfutils libdw (symbols).
+# libunwind (the recorder's stack capture) and elfutils libdw (symbols);
+# with "bench", also GNU time for the benchmarks' peak-memory figures.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
   || [ -n "$(find /usr/include -maxdepth 2 -name libunwind.h 2>/dev/null | head -1)" ] || need+=(libunwind-dev)
 [ -e /usr/include/elfutils/libdwfl.h ] || need+=(libdw-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+# `scripts/setup.sh bench`: what the benchmarks need on top (peers are optional).
+if [ "${1:-}" = bench ]; then
+  [ -x /usr/bin/time ] || need+=(time)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "heapdiff setup: installing ${need[*]}" >&2
 sudo=""

@@ -1,7 +1,11 @@
 /* Allocation churn: 5 million malloc/free pairs of 16..527 bytes, made from
- * call stacks 2 to 14 frames deep (each level one of two functions, so the
- * workload has a few thousand distinct stacks, as a real service does).
- * A ring of 256 blocks keeps a small live set. Single thread. */
+ * call stacks 2 to 14 frames deep. A ring of 256 blocks keeps a small live
+ * set. Single thread.
+ *
+ *   churn [PAIRS] [narrow|wide]
+ * narrow (default): one stack per depth, 13 distinct stacks.
+ * wide: each level is one of two functions, so about 8,000 distinct stacks,
+ *       as in a real service with many call paths into the allocator. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +51,13 @@ static __attribute__((noinline)) void descend_b(int levels, unsigned path, size_
 
 int main(int argc, char **argv) {
     long pairs = argc > 1 ? atol(argv[1]) : 5000000;
+    unsigned path_mask = argc > 2 && strcmp(argv[2], "wide") == 0 ? ~0u : 0u;
     unsigned long long checksum = 0;
     for (long i = 0; i < pairs; i++) {
         unsigned r = next_random();
         size_t size = 16 + r % 512;
         int levels = (int)((r >> 9) % 13);          /* + allocate + main = 2..14 frames */
-        DESCEND(levels, r >> 13, size, (unsigned)i % RING);
+        DESCEND(levels, (r >> 13) & path_mask, size, (unsigned)i % RING);
         checksum += (unsigned char)((char *)ring[i % RING])[0];
     }
     for (int i = 0; i < RING; i++)

@@ -18,13 +18,10 @@
 struct hd_config hd_config;
 
 /* Formats into a stack buffer and writes once: no stdio buffers, no malloc. */
-void hd_warn(const char *fmt, ...) {
+static void say(const char *kind, const char *fmt, va_list ap) {
     char line[512];
-    int n = snprintf(line, sizeof line, "heapdiff: warning: ");
-    va_list ap;
-    va_start(ap, fmt);
+    int n = snprintf(line, sizeof line, "heapdiff: %s", kind);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     if (m < 0)
         return;
     size_t len = (size_t)n + ((size_t)m < sizeof line - (size_t)n - 1 ? (size_t)m : sizeof line - (size_t)n - 2);
@@ -33,6 +30,20 @@ void hd_warn(const char *fmt, ...) {
     ssize_t ignored = write(STDERR_FILENO, line, len);
     (void)ignored;
     errno = saved;
+}
+
+void hd_warn(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say("warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void hd_note(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say("", fmt, ap);
+    va_end(ap);
 }
 
 static bool parse_unsigned(const char *text, unsigned long min, unsigned long max, unsigned long *out) {
@@ -163,6 +174,8 @@ static void load_output_dir(void) {
 }
 
 void hd_config_load(void) {
+    const char *stats = getenv("HEAPDIFF_STATS");
+    hd_config.print_stats = stats && strcmp(stats, "1") == 0;
     load_depth();
     load_interval();
     load_signal();

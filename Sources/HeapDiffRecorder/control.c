@@ -131,6 +131,14 @@ static void at_exit(void) {
     hd_guard = 1;
     take_snapshot(HD_TRIGGER_EXIT, NULL);
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
+    if (hd_config.print_stats) {
+        hd_lock();
+        size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();
+        size_t pointer_bytes = hd_pointer_table_memory();
+        hd_unlock();
+        hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB", traces, trace_bytes / 1024,
+                pointer_bytes / 1024);
+    }
     hd_guard = saved;
 }
 

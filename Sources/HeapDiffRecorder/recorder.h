@@ -57,11 +57,13 @@ struct hd_config {
     double interval_seconds;    /* 0: no periodic snapshots */
     int signal;                 /* 0: no snapshot signal */
     bool follow_children;
+    bool print_stats;           /* HEAPDIFF_STATS=1: recorder memory at exit */
     bool output_ok;             /* output_dir exists and is writable */
 };
 extern struct hd_config hd_config HD_HIDDEN;
 void hd_config_load(void) HD_HIDDEN;
 void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
+void hd_note(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
 
 /* ---- lock.c ---------------------------------------------------------- */
