@@ -13,7 +13,7 @@ RECORDER_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werr
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread
 
-.PHONY: all setup recorder cli demo test bench clean
+.PHONY: all setup recorder cli demo test bench bench-analysis fuzz clean
 
 all: cli
 
@@ -39,6 +39,29 @@ test: cli
 
 bench: cli
 	@Benchmarks/run.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# The analyzer on two big snapshots (~200,000 distinct stacks each) of a
+# generated program with full DWARF; appends the timing to Benchmarks/ANALYSIS.md.
+bench-analysis: $(RECORDER)
+	$(SWIFT) build -c release --scratch-path .build-b
+	@Benchmarks/analysis/run.sh "$$($(SWIFT) build -c release --scratch-path .build-b --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# libFuzzer over the snapshot reader for FUZZ_SECONDS; fails on any crash,
+# trap, hang or leak, leaving the input in build/fuzz/. New inputs gather in
+# build/fuzz/corpus; the seeds in Fuzz/corpus are real snapshots.
+FUZZ_SECONDS ?= 60
+FUZZ_SCRATCH := .build-fuzz
+FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld
+fuzz:
+	HEAPDIFF_FUZZ=1 $(SWIFT) build --scratch-path $(FUZZ_SCRATCH) --product FuzzSnapshotReader $(FUZZ_FLAGS)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	"$$(HEAPDIFF_FUZZ=1 $(SWIFT) build --scratch-path $(FUZZ_SCRATCH) --show-bin-path)/FuzzSnapshotReader" \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=16384 \
+		-artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 $(BUILD)/fuzz/corpus Fuzz/corpus
+
+# Every leak scenario under `heapdiff check`, judged against its own marks.
+bench-leaks: cli
+	python3 Benchmarks/leaks/run.py "$$($(SWIFT) build --show-bin-path)/heapdiff" $(BUILD)/leaks
 
 clean:
 	rm -rf $(BUILD)

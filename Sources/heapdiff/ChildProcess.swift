@@ -38,7 +38,10 @@ enum ChildProcess {
     }
 
     /// Starts `arguments[0]` (searched in PATH) and waits for it to end.
-    static func run(arguments: [String], environment: [String]) throws(SpawnFailure) -> Finished {
+    /// With `stdoutToStderr`, the program's standard output goes to
+    /// heapdiff's standard error, leaving standard output to a JSON report.
+    static func run(arguments: [String], environment: [String],
+                    stdoutToStderr: Bool = false) throws(SpawnFailure) -> Finished {
         // Ctrl-C and Ctrl-\ reach the whole foreground process group: the
         // program decides what they mean, and heapdiff stays to report.
         let interactiveSignals = [SIGINT, SIGQUIT]
@@ -51,7 +54,8 @@ enum ChildProcess {
             sigaddset(&restoredInChild, signalNumber)  // an ignored disposition would survive exec
         }
 
-        let pid = try spawn(arguments: arguments, environment: environment, defaultSignals: restoredInChild)
+        let pid = try spawn(arguments: arguments, environment: environment, defaultSignals: restoredInChild,
+                            stdoutToStderr: stdoutToStderr)
 
         forwardingTarget = pid
         let forwardedSignals = [SIGTERM, SIGHUP]
@@ -65,8 +69,14 @@ enum ChildProcess {
         return Finished(pid: pid, termination: Termination(waitStatus: status))
     }
 
-    private static func spawn(arguments: [String], environment: [String],
-                              defaultSignals: sigset_t) throws(SpawnFailure) -> pid_t {
+    private static func spawn(arguments: [String], environment: [String], defaultSignals: sigset_t,
+                              stdoutToStderr: Bool) throws(SpawnFailure) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if stdoutToStderr {
+            posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -79,7 +89,7 @@ enum ChildProcess {
         defer { (argv + envp).forEach { free($0) } }
 
         var pid: pid_t = 0
-        let result = posix_spawnp(&pid, arguments.first ?? "", nil, &attributes, argv, envp)
+        let result = posix_spawnp(&pid, arguments.first ?? "", &actions, &attributes, argv, envp)
         guard result == 0 else { throw SpawnFailure(code: result) }
         return pid
     }

@@ -17,11 +17,12 @@ struct HeapDiff: ParsableCommand {
               heapdiff run -- ./server --port 8080   (report growth when it exits)
               heapdiff snapshot 4242 --label warm    (snapshot a running program now)
               heapdiff diff server.4242.1.heapsnap server.4242.3.heapsnap
+              heapdiff check -- ./leak_test              (fail CI when a call site keeps growing)
 
             Errors are printed as one line, `heapdiff: error: …`, with exit status 2 for bad usage or \
             unreadable snapshots.
             """,
-        subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self]
+        subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own `main()`, but prints every

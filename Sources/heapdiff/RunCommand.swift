@@ -28,17 +28,7 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Directory for the snapshots.", valueName: "dir"))
-    var output: String?
-
-    @Option(help: ArgumentHelp("Also take a snapshot every this many seconds (at least 0.01).", valueName: "seconds"))
-    var interval: String?
-
-    @Option(help: ArgumentHelp("Snapshot signal: \(SnapshotSignal.accepted) (default USR2).", valueName: "signal"))
-    var signal: String?
-
-    @Option(help: ArgumentHelp("Record at most this many frames per call stack, 1 to 256 (default 64).", valueName: "n"))
-    var depth: Int?
+    @OptionGroup var recording: RecordingOptions
 
     @OptionGroup var grouping: GroupingOptions
 
@@ -46,38 +36,21 @@ struct RunCommand: ParsableCommand {
               help: ArgumentHelp("The program to run and its arguments, after --.", valueName: "program"))
     var programAndArguments: [String] = []
 
-    /// The program's argv: what follows heapdiff's own options and the `--`.
-    private var programArguments: [String] {
-        programAndArguments.first == "--" ? Array(programAndArguments.dropFirst()) : programAndArguments
-    }
-
     func validate() throws {
-        guard let program = programArguments.first, !program.isEmpty else {
+        guard let program = programArguments(from: programAndArguments).first, !program.isEmpty else {
             throw ValidationError("missing the program to run, as in `heapdiff run -- PROGRAM [ARGS…]`")
-        }
-        if let interval {
-            guard let seconds = Double(interval), seconds.isFinite, seconds >= 0.01, seconds <= 86_400 * 365 else {
-                throw ValidationError("--interval must be a number of seconds from 0.01 to 31536000, not '\(interval)'")
-            }
-        }
-        if let signal, SnapshotSignal(signal) == nil {
-            throw ValidationError("--signal must be \(SnapshotSignal.accepted), not '\(signal)'")
-        }
-        if let depth, !(1...256).contains(depth) {
-            throw ValidationError("--depth must be from 1 to 256, not \(depth)")
         }
     }
 
     func run() throws {
-        let arguments = programArguments
+        let arguments = programArguments(from: programAndArguments)
         let environment = ProcessInfo.processInfo.environment
         let library = try RecorderLibrary.locate(environment: environment)
         // Absolute, as the program may change directory; the recorder creates it (mode 0700)
         // only once the program runs, so a program that cannot start leaves nothing behind.
-        let directory = URL(fileURLWithPath: output ?? defaultOutput(program: arguments[0])).standardizedFileURL.path
-
-        let childEnvironment = ChildEnvironment(
-            library: library, outputDirectory: directory, interval: interval, signal: signal, depth: depth)
+        let directory = URL(fileURLWithPath: recording.output ?? defaultOutput(program: arguments[0]))
+            .standardizedFileURL.path
+        let childEnvironment = recording.childEnvironment(library: library, outputDirectory: directory)
         let finished: ChildProcess.Finished
         do {
             finished = try ChildProcess.run(arguments: arguments, environment: childEnvironment.entries(from: environment))

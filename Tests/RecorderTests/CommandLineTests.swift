@@ -106,4 +106,54 @@ import Testing
         #expect(lines.first?.contains(bad.path) == true || lines.first?.contains("bad.heapsnap") == true)
         #expect(lines.first?.contains(expectation) == true, "\(result.stderr)")
     }
+
+    @Test func checkFailsOnAGrowingSiteAndNamesIt() throws {
+        let dir = try Harness.temporaryDirectory("check")
+        let exe = try Harness.build("leaky_service", in: dir)
+        // Two phase snapshots and no warm-up: "warm" vs "later".
+        let result = try Harness.run(Harness.cli, arguments: ["check", "--warmup-snapshots", "0", "--format", "json",
+                                                            "--", exe], preload: false)
+        #expect(result.status == 1, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        #expect(json["passed"] as? Bool == false)
+        let findings = try #require(json["findings"] as? [[String: Any]])
+        #expect(findings.count == 1)
+        #expect(findings.first?["line"] as? Int == (try Harness.line(of: "cache", in: "leaky_service.c")))
+        #expect(findings.first?["size_diff"] as? Int == 1_000 * 504)
+        #expect(findings.first?["count_diff"] as? Int == 1_000)
+        #expect(findings.first?["sizes"] as? [Int] == [100 * 504, 1_100 * 504])
+    }
+
+    @Test func checkPassesWhenNothingKeepsGrowing() throws {
+        let dir = try Harness.temporaryDirectory("checkpass")
+        let exe = try Harness.build("exact_counts", in: dir)
+        // before -> after grows 60 KB at one line; a per-site limit above it passes.
+        let pass = try Harness.run(Harness.cli, arguments: ["check", "--warmup-snapshots", "0",
+                                                          "--max-growth-per-site", "64KiB", "--", exe], preload: false)
+        #expect(pass.status == 0, "\(pass.stderr)")
+        #expect(pass.stderr.contains("heapdiff check: passed"))
+        let fail = try Harness.run(Harness.cli, arguments: ["check", "--warmup-snapshots", "0",
+                                                          "--max-growth-per-site", "50KiB", "--", exe], preload: false)
+        #expect(fail.status == 1)
+        #expect(fail.stderr.contains("exact_counts.c:\(try Harness.line(of: "hundred", in: "exact_counts.c")): grew +58.6 KiB (+600 blocks)"))
+        // The whole heap may be limited too.
+        let total = try Harness.run(Harness.cli, arguments: ["check", "--warmup-snapshots", "0",
+                                                           "--max-growth-per-site", "1MiB", "--max-growth", "10K",
+                                                           "--", exe], preload: false)
+        #expect(total.status == 1)
+        #expect(total.stderr.contains("the heap grew past 10.0 KiB"))
+    }
+
+    @Test func checkReportsAFailingProgramDistinctly() throws {
+        let dir = try Harness.temporaryDirectory("checkfail")
+        let exe = try Harness.build("passthrough", in: dir)
+        let result = try Harness.run(Harness.cli, arguments: ["check", "--", exe], preload: false)
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("exited with status 3"))
+        // One phase snapshot plus the exit one, and one of them is warm-up: nothing to compare.
+        let few = try Harness.run(Harness.cli, arguments: ["check", "--", try Harness.build("threads", in: dir)],
+                                  preload: false)
+        #expect(few.status == 2)
+        #expect(few.stderr.contains("need at least 2 snapshots after warm-up"))
+    }
 }

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import HeapDiffKit
+
+/// `heapdiff check -- PROGRAM ARGS…`: a leak test for CI.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run a program as a leak test: fail when some call site keeps growing.",
+        discussion: """
+            Runs PROGRAM under the recorder. Its phases are the snapshots it takes itself, by calling \
+            heapdiff_snapshot(label) between iterations of its workload (or every --interval seconds). \
+            The first --warmup-snapshots of them are discarded (caches fill, pools grow); the first remaining \
+            snapshot is compared with the last.
+
+            A call site leaks when its live bytes grew by more than --max-growth-per-site between them and, \
+            with three or more snapshots, the growth persisted: it never fell back by more than a tenth of \
+            its growth and at least half of the phases grew. A site that grows and falls back again is not a \
+            leak. Unlike LeakSanitizer, this catches memory that is still reachable, such as an unbounded \
+            cache. --max-growth limits the growth of the whole traced heap as well.
+
+            Exit status: 0 nothing exceeded the limits; 1 something did (each offending line is printed with \
+            its growth, its block-count growth and its stack); 2 heapdiff could not run the check (bad \
+            options, no recorder library, fewer than two snapshots after warm-up); 3 the program itself \
+            failed (non-zero exit or killed by a signal), whatever its heap did.
+
+            The report goes to standard error as text, or to standard output with --format json (the \
+            program's standard output is then sent to standard error). Snapshots are kept in --output when \
+            given, else in a temporary directory that is removed when the check passes.
+
+            Example, as one CI step:
+              heapdiff check --max-growth-per-site 64KiB -- ./build/tests/cache_leak_test
+            """
+    )
+
+    @Option(help: ArgumentHelp("Fail when a call site grows by more than this (e.g. 4096, 64KiB, 1MiB).",
+                               valueName: "size"))
+    var maxGrowthPerSite = ByteSize(bytes: 4096)
+
+    @Option(help: ArgumentHelp("Fail when the whole traced heap grows by more than this.", valueName: "size"))
+    var maxGrowth: ByteSize?
+
+    @Option(help: ArgumentHelp("Snapshots at the start that are not compared.", valueName: "n"))
+    var warmupSnapshots = 1
+
+    @Option(help: "Report as text (on standard error) or json (on standard output).")
+    var format: OutputFormat = .text
+
+    @OptionGroup var recording: RecordingOptions
+
+    @OptionGroup var grouping: GroupingOptions
+
+    @Argument(parsing: .captureForPassthrough,
+              help: ArgumentHelp("The program to run and its arguments, after --.", valueName: "program"))
+    var programAndArguments: [String] = []
+
+    static let leaksFound: Int32 = 1
+    static let programFailed: Int32 = 3
+
+    func validate() throws {
+        guard let program = programArguments(from: programAndArguments).first, !program.isEmpty else {
+            throw ValidationError("missing the program to run, as in `heapdiff check -- PROGRAM [ARGS…]`")
+        }
+        guard warmupSnapshots >= 0 else {
+            throw ValidationError("--warmup-snapshots must be 0 or more, not \(warmupSnapshots)")
+        }
+        guard grouping.keyType != .traceback else {
+            throw ValidationError("--group-by traceback is not supported by check; use lineno, function or file")
+        }
+    }
+
+    func run() throws {
+        let arguments = programArguments(from: programAndArguments)
+        let library = try RecorderLibrary.locate(environment: ProcessInfo.processInfo.environment)
+        let directory = try outputDirectory()
+        let environment = recording.childEnvironment(library: library, outputDirectory: directory)
+        let finished: ChildProcess.Finished
+        do {
+            finished = try ChildProcess.run(arguments: arguments,
+                                            environment: environment.entries(from: ProcessInfo.processInfo.environment),
+                                            stdoutToStderr: format == .json)
+        } catch {
+            throw CommandError(message: "cannot run \(arguments[0]): \(String(cString: strerror(error.code)))")
+        }
+        guard finished.termination == .exited(0) else {
+            let how = switch finished.termination {
+            case .exited(let code): "exited with status \(code)"
+            case .signaled(let signal): "was killed by signal \(signal)"
+            }
+            throw CommandError(message: "\(arguments[0]) \(how); snapshots are in \(directory)",
+                               status: Self.programFailed)
+        }
+
+        let files = try SnapshotDirectory.snapshots(in: directory, pid: finished.pid)
+        let snapshots = try files.map { try Snapshot.load(path: $0.path) }
+        let policy = LeakCheck.Policy(maxGrowthPerSite: maxGrowthPerSite.bytes, maxTotalGrowth: maxGrowth?.bytes,
+                                      warmupSnapshots: warmupSnapshots)
+        let symbolizer = Symbolizer()
+        let result: LeakCheck.Result
+        do {
+            result = try LeakCheck.check(snapshots, policy: policy, keyType: grouping.keyType, symbolizer: symbolizer)
+        } catch let failure as LeakCheck.Failure {
+            throw CommandError(message: "\(failure); snapshots are in \(directory)")
+        }
+
+        let report = CheckReport(result: result, policy: policy, keyType: grouping.keyType,
+                                 limit: grouping.limit, directory: directory,
+                                 paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
+        switch format {
+        case .text: report.text().forEach(Console.printToStandardError)
+        case .json: print(try report.json())
+        }
+        symbolizer.warnings.forEach { Console.warning($0) }
+
+        if result.passed {
+            if recording.output == nil { try? FileManager.default.removeItem(atPath: directory) }
+        } else {
+            throw ExitCode(Self.leaksFound)
+        }
+    }
+
+    /// --output, or a fresh private temporary directory.
+    private func outputDirectory() throws -> String {
+        if let output = recording.output {
+            return URL(fileURLWithPath: output).standardizedFileURL.path
+        }
+        var template = Array((FileManager.default.temporaryDirectory.path + "/heapdiff-check.XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw CommandError(message: "cannot create a temporary directory: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+}

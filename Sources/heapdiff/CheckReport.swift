@@ -1,0 +1,82 @@
+import Foundation
+import HeapDiffKit
+
+/// How `check` shows its verdict: text for people, JSON for CI tooling.
+struct CheckReport {
+    var result: LeakCheck.Result
+    var policy: LeakCheck.Policy
+    var keyType: KeyType
+    var limit: Int
+    var directory: String
+    var paths: PathDisplay
+
+    private var shown: [LeakCheck.Finding] {
+        limit == 0 ? result.findings : Array(result.findings.prefix(limit))
+    }
+
+    private var span: String {
+        let labels = result.compared.map { $0.process.label.isEmpty ? "#\($0.process.seq)" : $0.process.label }
+        return "\(result.compared.count) snapshots (\(labels.first ?? "") … \(labels.last ?? ""))"
+    }
+
+    func text() -> [String] {
+        var lines: [String] = []
+        let formatter = FrameFormatter(paths: paths)
+        for finding in shown {
+            let curve = finding.sizes.map { SizeFormatting.size($0) }.joined(separator: " → ")
+            lines.append("\(finding.key.label(paths: paths)): grew \(SizeFormatting.size(finding.sizeDiff, signed: true)) "
+                + "(\(SizeFormatting.count(finding.countDiff, signed: true)) blocks): \(curve)")
+            lines += finding.traceback.map { "    " + formatter.format($0) }
+        }
+        if shown.count < result.findings.count {
+            lines.append("… and \(result.findings.count - shown.count) more (--limit 0 shows all)")
+        }
+        let total = "the traced heap grew \(SizeFormatting.size(result.totalSizeDiff, signed: true)) "
+            + "(\(SizeFormatting.count(result.totalCountDiff, signed: true)) blocks) over \(span)"
+        if result.passed {
+            lines.append("heapdiff check: passed: no call site grew by more than "
+                + "\(SizeFormatting.size(policy.maxGrowthPerSite)); \(total)")
+        } else {
+            var reasons: [String] = []
+            if !result.findings.isEmpty {
+                reasons.append("\(result.findings.count) call site\(result.findings.count == 1 ? "" : "s") kept growing "
+                    + "past \(SizeFormatting.size(policy.maxGrowthPerSite))")
+            }
+            if result.totalExceeded, let limit = policy.maxTotalGrowth {
+                reasons.append("the heap grew past \(SizeFormatting.size(limit))")
+            }
+            lines.append("heapdiff check: FAILED: \(reasons.joined(separator: "; ")); \(total); snapshots in \(paths.show(directory))")
+        }
+        return lines
+    }
+
+    func json() throws -> String {
+        struct Frame: Encodable { var function: String?; var file: String?; var line: Int?; var module: String; var offset: UInt64 }
+        struct Finding: Encodable {
+            var file: String?; var line: Int?; var function: String?; var module: String
+            var size_diff: Int64; var count_diff: Int64; var sizes: [Int64]; var counts: [Int64]; var traceback: [Frame]
+        }
+        struct Snapshot: Encodable { var path: String; var seq: UInt32; var label: String }
+        struct Report: Encodable {
+            var passed: Bool; var key_type: String; var max_growth_per_site: Int64; var max_growth: Int64?
+            var total_size_diff: Int64; var total_count_diff: Int64; var total_exceeded: Bool
+            var snapshots: [Snapshot]; var findings: [Finding]
+        }
+        func frame(_ f: HeapDiffKit.Frame) -> Frame {
+            Frame(function: f.function, file: f.file, line: f.line, module: f.module, offset: f.offset)
+        }
+        let report = Report(
+            passed: result.passed, key_type: keyType.rawValue, max_growth_per_site: policy.maxGrowthPerSite,
+            max_growth: policy.maxTotalGrowth, total_size_diff: result.totalSizeDiff,
+            total_count_diff: result.totalCountDiff, total_exceeded: result.totalExceeded,
+            snapshots: result.compared.map { Snapshot(path: $0.path, seq: $0.process.seq, label: $0.process.label) },
+            findings: result.findings.map { finding in
+                Finding(file: finding.site.file, line: finding.site.line, function: finding.site.function,
+                        module: finding.site.module, size_diff: finding.sizeDiff, count_diff: finding.countDiff,
+                        sizes: finding.sizes, counts: finding.counts, traceback: finding.traceback.map(frame))
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+}
