@@ -9,6 +9,8 @@ build="$here/../build/bench"
 mkdir -p "$build"
 "$here/../scripts/setup.sh" bench
 cc -O2 -g -fno-omit-frame-pointer -o "$build/churn" "$here/churn/churn.c"
+c++ -O2 -g -o "$build/stl_workload" "$here/stl/stl_workload.cpp"
+python="$(python3 -c 'import sys; print(sys.executable)')"   # the interpreter itself, not a shim script
 results="$here/RESULTS.md"
 {
   echo "# Benchmark results"
@@ -23,6 +25,10 @@ compare --name "Allocation churn, narrow: 5M malloc/free pairs of 16-527 B, 13 s
   -- "$build/churn" 5000000 narrow
 compare --name "Allocation churn, wide: the same with ~8,000 distinct stacks" \
   -- "$build/churn" 5000000 wide
+compare --name "C++ STL: maps, strings and vectors (300,000 rounds)" \
+  -- "$build/stl_workload" 300000
+compare --name "CPython $("$python" -c 'import platform; print(platform.python_version())'): dicts, lists and strings with PYTHONMALLOC=malloc" \
+  --env PYTHONMALLOC=malloc -- "$python" "$here/python/workload.py" 60000
 {
   echo "### Recorder memory and snapshot size"
   echo

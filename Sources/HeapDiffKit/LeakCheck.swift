@@ -67,6 +67,17 @@ public enum LeakCheck {
         return Array(usable.dropFirst(min(warmup, usable.count)))
     }
 
+    /// The process a check is about, among those that left snapshots: the
+    /// started program when it took at least two phase snapshots itself,
+    /// otherwise the process that took the most (a test runner such as
+    /// `swift test`, or a wrapper script, runs the workload in a child).
+    public static func process(started: Int32, snapshots: [Int32: [Snapshot]]) -> Int32 {
+        let phaseCounts = snapshots.mapValues { $0.filter { $0.process.trigger != .exit }.count }
+        if phaseCounts[started, default: 0] >= 2 { return started }
+        let busiest = phaseCounts.max { lhs, rhs in (lhs.value, rhs.key) < (rhs.value, lhs.key) }
+        return busiest.map { $0.value >= 2 ? $0.key : started } ?? started
+    }
+
     /// Checks a run's snapshots against `policy`, grouping by `keyType`.
     public static func check(_ snapshots: [Snapshot], policy: Policy, keyType: KeyType = .lineno,
                              symbolizer: Symbolizer, rule: AllocationSiteRule = .standard) throws -> Result {

@@ -11,4 +11,10 @@ public enum SnapshotDirectory {
             return (path: directory.hasSuffix("/") ? directory + name : directory + "/" + name, seq: parsed.seq)
         }.sorted { $0.seq < $1.seq }
     }
+
+    /// Every process that left snapshots in `directory`, in pid order.
+    public static func processes(in directory: String) throws -> [Int32] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        return Set(names.compactMap { SnapshotFileName($0)?.pid }).sorted()
+    }
 }

@@ -24,6 +24,9 @@ struct CheckCommand: ParsableCommand {
             options, no recorder library, fewer than two snapshots after warm-up); 3 the program itself \
             failed (non-zero exit or killed by a signal), whatever its heap did.
 
+            When the program itself takes no phase snapshots but a process it starts does (a test runner \
+            such as `swift test`, a wrapper script), that process is checked.
+
             The report goes to standard error as text, or to standard output with --format json (the \
             program's standard output is then sent to standard error). Snapshots are kept in --output when \
             given, else in a temporary directory that is removed when the check passes.
@@ -91,8 +94,11 @@ struct CheckCommand: ParsableCommand {
                                status: Self.programFailed)
         }
 
-        let files = try SnapshotDirectory.snapshots(in: directory, pid: finished.pid)
-        let snapshots = try files.map { try Snapshot.load(path: $0.path) }
+        var byProcess: [Int32: [Snapshot]] = [:]
+        for pid in try SnapshotDirectory.processes(in: directory) {
+            byProcess[pid] = try SnapshotDirectory.snapshots(in: directory, pid: pid).map { try Snapshot.load(path: $0.path) }
+        }
+        let snapshots = byProcess[LeakCheck.process(started: finished.pid, snapshots: byProcess)] ?? []
         let policy = LeakCheck.Policy(maxGrowthPerSite: maxGrowthPerSite.bytes, maxTotalGrowth: maxGrowth?.bytes,
                                       warmupSnapshots: warmupSnapshots)
         let symbolizer = Symbolizer()

@@ -82,4 +82,15 @@ import Testing
                                 policy: .init(warmupSnapshots: 1), symbolizer: Symbolizer())
         }
     }
+
+    @Test func theProcessThatTookThePhasesIsChecked() {
+        let phases = (1...3).map { Self.snapshot(seq: $0, [:]) } + [Self.snapshot(seq: 4, trigger: .exit, [:])]
+        let exitOnly = [Self.snapshot(seq: 1, trigger: .exit, [:])]
+        // The started program took its own phases.
+        #expect(LeakCheck.process(started: 10, snapshots: [10: phases, 11: phases + phases]) == 10)
+        // A runner (10) whose child (12) ran the workload.
+        #expect(LeakCheck.process(started: 10, snapshots: [10: exitOnly, 11: exitOnly, 12: phases]) == 12)
+        // Nobody took phases: the started program, whose error message then explains.
+        #expect(LeakCheck.process(started: 10, snapshots: [10: exitOnly, 11: exitOnly]) == 10)
+    }
 }

@@ -26,15 +26,43 @@ int heapdiff_snapshot(const char *label);
 }
 #endif
 
-/* Header-only helper: calls heapdiff_snapshot when the recorder is loaded.
- * Returns 1 when there is no recorder, else heapdiff_snapshot's result.
- * Define HEAPDIFF_NO_HELPERS to leave it out (it needs <dlfcn.h>). */
+/* Header-only helpers. Define HEAPDIFF_NO_HELPERS to leave them out (they
+ * need <dlfcn.h> and <stdio.h>). */
 #ifndef HEAPDIFF_NO_HELPERS
 #include <dlfcn.h>
+#include <stdio.h>
+
+/* Calls heapdiff_snapshot when the recorder is loaded. Returns 1 when there
+ * is no recorder, else heapdiff_snapshot's result. */
 static inline int heapdiff_snapshot_if_traced(const char *label) {
     int (*fn)(const char *) = (int (*)(const char *))dlsym(RTLD_DEFAULT, "heapdiff_snapshot");
     return fn ? fn(label) : 1;
 }
+
+/* The body of a leak test: runs WORKLOAD(CONTEXT) ITERATIONS times per
+ * phase, PHASES times, with a snapshot labelled "phase N" after each phase.
+ * Under `heapdiff check -- ./test`, a call site that keeps growing from
+ * phase to phase fails the test; the first phase is the warm-up. */
+static inline void heapdiff_run_phases(int phases, int iterations, void (*workload)(void *), void *context) {
+    for (int phase = 0; phase < phases; phase++) {
+        for (int i = 0; i < iterations; i++)
+            workload(context);
+        char label[32];
+        snprintf(label, sizeof label, "phase %d", phase);
+        heapdiff_snapshot_if_traced(label);
+    }
+}
+
+#ifdef __cplusplus
+namespace heapdiff {
+/* C++: heapdiff::run_phases(5, 1000, [&] { cache.get(key()); }); */
+template <typename Workload>
+inline void run_phases(int phases, int iterations, Workload &&workload) {
+    heapdiff_run_phases(phases, iterations, [](void *w) { (*static_cast<Workload *>(w))(); },
+                        static_cast<void *>(&workload));
+}
+}  // namespace heapdiff
+#endif
 #endif
 
 #endif /* HEAPDIFF_H */
