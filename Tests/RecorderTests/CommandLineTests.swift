@@ -156,4 +156,23 @@ import Testing
         #expect(few.status == 2)
         #expect(few.stderr.contains("need at least 2 snapshots after warm-up"))
     }
+
+    @Test func snapshotsOfTwoRunsDiffDespiteDifferentAddressLayouts() throws {
+        let dir = try Harness.temporaryDirectory("aslr")
+        let exe = try Harness.build("leaky_service", in: dir)
+        let first = dir.appendingPathComponent("first"), second = dir.appendingPathComponent("second")
+        #expect(try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": first.path]).status == 0)
+        #expect(try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": second.path]).status == 0)
+        let old = try Snapshot.load(path: try Harness.snapshotFiles(in: first)[0])        // run 1, "warm"
+        let new = try Snapshot.load(path: try Harness.snapshotFiles(in: second)[1])       // run 2, "later"
+        // PIE and ASLR: the program is mapped at different addresses in the two runs.
+        #expect(old.modules.first?.loadBias != new.modules.first?.loadBias)
+        let growth = new.compare(to: old, by: .lineno, symbolizer: Symbolizer())
+        let top = try #require(growth.first)
+        #expect(top.site.line == (try Harness.line(of: "cache", in: "leaky_service.c")))
+        #expect(top.sizeDiff == 1_000 * 504 && top.countDiff == 1_000)
+        // The scratch buffer line exists in both and did not change: no row.
+        let scratch = try Harness.line(of: "scratch", in: "leaky_service.c")
+        #expect(!growth.contains { $0.site.line == scratch })
+    }
 }
