@@ -22,7 +22,8 @@ struct HeapDiff: ParsableCommand {
             Errors are printed as one line, `heapdiff: error: …`, with exit status 2 for bad usage or \
             unreadable snapshots.
             """,
-        subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self]
+        subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self,
+                      TrendCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own `main()`, but prints every

@@ -50,8 +50,25 @@ struct RunSummary {
                 Console.note("growth from \(firstName) to \(lastName):")
                 try printer.printDiff(old: try Snapshot.load(path: first.path), new: try Snapshot.load(path: last.path))
             }
+            if files.count >= 3 {
+                try printTrend(files)
+            }
         } catch {
             Console.warning("\(error)")
         }
+    }
+
+    /// With three or more snapshots, which sites grow steadily and which only
+    /// warmed up: a first-vs-last diff cannot tell them apart.
+    private func printTrend(_ files: [(path: String, seq: UInt32)]) throws {
+        let snapshots = try files.map { try Snapshot.load(path: $0.path) }
+        let periodic = snapshots.contains { $0.process.trigger == .interval }
+        let analysis = try TrendAnalysis.analyze(snapshots, by: grouping.keyType == .traceback ? .lineno : grouping.keyType,
+                                                 axis: periodic ? .time : .index, symbolizer: Symbolizer())
+        Console.note("trend over the \(files.count) snapshots (`heapdiff trend \(shownDirectory)` for more):")
+        TrendReport(analysis: analysis, keyType: grouping.keyType == .traceback ? .lineno : grouping.keyType,
+                    limit: min(grouping.limit == 0 ? 5 : grouping.limit, 5), target: nil,
+                    paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
+            .text().dropFirst().forEach(Console.printToStandardError)
     }
 }

@@ -175,4 +175,29 @@ import Testing
         let scratch = try Harness.line(of: "scratch", in: "leaky_service.c")
         #expect(!growth.contains { $0.site.line == scratch })
     }
+
+    @Test func trendTellsALeakFromAWarmUpPlateau() throws {
+        let dir = try Harness.temporaryDirectory("trend")
+        let exe = try Harness.build("warmup_and_leak", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "--interval", "0.1", "--output", out.path, "--", exe],
+                                  preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("trend over the"))
+        let trend = try Harness.run(Harness.cli, arguments: ["trend", out.path, "--format", "json"], preload: false)
+        #expect(trend.status == 0, "\(trend.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: trend.stdout) as? [String: Any])
+        let sites = try #require(json["sites"] as? [[String: Any]])
+        #expect(sites.count == 2)
+        let verdicts = sites.map { (($0["series"] as? [String: Any])?["verdict"] as? String) ?? "" }
+        #expect(sites.map { $0["line"] as? Int } == [try Harness.line(of: "log", in: "warmup_and_leak.c"),
+                                                     try Harness.line(of: "cache", in: "warmup_and_leak.c")])
+        #expect(verdicts == ["steady growth", "plateau"])
+        // A first-vs-last diff ranks the warmed-up cache first: the trend is what tells them apart.
+        let files = try Harness.snapshotFiles(in: out)
+        let diff = try Harness.run(Harness.cli, arguments: ["diff", files[0], files[files.count - 1], "--format", "json"],
+                                   preload: false)
+        let rows = try #require((try JSONSerialization.jsonObject(with: diff.stdout) as? [String: Any])?["statistics"] as? [[String: Any]])
+        #expect(rows.first?["line"] as? Int == (try Harness.line(of: "cache", in: "warmup_and_leak.c")))
+    }
 }

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import HeapDiffKit
+
+/// `heapdiff trend SNAPSHOT… | DIR`: growth rates and verdicts over a series.
+struct TrendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trend",
+        abstract: "Rank call sites by steady growth over a series of snapshots.",
+        discussion: """
+            Takes the snapshots of one process (files, or a directory, from which the process with the most \
+            snapshots is taken unless --pid says which) and, for each call site, fits its live bytes against \
+            time (or against the snapshot number with --by-index, for snapshots taken per phase). The rate \
+            shown is that of the recent half of the series: how fast the site grows now.
+
+            Each site gets a verdict: steady growth (still climbing linearly: a leak suspect), plateau (grew, \
+            then stopped, like a cache that warmed up, which a first-vs-last diff would show as growth), \
+            fluctuating, or shrinking. Steady growth ranks first, then by rate. The traced heap as a whole \
+            is extrapolated: at its current rate, when does it reach --until (by default this machine's \
+            memory)?
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Snapshot files of one process, or a directory of them.", valueName: "snapshot"))
+    var inputs: [String]
+
+    @Option(help: "With a directory: the process whose snapshots to use.")
+    var pid: Int32?
+
+    @Flag(help: "Measure growth per snapshot rather than per second.")
+    var byIndex = false
+
+    @Option(help: ArgumentHelp("Extrapolate to this heap size (default: this machine's memory).", valueName: "size"))
+    var until: ByteSize?
+
+    @Option(help: "Report as text or json.")
+    var format: OutputFormat = .text
+
+    @OptionGroup var grouping: GroupingOptions
+
+    func run() throws {
+        let snapshots = try TrendInputs.load(inputs, pid: pid)
+        let symbolizer = Symbolizer()
+        let analysis: TrendAnalysis
+        do {
+            analysis = try TrendAnalysis.analyze(snapshots, by: grouping.keyType, axis: byIndex ? .index : .time,
+                                                 symbolizer: symbolizer)
+        } catch let failure as TrendAnalysis.Failure {
+            throw CommandError(message: failure.description)
+        }
+        let target = until.map { (bytes: $0.bytes, name: SizeFormatting.size($0.bytes)) }
+            ?? TrendInputs.machineMemory().map { (bytes: $0, name: "\(SizeFormatting.size($0)) (this machine's memory)") }
+        let report = TrendReport(analysis: analysis, keyType: grouping.keyType, limit: grouping.limit, target: target,
+                                 paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
+        switch format {
+        case .text: report.text().forEach { print($0) }
+        case .json: print(try report.json())
+        }
+        symbolizer.warnings.forEach { Console.warning($0) }
+    }
+}
+
+/// Which snapshots a trend is computed over.
+enum TrendInputs {
+    static func load(_ inputs: [String], pid: Int32?) throws -> [Snapshot] {
+        var isDirectory: ObjCBool = false
+        if inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
+           isDirectory.boolValue {
+            let directory = inputs[0]
+            let processes = try SnapshotDirectory.processes(in: directory)
+            let chosen = try pid ?? processes.max { lhs, rhs in
+                try SnapshotDirectory.snapshots(in: directory, pid: lhs).count
+                    < SnapshotDirectory.snapshots(in: directory, pid: rhs).count
+            }
+            guard let chosen else { throw CommandError(message: "\(directory): no snapshots") }
+            return try SnapshotDirectory.snapshots(in: directory, pid: chosen).map { try Snapshot.load(path: $0.path) }
+        }
+        let snapshots = try inputs.map { try Snapshot.load(path: $0) }
+        let pids = Set(snapshots.map(\.process.pid))
+        guard pids.count <= 1 else {
+            throw CommandError(message: "the snapshots come from \(pids.count) processes "
+                + "(pids \(pids.sorted().map(String.init).joined(separator: ", "))); a trend follows one")
+        }
+        return snapshots
+    }
+
+    /// MemTotal from /proc/meminfo, in bytes.
+    static func machineMemory() -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
+              let kib = Int64(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kib * 1024
+    }
+}

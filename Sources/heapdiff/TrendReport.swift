@@ -1,0 +1,99 @@
+import Foundation
+import HeapDiffKit
+
+/// How `trend` shows its analysis: an aligned table for people, JSON for tools.
+struct TrendReport {
+    var analysis: TrendAnalysis
+    var keyType: KeyType
+    var limit: Int
+    /// The heap size to extrapolate to, and how to name it.
+    var target: (bytes: Int64, name: String)?
+    var paths: PathDisplay
+
+    private var shown: [TrendAnalysis.Site] {
+        limit == 0 ? analysis.sites : Array(analysis.sites.prefix(limit))
+    }
+
+    private func rate(_ series: TrendAnalysis.Series) -> String {
+        if let perSecond = series.bytesPerSecond { return SizeFormatting.size(Int64(perSecond.rounded()), signed: true) + "/s" }
+        return SizeFormatting.size(Int64(series.bytesPerSnapshot.rounded()), signed: true) + "/snapshot"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<120: return String(format: "%.0f s", seconds)
+        case ..<7_200: return String(format: "%.0f min", seconds / 60)
+        case ..<172_800: return String(format: "%.1f h", seconds / 3_600)
+        default: return String(format: "%.1f days", seconds / 86_400)
+        }
+    }
+
+    func text() -> [String] {
+        let first = analysis.snapshots[0].process
+        let program = URL(fileURLWithPath: first.program).lastPathComponent
+        var lines = ["\(analysis.snapshots.count) snapshots of \(program) (pid \(first.pid)) over "
+            + Self.duration(analysis.seconds.last ?? 0)]
+        let heap = analysis.heap
+        var heapLine = "traced heap: \(SizeFormatting.size(heap.sizes.first ?? 0)) → \(SizeFormatting.size(heap.sizes.last ?? 0)), "
+            + "now \(rate(heap)) (r² \(String(format: "%.2f", heap.r2))): \(heap.verdict.rawValue)"
+        if let target, let seconds = analysis.secondsUntilHeap(reaches: target.bytes) {
+            heapLine += "; at this rate it reaches \(target.name) in \(Self.duration(seconds))"
+        }
+        lines.append(heapLine)
+        lines.append("RSS: \(SizeFormatting.size(analysis.rss.sizes.first ?? 0)) → \(SizeFormatting.size(analysis.rss.sizes.last ?? 0)), "
+            + "now \(rate(analysis.rss))")
+        guard !shown.isEmpty else {
+            lines.append("no call site's live memory changed")
+            return lines
+        }
+        let rows = shown.enumerated().map { index, site in
+            [String(index + 1), site.series.verdict.rawValue, rate(site.series), String(format: "%.2f", site.series.r2),
+             SizeFormatting.size(site.series.sizes.last ?? 0), site.key.label(paths: paths)]
+        }
+        let header = ["#", "verdict", "rate now", "r²", "live now", keyType.rawValue]
+        let widths = (0..<header.count).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            lines.append(zip(row, widths).enumerated().map { column, cell in
+                let (text, width) = cell
+                let pad = String(repeating: " ", count: width - text.count)
+                return column == row.count - 1 ? text : (column == 0 || column >= 2 && column <= 4 ? pad + text : text + pad)
+            }.joined(separator: "  "))
+        }
+        if shown.count < analysis.sites.count {
+            lines.append("… and \(analysis.sites.count - shown.count) more (--limit 0 shows all)")
+        }
+        return lines
+    }
+
+    func json() throws -> String {
+        struct Series: Encodable {
+            var sizes: [Int64]; var counts: [Int64]; var bytes_per_second: Double?; var bytes_per_snapshot: Double
+            var r2: Double; var verdict: String
+        }
+        struct Site: Encodable {
+            var file: String?; var line: Int?; var function: String?; var module: String; var series: Series
+        }
+        struct Snapshot: Encodable { var path: String; var seq: UInt32; var label: String; var seconds: Double }
+        struct Extrapolation: Encodable { var target_bytes: Int64; var seconds: Double? }
+        struct Report: Encodable {
+            var axis: String; var key_type: String; var snapshots: [Snapshot]; var heap: Series; var rss: Series
+            var extrapolation: Extrapolation?; var sites: [Site]
+        }
+        func series(_ s: TrendAnalysis.Series) -> Series {
+            Series(sizes: s.sizes, counts: s.counts, bytes_per_second: s.bytesPerSecond,
+                   bytes_per_snapshot: s.bytesPerSnapshot, r2: s.r2, verdict: s.verdict.rawValue)
+        }
+        let report = Report(
+            axis: analysis.axis.rawValue, key_type: keyType.rawValue,
+            snapshots: zip(analysis.snapshots, analysis.seconds).map {
+                Snapshot(path: $0.path, seq: $0.process.seq, label: $0.process.label, seconds: $1)
+            },
+            heap: series(analysis.heap), rss: series(analysis.rss),
+            extrapolation: target.map { Extrapolation(target_bytes: $0.bytes, seconds: analysis.secondsUntilHeap(reaches: $0.bytes)) },
+            sites: shown.map { Site(file: $0.site.file, line: $0.site.line, function: $0.site.function,
+                                    module: $0.site.module, series: series($0.series)) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+}

@@ -1,0 +1,72 @@
+import Testing
+@testable import HeapDiffKit
+
+/// Trend verdicts on synthetic series, and the analysis of a synthetic run.
+@Suite struct TrendTests {
+    static let x = (0..<10).map(Double.init)
+
+    @Test(arguments: [
+        ([0, 10, 20, 30, 40, 50, 60, 70, 80, 90], Trend.Verdict.steadyGrowth),           // linear
+        ([0, 90, 100, 100, 100, 100, 100, 100, 100, 100], .plateau),                     // step, then flat
+        ([0, 50, 100, 100, 101, 100, 100, 101, 100, 100], .plateau),                     // warm-up with jitter
+        ([0, 100, 0, 100, 0, 100, 0, 100, 0, 100], .fluctuating),                        // sawtooth
+        ([90, 80, 70, 60, 50, 40, 30, 20, 10, 0], .shrinking),                           // draining
+        ([500, 500, 500, 500, 500, 500, 500, 500, 500, 500], .flat),
+        ([0, 1000, 1000, 1010, 1020, 1030, 1040, 1050, 1060, 1070], .steadyGrowth),      // warmed up, then leaks slowly
+        ([0, 100, 0, 100, 0, 100, 100, 100, 100, 100], .plateau),                         // settled high
+    ])
+    func verdicts(sizes: [Double], expected: Trend.Verdict) {
+        #expect(Trend.verdict(x: Self.x, y: sizes) == expected)
+    }
+
+    @Test func leastSquares() {
+        let line = Trend.fit(x: [0, 1, 2, 3], y: [1, 3, 5, 7])
+        #expect(line.slope == 2 && line.intercept == 1 && line.r2 == 1)
+        let noisy = Trend.fit(x: [0, 1, 2], y: [0, 2, 1])
+        #expect(noisy.slope == 0.5)
+        #expect(abs(noisy.r2 - 0.25) < 1e-12)
+    }
+
+    /// A run of 6 snapshots a second apart: site 0x10 leaks 1 KiB a second,
+    /// site 0x20 warms up to 50 KiB and stays, site 0x30 is freed away.
+    static func run() -> [Snapshot] {
+        (0..<6).map { i in
+            let leak = UInt64(1_024 * (i + 1)), warm = UInt64(i == 0 ? 10_000 : 50_000), draining = UInt64(6_000 - 1_000 * i)
+            let traces = [Trace(liveBytes: leak, liveCount: UInt64(i + 1), frames: [0x10]),
+                          Trace(liveBytes: warm, liveCount: 5, frames: [0x20]),
+                          Trace(liveBytes: draining, liveCount: UInt64(6 - i), frames: [0x30])]
+            return Snapshot(path: "s\(i)", process: ProcessRecord(
+                seq: UInt32(i + 1), trigger: .interval, monotonicNs: 5_000_000_000 + UInt64(i) * 1_000_000_000,
+                liveBytes: leak + warm + draining, liveCount: 12), traces: traces)
+        }
+    }
+
+    @Test func leakRanksFirstAndWarmUpIsAPlateau() throws {
+        let analysis = try TrendAnalysis.analyze(Self.run().reversed(), by: .lineno, symbolizer: Symbolizer())
+        #expect(analysis.seconds == [0, 1, 2, 3, 4, 5])
+        #expect(analysis.sites.map(\.key) == [.address(module: "", offset: 0x10), .address(module: "", offset: 0x20),
+                                              .address(module: "", offset: 0x30)])
+        #expect(analysis.sites.map(\.series.verdict) == [.steadyGrowth, .plateau, .shrinking])
+        let leak = analysis.sites[0].series
+        #expect(leak.bytesPerSecond == 1_024 && leak.bytesPerSnapshot == 1_024 && leak.r2 == 1)
+        // The whole heap: 1 KiB/s of leak against 1,000 B/s drained.
+        #expect(analysis.heap.bytesPerSecond == 24)
+        let heapNow: Int64 = 6_144 + 50_000 + 1_000
+        #expect(analysis.heap.sizes.last == heapNow)
+        #expect(analysis.secondsUntilHeap(reaches: 57_144 + 24_000) == 1_000)
+        #expect(analysis.secondsUntilHeap(reaches: 100) == nil)
+    }
+
+    @Test func indexAxisForPhaseSnapshots() throws {
+        let analysis = try TrendAnalysis.analyze(Self.run(), by: .lineno, axis: .index, symbolizer: Symbolizer())
+        #expect(analysis.sites.first?.series.bytesPerSecond == nil)
+        #expect(analysis.sites.first?.series.bytesPerSnapshot == 1_024)
+        #expect(analysis.secondsUntilHeap(reaches: 1 << 30) == nil)
+    }
+
+    @Test func needsThreeSnapshots() {
+        #expect(throws: TrendAnalysis.Failure.tooFewSnapshots(2)) {
+            try TrendAnalysis.analyze(Array(Self.run().prefix(2)), by: .lineno, symbolizer: Symbolizer())
+        }
+    }
+}
