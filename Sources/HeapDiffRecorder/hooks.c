@@ -8,7 +8,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include "recorder.h"
+#include "capture.h"
 
 static inline int state(void) {
     return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE);
@@ -34,10 +34,10 @@ static inline bool recording(void) {
     return state() == HD_STATE_RECORDING && !hd_guard;
 }
 
-static inline void after_alloc(void *p, size_t size) {
+static inline __attribute__((always_inline)) void after_alloc(void *p, size_t size) {
     int saved = errno;
     hd_guard = 1;
-    hd_record_alloc(p, size);
+    hd_record_alloc(p, size, hd_capture_stack());
     hd_guard = 0;
     errno = saved;
 }

@@ -1,22 +1,15 @@
-/* The one recording function every allocation hook calls: captures the call
- * stack with libunwind, interns it, and files the block under it; and its
- * counterpart for frees. */
+/* The one recording function every allocation hook calls: skips the
+ * recorder's own frames in the stack the hook captured (capture.h), interns
+ * the stack and files the block under it; and its counterpart for frees. */
 #define _GNU_SOURCE
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <link.h>
 #include <string.h>
-#include "recorder.h"
+#include "capture.h"
 
 int hd_state = HD_STATE_UNRESOLVED;
 __thread int hd_guard __attribute__((tls_model("initial-exec")));
 
-/* Frames are captured into a per-thread buffer reused across calls (no
- * stack-size surprises for programs with small thread stacks). Room for the
- * deepest stack we keep, our own frames above it, and one more to tell a
- * truncated stack from one that fits exactly. */
-enum { HD_SELF_FRAMES_MAX = 8, HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
-static __thread uintptr_t capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
+__thread uintptr_t hd_capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
 
 /* Our own text: frames in it are skipped, whatever the compiler inlined. */
 static uintptr_t self_start, self_end;
@@ -54,8 +47,8 @@ static inline bool is_self(uintptr_t ip) {
 enum { HD_TRACE_CACHE = 64 };
 static __thread struct hd_trace *trace_cache[HD_TRACE_CACHE] __attribute__((tls_model("initial-exec")));
 
-void hd_record_alloc(void *ptr, size_t size) {
-    int n = unw_backtrace((void **)capture, (int)(hd_config.depth + HD_SELF_FRAMES_MAX + 1));
+void hd_record_alloc(void *ptr, size_t size, int n) {
+    const uintptr_t *capture = hd_capture;
     int first = 0;
     while (first < n && is_self(capture[first]))
         first++;

@@ -7,6 +7,7 @@
  *   lock.c           the one lock that guards both tables
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
+ *   capture.h        the stack capture (unw_backtrace), inlined into each hook
  *   record.c         the one recording function every allocation hook calls
  *   hooks.c          malloc & friends: thin wrappers
  *   snapshot_writer.c  one snapshot file, written and renamed into place
@@ -111,7 +112,9 @@ extern int hd_state HD_HIDDEN;
  * allocations made by libunwind, libc or the recorder itself are not traced. */
 extern __thread int hd_guard HD_HIDDEN __attribute__((tls_model("initial-exec")));
 void hd_record_init(void) HD_HIDDEN;
-void hd_record_alloc(void *ptr, size_t size) HD_HIDDEN;
+/* Files a new block under the stack that hd_capture_stack() (capture.h)
+ * left in hd_capture, N frames deep. */
+void hd_record_alloc(void *ptr, size_t size, int n) HD_HIDDEN;
 /* Forgets ptr before it is released; reports what it was for realloc. */
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
 /* Puts back a block whose realloc failed: live again, not a new allocation. */
