@@ -47,17 +47,18 @@ bench-analysis: $(RECORDER)
 	@Benchmarks/analysis/run.sh "$$($(SWIFT) build -c release --scratch-path .build-b --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
 
 # libFuzzer over the snapshot reader for FUZZ_SECONDS; fails on any crash,
-# trap, hang or leak, leaving the input in build/fuzz/. New inputs gather in
-# build/fuzz/corpus; the seeds in Fuzz/corpus are real snapshots.
+# trap, hang or leak, leaving the input in build/fuzz/. The corpus grows in
+# build/fuzz/corpus from the seeds in Fuzz/corpus, small real snapshots.
 FUZZ_SECONDS ?= 60
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld
 fuzz:
 	HEAPDIFF_FUZZ=1 $(SWIFT) build --scratch-path $(FUZZ_SCRATCH) --product FuzzSnapshotReader $(FUZZ_FLAGS)
 	@mkdir -p $(BUILD)/fuzz/corpus
+	cp Fuzz/corpus/* $(BUILD)/fuzz/corpus/
 	"$$(HEAPDIFF_FUZZ=1 $(SWIFT) build --scratch-path $(FUZZ_SCRATCH) --show-bin-path)/FuzzSnapshotReader" \
 		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=16384 \
-		-artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 $(BUILD)/fuzz/corpus Fuzz/corpus
+		-artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 $(BUILD)/fuzz/corpus
 
 # Every leak scenario under `heapdiff check`, judged against its own marks.
 bench-leaks: cli

@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
+import Foundation
 
 let package = Package(
     name: "heapdiff",
@@ -50,3 +51,14 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer target over the snapshot reader (`make fuzz`), declared only
+// when HEAPDIFF_FUZZ is set: it calls libFuzzer's driver, which is linked only
+// under -sanitize=fuzzer, so a normal build could not link it.
+if ProcessInfo.processInfo.environment["HEAPDIFF_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "FuzzSnapshotReader",
+        dependencies: ["HeapDiffKit", "CHeapDiffFormat"],
+        path: "Fuzz/FuzzSnapshotReader"
+    ))
+}

@@ -12,7 +12,7 @@ final class Session {
     var history: [Int]
     init(client: Int) {
         self.client = client
-        history = Array(repeating: client, count: 64)
+        history = Array(repeating: client, count: 64) // @leak
     }
 }
 

@@ -2,9 +2,7 @@
 // every push is matched by a pop. Must NOT be reported.
 #include <deque>
 #include <string>
-extern "C" {
 #include "leakcheck.h"
-}
 
 static std::deque<std::string> recent_events;
 

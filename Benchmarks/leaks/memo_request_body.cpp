@@ -3,9 +3,7 @@
 #include <map>
 #include <memory>
 #include <string>
-extern "C" {
 #include "leakcheck.h"
-}
 
 struct Request {
     int id;

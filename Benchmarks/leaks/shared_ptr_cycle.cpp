@@ -3,9 +3,7 @@
 #include <memory>
 #include <string>
 #include <vector>
-extern "C" {
 #include "leakcheck.h"
-}
 
 struct Connection;
 struct Session {
@@ -20,7 +18,7 @@ struct Connection {
 
 static void open_session(int id) {
     auto session = std::make_shared<Session>(); // @leak
-    session->user = "user-" + std::to_string(id) + "-with-a-name-longer-than-sso";
+    session->user = "user-" + std::to_string(id) + "-with-a-name-longer-than-sso"; // @leak
     session->state.resize(1024); // @leak
     auto connection = std::make_shared<Connection>(); // @leak
     connection->fd = id;

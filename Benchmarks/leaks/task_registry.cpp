@@ -4,9 +4,7 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-extern "C" {
 #include "leakcheck.h"
-}
 
 struct Task {
     int request;

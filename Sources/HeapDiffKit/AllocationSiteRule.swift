@@ -1,41 +1,56 @@
 /// Decides which frame of a stack is "the allocation site" that a trace is
-/// attributed to when grouping by line, function or file.
+/// attributed to when grouping by line, function, file or module.
 ///
-/// Frame 0 is often a wrapper in a system library (libstdc++'s
-/// `operator new`, the Swift runtime, libc's `strdup`), which would lump
-/// unrelated allocations together; the interesting frame is the first one
-/// in the program's own code. Kept as its own type so the rules can grow
-/// (user patterns, per-function skips) without touching the grouping.
+/// Frame 0 is often allocator plumbing (libstdc++'s `operator new`, a
+/// `std::vector` growth path inlined into the program, the Swift runtime,
+/// libc's `strdup`), which would lump unrelated allocations together; the
+/// interesting frame is the first one in the program's own code. A frame is
+/// plumbing when its function, module or source file matches one of the
+/// globs below (see `Glob` and `FunctionName` for how they match). The site
+/// is the first frame, inlined ones included, that is not plumbing, or
+/// frame 0 when every frame is.
 public struct AllocationSiteRule: Equatable, Sendable {
-    /// Modules under these directories are system plumbing.
-    public var plumbingDirectories: [String]
-    /// Modules whose file name starts with one of these are plumbing too.
-    public var plumbingNamePrefixes: [String]
+    public var functions: [Glob]
+    public var modules: [Glob]
+    public var files: [Glob]
 
-    public init(plumbingDirectories: [String], plumbingNamePrefixes: [String]) {
-        self.plumbingDirectories = plumbingDirectories
-        self.plumbingNamePrefixes = plumbingNamePrefixes
+    public init(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = []) {
+        self.functions = functions
+        self.modules = modules
+        self.files = files
     }
 
-    /// System library directories, the Swift toolchain, and the recorder itself.
+    /// The built-in rules: allocator entry points and wrappers of the C, C++,
+    /// Swift, GLib and CPython runtimes, system libraries, system headers.
     public static let standard = AllocationSiteRule(
-        plumbingDirectories: ["/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/usr/local/lib/", "/opt/swift/"],
-        plumbingNamePrefixes: ["libheapdiff"]
-    )
+        functions: BuiltInPlumbing.functions.map(Glob.init),
+        modules: BuiltInPlumbing.modules.map(Glob.init),
+        files: BuiltInPlumbing.files.map(Glob.init))
 
-    /// Attributes nothing elsewhere: the site is always frame 0.
-    public static let innermostFrame = AllocationSiteRule(plumbingDirectories: [], plumbingNamePrefixes: [])
+    /// Attributes nothing elsewhere: the site is always frame 0 (`--no-skip`).
+    public static let innermostFrame = AllocationSiteRule()
 
-    public func isPlumbing(modulePath: String) -> Bool {
-        plumbingDirectories.contains { modulePath.hasPrefix($0) }
-            || plumbingNamePrefixes.contains { baseName(of: modulePath).hasPrefix($0) }
+    /// These rules plus more, as `--skip-function` and friends add them.
+    public func adding(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = []) -> AllocationSiteRule {
+        AllocationSiteRule(functions: self.functions + functions, modules: self.modules + modules,
+                           files: self.files + files)
     }
 
-    /// Index of the site among frames given by their module paths, innermost
-    /// first: the first frame outside the plumbing, or frame 0 when every
-    /// frame is plumbing; nil for an empty stack.
-    public func siteIndex(modulePaths: [String]) -> Int? {
-        guard !modulePaths.isEmpty else { return nil }
-        return modulePaths.firstIndex { !isPlumbing(modulePath: $0) } ?? 0
+    /// Whether every frame of a module is plumbing; decided without symbols.
+    public func isPlumbing(modulePath: String) -> Bool {
+        !modulePath.isEmpty && modules.matchAny(path: modulePath)
+    }
+
+    public func isPlumbing(_ frame: Frame) -> Bool {
+        if isPlumbing(modulePath: frame.module) { return true }
+        if let file = frame.file, files.matchAny(path: file) { return true }
+        guard let function = frame.function, !functions.isEmpty else { return false }
+        return functions.matchAny(function: FunctionName(function))
+    }
+
+    /// Index of the site among `frames` (innermost first), nil for none.
+    public func siteIndex(of frames: [Frame]) -> Int? {
+        guard !frames.isEmpty else { return nil }
+        return frames.firstIndex { !isPlumbing($0) } ?? 0
     }
 }

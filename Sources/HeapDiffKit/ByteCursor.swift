@@ -59,14 +59,37 @@ struct ByteCursor {
         return bytes[start..<(start + length)]
     }
 
+    /// `count` consecutive u64s from the current position, in one pass.
+    mutating func readU64s(_ count: Int) throws -> [UInt64] {
+        guard count >= 0, count <= remaining / 8 else {
+            throw DecodingProblem(message: "needs \(count) values of 8 bytes at offset \(position), only \(remaining) bytes remain")
+        }
+        let start = window.lowerBound + position
+        position += count * 8
+        return bytes.withUnsafeBytes { raw in
+            [UInt64](unsafeUninitializedCapacity: count) { values, initialized in
+                let source = UnsafeRawBufferPointer(rebasing: raw[start..<(start + 8 * count)])
+                #if _endian(little)
+                UnsafeMutableRawBufferPointer(values).copyMemory(from: source)
+                #else
+                for index in 0..<count {
+                    values[index] = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))
+                }
+                #endif
+                initialized = count
+            }
+        }
+    }
+
+    /// A u32 (`width` 4) or a u64 (`width` 8): the only widths in the format.
     private func unsigned(at offset: Int, width: Int) throws -> UInt64 {
         try requireBytes(width, at: offset)
         let start = window.lowerBound + offset
-        var value: UInt64 = 0
-        for index in 0..<width {
-            value |= UInt64(bytes[start + index]) << (8 * index)
+        return bytes.withUnsafeBytes { raw in
+            width == 8
+                ? UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                : UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt32.self)))
         }
-        return value
     }
 
     private func requireBytes(_ length: Int, at offset: Int) throws {

@@ -7,11 +7,14 @@ import Glibc
 /// and looked up with the file-relative addresses the snapshot provides,
 /// whatever address the process had mapped it at.
 final class DwarfFile {
-    /// What libdw found out about a file-relative address.
-    struct Location {
+    /// What libdw found out about one level of a file-relative address:
+    /// the function the code belongs to and the source line being executed
+    /// in it. Names are as stored (mangled for C++ and Swift).
+    struct Location: Equatable {
         var function: String?
         var file: String?
         var line: Int?
+        var inlined = false
     }
 
     struct OpenError: Error {
@@ -26,6 +29,8 @@ final class DwarfFile {
     private let bias: Dwarf_Addr
     /// The file's GNU build-id, empty when it has none.
     let buildID: [UInt8]
+    /// Built on the first address libdwfl cannot place in a unit.
+    private lazy var unitIndex = CompileUnitIndex(module: module)
 
     init(path: String) throws {
         guard access(path, R_OK) == 0 else {
@@ -71,25 +76,48 @@ final class DwarfFile {
         callbacks.deallocate()
     }
 
-    /// Function, source file and line of the instruction at `fileAddress`.
-    func locate(fileAddress: UInt64) -> Location {
+    /// The source locations of the instruction at `fileAddress`, innermost
+    /// first: one per inlined call it is part of, then the real function.
+    /// The innermost line comes from the line table; each outer level's is
+    /// the call site recorded on the inlined subroutine below it.
+    func locate(fileAddress: UInt64) -> [Location] {
         let address = fileAddress &+ bias
-        var location = Location(function: symbolName(at: address))
-        if let inlined = inlinedFunctionName(at: address) {
-            // The symbol names the function the code was inlined into, but the
-            // line belongs to the inlined one: name that one so both agree.
-            location.function = inlined
+        let symbol = symbolName(at: address)
+        guard let unit = compileUnit(at: address) else { return [Location(function: symbol)] }
+        let unitAddress = address &- unit.bias
+        var (file, line) = Self.sourceLine(in: unit.die, at: unitAddress)
+        var locations: [Location] = []
+        for scope in InlineScopes(unit: unit.die, address: unitAddress).functions {
+            let inlined = scope.callSite != nil
+            // The symbol covers clones (`f.constprop.0`) and code without debug info.
+            let name = inlined ? scope.name : scope.name ?? symbol
+            locations.append(Location(function: name, file: file, line: line, inlined: inlined))
+            if let callSite = scope.callSite { (file, line) = callSite }
         }
-        if let line = dwfl_module_getsrc(module, address) {
-            var number: Int32 = 0
-            var column: Int32 = 0
-            var lineAddress: Dwarf_Addr = 0
-            if let file = dwfl_lineinfo(line, &lineAddress, &number, &column, nil, nil) {
-                location.file = String(cString: file)
-                location.line = number > 0 ? Int(number) : nil
-            }
+        if locations.last?.inlined ?? true {
+            // No enclosing subprogram was found: the symbol stands for it.
+            locations.append(Location(function: symbol, file: file, line: line))
         }
-        return location
+        return locations
+    }
+
+    private func compileUnit(at address: Dwarf_Addr) -> CompileUnitIndex.Unit? {
+        var unitBias: Dwarf_Addr = 0
+        if let die = dwfl_module_addrdie(module, address, &unitBias) {
+            return CompileUnitIndex.Unit(die: die, bias: unitBias)
+        }
+        return unitIndex.unit(containing: address)
+    }
+
+    /// The line table's file and line for a unit-relative address; line 0
+    /// (code the compiler made up) counts as unknown.
+    private static func sourceLine(in unit: UnsafeMutablePointer<Dwarf_Die>,
+                                   at address: Dwarf_Addr) -> (file: String?, line: Int?) {
+        guard let line = dwarf_getsrc_die(unit, address) else { return (nil, nil) }
+        var number: Int32 = 0
+        let file = dwarf_linesrc(line, nil, nil).map { String(cString: $0) }
+        guard dwarf_lineno(line, &number) == 0, number > 0 else { return (file, nil) }
+        return (file, Int(number))
     }
 
     private func symbolName(at address: Dwarf_Addr) -> String? {
@@ -103,26 +131,6 @@ final class DwarfFile {
         // Drop a symbol version (`__libc_start_main@@GLIBC_2.34`): it is not
         // part of the function's name, and no mangled name contains '@'.
         return String(String(cString: name).prefix { $0 != "@" })
-    }
-
-    private func inlinedFunctionName(at address: Dwarf_Addr) -> String? {
-        var dieBias: Dwarf_Addr = 0
-        guard let unit = dwfl_module_addrdie(module, address, &dieBias) else { return nil }
-        var scopes: UnsafeMutablePointer<Dwarf_Die>?
-        let count = dwarf_getscopes(unit, address &- dieBias, &scopes)
-        defer { free(scopes) }
-        guard count > 0, let scopes else { return nil }
-        for index in 0..<Int(count) {
-            switch dwarf_tag(scopes + index) {
-            case Int32(DW_TAG_inlined_subroutine):
-                return dwarf_diename(scopes + index).map { String(cString: $0) }
-            case Int32(DW_TAG_subprogram):
-                return nil  // not inlined: the symbol name is the right one
-            default:
-                continue
-            }
-        }
-        return nil
     }
 
     private static func buildID(of module: OpaquePointer) -> [UInt8] {

@@ -15,7 +15,31 @@ public enum FileBytes {
         guard fd >= 0 else { throw failure(path) }
         defer { close(fd) }
 
-        var bytes: [UInt8] = []
+        // A regular file is read straight into an array of its size: a
+        // snapshot of many stacks is tens of MiB, and growing an array chunk
+        // by chunk would copy it several times over.
+        var status = stat()
+        var expected = 0
+        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size > 0 {
+            expected = Int(status.st_size)
+        }
+        var failed = false
+        var bytes = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            while initialized < expected {
+                let got = Glibc.read(fd, buffer.baseAddress! + initialized, expected - initialized)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failed = true
+                    return
+                }
+                if got == 0 { return }  // the file shrank: what was read is all there is
+                initialized += got
+            }
+        }
+        if failed { throw failure(path) }
+        if bytes.count < expected { return bytes }
+
+        // Files whose size the kernel does not report, or that grew meanwhile.
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }

@@ -13,13 +13,20 @@ public struct Frame: Hashable, Sendable {
     /// The source file as DWARF names it (usually a full path).
     public var file: String?
     public var line: Int?
+    /// Code the compiler inlined into the frame after it. One return address
+    /// in inlined code becomes several frames, innermost first, with the same
+    /// module and offset: each inlined call is `inlined`, the real function
+    /// that contains them all is not.
+    public var inlined: Bool
 
-    public init(module: String, offset: UInt64, function: String? = nil, file: String? = nil, line: Int? = nil) {
+    public init(module: String, offset: UInt64, function: String? = nil, file: String? = nil, line: Int? = nil,
+                inlined: Bool = false) {
         self.module = module
         self.offset = offset
         self.function = function
         self.file = file
         self.line = line
+        self.inlined = inlined
     }
 
     /// `libfoo.so+0x1a2b`, or `0x7f…` without a module: how an unsymbolized

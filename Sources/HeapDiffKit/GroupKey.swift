@@ -8,7 +8,7 @@ public enum GroupKey: Hashable, Sendable {
     case line(file: String, line: Int)
     case function(name: String, module: String)
     case file(path: String)
-    /// The file key of code without debug information.
+    /// The key of grouping by module, and the file key of code without debug information.
     case module(path: String)
     /// Code without symbols, or an address in no module (`module` empty).
     case address(module: String, offset: UInt64)
@@ -27,6 +27,8 @@ public enum GroupKey: Hashable, Sendable {
             if let name = frame.function { return .function(name: name, module: frame.module) }
         case .file:
             if let file = frame.file { return .file(path: file) }
+            if !frame.module.isEmpty { return .module(path: frame.module) }
+        case .module:
             if !frame.module.isEmpty { return .module(path: frame.module) }
         }
         return .address(module: frame.module, offset: frame.offset)

@@ -1,115 +1,242 @@
-import Foundation
-
-/// Renders statistics as one JSON object for scripts:
+/// Renders statistics as one JSON document for programs; the format is
+/// specified in docs/JSON.md and versioned by `format_version`.
 ///
-///     {"old": …, "new": …, "key_type": "lineno", "total": {…}, "statistics": [{…}]}
-///
-/// Keys are sorted and every site field is always present (null when
-/// unknown), so that the output of two runs can be compared as text.
-/// `old` and the `*_diff` fields appear only for a comparison.
+/// Written by hand rather than with JSONEncoder so that keys come in the
+/// documented order, frames take one line each, and large reports stay fast.
+/// Every documented key is always present (null when unknown), so the output
+/// of two runs can also be compared as text.
 public enum JSONReport {
-    public static func top(_ statistics: [Statistic], snapshot: Snapshot, keyType: KeyType) throws -> String {
-        let document = Document(
-            old: nil, new: snapshot.path, keyType: keyType.rawValue,
-            total: Total(snapshot.total),
-            statistics: statistics.map {
-                Row(site: $0.site, size: $0.size, sizeDiff: nil, count: $0.count, countDiff: nil, traceback: $0.traceback)
-            })
-        return try encode(document)
+    /// Bumped on any change that could break a reader of the previous version;
+    /// adding keys is not such a change.
+    public static let formatVersion = 1
+
+    /// `total` defaults to the whole traced heap; pass the filtered one when
+    /// the statistics were filtered.
+    public static func top(_ statistics: [Statistic], snapshot: Snapshot, keyType: KeyType,
+                           total heapTotal: HeapTotal? = nil) -> String {
+        var json = JSONWriter()
+        json.beginObject()
+        header(&json, command: "top", keyType: keyType)
+        json.key("snapshot"); describe(snapshot, in: &json)
+        json.key("total"); total(heapTotal ?? snapshot.total, in: &json)
+        json.key("statistics")
+        json.beginArray(empty: statistics.isEmpty)
+        for statistic in statistics {
+            row(&json, site: statistic.site, size: statistic.size, sizeDiff: nil,
+                count: statistic.count, countDiff: nil, traceback: statistic.traceback)
+        }
+        json.endArray()
+        json.endObject()
+        return json.text
     }
 
-    public static func diff(_ diffs: [StatisticDiff], old: Snapshot, new: Snapshot, keyType: KeyType) throws -> String {
-        let document = Document(
-            old: old.path, new: new.path, keyType: keyType.rawValue,
-            total: Total(new.total(comparedTo: old)),
-            statistics: diffs.map {
-                Row(site: $0.site, size: $0.size, sizeDiff: $0.sizeDiff, count: $0.count, countDiff: $0.countDiff,
-                    traceback: $0.traceback)
-            })
-        return try encode(document)
+    public static func diff(_ diffs: [StatisticDiff], old: Snapshot, new: Snapshot, keyType: KeyType,
+                            total heapTotal: HeapTotal? = nil) -> String {
+        var json = JSONWriter()
+        json.beginObject()
+        header(&json, command: "diff", keyType: keyType)
+        json.key("old"); describe(old, in: &json)
+        json.key("new"); describe(new, in: &json)
+        json.key("total"); total(heapTotal ?? new.total(comparedTo: old), in: &json)
+        json.key("statistics")
+        json.beginArray(empty: diffs.isEmpty)
+        for diff in diffs {
+            row(&json, site: diff.site, size: diff.size, sizeDiff: diff.sizeDiff,
+                count: diff.count, countDiff: diff.countDiff, traceback: diff.traceback)
+        }
+        json.endArray()
+        json.endObject()
+        return json.text
     }
 
-    private static func encode(_ document: Document) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(document), as: UTF8.self)
+    // MARK: - Parts
+
+    private static func header(_ json: inout JSONWriter, command: String, keyType: KeyType) {
+        json.key("format_version"); json.value(formatVersion)
+        json.key("command"); json.value(command)
+        json.key("key_type"); json.value(keyType.rawValue)
     }
 
-    private struct Document: Encodable {
-        var old: String?
-        var new: String
-        var keyType: String
-        var total: Total
-        var statistics: [Row]
+    private static func describe(_ snapshot: Snapshot, in json: inout JSONWriter) {
+        let process = snapshot.process
+        json.beginInlineObject()
+        json.key("path"); json.value(snapshot.path)
+        json.key("program"); json.value(process.program)
+        json.key("pid"); json.value(process.pid)
+        json.key("seq"); json.value(process.seq)
+        json.key("label"); json.value(process.label)
+        json.key("trigger"); json.value(process.trigger.description)
+        json.key("wall_time_ns"); json.value(process.wallTimeNs)
+        json.endInlineObject()
+    }
 
-        enum CodingKeys: String, CodingKey {
-            case old, new, total, statistics
-            case keyType = "key_type"
+    private static func total(_ total: HeapTotal, in json: inout JSONWriter) {
+        json.beginInlineObject()
+        json.key("size"); json.value(total.size)
+        if let sizeDiff = total.sizeDiff { json.key("size_diff"); json.value(sizeDiff) }
+        json.key("count"); json.value(total.count)
+        if let countDiff = total.countDiff { json.key("count_diff"); json.value(countDiff) }
+        json.endInlineObject()
+    }
+
+    private static func row(_ json: inout JSONWriter, site: Frame, size: Int64, sizeDiff: Int64?,
+                            count: Int64, countDiff: Int64?, traceback: [Frame]) {
+        json.beginObject()
+        json.key("size"); json.value(size)
+        if let sizeDiff { json.key("size_diff"); json.value(sizeDiff) }
+        json.key("count"); json.value(count)
+        if let countDiff { json.key("count_diff"); json.value(countDiff) }
+        frameFields(site, in: &json)
+        json.key("traceback")
+        json.beginArray(empty: traceback.isEmpty)
+        for frame in traceback {
+            json.beginInlineObject()
+            frameFields(frame, in: &json)
+            json.endInlineObject()
+        }
+        json.endArray()
+        json.endObject()
+    }
+
+    private static func frameFields(_ frame: Frame, in json: inout JSONWriter) {
+        json.key("file"); json.value(frame.file)
+        json.key("line"); json.value(frame.line)
+        json.key("function"); json.value(frame.function)
+        json.key("module"); json.value(frame.module)
+        json.key("offset"); json.value(frame.offset)
+        json.key("inlined"); json.value(frame.inlined)
+    }
+}
+
+/// Appends pretty-printed JSON (RFC 8259) to a string: two-space indents,
+/// one key per line, except "inline" objects, which take a single line.
+struct JSONWriter {
+    private(set) var text = ""
+    private var depth = 0
+    /// Per open container: nothing written in it yet.
+    private var isFirst: [Bool] = []
+    private var inline: [Bool] = []
+
+    mutating func beginObject() {
+        openValue()
+        text += "{"
+        push(inline: false)
+    }
+
+    mutating func endObject() {
+        close("}")
+    }
+
+    /// `{"a": 1, "b": 2}` on one line.
+    mutating func beginInlineObject() {
+        openValue()
+        text += "{"
+        push(inline: true)
+    }
+
+    mutating func endInlineObject() {
+        close("}")
+    }
+
+    /// An empty array is written as `[]`.
+    mutating func beginArray(empty: Bool) {
+        openValue()
+        text += "["
+        push(inline: empty)
+    }
+
+    mutating func endArray() {
+        close("]")
+    }
+
+    mutating func key(_ name: String) {
+        separate()
+        appendString(name)
+        text += ": "
+        pendingKey = true
+    }
+
+    mutating func value(_ string: String?) {
+        openValue()
+        if let string { appendString(string) } else { text += "null" }
+    }
+
+    mutating func value<Number: BinaryInteger>(_ number: Number?) {
+        openValue()
+        text += number.map { "\($0)" } ?? "null"
+    }
+
+    mutating func value(_ flag: Bool) {
+        openValue()
+        text += flag ? "true" : "false"
+    }
+
+    // MARK: - Layout
+
+    /// A value directly after its key continues the line; any other value
+    /// (an array element, the document) starts its own.
+    private var pendingKey = false
+
+    private mutating func openValue() {
+        if pendingKey {
+            pendingKey = false
+        } else if !isFirst.isEmpty {
+            separate()
         }
     }
 
-    private struct Total: Encodable {
-        var size: Int64
-        var sizeDiff: Int64?
-        var count: Int64
-        var countDiff: Int64?
-
-        init(_ total: HeapTotal) {
-            size = total.size
-            sizeDiff = total.sizeDiff
-            count = total.count
-            countDiff = total.countDiff
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case size, count
-            case sizeDiff = "size_diff"
-            case countDiff = "count_diff"
+    private mutating func separate() {
+        guard let first = isFirst.last else { return }
+        if !first { text += "," }
+        isFirst[isFirst.count - 1] = false
+        if inline.last == true {
+            if !first { text += " " }
+        } else {
+            newline(depth)
         }
     }
 
-    private struct Row: Encodable {
-        var site: Frame
-        var size: Int64
-        var sizeDiff: Int64?
-        var count: Int64
-        var countDiff: Int64?
-        var traceback: [Frame]
-
-        enum CodingKeys: String, CodingKey {
-            case size, count, file, line, function, module, traceback
-            case sizeDiff = "size_diff"
-            case countDiff = "count_diff"
-        }
-
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(size, forKey: .size)
-            try container.encodeIfPresent(sizeDiff, forKey: .sizeDiff)
-            try container.encode(count, forKey: .count)
-            try container.encodeIfPresent(countDiff, forKey: .countDiff)
-            try container.encode(site.file, forKey: .file)
-            try container.encode(site.line, forKey: .line)
-            try container.encode(site.function, forKey: .function)
-            try container.encode(site.module, forKey: .module)
-            try container.encode(traceback.map(FrameRow.init), forKey: .traceback)
-        }
+    private mutating func push(inline isInline: Bool) {
+        depth += 1
+        isFirst.append(true)
+        inline.append(isInline || inline.last == true)
     }
 
-    private struct FrameRow: Encodable {
-        var frame: Frame
+    private mutating func close(_ bracket: String) {
+        let wasEmpty = isFirst.removeLast()
+        let wasInline = inline.removeLast()
+        depth -= 1
+        if !wasInline && !wasEmpty { newline(depth) }
+        text += bracket
+    }
 
-        enum CodingKeys: String, CodingKey {
-            case file, line, function, module, offset
+    private mutating func newline(_ level: Int) {
+        text += "\n"
+        text += String(repeating: "  ", count: level)
+    }
+
+    private mutating func appendString(_ string: String) {
+        text += "\""
+        defer { text += "\"" }
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text += string
+            return
         }
-
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(frame.file, forKey: .file)
-            try container.encode(frame.line, forKey: .line)
-            try container.encode(frame.function, forKey: .function)
-            try container.encode(frame.module, forKey: .module)
-            try container.encode(frame.offset, forKey: .offset)
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case "\u{08}": text += "\\b"
+            case "\u{0C}": text += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                text.unicodeScalars.append(scalar)
+            }
         }
     }
 }

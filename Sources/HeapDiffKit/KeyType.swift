@@ -6,6 +6,8 @@ public enum KeyType: String, CaseIterable, Sendable {
     case function
     /// By source file of the allocation site.
     case file
+    /// By the module (executable or shared library) of the allocation site.
+    case module
     /// By the whole call stack, every frame.
     case traceback
 }

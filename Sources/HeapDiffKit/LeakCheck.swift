@@ -78,16 +78,16 @@ public enum LeakCheck {
         return busiest.map { $0.value >= 2 ? $0.key : started } ?? started
     }
 
-    /// Checks a run's snapshots against `policy`, grouping by `keyType`.
-    public static func check(_ snapshots: [Snapshot], policy: Policy, keyType: KeyType = .lineno,
-                             symbolizer: Symbolizer, rule: AllocationSiteRule = .standard) throws -> Result {
+    /// Checks a run's snapshots against `policy`, grouped and filtered by `options`.
+    public static func check(_ snapshots: [Snapshot], policy: Policy, options: StatisticsOptions = StatisticsOptions(),
+                             symbolizer: Symbolizer) throws -> Result {
         let compared = phases(of: snapshots, warmup: policy.warmupSnapshots)
         guard compared.count >= 2, let first = compared.first, let last = compared.last else {
             throw Failure.tooFewSnapshots(
                 found: snapshots.count, afterWarmup: max(0, snapshots.count - policy.warmupSnapshots))
         }
         let perSnapshot = compared.map { snapshot in
-            Dictionary(snapshot.statistics(by: keyType, symbolizer: symbolizer, rule: rule).map { ($0.key, $0) },
+            Dictionary(snapshot.statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
                        uniquingKeysWith: { first, _ in first })
         }
         var findings: [Finding] = []

@@ -92,11 +92,7 @@ extension Trace {
         guard cursor.remaining == Int(frameCount) * Field.frameSize else {
             throw DecodingProblem(message: "\(cursor.remaining) bytes left for \(frameCount) frames of \(Field.frameSize) bytes")
         }
-        var frames: [UInt64] = []
-        frames.reserveCapacity(Int(frameCount))
-        for _ in 0..<frameCount {
-            frames.append(try cursor.readU64())
-        }
+        let frames = try cursor.readU64s(Int(frameCount))
         self.init(
             liveBytes: try cursor.u64(at: Field.liveBytes),
             liveCount: try cursor.u64(at: Field.liveCount),

@@ -105,6 +105,7 @@ struct SnapshotReader {
 
         var modules: [Module] = []
         var traces: [Trace] = []
+        traces.reserveCapacity(records.count)
         for record in records.dropFirst() {
             switch record.type {
             case FormatLayout.RecordType.process:
@@ -138,5 +139,21 @@ struct SnapshotReader {
 
     private func corrupt(_ reason: String) -> SnapshotError {
         .corrupt(path: path, reason: reason)
+    }
+}
+
+extension Snapshot {
+    /// Validates and decodes snapshot bytes already in memory, exactly as
+    /// `load(path:)` does a file's; `name` stands for the path in errors and
+    /// becomes the snapshot's `path`. The entry point of the fuzz target.
+    public static func parse(bytes: [UInt8], name: String) throws(SnapshotError) -> Snapshot {
+        do {
+            return try SnapshotReader(path: name, bytes: bytes).read()
+        } catch let error as SnapshotError {
+            throw error
+        } catch {
+            // Every problem is mapped to a SnapshotError inside the reader.
+            throw .corrupt(path: name, reason: "\(error)")
+        }
     }
 }

@@ -1,49 +1,80 @@
-/// Renders statistics as text rows in tracemalloc's style:
+/// Renders statistics as text rows in tracemalloc's style, with the `size=`
+/// column aligned:
 ///
-///     server.c:42: size=12.3 MiB (+10.1 MiB), count=1000 (+900), average=12.6 KiB
+///     server.c:42:    size=12.3 MiB (+10.1 MiB), count=1000 (+900), average=12.6 KiB
+///     libz.so.1+0x99: size=0 B (-4096 B), count=0 (-2)
 ///
 /// followed, when grouping by traceback, by the group's frames, and ending
-/// with a line for the whole heap.
+/// with a line for the whole heap. Alignment pads after the location, up to
+/// `maximumPadding` columns: a longer location (a C++ signature) overflows
+/// its own row rather than pushing every other row to the right.
 public struct TextReport: Sendable {
     public var keyType: KeyType
     public var paths: PathDisplay
+    public var style: TextStyle
 
-    public init(keyType: KeyType, paths: PathDisplay = .unchanged) {
+    /// Locations up to this many characters are aligned.
+    public static let maximumPadding = 60
+
+    public init(keyType: KeyType, paths: PathDisplay = .unchanged, style: TextStyle = .plain) {
         self.keyType = keyType
         self.paths = paths
+        self.style = style
     }
 
     /// Rows for `heapdiff top`, one per statistic, then the total.
     public func top(_ statistics: [Statistic], total: HeapTotal) -> [String] {
+        let labels = statistics.map { label($0.key, site: $0.site) }
+        let width = columnWidth(labels)
         var lines: [String] = []
-        for statistic in statistics {
-            var row = "\(label(statistic.key, site: statistic.site)): size=\(SizeFormatting.size(statistic.size))"
+        lines.reserveCapacity(statistics.count + 1)
+        for (statistic, label) in zip(statistics, labels) {
+            let row = "size=\(SizeFormatting.size(statistic.size))"
                 + ", count=\(SizeFormatting.count(statistic.count))"
-            row += average(size: statistic.size, count: statistic.count)
-            lines.append(row)
+                + average(size: statistic.size, count: statistic.count)
+            lines.append(located(label, width: width) + row)
             lines += tracebackLines(statistic.traceback)
         }
-        lines.append("total: \(SizeFormatting.size(total.size)) in \(SizeFormatting.groupedCount(total.count)) blocks")
+        lines.append(style.location("total:")
+            + " \(SizeFormatting.size(total.size)) in \(SizeFormatting.groupedCount(total.count)) blocks")
         return lines
     }
 
     /// Rows for `heapdiff diff`, one per changed group, then the total change.
     public func diff(_ diffs: [StatisticDiff], total: HeapTotal) -> [String] {
+        let labels = diffs.map { label($0.key, site: $0.site) }
+        let width = columnWidth(labels)
         var lines: [String] = []
-        for diff in diffs {
-            var row = "\(label(diff.key, site: diff.site)): "
-                + "size=\(SizeFormatting.size(diff.size)) (\(SizeFormatting.size(diff.sizeDiff, signed: true)))"
-                + ", count=\(SizeFormatting.count(diff.count)) (\(SizeFormatting.count(diff.countDiff, signed: true)))"
-            row += average(size: diff.size, count: diff.count)
-            lines.append(row)
+        lines.reserveCapacity(diffs.count + 1)
+        for (diff, label) in zip(diffs, labels) {
+            let sizeChange = style.change("(\(SizeFormatting.size(diff.sizeDiff, signed: true)))", sign: diff.sizeDiff)
+            let countChange = style.change("(\(SizeFormatting.count(diff.countDiff, signed: true)))", sign: diff.countDiff)
+            let row = "size=\(SizeFormatting.size(diff.size)) \(sizeChange)"
+                + ", count=\(SizeFormatting.count(diff.count)) \(countChange)"
+                + average(size: diff.size, count: diff.count)
+            lines.append(located(label, width: width) + row)
             lines += tracebackLines(diff.traceback)
         }
-        var totalLine = "total: \(SizeFormatting.size(total.size))"
-        if let sizeDiff = total.sizeDiff { totalLine += " (\(SizeFormatting.size(sizeDiff, signed: true)))" }
+        var totalLine = style.location("total:") + " \(SizeFormatting.size(total.size))"
+        if let sizeDiff = total.sizeDiff {
+            totalLine += " " + style.change("(\(SizeFormatting.size(sizeDiff, signed: true)))", sign: sizeDiff)
+        }
         totalLine += " in \(SizeFormatting.groupedCount(total.count)) blocks"
-        if let countDiff = total.countDiff { totalLine += " (\(SizeFormatting.groupedCount(countDiff, signed: true)))" }
+        if let countDiff = total.countDiff {
+            totalLine += " " + style.change("(\(SizeFormatting.groupedCount(countDiff, signed: true)))", sign: countDiff)
+        }
         lines.append(totalLine)
         return lines
+    }
+
+    /// `label:` and the spaces that bring the next column to `width` + 2.
+    private func located(_ label: String, width: Int) -> String {
+        let padding = max(1, width - label.count + 1)
+        return style.location(label + ":") + String(repeating: " ", count: padding)
+    }
+
+    private func columnWidth(_ labels: [String]) -> Int {
+        labels.lazy.map(\.count).filter { $0 <= Self.maximumPadding }.max() ?? 0
     }
 
     /// A traceback key is too long for a row: the row names the allocation
@@ -61,6 +92,6 @@ public struct TextReport: Sendable {
     private func tracebackLines(_ frames: [Frame]) -> [String] {
         guard keyType == .traceback else { return [] }
         let formatter = FrameFormatter(paths: paths)
-        return frames.map { "    " + formatter.format($0) }
+        return frames.map { style.secondary("    " + formatter.format($0)) }
     }
 }

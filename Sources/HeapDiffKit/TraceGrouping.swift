@@ -1,5 +1,5 @@
 /// Groups a snapshot's live traces by key; the shared engine behind
-/// `statistics(by:)` and `compare(to:by:)`.
+/// `statistics` and `compare`.
 struct TraceGrouping {
     struct Group {
         var key: GroupKey
@@ -22,44 +22,93 @@ struct TraceGrouping {
         }
     }
 
-    let keyType: KeyType
-    let rule: AllocationSiteRule
+    let options: StatisticsOptions
     let symbolizer: Symbolizer
 
-    /// Groups of the traces that still have live blocks, as tracemalloc
-    /// only knows live blocks; freed-out traces make no group.
+    /// What the filters make of a trace.
+    private enum Admission {
+        case dropped
+        /// A stack without frames: it has no site, and matches no pattern.
+        case noFrames
+        case site(StackResolver.Position, Frame)
+    }
+
+    /// Groups of the traces that still have live blocks and pass the
+    /// filters, as tracemalloc only knows live blocks; freed-out traces make
+    /// no group.
     func groups(of snapshot: Snapshot) -> [GroupKey: Group] {
-        let map = AddressMap(modules: snapshot.modules)
+        let resolver = StackResolver(snapshot: snapshot, symbolizer: symbolizer, rule: options.rule)
         var groups: [GroupKey: Group] = [:]
         for trace in snapshot.traces where trace.liveCount > 0 {
-            let (key, site) = classify(trace, map: map, modules: snapshot.modules)
-            groups[key, default: Group(key: key, largest: trace, site: site)].add(trace, site: site)
+            for (key, site) in keys(of: trace, resolver: resolver) {
+                groups[key, default: Group(key: key, largest: trace, site: site)].add(trace, site: site)
+            }
         }
         return groups.mapValues { group in
             var group = group
-            group.traceback = symbolize(group.largest.frames, map: map, modules: snapshot.modules)
+            group.traceback = resolver.stack(group.largest.frames)
             return group
         }
     }
 
-    /// The key and allocation site of one trace. Only the site frame is
-    /// symbolized, except for traceback keys which need every frame.
-    private func classify(_ trace: Trace, map: AddressMap, modules: [Module]) -> (GroupKey, Frame) {
-        let modulePaths = trace.frames.map { address in
-            map.moduleIndex(containing: address).map { modules[$0].path } ?? ""
+    /// The live heap of the traces that pass the filters, each counted once;
+    /// without filters, the recorder's own total, which also counts the
+    /// blocks of stacks it had no room for.
+    func total(of snapshot: Snapshot) -> HeapTotal {
+        guard !options.filters.isEmpty else { return snapshot.total }
+        let resolver = StackResolver(snapshot: snapshot, symbolizer: symbolizer, rule: options.rule)
+        var total = HeapTotal(size: 0, count: 0)
+        for trace in snapshot.traces where trace.liveCount > 0 {
+            if case .dropped = admission(of: trace, resolver: resolver, stack: Self.lazyStack(trace, resolver)) {
+                continue
+            }
+            total.size = total.size.saturatingAdding(Int64(saturating: trace.liveBytes))
+            total.count = total.count.saturatingAdding(Int64(saturating: trace.liveCount))
         }
-        guard let siteIndex = rule.siteIndex(modulePaths: modulePaths) else {
-            return (.noFrames, Frame(module: "", offset: 0))
-        }
-        if keyType == .traceback {
-            let frames = symbolize(trace.frames, map: map, modules: modules)
-            return (.traceback(frames.map { GroupKey.forFrame($0, by: .lineno) }), frames[siteIndex])
-        }
-        let site = symbolizer.symbolize(address: trace.frames[siteIndex], map: map, modules: modules)
-        return (GroupKey.forFrame(site, by: keyType), site)
+        return total
     }
 
-    private func symbolize(_ addresses: [UInt64], map: AddressMap, modules: [Module]) -> [Frame] {
-        addresses.map { symbolizer.symbolize(address: $0, map: map, modules: modules) }
+    private func admission(of trace: Trace, resolver: StackResolver, stack: () -> [Frame]) -> Admission {
+        guard let (position, site) = resolver.site(of: trace.frames) else {
+            return options.filters.contains(where: \.inclusive) ? .dropped : .noFrames
+        }
+        return options.filters.admits(site: site, stack: stack) ? .site(position, site) : .dropped
+    }
+
+    /// The keys a trace counts under, each with the frame that gives it
+    /// (its site); none when the filters drop the trace.
+    private func keys(of trace: Trace, resolver: StackResolver) -> [(GroupKey, Frame)] {
+        let stack = Self.lazyStack(trace, resolver)
+        let position: StackResolver.Position
+        let site: Frame
+        switch admission(of: trace, resolver: resolver, stack: stack) {
+        case .dropped: return []
+        case .noFrames: return [(.noFrames, Frame(module: "", offset: 0))]
+        case let .site(sitePosition, siteFrame): (position, site) = (sitePosition, siteFrame)
+        }
+
+        if options.keyType == .traceback {
+            return [(.traceback(stack().map { GroupKey.forFrame($0, by: .lineno) }), site)]
+        }
+        guard options.countsEveryFrame else { return [(GroupKey.forFrame(site, by: options.keyType), site)] }
+        // Once per distinct key, however often it repeats (recursion, several
+        // inlined calls on one line), as tracemalloc counts cumulative keys.
+        var seen: Set<GroupKey> = []
+        return resolver.siteAndCallers(trace.frames, from: position).compactMap { frame in
+            let key = GroupKey.forFrame(frame, by: options.keyType)
+            return seen.insert(key).inserted ? (key, frame) : nil
+        }
+    }
+
+    /// A trace's every frame, expanded at most once and only if a filter or
+    /// a key needs them all.
+    private static func lazyStack(_ trace: Trace, _ resolver: StackResolver) -> () -> [Frame] {
+        var frames: [Frame]?
+        return {
+            if let frames { return frames }
+            let expanded = resolver.stack(trace.frames)
+            frames = expanded
+            return expanded
+        }
     }
 }

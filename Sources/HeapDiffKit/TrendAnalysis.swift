@@ -56,14 +56,14 @@ public struct TrendAnalysis: Sendable {
         }
     }
 
-    public static func analyze(_ snapshots: [Snapshot], by keyType: KeyType, axis: Axis = .time,
-                               symbolizer: Symbolizer, rule: AllocationSiteRule = .standard) throws -> TrendAnalysis {
+    public static func analyze(_ snapshots: [Snapshot], options: StatisticsOptions = StatisticsOptions(),
+                               axis: Axis = .time, symbolizer: Symbolizer) throws -> TrendAnalysis {
         guard snapshots.count >= 3 else { throw Failure.tooFewSnapshots(snapshots.count) }
         let ordered = snapshots.sorted { $0.process.seq < $1.process.seq }
         let start = ordered[0].process.monotonicNs
         let seconds = ordered.map { Double($0.process.monotonicNs &- start) / 1e9 }
         let perSnapshot = ordered.map { snapshot in
-            Dictionary(snapshot.statistics(by: keyType, symbolizer: symbolizer, rule: rule).map { ($0.key, $0) },
+            Dictionary(snapshot.statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
                        uniquingKeysWith: { first, _ in first })
         }
         func series(_ sizes: [Int64], _ counts: [Int64]) -> Series {

@@ -101,10 +101,11 @@ struct CheckCommand: ParsableCommand {
         let snapshots = byProcess[LeakCheck.process(started: finished.pid, snapshots: byProcess)] ?? []
         let policy = LeakCheck.Policy(maxGrowthPerSite: maxGrowthPerSite.bytes, maxTotalGrowth: maxGrowth?.bytes,
                                       warmupSnapshots: warmupSnapshots)
-        let symbolizer = Symbolizer()
+        let symbolizer = grouping.makeSymbolizer()
         let result: LeakCheck.Result
         do {
-            result = try LeakCheck.check(snapshots, policy: policy, keyType: grouping.keyType, symbolizer: symbolizer)
+            result = try LeakCheck.check(snapshots, policy: policy, options: grouping.statisticsOptions,
+                                         symbolizer: symbolizer)
         } catch let failure as LeakCheck.Failure {
             throw CommandError(message: "\(failure); snapshots are in \(directory)")
         }

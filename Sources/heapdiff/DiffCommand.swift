@@ -21,8 +21,11 @@ struct DiffCommand: ParsableCommand {
             frames are shown as module+0xOFFSET and a warning says so.
 
             --group-by traceback groups by the whole call stack and prints its frames below each row. \
-            --format json prints one JSON object with full paths, for scripts.
-            """
+            --format json prints one JSON object with full paths (docs/JSON.md), --format csv one row per \
+            group; both are for programs. Text is coloured when standard output is a terminal, unless \
+            NO_COLOR is set or --color never is given.
+
+            """ + GroupingOptions.discussion
     )
 
     @Argument(help: "The earlier snapshot.")
@@ -33,12 +36,11 @@ struct DiffCommand: ParsableCommand {
 
     @OptionGroup var grouping: GroupingOptions
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let before = try Snapshot.load(path: old)
         let after = try Snapshot.load(path: new)
-        try ReportPrinter(grouping: grouping, format: format).printDiff(old: before, new: after)
+        try ReportPrinter(grouping: grouping, options: output).printDiff(old: before, new: after)
     }
 }

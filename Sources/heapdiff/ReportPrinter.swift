@@ -5,44 +5,68 @@ import HeapDiffKit
 /// the summary at the end of `run`.
 struct ReportPrinter {
     var grouping: GroupingOptions
-    var format: OutputFormat
+    var format: ReportFormat
+    var style: TextStyle
     /// Where result lines go: standard output, or standard error under `run`.
+    /// Each call is one line, or for JSON and CSV the whole document, without
+    /// its last line break.
     var output: (String) -> Void
 
     /// One for all the snapshots of a report, so each module is opened once.
-    private let symbolizer = Symbolizer()
+    private let symbolizer: Symbolizer
 
-    init(grouping: GroupingOptions, format: OutputFormat = .text, output: @escaping (String) -> Void = { print($0) }) {
+    init(grouping: GroupingOptions, format: ReportFormat = .text, style: TextStyle = .plain,
+         output: @escaping (String) -> Void = StandardOutput.write) {
         self.grouping = grouping
         self.format = format
+        self.style = style
         self.output = output
+        symbolizer = grouping.makeSymbolizer()
+    }
+
+    init(grouping: GroupingOptions, options: OutputOptions) {
+        self.init(grouping: grouping, format: options.format, style: options.textStyle)
+    }
+
+    /// What `statistics` and `compare` are asked for.
+    private var options: StatisticsOptions {
+        grouping.statisticsOptions
     }
 
     func printTop(_ snapshot: Snapshot) throws {
-        let statistics = grouping.limited(snapshot.statistics(by: grouping.keyType, symbolizer: symbolizer))
+        let options = options
+        let statistics = grouping.limited(snapshot.statistics(options, symbolizer: symbolizer))
+        let total = snapshot.total(options, symbolizer: symbolizer)
         switch format {
         case .text:
-            textReport.top(statistics, total: snapshot.total).forEach(output)
+            output(textReport.top(statistics, total: total).joined(separator: "\n"))
         case .json:
-            output(try JSONReport.top(statistics, snapshot: snapshot, keyType: grouping.keyType))
+            output(JSONReport.top(statistics, snapshot: snapshot, keyType: options.keyType, total: total))
+        case .csv:
+            output(String(CSVReport.top(statistics).dropLast()))
         }
         printWarnings(about: [snapshot])
     }
 
     func printDiff(old: Snapshot, new: Snapshot) throws {
-        let diffs = grouping.limited(new.compare(to: old, by: grouping.keyType, symbolizer: symbolizer))
+        let options = options
+        let diffs = grouping.limited(new.compare(to: old, options, symbolizer: symbolizer))
+        let total = new.total(comparedTo: old, options, symbolizer: symbolizer)
         switch format {
         case .text:
-            textReport.diff(diffs, total: new.total(comparedTo: old)).forEach(output)
+            output(textReport.diff(diffs, total: total).joined(separator: "\n"))
         case .json:
-            output(try JSONReport.diff(diffs, old: old, new: new, keyType: grouping.keyType))
+            output(JSONReport.diff(diffs, old: old, new: new, keyType: options.keyType, total: total))
+        case .csv:
+            output(String(CSVReport.diff(diffs).dropLast()))
         }
         printWarnings(about: [old, new])
     }
 
     private var textReport: TextReport {
         TextReport(keyType: grouping.keyType,
-                   paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
+                   paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath),
+                   style: style)
     }
 
     /// Always on standard error, once each, after the result.
@@ -52,5 +76,23 @@ struct ReportPrinter {
                 + "some blocks are in the total but in no row")
         }
         symbolizer.warnings.forEach(Console.warning)
+    }
+}
+
+/// Standard output in one write per report rather than one per line, which
+/// matters for reports of many thousand rows.
+enum StandardOutput {
+    static func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress! + written, $0.count - written) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                return  // a closed pipe (`| head`): the rest has no reader
+            }
+            written += result
+        }
     }
 }

@@ -25,7 +25,10 @@ struct RunCommand: ParsableCommand {
 
             Example:
               heapdiff run --interval 5 -- ./server --port 8080
-            """
+
+            The report takes the options of `heapdiff diff`, explained below.
+
+            """ + GroupingOptions.discussion
     )
 
     @OptionGroup var recording: RecordingOptions

@@ -63,10 +63,12 @@ struct RunSummary {
     private func printTrend(_ files: [(path: String, seq: UInt32)]) throws {
         let snapshots = try files.map { try Snapshot.load(path: $0.path) }
         let periodic = snapshots.contains { $0.process.trigger == .interval }
-        let analysis = try TrendAnalysis.analyze(snapshots, by: grouping.keyType == .traceback ? .lineno : grouping.keyType,
-                                                 axis: periodic ? .time : .index, symbolizer: Symbolizer())
+        var options = grouping.statisticsOptions
+        if options.keyType == .traceback { options.keyType = .lineno }   // a trend per whole stack is too fine
+        let analysis = try TrendAnalysis.analyze(snapshots, options: options, axis: periodic ? .time : .index,
+                                                 symbolizer: grouping.makeSymbolizer())
         Console.note("trend over the \(files.count) snapshots (`heapdiff trend \(shownDirectory)` for more):")
-        TrendReport(analysis: analysis, keyType: grouping.keyType == .traceback ? .lineno : grouping.keyType,
+        TrendReport(analysis: analysis, keyType: options.keyType,
                     limit: min(grouping.limit == 0 ? 5 : grouping.limit, 5), target: nil,
                     paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
             .text().dropFirst().forEach(Console.printToStandardError)

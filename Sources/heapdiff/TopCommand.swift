@@ -14,13 +14,16 @@ struct TopCommand: ParsableCommand {
               total: 14.0 MiB in 1,532 blocks
 
             size is the live bytes of the group, count its live blocks. The allocation site is the first \
-            frame of the call stack outside system libraries (/lib, /usr/lib, the Swift runtime…), so that \
-            a malloc wrapper like strdup or operator new is charged to its caller. Source paths under the \
+            frame of the call stack outside allocator plumbing (see below), so that a malloc wrapper like \
+            strdup or operator new is charged to its caller. Source paths under the \
             current directory are shown relative to it.
 
             --group-by traceback groups by the whole call stack and prints its frames below each row. \
-            --format json prints one JSON object with full paths, for scripts.
-            """
+            --format json prints one JSON object with full paths (docs/JSON.md), --format csv one row per \
+            group; both are for programs. Text is coloured when standard output is a terminal, unless \
+            NO_COLOR is set or --color never is given.
+
+            """ + GroupingOptions.discussion
     )
 
     @Argument(help: "A snapshot file (.heapsnap).")
@@ -28,11 +31,10 @@ struct TopCommand: ParsableCommand {
 
     @OptionGroup var grouping: GroupingOptions
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let loaded = try Snapshot.load(path: snapshot)
-        try ReportPrinter(grouping: grouping, format: format).printTop(loaded)
+        try ReportPrinter(grouping: grouping, options: output).printTop(loaded)
     }
 }

@@ -40,11 +40,11 @@ struct TrendCommand: ParsableCommand {
 
     func run() throws {
         let snapshots = try TrendInputs.load(inputs, pid: pid)
-        let symbolizer = Symbolizer()
+        let symbolizer = grouping.makeSymbolizer()
         let analysis: TrendAnalysis
         do {
-            analysis = try TrendAnalysis.analyze(snapshots, by: grouping.keyType, axis: byIndex ? .index : .time,
-                                                 symbolizer: symbolizer)
+            analysis = try TrendAnalysis.analyze(snapshots, options: grouping.statisticsOptions,
+                                                 axis: byIndex ? .index : .time, symbolizer: symbolizer)
         } catch let failure as TrendAnalysis.Failure {
             throw CommandError(message: failure.description)
         }

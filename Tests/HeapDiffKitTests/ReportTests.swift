@@ -42,7 +42,7 @@ import Testing
         let report = TextReport(keyType: .lineno, paths: PathDisplay(baseDirectory: "/src/"))
         let lines = report.diff([diff, gone], total: HeapTotal(size: 12_897_485, count: 1_234, sizeDiff: 10_590_617, countDiff: 900))
         #expect(lines == [
-            "server.c:42: size=12.3 MiB (+10.1 MiB), count=1000 (+900), average=12.6 KiB",
+            "server.c:42:    size=12.3 MiB (+10.1 MiB), count=1000 (+900), average=12.6 KiB",
             "libz.so.1+0x99: size=0 B (-4096 B), count=0 (-2)",
             "total: 12.3 MiB (+10.1 MiB) in 1,234 blocks (+900)",
         ])
@@ -79,77 +79,5 @@ import Testing
         #expect(GroupKey.address(module: "", offset: 0xff).label() == "0xff")
         #expect(GroupKey.noFrames.label() == "<no frames>")
         #expect(PathDisplay(baseDirectory: "/").show("/etc/x") == "etc/x")
-    }
-
-    @Test func jsonForTop() throws {
-        let snapshot = Snapshot(path: "/tmp/a.heapsnap", process: ProcessRecord(liveBytes: 100, liveCount: 2))
-        let statistic = Statistic(key: .address(module: "", offset: 0x10), site: Frame(module: "", offset: 0x10),
-                                  size: 64, count: 1, traceback: [Frame(module: "", offset: 0x10)])
-        let json = try JSONReport.top([statistic], snapshot: snapshot, keyType: .lineno)
-        #expect(json == """
-            {
-              "key_type" : "lineno",
-              "new" : "/tmp/a.heapsnap",
-              "statistics" : [
-                {
-                  "count" : 1,
-                  "file" : null,
-                  "function" : null,
-                  "line" : null,
-                  "module" : "",
-                  "size" : 64,
-                  "traceback" : [
-                    {
-                      "file" : null,
-                      "function" : null,
-                      "line" : null,
-                      "module" : "",
-                      "offset" : 16
-                    }
-                  ]
-                }
-              ],
-              "total" : {
-                "count" : 2,
-                "size" : 100
-              }
-            }
-            """)
-    }
-
-    @Test func jsonForDiff() throws {
-        let old = Snapshot(path: "old.heapsnap", process: ProcessRecord(liveBytes: 100, liveCount: 2))
-        let new = Snapshot(path: "new.heapsnap", process: ProcessRecord(liveBytes: 50, liveCount: 3))
-        let diff = StatisticDiff(key: .line(file: "/src/server.c", line: 42), site: Self.serverSite,
-                                 size: 10, sizeDiff: -5, count: 1, countDiff: 1, traceback: [])
-        let json = try JSONReport.diff([diff], old: old, new: new, keyType: .lineno)
-        #expect(json == """
-            {
-              "key_type" : "lineno",
-              "new" : "new.heapsnap",
-              "old" : "old.heapsnap",
-              "statistics" : [
-                {
-                  "count" : 1,
-                  "count_diff" : 1,
-                  "file" : "/src/server.c",
-                  "function" : "handle",
-                  "line" : 42,
-                  "module" : "/srv/server",
-                  "size" : 10,
-                  "size_diff" : -5,
-                  "traceback" : [
-
-                  ]
-                }
-              ],
-              "total" : {
-                "count" : 3,
-                "count_diff" : 1,
-                "size" : 50,
-                "size_diff" : -50
-              }
-            }
-            """)
     }
 }

@@ -103,11 +103,12 @@ import Testing
 
     @Test func siteRuleOnItsOwn() {
         let rule = AllocationSiteRule.standard
-        #expect(rule.siteIndex(modulePaths: []) == nil)
-        #expect(rule.siteIndex(modulePaths: ["/lib/libc.so.6", "/opt/swift/usr/lib/libswiftCore.so", "/srv/app"]) == 2)
-        #expect(rule.siteIndex(modulePaths: ["/lib64/ld.so", "/usr/local/lib/libx.so"]) == 0)
-        #expect(rule.siteIndex(modulePaths: ["", "/srv/app"]) == 0)  // an unknown address may be the program's JIT
-        #expect(AllocationSiteRule.innermostFrame.siteIndex(modulePaths: ["/lib/libc.so.6", "/srv/app"]) == 0)
+        func frames(_ paths: [String]) -> [Frame] { paths.map { Frame(module: $0, offset: 0x10) } }
+        #expect(rule.siteIndex(of: []) == nil)
+        #expect(rule.siteIndex(of: frames(["/lib/libc.so.6", "/opt/swift/usr/lib/libswiftCore.so", "/srv/app"])) == 2)
+        #expect(rule.siteIndex(of: frames(["/lib64/ld.so", "/usr/local/lib/libx.so"])) == 0)
+        #expect(rule.siteIndex(of: frames(["", "/srv/app"])) == 0)  // an unknown address may be the program's JIT
+        #expect(AllocationSiteRule.innermostFrame.siteIndex(of: frames(["/lib/libc.so.6", "/srv/app"])) == 0)
     }
 
     /// Two runs of one program load it at different addresses; the same code
@@ -129,8 +130,8 @@ import Testing
         let vdso = Module(index: 0, path: "linux-vdso.so.1", loadBias: 0x7fff_0000_0000,
                           ranges: [0x7fff_0000_0000..<0x7fff_0000_2000])
         let symbolizer = Symbolizer()
-        let frame = symbolizer.symbolize(address: 0x7fff_0000_0abc, modules: [vdso])
-        #expect(frame == Frame(module: "linux-vdso.so.1", offset: 0xabc))
+        let frames = symbolizer.symbolize(address: 0x7fff_0000_0abc, modules: [vdso])
+        #expect(frames == [Frame(module: "linux-vdso.so.1", offset: 0xabc)])
         #expect(symbolizer.warnings.isEmpty)
     }
 

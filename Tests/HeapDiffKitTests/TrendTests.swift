@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func leakRanksFirstAndWarmUpIsAPlateau() throws {
-        let analysis = try TrendAnalysis.analyze(Self.run().reversed(), by: .lineno, symbolizer: Symbolizer())
+        let analysis = try TrendAnalysis.analyze(Self.run().reversed(), symbolizer: Symbolizer())
         #expect(analysis.seconds == [0, 1, 2, 3, 4, 5])
         #expect(analysis.sites.map(\.key) == [.address(module: "", offset: 0x10), .address(module: "", offset: 0x20),
                                               .address(module: "", offset: 0x30)])
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func indexAxisForPhaseSnapshots() throws {
-        let analysis = try TrendAnalysis.analyze(Self.run(), by: .lineno, axis: .index, symbolizer: Symbolizer())
+        let analysis = try TrendAnalysis.analyze(Self.run(), axis: .index, symbolizer: Symbolizer())
         #expect(analysis.sites.first?.series.bytesPerSecond == nil)
         #expect(analysis.sites.first?.series.bytesPerSnapshot == 1_024)
         #expect(analysis.secondsUntilHeap(reaches: 1 << 30) == nil)
@@ -66,7 +66,7 @@ import Testing
 
     @Test func needsThreeSnapshots() {
         #expect(throws: TrendAnalysis.Failure.tooFewSnapshots(2)) {
-            try TrendAnalysis.analyze(Array(Self.run().prefix(2)), by: .lineno, symbolizer: Symbolizer())
+            try TrendAnalysis.analyze(Array(Self.run().prefix(2)), symbolizer: Symbolizer())
         }
     }
 }

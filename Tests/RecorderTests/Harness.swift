@@ -31,11 +31,20 @@ enum Harness {
         return url
     }
 
-    /// Compiles Programs/NAME.c (or .cpp) into DIR and returns the binary's path.
+    /// Compiles Programs/NAME.c (or .cpp) into DIR with `flags` and returns
+    /// the binary's path; Programs/NAME.swift is compiled `swiftc -O -g`.
     static func build(_ name: String, in dir: URL, flags: [String] = ["-g", "-O0"]) throws -> String {
+        let output = dir.appendingPathComponent(name).path
+        let swiftSource = programsDirectory.appendingPathComponent("\(name).swift").path
+        if FileManager.default.fileExists(atPath: swiftSource) {
+            // Through env: swiftc is wherever the toolchain running the tests is.
+            let result = try run("/usr/bin/env", arguments: ["swiftc", "-O", "-g", "-o", output, swiftSource],
+                                 preload: false, timeout: 600)
+            guard result.status == 0 else { throw Failure(description: "compiling \(name): \(result.stderr)") }
+            return output
+        }
         let cxx = FileManager.default.fileExists(atPath: programsDirectory.appendingPathComponent("\(name).cpp").path)
         let source = programsDirectory.appendingPathComponent(cxx ? "\(name).cpp" : "\(name).c").path
-        let output = dir.appendingPathComponent(name).path
         let include = packageRoot.appendingPathComponent("Sources/HeapDiffRecorder/include").path
         let result = try run(cxx ? "/usr/bin/c++" : "/usr/bin/cc",
                              arguments: flags + ["-w", "-I", include, "-o", output, source, "-lpthread", "-ldl"],

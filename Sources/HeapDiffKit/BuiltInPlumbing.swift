@@ -1,0 +1,81 @@
+/// The globs of `AllocationSiteRule.standard`: code that allocates on
+/// behalf of its caller, so the caller is the one to blame. Function globs
+/// match demangled or qualified names (see `FunctionName`).
+enum BuiltInPlumbing {
+    static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + glib + cpython + startup
+
+    static let cAndPosix = [
+        "malloc", "calloc", "realloc", "reallocarray",
+        "strdup", "strndup", "__strdup", "__strndup", "wcsdup", "asprintf", "vasprintf", "__asprintf*",
+        "__vasprintf*", "open_memstream", "getline", "getdelim", "__getdelim",
+        // xmalloc, xcalloc, xrealloc, xzalloc… of GNU and many other projects.
+        "x*alloc", "xstrdup", "xstrndup", "xmemdup",
+    ]
+
+    static let cxxRuntime = [
+        "operator new*", "__cxa_allocate_exception", "__gnu_cxx::new_allocator*", "__gnu_cxx::__alloc_traits*",
+    ]
+
+    /// Template code instantiated (and usually inlined) into the program that
+    /// only allocates for the container; the program's call of it is the site.
+    static let libstdcxx = [
+        "std::allocator*", "std::__new_allocator*", "std::allocator_traits*", "std::__allocated_ptr*",
+        "std::vector*", "std::_Vector_base*", "std::__cxx11::basic_string*", "std::basic_string*",
+        "std::__cxx11::list*", "std::__cxx11::_List_base*", "std::deque*", "std::_Deque_base*",
+        "std::_Hashtable*", "std::unordered_map*", "std::unordered_set*", "std::unordered_multimap*",
+        "std::__detail::*", "std::_Rb_tree*", "std::map*", "std::set*", "std::multimap*", "std::multiset*",
+        "std::__shared_count*", "std::__shared_ptr*", "std::shared_ptr*", "std::make_shared*",
+        "std::__allocate_shared*", "std::_Sp_*", "std::__make_shared*", "std::make_unique*",
+        "std::function*", "std::_Function_base*", "std::__uninitialized*", "std::uninitialized_*",
+        "std::__do_uninit_copy*", "std::_Construct*",
+    ]
+
+    static let libcxx = [
+        "std::__1::allocator*", "std::__1::allocator_traits*", "std::__1::__libcpp_allocate*", "std::__1::vector*",
+        "std::__1::__split_buffer*", "std::__1::basic_string*", "std::__1::__hash_table*", "std::__1::unordered_map*",
+        "std::__1::__tree*", "std::__1::map*", "std::__1::set*", "std::__1::make_shared*",
+        "std::__1::allocate_shared*", "std::__1::__shared_ptr_emplace*", "std::__1::shared_ptr*",
+        "std::__1::make_unique*", "std::__1::list*", "std::__1::deque*", "std::__1::__deque_base*",
+    ]
+
+    /// The runtime's entry points, and standard library code that generic
+    /// specialization copies into the program.
+    static let swift = [
+        "swift_allocObject", "swift_slowAlloc", "swift_allocBox", "swift_allocEmptyBox", "swift_makeBoxUnique",
+        "swift_bufferAllocate", "_swift_allocObject_", "swift::swift_slowAlloc*",
+        "*.__allocating_init", "Swift._allocateUninitializedArray*", "Swift._allocateBufferUninitialized*",
+        "Swift._ContiguousArrayBuffer*", "Swift._ContiguousArrayStorage*", "Swift._ArrayBuffer*",
+        "Swift._ArrayBufferProtocol*", "Swift.Array*", "Swift.ContiguousArray*", "Swift.ArraySlice*",
+        "Swift._copyCollectionToContiguousArray*", "Swift._copySequenceToContiguousArray*",
+        "Swift.Dictionary*", "Swift._NativeDictionary*", "Swift.__RawDictionaryStorage*", "Swift._DictionaryStorage*",
+        "Swift.Set*", "Swift._NativeSet*", "Swift.__RawSetStorage*", "Swift._SetStorage*",
+        "Swift.String*", "Swift._StringGuts*", "Swift._StringObject*", "Swift.__StringStorage*",
+        "Swift.ManagedBuffer*", "Swift._allocateStringStorage*",
+    ]
+
+    static let glib = [
+        "g_malloc*", "g_try_malloc*", "g_realloc*", "g_try_realloc*", "g_new*", "g_slice_alloc*",
+        "g_strdup*", "g_strndup", "g_memdup*",
+    ]
+
+    static let cpython = [
+        "PyMem_*", "_PyMem_*", "PyObject_Malloc", "PyObject_Calloc", "PyObject_Realloc", "_PyObject_*Alloc*",
+    ]
+
+    /// Process start-up code linked into every program: never a site, and
+    /// no use as a cumulative row.
+    static let startup = ["_start", "__libc_start_main*", "__libc_start_call_main"]
+
+    /// System library directories, the Swift toolchain, and the recorder itself.
+    static let modules = [
+        "/lib/*", "/lib64/*", "/usr/lib/*", "/usr/lib64/*", "/usr/local/lib/*", "/opt/swift/*", "libheapdiff*",
+    ]
+
+    /// System and toolchain headers: inlined template code lands in the
+    /// program with these as its source files.
+    static let files = [
+        "/usr/include/*", "/usr/local/include/*", "/usr/lib/gcc/*", "/usr/lib/llvm*", "/opt/swift/*",
+        // Swift thunks and outlined code that belong to no line of the program.
+        "*<compiler-generated>",
+    ]
+}

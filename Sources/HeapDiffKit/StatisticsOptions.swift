@@ -1,0 +1,33 @@
+/// Everything that decides what `statistics` and `compare` return, like the
+/// arguments of tracemalloc's `Snapshot.statistics`, `compare_to` and
+/// `filter_traces` together.
+public struct StatisticsOptions: Equatable, Sendable {
+    public var keyType: KeyType
+    /// Counts a trace for every distinct key among the frames of its stack
+    /// from the allocation site outward, not only the site's (tracemalloc's
+    /// `cumulative=True`); frames the rule calls plumbing are left out, so
+    /// that `main`'s row is not topped by libc's start-up code. Ignored when
+    /// grouping by traceback.
+    public var cumulative: Bool
+    /// Which frames are allocator plumbing, to be skipped for the site.
+    public var rule: AllocationSiteRule
+    /// Which traces count at all; see `[TraceFilter].admits`.
+    public var filters: [TraceFilter]
+    /// `statistics` drops rows with fewer live bytes than this.
+    public var minimumSize: Int64
+    /// `compare` drops rows whose size changed by less than this either way.
+    public var minimumSizeDiff: Int64
+
+    public init(keyType: KeyType = .lineno, cumulative: Bool = false, rule: AllocationSiteRule = .standard,
+                filters: [TraceFilter] = [], minimumSize: Int64 = 0, minimumSizeDiff: Int64 = 0) {
+        self.keyType = keyType
+        self.cumulative = cumulative
+        self.rule = rule
+        self.filters = filters
+        self.minimumSize = minimumSize
+        self.minimumSizeDiff = minimumSizeDiff
+    }
+
+    /// Whether each trace counts once per frame key rather than once.
+    var countsEveryFrame: Bool { cumulative && keyType != .traceback }
+}
