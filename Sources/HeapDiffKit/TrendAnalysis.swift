@@ -58,8 +58,13 @@ public struct TrendAnalysis: Sendable {
 
     public static func analyze(_ snapshots: [Snapshot], options: StatisticsOptions = StatisticsOptions(),
                                axis: Axis = .time, symbolizer: Symbolizer) throws -> TrendAnalysis {
-        guard snapshots.count >= 3 else { throw Failure.tooFewSnapshots(snapshots.count) }
-        let ordered = snapshots.sorted { $0.process.seq < $1.process.seq }
+        // The exit snapshot is left out when there are enough others: it is
+        // taken after the work has stopped (and often after destructors), so
+        // it would bend the recent half of every series towards flat.
+        let phases = snapshots.filter { $0.process.trigger != .exit }
+        let usable = phases.count >= 3 ? phases : snapshots
+        guard usable.count >= 3 else { throw Failure.tooFewSnapshots(snapshots.count) }
+        let ordered = usable.sorted { $0.process.seq < $1.process.seq }
         let start = ordered[0].process.monotonicNs
         let seconds = ordered.map { Double($0.process.monotonicNs &- start) / 1e9 }
         let perSnapshot = ordered.map { snapshot in

@@ -67,7 +67,7 @@ struct RunSummary {
         if options.keyType == .traceback { options.keyType = .lineno }   // a trend per whole stack is too fine
         let analysis = try TrendAnalysis.analyze(snapshots, options: options, axis: periodic ? .time : .index,
                                                  symbolizer: grouping.makeSymbolizer())
-        Console.note("trend over the \(files.count) snapshots (`heapdiff trend \(shownDirectory)` for more):")
+        Console.note("trend over \(analysis.snapshots.count) snapshots (`heapdiff trend \(shownDirectory)` for more):")
         TrendReport(analysis: analysis, keyType: options.keyType,
                     limit: min(grouping.limit == 0 ? 5 : grouping.limit, 5), target: nil,
                     paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))

@@ -69,4 +69,26 @@ import Testing
             try TrendAnalysis.analyze(Array(Self.run().prefix(2)), symbolizer: Symbolizer())
         }
     }
+
+    @Test func theExitSnapshotDoesNotFlattenALeak() throws {
+        // Five phases leaking 1 KiB each, then an exit snapshot after the work stopped.
+        func snapshot(seq: UInt32, trigger: Trigger, kib: UInt64) -> Snapshot {
+            let bytes = kib * 1_024
+            let process = ProcessRecord(seq: seq, trigger: trigger, liveBytes: bytes, liveCount: kib)
+            return Snapshot(path: "s\(seq)", process: process, traces: [Trace(liveBytes: bytes, liveCount: kib, frames: [0x10])])
+        }
+        var series: [Snapshot] = []
+        for phase in UInt64(1)...5 {
+            series.append(snapshot(seq: UInt32(phase), trigger: .api, kib: phase))
+        }
+        series.append(snapshot(seq: 6, trigger: .exit, kib: 5))
+        let analysis = try TrendAnalysis.analyze(series, axis: .index, symbolizer: Symbolizer())
+        let used: [UInt32] = analysis.snapshots.map { $0.process.seq }
+        #expect(used == [1, 2, 3, 4, 5])
+        #expect(analysis.sites.first?.series.verdict == .steadyGrowth)
+        // With too few phase snapshots the exit one is used rather than nothing.
+        let short = try TrendAnalysis.analyze(Array(series.suffix(3)), axis: .index, symbolizer: Symbolizer())
+        let usedShort: [UInt32] = short.snapshots.map { $0.process.seq }
+        #expect(usedShort == [4, 5, 6])
+    }
 }
