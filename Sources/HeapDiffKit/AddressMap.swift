@@ -22,18 +22,6 @@ struct AddressMap {
 
     /// Index into the snapshot's `modules`, or nil for an address in none.
     func moduleIndex(containing address: UInt64) -> Int? {
-        // Last entry starting at or before the address.
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if entries[middle].range.lowerBound <= address {
-                low = middle + 1
-            } else {
-                high = middle
-            }
-        }
-        guard low > 0, entries[low - 1].range.contains(address) else { return nil }
-        return entries[low - 1].moduleIndex
+        entries.element(containing: address) { $0.range }?.moduleIndex
     }
 }

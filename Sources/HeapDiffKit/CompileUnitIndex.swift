@@ -44,19 +44,6 @@ struct CompileUnitIndex {
     /// The unit whose ranges contain `address` (a libdwfl address).
     func unit(containing address: Dwarf_Addr) -> Unit? {
         let target = address &- bias
-        // Last entry starting at or before the address.
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if entries[middle].range.lowerBound <= target {
-                low = middle + 1
-            } else {
-                high = middle
-            }
-        }
-        guard low > 0 else { return nil }
-        let entry = entries[low - 1]
-        return entry.range.contains(target) ? Unit(die: entry.die, bias: bias) : nil
+        return entries.element(containing: target) { $0.range }.map { Unit(die: $0.die, bias: bias) }
     }
 }

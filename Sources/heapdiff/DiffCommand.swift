@@ -20,12 +20,7 @@ struct DiffCommand: ParsableCommand {
             module and file offset, not by address. If a module was rebuilt since it was recorded, its \
             frames are shown as module+0xOFFSET and a warning says so.
 
-            --group-by traceback groups by the whole call stack and prints its frames below each row. \
-            --format json prints one JSON object with full paths (docs/JSON.md), --format csv one row per \
-            group; both are for programs. Text is coloured when standard output is a terminal, unless \
-            NO_COLOR is set or --color never is given.
-
-            """ + GroupingOptions.discussion
+            """ + OutputOptions.discussion + GroupingOptions.discussion
     )
 
     @Argument(help: "The earlier snapshot.")

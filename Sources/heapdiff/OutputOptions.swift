@@ -5,6 +5,16 @@ import HeapDiffKit
 /// How `top` and `diff` print their result: the format, and for text
 /// whether it is coloured.
 struct OutputOptions: ParsableArguments {
+    /// The part of `top`'s and `diff`'s help that explains these options.
+    static let discussion = """
+        --group-by traceback groups by the whole call stack and prints its frames below each row. \
+        --format json prints one JSON object with full paths (docs/JSON.md), --format csv one row per \
+        group; both are for programs. Text is coloured when standard output is a terminal, unless \
+        NO_COLOR is set or --color never is given.
+
+
+        """
+
     @Option(help: ArgumentHelp(
         "text for people; json (docs/JSON.md) or csv (one row per statistic) for programs.",
         valueName: "format"))

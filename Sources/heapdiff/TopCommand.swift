@@ -18,12 +18,7 @@ struct TopCommand: ParsableCommand {
             strdup or operator new is charged to its caller. Source paths under the \
             current directory are shown relative to it.
 
-            --group-by traceback groups by the whole call stack and prints its frames below each row. \
-            --format json prints one JSON object with full paths (docs/JSON.md), --format csv one row per \
-            group; both are for programs. Text is coloured when standard output is a terminal, unless \
-            NO_COLOR is set or --color never is given.
-
-            """ + GroupingOptions.discussion
+            """ + OutputOptions.discussion + GroupingOptions.discussion
     )
 
     @Argument(help: "A snapshot file (.heapsnap).")
