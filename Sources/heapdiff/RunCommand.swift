@@ -18,7 +18,9 @@ struct RunCommand: ParsableCommand {
             own files under their own PID.
 
             When the program ends, heapdiff lists its snapshots and shows the growth between the first and \
-            the last one (or, with a single snapshot, the largest live allocation sites). Everything heapdiff \
+            the last one (or, with a single snapshot, the largest live allocation sites); with three or more \
+            snapshots it adds the trend: which sites grow steadily and which only warmed up (see \
+            `heapdiff help trend`). Everything heapdiff \
             prints goes to standard error: the program's standard output is left exactly as it was. \
             heapdiff exits with the program's status, or 128+N if it was killed by signal N; 127 if it \
             could not be started.
