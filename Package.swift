@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The snapshot format header and its CRC, shared with the C recorder.
@@ -29,9 +30,21 @@ let package = Package(
             pkgConfig: "libdw",
             providers: [.apt(["libdw-dev"])]
         ),
+        // zlib (zlib1g-dev), to gzip pprof profiles.
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "HeapDiffKit",
-            dependencies: ["CHeapDiffFormat", "CLibdw"]
+            dependencies: [
+                "CHeapDiffFormat", "CLibdw", "CZlib",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            // The pprof schema profile.pb.swift was generated from (see Pprof/README.md).
+            exclude: ["Pprof/profile.proto", "Pprof/README.md"]
         ),
         .executableTarget(
             name: "heapdiff",

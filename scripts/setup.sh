@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system libraries heapdiff builds against, when missing:
-# libunwind (the recorder's stack capture) and elfutils libdw (symbols);
+# libunwind (the recorder's stack capture), elfutils libdw (symbols) and
+# zlib (gzipped pprof export);
 # with "bench", also GNU time for the benchmarks' peak-memory figures.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
   || [ -n "$(find /usr/include -maxdepth 2 -name libunwind.h 2>/dev/null | head -1)" ] || need+=(libunwind-dev)
 [ -e /usr/include/elfutils/libdwfl.h ] || need+=(libdw-dev)
+[ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 # `scripts/setup.sh bench`: what the benchmarks need on top (peers are optional).
 if [ "${1:-}" = bench ]; then

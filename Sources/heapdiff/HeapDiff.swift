@@ -23,7 +23,7 @@ struct HeapDiff: ParsableCommand {
             unreadable snapshots.
             """,
         subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self,
-                      TrendCommand.self]
+                      TrendCommand.self, ExportCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own `main()`, but prints every

@@ -36,7 +36,8 @@ struct TrendReport {
         let heap = analysis.heap
         var heapLine = "traced heap: \(SizeFormatting.size(heap.sizes.first ?? 0)) → \(SizeFormatting.size(heap.sizes.last ?? 0)), "
             + "now \(rate(heap)) (r² \(String(format: "%.2f", heap.r2))): \(heap.verdict.rawValue)"
-        if let target, let seconds = analysis.secondsUntilHeap(reaches: target.bytes) {
+        // Only a steadily growing heap has a rate worth extrapolating.
+        if heap.verdict == .steadyGrowth, let target, let seconds = analysis.secondsUntilHeap(reaches: target.bytes) {
             heapLine += "; at this rate it reaches \(target.name) in \(Self.duration(seconds))"
         }
         lines.append(heapLine)

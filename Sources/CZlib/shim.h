@@ -1,0 +1,2 @@
+// zlib (zlib1g-dev), for gzip-compressing pprof profiles.
+#include <zlib.h>
