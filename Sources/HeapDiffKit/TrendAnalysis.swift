@@ -56,8 +56,10 @@ public struct TrendAnalysis: Sendable {
         }
     }
 
+    /// `progress` is told how many snapshots have been grouped so far.
     public static func analyze(_ snapshots: [Snapshot], options: StatisticsOptions = StatisticsOptions(),
-                               axis: Axis = .time, symbolizer: Symbolizer) throws -> TrendAnalysis {
+                               axis: Axis = .time, symbolizer: Symbolizer,
+                               progress: ((Int) -> Void)? = nil) throws -> TrendAnalysis {
         // The exit snapshot is left out when there are enough others: it is
         // taken after the work has stopped (and often after destructors), so
         // it would bend the recent half of every series towards flat.
@@ -67,9 +69,10 @@ public struct TrendAnalysis: Sendable {
         let ordered = usable.sorted { $0.process.seq < $1.process.seq }
         let start = ordered[0].process.monotonicNs
         let seconds = ordered.map { Double($0.process.monotonicNs &- start) / 1e9 }
-        let perSnapshot = ordered.map { snapshot in
-            Dictionary(snapshot.statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
-                       uniquingKeysWith: { first, _ in first })
+        let perSnapshot = ordered.enumerated().map { index, snapshot in
+            progress?(index)
+            return Dictionary(snapshot.statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
+                              uniquingKeysWith: { first, _ in first })
         }
         func series(_ sizes: [Int64], _ counts: [Int64]) -> Series {
             let y = sizes.map(Double.init)

@@ -42,9 +42,12 @@ struct TrendCommand: ParsableCommand {
         let snapshots = try TrendInputs.load(inputs, pid: pid)
         let symbolizer = grouping.makeSymbolizer()
         let analysis: TrendAnalysis
+        let progress = ProgressBar(total: snapshots.count, label: "analyzing snapshots")
         do {
+            defer { progress.finish() }
             analysis = try TrendAnalysis.analyze(snapshots, options: grouping.statisticsOptions,
-                                                 axis: byIndex ? .index : .time, symbolizer: symbolizer)
+                                                 axis: byIndex ? .index : .time, symbolizer: symbolizer,
+                                                 progress: { progress.update(done: $0) })
         } catch let failure as TrendAnalysis.Failure {
             throw CommandError(message: failure.description)
         }
@@ -73,15 +76,25 @@ enum TrendInputs {
                     < SnapshotDirectory.snapshots(in: directory, pid: rhs).count
             }
             guard let chosen else { throw CommandError(message: "\(directory): no snapshots") }
-            return try SnapshotDirectory.snapshots(in: directory, pid: chosen).map { try Snapshot.load(path: $0.path) }
+            return try loadAll(SnapshotDirectory.snapshots(in: directory, pid: chosen).map(\.path))
         }
-        let snapshots = try inputs.map { try Snapshot.load(path: $0) }
+        let snapshots = try loadAll(inputs)
         let pids = Set(snapshots.map(\.process.pid))
         guard pids.count <= 1 else {
             throw CommandError(message: "the snapshots come from \(pids.count) processes "
                 + "(pids \(pids.sorted().map(String.init).joined(separator: ", "))); a trend follows one")
         }
         return snapshots
+    }
+
+    /// Reads the files in order, with a progress bar for long series.
+    private static func loadAll(_ paths: [String]) throws -> [Snapshot] {
+        let progress = ProgressBar(total: paths.count, label: "reading snapshots")
+        defer { progress.finish() }
+        return try paths.enumerated().map { index, path in
+            progress.update(done: index)
+            return try Snapshot.load(path: path)
+        }
     }
 
     /// MemTotal from /proc/meminfo, in bytes.

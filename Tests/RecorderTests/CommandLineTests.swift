@@ -200,4 +200,25 @@ import Testing
         let rows = try #require((try JSONSerialization.jsonObject(with: diff.stdout) as? [String: Any])?["statistics"] as? [[String: Any]])
         #expect(rows.first?["line"] as? Int == (try Harness.line(of: "cache", in: "warmup_and_leak.c")))
     }
+
+    @Test func longSeriesShowAProgressBarOnATerminalOnly() throws {
+        let dir = try Harness.temporaryDirectory("progress")
+        let exe = try Harness.build("warmup_and_leak", in: dir)
+        let out = dir.appendingPathComponent("out")
+        _ = try Harness.run(Harness.cli, arguments: ["run", "--interval", "0.04", "--output", out.path, "--", exe],
+                            preload: false)
+        let count = try Harness.snapshotFiles(in: out).count
+        try #require(count >= 20, "only \(count) snapshots")
+        // script(1) gives heapdiff a terminal; a plain run gives it a pipe.
+        let onTerminal = try Harness.run("/usr/bin/script", arguments: ["-qec", "\(Harness.cli) trend \(out.path)", "/dev/null"],
+                                         preload: false)
+        #expect(onTerminal.status == 0)
+        #expect(onTerminal.stdoutText.contains("heapdiff: reading snapshots ["))
+        #expect(onTerminal.stdoutText.contains("heapdiff: analyzing snapshots ["))
+        #expect(onTerminal.stdoutText.contains("/\(count)"))
+        let piped = try Harness.run(Harness.cli, arguments: ["trend", out.path], preload: false)
+        #expect(piped.status == 0)
+        #expect(!piped.stderr.contains("snapshots ["))
+        #expect(piped.stdoutText.contains("steady growth"))
+    }
 }
