@@ -27,7 +27,8 @@ public struct TrendAnalysis: Sendable {
         public var series: Series
     }
 
-    /// The snapshots, in the order taken.
+    /// The snapshots, in the order taken, without their traces (only their
+    /// process records and paths are needed once they are grouped).
     public var snapshots: [Snapshot]
     /// Seconds from the first snapshot to each.
     public var seconds: [Double]
@@ -60,20 +61,38 @@ public struct TrendAnalysis: Sendable {
     public static func analyze(_ snapshots: [Snapshot], options: StatisticsOptions = StatisticsOptions(),
                                axis: Axis = .time, symbolizer: Symbolizer,
                                progress: ((Int) -> Void)? = nil) throws -> TrendAnalysis {
+        try analyze(count: snapshots.count, load: { snapshots[$0] }, options: options, axis: axis,
+                    symbolizer: symbolizer, progress: progress)
+    }
+
+    /// The same over `count` snapshots given one at a time by `load`: each is
+    /// grouped as soon as it is read and its traces are let go, so a long
+    /// series costs memory for its groups, not for all of its traces.
+    /// `progress` is told how many snapshots have been read so far.
+    public static func analyze(count: Int, load: (Int) throws -> Snapshot,
+                               options: StatisticsOptions = StatisticsOptions(), axis: Axis = .time,
+                               symbolizer: Symbolizer, progress: ((Int) -> Void)? = nil) throws -> TrendAnalysis {
+        var grouped: [(snapshot: Snapshot, statistics: [GroupKey: Statistic])] = []
+        grouped.reserveCapacity(count)
+        for index in 0..<count {
+            progress?(index)
+            var snapshot = try load(index)
+            let statistics = Dictionary(snapshot.statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
+                                        uniquingKeysWith: { first, _ in first })
+            snapshot.traces = []
+            grouped.append((snapshot, statistics))
+        }
         // The exit snapshot is left out when there are enough others: it is
         // taken after the work has stopped (and often after destructors), so
         // it would bend the recent half of every series towards flat.
-        let phases = snapshots.filter { $0.process.trigger != .exit }
-        let usable = phases.count >= 3 ? phases : snapshots
-        guard usable.count >= 3 else { throw Failure.tooFewSnapshots(snapshots.count) }
-        let ordered = usable.sorted { $0.process.seq < $1.process.seq }
+        let phases = grouped.filter { $0.snapshot.process.trigger != .exit }
+        let usable = phases.count >= 3 ? phases : grouped
+        guard usable.count >= 3 else { throw Failure.tooFewSnapshots(count) }
+        let orderedGroups = usable.sorted { $0.snapshot.process.seq < $1.snapshot.process.seq }
+        let ordered = orderedGroups.map(\.snapshot)
+        let perSnapshot = orderedGroups.map(\.statistics)
         let start = ordered[0].process.monotonicNs
         let seconds = ordered.map { Double($0.process.monotonicNs &- start) / 1e9 }
-        let perSnapshot = ordered.enumerated().map { index, snapshot in
-            progress?(index)
-            return Dictionary(snapshot.statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
-                              uniquingKeysWith: { first, _ in first })
-        }
         func series(_ sizes: [Int64], _ counts: [Int64]) -> Series {
             let y = sizes.map(Double.init)
             let index = (0..<sizes.count).map(Double.init)

@@ -64,7 +64,8 @@ struct RunCommand: ParsableCommand {
                                status: error.code == EACCES || error.code == ENOEXEC ? 126 : 127)
         }
 
-        let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping)
+        let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
+                                 periodic: recording.interval != nil)
         if case .signaled = finished.termination {
             summary.printIfAny()  // the program was killed: say nothing more unless there is something to show
         } else {

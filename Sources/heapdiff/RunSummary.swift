@@ -7,6 +7,9 @@ struct RunSummary {
     var directory: String
     var pid: Int32
     var grouping: GroupingOptions
+    /// Snapshots were taken every --interval: growth is measured against
+    /// time; otherwise against the snapshot number (phases).
+    var periodic: Bool
 
     private var shownDirectory: String {
         PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath).show(directory)
@@ -61,11 +64,10 @@ struct RunSummary {
     /// With three or more snapshots, which sites grow steadily and which only
     /// warmed up: a first-vs-last diff cannot tell them apart.
     private func printTrend(_ files: [(path: String, seq: UInt32)]) throws {
-        let snapshots = try files.map { try Snapshot.load(path: $0.path) }
-        let periodic = snapshots.contains { $0.process.trigger == .interval }
         var options = grouping.statisticsOptions
         if options.keyType == .traceback { options.keyType = .lineno }   // a trend per whole stack is too fine
-        let analysis = try TrendAnalysis.analyze(snapshots, options: options, axis: periodic ? .time : .index,
+        let analysis = try TrendAnalysis.analyze(count: files.count, load: { try Snapshot.load(path: files[$0].path) },
+                                                 options: options, axis: periodic ? .time : .index,
                                                  symbolizer: grouping.makeSymbolizer())
         Console.note("trend over \(analysis.snapshots.count) snapshots (`heapdiff trend \(shownDirectory)` for more):")
         TrendReport(analysis: analysis, keyType: options.keyType,

@@ -39,15 +39,26 @@ struct TrendCommand: ParsableCommand {
     @OptionGroup var grouping: GroupingOptions
 
     func run() throws {
-        let snapshots = try TrendInputs.load(inputs, pid: pid)
+        let paths = try TrendInputs.paths(inputs, pid: pid)
         let symbolizer = grouping.makeSymbolizer()
         let analysis: TrendAnalysis
-        let progress = ProgressBar(total: snapshots.count, label: "analyzing snapshots")
+        let progress = ProgressBar(total: paths.count, label: "analyzing snapshots")
+        var firstPID: UInt32?
         do {
             defer { progress.finish() }
-            analysis = try TrendAnalysis.analyze(snapshots, options: grouping.statisticsOptions,
-                                                 axis: byIndex ? .index : .time, symbolizer: symbolizer,
-                                                 progress: { progress.update(done: $0) })
+            analysis = try TrendAnalysis.analyze(
+                count: paths.count,
+                load: { index in
+                    let snapshot = try Snapshot.load(path: paths[index])
+                    if let firstPID, snapshot.process.pid != firstPID {
+                        throw CommandError(message: "\(paths[index]) is of process \(snapshot.process.pid), "
+                            + "\(paths[0]) of process \(firstPID); a trend follows one process")
+                    }
+                    firstPID = snapshot.process.pid
+                    return snapshot
+                },
+                options: grouping.statisticsOptions, axis: byIndex ? .index : .time, symbolizer: symbolizer,
+                progress: { progress.update(done: $0) })
         } catch let failure as TrendAnalysis.Failure {
             throw CommandError(message: failure.description)
         }
@@ -65,36 +76,20 @@ struct TrendCommand: ParsableCommand {
 
 /// Which snapshots a trend is computed over.
 enum TrendInputs {
-    static func load(_ inputs: [String], pid: Int32?) throws -> [Snapshot] {
+    /// The files given, or in a directory those of --pid or of the process
+    /// that left the most snapshots, in SEQ order.
+    static func paths(_ inputs: [String], pid: Int32?) throws -> [String] {
         var isDirectory: ObjCBool = false
-        if inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
-           isDirectory.boolValue {
-            let directory = inputs[0]
-            let processes = try SnapshotDirectory.processes(in: directory)
-            let chosen = try pid ?? processes.max { lhs, rhs in
-                try SnapshotDirectory.snapshots(in: directory, pid: lhs).count
-                    < SnapshotDirectory.snapshots(in: directory, pid: rhs).count
-            }
-            guard let chosen else { throw CommandError(message: "\(directory): no snapshots") }
-            return try loadAll(SnapshotDirectory.snapshots(in: directory, pid: chosen).map(\.path))
+        guard inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
+              isDirectory.boolValue else { return inputs }
+        let directory = inputs[0]
+        let counts = try SnapshotDirectory.processes(in: directory).map { process in
+            (pid: process, count: try SnapshotDirectory.snapshots(in: directory, pid: process).count)
         }
-        let snapshots = try loadAll(inputs)
-        let pids = Set(snapshots.map(\.process.pid))
-        guard pids.count <= 1 else {
-            throw CommandError(message: "the snapshots come from \(pids.count) processes "
-                + "(pids \(pids.sorted().map(String.init).joined(separator: ", "))); a trend follows one")
+        guard let chosen = pid ?? counts.max(by: { $0.count < $1.count })?.pid else {
+            throw CommandError(message: "\(directory): no snapshots")
         }
-        return snapshots
-    }
-
-    /// Reads the files in order, with a progress bar for long series.
-    private static func loadAll(_ paths: [String]) throws -> [Snapshot] {
-        let progress = ProgressBar(total: paths.count, label: "reading snapshots")
-        defer { progress.finish() }
-        return try paths.enumerated().map { index, path in
-            progress.update(done: index)
-            return try Snapshot.load(path: path)
-        }
+        return try SnapshotDirectory.snapshots(in: directory, pid: chosen).map(\.path)
     }
 
     /// MemTotal from /proc/meminfo, in bytes.
