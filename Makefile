@@ -35,6 +35,7 @@ demo: cli
 	@Examples/demo/run-demo.sh "$$($(SWIFT) build --show-bin-path)/heapdiff"
 
 test: cli
+	@scripts/setup.sh test
 	HEAPDIFF_LIBRARY=$(CURDIR)/$(RECORDER) HEAPDIFF_CLI="$$($(SWIFT) build --show-bin-path)/heapdiff" $(SWIFT) test
 
 bench: cli

@@ -2,7 +2,8 @@
 # Installs the system libraries heapdiff builds against, when missing:
 # libunwind (the recorder's stack capture), elfutils libdw (symbols) and
 # zlib (gzipped pprof export);
-# with "bench", also GNU time for the benchmarks' peak-memory figures.
+# with "bench", also GNU time for the benchmarks' peak-memory figures; with
+# "test", also Go, whose `go tool pprof` reads the pprof export in a test.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
@@ -13,6 +14,10 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 # `scripts/setup.sh bench`: what the benchmarks need on top (peers are optional).
 if [ "${1:-}" = bench ]; then
   [ -x /usr/bin/time ] || need+=(time)
+fi
+# `scripts/setup.sh test`: the standard tool the pprof export is checked with.
+if [ "${1:-}" = test ]; then
+  [ -x /usr/bin/go ] || need+=(golang-go)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "heapdiff setup: installing ${need[*]}" >&2

@@ -37,4 +37,28 @@ import Testing
         let bytes = try Data(contentsOf: URL(fileURLWithPath: profile))
         #expect(Array(bytes.prefix(2)) == [0x1f, 0x8b])
     }
+
+    /// The standard tool reads the export: `go tool pprof` (Debian's golang-go),
+    /// when it is installed; reported as skipped where it is not.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/go"), "go tool pprof is not installed"))
+    func pprofExportLoadsInGoToolPprof() throws {
+        let dir = try Harness.temporaryDirectory("gopprof")
+        let exe = try Harness.build("leaky_service", in: dir)
+        let out = dir.appendingPathComponent("out")
+        _ = try Harness.run(Harness.cli, arguments: ["run", "--output", out.path, "--", exe], preload: false)
+        let files = try Harness.snapshotFiles(in: out)
+        try #require(files.count == 3)
+        let profile = dir.appendingPathComponent("growth.pb.gz").path
+        let export = try Harness.run(Harness.cli, arguments: ["export", files[1], "--base", files[0], "--format", "pprof",
+                                                            "-o", profile], preload: false)
+        #expect(export.status == 0, "\(export.stderr)")
+        let top = try Harness.run("/usr/bin/go", arguments: ["tool", "pprof", "-top", "-lines", "-sample_index=inuse_objects",
+                                                             profile], environment: ["HOME": dir.path], preload: false)
+        #expect(top.status == 0, "\(top.stderr)")
+        // 1000 more cache entries at the cache line, nothing else grew.
+        let line = try Harness.line(of: "cache", in: "leaky_service.c")
+        let row = top.stdoutText.split(separator: "\n").first { $0.contains("leaky_service.c:\(line)") }
+        #expect(row?.split(separator: " ").first == "1000", "\(top.stdoutText)")
+        #expect(top.stdoutText.contains("Type: inuse_objects"))
+    }
 }
