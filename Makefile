@@ -13,7 +13,7 @@ RECORDER_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werr
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread
 
-.PHONY: all setup recorder cli demo test bench bench-analysis fuzz clean
+.PHONY: all setup recorder cli demo test bench bench-analysis bench-leaks bench-trend fuzz clean
 
 all: cli
 
@@ -46,6 +46,11 @@ bench: cli
 bench-analysis: $(RECORDER)
 	$(SWIFT) build -c release --scratch-path .build-b
 	@Benchmarks/analysis/run.sh "$$($(SWIFT) build -c release --scratch-path .build-b --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# heapdiff trend over 500 snapshots of 20,000 stacks (release build).
+bench-trend: $(RECORDER)
+	$(SWIFT) build -c release --product heapdiff
+	@Benchmarks/analysis/trend.sh "$$($(SWIFT) build -c release --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
 
 # libFuzzer over the snapshot reader for FUZZ_SECONDS; fails on any crash,
 # trap, hang or leak, leaving the input in build/fuzz/. The corpus grows in
