@@ -86,10 +86,7 @@ public enum LeakCheck {
             throw Failure.tooFewSnapshots(
                 found: snapshots.count, afterWarmup: max(0, snapshots.count - policy.warmupSnapshots))
         }
-        let perSnapshot = compared.map { snapshot in
-            Dictionary(snapshot.statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
-                       uniquingKeysWith: { first, _ in first })
-        }
+        let perSnapshot = compared.map { $0.statisticsByKey(options, symbolizer: symbolizer) }
         var findings: [Finding] = []
         for key in Set(perSnapshot.flatMap(\.keys)) {
             let sizes = perSnapshot.map { $0[key]?.size ?? 0 }

@@ -2,6 +2,13 @@ extension Snapshot {
     /// Live heap per group, largest first (by size, then count), like
     /// tracemalloc's `Snapshot.statistics`, after `filter_traces` with
     /// `options.filters`; rows under `options.minimumSize` are left out.
+    /// The same statistics, by group key: how analyses over a series of
+    /// snapshots (check, trend) follow one group from snapshot to snapshot.
+    public func statisticsByKey(_ options: StatisticsOptions, symbolizer: Symbolizer) -> [GroupKey: Statistic] {
+        Dictionary(statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
+                   uniquingKeysWith: { first, _ in first })
+    }
+
     public func statistics(_ options: StatisticsOptions, symbolizer: Symbolizer) -> [Statistic] {
         let grouping = TraceGrouping(options: options, symbolizer: symbolizer)
         let statistics = grouping.groups(of: self).values

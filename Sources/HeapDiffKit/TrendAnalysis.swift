@@ -77,8 +77,7 @@ public struct TrendAnalysis: Sendable {
         for index in 0..<count {
             progress?(index)
             var snapshot = try load(index)
-            let statistics = Dictionary(snapshot.statistics(options, symbolizer: symbolizer).map { ($0.key, $0) },
-                                        uniquingKeysWith: { first, _ in first })
+            let statistics = snapshot.statisticsByKey(options, symbolizer: symbolizer)
             snapshot.traces = []
             grouped.append((snapshot, statistics))
         }

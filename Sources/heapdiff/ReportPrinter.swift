@@ -15,13 +15,15 @@ struct ReportPrinter {
     /// One for all the snapshots of a report, so each module is opened once.
     private let symbolizer: Symbolizer
 
+    /// `symbolizer`: pass one to share it with other analyses of the same
+    /// snapshots, so that their modules are opened and symbolized once.
     init(grouping: GroupingOptions, format: ReportFormat = .text, style: TextStyle = .plain,
-         output: @escaping (String) -> Void = StandardOutput.write) {
+         output: @escaping (String) -> Void = StandardOutput.write, symbolizer: Symbolizer? = nil) {
         self.grouping = grouping
         self.format = format
         self.style = style
         self.output = output
-        symbolizer = grouping.makeSymbolizer()
+        self.symbolizer = symbolizer ?? grouping.makeSymbolizer()
     }
 
     init(grouping: GroupingOptions, options: OutputOptions) {

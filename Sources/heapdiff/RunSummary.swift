@@ -42,7 +42,10 @@ struct RunSummary {
         guard let first = files.first, let last = files.last else { return }
         let firstName = URL(fileURLWithPath: first.path).lastPathComponent
         let lastName = URL(fileURLWithPath: last.path).lastPathComponent
-        let printer = ReportPrinter(grouping: grouping, format: .text, output: Console.printToStandardError)
+        // One symbolizer for the diff and the trend: each module is opened once.
+        let symbolizer = grouping.makeSymbolizer()
+        let printer = ReportPrinter(grouping: grouping, format: .text, output: Console.printToStandardError,
+                                    symbolizer: symbolizer)
         do {
             if files.count == 1 {
                 Console.note("1 snapshot in \(shownDirectory)/: \(firstName)")
@@ -54,7 +57,7 @@ struct RunSummary {
                 try printer.printDiff(old: try Snapshot.load(path: first.path), new: try Snapshot.load(path: last.path))
             }
             if files.count >= 3 {
-                try printTrend(files)
+                try printTrend(files, symbolizer: symbolizer)
             }
         } catch {
             Console.warning("\(error)")
@@ -63,12 +66,12 @@ struct RunSummary {
 
     /// With three or more snapshots, which sites grow steadily and which only
     /// warmed up: a first-vs-last diff cannot tell them apart.
-    private func printTrend(_ files: [(path: String, seq: UInt32)]) throws {
+    private func printTrend(_ files: [(path: String, seq: UInt32)], symbolizer: Symbolizer) throws {
         var options = grouping.statisticsOptions
         if options.keyType == .traceback { options.keyType = .lineno }   // a trend per whole stack is too fine
         let analysis = try TrendAnalysis.analyze(count: files.count, load: { try Snapshot.load(path: files[$0].path) },
                                                  options: options, axis: periodic ? .time : .index,
-                                                 symbolizer: grouping.makeSymbolizer())
+                                                 symbolizer: symbolizer)
         Console.note("trend over \(analysis.snapshots.count) snapshots (`heapdiff trend \(shownDirectory)` for more):")
         TrendReport(analysis: analysis, keyType: options.keyType,
                     limit: min(grouping.limit == 0 ? 5 : grouping.limit, 5), target: nil,
