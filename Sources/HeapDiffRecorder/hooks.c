@@ -68,8 +68,10 @@ HD_EXPORT void *malloc(size_t size) {
 HD_EXPORT void free(void *p) {
     if (!p || HD_UNLIKELY(hd_is_bootstrap(p)))
         return;
-    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH))
-        (void)resolving();
+    /* Freed while another thread is still finding the real free: the real
+     * function is not known yet, so the block is leaked rather than crash. */
+    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
+        return;
     uint64_t size;
     struct hd_trace *trace;
     if (recording())
