@@ -18,6 +18,8 @@ enum FormatLayout {
         static let process = UInt32(HD_RECORD_PROCESS)
         static let module = UInt32(HD_RECORD_MODULE)
         static let trace = UInt32(HD_RECORD_TRACE)
+        static let python = UInt32(HD_RECORD_PYTHON)
+        static let pythonCode = UInt32(HD_RECORD_PYCODE)
         static let end = UInt32(HD_RECORD_END)
     }
 
@@ -69,7 +71,24 @@ enum FormatLayout {
         static let fixedSize = Int(HD_TRACE_FIXED_SIZE)
         static let maxFrames = Int(HD_TRACE_MAX_FRAMES)
         static let flagTruncated = UInt32(HD_TRACE_FLAG_TRUNCATED)
+        static let flagNativeOuterOmitted = UInt32(HD_TRACE_FLAG_NATIVE_OUTER_OMITTED)
         static let frameSize = MemoryLayout<UInt64>.size
+    }
+
+    enum Python {
+        static let hexVersion = Int(HD_PYTHON_HEXVERSION)
+        static let size = Int(HD_PYTHON_SIZE)
+    }
+
+    enum PythonCode {
+        static let id = Int(HD_PYCODE_ID)
+        static let firstLine = Int(HD_PYCODE_FIRST_LINE)
+        static let fixedSize = Int(HD_PYCODE_FIXED_SIZE)
+    }
+
+    /// A TRACE frame with this top byte is a Python frame, not an address.
+    enum PythonFrame {
+        static let tag = UInt64(HD_PYFRAME_TAG)
     }
 
     enum End {

@@ -6,6 +6,7 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <string.h>
 #include "recorder.h"
 
 /* A per-thread buffer reused across calls (no stack-size surprises for
@@ -14,9 +15,71 @@
  * from one that fits exactly. */
 enum { HD_SELF_FRAMES_MAX = 8, HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
 extern __thread uintptr_t hd_capture[HD_CAPTURE_MAX] HD_HIDDEN __attribute__((tls_model("initial-exec")));
+/* The capture stopped at the native probe: frames past the innermost eval
+ * loop are missing, not absent. */
+extern __thread bool hd_capture_probed HD_HIDDEN __attribute__((tls_model("initial-exec")));
 
-/* Fills hd_capture, innermost first; returns the number of frames. */
+/* Under Python code (CPython, GIL held) the Python frames say where the
+ * allocation comes from, and native frames outside the innermost eval loop
+ * are the interpreter's own: only the frames up to that eval loop are
+ * taken, from the per-thread memo when the stack proves it still holds
+ * (python_unwind.c), else by unwinding them. */
+struct hd_stack_memo {
+    uintptr_t caller, base;    /* the hook's return address and frame address */
+    uint64_t python;           /* the innermost Python frame */
+    uint32_t count;
+    int32_t slots[HD_PY_PROBE_FRAMES];   /* where ips[i] sits, from base */
+    uintptr_t ips[HD_PY_PROBE_FRAMES];
+};
+/* Set-associative: one call site under one Python line often leads to
+ * several native paths (a C encoder recursing through dicts and lists), and
+ * they must not evict each other. */
+enum { HD_MEMO_SETS = 128, HD_MEMO_WAYS = 16, HD_MEMO_COUNT = HD_MEMO_SETS * HD_MEMO_WAYS };
+extern __thread struct hd_stack_memo *hd_memos HD_HIDDEN __attribute__((tls_model("initial-exec")));
+/* Different native paths often share the caller and frame address (every
+ * object goes through the same PyObject_Malloc); the bytecode being run
+ * tells them apart, so it is part of the key. */
+static inline size_t hd_memo_set(uintptr_t caller, uintptr_t base, uint64_t python) {
+    uint64_t h = (caller ^ (base << 7) ^ (python * 0xff51afd7ed558ccdull)) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 40) & (HD_MEMO_SETS - 1);
+}
+/* Unwinds from the hook's caller to the innermost eval loop into
+ * hd_capture and remembers the path; -1 when no eval loop is near. */
+int hd_python_unwind_slow(uintptr_t base, uintptr_t caller) HD_HIDDEN __attribute__((noinline));
+void hd_python_unwind_init(void) HD_HIDDEN;
+
+static inline __attribute__((always_inline)) int hd_capture_python(uintptr_t base, uintptr_t caller) {
+    const struct hd_stack_memo *table = hd_memos;
+    if (HD_LIKELY(table != NULL)) {
+        uint64_t python = hd_py_frames[0];
+        const struct hd_stack_memo *memo = &table[hd_memo_set(caller, base, python) * HD_MEMO_WAYS];
+        for (int way = 0; way < HD_MEMO_WAYS; way++, memo++) {
+            if (memo->caller != caller || memo->base != base || memo->python != python)
+                continue;
+            uint32_t i = 1;
+            while (i < memo->count && *(const uintptr_t *)(base + (uintptr_t)memo->slots[i]) == memo->ips[i])
+                i++;
+            if (i == memo->count) {
+                memcpy(hd_capture, memo->ips, memo->count * sizeof *hd_capture);
+                return (int)memo->count;
+            }
+        }
+    }
+    return hd_python_unwind_slow(base, caller);
+}
+
+/* Fills hd_capture, innermost first, and hd_py_frames; returns the number
+ * of native frames. */
 static inline __attribute__((always_inline)) int hd_capture_stack(void) {
+    hd_py_count = 0;
+    hd_capture_probed = false;
+    if (HD_UNLIKELY(hd_python.enabled) && hd_python_capture() > 0 && hd_python.native_inner) {
+        int n = hd_capture_python((uintptr_t)__builtin_frame_address(0), (uintptr_t)__builtin_return_address(0));
+        if (n > 0) {
+            hd_capture_probed = true;
+            return n;
+        }
+    }
     return unw_backtrace((void **)hd_capture, (int)(hd_config.depth + HD_SELF_FRAMES_MAX + 1));
 }
 

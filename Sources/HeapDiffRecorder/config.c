@@ -173,6 +173,24 @@ static void load_output_dir(void) {
     hd_config.output_ok = true;
 }
 
+/* HEAPDIFF_PYTHONMALLOC=keep leaves pymalloc alone (small objects then hide
+ * in its arenas); HEAPDIFF_PYTHON_NATIVE=full unwinds the whole native stack
+ * under Python code instead of stopping at the innermost eval loop. */
+static void load_python(void) {
+    const char *keep = getenv("HEAPDIFF_PYTHONMALLOC");
+    hd_config.python_keep_pymalloc = false;
+    if (keep && strcmp(keep, "keep") == 0)
+        hd_config.python_keep_pymalloc = true;
+    else if (keep && *keep && strcmp(keep, "malloc") != 0)
+        hd_warn("HEAPDIFF_PYTHONMALLOC=%s is not keep or malloc; using malloc", keep);
+    const char *native = getenv("HEAPDIFF_PYTHON_NATIVE");
+    hd_config.python_native_full = false;
+    if (native && strcmp(native, "full") == 0)
+        hd_config.python_native_full = true;
+    else if (native && *native && strcmp(native, "inner") != 0)
+        hd_warn("HEAPDIFF_PYTHON_NATIVE=%s is not inner or full; using inner", native);
+}
+
 void hd_config_load(void) {
     const char *stats = getenv("HEAPDIFF_STATS");
     hd_config.print_stats = stats && strcmp(stats, "1") == 0;
@@ -181,6 +199,7 @@ void hd_config_load(void) {
     load_signal();
     load_follow_children();
     load_output_dir();
+    load_python();
 }
 
 /* HEAPDIFF_FOLLOW_CHILDREN=0: remove our entry from LD_PRELOAD in place, so

@@ -134,10 +134,10 @@ static void at_exit(void) {
     if (hd_config.print_stats) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();
-        size_t pointer_bytes = hd_pointer_table_memory();
+        size_t pointer_bytes = hd_pointer_table_memory(), code_bytes = hd_pycode_memory();
         hd_unlock();
-        hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB", traces, trace_bytes / 1024,
-                pointer_bytes / 1024);
+        hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB", traces,
+                trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024);
     }
     hd_guard = saved;
 }
@@ -192,6 +192,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     if (hd_config.output_ok) {
         program_name_from_exe();
         hd_record_init();
+        hd_python_init();
         /* Registered first, so our prepare handler runs last and our child
          * handler first: no other fork handler allocates while we hold locks. */
         pthread_atfork(before_fork, after_fork_parent, after_fork_child);

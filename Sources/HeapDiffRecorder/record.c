@@ -10,6 +10,9 @@ int hd_state = HD_STATE_UNRESOLVED;
 __thread int hd_guard __attribute__((tls_model("initial-exec")));
 
 __thread uintptr_t hd_capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
+__thread bool hd_capture_probed __attribute__((tls_model("initial-exec")));
+/* A Python stack merged into the native one. */
+static __thread uintptr_t merged[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
 
 /* Our own text: frames in it are skipped, whatever the compiler inlined. */
 static uintptr_t self_start, self_end;
@@ -37,7 +40,7 @@ void hd_record_init(void) {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
-static inline bool is_self(uintptr_t ip) {
+bool hd_is_self(uintptr_t ip) {
     return ip >= self_start && ip < self_end;
 }
 
@@ -47,17 +50,59 @@ static inline bool is_self(uintptr_t ip) {
 enum { HD_TRACE_CACHE = 64 };
 static __thread struct hd_trace *trace_cache[HD_TRACE_CACHE] __attribute__((tls_model("initial-exec")));
 
+/* Each eval-loop frame is followed by the Python frames that invocation
+ * runs (hd_py_groups says how many), innermost first, as memray and py-spy
+ * show them. Python frames left over (eval frames the unwinder did not see,
+ * or past the probe) go after the last native frame kept. */
+static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uint32_t *flags) {
+    uint32_t out = 0, limit = hd_config.depth;
+    int group = 0, next = 0;
+    bool full = false;
+    for (uint32_t i = 0; i < native_count && !full; i++) {
+        merged[out++] = native[i];
+        if (out == limit) {
+            full = i + 1 < native_count || next < hd_py_count;
+            break;
+        }
+        if (!hd_python_is_eval(native[i]) || group >= hd_py_group_count)
+            continue;
+        for (int end = next + hd_py_groups[group++]; next < end; next++) {
+            if (out == limit) {
+                full = true;
+                break;
+            }
+            merged[out++] = (uintptr_t)hd_py_frames[next];
+        }
+        if (hd_capture_probed) {
+            *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
+            break;   /* the rest of the native probe is incomplete */
+        }
+    }
+    for (; next < hd_py_count && !full; next++) {
+        if (out == limit)
+            full = true;
+        else
+            merged[out++] = (uintptr_t)hd_py_frames[next];
+    }
+    if (full)
+        *flags |= HD_TRACE_FLAG_TRUNCATED;
+    return out;
+}
+
 void hd_record_alloc(void *ptr, size_t size, int n) {
     const uintptr_t *capture = hd_capture;
     int first = 0;
-    while (first < n && is_self(capture[first]))
+    while (first < n && hd_is_self(capture[first]))
         first++;
     uint32_t count = (uint32_t)(n - first), flags = 0;
-    if (count > hd_config.depth) {
+    const uintptr_t *frames = capture + first;
+    if (HD_UNLIKELY(hd_py_count > 0)) {
+        count = merge_python(frames, count, &flags);
+        frames = merged;
+    } else if (count > hd_config.depth) {
         count = hd_config.depth;
         flags |= HD_TRACE_FLAG_TRUNCATED;
     }
-    const uintptr_t *frames = capture + first;
     uint64_t hash = hd_trace_hash(frames, count, flags);
     struct hd_trace **cached = &trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
     struct hd_trace *trace = *cached;

@@ -7,6 +7,9 @@
  *   lock.c           the one lock that guards both tables
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
+ *   python_stack.c   CPython: the allocating thread's Python frames, read in place
+ *   python_code.c    CPython: code objects interned once (file, name, line table)
+ *   python_unwind.c  CPython: native frames up to the eval loop, memoized per thread
  *   capture.h        the stack capture (unw_backtrace), inlined into each hook
  *   record.c         the one recording function every allocation hook calls
  *   hooks.c          malloc & friends: thin wrappers
@@ -59,6 +62,8 @@ struct hd_config {
     int signal;                 /* 0: no snapshot signal */
     bool follow_children;
     bool print_stats;           /* HEAPDIFF_STATS=1: recorder memory at exit */
+    bool python_keep_pymalloc;  /* HEAPDIFF_PYTHONMALLOC=keep */
+    bool python_native_full;    /* HEAPDIFF_PYTHON_NATIVE=full */
     bool output_ok;             /* output_dir exists and is writable */
 };
 extern struct hd_config hd_config HD_HIDDEN;
@@ -103,6 +108,63 @@ bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) H
 size_t hd_pointer_table_memory(void) HD_HIDDEN;
 extern uint64_t hd_live_bytes_now HD_HIDDEN, hd_peak_live_bytes HD_HIDDEN;
 
+/* ---- python_stack.c / python_code.c ---------------------------------- */
+/* Offsets into one CPython version's private structures (see
+ * scripts/python-layout.c, which prints them from that version's headers). */
+struct hd_py_layout {
+    unsigned major, minor;
+    size_t runtime_tstate_current;    /* _PyRuntime.gilstate.tstate_current */
+    size_t runtime_tss_initialized;   /* _PyRuntime.gilstate.autoTSSkey._is_initialized */
+    size_t runtime_tss_key;           /* _PyRuntime.gilstate.autoTSSkey._key */
+    size_t tstate_cframe, cframe_current_frame;
+    size_t frame_code, frame_previous, frame_prev_instr, frame_is_entry, frame_owner;
+    unsigned owner_generator;
+    size_t code_filename, code_qualname, code_linetable, code_firstlineno, code_firsttraceable, code_code;
+    size_t str_state, str_length, ascii_size, compact_utf8, compact_utf8_length, compact_size;
+    size_t bytes_size, bytes_data;
+};
+struct hd_python {
+    bool enabled;                      /* a supported CPython: read its frames */
+    bool native_inner;                 /* stop unwinding at the innermost eval loop */
+    uint32_t hexversion;               /* Py_Version; 0 when not CPython */
+    const struct hd_py_layout *layout;
+    uintptr_t runtime, code_type, str_type, bytes_type;
+    uintptr_t eval_start, eval_end;    /* _PyEval_EvalFrameDefault */
+};
+extern struct hd_python hd_python HD_HIDDEN;
+/* Frames under Python code that the native probe unwinds before looking for
+ * the eval loop (HEAPDIFF_PYTHON_NATIVE=inner). */
+enum { HD_PY_PROBE_FRAMES = 20 };
+/* The allocating thread's Python stack, innermost first, as HD_PYFRAME_MAKE
+ * frames, and how many of them each eval-loop invocation runs (group 0 is
+ * the innermost invocation's). Filled by hd_python_capture. */
+extern __thread uint64_t hd_py_frames[HD_TRACE_MAX_FRAMES] HD_HIDDEN __attribute__((tls_model("initial-exec")));
+extern __thread uint16_t hd_py_groups[HD_TRACE_MAX_FRAMES] HD_HIDDEN __attribute__((tls_model("initial-exec")));
+extern __thread int hd_py_count HD_HIDDEN __attribute__((tls_model("initial-exec")));
+extern __thread int hd_py_group_count HD_HIDDEN __attribute__((tls_model("initial-exec")));
+/* At start-up: is this CPython, which version, and PYTHONMALLOC=malloc. */
+void hd_python_init(void) HD_HIDDEN;
+/* Fills hd_py_frames when this thread holds the GIL and runs Python code;
+ * returns hd_py_count (0 otherwise). */
+int hd_python_capture(void) HD_HIDDEN;
+static inline bool hd_python_is_eval(uintptr_t ip) {
+    return ip >= hd_python.eval_start && ip < hd_python.eval_end;
+}
+/* The id of a code object, interned on first sight (0 when out of memory). */
+uint32_t hd_pycode_id(uintptr_t code) HD_HIDDEN;
+struct hd_pycode {
+    struct hd_pycode *chain, *all_next;
+    uintptr_t code, linetable_obj;
+    uint32_t id, first_line;
+    uint32_t filename_length, qualname_length, linetable_length;
+    const char *filename, *qualname;
+    const unsigned char *linetable;
+};
+/* The newest code entry; entries are immutable and linked newest first, so
+ * a writer can walk them outside the lock from a head read under it. */
+const struct hd_pycode *hd_pycode_newest(void) HD_HIDDEN;
+size_t hd_pycode_memory(void) HD_HIDDEN;
+
 /* ---- record.c -------------------------------------------------------- */
 /* 0 before the real allocator is known, then 1 (pass through), then 2
  * (recording) once start-up is complete and the configuration allows it. */
@@ -112,6 +174,8 @@ extern int hd_state HD_HIDDEN;
  * allocations made by libunwind, libc or the recorder itself are not traced. */
 extern __thread int hd_guard HD_HIDDEN __attribute__((tls_model("initial-exec")));
 void hd_record_init(void) HD_HIDDEN;
+/* Whether a code address is the recorder's own. */
+bool hd_is_self(uintptr_t ip) HD_HIDDEN;
 /* Files a new block under the stack that hd_capture_stack() (capture.h)
  * left in hd_capture, N frames deep. */
 void hd_record_alloc(void *ptr, size_t size, int n) HD_HIDDEN;

@@ -195,8 +195,27 @@ static void copy_trace(struct hd_trace *t, void *data) {
 
 /* ---- the file -------------------------------------------------------- */
 
+/* The interpreter's version, then every code object a trace may refer to. */
+static void write_python(struct writer *w, const struct hd_pycode *newest) {
+    if (!hd_python.enabled)
+        return;
+    put_record_header(w, HD_RECORD_PYTHON, HD_PYTHON_SIZE);
+    put_u32(w, hd_python.hexversion);
+    put_u32(w, 0);
+    for (const struct hd_pycode *e = newest; e; e = e->all_next) {
+        put_record_header(w, HD_RECORD_PYCODE, HD_PYCODE_FIXED_SIZE + 12 + e->filename_length + e->qualname_length +
+                                                   e->linetable_length);
+        put_u32(w, e->id);
+        put_u32(w, e->first_line);
+        put_string(w, e->filename, e->filename_length);
+        put_string(w, e->qualname, e->qualname_length);
+        put_string(w, (const char *)e->linetable, e->linetable_length);
+    }
+}
+
 static void write_file(struct writer *w, uint32_t seq, uint32_t trigger, const char *label,
-                       const struct copy_context *traces, uint64_t peak_live, const char *exe_path,
+                       const struct copy_context *traces, const struct hd_pycode *codes, uint64_t peak_live,
+                       const char *exe_path,
                        const char *cmdline, size_t cmdline_length) {
     uint64_t live_bytes = 0, live_count = 0, alloc_bytes = 0, alloc_count = 0;
     for (size_t i = 0; i < traces->count; i++) {
@@ -238,6 +257,7 @@ static void write_file(struct writer *w, uint32_t seq, uint32_t trigger, const c
 
     struct module_context modules = {w, 0, exe_path};
     dl_iterate_phdr(write_module, &modules);
+    write_python(w, codes);
 
     for (size_t i = 0; i < traces->count; i++) {
         const struct trace_copy *c = &traces->copies[i];
@@ -281,6 +301,7 @@ int hd_snapshot_write(uint32_t seq, uint32_t trigger, const char *label) {
     if (traces.copies)
         hd_trace_table_each(copy_trace, &traces);
     uint64_t peak_live = hd_peak_live_bytes;
+    const struct hd_pycode *codes = hd_pycode_newest();
     hd_unlock();
 
     unsigned char *buffer = hd_pages_alloc(WRITE_BUFFER);
@@ -305,7 +326,7 @@ int hd_snapshot_write(uint32_t seq, uint32_t trigger, const char *label) {
         goto done;
     }
     struct writer w = {.fd = fd, .buffer = buffer};
-    write_file(&w, seq, trigger, label, &traces, peak_live, exe_path, cmdline, cmdline_length);
+    write_file(&w, seq, trigger, label, &traces, codes, peak_live, exe_path, cmdline, cmdline_length);
     if (close(fd) != 0 && !w.failed) {
         w.failed = true;
         w.error = errno;

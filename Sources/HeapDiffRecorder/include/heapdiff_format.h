@@ -10,6 +10,8 @@
  *   records: each a record header {u32 type, u32 payload_length} + payload
  *     exactly one PROCESS record, first
  *     MODULE records (one per loaded ELF object)
+ *     PYTHON record (only when the process is a CPython interpreter)
+ *     PYCODE records (Python code objects that TRACE frames refer to)
  *     TRACE records (one per distinct call stack)
  *   END record, last, ending exactly at end of file.
  * Readers skip records of unknown type (their length says how far).
@@ -37,6 +39,8 @@ enum {
     HD_RECORD_PROCESS = 1,
     HD_RECORD_MODULE = 2,
     HD_RECORD_TRACE = 3,
+    HD_RECORD_PYTHON = 4,
+    HD_RECORD_PYCODE = 5,
     HD_RECORD_END = 0x454e44,          /* "END" */
 };
 
@@ -97,9 +101,14 @@ enum {
 };
 
 /*
- * TRACE payload: fixed part, then frame_count u64 return addresses,
- * innermost first (frame 0 is the code that called the allocator; the
- * recorder's own frames are already skipped).
+ * TRACE payload: fixed part, then frame_count u64 frames, innermost first
+ * (frame 0 is the code that called the allocator; the recorder's own frames
+ * are already skipped). A frame is a native return address, or, in a CPython
+ * process, a Python frame: HD_PYFRAME_TAG in the top byte (never a user-space
+ * address), the PYCODE id in the next 24 bits and the index of the
+ * instruction being executed (in 2-byte code units) in the low 32 bits.
+ * Python frames are merged into the native stack by the recorder: the Python
+ * frames an eval-loop invocation runs follow that invocation's native frame.
  */
 enum {
     HD_TRACE_LIVE_BYTES = 0,           /* u64 */
@@ -113,6 +122,41 @@ enum {
 };
 enum {
     HD_TRACE_FLAG_TRUNCATED = 1u << 0, /* the stack was deeper than HEAPDIFF_DEPTH */
+    /* Python stack: native frames outside the innermost eval-loop frame were
+     * not unwound (HEAPDIFF_PYTHON_NATIVE=inner, the default); every Python
+     * frame is still there, after that eval-loop frame */
+    HD_TRACE_FLAG_NATIVE_OUTER_OMITTED = 1u << 1,
+};
+#define HD_PYFRAME_TAG 0xFEull
+#define HD_PYFRAME_IS(frame) (((uint64_t)(frame) >> 56) == HD_PYFRAME_TAG)
+#define HD_PYFRAME_MAKE(code_id, instr) \
+    ((HD_PYFRAME_TAG << 56) | ((uint64_t)((code_id) & 0xFFFFFFu) << 32) | (uint32_t)(instr))
+#define HD_PYFRAME_CODE(frame) ((uint32_t)(((uint64_t)(frame) >> 32) & 0xFFFFFFu))
+#define HD_PYFRAME_INSTR(frame) ((uint32_t)(frame))
+enum { HD_PYCODE_MAX_ID = 0xFFFFFF };
+
+/*
+ * PYTHON payload: u32 hexversion (PY_VERSION_HEX of the interpreter, e.g.
+ * 0x030b07f0), u32 reserved (0). Tells the reader how to decode line tables.
+ */
+enum {
+    HD_PYTHON_HEXVERSION = 0,
+    HD_PYTHON_RESERVED = 4,
+    HD_PYTHON_SIZE = 8,
+};
+
+/*
+ * PYCODE payload: fixed part, then three strings, each u32 length + bytes:
+ * file name (co_filename), qualified function name (co_qualname) and the
+ * code object's line table (co_linetable, raw bytes). The line of a Python
+ * frame is the line table's entry for byte offset 2 * instruction index.
+ * Ids are unique within a process; a code object that died and whose
+ * address was reused by a new one gets a new id.
+ */
+enum {
+    HD_PYCODE_ID = 0,                  /* u32 */
+    HD_PYCODE_FIRST_LINE = 4,          /* u32, co_firstlineno */
+    HD_PYCODE_FIXED_SIZE = 8,
 };
 
 /*

@@ -1,0 +1,85 @@
+/// A Python code object as the recorder copied it (a PYCODE record): what
+/// is needed to show a Python frame after the process, or the code object,
+/// is gone.
+public struct PythonCode: Sendable, Equatable {
+    /// Unique within one process's snapshots; TRACE frames refer to it.
+    public var id: UInt32
+    /// `co_filename`: a path, or a pseudo-name such as `<frozen importlib._bootstrap>`.
+    public var file: String
+    /// `co_qualname`, e.g. `Gateway.handle_request`.
+    public var qualifiedName: String
+    public var lineTable: PythonLineTable
+
+    public init(id: UInt32, file: String, qualifiedName: String, lineTable: PythonLineTable) {
+        self.id = id
+        self.file = file
+        self.qualifiedName = qualifiedName
+        self.lineTable = lineTable
+    }
+}
+
+/// The CPython interpreter a snapshot was taken in, and its code objects.
+public struct PythonInfo: Sendable, Equatable {
+    /// `PY_VERSION_HEX`, e.g. 0x030b07f0 for 3.11.7.
+    public var hexVersion: UInt32
+    public var codes: [UInt32: PythonCode]
+
+    public init(hexVersion: UInt32, codes: [UInt32: PythonCode] = [:]) {
+        self.hexVersion = hexVersion
+        self.codes = codes
+    }
+
+    /// "3.11.7".
+    public var version: String {
+        "\(hexVersion >> 24).\((hexVersion >> 16) & 0xFF).\((hexVersion >> 8) & 0xFF)"
+    }
+}
+
+/// How a Python frame is packed into a TRACE frame (see heapdiff_format.h):
+/// a tag no user-space address has, the code id, the instruction index.
+public enum PythonFrameAddress {
+    public static func isPython(_ frame: UInt64) -> Bool {
+        frame >> 56 == FormatLayout.PythonFrame.tag
+    }
+
+    public static func codeID(_ frame: UInt64) -> UInt32 {
+        UInt32((frame >> 32) & 0xFF_FFFF)
+    }
+
+    public static func instruction(_ frame: UInt64) -> Int {
+        Int(UInt32(truncatingIfNeeded: frame))
+    }
+
+    public static func make(codeID: UInt32, instruction: UInt32) -> UInt64 {
+        FormatLayout.PythonFrame.tag << 56 | UInt64(codeID & 0xFF_FFFF) << 32 | UInt64(instruction)
+    }
+}
+
+extension PythonInfo {
+    init(payload cursor: inout ByteCursor) throws {
+        try cursor.requireFixedPart(FormatLayout.Python.size)
+        self.init(hexVersion: try cursor.u32(at: FormatLayout.Python.hexVersion))
+        try cursor.seek(to: FormatLayout.Python.size)
+        try cursor.requireEnd(after: "the Python version")
+    }
+}
+
+extension PythonCode {
+    init(payload cursor: inout ByteCursor) throws {
+        typealias Field = FormatLayout.PythonCode
+        try cursor.requireFixedPart(Field.fixedSize)
+        let id = try cursor.u32(at: Field.id)
+        let firstLine = try cursor.u32(at: Field.firstLine)
+        try cursor.seek(to: Field.fixedSize)
+        let file = try cursor.readString(named: "file name")
+        let name = try cursor.readString(named: "function name")
+        let tableLength = try cursor.readU32()
+        guard tableLength <= FormatLayout.Limits.maxString else {
+            throw DecodingProblem(message: "line table of \(tableLength) bytes, more than the \(FormatLayout.Limits.maxString) allowed")
+        }
+        let table = Array(try cursor.readBytes(Int(tableLength)))
+        try cursor.requireEnd(after: "the line table")
+        self.init(id: id, file: file, qualifiedName: name,
+                  lineTable: PythonLineTable(bytes: table, firstLine: Int(Int32(bitPattern: firstLine))))
+    }
+}

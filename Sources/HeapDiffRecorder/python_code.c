@@ -1,0 +1,172 @@
+/* Python code objects, interned once: a code object's file name, qualified
+ * name and line table are copied into recorder memory the first time one of
+ * its frames is seen, and a trace refers to it by a small id. The copies
+ * outlive the code object, and the line is computed offline from the line
+ * table, so the hook only records (code id, instruction index).
+ *
+ * A code object is recognised by its address and its line table's address:
+ * when a code object dies and a new one takes its address, the line table
+ * differs and the new one gets a new id. */
+#define _GNU_SOURCE
+#include <string.h>
+#include "recorder.h"
+
+enum { HD_PYCODE_INITIAL_BUCKETS = 1024, HD_PYCODE_CACHE = 256, HD_PYNAME_MAX = 4096 };
+
+static struct hd_pycode **buckets;
+static size_t bucket_count, code_count;
+static struct hd_pycode *all;
+static struct hd_arena arena;
+static size_t arena_bytes;
+
+/* Per-thread cache: a hit costs two compares and no lock. Entries are never
+ * freed, so a cached pointer stays valid. */
+static __thread struct {
+    uintptr_t code;
+    const struct hd_pycode *entry;
+} cache[HD_PYCODE_CACHE] __attribute__((tls_model("initial-exec")));
+
+static inline uintptr_t load_ptr(uintptr_t address) {
+    return *(const uintptr_t *)address;
+}
+
+static inline size_t slot_of(uintptr_t code, size_t count) {
+    return (size_t)((code >> 4) * 0x9E3779B97F4A7C15ull >> 32) & (count - 1);
+}
+
+static void *arena_copy(const void *data, size_t length) {
+    void *p = hd_arena_alloc(&arena, length ? length : 1);
+    if (p) {
+        memcpy(p, data, length);
+        arena_bytes += length;
+    }
+    return p;
+}
+
+/* Appends code point c as UTF-8. */
+static size_t put_utf8(unsigned char *out, size_t at, size_t cap, uint32_t c) {
+    unsigned char b[4];
+    size_t n;
+    if (c < 0x80) { b[0] = (unsigned char)c; n = 1; }
+    else if (c < 0x800) { b[0] = (unsigned char)(0xC0 | c >> 6); b[1] = (unsigned char)(0x80 | (c & 0x3F)); n = 2; }
+    else if (c < 0x10000) {
+        b[0] = (unsigned char)(0xE0 | c >> 12); b[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        b[2] = (unsigned char)(0x80 | (c & 0x3F)); n = 3;
+    } else {
+        b[0] = (unsigned char)(0xF0 | c >> 18); b[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+        b[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F)); b[3] = (unsigned char)(0x80 | (c & 0x3F)); n = 4;
+    }
+    if (at + n > cap)
+        return at;
+    memcpy(out + at, b, n);
+    return at + n;
+}
+
+/* A str object's text as UTF-8, read from its compact representation
+ * (ASCII, or 1-, 2- or 4-byte code points); "?" for anything else. */
+static const char *copy_str(uintptr_t obj, uint32_t *length) {
+    const struct hd_py_layout *L = hd_python.layout;
+    static __thread unsigned char text[HD_PYNAME_MAX] __attribute__((tls_model("initial-exec")));
+    size_t n = 0;
+    if (obj && *(const uintptr_t *)(obj + sizeof(intptr_t)) == hd_python.str_type) {
+        uint32_t state = *(const uint32_t *)(obj + L->str_state);
+        unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+        size_t chars = (size_t)*(const intptr_t *)(obj + L->str_length);
+        if (compact && ascii) {
+            n = chars < sizeof text ? chars : sizeof text;
+            memcpy(text, (const void *)(obj + L->ascii_size), n);
+        } else if (compact) {
+            const unsigned char *data = (const unsigned char *)(obj + L->compact_size);
+            for (size_t i = 0; i < chars && n + 4 <= sizeof text; i++) {
+                uint32_t c = kind == 1 ? data[i] : kind == 2 ? ((const uint16_t *)data)[i] : ((const uint32_t *)data)[i];
+                n = put_utf8(text, n, sizeof text, c);
+            }
+        }
+    }
+    if (n == 0) {
+        text[0] = '?';
+        n = 1;
+    }
+    *length = (uint32_t)n;
+    return arena_copy(text, n);
+}
+
+static const unsigned char *copy_bytes(uintptr_t obj, uint32_t *length) {
+    const struct hd_py_layout *L = hd_python.layout;
+    size_t n = 0;
+    if (obj && *(const uintptr_t *)(obj + sizeof(intptr_t)) == hd_python.bytes_type) {
+        intptr_t size = *(const intptr_t *)(obj + L->bytes_size);
+        n = size > 0 && size < HD_MAX_STRING ? (size_t)size : 0;
+    }
+    *length = (uint32_t)n;
+    return arena_copy(n ? (const void *)(obj + L->bytes_data) : "", n);
+}
+
+static bool grow(void) {
+    size_t new_count = bucket_count ? bucket_count * 2 : HD_PYCODE_INITIAL_BUCKETS;
+    struct hd_pycode **fresh = hd_pages_alloc(new_count * sizeof *fresh);
+    if (!fresh)
+        return false;
+    for (struct hd_pycode *e = all; e; e = e->all_next) {
+        size_t b = slot_of(e->code, new_count);
+        e->chain = fresh[b];
+        fresh[b] = e;
+    }
+    hd_pages_free(buckets, bucket_count * sizeof *buckets);
+    buckets = fresh;
+    bucket_count = new_count;
+    return true;
+}
+
+/* Caller holds hd_lock. */
+static const struct hd_pycode *intern(uintptr_t code, uintptr_t linetable) {
+    if (buckets)
+        for (struct hd_pycode *e = buckets[slot_of(code, bucket_count)]; e; e = e->chain)
+            if (e->code == code && e->linetable_obj == linetable)
+                return e;
+    if (code_count >= HD_PYCODE_MAX_ID || (code_count >= bucket_count * 3 / 4 && !grow() && !buckets))
+        return NULL;
+    const struct hd_py_layout *L = hd_python.layout;
+    struct hd_pycode *e = hd_arena_alloc(&arena, sizeof *e);
+    if (!e)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->code = code;
+    e->linetable_obj = linetable;
+    e->first_line = (uint32_t)*(const int *)(code + L->code_firstlineno);
+    e->filename = copy_str(load_ptr(code + L->code_filename), &e->filename_length);
+    e->qualname = copy_str(load_ptr(code + L->code_qualname), &e->qualname_length);
+    e->linetable = copy_bytes(linetable, &e->linetable_length);
+    if (!e->filename || !e->qualname || !e->linetable)
+        return NULL;
+    e->id = (uint32_t)++code_count;
+    size_t b = slot_of(code, bucket_count);
+    e->chain = buckets[b];
+    buckets[b] = e;
+    e->all_next = all;
+    all = e;
+    return e;
+}
+
+uint32_t hd_pycode_id(uintptr_t code) {
+    uintptr_t linetable = *(const uintptr_t *)(code + hd_python.layout->code_linetable);
+    size_t slot = (code >> 4) & (HD_PYCODE_CACHE - 1);
+    if (cache[slot].code == code && cache[slot].entry->linetable_obj == linetable)
+        return cache[slot].entry->id;
+    hd_lock();
+    const struct hd_pycode *e = intern(code, linetable);
+    hd_unlock();
+    if (!e)
+        return 0;
+    cache[slot].code = code;
+    cache[slot].entry = e;
+    return e->id;
+}
+
+const struct hd_pycode *hd_pycode_newest(void) {
+    return all;
+}
+
+size_t hd_pycode_memory(void) {
+    return arena_bytes + code_count * sizeof(struct hd_pycode) + bucket_count * sizeof(struct hd_pycode *);
+}

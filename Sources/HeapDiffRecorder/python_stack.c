@@ -1,0 +1,151 @@
+/* CPython awareness. When the traced process is a CPython interpreter, each
+ * allocation made by a thread that holds the GIL carries that thread's
+ * Python frames, read in place from the interpreter's own structures.
+ *
+ * Reading happens inside malloc, so it calls no Python API: nothing that
+ * could allocate, take a lock or touch a reference count. Only the thread
+ * that holds the GIL reads, and only its own frames, which no other thread
+ * can change meanwhile; a thread without the GIL gets native frames only.
+ * The offsets are per CPython version (the table below, printed from each
+ * version's headers by scripts/python-layout.c); an unknown version gets
+ * native frames only, with one warning. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "capture.h"
+
+struct hd_python hd_python;
+__thread uint64_t hd_py_frames[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
+__thread uint16_t hd_py_groups[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
+__thread int hd_py_count __attribute__((tls_model("initial-exec")));
+__thread int hd_py_group_count __attribute__((tls_model("initial-exec")));
+
+static const struct hd_py_layout layouts[] = {
+    {
+        .major = 3, .minor = 11,
+        .runtime_tstate_current = 576, .runtime_tss_initialized = 592, .runtime_tss_key = 596,
+        .tstate_cframe = 56, .cframe_current_frame = 8,
+        .frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56, .frame_is_entry = 68, .frame_owner = 69,
+        .owner_generator = 1,
+        .code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_firstlineno = 72,
+        .code_firsttraceable = 168, .code_code = 184,
+        .str_state = 32, .str_length = 16, .ascii_size = 48, .compact_utf8 = 56, .compact_utf8_length = 48,
+        .compact_size = 72,
+        .bytes_size = 16, .bytes_data = 32,
+    },
+};
+
+static inline uintptr_t load(uintptr_t address) {
+    return *(const uintptr_t *)address;
+}
+
+/* The interpreter's eval loop: its native frames are where Python frames go. */
+static void find_eval_loop(void) {
+    void *start = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+    Dl_info info;
+    const ElfW(Sym) *symbol = NULL;
+    if (!start || !dladdr1(start, &info, (void **)&symbol, RTLD_DL_SYMENT) || !symbol || !symbol->st_size)
+        return;
+    hd_python.eval_start = (uintptr_t)start;
+    hd_python.eval_end = (uintptr_t)start + symbol->st_size;
+}
+
+/* 3.8 to 3.10 have no Py_Version; their version string is a static buffer. */
+static void warn_unsupported(unsigned major, unsigned minor) {
+    hd_warn("Python %u.%u is not supported yet (3.11 is): Python frames are not recorded, native frames only",
+            major, minor);
+}
+
+void hd_python_init(void) {
+    const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
+    const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    if (!version && !get_version)
+        return;   /* not CPython */
+    /* Small objects live in pymalloc's arenas, out of sight: route them to
+     * malloc, before the interpreter reads its environment in main(). */
+    if (!hd_config.python_keep_pymalloc && !getenv("PYTHONMALLOC"))
+        setenv("PYTHONMALLOC", "malloc", 0);
+    unsigned major, minor;
+    if (version) {
+        hd_python.hexversion = (uint32_t)*version;
+        major = (unsigned)(*version >> 24) & 0xff;
+        minor = (unsigned)(*version >> 16) & 0xff;
+    } else {
+        const char *text = get_version();
+        char *end;
+        major = (unsigned)strtoul(text, &end, 10);
+        minor = *end == '.' ? (unsigned)strtoul(end + 1, NULL, 10) : 0;
+        hd_python.hexversion = (major << 24) | (minor << 16);
+    }
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (layouts[i].major == major && layouts[i].minor == minor)
+            hd_python.layout = &layouts[i];
+    if (!hd_python.layout) {
+        warn_unsupported(major, minor);
+        return;
+    }
+    hd_python.runtime = (uintptr_t)dlsym(RTLD_DEFAULT, "_PyRuntime");
+    hd_python.code_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyCode_Type");
+    hd_python.str_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyUnicode_Type");
+    hd_python.bytes_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyBytes_Type");
+    find_eval_loop();
+    if (!hd_python.runtime || !hd_python.code_type || !hd_python.str_type || !hd_python.bytes_type ||
+        !hd_python.eval_start) {
+        hd_warn("Python %u.%u: interpreter symbols not found; Python frames are not recorded", major, minor);
+        return;
+    }
+    hd_python.native_inner = !hd_config.python_native_full;
+    hd_python_unwind_init();
+    hd_python.enabled = true;
+}
+
+/* The thread state of the GIL holder if that is this thread, else 0. The
+ * holder is published in _PyRuntime; this thread's own state is in the
+ * interpreter's thread-specific key, so no other thread's memory is read. */
+static uintptr_t own_thread_state(const struct hd_py_layout *L) {
+    uintptr_t current = __atomic_load_n((const uintptr_t *)(hd_python.runtime + L->runtime_tstate_current),
+                                        __ATOMIC_ACQUIRE);
+    if (!current || !*(const int *)(hd_python.runtime + L->runtime_tss_initialized))
+        return 0;
+    pthread_key_t key = *(const pthread_key_t *)(hd_python.runtime + L->runtime_tss_key);
+    return (uintptr_t)pthread_getspecific(key) == current ? current : 0;
+}
+
+int hd_python_capture(void) {
+    const struct hd_py_layout *L = hd_python.layout;
+    int count = 0, groups = 0, in_group = 0;
+    uintptr_t tstate = own_thread_state(L);
+    uintptr_t cframe = tstate ? load(tstate + L->tstate_cframe) : 0;
+    uintptr_t frame = cframe ? load(cframe + L->cframe_current_frame) : 0;
+    for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = load(frame + L->frame_previous)) {
+        uintptr_t code = load(frame + L->frame_code);
+        if (!code || load(code + sizeof(intptr_t)) != hd_python.code_type)
+            break;   /* not a frame we understand: keep what we have */
+        uintptr_t instr = load(frame + L->frame_prev_instr);
+        uintptr_t first = code + L->code_code;
+        uintptr_t traceable = first + 2 * (uintptr_t)*(const int *)(code + L->code_firsttraceable);
+        /* A frame pushed but not yet started has no line to show. */
+        bool complete = *(const unsigned char *)(frame + L->frame_owner) == L->owner_generator || instr >= traceable;
+        if (complete) {
+            uint32_t id = hd_pycode_id(code);
+            if (id) {
+                hd_py_frames[count++] = HD_PYFRAME_MAKE(id, (instr - first) / 2);
+                in_group++;
+            }
+        }
+        /* The eval loop was entered (a native frame) for this frame: what we
+         * collected since the previous entry runs in that invocation. */
+        if (*(const unsigned char *)(frame + L->frame_is_entry)) {
+            hd_py_groups[groups++] = (uint16_t)in_group;
+            in_group = 0;
+        }
+    }
+    if (in_group)
+        hd_py_groups[groups++] = (uint16_t)in_group;
+    hd_py_group_count = groups;
+    hd_py_count = count;
+    return count;
+}
