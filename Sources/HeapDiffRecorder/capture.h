@@ -36,6 +36,8 @@ struct hd_stack_memo {
  * they must not evict each other. */
 enum { HD_MEMO_SETS = 128, HD_MEMO_WAYS = 16, HD_MEMO_COUNT = HD_MEMO_SETS * HD_MEMO_WAYS };
 extern __thread struct hd_stack_memo *hd_memos HD_HIDDEN __attribute__((tls_model("initial-exec")));
+/* The way of each set that hit last: tried first. */
+extern __thread uint8_t hd_memo_recent[HD_MEMO_SETS] HD_HIDDEN __attribute__((tls_model("initial-exec")));
 /* Different native paths often share the caller and frame address (every
  * object goes through the same PyObject_Malloc); the bytecode being run
  * tells them apart, so it is part of the key. */
@@ -52,14 +54,19 @@ static inline __attribute__((always_inline)) int hd_capture_python(uintptr_t bas
     const struct hd_stack_memo *table = hd_memos;
     if (HD_LIKELY(table != NULL)) {
         uint64_t python = hd_py_frames[0];
-        const struct hd_stack_memo *memo = &table[hd_memo_set(caller, base, python) * HD_MEMO_WAYS];
-        for (int way = 0; way < HD_MEMO_WAYS; way++, memo++) {
+        size_t set = hd_memo_set(caller, base, python);
+        const struct hd_stack_memo *ways = &table[set * HD_MEMO_WAYS];
+        unsigned recent = hd_memo_recent[set];
+        for (unsigned n = 0; n < HD_MEMO_WAYS; n++) {
+            unsigned way = (recent + n) % HD_MEMO_WAYS;
+            const struct hd_stack_memo *memo = &ways[way];
             if (memo->caller != caller || memo->base != base || memo->python != python)
                 continue;
             uint32_t i = 1;
             while (i < memo->count && *(const uintptr_t *)(base + (uintptr_t)memo->slots[i]) == memo->ips[i])
                 i++;
             if (i == memo->count) {
+                hd_memo_recent[set] = (uint8_t)way;
                 memcpy(hd_capture, memo->ips, memo->count * sizeof *hd_capture);
                 return (int)memo->count;
             }

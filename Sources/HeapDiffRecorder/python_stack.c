@@ -38,6 +38,9 @@ static const struct hd_py_layout layouts[] = {
     },
 };
 
+static int capture_3_11(void);
+static int (*capture_for_layout)(void);
+
 static inline uintptr_t load(uintptr_t address) {
     return *(const uintptr_t *)address;
 }
@@ -97,6 +100,7 @@ void hd_python_init(void) {
         hd_warn("Python %u.%u: interpreter symbols not found; Python frames are not recorded", major, minor);
         return;
     }
+    capture_for_layout = capture_3_11;   /* the one layout so far */
     hd_python.native_inner = !hd_config.python_native_full;
     hd_python_unwind_init();
     hd_python.enabled = true;
@@ -105,7 +109,7 @@ void hd_python_init(void) {
 /* The thread state of the GIL holder if that is this thread, else 0. The
  * holder is published in _PyRuntime; this thread's own state is in the
  * interpreter's thread-specific key, so no other thread's memory is read. */
-static uintptr_t own_thread_state(const struct hd_py_layout *L) {
+static inline __attribute__((always_inline)) uintptr_t own_thread_state(const struct hd_py_layout *L) {
     uintptr_t current = __atomic_load_n((const uintptr_t *)(hd_python.runtime + L->runtime_tstate_current),
                                         __ATOMIC_ACQUIRE);
     if (!current || !*(const int *)(hd_python.runtime + L->runtime_tss_initialized))
@@ -114,27 +118,53 @@ static uintptr_t own_thread_state(const struct hd_py_layout *L) {
     return (uintptr_t)pthread_getspecific(key) == current ? current : 0;
 }
 
-int hd_python_capture(void) {
-    const struct hd_py_layout *L = hd_python.layout;
+/* Per thread, what each recently seen interpreter frame resolved to: the
+ * outer frames of a stack stay put while the inner ones allocate, so most
+ * frames are found here, proven by their code object, instruction and line
+ * table still being the same, without the type check and code lookup. */
+enum { HD_FRAME_MEMOS = 128 };
+static __thread struct {
+    uintptr_t frame, code, instr, linetable;
+    uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
+} frame_memos[HD_FRAME_MEMOS] __attribute__((tls_model("initial-exec")));
+
+static inline __attribute__((always_inline)) uint64_t encode_frame(const struct hd_py_layout *L, uintptr_t frame, uintptr_t code, uintptr_t instr) {
+    uintptr_t first = code + L->code_code;
+    uintptr_t traceable = first + 2 * (uintptr_t)*(const int *)(code + L->code_firsttraceable);
+    /* A frame pushed but not yet started has no line to show. */
+    bool complete = *(const unsigned char *)(frame + L->frame_owner) == L->owner_generator || instr >= traceable;
+    uint32_t id = complete ? hd_pycode_id(code) : 0;
+    return id ? HD_PYFRAME_MAKE(id, (instr - first) / 2) : 0;
+}
+
+/* Inlined once per layout with the layout constant, so every offset is
+ * an immediate rather than a load (this runs for every allocation). */
+static inline __attribute__((always_inline)) int capture_with(const struct hd_py_layout *L) {
     int count = 0, groups = 0, in_group = 0;
     uintptr_t tstate = own_thread_state(L);
     uintptr_t cframe = tstate ? load(tstate + L->tstate_cframe) : 0;
     uintptr_t frame = cframe ? load(cframe + L->cframe_current_frame) : 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = load(frame + L->frame_previous)) {
         uintptr_t code = load(frame + L->frame_code);
-        if (!code || load(code + sizeof(intptr_t)) != hd_python.code_type)
-            break;   /* not a frame we understand: keep what we have */
         uintptr_t instr = load(frame + L->frame_prev_instr);
-        uintptr_t first = code + L->code_code;
-        uintptr_t traceable = first + 2 * (uintptr_t)*(const int *)(code + L->code_firsttraceable);
-        /* A frame pushed but not yet started has no line to show. */
-        bool complete = *(const unsigned char *)(frame + L->frame_owner) == L->owner_generator || instr >= traceable;
-        if (complete) {
-            uint32_t id = hd_pycode_id(code);
-            if (id) {
-                hd_py_frames[count++] = HD_PYFRAME_MAKE(id, (instr - first) / 2);
-                in_group++;
-            }
+        size_t slot = (frame >> 4) & (HD_FRAME_MEMOS - 1);
+        uint64_t encoded;
+        if (frame_memos[slot].frame == frame && frame_memos[slot].code == code && frame_memos[slot].instr == instr &&
+            code && frame_memos[slot].linetable == load(code + L->code_linetable)) {
+            encoded = frame_memos[slot].encoded;
+        } else {
+            if (!code || load(code + sizeof(intptr_t)) != hd_python.code_type)
+                break;   /* not a frame we understand: keep what we have */
+            encoded = encode_frame(L, frame, code, instr);
+            frame_memos[slot].frame = frame;
+            frame_memos[slot].code = code;
+            frame_memos[slot].instr = instr;
+            frame_memos[slot].linetable = load(code + L->code_linetable);
+            frame_memos[slot].encoded = encoded;
+        }
+        if (encoded) {
+            hd_py_frames[count++] = encoded;
+            in_group++;
         }
         /* The eval loop was entered (a native frame) for this frame: what we
          * collected since the previous entry runs in that invocation. */
@@ -148,4 +178,12 @@ int hd_python_capture(void) {
     hd_py_group_count = groups;
     hd_py_count = count;
     return count;
+}
+
+static int capture_3_11(void) {
+    return capture_with(&layouts[0]);
+}
+
+int hd_python_capture(void) {
+    return capture_for_layout();
 }

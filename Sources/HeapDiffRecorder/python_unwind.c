@@ -15,6 +15,7 @@
 #include "capture.h"
 
 __thread struct hd_stack_memo *hd_memos __attribute__((tls_model("initial-exec")));
+__thread uint8_t hd_memo_recent[HD_MEMO_SETS] __attribute__((tls_model("initial-exec")));
 static __thread bool memos_gone __attribute__((tls_model("initial-exec")));
 static pthread_key_t memo_key;
 static bool memo_key_ok;
@@ -75,7 +76,9 @@ int hd_python_unwind_slow(uintptr_t base, uintptr_t caller) {
         /* Round-robin over the set's ways: cheap, and no path is starved. */
         static __thread unsigned victim __attribute__((tls_model("initial-exec")));
         size_t set = hd_memo_set(caller, base, hd_py_frames[0]);
-        struct hd_stack_memo *memo = &table[set * HD_MEMO_WAYS + (victim++ % HD_MEMO_WAYS)];
+        unsigned way = victim++ % HD_MEMO_WAYS;
+        struct hd_stack_memo *memo = &table[set * HD_MEMO_WAYS + way];
+        hd_memo_recent[set] = (uint8_t)way;
         memo->caller = caller;
         memo->base = base;
         memo->python = hd_py_frames[0];
