@@ -55,6 +55,11 @@ def main():
     parser.add_argument("--library", required=True, help="path to libheapdiff.so")
     parser.add_argument("--results", required=True)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for every contender")
+    parser.add_argument("--peer-env", action="append", default=[],
+                        help="KEY=VALUE for the peers only (e.g. PYTHONMALLOC=malloc for heaptrack on CPython)")
+    parser.add_argument("--skip", action="append", default=[], help="a peer not to run (e.g. massif)")
+    parser.add_argument("--memray", help="a Python with memray installed: adds memray --native "
+                                         "--trace-python-allocators (the program is PYTHON SCRIPT ARGS)")
     parser.add_argument("program", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     program = args.program[1:] if args.program and args.program[0] == "--" else args.program
@@ -63,6 +68,10 @@ def main():
     for kv in args.env:
         k, _, v = kv.partition("=")
         base_env[k] = v
+    peer_env = dict(base_env)
+    for kv in args.peer_env:
+        k, _, v = kv.partition("=")
+        peer_env[k] = v
     work = tempfile.mkdtemp(prefix="heapdiff-bench-")
 
     contenders = {"bare": lambda out: (program, base_env)}
@@ -70,17 +79,21 @@ def main():
         program, {**base_env, "LD_PRELOAD": args.library, "HEAPDIFF_OUTPUT": out, "HEAPDIFF_SIGNAL": "off"})
     contenders["heapdiff run"] = lambda out: ([args.heapdiff, "run", "--output", out, "--"] + program, base_env)
     notes = []
-    if shutil.which("heaptrack"):
+    if shutil.which("heaptrack") and "heaptrack" not in args.skip:
         # Capped at 8 GiB of address space: on the wide churn heaptrack's
         # interpreter otherwise grows past 18 GiB and dies with bad_alloc.
         contenders["heaptrack"] = lambda out: (
-            ["prlimit", f"--as={8 << 30}", "heaptrack", "-o", os.path.join(out, "ht")] + program, base_env)
-    else:
+            ["prlimit", f"--as={8 << 30}", "heaptrack", "-o", os.path.join(out, "ht")] + program, peer_env)
+    elif "heaptrack" not in args.skip:
         notes.append("heaptrack not installed: skipped")
-    if shutil.which("valgrind"):
+    if args.memray:
+        contenders["memray --native"] = lambda out: (
+            [args.memray, "-m", "memray", "run", "--native", "--trace-python-allocators", "-q",
+             "-o", os.path.join(out, "memray.bin")] + program[1:], base_env)
+    if shutil.which("valgrind") and "massif" not in args.skip:
         contenders["massif"] = lambda out: (
-            ["valgrind", "--tool=massif", "--quiet", f"--massif-out-file={out}/massif.out"] + program, base_env)
-    else:
+            ["valgrind", "--tool=massif", "--quiet", f"--massif-out-file={out}/massif.out"] + program, peer_env)
+    elif "massif" not in args.skip:
         notes.append("valgrind not installed: massif skipped")
 
     samples = {name: {"wall": [], "cpu": [], "rss": [], "size": []} for name in contenders}
@@ -125,11 +138,13 @@ def main():
     for name, reason in failures.items():
         lines.append(f"| {name} | — | — | — | — | — | — |")
     rec = med["heapdiff recorder"]
-    for peer in ("heaptrack", "massif"):
+    for peer in ("heaptrack", "memray --native", "massif"):
         if peer in med:
             lines.append("")
             lines.append(f"heapdiff recorder vs {peer}: {med[peer]['wall'] / rec['wall']:.1f}× faster wall, "
                          f"{med[peer]['cpu'] / max(rec['cpu'], 1e-9):.1f}× less CPU.")
+    if args.peer_env:
+        notes.append(f"peers ran with {' '.join(args.peer_env)}")
     lines += [""] + [f"Note: {n}." for n in notes] + [f"Note: {n} {r}." for n, r in failures.items()]
     text = "\n".join(lines) + "\n"
     print(text)
