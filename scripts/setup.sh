@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Installs the system libraries heapdiff builds against, when missing:
-# libunwind (the recorder's stack capture), elfutils libdw (symbols) and
-# zlib (gzipped pprof export);
+# libunwind (the recorder's stack capture), elfutils libdw (symbols),
+# zlib (gzipped pprof export) and Chart.js (inlined into `heapdiff report`'s
+# HTML when it is generated, never committed);
 # with "bench", also GNU time for the benchmarks' peak-memory figures; with
-# "test", also Go, whose `go tool pprof` reads the pprof export in a test.
+# "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
+# Chromium, which renders an HTML report headless in a test.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
   || [ -n "$(find /usr/include -maxdepth 2 -name libunwind.h 2>/dev/null | head -1)" ] || need+=(libunwind-dev)
 [ -e /usr/include/elfutils/libdwfl.h ] || need+=(libdw-dev)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
+[ -e /usr/share/javascript/chart.js/chart.min.js ] || need+=(libjs-chart.js)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 # `scripts/setup.sh bench`: what the benchmarks need on top (peers are optional).
 if [ "${1:-}" = bench ]; then
   [ -x /usr/bin/time ] || need+=(time)
 fi
-# `scripts/setup.sh test`: the standard tool the pprof export is checked with.
+# `scripts/setup.sh test`: the standard tools the pprof export and the HTML report are checked with.
 if [ "${1:-}" = test ]; then
   [ -x /usr/bin/go ] || need+=(golang-go)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "heapdiff setup: installing ${need[*]}" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the toy gateway and runs it under `heapdiff run`: heapdiff prints
-# where the snapshots are and the lines whose live memory grew the most.
+# where the snapshots are and the lines whose live memory grew the most;
+# then writes the same series as an HTML report.
 set -euo pipefail
 heapdiff="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -11,3 +12,4 @@ cc -g -O1 -I"$root/Sources/HeapDiffRecorder/include" -o "$work/gateway" "$here/g
 echo "\$ heapdiff run --output build/demo/snapshots -- build/demo/gateway" >&2
 cd "$root"
 "$heapdiff" run --output "$work/snapshots" -- "$work/gateway"
+"$heapdiff" report "$work/snapshots" -o "$work/report.html"

@@ -23,7 +23,7 @@ struct HeapDiff: ParsableCommand {
             unreadable snapshots.
             """,
         subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self,
-                      TrendCommand.self, ExportCommand.self]
+                      TrendCommand.self, ExportCommand.self, ReportCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own `main()`, but prints every
