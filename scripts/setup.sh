@@ -5,7 +5,8 @@
 # HTML when it is generated, never committed);
 # with "bench", also GNU time for the benchmarks' peak-memory figures; with
 # "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
-# Chromium, which renders an HTML report headless in a test.
+# Chromium, which renders an HTML report headless in a test, and Debian's
+# CPython 3.11 with Flask, which the Python tests trace.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
@@ -22,6 +23,9 @@ fi
 if [ "${1:-}" = test ]; then
   [ -x /usr/bin/go ] || need+=(golang-go)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # The Python tests run on Debian's CPython 3.11, Flask included.
+  [ -x /usr/bin/python3.11 ] || need+=(python3.11)
+  /usr/bin/python3.11 -c 'import flask' 2>/dev/null || need+=(python3-flask)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "heapdiff setup: installing ${need[*]}" >&2
