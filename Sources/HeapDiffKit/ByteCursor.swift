@@ -81,7 +81,20 @@ struct ByteCursor {
         }
     }
 
+    /// `count` consecutive u64s from the current position, copied into
+    /// `arena`: a trace's frames, without an array of their own.
+    mutating func readU64s(_ count: Int, into arena: inout FrameArena) throws -> TraceFrames {
+        guard count >= 0, count <= remaining / 8 else {
+            throw DecodingProblem(message: "needs \(count) values of 8 bytes at offset \(position), only \(remaining) bytes remain")
+        }
+        guard count > 0 else { return [] }
+        let start = window.lowerBound + position
+        position += count * 8
+        return bytes.withUnsafeBytes { raw in arena.append(count, from: raw.baseAddress! + start) }
+    }
+
     /// A u32 (`width` 4) or a u64 (`width` 8): the only widths in the format.
+    @inline(__always)
     private func unsigned(at offset: Int, width: Int) throws -> UInt64 {
         try requireBytes(width, at: offset)
         let start = window.lowerBound + offset
@@ -92,11 +105,18 @@ struct ByteCursor {
         }
     }
 
+    /// Inlined into every read (a snapshot has a few reads per stack); the
+    /// message is made out of line, only for a file that is damaged.
+    @inline(__always)
     private func requireBytes(_ length: Int, at offset: Int) throws {
         // Written as subtractions so huge lengths from the file cannot overflow.
         guard length >= 0, offset >= 0, offset <= count, length <= count - offset else {
-            throw DecodingProblem(
-                message: "needs \(length) bytes at offset \(offset), only \(max(0, count - max(0, offset))) remain")
+            throw outOfRange(length, at: offset)
         }
+    }
+
+    @inline(never)
+    private func outOfRange(_ length: Int, at offset: Int) -> DecodingProblem {
+        DecodingProblem(message: "needs \(length) bytes at offset \(offset), only \(max(0, count - max(0, offset))) remain")
     }
 }

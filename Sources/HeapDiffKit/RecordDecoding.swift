@@ -81,7 +81,9 @@ extension Module {
 }
 
 extension Trace {
-    init(payload cursor: inout ByteCursor) throws {
+    /// The frames go into `arena`, which the reader sized for all of a
+    /// snapshot's traces.
+    init(payload cursor: inout ByteCursor, frames arena: inout FrameArena) throws {
         typealias Field = FormatLayout.Trace
         try cursor.requireFixedPart(Field.fixedSize)
         let frameCount = try cursor.u32(at: Field.frameCount)
@@ -92,7 +94,7 @@ extension Trace {
         guard cursor.remaining == Int(frameCount) * Field.frameSize else {
             throw DecodingProblem(message: "\(cursor.remaining) bytes left for \(frameCount) frames of \(Field.frameSize) bytes")
         }
-        let frames = try cursor.readU64s(Int(frameCount))
+        let frames = try cursor.readU64s(Int(frameCount), into: &arena)
         self.init(
             liveBytes: try cursor.u64(at: Field.liveBytes),
             liveCount: try cursor.u64(at: Field.liveCount),

@@ -106,6 +106,7 @@ struct SnapshotReader {
         var modules: [Module] = []
         var traces: [Trace] = []
         traces.reserveCapacity(records.count)
+        var frames = FrameArena(capacity: Self.frameCapacity(records))
         for record in records.dropFirst() {
             switch record.type {
             case FormatLayout.RecordType.process:
@@ -113,12 +114,22 @@ struct SnapshotReader {
             case FormatLayout.RecordType.module:
                 modules.append(try decodePayload(record, as: "MODULE") { try Module(payload: &$0) })
             case FormatLayout.RecordType.trace:
-                traces.append(try decodePayload(record, as: "TRACE") { try Trace(payload: &$0) })
+                traces.append(try decodePayload(record, as: "TRACE") { try Trace(payload: &$0, frames: &frames) })
             default:
                 continue  // a newer writer's record type: its length let us step over it
             }
         }
         return Snapshot(path: path, process: process, modules: modules, traces: traces)
+    }
+
+    /// Room for the frames of every TRACE record: at most what follows
+    /// each one's fixed part (its length is checked when it is decoded).
+    private static func frameCapacity(_ records: [RecordSpan]) -> Int {
+        var capacity = 0
+        for record in records where record.type == FormatLayout.RecordType.trace {
+            capacity += max(0, record.payload.count - FormatLayout.Trace.fixedSize) / FormatLayout.Trace.frameSize
+        }
+        return capacity
     }
 
     private func decodePayload<T>(_ record: RecordSpan, as name: String,

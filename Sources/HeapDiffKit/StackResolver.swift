@@ -38,13 +38,15 @@ final class StackResolver {
     }
 
     /// Every frame of a stack, inlined ones included, innermost first.
-    func stack(_ addresses: [UInt64]) -> [Frame] {
+    /// (Stacks are `[UInt64]` or `TraceFrames`: indexed from 0.)
+    func stack<Addresses: RandomAccessCollection<UInt64>>(_ addresses: Addresses) -> [Frame] where Addresses.Index == Int {
         addresses.flatMap(frames(at:))
     }
 
     /// The frame at `position` and the frames outward from it that are not
     /// plumbing: the frames a cumulative statistic counts.
-    func siteAndCallers(_ addresses: [UInt64], from position: Position) -> [Frame] {
+    func siteAndCallers<Addresses: RandomAccessCollection<UInt64>>(_ addresses: Addresses, from position: Position) -> [Frame]
+    where Addresses.Index == Int {
         var frames: [Frame] = []
         for index in addresses.indices where index >= position.address {
             let isSiteAddress = index == position.address
@@ -62,7 +64,8 @@ final class StackResolver {
 
     /// The allocation site: the first frame that is not plumbing, or the
     /// innermost frame when all are; nil for an empty stack.
-    func site(of addresses: [UInt64]) -> (position: Position, frame: Frame)? {
+    func site<Addresses: RandomAccessCollection<UInt64>>(of addresses: Addresses) -> (position: Position, frame: Frame)?
+    where Addresses.Index == Int {
         guard let innermost = addresses.first else { return nil }
         for (index, address) in addresses.enumerated() where !isInPlumbingModule(address) {
             let resolved = resolve(address)

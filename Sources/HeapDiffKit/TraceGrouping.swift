@@ -40,7 +40,7 @@ struct TraceGrouping {
         let resolver = StackResolver(snapshot: snapshot, symbolizer: symbolizer, rule: options.rule)
         var groups: [GroupKey: Group] = [:]
         for trace in snapshot.traces where trace.liveCount > 0 {
-            for (key, site) in keys(of: trace, resolver: resolver) {
+            for (key, site) in keys(of: trace.frames, resolver: resolver) {
                 groups[key, default: Group(key: key, largest: trace, site: site)].add(trace, site: site)
             }
         }
@@ -59,7 +59,8 @@ struct TraceGrouping {
         let resolver = StackResolver(snapshot: snapshot, symbolizer: symbolizer, rule: options.rule)
         var total = HeapTotal(size: 0, count: 0)
         for trace in snapshot.traces where trace.liveCount > 0 {
-            if case .dropped = admission(of: trace, resolver: resolver, stack: Self.lazyStack(trace, resolver)) {
+            if case .dropped = admission(of: trace.frames, resolver: resolver,
+                                         stack: Self.lazyStack(trace.frames, resolver)) {
                 continue
             }
             total.size = total.size.saturatingAdding(Int64(saturating: trace.liveBytes))
@@ -68,20 +69,22 @@ struct TraceGrouping {
         return total
     }
 
-    private func admission(of trace: Trace, resolver: StackResolver, stack: () -> [Frame]) -> Admission {
-        guard let (position, site) = resolver.site(of: trace.frames) else {
+    private func admission(of frames: TraceFrames, resolver: StackResolver, stack: () -> [Frame]) -> Admission {
+        guard let (position, site) = resolver.site(of: frames) else {
             return options.filters.contains(where: \.inclusive) ? .dropped : .noFrames
         }
         return options.filters.admits(site: site, stack: stack) ? .site(position, site) : .dropped
     }
 
-    /// The keys a trace counts under, each with the frame that gives it
-    /// (its site); none when the filters drop the trace.
-    private func keys(of trace: Trace, resolver: StackResolver) -> [(GroupKey, Frame)] {
-        let stack = Self.lazyStack(trace, resolver)
+    /// The keys a trace with these frames counts under, each with the frame
+    /// that gives it (its site); none when the filters drop the trace. They
+    /// depend on the frames alone, so a series of snapshots of one process
+    /// can work them out once per distinct stack (`SeriesGrouping`).
+    func keys(of frames: TraceFrames, resolver: StackResolver) -> [(GroupKey, Frame)] {
+        let stack = Self.lazyStack(frames, resolver)
         let position: StackResolver.Position
         let site: Frame
-        switch admission(of: trace, resolver: resolver, stack: stack) {
+        switch admission(of: frames, resolver: resolver, stack: stack) {
         case .dropped: return []
         case .noFrames: return [(.noFrames, Frame(module: "", offset: 0))]
         case let .site(sitePosition, siteFrame): (position, site) = (sitePosition, siteFrame)
@@ -94,7 +97,7 @@ struct TraceGrouping {
         // Once per distinct key, however often it repeats (recursion, several
         // inlined calls on one line), as tracemalloc counts cumulative keys.
         var seen: Set<GroupKey> = []
-        return resolver.siteAndCallers(trace.frames, from: position).compactMap { frame in
+        return resolver.siteAndCallers(frames, from: position).compactMap { frame in
             let key = GroupKey.forFrame(frame, by: options.keyType)
             return seen.insert(key).inserted ? (key, frame) : nil
         }
@@ -102,11 +105,11 @@ struct TraceGrouping {
 
     /// A trace's every frame, expanded at most once and only if a filter or
     /// a key needs them all.
-    private static func lazyStack(_ trace: Trace, _ resolver: StackResolver) -> () -> [Frame] {
+    private static func lazyStack(_ addresses: TraceFrames, _ resolver: StackResolver) -> () -> [Frame] {
         var frames: [Frame]?
         return {
             if let frames { return frames }
-            let expanded = resolver.stack(trace.frames)
+            let expanded = resolver.stack(addresses)
             frames = expanded
             return expanded
         }

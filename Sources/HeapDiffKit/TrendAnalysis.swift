@@ -72,15 +72,27 @@ public struct TrendAnalysis: Sendable {
     public static func analyze(count: Int, load: (Int) throws -> Snapshot,
                                options: StatisticsOptions = StatisticsOptions(), axis: Axis = .time,
                                symbolizer: Symbolizer, progress: ((Int) -> Void)? = nil) throws -> TrendAnalysis {
-        var grouped: [(snapshot: Snapshot, statistics: [GroupKey: Statistic])] = []
+        var grouping = SeriesGrouping(options: options, symbolizer: symbolizer)
+        var grouped: [Grouped] = []
         grouped.reserveCapacity(count)
         for index in 0..<count {
             progress?(index)
             var snapshot = try load(index)
-            let statistics = snapshot.statisticsByKey(options, symbolizer: symbolizer)
+            let rows = grouping.group(snapshot)
             snapshot.traces = []
-            grouped.append((snapshot, statistics))
+            grouped.append(Grouped(snapshot: snapshot, rows: rows))
         }
+        return try analyze(grouped, count: count, grouping: grouping, axis: axis)
+    }
+
+    /// A snapshot without its traces, and its groups.
+    private struct Grouped {
+        var snapshot: Snapshot
+        var rows: [SeriesGrouping.Row]
+    }
+
+    private static func analyze(_ grouped: [Grouped], count: Int, grouping: SeriesGrouping,
+                                axis: Axis) throws -> TrendAnalysis {
         // The exit snapshot is left out when there are enough others: it is
         // taken after the work has stopped (and often after destructors), so
         // it would bend the recent half of every series towards flat.
@@ -89,7 +101,6 @@ public struct TrendAnalysis: Sendable {
         guard usable.count >= 3 else { throw Failure.tooFewSnapshots(count) }
         let orderedGroups = usable.sorted { $0.snapshot.process.seq < $1.snapshot.process.seq }
         let ordered = orderedGroups.map(\.snapshot)
-        let perSnapshot = orderedGroups.map(\.statistics)
         let start = ordered[0].process.monotonicNs
         let seconds = ordered.map { Double($0.process.monotonicNs &- start) / 1e9 }
         func series(_ sizes: [Int64], _ counts: [Int64]) -> Series {
@@ -102,23 +113,77 @@ public struct TrendAnalysis: Sendable {
                           bytesPerSnapshot: Trend.recentFit(x: index, y: y).slope,
                           r2: recent.r2, verdict: Trend.verdict(x: x, y: y))
         }
-        var sites: [Site] = []
-        for key in Set(perSnapshot.flatMap(\.keys)) {
-            let sizes = perSnapshot.map { $0[key]?.size ?? 0 }
-            guard Set(sizes).count > 1, let latest = perSnapshot.last(where: { $0[key] != nil })?[key] else { continue }
-            sites.append(Site(key: key, site: latest.site, traceback: latest.traceback,
-                              series: series(sizes, perSnapshot.map { $0[key]?.count ?? 0 })))
-        }
-        sites.sort { lhs, rhs in
-            let (l, r) = (lhs.series, rhs.series)
-            if (l.verdict == .steadyGrowth) != (r.verdict == .steadyGrowth) { return l.verdict == .steadyGrowth }
-            if l.bytesPerSnapshot != r.bytesPerSnapshot { return l.bytesPerSnapshot > r.bytesPerSnapshot }
-            return lhs.key.label() < rhs.key.label()
+        let sites = changingSites(orderedGroups.map(\.rows), grouping: grouping).map { changing in
+            Site(key: changing.key, site: grouping.site(of: changing.latest), traceback: grouping.traceback(of: changing.latest),
+                 series: series(changing.sizes, changing.counts))
         }
         return TrendAnalysis(
-            snapshots: ordered, seconds: seconds, axis: axis, sites: sites,
+            snapshots: ordered, seconds: seconds, axis: axis, sites: ranked(sites),
             heap: series(ordered.map { Int64(saturating: $0.process.liveBytes) },
                          ordered.map { Int64(saturating: $0.process.liveCount) }),
             rss: series(ordered.map { Int64(saturating: $0.process.rss) }, ordered.map { _ in 0 }))
+    }
+
+    /// The keys whose live bytes are not the same in every snapshot (a key
+    /// missing from a snapshot has 0 there), with their series and the entry
+    /// of their latest group, which gives the site and traceback shown.
+    private static func changingSites(_ perSnapshot: [[SeriesGrouping.Row]], grouping: SeriesGrouping)
+        -> [(key: GroupKey, sizes: [Int64], counts: [Int64], latest: Int32)] {
+        let keyCount = grouping.keys.count
+        var present = [Int](repeating: 0, count: keyCount)
+        var firstSize = [Int64](repeating: 0, count: keyCount)
+        var varies = [Bool](repeating: false, count: keyCount)
+        var latest = [Int32](repeating: -1, count: keyCount)
+        for rows in perSnapshot {
+            for row in rows {
+                let key = Int(row.key)
+                if present[key] == 0 {
+                    firstSize[key] = row.size
+                } else if row.size != firstSize[key] {
+                    varies[key] = true
+                }
+                present[key] += 1
+                latest[key] = row.entry
+            }
+        }
+        // Present everywhere: it changed if its sizes differ. Missing
+        // somewhere: if it ever had a size other than that 0.
+        var slot = [Int](repeating: -1, count: keyCount)
+        var changing: [(key: GroupKey, sizes: [Int64], counts: [Int64], latest: Int32)] = []
+        for key in 0..<keyCount where present[key] > 0
+            && (varies[key] || (present[key] < perSnapshot.count && firstSize[key] != 0)) {
+            slot[key] = changing.count
+            changing.append((grouping.keys[key], [Int64](repeating: 0, count: perSnapshot.count),
+                             [Int64](repeating: 0, count: perSnapshot.count), latest[key]))
+        }
+        for (index, rows) in perSnapshot.enumerated() {
+            for row in rows where slot[Int(row.key)] >= 0 {
+                let site = slot[Int(row.key)]
+                changing[site].sizes[index] = row.size
+                changing[site].counts[index] = row.count
+            }
+        }
+        return changing
+    }
+
+    /// Steady growth first, then by growth per snapshot, then by label (and
+    /// for equal labels by the key's full spelling, so that the order never
+    /// depends on the order the sites were found in).
+    private static func ranked(_ sites: [Site]) -> [Site] {
+        var labels: [Int: String] = [:]
+        func label(_ index: Int) -> String {
+            if let known = labels[index] { return known }
+            let made = sites[index].key.label()
+            labels[index] = made
+            return made
+        }
+        return sites.indices.sorted { left, right in
+            let (l, r) = (sites[left].series, sites[right].series)
+            if (l.verdict == .steadyGrowth) != (r.verdict == .steadyGrowth) { return l.verdict == .steadyGrowth }
+            if l.bytesPerSnapshot != r.bytesPerSnapshot { return l.bytesPerSnapshot > r.bytesPerSnapshot }
+            let (leftLabel, rightLabel) = (label(left), label(right))
+            if leftLabel != rightLabel { return leftLabel < rightLabel }
+            return String(reflecting: sites[left].key) < String(reflecting: sites[right].key)
+        }.map { sites[$0] }
     }
 }

@@ -44,12 +44,14 @@ struct TrendCommand: ParsableCommand {
         let analysis: TrendAnalysis
         let progress = ProgressBar(total: paths.count, label: "analyzing snapshots")
         var firstPID: UInt32?
+        // Snapshots are read on other threads while the ones before are grouped.
+        let reader = SnapshotPrefetcher(count: paths.count) { try Snapshot.load(path: paths[$0]) }
         do {
             defer { progress.finish() }
             analysis = try TrendAnalysis.analyze(
                 count: paths.count,
                 load: { index in
-                    let snapshot = try Snapshot.load(path: paths[index])
+                    let snapshot = try reader.snapshot(at: index)
                     if let firstPID, snapshot.process.pid != firstPID {
                         throw CommandError(message: "\(paths[index]) is of process \(snapshot.process.pid), "
                             + "\(paths[0]) of process \(firstPID); a trend follows one process")
