@@ -69,6 +69,20 @@ enum BuiltInPlumbing {
     /// System library directories, the Swift toolchain, and the recorder itself.
     static let modules = [
         "/lib/*", "/lib64/*", "/usr/lib/*", "/usr/lib64/*", "/usr/local/lib/*", "/opt/swift/*", "libheapdiff*",
+    ] + pythonModules
+
+    /// The CPython interpreter (its executable and libpython) and compiled
+    /// extension modules of the standard library and installed packages:
+    /// under Python code, the Python line that called them is the site.
+    static let pythonModules = [
+        "*/bin/python", "*/bin/python3*", "*/libpython3*", "*/lib-dynload/*", "*/site-packages/*",
+        "*/dist-packages/*",
+    ]
+
+    /// Python source of the standard library and of installed packages: a
+    /// frame of the program's own files is the site while there is one.
+    static let pythonFiles = [
+        "*/lib/python3*/*", "*/lib64/python3*/*", "*/site-packages/*", "*/dist-packages/*", "<frozen *>",
     ]
 
     /// System and toolchain headers: inlined template code lands in the
@@ -77,5 +91,5 @@ enum BuiltInPlumbing {
         "/usr/include/*", "/usr/local/include/*", "/usr/lib/gcc/*", "/usr/lib/llvm*", "/opt/swift/*",
         // Swift thunks and outlined code that belong to no line of the program.
         "*<compiler-generated>",
-    ]
+    ] + pythonFiles
 }

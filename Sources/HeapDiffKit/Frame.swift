@@ -18,15 +18,20 @@ public struct Frame: Hashable, Sendable {
     /// module and offset: each inlined call is `inlined`, the real function
     /// that contains them all is not.
     public var inlined: Bool
+    /// A Python frame of a CPython process: `function` is the qualified
+    /// name, `file` and `module` the source file, `offset` the bytecode
+    /// offset of the instruction being run.
+    public var isPython: Bool
 
     public init(module: String, offset: UInt64, function: String? = nil, file: String? = nil, line: Int? = nil,
-                inlined: Bool = false) {
+                inlined: Bool = false, isPython: Bool = false) {
         self.module = module
         self.offset = offset
         self.function = function
         self.file = file
         self.line = line
         self.inlined = inlined
+        self.isPython = isPython
     }
 
     /// `libfoo.so+0x1a2b`, or `0x7f…` without a module: how an unsymbolized

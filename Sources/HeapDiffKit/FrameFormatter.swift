@@ -1,7 +1,8 @@
 /// Prints a frame as a traceback line: `file:line in function (module)`,
 /// degrading to `function (module+0xOFFSET)` without line information and
 /// to `module+0xOFFSET` (or `0xADDRESS`) without any symbol. An inlined
-/// frame says `(inlined)` instead of its module, which is the next frame's.
+/// frame says `(inlined)` instead of its module, which is the next frame's;
+/// a Python frame says `(Python)`.
 public struct FrameFormatter: Sendable {
     public var paths: PathDisplay
 
@@ -10,7 +11,7 @@ public struct FrameFormatter: Sendable {
     }
 
     public func format(_ frame: Frame) -> String {
-        let module = frame.inlined ? "inlined" : baseName(of: frame.module)
+        let module = frame.isPython ? "Python" : frame.inlined ? "inlined" : baseName(of: frame.module)
         switch (frame.file, frame.line, frame.function) {
         case let (file?, line?, function?):
             return "\(paths.show(file)):\(line) in \(function) (\(module))"

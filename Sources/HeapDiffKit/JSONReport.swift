@@ -105,6 +105,7 @@ public enum JSONReport {
         json.key("module"); json.value(frame.module)
         json.key("offset"); json.value(frame.offset)
         json.key("inlined"); json.value(frame.inlined)
+        if frame.isPython { json.key("python"); json.value(true) }
     }
 }
 

@@ -71,6 +71,12 @@ private struct PprofBuilder {
     private var symbolizedMappings: Set<UInt64> = []
     private var locations: [Perftools_Profiles_Location] = []
     private var locationIDs: [LocationKey: UInt64] = [:]
+    private struct PythonLocationKey: Hashable {
+        var file: String
+        var function: String
+        var line: Int
+    }
+    private var pythonLocationIDs: [PythonLocationKey: UInt64] = [:]
     private var functions: [Perftools_Profiles_Function] = []
     private var functionIDs: [FunctionKey: UInt64] = [:]
     private var stacks: [[UInt64]] = []
@@ -95,7 +101,9 @@ private struct PprofBuilder {
         for trace in snapshot.traces {
             let stack = trace.frames.map { address -> UInt64 in
                 if let known = addressLocations[address] { return known }
-                let id = locationID(for: address, map: map, modules: snapshot.modules, mappings: moduleMappings)
+                let id = PythonFrameAddress.isPython(address) && snapshot.python != nil
+                    ? pythonLocationID(for: PythonFrameDecoder(python: snapshot.python).frame(for: address))
+                    : locationID(for: address, map: map, modules: snapshot.modules, mappings: moduleMappings)
                 addressLocations[address] = id
                 return id
             }
@@ -178,6 +186,22 @@ private struct PprofBuilder {
         if !location.line.isEmpty && key.mappingID != 0 { symbolizedMappings.insert(key.mappingID) }
         locations.append(location)
         locationIDs[key] = location.id
+        return location.id
+    }
+
+    /// A Python frame: no mapping, one line, keyed by what it shows (code
+    /// ids are only meaningful within one process).
+    private mutating func pythonLocationID(for frame: Frame) -> UInt64 {
+        let key = PythonLocationKey(file: frame.file ?? "", function: frame.function ?? "", line: frame.line ?? 0)
+        if let known = pythonLocationIDs[key] { return known }
+        var location = Perftools_Profiles_Location()
+        location.id = UInt64(locations.count + 1)
+        var line = Perftools_Profiles_Line()
+        line.functionID = functionID(name: key.function, file: key.file)
+        line.line = Int64(key.line)
+        location.line = [line]
+        locations.append(location)
+        pythonLocationIDs[key] = location.id
         return location.id
     }
 
