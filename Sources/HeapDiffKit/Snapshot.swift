@@ -9,6 +9,8 @@ public struct Snapshot: Equatable, Sendable {
     public var process: ProcessRecord
     public var modules: [Module]
     public var traces: [Trace]
+    /// The CPython interpreter and its code objects, when the process was one.
+    public var python: PythonInfo?
 
     public init(path: String, process: ProcessRecord, modules: [Module] = [], traces: [Trace] = []) {
         self.path = path

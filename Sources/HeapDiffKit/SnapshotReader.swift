@@ -107,6 +107,7 @@ struct SnapshotReader {
         var traces: [Trace] = []
         traces.reserveCapacity(records.count)
         var frames = FrameArena(capacity: Self.frameCapacity(records))
+        var python: PythonInfo?
         for record in records.dropFirst() {
             switch record.type {
             case FormatLayout.RecordType.process:
@@ -115,11 +116,19 @@ struct SnapshotReader {
                 modules.append(try decodePayload(record, as: "MODULE") { try Module(payload: &$0) })
             case FormatLayout.RecordType.trace:
                 traces.append(try decodePayload(record, as: "TRACE") { try Trace(payload: &$0, frames: &frames) })
+            case FormatLayout.RecordType.python:
+                python = try decodePayload(record, as: "PYTHON") { try PythonInfo(payload: &$0) }
+            case FormatLayout.RecordType.pythonCode:
+                let code = try decodePayload(record, as: "PYCODE") { try PythonCode(payload: &$0) }
+                guard python != nil else { throw corrupt("record \(record.ordinal) (PYCODE) comes before PYTHON") }
+                python?.codes[code.id] = code
             default:
                 continue  // a newer writer's record type: its length let us step over it
             }
         }
-        return Snapshot(path: path, process: process, modules: modules, traces: traces)
+        var snapshot = Snapshot(path: path, process: process, modules: modules, traces: traces)
+        snapshot.python = python
+        return snapshot
     }
 
     /// Room for the frames of every TRACE record: at most what follows

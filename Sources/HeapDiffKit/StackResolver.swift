@@ -23,6 +23,8 @@ final class StackResolver {
     private let map: AddressMap
     private let plumbingModules: [Bool]
     private var resolved: [UInt64: Resolved] = [:]
+    private let python: PythonFrameDecoder
+    private let hasPython: Bool
 
     init(snapshot: Snapshot, symbolizer: Symbolizer, rule: AllocationSiteRule) {
         self.symbolizer = symbolizer
@@ -30,6 +32,8 @@ final class StackResolver {
         modules = snapshot.modules
         map = AddressMap(modules: snapshot.modules)
         plumbingModules = snapshot.modules.map { rule.isPlumbing(modulePath: $0.path) }
+        python = PythonFrameDecoder(python: snapshot.python)
+        hasPython = snapshot.python != nil
     }
 
     /// The frames one return address expands to, innermost first; never empty.
@@ -73,6 +77,10 @@ final class StackResolver {
                 return (Position(address: index, inline: inline), resolved.frames[inline])
             }
         }
+        // Under Python code with only library frames, the innermost Python frame.
+        if hasPython, let index = addresses.firstIndex(where: PythonFrameAddress.isPython) {
+            return (Position(address: index, inline: 0), frames(at: addresses[index])[0])
+        }
         return (Position(address: 0, inline: 0), frames(at: innermost)[0])
     }
 
@@ -85,7 +93,8 @@ final class StackResolver {
 
     private func resolve(_ address: UInt64) -> Resolved {
         if let known = resolved[address] { return known }
-        var frames = symbolizer.symbolize(address: address, map: map, modules: modules)
+        var frames = PythonFrameAddress.isPython(address) && hasPython
+            ? [python.frame(for: address)] : symbolizer.symbolize(address: address, map: map, modules: modules)
         if frames.isEmpty { frames = [Frame(module: "", offset: address)] }
         let result = Resolved(frames: frames, plumbing: frames.map(rule.isPlumbing))
         resolved[address] = result
