@@ -45,8 +45,9 @@ static inline size_t hd_memo_set(uintptr_t caller, uintptr_t base, uint64_t pyth
     uint64_t h = (caller ^ (base << 7) ^ (python * 0xff51afd7ed558ccdull)) * 0x9E3779B97F4A7C15ull;
     return (size_t)(h >> 40) & (HD_MEMO_SETS - 1);
 }
-/* Unwinds from the hook's caller to the innermost eval loop into
- * hd_capture and remembers the path; -1 when no eval loop is near. */
+/* Unwinds from the hook's caller to the innermost eval loop (at most
+ * HD_PY_PROBE_FRAMES frames) into hd_capture, sets hd_capture_probed when
+ * it stopped before the end, and remembers the path; -1 on failure. */
 int hd_python_unwind_slow(uintptr_t base, uintptr_t caller) HD_HIDDEN __attribute__((noinline));
 void hd_python_unwind_init(void) HD_HIDDEN;
 
@@ -67,6 +68,7 @@ static inline __attribute__((always_inline)) int hd_capture_python(uintptr_t bas
                 i++;
             if (i == memo->count) {
                 hd_memo_recent[set] = (uint8_t)way;
+                hd_capture_probed = true;
                 memcpy(hd_capture, memo->ips, memo->count * sizeof *hd_capture);
                 return (int)memo->count;
             }
@@ -82,10 +84,8 @@ static inline __attribute__((always_inline)) int hd_capture_stack(void) {
     hd_capture_probed = false;
     if (HD_UNLIKELY(hd_python.enabled) && hd_python_capture() > 0 && hd_python.native_inner) {
         int n = hd_capture_python((uintptr_t)__builtin_frame_address(0), (uintptr_t)__builtin_return_address(0));
-        if (n > 0) {
-            hd_capture_probed = true;
+        if (n > 0)
             return n;
-        }
     }
     return unw_backtrace((void **)hd_capture, (int)(hd_config.depth + HD_SELF_FRAMES_MAX + 1));
 }

@@ -55,10 +55,10 @@ int hd_python_unwind_slow(uintptr_t base, uintptr_t caller) {
     } while (hd_is_self(ip) && unw_step(&cursor) > 0);
     int n = 0;
     int32_t slots[HD_PY_PROBE_FRAMES];
-    bool provable = ip == caller;
+    bool provable = ip == caller, eval = false;
     for (;;) {
         if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cursor, UNW_REG_SP, &sp) != 0)
-            return -1;
+            return n > 0 ? n : -1;
         /* The call that made this frame pushed its return address just
          * below the frame's stack pointer. */
         intptr_t slot = (intptr_t)(sp - sizeof(uintptr_t)) - (intptr_t)base;
@@ -66,13 +66,22 @@ int hd_python_unwind_slow(uintptr_t base, uintptr_t caller) {
         hd_capture[n] = ip;
         slots[n] = provable ? (int32_t)slot : 0;
         n++;
-        if (hd_python_is_eval(ip))
+        if ((eval = hd_python_is_eval(ip)))
             break;
-        if (n == HD_PY_PROBE_FRAMES || unw_step(&cursor) <= 0)
-            return -1;   /* no eval loop near: the caller unwinds the whole stack */
+        /* Deep native code under Python (a recursive parser, say): its
+         * innermost few frames and the Python frames above it, not every
+         * recursion of it, which would make most allocations a stack of
+         * their own. */
+        if (n == HD_PY_PROBE_FRAMES) {
+            hd_capture_probed = true;
+            return HD_PY_DEEP_NATIVE_FRAMES;
+        }
+        if (unw_step(&cursor) <= 0)
+            return n;   /* the whole stack, and no eval loop in it */
     }
+    hd_capture_probed = true;
     struct hd_stack_memo *table = memos();
-    if (table && provable) {
+    if (table && provable && eval) {
         /* Round-robin over the set's ways: cheap, and no path is starved. */
         static __thread unsigned victim __attribute__((tls_model("initial-exec")));
         size_t set = hd_memo_set(caller, base, hd_py_frames[0]);

@@ -53,7 +53,8 @@ static __thread struct hd_trace *trace_cache[HD_TRACE_CACHE] __attribute__((tls_
 /* Each eval-loop frame is followed by the Python frames that invocation
  * runs (hd_py_groups says how many), innermost first, as memray and py-spy
  * show them. Python frames left over (eval frames the unwinder did not see,
- * or past the probe) go after the last native frame kept. */
+ * or beyond a probe that stopped in deep native code) go after the last
+ * native frame kept. */
 static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uint32_t *flags) {
     uint32_t out = 0, limit = hd_config.depth;
     int group = 0, next = 0;
@@ -73,11 +74,12 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uin
             }
             merged[out++] = (uintptr_t)hd_py_frames[next];
         }
-        if (hd_capture_probed) {
-            *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
-            break;   /* the rest of the native probe is incomplete */
-        }
+        if (hd_capture_probed)
+            break;   /* the native frames stop at the innermost eval loop */
     }
+    /* Native frames between the probe and the Python frames were not unwound. */
+    if (hd_capture_probed)
+        *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
     for (; next < hd_py_count && !full; next++) {
         if (out == limit)
             full = true;

@@ -135,6 +135,8 @@ extern struct hd_python hd_python HD_HIDDEN;
 /* Frames under Python code that the native probe unwinds before looking for
  * the eval loop (HEAPDIFF_PYTHON_NATIVE=inner). */
 enum { HD_PY_PROBE_FRAMES = 20 };
+/* Native frames kept when the probe does not reach the eval loop. */
+enum { HD_PY_DEEP_NATIVE_FRAMES = 8 };
 /* The allocating thread's Python stack, innermost first, as HD_PYFRAME_MAKE
  * frames, and how many of them each eval-loop invocation runs (group 0 is
  * the innermost invocation's). Filled by hd_python_capture. */

@@ -146,4 +146,21 @@ import Testing
         #expect(!snapshot.traces.isEmpty)
         #expect(snapshot.traces.allSatisfy { !$0.frames.contains(where: PythonFrameAddress.isPython) })
     }
+
+    /// The README's pytest pattern: `heapdiff check -- python3 -m pytest`
+    /// fails naming the Python line that keeps growing.
+    @Test func pytestLeakTestFailsNamingTheLine() throws {
+        let example = Harness.packageRoot.appendingPathComponent("Examples/leak-tests/python")
+        let check = try Harness.run(Harness.cli, arguments: ["check", "--", Self.interpreters[1], "-m", "pytest", "-q",
+                                                             "-p", "no:cacheprovider", example.path],
+                                    preload: false, timeout: 600)
+        #expect(check.status == 1, "\(check.stderr)")
+        // Shown relative to the working directory when under it.
+        let store = PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath)
+            .show(example.appendingPathComponent("session_store.py").path)
+        // The program's own output is on stdout; the verdict on stderr.
+        let first = check.stderr.split(separator: "\n").first
+        #expect(first?.hasPrefix("\(store):14: grew +") == true, "\(check.stderr.prefix(400))")
+        #expect(first?.contains("(+1000 blocks)") == true)
+    }
 }

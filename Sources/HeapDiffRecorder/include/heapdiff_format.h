@@ -122,9 +122,10 @@ enum {
 };
 enum {
     HD_TRACE_FLAG_TRUNCATED = 1u << 0, /* the stack was deeper than HEAPDIFF_DEPTH */
-    /* Python stack: native frames outside the innermost eval-loop frame were
-     * not unwound (HEAPDIFF_PYTHON_NATIVE=inner, the default); every Python
-     * frame is still there, after that eval-loop frame */
+    /* Python stack: native frames outside the innermost eval-loop frame (or
+     * beyond the innermost 8 in native code deeper than 20 frames) were not unwound
+     * (HEAPDIFF_PYTHON_NATIVE=inner, the default); every Python frame is
+     * still there, after the native frames kept */
     HD_TRACE_FLAG_NATIVE_OUTER_OMITTED = 1u << 1,
 };
 #define HD_PYFRAME_TAG 0xFEull
