@@ -23,6 +23,8 @@ import Testing
         // Past the deque's 1000 events before the first snapshot: the control is full and steady.
         Case(program: "flask_events", warmup: 1100, requests: 400, sites: ["events"]),
         Case(program: "request_cache", warmup: 5, requests: 20, sites: ["request_body", "compressed"]),
+        // Each thread's allocations under its own function, whichever thread held the GIL meanwhile.
+        Case(program: "worker_threads", warmup: 200, requests: 3000, sites: ["ingest", "render"]),
     ]
 
     static var programs: URL { Harness.programsDirectory.appendingPathComponent("python") }
