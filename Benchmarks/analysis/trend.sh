@@ -6,10 +6,15 @@
 # over the directory (release build; median of BENCH_ROUNDS, default 3).
 # Appends a dated section to Benchmarks/ANALYSIS.md.
 #
+# With TREND_BASELINE=OTHER_HEAPDIFF (say, a build of an earlier commit), the
+# two are timed in alternating rounds, so that machine noise hits both alike,
+# and their full JSON reports (--limit 0) must be identical.
+#
 #   trend.sh HEAPDIFF LIBHEAPDIFF
 set -euo pipefail
 heapdiff="$1"
 library="$2"
+baseline="${TREND_BASELINE:-}"
 rounds="${BENCH_ROUNDS:-3}"
 snapshots="${TREND_SNAPSHOTS:-500}"
 paths="${TREND_PATHS:-20000}"
@@ -28,25 +33,44 @@ echo "bench-trend: recording $snapshots snapshots" >&2
 LD_PRELOAD="$library" HEAPDIFF_OUTPUT="$work/snapshots" "$work/series"
 files=$(ls "$work"/snapshots/*.heapsnap | wc -l)
 size=$(du -sh "$work/snapshots" | cut -f1)
-traces=$(python3 "$here/count_traces.py" "$(ls "$work"/snapshots/series.*.250.heapsnap)")
+traces=$(python3 "$here/count_traces.py" "$(ls "$work"/snapshots/series.*."$(( snapshots / 2 ))".heapsnap)")
 
-# GNU time: elapsed seconds and peak RSS (KiB) of each run.
+# GNU time: elapsed seconds, peak RSS (KiB) and CPU seconds of each run.
+timed() {  # timed TIMES-FILE HEAPDIFF
+  /usr/bin/time -f "%e %M %U %S" -a -o "$1" "$2" trend "$work/snapshots" --limit 5 > "$work/trend.txt"
+}
 for _ in $(seq "$rounds"); do
-  /usr/bin/time -f "%e %M" -a -o "$work/times" "$heapdiff" trend "$work/snapshots" --limit 5 > "$work/trend.txt"
+  [ -z "$baseline" ] || timed "$work/times-baseline" "$baseline"
+  timed "$work/times" "$heapdiff"
 done
-median=$(sort -n "$work/times" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-rss=$(sort -k2 -n "$work/times" | tail -1 | awk '{print int($2 / 1024)}')
+# Median wall seconds, peak RSS in MiB, median CPU seconds of a times file.
+median() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+peak() { sort -k2 -n "$1" | tail -1 | awk '{print int($2 / 1024)}'; }
+cpu() { awk '{print $3 + $4}' "$1" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median=$(median "$work/times")
+rss=$(peak "$work/times")
+if [ -n "$baseline" ]; then
+  "$heapdiff" trend "$work/snapshots" --limit 0 --format json > "$work/trend.json"
+  "$baseline" trend "$work/snapshots" --limit 0 --format json > "$work/trend-baseline.json"
+  if cmp -s "$work/trend.json" "$work/trend-baseline.json"; then same="identical"; else same="**different**"; fi
+fi
 {
   echo
   echo "## $(date -u '+%Y-%m-%d %H:%M') UTC: trend over $files snapshots in ${median} s"
   echo
   echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); heapdiff $(git -C "$root" rev-parse --short HEAD)."
   echo "\`heapdiff trend DIR\` over $files snapshots of one process ($traces traces each in the middle one, $size on disk),"
-  echo "median of $rounds runs: **${median} s**, peak RSS ${rss} MiB. Its verdicts:"
+  echo "median of $rounds runs: **${median} s** ($(cpu "$work/times") s of CPU), peak RSS ${rss} MiB."
+  if [ -n "$baseline" ]; then
+    echo "The baseline \`$(basename "$baseline")\` in alternating rounds: $(median "$work/times-baseline") s"
+    echo "($(cpu "$work/times-baseline") s of CPU), peak RSS $(peak "$work/times-baseline") MiB; full JSON reports $same."
+  fi
+  echo "Its verdicts:"
   echo
   echo '```'
   cat "$work/trend.txt"
   echo '```'
 } >> "$results"
-tail -16 "$results"
+tail -18 "$results"
+[ "${same:-identical}" = identical ] || { echo "bench-trend: the baseline's report differs" >&2; exit 1; }
 rm -rf "$work/snapshots"

@@ -10,11 +10,12 @@ import Darwin
 ///
 /// Consecutive snapshots of a process hold mostly the same stacks, and what
 /// a stack counts under (its keys and sites, after the filters) depends only
-/// on its return addresses and on the modules they fall in. So each stack's
-/// addresses are looked up in a table; only a stack not seen before with
-/// the same modules is symbolized and keyed, by a `StackResolver` shared by
-/// the snapshots with those modules. Each snapshot then costs one table
-/// lookup per trace and a few additions per key.
+/// on its return addresses and on what its snapshot says about them (the
+/// modules they fall in, the Python code objects they name): the
+/// snapshot's context. So each stack's addresses are looked up in a table;
+/// only a stack not seen before in the same context is symbolized and keyed,
+/// by a `StackResolver` shared by the snapshots with that context. Each
+/// snapshot then costs one table lookup per trace and a few additions per key.
 ///
 /// Groups come out as rows of numbers (key, size, count, and which stack
 /// was the group's largest trace); keys, sites and tracebacks are made
@@ -37,10 +38,21 @@ struct SeriesGrouping {
     private(set) var keys: [GroupKey] = []
     private var keyIndex: [GroupKey: Int32] = [:]
 
-    /// Snapshots with the same modules share a resolver (and stacks); a
-    /// series of one process usually has a single layout.
-    private var layouts: [(context: Snapshot, resolver: StackResolver)] = []
+    /// Snapshots with the same context share stacks; a series of one
+    /// process usually has a single context, unless it loads or unloads
+    /// libraries between snapshots (see `layoutIndex` for Python code).
+    private var layouts: [Layout] = []
+    private struct Layout {
+        var context: Snapshot
+        /// Index in `resolvers` of the resolver new stacks are keyed with.
+        var resolver: Int
+        /// Stacks with a Python frame whose code object the context lacked.
+        var lackingCode: [Int] = []
+    }
+    private var resolvers: [StackResolver] = []
     private var stacks = StackTable()
+    /// Per stack, the resolver it was keyed with, which makes its traceback.
+    private var stackResolver: [Int32] = []
     /// The stack of each trace of the previous snapshot, by position.
     private var previousStackAt: [Int32] = []
 
@@ -75,7 +87,7 @@ struct SeriesGrouping {
                 guess >= 0 && stacks.stack(guess, is: frames, layout: layout)
                     ? guess : stacks.index(of: frames, layout: layout)
             }
-            if stack == entryStart.count - 1 {  // a stack not seen before
+            if stack >= entryStart.count - 1 {  // a stack not seen before, so without entries
                 addEntries(of: traces[position].frames, layout: layout)
                 if first.count < keys.count { first.append(contentsOf: repeatElement(0, count: keys.count - first.count)) }
             }
@@ -113,15 +125,29 @@ struct SeriesGrouping {
     /// Every frame of the entry's stack, as `Statistic.traceback` has it.
     func traceback(of entry: Int32) -> [Frame] {
         let stack = Int(entryStack[Int(entry)])
-        let resolver = layouts[stacks.layout(of: stack)].resolver
-        return resolver.stack(Array(stacks.frames(of: stack)))
+        return resolvers[Int(stackResolver[stack])].stack(Array(stacks.frames(of: stack)))
     }
 
+    /// The layout of the snapshot's context, made or extended if needed.
+    ///
+    /// Each snapshot of a Python process lists every code object seen so
+    /// far, so the list grows while the process runs. A code object's id is
+    /// never reused, and a Python frame's `Frame` depends only on the code
+    /// object its id names; so when a context differs from a layout's only
+    /// by more code objects, the layout is extended: stacks keyed before
+    /// keep their keys, except those that named a code object missing then,
+    /// which are keyed again when next seen.
     private mutating func layoutIndex(_ snapshot: Snapshot) -> Int {
         let context = Self.context(of: snapshot)
         if let last = layouts.indices.last, layouts[last].context == context { return last }
         if let known = layouts.firstIndex(where: { $0.context == context }) { return known }
-        layouts.append((context, StackResolver(snapshot: snapshot, symbolizer: grouping.symbolizer, rule: options.rule)))
+        resolvers.append(StackResolver(snapshot: snapshot, symbolizer: grouping.symbolizer, rule: options.rule))
+        if let extended = layouts.lastIndex(where: { Self.context(context, extends: $0.context) }) {
+            for stack in layouts[extended].lackingCode { stacks.retire(stack) }
+            layouts[extended] = Layout(context: context, resolver: resolvers.count - 1)
+            return extended
+        }
+        layouts.append(Layout(context: context, resolver: resolvers.count - 1))
         return layouts.count - 1
     }
 
@@ -137,10 +163,27 @@ struct SeriesGrouping {
         return context
     }
 
+    /// Whether `new` is `old` with more Python code objects, and the same
+    /// code object for every id they both have.
+    private static func context(_ new: Snapshot, extends old: Snapshot) -> Bool {
+        guard let newPython = new.python, let oldPython = old.python else { return false }
+        var (newRest, oldRest) = (new, old)
+        newRest.python?.codes = [:]
+        oldRest.python?.codes = [:]
+        return newRest == oldRest && newPython.codes.count > oldPython.codes.count
+            && oldPython.codes.allSatisfy { newPython.codes[$0.key] == $0.value }
+    }
+
     /// Works out the keys of the stack just added to `stacks`.
     private mutating func addEntries(of frames: TraceFrames, layout: Int) {
         let stack = Int32(entryStart.count - 1)
-        for (key, site) in grouping.keys(of: frames, resolver: layouts[layout].resolver) {
+        let resolver = layouts[layout].resolver
+        stackResolver.append(Int32(resolver))
+        if let python = layouts[layout].context.python,
+           frames.contains(where: { PythonFrameAddress.isPython($0) && python.codes[PythonFrameAddress.codeID($0)] == nil }) {
+            layouts[layout].lackingCode.append(Int(stack))
+        }
+        for (key, site) in grouping.keys(of: frames, resolver: resolvers[resolver]) {
             let index: Int32
             if let known = keyIndex[key] {
                 index = known
@@ -175,10 +218,6 @@ struct StackTable {
         frames[starts[stack]..<starts[stack + 1]]
     }
 
-    func layout(of stack: Int) -> Int {
-        Int(layouts[stack])
-    }
-
     /// The number of the stack with these frames in this layout, adding it
     /// if it is new (as number `count - 1`).
     mutating func index(of stack: UnsafeBufferPointer<UInt64>, layout: Int) -> Int {
@@ -201,6 +240,12 @@ struct StackTable {
         slots[slot] = Int32(index + 1)
         if hashes.count * 2 > slots.count { grow() }
         return index
+    }
+
+    /// Stack number `index` is found no more: the next trace with its
+    /// frames gets a new number.
+    mutating func retire(_ index: Int) {
+        layouts[index] = -1
     }
 
     /// Whether stack number `index` has these frames in this layout.
