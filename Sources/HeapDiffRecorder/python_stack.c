@@ -56,12 +56,6 @@ static void find_eval_loop(void) {
     hd_python.eval_end = (uintptr_t)start + symbol->st_size;
 }
 
-/* 3.8 to 3.10 have no Py_Version; their version string is a static buffer. */
-static void warn_unsupported(unsigned major, unsigned minor) {
-    hd_warn("Python %u.%u is not supported yet (3.11 is): Python frames are not recorded, native frames only",
-            major, minor);
-}
-
 void hd_python_init(void) {
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
     const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
@@ -76,7 +70,7 @@ void hd_python_init(void) {
         hd_python.hexversion = (uint32_t)*version;
         major = (unsigned)(*version >> 24) & 0xff;
         minor = (unsigned)(*version >> 16) & 0xff;
-    } else {
+    } else {   /* before 3.11 there is no Py_Version; this string is a static buffer */
         const char *text = get_version();
         char *end;
         major = (unsigned)strtoul(text, &end, 10);
@@ -87,7 +81,8 @@ void hd_python_init(void) {
         if (layouts[i].major == major && layouts[i].minor == minor)
             hd_python.layout = &layouts[i];
     if (!hd_python.layout) {
-        warn_unsupported(major, minor);
+        hd_warn("Python %u.%u is not supported yet (3.11 is): Python frames are not recorded, native frames only",
+                major, minor);
         return;
     }
     hd_python.runtime = (uintptr_t)dlsym(RTLD_DEFAULT, "_PyRuntime");
