@@ -23,22 +23,39 @@ __thread uint16_t hd_py_groups[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("in
 __thread int hd_py_count __attribute__((tls_model("initial-exec")));
 __thread int hd_py_group_count __attribute__((tls_model("initial-exec")));
 
-static const struct hd_py_layout layouts[] = {
-    {
-        .major = 3, .minor = 11,
-        .runtime_tstate_current = 576, .runtime_tss_initialized = 592, .runtime_tss_key = 596,
-        .tstate_cframe = 56, .cframe_current_frame = 8,
-        .frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56, .frame_is_entry = 68, .frame_owner = 69,
-        .owner_generator = 1,
-        .code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_firstlineno = 72,
-        .code_firsttraceable = 168, .code_code = 184,
-        .str_state = 32, .str_length = 16, .ascii_size = 48, .compact_utf8 = 56, .compact_utf8_length = 48,
-        .compact_size = 72,
-        .bytes_size = 16, .bytes_data = 32,
-    },
+static const struct hd_py_layout layout_3_11 = {
+    .major = 3, .minor = 11,
+    .runtime_tstate_current = 576, .runtime_tss_initialized = 592, .runtime_tss_key = 596,
+    .tstate_cframe = 56, .cframe_current_frame = 8,
+    .frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56, .frame_owner = 69,
+    .has_is_entry = true, .frame_is_entry = 68, .owner_generator = 1, .owner_cstack = 0xFF,
+    .code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_firstlineno = 72,
+    .code_firsttraceable = 168, .code_code = 184,
+    .str_state = 32, .str_length = 16, .ascii_size = 48, .compact_utf8 = 56, .compact_utf8_length = 48,
+    .compact_size = 72,
+    .bytes_size = 16, .bytes_data = 32,
+};
+
+static const struct hd_py_layout layout_3_12 = {
+    .major = 3, .minor = 12,
+    .gil_in_interpreter = true, .runtime_main_interpreter = 48, .interpreter_gil = 384, .gil_locked = 16,
+    .gil_last_holder = 8, .runtime_tss_initialized = 1544, .runtime_tss_key = 1548,
+    .tstate_cframe = 56, .cframe_current_frame = 0,
+    .frame_code = 0, .frame_previous = 8, .frame_prev_instr = 56, .frame_owner = 70,
+    .owner_generator = 1, .owner_cstack = 3,
+    .code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_firstlineno = 68,
+    .code_firsttraceable = 176, .code_code = 192,
+    .str_state = 32, .str_length = 16, .ascii_size = 40, .compact_utf8 = 48, .compact_utf8_length = 40,
+    .compact_size = 56,
+    .bytes_size = 16, .bytes_data = 32,
 };
 
 static int capture_3_11(void);
+static int capture_3_12(void);
+static const struct {
+    const struct hd_py_layout *layout;
+    int (*capture)(void);
+} layouts[] = {{&layout_3_11, capture_3_11}, {&layout_3_12, capture_3_12}};
 static int (*capture_for_layout)(void);
 
 static inline uintptr_t load(uintptr_t address) {
@@ -78,10 +95,12 @@ void hd_python_init(void) {
         hd_python.hexversion = (major << 24) | (minor << 16);
     }
     for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
-        if (layouts[i].major == major && layouts[i].minor == minor)
-            hd_python.layout = &layouts[i];
+        if (layouts[i].layout->major == major && layouts[i].layout->minor == minor) {
+            hd_python.layout = layouts[i].layout;
+            capture_for_layout = layouts[i].capture;
+        }
     if (!hd_python.layout) {
-        hd_warn("Python %u.%u is not supported yet (3.11 is): Python frames are not recorded, native frames only",
+        hd_warn("Python %u.%u is not supported yet (3.11 and 3.12 are): Python frames are not recorded, native frames only",
                 major, minor);
         return;
     }
@@ -95,7 +114,6 @@ void hd_python_init(void) {
         hd_warn("Python %u.%u: interpreter symbols not found; Python frames are not recorded", major, minor);
         return;
     }
-    capture_for_layout = capture_3_11;   /* the one layout so far */
     hd_python.native_inner = !hd_config.python_native_full;
     hd_python_unwind_init();
     hd_python.enabled = true;
@@ -105,8 +123,16 @@ void hd_python_init(void) {
  * holder is published in _PyRuntime; this thread's own state is in the
  * interpreter's thread-specific key, so no other thread's memory is read. */
 static inline __attribute__((always_inline)) uintptr_t own_thread_state(const struct hd_py_layout *L) {
-    uintptr_t current = __atomic_load_n((const uintptr_t *)(hd_python.runtime + L->runtime_tstate_current),
-                                        __ATOMIC_ACQUIRE);
+    uintptr_t current;
+    if (L->gil_in_interpreter) {
+        uintptr_t interpreter = load(hd_python.runtime + L->runtime_main_interpreter);
+        uintptr_t gil = interpreter ? load(interpreter + L->interpreter_gil) : 0;
+        if (!gil || !__atomic_load_n((const int *)(gil + L->gil_locked), __ATOMIC_ACQUIRE))
+            return 0;
+        current = __atomic_load_n((const uintptr_t *)(gil + L->gil_last_holder), __ATOMIC_ACQUIRE);
+    } else {
+        current = __atomic_load_n((const uintptr_t *)(hd_python.runtime + L->runtime_tstate_current), __ATOMIC_ACQUIRE);
+    }
     if (!current || !*(const int *)(hd_python.runtime + L->runtime_tss_initialized))
         return 0;
     pthread_key_t key = *(const pthread_key_t *)(hd_python.runtime + L->runtime_tss_key);
@@ -140,6 +166,12 @@ static inline __attribute__((always_inline)) int capture_with(const struct hd_py
     uintptr_t cframe = tstate ? load(tstate + L->tstate_cframe) : 0;
     uintptr_t frame = cframe ? load(cframe + L->cframe_current_frame) : 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = load(frame + L->frame_previous)) {
+        /* 3.12: the shim frame an eval-loop invocation starts with. */
+        if (!L->has_is_entry && *(const unsigned char *)(frame + L->frame_owner) == L->owner_cstack) {
+            hd_py_groups[groups++] = (uint16_t)in_group;
+            in_group = 0;
+            continue;
+        }
         uintptr_t code = load(frame + L->frame_code);
         uintptr_t instr = load(frame + L->frame_prev_instr);
         size_t slot = (frame >> 4) & (HD_FRAME_MEMOS - 1);
@@ -163,7 +195,7 @@ static inline __attribute__((always_inline)) int capture_with(const struct hd_py
         }
         /* The eval loop was entered (a native frame) for this frame: what we
          * collected since the previous entry runs in that invocation. */
-        if (*(const unsigned char *)(frame + L->frame_is_entry)) {
+        if (L->has_is_entry && *(const unsigned char *)(frame + L->frame_is_entry)) {
             hd_py_groups[groups++] = (uint16_t)in_group;
             in_group = 0;
         }
@@ -176,7 +208,11 @@ static inline __attribute__((always_inline)) int capture_with(const struct hd_py
 }
 
 static int capture_3_11(void) {
-    return capture_with(&layouts[0]);
+    return capture_with(&layout_3_11);
+}
+
+static int capture_3_12(void) {
+    return capture_with(&layout_3_12);
 }
 
 int hd_python_capture(void) {

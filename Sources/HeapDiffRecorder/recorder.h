@@ -113,12 +113,21 @@ extern uint64_t hd_live_bytes_now HD_HIDDEN, hd_peak_live_bytes HD_HIDDEN;
  * scripts/python-layout.c, which prints them from that version's headers). */
 struct hd_py_layout {
     unsigned major, minor;
-    size_t runtime_tstate_current;    /* _PyRuntime.gilstate.tstate_current */
-    size_t runtime_tss_initialized;   /* _PyRuntime.gilstate.autoTSSkey._is_initialized */
-    size_t runtime_tss_key;           /* _PyRuntime.gilstate.autoTSSkey._key */
+    /* Who holds the GIL: 3.11 publishes the holder's thread state in
+     * _PyRuntime; 3.12 keeps it as the main interpreter's GIL last_holder. */
+    bool gil_in_interpreter;
+    size_t runtime_tstate_current;    /* 3.11: _PyRuntime.gilstate.tstate_current */
+    size_t runtime_main_interpreter;  /* 3.12: _PyRuntime.interpreters.main */
+    size_t interpreter_gil, gil_locked, gil_last_holder;   /* 3.12: interp->ceval.gil */
+    size_t runtime_tss_initialized;   /* _PyRuntime(.gilstate).autoTSSkey._is_initialized */
+    size_t runtime_tss_key;           /* _PyRuntime(.gilstate).autoTSSkey._key */
     size_t tstate_cframe, cframe_current_frame;
-    size_t frame_code, frame_previous, frame_prev_instr, frame_is_entry, frame_owner;
-    unsigned owner_generator;
+    size_t frame_code, frame_previous, frame_prev_instr, frame_owner;
+    /* An eval-loop invocation starts at a frame marked is_entry (3.11), or
+     * under a shim frame owned by the C stack (3.12). */
+    bool has_is_entry;
+    size_t frame_is_entry;
+    unsigned owner_generator, owner_cstack;
     size_t code_filename, code_qualname, code_linetable, code_firstlineno, code_firsttraceable, code_code;
     size_t str_state, str_length, ascii_size, compact_utf8, compact_utf8_length, compact_size;
     size_t bytes_size, bytes_data;
