@@ -6,7 +6,6 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-#include <string.h>
 #include "recorder.h"
 
 /* A per-thread buffer reused across calls (no stack-size surprises for
@@ -18,6 +17,9 @@ extern __thread uintptr_t hd_capture[HD_CAPTURE_MAX] HD_HIDDEN __attribute__((tl
 /* The capture stopped at the native probe: frames past the innermost eval
  * loop are missing, not absent. */
 extern __thread bool hd_capture_probed HD_HIDDEN __attribute__((tls_model("initial-exec")));
+/* Native frames found in the memo (python_unwind.c) are read from there,
+ * not copied into hd_capture; NULL otherwise. */
+extern __thread const uintptr_t *hd_capture_memo HD_HIDDEN __attribute__((tls_model("initial-exec")));
 
 /* Under Python code (CPython, GIL held) the Python frames say where the
  * allocation comes from, and native frames outside the innermost eval loop
@@ -69,7 +71,7 @@ static inline __attribute__((always_inline)) int hd_capture_python(uintptr_t bas
             if (i == memo->count) {
                 hd_memo_recent[set] = (uint8_t)way;
                 hd_capture_probed = true;
-                memcpy(hd_capture, memo->ips, memo->count * sizeof *hd_capture);
+                hd_capture_memo = memo->ips;
                 return (int)memo->count;
             }
         }
@@ -77,11 +79,12 @@ static inline __attribute__((always_inline)) int hd_capture_python(uintptr_t bas
     return hd_python_unwind_slow(base, caller);
 }
 
-/* Fills hd_capture, innermost first, and hd_py_frames; returns the number
- * of native frames. */
+/* Fills hd_capture (or points hd_capture_memo at the frames), innermost
+ * first, and hd_py_frames; returns the number of native frames. */
 static inline __attribute__((always_inline)) int hd_capture_stack(void) {
     hd_py_count = 0;
     hd_capture_probed = false;
+    hd_capture_memo = NULL;
     if (HD_UNLIKELY(hd_python.enabled) && hd_python_capture() > 0 && hd_python.native_inner) {
         int n = hd_capture_python((uintptr_t)__builtin_frame_address(0), (uintptr_t)__builtin_return_address(0));
         if (n > 0)

@@ -11,6 +11,7 @@ __thread int hd_guard __attribute__((tls_model("initial-exec")));
 
 __thread uintptr_t hd_capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
 __thread bool hd_capture_probed __attribute__((tls_model("initial-exec")));
+__thread const uintptr_t *hd_capture_memo __attribute__((tls_model("initial-exec")));
 /* A Python stack merged into the native one. */
 static __thread uintptr_t merged[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
 
@@ -56,7 +57,17 @@ static __thread struct hd_trace *trace_cache[HD_TRACE_CACHE] __attribute__((tls_
  * or beyond a probe that stopped in deep native code) go after the last
  * native frame kept. */
 static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uint32_t *flags) {
-    uint32_t out = 0, limit = hd_config.depth;
+    uint32_t limit = hd_config.depth;
+    /* The usual case, the native probe: it stops at the first eval-loop
+     * frame (or has none, in deep native code), so every Python frame
+     * follows the native ones, as two copies. */
+    if (hd_capture_probed && native_count + (uint32_t)hd_py_count <= limit) {
+        memcpy(merged, native, native_count * sizeof *merged);
+        memcpy(merged + native_count, hd_py_frames, (size_t)hd_py_count * sizeof *merged);
+        *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
+        return native_count + (uint32_t)hd_py_count;
+    }
+    uint32_t out = 0;
     int group = 0, next = 0;
     bool full = false;
     for (uint32_t i = 0; i < native_count && !full; i++) {
@@ -92,7 +103,7 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uin
 }
 
 void hd_record_alloc(void *ptr, size_t size, int n) {
-    const uintptr_t *capture = hd_capture;
+    const uintptr_t *capture = hd_capture_memo ? hd_capture_memo : hd_capture;
     int first = 0;
     while (first < n && hd_is_self(capture[first]))
         first++;
