@@ -36,6 +36,7 @@ int main(void) {
     FIELD("runtime_tss_key", offsetof(_PyRuntimeState, gilstate.autoTSSkey._key));
     FIELD("frame_is_entry", offsetof(_PyInterpreterFrame, is_entry));
 #endif
+    FIELD("runtime_finalizing", offsetof(_PyRuntimeState, _finalizing));
     FIELD("tstate_cframe", offsetof(PyThreadState, cframe));
     FIELD("cframe_current_frame", offsetof(_PyCFrame, current_frame));
     FIELD("frame_code", offsetof(_PyInterpreterFrame, f_code));

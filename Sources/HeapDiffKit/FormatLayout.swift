@@ -51,6 +51,7 @@ enum FormatLayout {
         static let flags = Int(HD_PROCESS_FLAGS)
         static let fixedSize = Int(HD_PROCESS_FIXED_SIZE)
         static let flagTracesDropped = UInt32(HD_PROCESS_FLAG_TRACES_DROPPED)
+        static let flagPythonFinalizing = UInt32(HD_PROCESS_FLAG_PYTHON_FINALIZING)
     }
 
     enum Module {

@@ -69,4 +69,11 @@ public struct ProcessRecord: Equatable, Sendable {
     public var tracesDropped: Bool {
         flags & FormatLayout.Process.flagTracesDropped != 0
     }
+
+    /// A CPython process whose interpreter had begun tearing down its objects
+    /// (during and after `Py_FinalizeEx`, so every exit snapshot of one): its
+    /// live heap no longer shows what the program held.
+    public var pythonFinalizing: Bool {
+        flags & FormatLayout.Process.flagPythonFinalizing != 0
+    }
 }

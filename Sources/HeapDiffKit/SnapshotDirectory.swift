@@ -4,12 +4,27 @@ import Foundation
 public enum SnapshotDirectory {
     /// Paths of `pid`'s snapshots in `directory`, oldest first (by SEQ,
     /// numerically: `…10.heapsnap` comes after `…9.heapsnap`).
+    ///
+    /// A process that executed another program (a launcher script, pyenv's
+    /// `python3` shim) keeps its pid but starts a new series, SEQ 1 on, under
+    /// the new program's name: only the last program's series is returned,
+    /// the one that wrote the newest file.
     public static func snapshots(in directory: String, pid: Int32) throws -> [(path: String, seq: UInt32)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        return names.compactMap { name -> (path: String, seq: UInt32)? in
+        let files = names.compactMap { name -> (path: String, seq: UInt32, program: String)? in
             guard let parsed = SnapshotFileName(name), parsed.pid == pid else { return nil }
-            return (path: directory.hasSuffix("/") ? directory + name : directory + "/" + name, seq: parsed.seq)
-        }.sorted { $0.seq < $1.seq }
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            return (path: path, seq: parsed.seq, program: parsed.program)
+        }
+        let programs = Set(files.map(\.program))
+        let last = programs.count < 2 ? programs.first : programs.max { newest(files, $0) < newest(files, $1) }
+        return files.filter { $0.program == last }.map { (path: $0.path, seq: $0.seq) }.sorted { $0.seq < $1.seq }
+    }
+
+    private static func newest(_ files: [(path: String, seq: UInt32, program: String)], _ program: String) -> Date {
+        files.filter { $0.program == program }.compactMap {
+            try? FileManager.default.attributesOfItem(atPath: $0.path)[.modificationDate] as? Date
+        }.max() ?? .distantPast
     }
 
     /// Every process that left snapshots in `directory`, in pid order.

@@ -95,8 +95,9 @@ public struct TrendAnalysis: Sendable {
                                 axis: Axis) throws -> TrendAnalysis {
         // The exit snapshot is left out when there are enough others: it is
         // taken after the work has stopped (and often after destructors), so
-        // it would bend the recent half of every series towards flat.
-        let phases = grouped.filter { $0.snapshot.process.trigger != .exit }
+        // it would bend the recent half of every series towards flat. So are
+        // a Python process's snapshots once its interpreter began tearing down.
+        let phases = grouped.filter { $0.snapshot.process.trigger != .exit && !$0.snapshot.process.pythonFinalizing }
         let usable = phases.count >= 3 ? phases : grouped
         guard usable.count >= 3 else { throw Failure.tooFewSnapshots(count) }
         let orderedGroups = usable.sorted { $0.snapshot.process.seq < $1.snapshot.process.seq }

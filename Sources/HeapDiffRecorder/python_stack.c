@@ -25,7 +25,7 @@ __thread int hd_py_group_count __attribute__((tls_model("initial-exec")));
 
 static const struct hd_py_layout layout_3_11 = {
     .major = 3, .minor = 11,
-    .runtime_tstate_current = 576, .runtime_tss_initialized = 592, .runtime_tss_key = 596,
+    .runtime_tstate_current = 576, .runtime_finalizing = 24, .runtime_tss_initialized = 592, .runtime_tss_key = 596,
     .tstate_cframe = 56, .cframe_current_frame = 8,
     .frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56, .frame_owner = 69,
     .has_is_entry = true, .frame_is_entry = 68, .owner_generator = 1, .owner_cstack = 0xFF,
@@ -39,7 +39,7 @@ static const struct hd_py_layout layout_3_11 = {
 static const struct hd_py_layout layout_3_12 = {
     .major = 3, .minor = 12,
     .gil_in_interpreter = true, .runtime_main_interpreter = 48, .interpreter_gil = 384, .gil_locked = 16,
-    .gil_last_holder = 8, .runtime_tss_initialized = 1544, .runtime_tss_key = 1548,
+    .gil_last_holder = 8, .runtime_finalizing = 24, .runtime_tss_initialized = 1544, .runtime_tss_key = 1548,
     .tstate_cframe = 56, .cframe_current_frame = 0,
     .frame_code = 0, .frame_previous = 8, .frame_prev_instr = 56, .frame_owner = 70,
     .owner_generator = 1, .owner_cstack = 3,
@@ -213,6 +213,12 @@ static int capture_3_11(void) {
 
 static int capture_3_12(void) {
     return capture_with(&layout_3_12);
+}
+
+bool hd_python_finalizing(void) {
+    return hd_python.enabled &&
+           __atomic_load_n((const uintptr_t *)(hd_python.runtime + hd_python.layout->runtime_finalizing),
+                           __ATOMIC_ACQUIRE) != 0;
 }
 
 int hd_python_capture(void) {

@@ -119,6 +119,7 @@ struct hd_py_layout {
     size_t runtime_tstate_current;    /* 3.11: _PyRuntime.gilstate.tstate_current */
     size_t runtime_main_interpreter;  /* 3.12: _PyRuntime.interpreters.main */
     size_t interpreter_gil, gil_locked, gil_last_holder;   /* 3.12: interp->ceval.gil */
+    size_t runtime_finalizing;        /* _PyRuntime._finalizing: set once Py_FinalizeEx tears down */
     size_t runtime_tss_initialized;   /* _PyRuntime(.gilstate).autoTSSkey._is_initialized */
     size_t runtime_tss_key;           /* _PyRuntime(.gilstate).autoTSSkey._key */
     size_t tstate_cframe, cframe_current_frame;
@@ -158,6 +159,8 @@ void hd_python_init(void) HD_HIDDEN;
 /* Fills hd_py_frames when this thread holds the GIL and runs Python code;
  * returns hd_py_count (0 otherwise). */
 int hd_python_capture(void) HD_HIDDEN;
+/* The interpreter has begun finalizing (a snapshot flag). */
+bool hd_python_finalizing(void) HD_HIDDEN;
 static inline bool hd_python_is_eval(uintptr_t ip) {
     return ip >= hd_python.eval_start && ip < hd_python.eval_end;
 }

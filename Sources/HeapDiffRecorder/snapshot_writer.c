@@ -250,7 +250,8 @@ static void write_file(struct writer *w, uint32_t seq, uint32_t trigger, const c
     put_u64(w, alloc_count - live_count);
     put_u64(w, peak_live);
     put_u32(w, hd_config.depth);
-    put_u32(w, hd_traces_dropped ? HD_PROCESS_FLAG_TRACES_DROPPED : 0);
+    put_u32(w, (hd_traces_dropped ? HD_PROCESS_FLAG_TRACES_DROPPED : 0) |
+                   (hd_python_finalizing() ? HD_PROCESS_FLAG_PYTHON_FINALIZING : 0));
     put_string(w, exe_path, exe_length);
     put_string(w, label ? label : "", label_length);
     put_string(w, cmdline, cmdline_length);

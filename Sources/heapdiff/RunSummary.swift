@@ -53,8 +53,19 @@ struct RunSummary {
                 try printer.printTop(try Snapshot.load(path: first.path))
             } else {
                 Console.note("\(files.count) snapshots in \(shownDirectory)/: \(firstName) … \(lastName)")
-                Console.note("growth from \(firstName) to \(lastName):")
-                try printer.printDiff(old: try Snapshot.load(path: first.path), new: try Snapshot.load(path: last.path))
+                // A Python process's last snapshots can come from its
+                // interpreter's teardown, which frees what the program held:
+                // the growth is up to the last one before it.
+                var endIndex = files.count - 1
+                var end = try Snapshot.load(path: last.path)
+                while end.process.pythonFinalizing && endIndex > 1 {
+                    endIndex -= 1
+                    end = try Snapshot.load(path: files[endIndex].path)
+                }
+                let endName = URL(fileURLWithPath: files[endIndex].path).lastPathComponent
+                let skipped = endIndex < files.count - 1 ? " (later ones were taken as Python finalized)" : ""
+                Console.note("growth from \(firstName) to \(endName)\(skipped):")
+                try printer.printDiff(old: try Snapshot.load(path: first.path), new: end)
             }
             if files.count >= 3 {
                 try printTrend(files, symbolizer: symbolizer)

@@ -179,4 +179,20 @@ import Testing
         #expect(first?.hasPrefix("\(store):14: grew +") == true, "\(check.stderr.prefix(400))")
         #expect(first?.contains("(+1000 blocks)") == true)
     }
+
+    /// The exit snapshot comes after the interpreter tore down its objects:
+    /// it is marked, and `run`'s summary and `trend` leave such snapshots out.
+    @Test func snapshotsDuringFinalizationAreMarked() throws {
+        let dir = try Harness.temporaryDirectory("py-final")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out")
+        let script = Self.programs.appendingPathComponent("request_cache.py").path
+        let run = try Harness.run(Self.interpreters[0], arguments: [script, "2", "3"], environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        #expect(snapshots.map(\.process.trigger) == [.api, .api, .exit])
+        #expect(snapshots.map(\.process.pythonFinalizing) == [false, false, true])
+        // The 5 MiB of request bodies held at "after" are gone by the exit snapshot.
+        #expect(snapshots[1].process.liveBytes > 5 << 20 && snapshots[2].process.liveBytes < 1 << 20)
+    }
 }

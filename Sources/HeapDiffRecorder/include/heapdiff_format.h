@@ -82,6 +82,9 @@ enum {
     /* some stacks could not be interned (trace table full): their blocks
      * are counted in the totals but not in any TRACE record */
     HD_PROCESS_FLAG_TRACES_DROPPED = 1u << 0,
+    /* a CPython process whose interpreter had begun tearing down its objects
+     * (Py_FinalizeEx): the live heap no longer shows what the program held */
+    HD_PROCESS_FLAG_PYTHON_FINALIZING = 1u << 1,
 };
 
 /*
