@@ -52,6 +52,28 @@ public enum FileBytes {
         }
     }
 
+    /// The first `limit` bytes of a file (fewer when it is shorter).
+    public static func read(path: String, limit: Int) throws(ReadError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(path) }
+        defer { close(fd) }
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(limit, 0)) { buffer, initialized in
+            while initialized < limit {
+                let got = Glibc.read(fd, buffer.baseAddress! + initialized, limit - initialized)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failed = true
+                    return
+                }
+                if got == 0 { return }
+                initialized += got
+            }
+        }
+        if failed { throw failure(path) }
+        return bytes
+    }
+
     private static func failure(_ path: String) -> ReadError {
         ReadError(path: path, reason: String(cString: strerror(errno)))
     }

@@ -3,14 +3,16 @@
 ///
 /// A site that grows and then falls back (a batch in flight, a cache that
 /// is trimmed) is not a leak; a site that only grew during warm-up is not
-/// one either, which is why warm-up snapshots are dropped first.
+/// one either, which is why warm-up snapshots are dropped first. Which
+/// snapshots are the phases is `SnapshotSeries`'s rule.
 public enum LeakCheck {
     public struct Policy: Equatable, Sendable {
         /// A site whose live bytes grew by at most this much passes.
         public var maxGrowthPerSite: Int64
         /// The whole traced heap may grow by at most this much (nil: no limit).
         public var maxTotalGrowth: Int64?
-        /// Snapshots at the start that are not compared.
+        /// Phases at the start that are not compared (never so many that
+        /// fewer than two remain).
         public var warmupSnapshots: Int
 
         public init(maxGrowthPerSite: Int64 = 4096, maxTotalGrowth: Int64? = nil, warmupSnapshots: Int = 1) {
@@ -44,48 +46,20 @@ public enum LeakCheck {
         public var passed: Bool { findings.isEmpty && !totalExceeded }
     }
 
-    public enum Failure: Error, Equatable, CustomStringConvertible {
-        case tooFewSnapshots(found: Int, afterWarmup: Int)
-
-        public var description: String {
-            switch self {
-            case let .tooFewSnapshots(found, afterWarmup):
-                return "need at least 2 snapshots after warm-up to compare, but the program left \(found) "
-                    + "(\(afterWarmup) after warm-up); call heapdiff_snapshot() between phases or use --interval"
-            }
-        }
-    }
-
-    /// The snapshots a check compares: the phase snapshots (program calls,
-    /// signals, intervals) after warm-up. The exit snapshot is used only when
-    /// there are too few phase snapshots, because by exit static destructors
-    /// have often freed what the phases kept.
-    public static func phases(of snapshots: [Snapshot], warmup: Int) -> [Snapshot] {
-        let ordered = snapshots.sorted { $0.process.seq < $1.process.seq }
-        let phases = ordered.filter { $0.process.trigger != .exit }
-        let usable = phases.count - min(warmup, phases.count) >= 2 ? phases : ordered
-        return Array(usable.dropFirst(min(warmup, usable.count)))
-    }
-
-    /// The process a check is about, among those that left snapshots: the
-    /// started program when it took at least two phase snapshots itself,
-    /// otherwise the process that took the most (a test runner such as
-    /// `swift test`, or a wrapper script, runs the workload in a child).
-    public static func process(started: Int32, snapshots: [Int32: [Snapshot]]) -> Int32 {
-        let phaseCounts = snapshots.mapValues { $0.filter { $0.process.trigger != .exit }.count }
-        if phaseCounts[started, default: 0] >= 2 { return started }
-        let busiest = phaseCounts.max { lhs, rhs in (lhs.value, rhs.key) < (rhs.value, lhs.key) }
-        return busiest.map { $0.value >= 2 ? $0.key : started } ?? started
-    }
-
-    /// Checks a run's snapshots against `policy`, grouped and filtered by `options`.
+    /// Checks a series of one process's snapshots against `policy`, grouped
+    /// and filtered by `options`: the phases that `SnapshotSeries` chooses
+    /// (`compared(warmup:)`) are judged. Throws `SnapshotSeries.TooFewPhases`
+    /// when fewer than two phases span the workload.
     public static func check(_ snapshots: [Snapshot], policy: Policy, options: StatisticsOptions = StatisticsOptions(),
                              symbolizer: Symbolizer) throws -> Result {
-        let compared = phases(of: snapshots, warmup: policy.warmupSnapshots)
-        guard compared.count >= 2, let first = compared.first, let last = compared.last else {
-            throw Failure.tooFewSnapshots(
-                found: snapshots.count, afterWarmup: max(0, snapshots.count - policy.warmupSnapshots))
-        }
+        let compared = try SnapshotSeries(snapshots).compared(warmup: policy.warmupSnapshots)
+        return judge(compared, policy: policy, options: options, symbolizer: symbolizer)
+    }
+
+    /// Judges phases already chosen, oldest first (at least two): which
+    /// sites grew past the limit and kept growing, and the whole heap's growth.
+    public static func judge(_ compared: [Snapshot], policy: Policy, options: StatisticsOptions = StatisticsOptions(),
+                             symbolizer: Symbolizer) -> Result {
         let perSnapshot = compared.map { $0.statisticsByKey(options, symbolizer: symbolizer) }
         var findings: [Finding] = []
         for key in Set(perSnapshot.flatMap(\.keys)) {
@@ -99,8 +73,9 @@ public enum LeakCheck {
         findings.sort { lhs, rhs in
             lhs.sizeDiff != rhs.sizeDiff ? lhs.sizeDiff > rhs.sizeDiff : lhs.key.label() < rhs.key.label()
         }
-        let totalSizeDiff = Int64(saturating: last.process.liveBytes) - Int64(saturating: first.process.liveBytes)
-        let totalCountDiff = Int64(saturating: last.process.liveCount) - Int64(saturating: first.process.liveCount)
+        let first = compared.first?.process, last = compared.last?.process
+        let totalSizeDiff = Int64(saturating: last?.liveBytes ?? 0) - Int64(saturating: first?.liveBytes ?? 0)
+        let totalCountDiff = Int64(saturating: last?.liveCount ?? 0) - Int64(saturating: first?.liveCount ?? 0)
         return Result(compared: compared, findings: findings, totalSizeDiff: totalSizeDiff,
                       totalCountDiff: totalCountDiff,
                       totalExceeded: policy.maxTotalGrowth.map { totalSizeDiff > $0 } ?? false)

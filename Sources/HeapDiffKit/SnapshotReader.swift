@@ -162,6 +162,42 @@ struct SnapshotReader {
     }
 }
 
+extension ProcessRecord {
+    /// The PROCESS record of a snapshot file, read from the start of the file
+    /// alone: enough to choose among a series' files (trigger, SEQ, flags)
+    /// without reading their traces. The rest of the file is not checked
+    /// here; anything wrong in the part read is reported exactly as
+    /// `Snapshot.load(path:)` reports it.
+    public static func load(path: String) throws -> ProcessRecord {
+        if let process = try? peek(path: path) { return process }
+        return try Snapshot.load(path: path).process
+    }
+
+    private static func peek(path: String) throws -> ProcessRecord {
+        // The fixed part and three short strings; a longer record is read again in full.
+        var bytes = try FileBytes.read(path: path, limit: 1 << 14)
+        let file = ByteCursor(bytes, window: bytes.indices)
+        guard FormatLayout.magic.starts(with: bytes.prefix(FormatLayout.magic.count)),
+              try file.u32(at: FormatLayout.versionOffset) == FormatLayout.version else {
+            throw DecodingProblem(message: "not a version \(FormatLayout.version) snapshot")
+        }
+        let start = Int(try file.u32(at: FormatLayout.headerSizeOffset))
+        guard start >= FormatLayout.fileHeaderSize,
+              try file.u32(at: start) == FormatLayout.RecordType.process else {
+            throw DecodingProblem(message: "no PROCESS record first")
+        }
+        let payloadStart = start + FormatLayout.recordHeaderSize
+        let end = payloadStart + Int(try file.u32(at: start + 4))
+        if end > bytes.count {
+            guard end <= 4 << 20 else { throw DecodingProblem(message: "PROCESS record too long") }
+            bytes = try FileBytes.read(path: path, limit: end)
+            guard end <= bytes.count else { throw DecodingProblem(message: "PROCESS record cut short") }
+        }
+        var cursor = ByteCursor(bytes, window: payloadStart..<end)
+        return try ProcessRecord(payload: &cursor)
+    }
+}
+
 extension Snapshot {
     /// Validates and decodes snapshot bytes already in memory, exactly as
     /// `load(path:)` does a file's; `name` stands for the path in errors and

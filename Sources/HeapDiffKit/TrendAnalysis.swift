@@ -48,11 +48,16 @@ public struct TrendAnalysis: Sendable {
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case tooFewSnapshots(Int)
+        /// Too few once the snapshots of an interpreter's teardown are left out.
+        case tooFewBeforeTeardown(Int, leftOut: Int)
 
         public var description: String {
             switch self {
             case .tooFewSnapshots(let count):
                 return "a trend needs at least 3 snapshots of one process, not \(count)"
+            case let .tooFewBeforeTeardown(count, leftOut):
+                return "a trend needs at least 3 snapshots of one process, not \(count) "
+                    + "(and \(leftOut) taken as Python finalized, which show its teardown)"
             }
         }
     }
@@ -86,21 +91,24 @@ public struct TrendAnalysis: Sendable {
     }
 
     /// A snapshot without its traces, and its groups.
-    private struct Grouped {
+    private struct Grouped: SeriesMember {
         var snapshot: Snapshot
         var rows: [SeriesGrouping.Row]
+        var path: String { snapshot.path }
+        var process: ProcessRecord { snapshot.process }
     }
 
     private static func analyze(_ grouped: [Grouped], count: Int, grouping: SeriesGrouping,
                                 axis: Axis) throws -> TrendAnalysis {
-        // The exit snapshot is left out when there are enough others: it is
-        // taken after the work has stopped (and often after destructors), so
-        // it would bend the recent half of every series towards flat. So are
-        // a Python process's snapshots once its interpreter began tearing down.
-        let phases = grouped.filter { $0.snapshot.process.trigger != .exit && !$0.snapshot.process.pythonFinalizing }
-        let usable = phases.count >= 3 ? phases : grouped
-        guard usable.count >= 3 else { throw Failure.tooFewSnapshots(count) }
-        let orderedGroups = usable.sorted { $0.snapshot.process.seq < $1.snapshot.process.seq }
+        // The series' own rule (SnapshotSeries.trend): the exit snapshot is
+        // left out when there are enough others, as it is taken after the
+        // work has stopped and would bend the recent half of every series
+        // towards flat, and an interpreter's teardown is never a point.
+        let orderedGroups = SnapshotSeries(grouped).trend
+        guard orderedGroups.count >= 3 else {
+            throw orderedGroups.count == count ? Failure.tooFewSnapshots(count)
+                : Failure.tooFewBeforeTeardown(orderedGroups.count, leftOut: count - orderedGroups.count)
+        }
         let ordered = orderedGroups.map(\.snapshot)
         let start = ordered[0].process.monotonicNs
         let seconds = ordered.map { Double($0.process.monotonicNs &- start) / 1e9 }

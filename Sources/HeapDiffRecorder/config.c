@@ -120,15 +120,49 @@ static void load_signal(void) {
     hd_config.signal = sig;
 }
 
+/* HEAPDIFF_FOLLOW_CHILDREN: 0 traces only this process; 1 (the default)
+ * follows children too, the exit snapshots of helpers going to helpers/;
+ * all keeps every child's files in the output directory itself. */
 static void load_follow_children(void) {
     const char *text = getenv("HEAPDIFF_FOLLOW_CHILDREN");
     hd_config.follow_children = true;
+    hd_config.keep_helper_exits = false;
     if (!text || !*text)
         return;
     if (!strcmp(text, "0") || !strcasecmp(text, "no") || !strcasecmp(text, "false") || !strcasecmp(text, "off"))
         hd_config.follow_children = false;
+    else if (!strcasecmp(text, "all"))
+        hd_config.keep_helper_exits = true;
     else if (strcmp(text, "1") && strcasecmp(text, "yes") && strcasecmp(text, "true") && strcasecmp(text, "on"))
-        hd_warn("HEAPDIFF_FOLLOW_CHILDREN=%s is not 0 or 1; following children", text);
+        hd_warn("HEAPDIFF_FOLLOW_CHILDREN=%s is not 0, 1 or all; following children", text);
+}
+
+/* HEAPDIFF_PROGRAM_PARENT: set by `heapdiff run` and `check` to their own
+ * pid, so that the program they start (whatever it executes in the same
+ * pid) knows itself from its descendants. Unset: every process counts as
+ * the program, as when the recorder is preloaded by hand. */
+static void load_program_parent(void) {
+    const char *text = getenv("HEAPDIFF_PROGRAM_PARENT");
+    unsigned long pid = 0;
+    hd_config.program_parent = 0;
+    if (!text || !*text)
+        return;
+    if (!parse_unsigned(text, 1, 0x7fffffff, &pid)) {
+        hd_warn("HEAPDIFF_PROGRAM_PARENT=%s is not a process id; every process counts as the program", text);
+        return;
+    }
+    hd_config.program_parent = (int)pid;
+}
+
+bool hd_helpers_directory(char *path, size_t cap) {
+    int n = snprintf(path, cap, "%s/helpers", hd_config.output_dir);
+    if (n < 0 || (size_t)n >= cap)
+        return false;
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return false;
+    /* Only a real directory of our own: never a link planted in its place. */
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
 }
 
 /* The output directory is made absolute now, because the program may chdir
@@ -198,6 +232,7 @@ void hd_config_load(void) {
     load_interval();
     load_signal();
     load_follow_children();
+    load_program_parent();
     load_output_dir();
     load_python();
 }

@@ -23,12 +23,28 @@ static uint32_t last_seq;
 static sem_t wake;                  /* posted by the signal handler */
 static int signal_pending;
 static int exiting;
+/* The program heapdiff started (in whatever it executes in the same pid),
+ * as opposed to a process it forked or started. */
+static bool is_program = true;
+
+/* Where a snapshot goes: the output directory, except the exit snapshot of
+ * a helper, a descendant of the program that took no snapshot of its own
+ * (pyenv's bash and readlink, a compiler under `make`): those go to
+ * helpers/, so that they never bury the program's files. Workers that took
+ * snapshots (signal, interval, calls) keep their exit snapshot beside them. */
+static const char *directory_for(uint32_t trigger, char *helpers, size_t cap) {
+    if (trigger == HD_TRIGGER_EXIT && last_seq == 0 && !is_program && !hd_config.keep_helper_exits &&
+        hd_helpers_directory(helpers, cap))
+        return helpers;
+    return hd_config.output_dir;
+}
 
 static int take_snapshot(uint32_t trigger, const char *label) {
     pthread_mutex_lock(&writer_lock);
     int result = -1;
     if (!(exiting && trigger != HD_TRIGGER_EXIT)) {
-        result = hd_snapshot_write(last_seq + 1, trigger, label);
+        char helpers[4200];
+        result = hd_snapshot_write(directory_for(trigger, helpers, sizeof helpers), last_seq + 1, trigger, label);
         if (result == 0)
             last_seq++;
     }
@@ -160,6 +176,7 @@ static void after_fork_child(void) {
     hd_lock_reset();
     pthread_mutex_init(&writer_lock, NULL);
     last_seq = 0;               /* the child's files count from 1 */
+    is_program = false;
     signal_pending = 0;
     if (hd_config.follow_children)
         start_writer_thread();
@@ -190,6 +207,8 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     if (!hd_config.follow_children)
         hd_strip_self_from_ld_preload();
     if (hd_config.output_ok) {
+        /* A process executed by a descendant: its parent is not heapdiff. */
+        is_program = !hd_config.program_parent || getppid() == hd_config.program_parent;
         program_name_from_exe();
         hd_record_init();
         hd_python_init();

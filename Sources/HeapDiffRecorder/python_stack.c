@@ -82,6 +82,7 @@ void hd_python_init(void) {
      * malloc, before the interpreter reads its environment in main(). */
     if (!hd_config.python_keep_pymalloc && !getenv("PYTHONMALLOC"))
         setenv("PYTHONMALLOC", "malloc", 0);
+    hd_python.is_initialized = (int (*)(void))dlsym(RTLD_DEFAULT, "Py_IsInitialized");
     unsigned major, minor;
     if (version) {
         hd_python.hexversion = (uint32_t)*version;
@@ -215,10 +216,21 @@ static int capture_3_12(void) {
     return capture_with(&layout_3_12);
 }
 
-bool hd_python_finalizing(void) {
-    return hd_python.enabled &&
-           __atomic_load_n((const uintptr_t *)(hd_python.runtime + hd_python.layout->runtime_finalizing),
-                           __ATOMIC_ACQUIRE) != 0;
+/* While the program runs, a version whose layout is known tells that
+ * Py_FinalizeEx has begun by _PyRuntime._finalizing. The exit snapshot is
+ * recognised in every version: it is taken by an exit handler, which runs
+ * from exit() after Py_RunMain has finalized the interpreter (sys.exit and
+ * the end of the script go the same way; os._exit runs no handler), and
+ * Py_IsInitialized() has been 0 since finalization began. An embedding
+ * program that calls exit() with its interpreter still up is not flagged. */
+bool hd_python_finalizing(uint32_t trigger) {
+    if (!hd_python.hexversion)
+        return false;
+    if (hd_python.enabled &&
+        __atomic_load_n((const uintptr_t *)(hd_python.runtime + hd_python.layout->runtime_finalizing),
+                        __ATOMIC_ACQUIRE) != 0)
+        return true;
+    return trigger == HD_TRIGGER_EXIT && hd_python.is_initialized && !hd_python.is_initialized();
 }
 
 int hd_python_capture(void) {

@@ -61,6 +61,8 @@ struct hd_config {
     double interval_seconds;    /* 0: no periodic snapshots */
     int signal;                 /* 0: no snapshot signal */
     bool follow_children;
+    bool keep_helper_exits;     /* HEAPDIFF_FOLLOW_CHILDREN=all */
+    int program_parent;         /* HEAPDIFF_PROGRAM_PARENT, 0 when unset */
     bool print_stats;           /* HEAPDIFF_STATS=1: recorder memory at exit */
     bool python_keep_pymalloc;  /* HEAPDIFF_PYTHONMALLOC=keep */
     bool python_native_full;    /* HEAPDIFF_PYTHON_NATIVE=full */
@@ -71,6 +73,9 @@ void hd_config_load(void) HD_HIDDEN;
 void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 void hd_note(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
+/* OUTPUT/helpers, created 0700 if missing: where the exit snapshots of
+ * helper processes go. False when it cannot be used. */
+bool hd_helpers_directory(char *path, size_t cap) HD_HIDDEN;
 
 /* ---- lock.c ---------------------------------------------------------- */
 /* One lock guards the trace table, the pointer table and every counter.
@@ -137,6 +142,7 @@ struct hd_python {
     bool enabled;                      /* a supported CPython: read its frames */
     bool native_inner;                 /* stop unwinding at the innermost eval loop */
     uint32_t hexversion;               /* Py_Version; 0 when not CPython */
+    int (*is_initialized)(void);       /* Py_IsInitialized, in every version */
     const struct hd_py_layout *layout;
     uintptr_t runtime, code_type, str_type, bytes_type;
     uintptr_t eval_start, eval_end;    /* _PyEval_EvalFrameDefault */
@@ -159,8 +165,9 @@ void hd_python_init(void) HD_HIDDEN;
 /* Fills hd_py_frames when this thread holds the GIL and runs Python code;
  * returns hd_py_count (0 otherwise). */
 int hd_python_capture(void) HD_HIDDEN;
-/* The interpreter has begun finalizing (a snapshot flag). */
-bool hd_python_finalizing(void) HD_HIDDEN;
+/* A CPython process whose interpreter is finalizing or gone, for a snapshot
+ * taken by `trigger` (the PYTHON_FINALIZING flag). */
+bool hd_python_finalizing(uint32_t trigger) HD_HIDDEN;
 static inline bool hd_python_is_eval(uintptr_t ip) {
     return ip >= hd_python.eval_start && ip < hd_python.eval_end;
 }
@@ -199,10 +206,10 @@ bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDE
 void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 
 /* ---- snapshot_writer.c ----------------------------------------------- */
-/* Writes one snapshot file; the caller holds the writer lock (not hd_lock)
- * and the guard.
+/* Writes one snapshot file into `directory`; the caller holds the writer
+ * lock (not hd_lock) and the guard.
  * Returns 0 on success, -1 (after one warning) on failure. */
-int hd_snapshot_write(uint32_t seq, uint32_t trigger, const char *label) HD_HIDDEN;
+int hd_snapshot_write(const char *directory, uint32_t seq, uint32_t trigger, const char *label) HD_HIDDEN;
 extern uint64_t hd_start_monotonic_ns HD_HIDDEN;
 extern char hd_program_name[256] HD_HIDDEN;
 

@@ -251,7 +251,7 @@ static void write_file(struct writer *w, uint32_t seq, uint32_t trigger, const c
     put_u64(w, peak_live);
     put_u32(w, hd_config.depth);
     put_u32(w, (hd_traces_dropped ? HD_PROCESS_FLAG_TRACES_DROPPED : 0) |
-                   (hd_python_finalizing() ? HD_PROCESS_FLAG_PYTHON_FINALIZING : 0));
+                   (hd_python_finalizing(trigger) ? HD_PROCESS_FLAG_PYTHON_FINALIZING : 0));
     put_string(w, exe_path, exe_length);
     put_string(w, label ? label : "", label_length);
     put_string(w, cmdline, cmdline_length);
@@ -284,13 +284,13 @@ static void write_file(struct writer *w, uint32_t seq, uint32_t trigger, const c
     flush(w);
 }
 
-int hd_snapshot_write(uint32_t seq, uint32_t trigger, const char *label) {
+int hd_snapshot_write(const char *directory, uint32_t seq, uint32_t trigger, const char *label) {
     if (!hd_config.output_ok)
         return -1;
     pid_t pid = getpid();
     char final_path[4400], temp_path[4400];
-    snprintf(final_path, sizeof final_path, "%s/%s.%d.%u.heapsnap", hd_config.output_dir, hd_program_name, (int)pid, seq);
-    snprintf(temp_path, sizeof temp_path, "%s/.%s.%d.%u.heapsnap.tmp", hd_config.output_dir, hd_program_name, (int)pid, seq);
+    snprintf(final_path, sizeof final_path, "%s/%s.%d.%u.heapsnap", directory, hd_program_name, (int)pid, seq);
+    snprintf(temp_path, sizeof temp_path, "%s/.%s.%d.%u.heapsnap.tmp", directory, hd_program_name, (int)pid, seq);
 
     /* Copy every trace's counters in one consistent cut. */
     struct copy_context traces = {0};

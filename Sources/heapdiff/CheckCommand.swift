@@ -9,9 +9,13 @@ struct CheckCommand: ParsableCommand {
         abstract: "Run a program as a leak test: fail when some call site keeps growing.",
         discussion: """
             Runs PROGRAM under the recorder. Its phases are the snapshots it takes itself, by calling \
-            heapdiff_snapshot(label) between iterations of its workload (or every --interval seconds). \
-            The first --warmup-snapshots of them are discarded (caches fill, pools grow); the first remaining \
-            snapshot is compared with the last.
+            heapdiff_snapshot(label) between iterations of its workload (or every --interval seconds); \
+            its exit snapshot is a phase only when it takes none of its own, and a snapshot taken while a \
+            Python interpreter shuts down never is. With two phases, the usual pattern (one snapshot after \
+            warm-up, one after the load), the two are compared. With more, the first --warmup-snapshots are \
+            discarded (caches fill, pools grow), but never so many that fewer than two remain, and the first \
+            remaining phase is compared with the last. Fewer than two phases: nothing spans the workload, \
+            and the check fails with status 2, never passes.
 
             A call site leaks when its live bytes grew by more than --max-growth-per-site between them and, \
             with three or more snapshots, the growth persisted: it never fell back by more than a tenth of \
@@ -21,11 +25,12 @@ struct CheckCommand: ParsableCommand {
 
             Exit status: 0 nothing exceeded the limits; 1 something did (each offending line is printed with \
             its growth, its block-count growth and its stack); 2 heapdiff could not run the check (bad \
-            options, no recorder library, fewer than two snapshots after warm-up); 3 the program itself \
+            options, no recorder library, fewer than two phases); 3 the program itself \
             failed (non-zero exit or killed by a signal), whatever its heap did.
 
             When the program itself takes no phase snapshots but a process it starts does (a test runner \
-            such as `swift test`, a wrapper script), that process is checked.
+            such as `swift test`, a wrapper script), that process is checked. \
+            `trend`, `report` and `run`'s summary choose their snapshots by the same rules.
 
             The report goes to standard error as text, or to standard output with --format json (the \
             program's standard output is then sent to standard error). Snapshots are kept in --output when \
@@ -43,7 +48,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Fail when the whole traced heap grows by more than this.", valueName: "size"))
     var maxGrowth: ByteSize?
 
-    @Option(help: ArgumentHelp("Snapshots at the start that are not compared.", valueName: "n"))
+    @Option(help: ArgumentHelp("Phases at the start that are not compared (at least two are kept).", valueName: "n"))
     var warmupSnapshots = 1
 
     @Option(help: "Report as text (on standard error) or json (on standard output).")
@@ -94,21 +99,22 @@ struct CheckCommand: ParsableCommand {
                                status: Self.programFailed)
         }
 
-        var byProcess: [Int32: [Snapshot]] = [:]
-        for pid in try SnapshotDirectory.processes(in: directory) {
-            byProcess[pid] = try SnapshotDirectory.snapshots(in: directory, pid: pid).map { try Snapshot.load(path: $0.path) }
+        let series = SnapshotSeries.checked(started: finished.pid, among: try SnapshotSeries.loadAll(directory: directory))
+        let phases: [SnapshotFile]
+        do {
+            guard let series else {
+                throw SeriesError.tooFewPhases(program: URL(fileURLWithPath: arguments[0]).lastPathComponent,
+                                               pid: finished.pid, own: 0)
+            }
+            phases = try series.compared(warmup: warmupSnapshots)
+        } catch let failure as SeriesError {
+            throw CommandError(message: "\(failure); snapshots are in \(directory)")
         }
-        let snapshots = byProcess[LeakCheck.process(started: finished.pid, snapshots: byProcess)] ?? []
         let policy = LeakCheck.Policy(maxGrowthPerSite: maxGrowthPerSite.bytes, maxTotalGrowth: maxGrowth?.bytes,
                                       warmupSnapshots: warmupSnapshots)
         let symbolizer = grouping.makeSymbolizer()
-        let result: LeakCheck.Result
-        do {
-            result = try LeakCheck.check(snapshots, policy: policy, options: grouping.statisticsOptions,
-                                         symbolizer: symbolizer)
-        } catch let failure as LeakCheck.Failure {
-            throw CommandError(message: "\(failure); snapshots are in \(directory)")
-        }
+        let result = LeakCheck.judge(try phases.map { try Snapshot.load(path: $0.path) }, policy: policy,
+                                     options: grouping.statisticsOptions, symbolizer: symbolizer)
 
         let report = CheckReport(result: result, policy: policy, keyType: grouping.keyType,
                                  limit: grouping.limit, directory: directory,

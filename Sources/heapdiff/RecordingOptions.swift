@@ -33,7 +33,7 @@ struct RecordingOptions: ParsableArguments {
     /// The traced program's environment: heapdiff's own plus the recorder's.
     func childEnvironment(library: String, outputDirectory: String) -> ChildEnvironment {
         ChildEnvironment(library: library, outputDirectory: outputDirectory, interval: interval, signal: signal,
-                         depth: depth)
+                         depth: depth, programParent: getpid())
     }
 }
 

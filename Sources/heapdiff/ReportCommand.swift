@@ -24,6 +24,10 @@ struct ReportCommand: ParsableCommand {
             in the last snapshot or of the growth since the first, with search, click-to-zoom and reset. \
             Adding #mode=growth&search=TEXT to the page's address opens that view.
 
+            Snapshots taken while a Python interpreter shuts down (every exit snapshot of a python run) show \
+            its teardown: when the program took snapshots of its own they are left out of the page, as \
+            `trend`, `check` and `run` leave them out of their comparisons.
+
             Charts are drawn with Chart.js, read when the report is written from Debian's libjs-chart.js \
             (/usr/share/javascript/chart.js/chart.min.js; `apt install libjs-chart.js`) or from the file \
             named by HEAPDIFF_CHARTJS. The page embeds the series of the 1,000 sites with the most live bytes \
@@ -67,27 +71,19 @@ struct ReportCommand: ParsableCommand {
         } catch let missing as ChartJSLibrary.Missing {
             throw CommandError(message: missing.description, status: 1)
         }
-        let paths = Self.chronological(try TrendInputs.paths(inputs, pid: pid))
+        // In the order taken, without the snapshots of an interpreter's teardown (SnapshotSeries.comparable).
+        let series = try SnapshotSeries.loadInputs(inputs, pid: pid, analysis: "a report")
+        let paths = series.comparable.map(\.path)
         let symbolizer = grouping.makeSymbolizer()
         let options = HTMLReport.Options(
             title: title, statistics: grouping.statisticsOptions, axis: byIndex ? .index : .time, top: top,
             limit: grouping.limit, paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
         let progress = ProgressBar(total: paths.count, label: "reading snapshots")
-        var firstPID: UInt32?
         let model: HTMLReportModel
         do {
             defer { progress.finish() }
             model = try HTMLReport.model(
-                count: paths.count,
-                load: { index in
-                    let snapshot = try Snapshot.load(path: paths[index])
-                    if let firstPID, snapshot.process.pid != firstPID {
-                        throw CommandError(message: "\(paths[index]) is of process \(snapshot.process.pid), "
-                            + "\(paths[0]) of process \(firstPID); a report follows one process")
-                    }
-                    firstPID = snapshot.process.pid
-                    return snapshot
-                },
+                count: paths.count, load: { try Snapshot.load(path: paths[$0]) },
                 options: options, symbolizer: symbolizer, progress: { progress.update(done: $0) })
         } catch let failure as HTMLReport.Failure {
             throw CommandError(message: failure.description)
@@ -109,14 +105,8 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw CommandError(message: "cannot write \(output): \(error.localizedDescription)", status: 1)
         }
-        Console.note("wrote \(output) (\(model.snapshots.count) snapshots, \(SizeFormatting.size(Int64(bytes.count))))")
-    }
-
-    /// Snapshot files in SEQ order when their names say it (as a directory's
-    /// already are), so that files given in any order chart forwards in time.
-    static func chronological(_ paths: [String]) -> [String] {
-        let names = paths.map { SnapshotFileName(URL(fileURLWithPath: $0).lastPathComponent) }
-        guard !names.contains(nil) else { return paths }
-        return paths.indices.sorted { (names[$0]!.seq, $0) < (names[$1]!.seq, $1) }.map { paths[$0] }
+        let leftOut = series.leftOut.count
+        Console.note("wrote \(output) (\(model.snapshots.count) snapshots, \(SizeFormatting.size(Int64(bytes.count))))"
+            + (leftOut > 0 ? "; left out \(leftOut) taken as Python finalized" : ""))
     }
 }

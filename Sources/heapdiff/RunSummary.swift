@@ -2,7 +2,9 @@ import Foundation
 import HeapDiffKit
 
 /// What `run` prints on standard error once the program has ended: where
-/// its snapshots are and what grew between the first and the last.
+/// its snapshots are and what grew, for the program and for the processes
+/// it forked that took snapshots of their own (workers). Which snapshots
+/// are compared is `SnapshotSeries`'s rule, the same as `check`'s and `trend`'s.
 struct RunSummary {
     var directory: String
     var pid: Int32
@@ -11,73 +13,81 @@ struct RunSummary {
     /// time; otherwise against the snapshot number (phases).
     var periodic: Bool
 
-    private var shownDirectory: String {
-        PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath).show(directory)
-    }
+    /// Workers listed one by one before "… and N more".
+    static let workersListed = 5
+
+    private var paths: PathDisplay { PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath) }
+    private var shownDirectory: String { paths.show(directory) }
 
     func print() {
         guard FileManager.default.fileExists(atPath: directory) else {
             Console.warning("process \(pid) left no snapshot: \(shownDirectory) does not exist")
             return
         }
+        let files: [(path: String, seq: UInt32)]
         do {
-            let files = try SnapshotDirectory.snapshots(in: directory, pid: pid)
-            guard !files.isEmpty else {
-                Console.warning("process \(pid) left no snapshot in \(shownDirectory)")
-                return
-            }
-            report(files)
+            files = try SnapshotDirectory.snapshots(in: directory, pid: pid)
         } catch {
             Console.warning("cannot list \(shownDirectory): \(error.localizedDescription)")
+            return
         }
+        if files.isEmpty {
+            Console.warning("process \(pid) left no snapshot in \(shownDirectory)")
+        }
+        report(hasProgramFiles: !files.isEmpty)
     }
 
     /// Like `print`, but silent when there is nothing to report.
     func printIfAny() {
-        guard let files = try? SnapshotDirectory.snapshots(in: directory, pid: pid), !files.isEmpty else { return }
-        report(files)
+        guard let files = try? SnapshotDirectory.snapshots(in: directory, pid: pid) else { return }
+        report(hasProgramFiles: !files.isEmpty)
     }
 
-    private func report(_ files: [(path: String, seq: UInt32)]) {
-        guard let first = files.first, let last = files.last else { return }
-        let firstName = URL(fileURLWithPath: first.path).lastPathComponent
-        let lastName = URL(fileURLWithPath: last.path).lastPathComponent
-        // One symbolizer for the diff and the trend: each module is opened once.
+    private func report(hasProgramFiles: Bool) {
+        // One symbolizer for every diff and trend: each module is opened once.
         let symbolizer = grouping.makeSymbolizer()
-        let printer = ReportPrinter(grouping: grouping, format: .text, output: Console.printToStandardError,
-                                    symbolizer: symbolizer)
         do {
-            if files.count == 1 {
-                Console.note("1 snapshot in \(shownDirectory)/: \(firstName)")
-                Console.note("largest live allocation sites:")
-                try printer.printTop(try Snapshot.load(path: first.path))
-            } else {
-                Console.note("\(files.count) snapshots in \(shownDirectory)/: \(firstName) … \(lastName)")
-                // A Python process's last snapshots can come from its
-                // interpreter's teardown, which frees what the program held:
-                // the growth is up to the last one before it.
-                var endIndex = files.count - 1
-                var end = try Snapshot.load(path: last.path)
-                while end.process.pythonFinalizing && endIndex > 1 {
-                    endIndex -= 1
-                    end = try Snapshot.load(path: files[endIndex].path)
-                }
-                let endName = URL(fileURLWithPath: files[endIndex].path).lastPathComponent
-                let skipped = endIndex < files.count - 1 ? " (later ones were taken as Python finalized)" : ""
-                Console.note("growth from \(firstName) to \(endName)\(skipped):")
-                try printer.printDiff(old: try Snapshot.load(path: first.path), new: end)
+            if hasProgramFiles {
+                try reportProgram(try SnapshotSeries.load(directory: directory, pid: pid), symbolizer: symbolizer)
             }
-            if files.count >= 3 {
-                try printTrend(files, symbolizer: symbolizer)
-            }
+            try reportWorkers(symbolizer: symbolizer)
+            noteHelpers()
         } catch {
             Console.warning("\(error)")
         }
     }
 
+    private func reportProgram(_ series: SnapshotSeries<SnapshotFile>, symbolizer: Symbolizer) throws {
+        guard let first = series.members.first, let last = series.members.last else { return }
+        let printer = ReportPrinter(grouping: grouping, format: .text, output: Console.printToStandardError,
+                                    symbolizer: symbolizer)
+        if series.members.count == 1 {
+            Console.note("1 snapshot in \(shownDirectory)/: \(first.name)")
+            Console.note("largest live allocation sites:")
+            try printer.printTop(try Snapshot.load(path: first.path))
+        } else {
+            Console.note("\(series.members.count) snapshots in \(shownDirectory)/: \(first.name) … \(last.name)")
+            // A Python process's last snapshots come from its interpreter's
+            // teardown, which frees what the program held: left out.
+            let skipped = series.leftOut.isEmpty ? "" : " (later ones were taken as Python finalized)"
+            if let comparison = series.comparison {
+                Console.note("growth from \(comparison.old.name) to \(comparison.new.name)\(skipped):")
+                try printer.printDiff(old: try Snapshot.load(path: comparison.old.path),
+                                      new: try Snapshot.load(path: comparison.new.path))
+            } else if let only = series.comparable.first {
+                Console.note("largest live allocation sites in \(only.name)\(skipped):")
+                try printer.printTop(try Snapshot.load(path: only.path))
+            }
+        }
+        let trend = series.trend
+        if trend.count >= 3 {
+            try printTrend(trend, symbolizer: symbolizer)
+        }
+    }
+
     /// With three or more snapshots, which sites grow steadily and which only
     /// warmed up: a first-vs-last diff cannot tell them apart.
-    private func printTrend(_ files: [(path: String, seq: UInt32)], symbolizer: Symbolizer) throws {
+    private func printTrend(_ files: [SnapshotFile], symbolizer: Symbolizer) throws {
         var options = grouping.statisticsOptions
         if options.keyType == .traceback { options.keyType = .lineno }   // a trend per whole stack is too fine
         let analysis = try TrendAnalysis.analyze(count: files.count, load: { try Snapshot.load(path: files[$0].path) },
@@ -85,8 +95,62 @@ struct RunSummary {
                                                  symbolizer: symbolizer)
         Console.note("trend over \(analysis.snapshots.count) snapshots (`heapdiff trend \(shownDirectory)` for more):")
         TrendReport(analysis: analysis, keyType: options.keyType,
-                    limit: min(grouping.limit == 0 ? 5 : grouping.limit, 5), target: nil,
-                    paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
+                    limit: min(grouping.limit == 0 ? 5 : grouping.limit, 5), target: nil, paths: paths)
             .text().dropFirst().forEach(Console.printToStandardError)
+    }
+
+    /// Forked workers (gunicorn, nginx) and children that ran the workload
+    /// took snapshots of their own: each one's growth, most first, and the
+    /// diff of the one that grew most.
+    private func reportWorkers(symbolizer: Symbolizer) throws {
+        let workers = SnapshotSeries.workers(started: pid, among: try SnapshotSeries.loadAll(directory: directory))
+        guard let most = workers.first else { return }
+        Console.note(workers.count == 1
+            ? "1 more process took snapshots of its own in \(shownDirectory)/:"
+            : "\(workers.count) more processes took snapshots of their own in \(shownDirectory)/; their traced heap, "
+                + "most growth first:")
+        for worker in workers.prefix(Self.workersListed) {
+            Console.printToStandardError("  " + line(for: worker))
+        }
+        if workers.count > Self.workersListed {
+            Console.printToStandardError("  … and \(workers.count - Self.workersListed) more")
+        }
+        guard let comparison = most.comparison, let growth = most.heapGrowth, growth > 0 else { return }
+        Console.note("growth in process \(most.pid ?? 0), which grew most, from \(comparison.old.name) "
+            + "to \(comparison.new.name)\(most.leftOut.isEmpty ? "" : " (later ones were taken as Python finalized)"):")
+        let printer = ReportPrinter(grouping: grouping, format: .text, output: Console.printToStandardError,
+                                    symbolizer: symbolizer)
+        try printer.printDiff(old: try Snapshot.load(path: comparison.old.path),
+                              new: try Snapshot.load(path: comparison.new.path))
+        if most.trend.count >= 3 {
+            Console.note("`heapdiff trend \(shownDirectory) --pid \(most.pid ?? 0)` for its trend")
+        }
+    }
+
+    /// `process 4242 (python3.11): +1.2 MiB over 4 snapshots (first … last)`
+    private func line(for worker: SnapshotSeries<SnapshotFile>) -> String {
+        let who = "process \(worker.pid ?? 0) (\(worker.program))"
+        guard let comparison = worker.comparison, let growth = worker.heapGrowth else {
+            let only = worker.comparable.first ?? worker.members[0]
+            return "\(who): one snapshot, \(SizeFormatting.size(Int64(clamping: only.process.liveBytes))) live (\(only.name))"
+        }
+        return "\(who): \(SizeFormatting.size(growth, signed: true)) over \(worker.comparable.count) snapshots "
+            + "(\(comparison.old.name) … \(comparison.new.name))"
+    }
+
+    /// Helpers that took no snapshot of their own left their exit snapshots
+    /// in helpers/, out of the program's way: say where, once.
+    private func noteHelpers() {
+        let helpers = directory + "/helpers"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: helpers) else { return }
+        let files = names.compactMap(SnapshotFileName.init)
+        guard !files.isEmpty else { return }
+        var programs: [String] = []
+        for file in files.sorted(by: { ($0.pid, $0.seq) < ($1.pid, $1.seq) }) where !programs.contains(file.program) {
+            programs.append(file.program)
+        }
+        let shown = programs.prefix(3).joined(separator: ", ") + (programs.count > 3 ? ", …" : "")
+        Console.note("\(files.count) exit snapshot\(files.count == 1 ? "" : "s") of helper processes that took none of "
+            + "their own (\(shown)) \(files.count == 1 ? "is" : "are") in \(paths.show(helpers))/")
     }
 }

@@ -13,6 +13,12 @@ struct TrendCommand: ParsableCommand {
             time (or against the snapshot number with --by-index, for snapshots taken per phase). The rate \
             shown is that of the recent half of the series: how fast the site grows now.
 
+            The series is the snapshots the program took itself (calls, signal, --interval) when there are \
+            three or more; the exit snapshot, taken after the work stopped, only completes a shorter one. A \
+            snapshot taken while a Python interpreter shuts down (every exit snapshot of a python run) shows \
+            its teardown, and is left out whenever the program took snapshots of its own; `check`, `report` \
+            and `run` choose by the same rules.
+
             Each site gets a verdict: steady growth (still climbing linearly: a leak suspect), plateau (grew, \
             then stopped, like a cache that warmed up, which a first-vs-last diff would show as growth), \
             fluctuating, or shrinking. Steady growth ranks first, then by rate. The traced heap as a whole \
@@ -39,26 +45,18 @@ struct TrendCommand: ParsableCommand {
     @OptionGroup var grouping: GroupingOptions
 
     func run() throws {
-        let paths = try TrendInputs.paths(inputs, pid: pid)
+        let series = try SnapshotSeries.loadInputs(inputs, pid: pid, analysis: "a trend")
+        let paths = series.members.map(\.path)
         let symbolizer = grouping.makeSymbolizer()
         let analysis: TrendAnalysis
         let progress = ProgressBar(total: paths.count, label: "analyzing snapshots")
-        var firstPID: UInt32?
         // Snapshots are read on other threads while the ones before are grouped.
         let reader = SnapshotPrefetcher(count: paths.count) { try Snapshot.load(path: paths[$0]) }
         do {
             defer { progress.finish() }
+            // All of them: the analysis leaves out what the series' rules say (SnapshotSeries.trend).
             analysis = try TrendAnalysis.analyze(
-                count: paths.count,
-                load: { index in
-                    let snapshot = try reader.snapshot(at: index)
-                    if let firstPID, snapshot.process.pid != firstPID {
-                        throw CommandError(message: "\(paths[index]) is of process \(snapshot.process.pid), "
-                            + "\(paths[0]) of process \(firstPID); a trend follows one process")
-                    }
-                    firstPID = snapshot.process.pid
-                    return snapshot
-                },
+                count: paths.count, load: { try reader.snapshot(at: $0) },
                 options: grouping.statisticsOptions, axis: byIndex ? .index : .time, symbolizer: symbolizer,
                 progress: { progress.update(done: $0) })
         } catch let failure as TrendAnalysis.Failure {
@@ -76,24 +74,8 @@ struct TrendCommand: ParsableCommand {
     }
 }
 
-/// Which snapshots a trend is computed over.
+/// The machine facts a trend is extrapolated against.
 enum TrendInputs {
-    /// The files given, or in a directory those of --pid or of the process
-    /// that left the most snapshots, in SEQ order.
-    static func paths(_ inputs: [String], pid: Int32?) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
-              isDirectory.boolValue else { return inputs }
-        let directory = inputs[0]
-        let counts = try SnapshotDirectory.processes(in: directory).map { process in
-            (pid: process, count: try SnapshotDirectory.snapshots(in: directory, pid: process).count)
-        }
-        guard let chosen = pid ?? counts.max(by: { $0.count < $1.count })?.pid else {
-            throw CommandError(message: "\(directory): no snapshots")
-        }
-        return try SnapshotDirectory.snapshots(in: directory, pid: chosen).map(\.path)
-    }
-
     /// MemTotal from /proc/meminfo, in bytes.
     static func machineMemory() -> Int64? {
         guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),

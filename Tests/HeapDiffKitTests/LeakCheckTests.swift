@@ -27,21 +27,6 @@ import Testing
         #expect(LeakCheck.isPersistentGrowth(sizes) == persistent)
     }
 
-    @Test func warmupAndExitSnapshotsAreNotCompared() {
-        let series = [
-            Self.snapshot(seq: 1, [0x10: 100]),
-            Self.snapshot(seq: 2, [0x10: 200]),
-            Self.snapshot(seq: 3, [0x10: 300]),
-            Self.snapshot(seq: 4, trigger: .exit, [0x10: 0]),
-        ]
-        #expect(LeakCheck.phases(of: series, warmup: 1).map(\.process.seq) == [2, 3])
-        #expect(LeakCheck.phases(of: series, warmup: 0).map(\.process.seq) == [1, 2, 3])
-        // Too few phase snapshots: the exit snapshot is used rather than nothing.
-        #expect(LeakCheck.phases(of: Array(series.suffix(2)), warmup: 0).map(\.process.seq) == [3, 4])
-        // Given out of order, they are compared in the order taken.
-        #expect(LeakCheck.phases(of: series.reversed(), warmup: 1).map(\.process.seq) == [2, 3])
-    }
-
     @Test func growingSiteFailsAndPlateauAndSawtoothPass() throws {
         // 0x10 leaks 10 KiB a phase; 0x20 warms up in phase 1 then stays;
         // 0x30 rises and falls; 0x40 grows, but by less than the limit.
@@ -76,21 +61,11 @@ import Testing
         #expect(result.totalExceeded && !result.passed)
     }
 
-    @Test func tooFewSnapshotsIsAnError() {
-        #expect(throws: LeakCheck.Failure.tooFewSnapshots(found: 2, afterWarmup: 1)) {
-            try LeakCheck.check([Self.snapshot(seq: 1, [:]), Self.snapshot(seq: 2, [:])],
-                                policy: .init(warmupSnapshots: 1), symbolizer: Symbolizer())
+    @Test func tooFewPhasesIsAnError() {
+        // One phase and the exit snapshot: nothing spans the workload, whatever the warm-up.
+        #expect(throws: SeriesError.tooFewPhases(program: "the program", pid: 0, own: 1)) {
+            try LeakCheck.check([Self.snapshot(seq: 1, [:]), Self.snapshot(seq: 2, trigger: .exit, [:])],
+                                policy: .init(warmupSnapshots: 0), symbolizer: Symbolizer())
         }
-    }
-
-    @Test func theProcessThatTookThePhasesIsChecked() {
-        let phases = (1...3).map { Self.snapshot(seq: $0, [:]) } + [Self.snapshot(seq: 4, trigger: .exit, [:])]
-        let exitOnly = [Self.snapshot(seq: 1, trigger: .exit, [:])]
-        // The started program took its own phases.
-        #expect(LeakCheck.process(started: 10, snapshots: [10: phases, 11: phases + phases]) == 10)
-        // A runner (10) whose child (12) ran the workload.
-        #expect(LeakCheck.process(started: 10, snapshots: [10: exitOnly, 11: exitOnly, 12: phases]) == 12)
-        // Nobody took phases: the started program, whose error message then explains.
-        #expect(LeakCheck.process(started: 10, snapshots: [10: exitOnly, 11: exitOnly]) == 10)
     }
 }

@@ -1,0 +1,222 @@
+import Foundation
+
+/// Anything that carries the PROCESS record of one snapshot: a loaded
+/// `Snapshot`, or a `SnapshotFile` whose record alone was read.
+public protocol SeriesMember: Sendable {
+    var path: String { get }
+    var process: ProcessRecord { get }
+}
+
+extension Snapshot: SeriesMember {}
+
+/// A snapshot file known by its PROCESS record only: enough to choose among
+/// a series before reading any traces.
+public struct SnapshotFile: SeriesMember, Equatable {
+    public var path: String
+    public var process: ProcessRecord
+
+    public init(path: String, process: ProcessRecord) {
+        self.path = path
+        self.process = process
+    }
+
+    /// Reads the file's PROCESS record (`ProcessRecord.load(path:)`).
+    public init(path: String) throws {
+        self.init(path: path, process: try ProcessRecord.load(path: path))
+    }
+
+    public var name: String { URL(fileURLWithPath: path).lastPathComponent }
+}
+
+/// The snapshots of one process, in the order it took them, and the one set
+/// of rules by which `check`, `trend`, `report` and `run`'s summary choose
+/// among them:
+///
+/// - A process's *own* snapshots are those it took while its program ran:
+///   its `heapdiff_snapshot()` calls, the snapshot signal, `--interval`.
+///   The exit snapshot is not one of them: by exit the work has stopped and
+///   destructors have often freed what the program held.
+/// - A snapshot taken while a CPython interpreter shuts down (flagged by the
+///   recorder; every exit snapshot of a `python` run is) shows the teardown,
+///   not the program. When the process took snapshots of its own, such a
+///   snapshot is never the "after" of a comparison, nor a point of a trend
+///   or a report: it is left out.
+/// - `comparable`: what a diff spans (first to last) and a report charts.
+/// - `trend`: the own snapshots when there are three or more; otherwise
+///   the comparable ones, where an exit snapshot that is not a teardown can
+///   complete a short series.
+/// - `compared(warmup:)`: a leak check's phases, which are the own
+///   snapshots (the exit snapshot only when the program took none). Two are
+///   compared as they are; of more, the first `warmup` are dropped, but
+///   never so many that fewer than two remain. Fewer than two phases: no
+///   comparison spans the workload, and that is an error, never a pass.
+public struct SnapshotSeries<Member: SeriesMember>: Sendable {
+    /// Oldest first (by SEQ; members given out of order are sorted).
+    public let members: [Member]
+
+    public init(_ members: [Member]) {
+        self.members = members.enumerated()
+            .sorted { ($0.element.process.seq, $0.offset) < ($1.element.process.seq, $1.offset) }
+            .map(\.element)
+    }
+
+    public var pid: Int32? { members.first.map { Int32(bitPattern: $0.process.pid) } }
+
+    /// The program's name, from its path (`python3.11`, `server`).
+    public var program: String {
+        guard let path = members.last?.process.program, !path.isEmpty else { return "the program" }
+        return URL(fileURLWithPath: path).lastPathComponent
+    }
+
+    // MARK: - The rules
+
+    /// Taken by the program while it ran, not at exit nor during an interpreter's teardown.
+    public static func isOwn(_ member: Member) -> Bool {
+        member.process.trigger != .exit && !member.process.pythonFinalizing
+    }
+
+    /// The snapshots the program took itself (calls, signal, interval).
+    public var own: [Member] { members.filter(Self.isOwn) }
+
+    /// The exit snapshot, when there is one.
+    public var exit: Member? { members.last { $0.process.trigger == .exit } }
+
+    /// What a comparison may span: every snapshot, except those taken
+    /// during an interpreter's teardown when the program took its own.
+    public var comparable: [Member] {
+        guard members.contains(where: Self.isOwn) else { return members }
+        return members.filter { !$0.process.pythonFinalizing }
+    }
+
+    /// Snapshots that `comparable` leaves out.
+    public var leftOut: [Member] {
+        let kept = Set(comparable.map(\.process.seq))
+        return members.filter { !kept.contains($0.process.seq) }
+    }
+
+    /// The first and last comparable snapshots: what `run`'s summary and a
+    /// report diff by default. Nil with fewer than two.
+    public var comparison: (old: Member, new: Member)? {
+        let comparable = comparable
+        guard comparable.count >= 2, let old = comparable.first, let new = comparable.last else { return nil }
+        return (old, new)
+    }
+
+    /// The snapshots a trend is fitted over (it needs three).
+    public var trend: [Member] {
+        let own = own
+        return own.count >= 3 ? own : comparable
+    }
+
+    /// A leak check's phases: the own snapshots, or the exit snapshot when
+    /// the program took none.
+    public var phases: [Member] {
+        let own = own
+        if !own.isEmpty { return own }
+        return exit.map { [$0] } ?? []
+    }
+
+    /// The phases a leak check compares, oldest first, after warm-up.
+    public func compared(warmup: Int) throws(SeriesError) -> [Member] {
+        let phases = phases
+        guard phases.count >= 2 else { throw .tooFewPhases(program: program, pid: pid, own: own.count) }
+        return Array(phases.dropFirst(min(max(warmup, 0), phases.count - 2)))
+    }
+
+    // MARK: - Which process
+
+    /// The series a check is about, among those of a run's directory: the
+    /// started program's when it took at least two snapshots of its own,
+    /// otherwise that of the process that took the most (a test runner such
+    /// as `swift test`, or a wrapper script, runs the workload in a child);
+    /// the started program's again when nobody took two.
+    public static func checked(started: Int32, among all: [SnapshotSeries]) -> SnapshotSeries? {
+        let startedSeries = all.first { $0.pid == started }
+        if let startedSeries, startedSeries.own.count >= 2 { return startedSeries }
+        let busiest = all.max { lhs, rhs in (lhs.own.count, rhs.pid ?? 0) < (rhs.own.count, lhs.pid ?? 0) }
+        if let busiest, busiest.own.count >= 2 { return busiest }
+        return startedSeries
+    }
+
+    /// How much the traced heap grew over `comparison` (nil without one).
+    public var heapGrowth: Int64? {
+        comparison.map { Int64(saturating: $0.new.process.liveBytes) - Int64(saturating: $0.old.process.liveBytes) }
+    }
+
+    /// The other processes of a run that took snapshots of their own: forked
+    /// workers (gunicorn, nginx, multiprocessing), a test runner's child.
+    /// The one whose traced heap grew most comes first; those with a single
+    /// snapshot, whose growth is unknown, last; ties by pid.
+    public static func workers(started: Int32, among all: [SnapshotSeries]) -> [SnapshotSeries] {
+        all.filter { $0.pid != started && !$0.own.isEmpty }.sorted { lhs, rhs in
+            let (l, r) = (lhs.heapGrowth ?? .min, rhs.heapGrowth ?? .min)
+            return l != r ? l > r : (lhs.pid ?? 0) < (rhs.pid ?? 0)
+        }
+    }
+}
+
+extension SnapshotSeries: Equatable where Member: Equatable {}
+
+// MARK: - Reading series from files
+
+/// Why a series cannot be read or used.
+public enum SeriesError: Error, Equatable, CustomStringConvertible {
+    case noSnapshots(directory: String)
+    case mixedProcesses(path: String, pid: UInt32, firstPath: String, firstPID: UInt32)
+    /// A leak check has fewer than two phases: `own` snapshots the program took itself.
+    case tooFewPhases(program: String, pid: Int32?, own: Int)
+
+    public var description: String {
+        switch self {
+        case .noSnapshots(let directory):
+            return "\(directory): no snapshots"
+        case let .mixedProcesses(path, pid, firstPath, firstPID):
+            return "\(path) is of process \(pid), \(firstPath) of process \(firstPID); a series follows one process"
+        case let .tooFewPhases(program, pid, own):
+            let who = pid.map { "\(program) (pid \($0))" } ?? program
+            let took = own == 0 ? "took no snapshot of its own" : "took \(own) snapshot\(own == 1 ? "" : "s") of its own"
+            return "\(who) \(took), so no comparison spans its workload (its exit snapshot is not a phase): "
+                + "take one snapshot after warm-up and one after the load, with heapdiff_snapshot() or --interval"
+        }
+    }
+}
+
+extension SnapshotSeries where Member == SnapshotFile {
+    /// `pid`'s snapshots in `directory` (after an exec, the last program's;
+    /// see `SnapshotDirectory`), each known by its PROCESS record.
+    public static func load(directory: String, pid: Int32) throws -> SnapshotSeries {
+        SnapshotSeries(try SnapshotDirectory.snapshots(in: directory, pid: pid).map { try SnapshotFile(path: $0.path) })
+    }
+
+    /// One series per process that left snapshots in `directory`, in pid order.
+    public static func loadAll(directory: String) throws -> [SnapshotSeries] {
+        try SnapshotDirectory.processes(in: directory).map { try load(directory: directory, pid: $0) }
+    }
+
+    /// Snapshot files given one by one, which must be of one process.
+    public static func load(files paths: [String]) throws -> SnapshotSeries {
+        let files = try paths.map { try SnapshotFile(path: $0) }
+        if let first = files.first, let other = files.first(where: { $0.process.pid != first.process.pid }) {
+            throw SeriesError.mixedProcesses(path: other.path, pid: other.process.pid,
+                                                  firstPath: first.path, firstPID: first.process.pid)
+        }
+        return SnapshotSeries(files)
+    }
+
+    /// What `trend` and `report` take: snapshot files of one process, or a
+    /// directory, from which `pid`'s series is taken, or else the series of
+    /// the process that left the most snapshots.
+    public static func load(inputs: [String], pid: Int32?) throws -> SnapshotSeries {
+        var isDirectory: ObjCBool = false
+        guard inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
+              isDirectory.boolValue else { return try load(files: inputs) }
+        let directory = inputs[0]
+        let counts = try SnapshotDirectory.processes(in: directory).map { process in
+            (pid: process, count: try SnapshotDirectory.snapshots(in: directory, pid: process).count)
+        }
+        guard let chosen = pid ?? counts.max(by: { $0.count < $1.count })?.pid else {
+            throw SeriesError.noSnapshots(directory: directory)
+        }
+        return try load(directory: directory, pid: chosen)
+    }
+}

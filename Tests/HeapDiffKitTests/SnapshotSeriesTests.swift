@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+@testable import HeapDiffKit
+
+/// `SnapshotSeries`: which snapshots of a process `check`, `trend`, `report`
+/// and `run`'s summary use, from the one set of rules.
+@Suite struct SnapshotSeriesTests {
+    static let finalizing = FormatLayout.Process.flagPythonFinalizing
+
+    /// A snapshot taken by `trigger`, with `kib` KiB live at one site (0x10).
+    static func snapshot(_ seq: UInt32, _ trigger: Trigger = .api, kib: UInt64 = 1, flags: UInt32 = 0,
+                         pid: UInt32 = 7) -> Snapshot {
+        let bytes = kib * 1_024
+        return Snapshot(path: "p\(pid).s\(seq)",
+                        process: ProcessRecord(pid: pid, seq: seq, trigger: trigger, monotonicNs: UInt64(seq) * 1_000_000_000,
+                                               liveBytes: bytes, liveCount: kib, flags: flags,
+                                               program: "/usr/bin/app", label: "phase \(seq)"),
+                        traces: [Trace(liveBytes: bytes, liveCount: kib, frames: [0x10])])
+    }
+
+    static func seqs(_ members: [Snapshot]) -> [UInt32] { members.map(\.process.seq) }
+
+    @Test func twoPhasesAreComparedWhateverTheWarmUp() throws {
+        // The plain pattern: one snapshot after warm-up, one after the load, then exit.
+        let series = SnapshotSeries([Self.snapshot(1), Self.snapshot(2), Self.snapshot(3, .exit)])
+        #expect(Self.seqs(series.own) == [1, 2])
+        #expect(Self.seqs(series.phases) == [1, 2])
+        for warmup in [0, 1, 5] {
+            #expect(Self.seqs(try series.compared(warmup: warmup)) == [1, 2])
+        }
+    }
+
+    @Test func warmUpIsDroppedButTwoPhasesRemain() throws {
+        let series = SnapshotSeries((1...4).map { Self.snapshot($0) } + [Self.snapshot(5, .exit)])
+        #expect(Self.seqs(try series.compared(warmup: 0)) == [1, 2, 3, 4])
+        #expect(Self.seqs(try series.compared(warmup: 1)) == [2, 3, 4])
+        #expect(Self.seqs(try series.compared(warmup: 2)) == [3, 4])
+        #expect(Self.seqs(try series.compared(warmup: 9)) == [3, 4])
+        // Given in any order, compared in the order taken.
+        #expect(Self.seqs(try SnapshotSeries(series.members.reversed()).compared(warmup: 1)) == [2, 3, 4])
+    }
+
+    @Test func fewerThanTwoPhasesIsAnErrorNeverAPass() {
+        let one = SnapshotSeries([Self.snapshot(1), Self.snapshot(2, .exit)])
+        #expect(throws: SeriesError.tooFewPhases(program: "app", pid: 7, own: 1)) { try one.compared(warmup: 0) }
+        // The exit snapshot is a phase only when the program took none: then it is the only one.
+        let none = SnapshotSeries([Self.snapshot(1, .exit)])
+        #expect(Self.seqs(none.phases) == [1])
+        #expect(throws: SeriesError.tooFewPhases(program: "app", pid: 7, own: 0)) { try none.compared(warmup: 0) }
+        #expect(SeriesError.tooFewPhases(program: "app", pid: 7, own: 1).description
+            == "app (pid 7) took 1 snapshot of its own, so no comparison spans its workload (its exit snapshot is not a "
+            + "phase): take one snapshot after warm-up and one after the load, with heapdiff_snapshot() or --interval")
+    }
+
+    @Test func aTeardownIsNeverTheAfterOfAComparison() throws {
+        // Two own snapshots, then the exit snapshot of a Python interpreter's teardown.
+        let series = SnapshotSeries([Self.snapshot(1, kib: 10), Self.snapshot(2, kib: 30),
+                                     Self.snapshot(3, .exit, kib: 2, flags: Self.finalizing)])
+        #expect(Self.seqs(series.comparable) == [1, 2])
+        #expect(Self.seqs(series.leftOut) == [3])
+        #expect(series.comparison.map { [$0.old.process.seq, $0.new.process.seq] } == [1, 2])
+        #expect(Self.seqs(series.trend) == [1, 2])
+        #expect(series.heapGrowth == Int64(20 * 1_024))
+        // Interval snapshots that fired during the teardown are left out as well.
+        let late = SnapshotSeries([Self.snapshot(1), Self.snapshot(2), Self.snapshot(3), Self.snapshot(4, .interval, flags: Self.finalizing),
+                                   Self.snapshot(5, .exit, flags: Self.finalizing)])
+        #expect(Self.seqs(late.own) == [1, 2, 3])
+        #expect(Self.seqs(late.comparable) == [1, 2, 3])
+        #expect(Self.seqs(late.trend) == [1, 2, 3])
+        // With one own snapshot there is nothing to compare; the teardown is still not used.
+        let single = SnapshotSeries([Self.snapshot(1), Self.snapshot(2, .exit, flags: Self.finalizing)])
+        #expect(Self.seqs(single.comparable) == [1])
+        #expect(single.comparison == nil)
+        // A program that took none: its snapshots are all there is.
+        let exitOnly = SnapshotSeries([Self.snapshot(1, .exit, flags: Self.finalizing)])
+        #expect(Self.seqs(exitOnly.comparable) == [1])
+    }
+
+    @Test func aNativeExitSnapshotCompletesAShortSeriesOnly() {
+        let short = SnapshotSeries([Self.snapshot(1), Self.snapshot(2), Self.snapshot(3, .exit)])
+        #expect(Self.seqs(short.comparable) == [1, 2, 3])
+        #expect(Self.seqs(short.trend) == [1, 2, 3])
+        #expect(short.comparison.map { [$0.old.process.seq, $0.new.process.seq] } == [1, 3])
+        let long = SnapshotSeries((1...3).map { Self.snapshot($0) } + [Self.snapshot(4, .exit)])
+        #expect(Self.seqs(long.trend) == [1, 2, 3])
+    }
+
+    /// check, trend and run's summary judge a series that ends in a teardown alike.
+    @Test func checkTrendAndRunJudgeATeardownSeriesAlike() throws {
+        // Four phases leaking 8 KiB each at 0x10, then Python's teardown frees everything.
+        let series = (1...4).map { Self.snapshot(UInt32($0), kib: UInt64(8 * $0)) }
+            + [Self.snapshot(5, .exit, kib: 1, flags: Self.finalizing)]
+        let check = try LeakCheck.check(series, policy: .init(maxGrowthPerSite: 4_096, warmupSnapshots: 1),
+                                        symbolizer: Symbolizer())
+        #expect(Self.seqs(check.compared) == [2, 3, 4])
+        #expect(check.findings.map(\.key) == [.address(module: "", offset: 0x10)])
+        #expect(check.findings.first?.sizes == [16_384, 24_576, 32_768])
+        let trend = try TrendAnalysis.analyze(series, axis: .index, symbolizer: Symbolizer())
+        #expect(Self.seqs(trend.snapshots) == [1, 2, 3, 4])
+        #expect(trend.sites.first?.key == .address(module: "", offset: 0x10))
+        #expect(trend.sites.first?.series.verdict == .steadyGrowth)
+        #expect(trend.heap.verdict == .steadyGrowth)
+        let run = SnapshotSeries(series)
+        #expect(run.comparison.map { [$0.old.process.seq, $0.new.process.seq] } == [1, 4])
+        #expect(run.heapGrowth == Int64(24 * 1_024))
+        // With only two phases: check compares them, and a trend is refused rather than fitted to the teardown.
+        let two = Array(series.prefix(2)) + [series[4]]
+        #expect(Self.seqs(try LeakCheck.check(two, policy: .init(), symbolizer: Symbolizer()).compared) == [1, 2])
+        #expect(throws: TrendAnalysis.Failure.tooFewBeforeTeardown(2, leftOut: 1)) {
+            try TrendAnalysis.analyze(two, axis: .index, symbolizer: Symbolizer())
+        }
+    }
+
+    @Test func theProcessThatTookThePhasesIsChecked() {
+        func series(pid: UInt32, own: Int) -> SnapshotSeries<Snapshot> {
+            SnapshotSeries((0..<own).map { Self.snapshot(UInt32($0 + 1), pid: pid) }
+                           + [Self.snapshot(UInt32(own + 1), .exit, pid: pid)])
+        }
+        // The started program took its own phases.
+        #expect(SnapshotSeries.checked(started: 10, among: [series(pid: 10, own: 3), series(pid: 11, own: 6)])?.pid == 10)
+        // A runner (10) whose child (12) ran the workload.
+        #expect(SnapshotSeries.checked(started: 10, among: [series(pid: 10, own: 0), series(pid: 11, own: 0),
+                                                            series(pid: 12, own: 3)])?.pid == 12)
+        // Nobody took two: the started program, whose error then explains.
+        #expect(SnapshotSeries.checked(started: 10, among: [series(pid: 10, own: 1), series(pid: 11, own: 0)])?.pid == 10)
+        #expect(SnapshotSeries<Snapshot>.checked(started: 10, among: []) == nil)
+    }
+
+    @Test func workersAreRankedByGrowth() {
+        func worker(_ pid: UInt32, _ kibs: [UInt64]) -> SnapshotSeries<Snapshot> {
+            SnapshotSeries(kibs.enumerated().map { Self.snapshot(UInt32($0.offset + 1), .signal, kib: $0.element, pid: pid) }
+                           + [Self.snapshot(UInt32(kibs.count + 1), .exit, kib: 1, flags: Self.finalizing, pid: pid)])
+        }
+        let master = SnapshotSeries([Self.snapshot(1, .exit, kib: 185, flags: Self.finalizing, pid: 100)])
+        let all = [master, worker(101, [10, 20]), worker(102, [10, 90]), worker(103, [50]), worker(104, [10, 10])]
+        let ranked = SnapshotSeries.workers(started: 100, among: all)
+        #expect(ranked.map(\.pid) == [102, 101, 104, 103])
+        #expect(ranked.map(\.heapGrowth) == [80 * 1_024, 10 * 1_024, 0, nil])
+    }
+
+    /// Files are known by their PROCESS record alone, read from the start of the file.
+    @Test func filesAreChosenFromTheirProcessRecords() throws {
+        let directory = try TemporaryDirectory()
+        var paths: [String] = []
+        for (seq, trigger, flags) in [(UInt32(1), Trigger.api, UInt32(0)), (2, .api, 0), (3, .exit, Self.finalizing)] {
+            var builder = SnapshotBuilder()
+            builder.process = ProcessRecord(pid: 7, seq: seq, trigger: trigger, flags: flags, program: "/usr/bin/python3.11",
+                                            commandLine: ["python3", String(repeating: "x", count: 40_000)])
+            paths.append(try builder.write(in: directory, name: "python3.11.7.\(seq).heapsnap"))
+        }
+        var other = SnapshotBuilder()
+        other.process = ProcessRecord(pid: 8, seq: 1, trigger: .api)
+        let otherPath = try other.write(in: directory, name: "python3.11.8.1.heapsnap")
+
+        let series = try SnapshotSeries.load(directory: directory.path, pid: 7)
+        #expect(series.members.map(\.path) == paths)
+        #expect(series.comparable.map(\.path) == Array(paths.prefix(2)))
+        #expect(series.members.last?.process.commandLine.last?.count == 40_000)   // a record longer than the first read
+        #expect(try SnapshotSeries.load(inputs: [directory.path], pid: nil).members.map(\.path) == paths)
+        #expect(try SnapshotSeries.load(inputs: paths.reversed(), pid: nil).members.map(\.path) == paths)
+        #expect(throws: SeriesError.mixedProcesses(path: otherPath, pid: 8, firstPath: paths[0], firstPID: 7)) {
+            try SnapshotSeries.load(files: [paths[0], otherPath])
+        }
+        // A damaged file is reported as loading it would report it.
+        let bad = try directory.write(Array("not a snapshot".utf8), name: "python3.11.7.4.heapsnap")
+        #expect(throws: SnapshotError.notASnapshot(path: bad)) { try SnapshotFile(path: bad) }
+    }
+}
