@@ -83,7 +83,8 @@ import Testing
         ("HEAPDIFF_DEPTH", "0", "HEAPDIFF_DEPTH=0 is not a whole number"),
         ("HEAPDIFF_SIGNAL", "KILL", "HEAPDIFF_SIGNAL=KILL is not USR1"),
         ("HEAPDIFF_INTERVAL", "-3", "HEAPDIFF_INTERVAL=-3 is not a number of seconds"),
-        ("HEAPDIFF_FOLLOW_CHILDREN", "maybe", "HEAPDIFF_FOLLOW_CHILDREN=maybe is not 0 or 1"),
+        ("HEAPDIFF_FOLLOW_CHILDREN", "maybe", "HEAPDIFF_FOLLOW_CHILDREN=maybe is not 0, 1 or all"),
+        ("HEAPDIFF_PROGRAM_PARENT", "x", "HEAPDIFF_PROGRAM_PARENT=x is not a process id"),
         ("HEAPDIFF_OUTPUT", "/proc/self/no/such/dir", "cannot create output directory"),
     ])
     func badSettingsWarnOnceAndChangeNothing(name: String, value: String, warning: String) throws {

@@ -1,0 +1,153 @@
+import Foundation
+import HeapDiffKit
+import Testing
+
+/// What a run's directory holds and what `run`'s summary covers: the
+/// program's series (across a launcher's exec), the workers that took
+/// snapshots, helpers' exit snapshots out of the way; and one judgement of a
+/// Python series that ends in the interpreter's teardown by check, trend and run.
+@Suite struct RunDirectoryTests {
+    static var shown: PathDisplay { PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath) }
+
+    static func names(in dir: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+    }
+
+    @Test func workersAreSummarizedAndHelpersStepAside() throws {
+        let dir = try Harness.temporaryDirectory("workers")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("workers", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", exe], preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        let pids = run.stdoutText.split(separator: "\n").map(String.init)
+        try #require(pids.count == 4)
+        let (parent, worker1, worker2) = (try Snapshot.load(path: try Harness.snapshotFiles(in: out)[0]).process.pid,
+                                          pids[0], pids[1])
+        // The program's exit snapshot and the workers' series stay; the helpers' exit snapshots move.
+        #expect(try Self.names(in: out) == ["helpers", "workers.\(parent).1.heapsnap"]
+            + [worker1, worker2].flatMap { pid in (1...3).map { "workers.\(pid).\($0).heapsnap" } }.sorted())
+        #expect(try Self.names(in: out.appendingPathComponent("helpers"))
+            == ["true.\(pids[3]).1.heapsnap", "workers.\(pids[2]).1.heapsnap"])
+
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        let shownOut = Self.shown.show(out.path)
+        let header = try #require(lines.firstIndex {
+            $0 == "heapdiff: 2 more processes took snapshots of their own in \(shownOut)/; their traced heap, most growth first:"
+        }, "\(run.stderr)")
+        #expect(Array(lines[(header + 1)...(header + 2)]) == [
+            "  process \(worker2) (workers): +125 KiB over 3 snapshots (workers.\(worker2).1.heapsnap … workers.\(worker2).3.heapsnap)",
+            "  process \(worker1) (workers): +62.5 KiB over 3 snapshots (workers.\(worker1).1.heapsnap … workers.\(worker1).3.heapsnap)",
+        ])
+        #expect(lines[header + 3]
+            == "heapdiff: growth in process \(worker2), which grew most, from workers.\(worker2).1.heapsnap to workers.\(worker2).3.heapsnap:")
+        let source = Self.shown.show(Harness.programsDirectory.appendingPathComponent("workers.c").path)
+        #expect(lines[header + 4].hasPrefix("\(source):\(try Harness.line(of: "load", in: "workers.c")): size=125 KiB (+125 KiB), count=1000 (+1000)"),
+                "\(lines[header + 4])")
+        #expect(lines.last == "heapdiff: 2 exit snapshots of helper processes that took none of their own (workers, true) "
+            + "are in \(shownOut)/helpers/")
+
+        // HEAPDIFF_FOLLOW_CHILDREN=all keeps every file beside the program's.
+        let all = dir.appendingPathComponent("all")
+        let kept = try Harness.run(Harness.cli, arguments: ["run", "-o", all.path, "--", exe],
+                                   environment: ["HEAPDIFF_FOLLOW_CHILDREN": "all"], preload: false)
+        #expect(kept.status == 0)
+        let keptPids = kept.stdoutText.split(separator: "\n").map(String.init)
+        let keptNames = try Self.names(in: all)
+        #expect(keptNames.count == 1 + 3 + 3 + 1 + 1 && !keptNames.contains("helpers"), "\(keptNames)")
+        #expect(keptNames.contains("true.\(keptPids[3]).1.heapsnap") && keptNames.contains("workers.\(keptPids[2]).1.heapsnap"))
+
+        // Preloaded by hand, without heapdiff to say who the program is: every file in one place, as before.
+        let byHand = dir.appendingPathComponent("byhand")
+        #expect(try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": byHand.path]).status == 0)
+        #expect(try Self.names(in: byHand).count == 9)
+    }
+
+    /// pyenv's `python3` is a bash script that runs helpers (bash, readlink,
+    /// basename) and executes the interpreter in its own pid: the directory
+    /// holds the interpreter's series, and run and check find it.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/root/.pyenv/shims/python3"), "pyenv is not installed"))
+    func pyenvShimHelpersDoNotBuryTheProgram() throws {
+        let dir = try Harness.temporaryDirectory("pyenv")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out")
+        let script = Harness.programsDirectory.appendingPathComponent("python/plain_leak.py").path
+        let env = ["PYENV_VERSION": "3.11.7"]
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", "/root/.pyenv/shims/python3", script],
+                                  environment: env, preload: false, timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let names = try Self.names(in: out)
+        let pid = try #require(names.compactMap(SnapshotFileName.init).first?.pid)
+        #expect(names == ["helpers"] + (1...3).map { "python3.11.\(pid).\($0).heapsnap" }, "\(names)")
+        let helpers = try Self.names(in: out.appendingPathComponent("helpers")).compactMap(SnapshotFileName.init)
+        #expect(helpers.count > 5 && helpers.contains { $0.program == "bash" }, "\(helpers)")
+        #expect(run.stderr.contains("heapdiff: growth from python3.11.\(pid).1.heapsnap to python3.11.\(pid).2.heapsnap "
+            + "(later ones were taken as Python finalized):"), "\(run.stderr)")
+        let check = try Harness.run(Harness.cli, arguments: ["check", "--", "/root/.pyenv/shims/python3", script],
+                                    environment: env, preload: false, timeout: 300)
+        #expect(check.status == 1, "\(check.stderr)")
+        #expect(check.stderr.hasPrefix(Self.shown.show(script) + ":\(try PythonTests.line(of: "body", in: "plain_leak.py")): grew +1009 KiB (+1000 blocks)"),
+                "\(check.stderr.prefix(300))")
+    }
+
+    /// A Python program's snapshots end with the teardown's exit snapshot;
+    /// check, trend and run's summary leave it out alike, on a CPython whose
+    /// frames are read (3.11) and on one whose are not (3.13).
+    @Test(arguments: ["/usr/bin/python3.11", "/root/.pyenv/versions/3.13.0/bin/python3.13"])
+    func aTeardownSeriesIsJudgedAlike(_ interpreter: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: interpreter))
+        let dir = try Harness.temporaryDirectory("teardown")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = Harness.programsDirectory.appendingPathComponent("python/plain_leak.py").path
+        let framesRead = interpreter.hasSuffix("3.11")
+        let bodyLine = try PythonTests.line(of: "body", in: "plain_leak.py")
+        // Where each judgement must name the leak: the Python line, or CPython's bytes allocator without frames.
+        let site = framesRead ? "\(Self.shown.show(script)):\(bodyLine)" : "Objects/bytesobject.c:"
+
+        // Four loads after warm-up: 5 own snapshots, then the teardown.
+        let phases = dir.appendingPathComponent("phases")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", phases.path, "--", interpreter, script, "phases"],
+                                  preload: false, timeout: 300)
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try Harness.snapshotFiles(in: phases)
+        #expect(try files.map { try Snapshot.load(path: $0).process.pythonFinalizing } == [false, false, false, false, false, true])
+        let name = { (seq: Int) in URL(fileURLWithPath: files[seq - 1]).lastPathComponent }
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        let growth = try #require(lines.firstIndex { $0.hasPrefix("heapdiff: growth from") }, "\(run.stderr)")
+        #expect(lines[growth] == "heapdiff: growth from \(name(1)) to \(name(5)) (later ones were taken as Python finalized):")
+        #expect(lines[growth + 1].hasPrefix(site) && lines[growth + 1].contains("(+4035 KiB), count=4100 (+4000)"),
+                "\(lines[growth + 1])")
+        let trendLine = try #require(lines.firstIndex { $0.hasPrefix("heapdiff: trend over ") })
+        #expect(lines[trendLine].hasPrefix("heapdiff: trend over 5 snapshots"))
+        #expect(lines[trendLine + 1].hasSuffix("steady growth"), "\(lines[trendLine + 1])")
+        #expect(lines[trendLine + 4].contains("steady growth") && lines[trendLine + 4].contains(site), "\(lines[trendLine + 4])")
+
+        let trend = try Harness.run(Harness.cli, arguments: ["trend", phases.path, "--by-index", "--format", "json"],
+                                    preload: false)
+        #expect(trend.status == 0, "\(trend.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: trend.stdout) as? [String: Any])
+        #expect((json["snapshots"] as? [Any])?.count == 5)
+        let first = try #require((json["sites"] as? [[String: Any]])?.first)
+        #expect((first["series"] as? [String: Any])?["verdict"] as? String == "steady growth")
+        if framesRead { #expect(first["line"] as? Int == bodyLine && first["file"] as? String == script) }
+
+        let check = try Harness.run(Harness.cli, arguments: ["check", "--", interpreter, script, "phases"],
+                                    preload: false, timeout: 300)
+        #expect(check.status == 1)
+        #expect(check.stderr.split(separator: "\n").first { !$0.contains("warning:") }?.hasPrefix(site) == true
+                && check.stderr.contains(": grew +3026 KiB (+3000 blocks)"), "\(check.stderr.prefix(300))")
+
+        // The plain pattern: two own snapshots. run diffs them and fits no trend; trend says why.
+        let plain = dir.appendingPathComponent("plain")
+        let plainRun = try Harness.run(Harness.cli, arguments: ["run", "-o", plain.path, "--", interpreter, script],
+                                       preload: false, timeout: 300)
+        let plainFiles = try Harness.snapshotFiles(in: plain).map { URL(fileURLWithPath: $0).lastPathComponent }
+        #expect(plainRun.stderr.contains("heapdiff: growth from \(plainFiles[0]) to \(plainFiles[1]) (later ones were taken as Python finalized):\n\(site)"),
+                "\(plainRun.stderr)")
+        #expect(!plainRun.stderr.contains("trend over") && !plainRun.stderr.contains("shrinking"))
+        let plainTrend = try Harness.run(Harness.cli, arguments: ["trend", plain.path], preload: false)
+        #expect(plainTrend.status == 2)
+        #expect(plainTrend.stderr == "heapdiff: error: a trend needs at least 3 snapshots of one process, not 2 "
+            + "(and 1 taken as Python finalized, which show its teardown)\n")
+    }
+}
