@@ -27,6 +27,20 @@ public enum SnapshotDirectory {
         }.max() ?? .distantPast
     }
 
+    /// The subfolder where, under `heapdiff run` and `check`, the recorder
+    /// writes the exit snapshots of helpers: descendants of the program that
+    /// took no snapshot of their own.
+    public static let helpersSubdirectory = "helpers"
+
+    /// Paths of the snapshot files in `directory`'s helpers subfolder, by pid and SEQ.
+    public static func helpers(in directory: String) -> [String] {
+        let helpers = (directory.hasSuffix("/") ? directory : directory + "/") + helpersSubdirectory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: helpers) else { return [] }
+        return names.compactMap { name in SnapshotFileName(name).map { (name, $0) } }
+            .sorted { ($0.1.pid, $0.1.seq) < ($1.1.pid, $1.1.seq) }
+            .map { helpers + "/" + $0.0 }
+    }
+
     /// Every process that left snapshots in `directory`, in pid order.
     public static func processes(in directory: String) throws -> [Int32] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)

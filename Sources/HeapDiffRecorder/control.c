@@ -28,10 +28,12 @@ static int exiting;
 static bool is_program = true;
 
 /* Where a snapshot goes: the output directory, except the exit snapshot of
- * a helper, a descendant of the program that took no snapshot of its own
- * (pyenv's bash and readlink, a compiler under `make`): those go to
- * helpers/, so that they never bury the program's files. Workers that took
- * snapshots (signal, interval, calls) keep their exit snapshot beside them. */
+ * a descendant of the program that took no snapshot of its own (pyenv's
+ * bash and readlink, a compiler under `make`): those go to helpers/, so
+ * that they never bury the program's files. Workers that took snapshots
+ * keep their exit snapshot beside them; a worker that took none cannot be
+ * told here from a launcher's subshell (the launcher may still execute the
+ * program), so heapdiff moves it back once the program has ended. */
 static const char *directory_for(uint32_t trigger, char *helpers, size_t cap) {
     if (trigger == HD_TRIGGER_EXIT && last_seq == 0 && !is_program && !hd_config.keep_helper_exits &&
         hd_helpers_directory(helpers, cap))

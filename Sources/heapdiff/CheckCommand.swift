@@ -99,6 +99,7 @@ struct CheckCommand: ParsableCommand {
                                status: Self.programFailed)
         }
 
+        SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
         let series = SnapshotSeries.checked(started: finished.pid, among: try SnapshotSeries.loadAll(directory: directory))
         let phases: [SnapshotFile]
         do {

@@ -15,12 +15,27 @@ struct RunCommand: ParsableCommand {
 
             Snapshots go to --output, by default ./heapdiff.PROGRAM.PID (created with mode 0700, as \
             snapshots contain command lines), named PROGRAM.PID.SEQ.heapsnap. Child processes write their \
-            own files under their own PID.
+            own files under their own PID. A program that executes another in its own pid (pyenv's python3 \
+            shim, a launcher script) starts a new series there under the new program's name, and that last \
+            series is the program's. Helpers, the processes the program starts that take no snapshot of their \
+            own (the shim's bash, readlink and basename, a compiler under make), leave their exit snapshot in \
+            the subfolder helpers/, out of the way. Workers keep their files beside the program's: processes \
+            that take snapshots of their own (gunicorn or nginx workers under --interval or `heapdiff \
+            snapshot`, a test runner's child), and workers the program forked that executed nothing else, \
+            whose exit snapshots heapdiff moves back from helpers/ once the program has ended. \
+            HEAPDIFF_FOLLOW_CHILDREN=all keeps every file beside the program's, and \
+            HEAPDIFF_FOLLOW_CHILDREN=0 traces the program alone.
 
             When the program ends, heapdiff lists its snapshots and shows the growth between the first and \
             the last one (or, with a single snapshot, the largest live allocation sites); with three or more \
             snapshots it adds the trend: which sites grow steadily and which only warmed up (see \
-            `heapdiff help trend`). Everything heapdiff \
+            `heapdiff help trend`). A snapshot taken while a Python interpreter shuts down (every exit \
+            snapshot of a python run) shows its teardown, not the program: when the program took snapshots \
+            of its own it is never the end of the diff nor a point of the trend, the rule `check`, `trend` \
+            and `report` follow too. Processes that took snapshots of their own besides the program are \
+            listed with their traced heap's growth, the one that grew most first, followed by its diff; those \
+            that left only an exit snapshot are counted, and the number of helpers' snapshots and where they \
+            are comes last. Everything heapdiff \
             prints goes to standard error: the program's standard output is left exactly as it was. \
             heapdiff exits with the program's status, or 128+N if it was killed by signal N; 127 if it \
             could not be started.
@@ -66,6 +81,7 @@ struct RunCommand: ParsableCommand {
 
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
                                  periodic: recording.interval != nil)
+        SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
         if case .signaled = finished.termination {
             summary.printIfAny()  // the program was killed: say nothing more unless there is something to show
         } else {

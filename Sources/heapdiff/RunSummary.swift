@@ -103,7 +103,14 @@ struct RunSummary {
     /// took snapshots of their own: each one's growth, most first, and the
     /// diff of the one that grew most.
     private func reportWorkers(symbolizer: Symbolizer) throws {
-        let workers = SnapshotSeries.workers(started: pid, among: try SnapshotSeries.loadAll(directory: directory))
+        let all = try SnapshotSeries.loadAll(directory: directory)
+        let idle = all.filter { $0.pid != pid && $0.own.isEmpty }
+        if !idle.isEmpty {
+            Console.note("\(idle.count) more process\(idle.count == 1 ? "" : "es") (\(Self.programs(idle.map(\.program)))) "
+                + "left only an exit snapshot in \(shownDirectory)/; `heapdiff snapshot PID` or --interval takes "
+                + "snapshots of workers while they serve")
+        }
+        let workers = SnapshotSeries.workers(started: pid, among: all)
         guard let most = workers.first else { return }
         Console.note(workers.count == 1
             ? "1 more process took snapshots of its own in \(shownDirectory)/:"
@@ -141,16 +148,19 @@ struct RunSummary {
     /// Helpers that took no snapshot of their own left their exit snapshots
     /// in helpers/, out of the program's way: say where, once.
     private func noteHelpers() {
-        let helpers = directory + "/helpers"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: helpers) else { return }
-        let files = names.compactMap(SnapshotFileName.init)
+        let files = SnapshotDirectory.helpers(in: directory)
         guard !files.isEmpty else { return }
-        var programs: [String] = []
-        for file in files.sorted(by: { ($0.pid, $0.seq) < ($1.pid, $1.seq) }) where !programs.contains(file.program) {
-            programs.append(file.program)
-        }
-        let shown = programs.prefix(3).joined(separator: ", ") + (programs.count > 3 ? ", …" : "")
-        Console.note("\(files.count) exit snapshot\(files.count == 1 ? "" : "s") of helper processes that took none of "
-            + "their own (\(shown)) \(files.count == 1 ? "is" : "are") in \(paths.show(helpers))/")
+        let names = files.compactMap { SnapshotFileName(URL(fileURLWithPath: $0).lastPathComponent)?.program }
+        let helpers = URL(fileURLWithPath: directory).appendingPathComponent(SnapshotDirectory.helpersSubdirectory).path
+        Console.note((files.count == 1 ? "1 exit snapshot of a helper that took none of its own"
+                                       : "\(files.count) exit snapshots of helpers that took none of their own")
+            + " (\(Self.programs(names))) \(files.count == 1 ? "is" : "are") in \(paths.show(helpers))/")
+    }
+
+    /// `bash, readlink, basename, …`: the first three distinct names.
+    private static func programs(_ names: [String]) -> String {
+        var distinct: [String] = []
+        for name in names where !distinct.contains(name) { distinct.append(name) }
+        return distinct.prefix(3).joined(separator: ", ") + (distinct.count > 3 ? ", …" : "")
     }
 }

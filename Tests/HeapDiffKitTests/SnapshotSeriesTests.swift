@@ -138,6 +138,20 @@ import Testing
         #expect(ranked.map(\.heapGrowth) == [80 * 1_024, 10 * 1_024, 0, nil])
     }
 
+    /// A helper's exit snapshot is a worker's when the program's last image
+    /// forked it and it executed nothing since: same recording start.
+    @Test func forkedWorkersAreToldFromALaunchersHelpers() {
+        func record(pid: UInt32, ppid: UInt32, start: UInt64, trigger: Trigger = .exit) -> Snapshot {
+            Snapshot(path: "\(pid)", process: ProcessRecord(pid: pid, ppid: ppid, trigger: trigger, startMonotonicNs: start))
+        }
+        // pid 10 ran bash from t=1 (the shim), then executed python at t=5.
+        let program = SnapshotSeries([record(pid: 10, ppid: 1, start: 5, trigger: .api), record(pid: 10, ppid: 1, start: 5)])
+        #expect(program.forked(record(pid: 11, ppid: 10, start: 5)))        // a worker python forked
+        #expect(!program.forked(record(pid: 12, ppid: 10, start: 1)))       // a subshell of the shim
+        #expect(!program.forked(record(pid: 13, ppid: 10, start: 7)))       // a program python executed
+        #expect(!program.forked(record(pid: 14, ppid: 11, start: 5)))       // a worker's own child
+    }
+
     /// Files are known by their PROCESS record alone, read from the start of the file.
     @Test func filesAreChosenFromTheirProcessRecords() throws {
         let directory = try TemporaryDirectory()

@@ -138,6 +138,18 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
         return startedSeries
     }
 
+    /// Whether a helper's exit snapshot is in fact a worker's: a process
+    /// that this series' program (its last image, after any exec) forked and
+    /// that executed nothing since, as its recording began with the
+    /// program's: a gunicorn or nginx worker that took no snapshot of its
+    /// own. When it exits the recorder cannot tell it from the subshells of a
+    /// launcher that has yet to execute the program (pyenv's shim); once the
+    /// program has ended, this can.
+    public func forked(_ helper: some SeriesMember) -> Bool {
+        guard let program = members.last?.process else { return false }
+        return helper.process.ppid == program.pid && helper.process.startMonotonicNs == program.startMonotonicNs
+    }
+
     /// How much the traced heap grew over `comparison` (nil without one).
     public var heapGrowth: Int64? {
         comparison.map { Int64(saturating: $0.new.process.liveBytes) - Int64(saturating: $0.old.process.liveBytes) }
@@ -191,6 +203,24 @@ extension SnapshotSeries where Member == SnapshotFile {
     /// One series per process that left snapshots in `directory`, in pid order.
     public static func loadAll(directory: String) throws -> [SnapshotSeries] {
         try SnapshotDirectory.processes(in: directory).map { try load(directory: directory, pid: $0) }
+    }
+
+    /// The recorder writes the exit snapshot of every descendant of the
+    /// program that took none of its own to the helpers subfolder; once the
+    /// program `pid` has ended, those of the workers it forked
+    /// (`forked(_:)`) are moved back beside its files, and an emptied
+    /// subfolder is removed. Files that cannot be read or moved stay.
+    public static func returnForkedWorkers(in directory: String, program pid: Int32) {
+        let helpers = SnapshotDirectory.helpers(in: directory)
+        guard !helpers.isEmpty, let program = try? load(directory: directory, pid: pid) else { return }
+        for path in helpers {
+            guard let file = try? SnapshotFile(path: path), program.forked(file) else { continue }
+            _ = rename(path, URL(fileURLWithPath: directory).appendingPathComponent(file.name).path)
+        }
+        let subfolder = URL(fileURLWithPath: directory).appendingPathComponent(SnapshotDirectory.helpersSubdirectory).path
+        if (try? FileManager.default.contentsOfDirectory(atPath: subfolder).isEmpty) == true {
+            _ = rmdir(subfolder)
+        }
     }
 
     /// Snapshot files given one by one, which must be of one process.

@@ -1,9 +1,9 @@
 /* A pre-forking server in miniature: the parent forks two workers that each
  * take a snapshot after warm-up and one after their load (worker 1 keeps
- * 500 more 128-byte blocks, worker 2 1000), and two helpers that take none:
- * a forked child that just exits and `/bin/true`, forked and executed. The
- * parent takes no snapshot of its own. Prints the workers' pids, then the
- * helpers'. */
+ * 500 more 128-byte blocks, worker 2 1000), a third worker that takes none
+ * and just exits, and a helper, `/bin/true`, forked and executed. The
+ * parent takes no snapshot of its own. Prints the children's pids in that
+ * order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
