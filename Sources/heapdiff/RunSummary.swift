@@ -104,7 +104,7 @@ struct RunSummary {
     /// diff of the one that grew most.
     private func reportWorkers(symbolizer: Symbolizer) throws {
         let all = try SnapshotSeries.loadAll(directory: directory)
-        let idle = all.filter { $0.pid != pid && $0.own.isEmpty }
+        let idle = SnapshotSeries.exitOnly(started: pid, among: all)
         if !idle.isEmpty {
             Console.note("\(idle.count) more process\(idle.count == 1 ? "" : "es") (\(Self.programs(idle.map(\.program)))) "
                 + "left only an exit snapshot in \(shownDirectory)/; `heapdiff snapshot PID` or --interval takes "

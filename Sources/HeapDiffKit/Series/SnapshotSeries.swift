@@ -138,6 +138,13 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
         return startedSeries
     }
 
+    /// The other processes of a run that left only an exit snapshot: workers
+    /// that were never asked for one (and, with HEAPDIFF_FOLLOW_CHILDREN=all,
+    /// helpers), in pid order.
+    public static func exitOnly(started: Int32, among all: [SnapshotSeries]) -> [SnapshotSeries] {
+        all.filter { $0.pid != started && $0.own.isEmpty }
+    }
+
     /// Whether a helper's exit snapshot is in fact a worker's: a process
     /// that this series' program (its last image, after any exec) forked and
     /// that executed nothing since, as its recording began with the
