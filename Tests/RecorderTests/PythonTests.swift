@@ -163,6 +163,24 @@ import Testing
         #expect(snapshot.traces.allSatisfy { !$0.frames.contains(where: PythonFrameAddress.isPython) })
     }
 
+    /// Each incident takes the plain pattern's two snapshots ("before" after
+    /// warm-up, "after" after the load): `heapdiff check` compares those two,
+    /// not the teardown at exit, and fails naming the leaking lines first.
+    @Test(arguments: cases)
+    func checkFailsOnTheTwoSnapshotPattern(_ testCase: Case) throws {
+        let script = Self.programs.appendingPathComponent("\(testCase.program).py").path
+        let check = try Harness.run(Harness.cli, arguments: ["check", "--format", "json", "--", Self.interpreters[0], script,
+                                                             String(testCase.warmup), String(testCase.requests)],
+                                    preload: false, timeout: 300)
+        #expect(check.status == 1, "\(check.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: check.stdout) as? [String: Any])
+        #expect((json["snapshots"] as? [[String: Any]])?.map { $0["label"] as? String } == ["before", "after"])
+        let findings = try #require(json["findings"] as? [[String: Any]]).prefix(testCase.sites.count)
+        #expect(findings.allSatisfy { $0["file"] as? String == script })
+        #expect(Set(findings.compactMap { $0["line"] as? Int })
+            == Set(try testCase.sites.map { try Self.line(of: $0, in: "\(testCase.program).py") }))
+    }
+
     /// The README's pytest pattern: `heapdiff check -- python3 -m pytest`
     /// fails naming the Python line that keeps growing.
     @Test func pytestLeakTestFailsNamingTheLine() throws {
