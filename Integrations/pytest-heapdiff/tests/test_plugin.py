@@ -145,3 +145,24 @@ def test_bad_marker_arguments_fail_the_test_naming_them(pytester):
     result = pytester.runpytest_subprocess("--heapdiff", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*@pytest.mark.heapdiff: rounds must be a whole number of at least 2, not 1"])
+
+
+def test_a_test_that_fails_by_itself_leaves_no_snapshot(pytester, tmp_path):
+    pytester.makepyfile(test_fails='''
+        import pytest
+
+        ROUNDS = []
+
+        @pytest.mark.heapdiff(rounds=5)
+        def test_third_round_fails():
+            ROUNDS.append(1)
+            assert len(ROUNDS) < 3
+    ''')
+    output = tmp_path / "snapshots"
+    result = pytester.run(heapdiff_cli(), "run", "--quiet", "--output", str(output), "--", sys.executable, "-m",
+                          "pytest", "-p", "no:cacheprovider", "test_fails.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*assert 3 < 3*"])
+    # Only pytest's exit snapshot (#3) is left, not those of the two rounds before the failure (#1, #2).
+    left = [name for name in os.listdir(output) if name.endswith(".heapsnap")]
+    assert [name.split(".")[-2] for name in left] == ["3"], left

@@ -161,16 +161,24 @@ def _in_rounds(item, function, marker):
             command = cli.locate()
         except cli.CommandNotFound as error:
             pytest.fail(f"heapdiff: {error}", pytrace=False)
-        folder = _snapshot_folder(item)
-        files = []
+        # Only numbers are kept across rounds, in a list made beforehand, so
+        # the plugin itself adds next to nothing between snapshots.
+        taken = [0] * rounds
+        previous = _recorder.latest()
         try:
-            for round_number in range(1, rounds + 1):
+            for index in range(rounds):
                 function(**arguments)
-                taken = _recorder.snapshot(f"{item.name} round {round_number}")
-                files.append(shutil.move(taken, os.path.join(folder, os.path.basename(taken))))
+                previous = taken[index] = _recorder.snapshot(f"{item.name} round {index + 1}", after=previous)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)  # the test failed by itself
+            # The test failed by itself: its rounds' snapshots must not join the process's own.
+            paths = _recorder.files()
+            for seq in taken:
+                if seq in paths:
+                    os.remove(paths[seq])
             raise
+        folder = _snapshot_folder(item)
+        paths = _recorder.files()
+        files = [shutil.move(paths[seq], os.path.join(folder, os.path.basename(paths[seq]))) for seq in taken]
         verdict = cli.check(command, files, limit, str(item.config.invocation_params.dir))
         if verdict.status == cli.PASSED:
             shutil.rmtree(folder, ignore_errors=True)

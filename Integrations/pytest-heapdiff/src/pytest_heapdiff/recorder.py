@@ -49,18 +49,21 @@ class Recorder:
                 found[int(match["seq"])] = os.path.join(self.output, name)
         return found
 
-    def snapshot(self, label):
+    def latest(self):
+        """SEQ of this process's newest snapshot, 0 for none."""
+        return max(self.files(), default=0)
+
+    def snapshot(self, label, after):
         """Collects cyclic garbage (unreachable cycles are not growth), takes
-        a snapshot and returns its file's path."""
-        before = self.files()
+        a snapshot and returns its SEQ, the newest one after `after`."""
         gc.collect()
         if self._snapshot(label.encode()) != 0:
             raise RuntimeError(f"heapdiff_snapshot({label!r}) failed (the recorder said why on stderr)")
-        new = {seq: path for seq, path in self.files().items() if seq not in before}
-        if not new:
+        newest = self.latest()
+        if newest <= after:
             raise RuntimeError(f"heapdiff_snapshot({label!r}) left no file of process {os.getpid()} "
                                f"in {self.output}")
-        return new[max(new)]
+        return newest
 
 
 def without_recorder(environment):
