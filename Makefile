@@ -50,9 +50,11 @@ release: $(RELEASE_CLI)
 $(RELEASE_CLI): $(RECORDER) $(SWIFT_SOURCES)
 	$(SWIFT) build $(RELEASE_FLAGS)
 	cp $(RECORDER) $(RELEASE_DIR)/libheapdiff.so
+	@touch $@  # newer than its sources even when SwiftPM had nothing to relink
 
 # One man page per command, by swift-argument-parser's GenerateManual plugin.
 $(MANUALS)/heapdiff.1: $(RELEASE_CLI)
+	@rm -rf .build/plugins/GenerateManual/outputs/heapdiff
 	$(SWIFT) package $(RELEASE_FLAGS) generate-manual --multi-page
 	@rm -rf $(MANUALS) && mkdir -p $(MANUALS)
 	cp .build/plugins/GenerateManual/outputs/heapdiff/*.1 $(MANUALS)/

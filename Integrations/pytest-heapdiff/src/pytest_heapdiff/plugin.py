@@ -34,6 +34,8 @@ SNAPSHOT_FOLDER = "pytest-heapdiff"
 
 # Looked up once, as the process starts: the recorder is loaded or not.
 _recorder = Recorder()
+# How many marked tests ran once, unjudged, for the terminal summary.
+_unjudged = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser):
@@ -49,7 +51,7 @@ def pytest_configure(config):
         f"{MARKER}(rounds={DEFAULT_ROUNDS}, max_growth_per_site='{DEFAULT_MAX_GROWTH_PER_SITE}'): under heapdiff "
         "(pytest --heapdiff), run the test body ROUNDS times with a heap snapshot after each and fail when a call "
         "site kept growing by more than MAX_GROWTH_PER_SITE; otherwise run it once")
-    config._heapdiff_unjudged = 0
+    config.stash[_unjudged] = 0
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -88,6 +90,8 @@ def _rerun(config, command):
 def _tidy(output):
     """Leaves only the snapshots of failed tests (named in their failures):
     the exit snapshots of pytest and of the programs it ran go."""
+    if not os.path.isdir(output):
+        return
     for name in os.listdir(output):
         path = os.path.join(output, name)
         if os.path.isfile(path) and (name.endswith(".heapsnap") or name.startswith(".heapdiff-request.")):
@@ -111,7 +115,7 @@ def pytest_pyfunc_call(pyfuncitem):
     marker = pyfuncitem.get_closest_marker(MARKER)
     if marker is None or not _recorder.loaded:
         if marker is not None:
-            pyfuncitem.config._heapdiff_unjudged += 1
+            pyfuncitem.config.stash[_unjudged] += 1
         yield
         return
     original = pyfuncitem.obj
@@ -123,7 +127,7 @@ def pytest_pyfunc_call(pyfuncitem):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    unjudged = getattr(config, "_heapdiff_unjudged", 0)
+    unjudged = config.stash.get(_unjudged, 0)
     if unjudged:
         terminalreporter.write_line(
             f"heapdiff: {unjudged} test{'s' if unjudged != 1 else ''} marked {MARKER} ran once, unjudged: the "
