@@ -13,9 +13,22 @@ RECORDER_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werr
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread
 
-.PHONY: all setup recorder cli demo test bench bench-analysis bench-leaks bench-trend bench-python fuzz clean
+# `make`: the optimized CLI (Swift runtime linked in, so the installed tool
+# does not depend on the toolchain's location), its man pages and completions.
+# `make install` copies them into PREFIX and builds nothing that is up to date,
+# so `sudo make install` after `make` leaves no root-owned build files.
+PREFIX ?= /usr/local
+RELEASE_FLAGS := -c release -Xswiftc -static-stdlib
+RELEASE_DIR := .build/release
+RELEASE_CLI := $(RELEASE_DIR)/heapdiff
+SWIFT_SOURCES := Package.swift $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.c' -o -name '*.modulemap')
+MANUALS := $(BUILD)/share/man/man1
+COMPLETIONS := $(BUILD)/share/completions
 
-all: cli
+.PHONY: all setup recorder cli release install demo test test-pytest test-install bench bench-analysis bench-leaks \
+	bench-trend bench-python fuzz clean
+
+all: $(RELEASE_CLI) $(MANUALS)/heapdiff.1 $(COMPLETIONS)/heapdiff.bash
 
 setup:
 	@scripts/setup.sh
@@ -31,12 +44,57 @@ cli: $(RECORDER)
 	$(SWIFT) build
 	cp $(RECORDER) "$$($(SWIFT) build --show-bin-path)/libheapdiff.so"
 
+release: $(RELEASE_CLI)
+
+# All products (no tests), as the manual plugin builds them: it then builds nothing more.
+$(RELEASE_CLI): $(RECORDER) $(SWIFT_SOURCES)
+	$(SWIFT) build $(RELEASE_FLAGS)
+	cp $(RECORDER) $(RELEASE_DIR)/libheapdiff.so
+	@touch $@  # newer than its sources even when SwiftPM had nothing to relink
+
+# One man page per command, by swift-argument-parser's GenerateManual plugin.
+$(MANUALS)/heapdiff.1: $(RELEASE_CLI)
+	@rm -rf .build/plugins/GenerateManual/outputs/heapdiff
+	$(SWIFT) package $(RELEASE_FLAGS) generate-manual --multi-page
+	@rm -rf $(MANUALS) && mkdir -p $(MANUALS)
+	cp .build/plugins/GenerateManual/outputs/heapdiff/*.1 $(MANUALS)/
+
+# Shell completions, written by the CLI itself (swift-argument-parser).
+$(COMPLETIONS)/heapdiff.bash: $(RELEASE_CLI)
+	@mkdir -p $(COMPLETIONS)
+	$(RELEASE_CLI) --generate-completion-script zsh > $(COMPLETIONS)/_heapdiff
+	$(RELEASE_CLI) --generate-completion-script fish > $(COMPLETIONS)/heapdiff.fish
+	$(RELEASE_CLI) --generate-completion-script bash > $@
+
+install: all
+	@scripts/install.sh "$(DESTDIR)$(PREFIX)" $(RELEASE_CLI) $(RECORDER) $(MANUALS) $(COMPLETIONS)
+
 demo: cli
 	@Examples/demo/run-demo.sh "$$($(SWIFT) build --show-bin-path)/heapdiff"
 
 test: cli
 	@scripts/setup.sh test
 	HEAPDIFF_LIBRARY=$(CURDIR)/$(RECORDER) HEAPDIFF_CLI="$$($(SWIFT) build --show-bin-path)/heapdiff" $(SWIFT) test
+	$(MAKE) test-pytest test-install
+
+# pytest-heapdiff's own suite on each CPython whose frames heapdiff reads,
+# each in a venv under build/ (scripts/python-venv.sh).
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTEST_PYTHONS := /usr/bin/python3.11 $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12.*/bin/python3.12))
+test-pytest: cli
+	@[ $(words $(PYTEST_PYTHONS)) -eq 2 ] || { echo "test-pytest: needs CPython 3.12 from pyenv (pyenv install 3.12.1)" >&2; exit 1; }
+	@for python in $(PYTEST_PYTHONS); do \
+	  version=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])') && \
+	  scripts/python-venv.sh $$python $$version && \
+	  echo "pytest-heapdiff on $$python" && \
+	  HEAPDIFF_CLI="$$($(SWIFT) build --show-bin-path)/heapdiff" \
+	    $(BUILD)/venv-$$version/bin/python -m pytest -q -p no:cacheprovider Integrations/pytest-heapdiff/tests \
+	    || exit 1; \
+	done
+
+# make install into a temporary prefix, then the installed tool used from elsewhere.
+test-install:
+	@scripts/test-install.sh
 
 bench: cli
 	@Benchmarks/run.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)

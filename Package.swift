@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "heapdiff", targets: ["heapdiff"]),
         .library(name: "HeapDiffKit", targets: ["HeapDiffKit"]),
+        // expectNoHeapGrowth for XCTest and Swift Testing; needs neither the CLI nor ArgumentParser.
+        .library(name: "HeapDiffTesting", targets: ["HeapDiffTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +47,10 @@ let package = Package(
             ],
             // The pprof schema profile.pb.swift was generated from (see Pprof/README.md).
             exclude: ["Pprof/profile.proto", "Pprof/README.md"]
+        ),
+        .target(
+            name: "HeapDiffTesting",
+            dependencies: ["HeapDiffKit"]
         ),
         .executableTarget(
             name: "heapdiff",

@@ -36,6 +36,10 @@ struct CheckCommand: ParsableCommand {
             program's standard output is then sent to standard error). Snapshots are kept in --output when \
             given, else in a temporary directory that is removed when the check passes.
 
+            With --snapshots FILE…, no program is run: the given snapshot files of one process, taken \
+            after each round of a workload, are judged by the same rule, with the same report and exit \
+            status (this is how the pytest plugin pytest-heapdiff judges a marked test).
+
             Example, as one CI step:
               heapdiff check --max-growth-per-site 64KiB -- ./build/tests/cache_leak_test
             """
@@ -54,6 +58,16 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Report as text (on standard error) or json (on standard output).")
     var format: OutputFormat = .text
 
+    @Option(help: ArgumentHelp("Show each growing site's stack as at most n frames: the site and its callers "
+                               + "up to the first one in plumbing, such as a library (default: every frame).",
+                               valueName: "n"))
+    var stackFrames: Int?
+
+    @Option(parsing: .upToNextOption,
+            help: ArgumentHelp("Judge these snapshot files of one process instead of running a program.",
+                               valueName: "file"))
+    var snapshots: [String] = []
+
     @OptionGroup var recording: RecordingOptions
 
     @OptionGroup var grouping: GroupingOptions
@@ -66,8 +80,12 @@ struct CheckCommand: ParsableCommand {
     static let programFailed: Int32 = 3
 
     func validate() throws {
-        guard let program = programArguments(from: programAndArguments).first, !program.isEmpty else {
+        try validateSnapshotFiles()
+        guard !snapshots.isEmpty || programArguments(from: programAndArguments).first?.isEmpty == false else {
             throw ValidationError("missing the program to run, as in `heapdiff check -- PROGRAM [ARGS…]`")
+        }
+        if let stackFrames, stackFrames < 1 {
+            throw ValidationError("--stack-frames must be 1 or more, not \(stackFrames)")
         }
         guard warmupSnapshots >= 0 else {
             throw ValidationError("--warmup-snapshots must be 0 or more, not \(warmupSnapshots)")
@@ -78,6 +96,7 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        if !snapshots.isEmpty { return try checkSnapshotFiles() }
         let arguments = programArguments(from: programAndArguments)
         let library = try RecorderLibrary.locate(environment: ProcessInfo.processInfo.environment)
         let directory = try outputDirectory()
@@ -119,7 +138,8 @@ struct CheckCommand: ParsableCommand {
 
         let report = CheckReport(result: result, policy: policy, keyType: grouping.keyType,
                                  limit: grouping.limit, directory: directory,
-                                 paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
+                                 paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath),
+                                 stackFrames: stackFrames, rule: grouping.statisticsOptions.rule)
         switch format {
         case .text: report.text().forEach(Console.printToStandardError)
         case .json: print(try report.json())

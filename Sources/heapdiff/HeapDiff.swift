@@ -22,6 +22,7 @@ struct HeapDiff: ParsableCommand {
             Errors are printed as one line, `heapdiff: error: …`, with exit status 2 for bad usage or \
             unreadable snapshots.
             """,
+        version: Version.current,
         subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self,
                       TrendCommand.self, ExportCommand.self, ReportCommand.self]
     )

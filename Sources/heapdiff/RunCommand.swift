@@ -48,6 +48,9 @@ struct RunCommand: ParsableCommand {
             """ + GroupingOptions.discussion
     )
 
+    @Flag(name: .shortAndLong, help: "Print no report when the program ends (its snapshots are still written).")
+    var quiet = false
+
     @OptionGroup var recording: RecordingOptions
 
     @OptionGroup var grouping: GroupingOptions
@@ -82,7 +85,9 @@ struct RunCommand: ParsableCommand {
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
                                  periodic: recording.interval != nil)
         SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
-        if case .signaled = finished.termination {
+        if quiet {
+            // Nothing of heapdiff's own: a test runner that re-runs itself under heapdiff reports.
+        } else if case .signaled = finished.termination {
             summary.printIfAny()  // the program was killed: say nothing more unless there is something to show
         } else {
             summary.print()

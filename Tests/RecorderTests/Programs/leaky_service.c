@@ -23,7 +23,7 @@ int main(void) {
         handle_request(i);
     heapdiff_snapshot_if_traced("warm");
     for (int i = 0; i < 1000; i++)
-        handle_request(i);
+        handle_request(i); // @site second batch
     heapdiff_snapshot_if_traced("later");
     return 0;
 }

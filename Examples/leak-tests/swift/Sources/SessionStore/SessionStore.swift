@@ -19,6 +19,11 @@ public final class SessionStore {
         return nextID
     }
 
+    /// A new token for a session: the old one is freed, so this stays bounded.
+    public func refresh(_ id: Int) {
+        sessions[id]?.token = [UInt8](repeating: UInt8(truncatingIfNeeded: id), count: 64)
+    }
+
     public func logout(_ id: Int) {
         sessions[id] = nil   // bug: audit[id] stays
     }

@@ -1,14 +1,42 @@
 import Foundation
-import HeapDiffKit
 
-/// How `check` shows its verdict: text for people, JSON for CI tooling.
-struct CheckReport {
-    var result: LeakCheck.Result
-    var policy: LeakCheck.Policy
-    var keyType: KeyType
-    var limit: Int
-    var directory: String
-    var paths: PathDisplay
+/// How a leak check shows its verdict: text for people, JSON for CI tooling.
+/// One text wherever the check runs: `heapdiff check`, and the failure of a
+/// HeapDiffTesting expectation or a pytest-heapdiff test.
+public struct CheckReport {
+    public var result: LeakCheck.Result
+    public var policy: LeakCheck.Policy
+    public var keyType: KeyType
+    /// Findings shown at most (0: all).
+    public var limit: Int
+    /// Where the snapshots are, named when the check fails.
+    public var directory: String
+    public var paths: PathDisplay
+    /// Each growing site's stack in text: every frame (nil), or a short
+    /// stack of at most this many frames: the site, then its callers up to the
+    /// first one that is plumbing under `rule` (the interpreter, an installed
+    /// package, a library, the test harness that ran the workload).
+    public var stackFrames: Int?
+    public var rule: AllocationSiteRule
+
+    public init(result: LeakCheck.Result, policy: LeakCheck.Policy, keyType: KeyType, limit: Int, directory: String,
+                paths: PathDisplay, stackFrames: Int? = nil, rule: AllocationSiteRule = .standard) {
+        self.result = result
+        self.policy = policy
+        self.keyType = keyType
+        self.limit = limit
+        self.directory = directory
+        self.paths = paths
+        self.stackFrames = stackFrames
+        self.rule = rule
+    }
+
+    private func stack(_ finding: LeakCheck.Finding) -> [Frame] {
+        guard let stackFrames else { return finding.traceback }
+        let site = finding.traceback.firstIndex(of: finding.site) ?? 0
+        let callers = finding.traceback.dropFirst(site + 1).prefix { !rule.isPlumbing($0) }
+        return Array(([finding.site] + callers).prefix(stackFrames))
+    }
 
     private var shown: [LeakCheck.Finding] {
         limit == 0 ? result.findings : Array(result.findings.prefix(limit))
@@ -19,14 +47,14 @@ struct CheckReport {
         return "\(result.compared.count) snapshots (\(labels.first ?? "") … \(labels.last ?? ""))"
     }
 
-    func text() -> [String] {
+    public func text() -> [String] {
         var lines: [String] = []
         let formatter = FrameFormatter(paths: paths)
         for finding in shown {
             let curve = finding.sizes.map { SizeFormatting.size($0) }.joined(separator: " → ")
             lines.append("\(finding.key.label(paths: paths)): grew \(SizeFormatting.size(finding.sizeDiff, signed: true)) "
                 + "(\(SizeFormatting.count(finding.countDiff, signed: true)) blocks): \(curve)")
-            lines += finding.traceback.map { "    " + formatter.format($0) }
+            lines += stack(finding).map { "    " + formatter.format($0) }
         }
         if shown.count < result.findings.count {
             lines.append("… and \(result.findings.count - shown.count) more (--limit 0 shows all)")
@@ -50,7 +78,7 @@ struct CheckReport {
         return lines
     }
 
-    func json() throws -> String {
+    public func json() throws -> String {
         struct Frame: Encodable { var function: String?; var file: String?; var line: Int?; var module: String; var offset: UInt64 }
         struct Finding: Encodable {
             var file: String?; var line: Int?; var function: String?; var module: String

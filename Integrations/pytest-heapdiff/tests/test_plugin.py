@@ -1,0 +1,168 @@
+"""pytest-heapdiff, driven as a user drives it: a test file with a leaking
+and a bounded marked test, run by a separate pytest (pytester) with
+--heapdiff, under `heapdiff check`, and without heapdiff.
+
+Needs the heapdiff command: HEAPDIFF_CLI (as `make test` sets it) or PATH."""
+import os
+import shutil
+import sys
+
+import pytest
+
+SESSIONS = '''
+import pytest
+
+
+class SessionStore:
+    def __init__(self):
+        self.sessions = {}
+        self.history = []
+
+    def handle(self, user, body):
+        self.sessions[user] = body.decode()  # bounded: one per user
+        self.history.append(body.decode())  # @site leak
+
+
+STORE = SessionStore()
+LATEST = {}
+
+
+@pytest.mark.heapdiff(rounds=5)
+def test_history_is_bounded():
+    for i in range(200):
+        STORE.handle(f"user{i % 80}", b"x" * 1000)  # @site caller
+
+
+@pytest.mark.heapdiff(rounds=5, max_growth_per_site="4 KiB")
+def test_latest_request_per_user_is_bounded():
+    for i in range(200):
+        LATEST[f"user{i % 80}"] = (b"y" * 1000).decode()
+'''
+
+
+def line(site):
+    """The line of `# @site SITE` in the test file."""
+    for number, text in enumerate(SESSIONS.splitlines()[1:], start=1):
+        if text.endswith(f"# @site {site}"):
+            return number
+    raise LookupError(site)
+
+
+def heapdiff_cli():
+    return os.environ.get("HEAPDIFF_CLI") or shutil.which("heapdiff")
+
+
+def expect_one_leak_named(result):
+    """1 failed naming the leaking line, its growth and a short stack; the
+    bounded test passed."""
+    result.assert_outcomes(failed=1, passed=1)
+    output = result.stdout.str()
+    # Rounds 2 to 5 are compared (round 1 warms up): 3 rounds of 200 kept strings.
+    result.stdout.fnmatch_lines([
+        f"test_sessions.py:{line('leak')}: grew +* (+600 blocks): *",
+        f"    test_sessions.py:{line('leak')} in SessionStore.handle (Python)",
+        f"    test_sessions.py:{line('caller')} in test_history_is_bounded (Python)",
+        "heapdiff check: FAILED: 1 call site kept growing past 4096 B; *",
+    ])
+    assert "FAILED test_sessions.py::test_history_is_bounded" in output
+    assert "test_latest_request_per_user_is_bounded" not in output.split("short test summary")[-1]
+
+
+@pytest.fixture
+def sessions(pytester):
+    pytester.makepyfile(test_sessions=SESSIONS)
+    return pytester
+
+
+def test_heapdiff_flag_runs_pytest_again_under_the_recorder(sessions, tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where the run's snapshots go
+    result = sessions.runpytest_subprocess("--heapdiff", "-p", "no:cacheprovider")
+    expect_one_leak_named(result)
+    assert result.ret == 1
+    # The failed test's snapshots are kept where its failure says; nothing else is left.
+    kept = [os.path.join(root, name) for root, _, names in os.walk(tmp_path) for name in names
+            if name.endswith(".heapsnap")]
+    assert len(kept) == 5 and all("test_history_is_bounded" in path for path in kept), kept
+    folder = os.path.dirname(kept[0])
+    result.stdout.fnmatch_lines([f"heapdiff check: FAILED: *; snapshots in {folder}"])
+
+
+def test_under_heapdiff_check(sessions, tmp_path):
+    cli = heapdiff_cli()
+    result = sessions.run(cli, "check", "--output", str(tmp_path / "check"), "--", sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                          "test_sessions.py")
+    expect_one_leak_named(result)
+    assert result.ret == 3  # check: the program failed (pytest, whose test failed)
+
+
+def test_without_heapdiff_marked_tests_run_once(pytester, monkeypatch):
+    monkeypatch.delenv("HEAPDIFF_CLI", raising=False)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + ":/usr/bin:/bin")
+    pytester.makepyfile(test_once='''
+        import pytest
+
+        @pytest.mark.heapdiff(rounds=5)
+        def test_counted():
+            with open("calls", "a") as calls:
+                calls.write("x")
+    ''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "calls").read_text() == "x"
+    result.stdout.fnmatch_lines(["heapdiff: 1 test marked heapdiff ran once, unjudged: *"])
+
+
+def test_rounds_run_the_body_that_many_times(pytester):
+    pytester.makepyfile(test_rounds='''
+        import pytest
+
+        @pytest.mark.heapdiff(rounds=3)
+        def test_counted():
+            with open("calls", "a") as calls:
+                calls.write("x")
+    ''')
+    result = pytester.runpytest_subprocess("--heapdiff", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "calls").read_text() == "xxx"
+
+
+def test_heapdiff_flag_without_the_command_is_a_usage_error(sessions, monkeypatch):
+    monkeypatch.delenv("HEAPDIFF_CLI", raising=False)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + ":/usr/bin:/bin")
+    result = sessions.runpytest_subprocess("--heapdiff", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --heapdiff: cannot find the heapdiff command: *"])
+
+
+def test_bad_marker_arguments_fail_the_test_naming_them(pytester):
+    pytester.makepyfile(test_bad='''
+        import pytest
+
+        @pytest.mark.heapdiff(rounds=1)
+        def test_one_round():
+            pass
+    ''')
+    result = pytester.runpytest_subprocess("--heapdiff", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*@pytest.mark.heapdiff: rounds must be a whole number of at least 2, not 1"])
+
+
+def test_a_test_that_fails_by_itself_leaves_no_snapshot(pytester, tmp_path):
+    pytester.makepyfile(test_fails='''
+        import pytest
+
+        ROUNDS = []
+
+        @pytest.mark.heapdiff(rounds=5)
+        def test_third_round_fails():
+            ROUNDS.append(1)
+            assert len(ROUNDS) < 3
+    ''')
+    output = tmp_path / "snapshots"
+    result = pytester.run(heapdiff_cli(), "run", "--quiet", "--output", str(output), "--", sys.executable, "-m",
+                          "pytest", "-p", "no:cacheprovider", "test_fails.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*assert 3 < 3*"])
+    # Only pytest's exit snapshot (#3) is left, not those of the two rounds before the failure (#1, #2).
+    left = [name for name in os.listdir(output) if name.endswith(".heapsnap")]
+    assert [name.split(".")[-2] for name in left] == ["3"], left

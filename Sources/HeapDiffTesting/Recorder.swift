@@ -1,0 +1,79 @@
+import Foundation
+import HeapDiffKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// libheapdiff.so as this process sees it: `heapdiff_snapshot` found with
+/// dlsym (a test target never links against the recorder), and the snapshot
+/// files it writes for this process.
+struct Recorder: @unchecked Sendable {
+    typealias SnapshotFunction = @convention(c) (UnsafePointer<CChar>?) -> Int32
+
+    let takeSnapshot: SnapshotFunction
+    /// HEAPDIFF_OUTPUT, resolved the way the recorder resolved it at start-up.
+    let output: String
+    let pid = getpid()
+
+    /// The recorder, or nil when it is not preloaded.
+    static let inThisProcess: Recorder? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "heapdiff_snapshot") else { return nil }
+        let configured = ProcessInfo.processInfo.environment["HEAPDIFF_OUTPUT"].flatMap { $0.isEmpty ? nil : $0 }
+        let output = URL(fileURLWithPath: configured ?? ".",
+                         relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL.path
+        return Recorder(takeSnapshot: unsafeBitCast(symbol, to: SnapshotFunction.self), output: output)
+    }()
+
+    /// Said once per process, the first time a body runs unjudged.
+    static let notLoadedNotice: Void = {
+        let notice = "HeapDiffTesting: the heapdiff recorder is not loaded, so expectNoHeapGrowth runs each body "
+            + "once and judges nothing; run the tests under heapdiff (`heapdiff run -- swift test`)\n"
+        FileHandle.standardError.write(Data(notice.utf8))
+    }()
+
+    /// The SEQ of this process's newest snapshot so far, 0 for none.
+    func latestSequenceNumber() throws -> UInt32 {
+        guard FileManager.default.fileExists(atPath: output) else { return 0 }
+        return try SnapshotDirectory.snapshots(in: output, pid: pid).last?.seq ?? 0
+    }
+
+    /// Takes a snapshot and returns its SEQ, the newest one after `previous`.
+    func snapshot(label: String, after previous: UInt32) throws -> UInt32 {
+        guard label.withCString({ takeSnapshot($0) }) == 0 else {
+            throw HeapDiffTestingError.noSnapshot("heapdiff_snapshot failed (the recorder said why on standard error)")
+        }
+        let newest = try latestSequenceNumber()
+        guard newest > previous else {
+            throw HeapDiffTestingError.noSnapshot("the recorder wrote no snapshot of process \(pid) in \(output)")
+        }
+        return newest
+    }
+
+    /// A fresh folder for the snapshots of one expectation, named after where
+    /// it is written: out of the output directory itself, where `heapdiff
+    /// check` and `heapdiff run` look for the process's own snapshots.
+    func folder(for fileID: String, line: Int) throws -> String {
+        let file = fileID.split(separator: "/").last.map(String.init) ?? "test"
+        let folder = output + "/HeapDiffTesting/\(file)-\(line)"
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return folder
+    }
+
+    /// Moves the snapshots numbered `sequenceNumbers` into `folder` and
+    /// returns their new paths.
+    func move(_ sequenceNumbers: [UInt32], to folder: String) throws -> [String] {
+        let files = Dictionary(try SnapshotDirectory.snapshots(in: output, pid: pid).map { ($0.seq, $0.path) },
+                               uniquingKeysWith: { first, _ in first })
+        return try sequenceNumbers.map { seq in
+            guard let path = files[seq] else {
+                throw HeapDiffTestingError.noSnapshot("snapshot #\(seq) of process \(pid) is gone from \(output)")
+            }
+            let moved = folder + "/" + URL(fileURLWithPath: path).lastPathComponent
+            try FileManager.default.moveItem(atPath: path, toPath: moved)
+            return moved
+        }
+    }
+}

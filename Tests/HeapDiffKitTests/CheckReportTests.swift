@@ -1,0 +1,50 @@
+import Testing
+@testable import HeapDiffKit
+
+/// `CheckReport`'s stacks: whole, or short as the test integrations show them.
+@Suite struct CheckReportTests {
+    static func python(_ file: String, _ line: Int, _ function: String) -> Frame {
+        Frame(module: file, offset: 0, function: function, file: file, line: line, isPython: true)
+    }
+
+    /// malloc ← the site in the program ← two callers of its own ← pytest
+    /// (an installed package) ← the test file again, called by pytest.
+    static let traceback = [
+        Frame(module: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 0x1000, function: "malloc"),
+        python("/app/store.py", 14, "Store.handle"),
+        python("/app/test_store.py", 22, "test_store"),
+        python("/app/test_store.py", 30, "helper"),
+        python("/venv/lib/python3.11/site-packages/_pytest/python.py", 166, "pytest_pyfunc_call"),
+        python("/app/conftest.py", 5, "outer"),
+    ]
+
+    static func report(stackFrames: Int?) -> [String] {
+        let site = traceback[1]
+        let finding = LeakCheck.Finding(key: .line(file: "/app/store.py", line: 14), site: site, traceback: traceback,
+                                        sizes: [1000, 2000, 3000], counts: [1, 2, 3])
+        let result = LeakCheck.Result(compared: [], findings: [finding], totalSizeDiff: 2000, totalCountDiff: 2,
+                                      totalExceeded: false)
+        return CheckReport(result: result, policy: LeakCheck.Policy(maxGrowthPerSite: 1024), keyType: .lineno,
+                           limit: 0, directory: "/tmp/s", paths: PathDisplay(baseDirectory: "/app"),
+                           stackFrames: stackFrames).text()
+    }
+
+    @Test func wholeStackByDefault() {
+        let lines = Self.report(stackFrames: nil)
+        #expect(lines.first == "store.py:14: grew +2000 B (+2 blocks): 1000 B → 2000 B → 3000 B")
+        #expect(lines.dropFirst().prefix(Self.traceback.count).count == Self.traceback.count)
+        #expect(lines[1] == "    malloc (libc.so.6+0x1000)")
+    }
+
+    @Test func shortStackIsTheSiteAndItsOwnCallersUpToPlumbing() {
+        #expect(Array(Self.report(stackFrames: 5).dropFirst().dropLast()) == [
+            "    store.py:14 in Store.handle (Python)",
+            "    test_store.py:22 in test_store (Python)",
+            "    test_store.py:30 in helper (Python)",
+        ])
+        #expect(Array(Self.report(stackFrames: 2).dropFirst().dropLast()) == [
+            "    store.py:14 in Store.handle (Python)",
+            "    test_store.py:22 in test_store (Python)",
+        ])
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// HeapDiffTesting as a user's package gets it: Examples/leak-tests/swift
+/// depends on this package by path, with a leaking and a bounded test in
+/// XCTest and in Swift Testing, and runs under `heapdiff run -- swift test`.
+/// The example is built once (tests only), into build/leak-tests-swift.
+@Suite struct HeapDiffTestingTests {
+    static let example = Harness.packageRoot.appendingPathComponent("Examples/leak-tests/swift")
+    static let scratch = Harness.packageRoot.appendingPathComponent("build/leak-tests-swift")
+
+    /// Built on first use, shared by the tests of this suite.
+    static let build: Result<Void, Harness.Failure> = {
+        do {
+            let result = try Harness.run("/usr/bin/env", arguments: ["swift", "build", "--build-tests",
+                                                                     "--package-path", example.path,
+                                                                     "--scratch-path", scratch.path],
+                                         preload: false, timeout: 1200)
+            guard result.status == 0 else {
+                return .failure(Harness.Failure(description: "building \(example.path): \(result.stdoutText)\(result.stderr)"))
+            }
+            return .success(())
+        } catch {
+            return .failure(Harness.Failure(description: "building \(example.path): \(error)"))
+        }
+    }()
+
+    static func swiftTest(under heapdiff: [String]) throws -> Harness.Result {
+        try build.get()
+        let swiftTest = ["swift", "test", "--skip-build", "--package-path", example.path, "--scratch-path", scratch.path]
+        return heapdiff.isEmpty
+            ? try Harness.run("/usr/bin/env", arguments: swiftTest, preload: false, timeout: 600)
+            : try Harness.run(Harness.cli, arguments: heapdiff + ["--", "/usr/bin/env"] + swiftTest, preload: false,
+                              timeout: 600)
+    }
+
+    /// The line of the first line of FILE (under the example) containing TEXT.
+    static func line(containing text: String, in file: String) throws -> Int {
+        let source = try String(contentsOf: example.appendingPathComponent(file), encoding: .utf8)
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let index = lines.firstIndex(where: { $0.contains(text) }) else {
+            throw Harness.Failure(description: "no '\(text)' in \(file)")
+        }
+        return index + 1
+    }
+
+    @Test func leakingTestsFailNamingTheLineUnderHeapdiffRun() throws {
+        let dir = try Harness.temporaryDirectory("hdtesting")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("snapshots")
+        let run = try Self.swiftTest(under: ["run", "--quiet", "--output", out.path])
+        let output = run.stdoutText
+        #expect(run.status == 1, "\(output)\(run.stderr)")
+
+        let leak = "Sources/SessionStore/SessionStore.swift:\(try Self.line(containing: "// never removed", in: "Sources/SessionStore/SessionStore.swift"))"
+        let xctestFile = "Tests/SessionStoreLeakTests/SessionStoreLeakTests.swift"
+        let swiftTestingFile = "Tests/SessionStoreLeakTests/SessionStoreSwiftTestingLeakTests.swift"
+        // XCTest: 5 rounds of 1,000 logins, rounds 2 to 5 compared: 3 × 2,000 blocks (the audit array and its string).
+        let lines = output.split(separator: "\n")
+        let xctestFailure = lines.first { $0.contains("SessionStoreLeakTests.testLoginLogoutCycleDoesNotGrow : threw error") }
+        #expect(xctestFailure?.contains("threw error \"\(leak): grew +486 KiB (+6000 blocks): ") == true, "\(output)")
+        #expect(output.contains("""
+                \(leak) in SessionStore.SessionStore.login(user: Swift.String) -> Swift.Int (SessionStoreLeakTestPackageTests.xctest)
+                \(xctestFile):\(try Self.line(containing: "store.logout(store.login(", in: xctestFile)) in closure #1
+            """), "\(output)")
+        #expect(output.contains("Test Case 'SessionStoreLeakTests.testTokenRefreshStaysBounded' passed"))
+        // Swift Testing: 4 rounds, 2 × 2,000 blocks.
+        let swiftTestingFailure = lines.first { $0.contains("✘ Test loginLogoutCycleDoesNotGrow() recorded an issue") }
+        #expect(swiftTestingFailure?.contains("Caught error: \(leak): grew +346 KiB (+4000 blocks): ") == true, "\(output)")
+        #expect(output.contains("    \(swiftTestingFile):\(try Self.line(containing: "store.logout(store.login(", in: swiftTestingFile)) in closure #1"))
+        #expect(output.contains("✔ Test tokenRefreshStaysBounded() passed"), "\(output)")
+
+        // The failed expectations keep their rounds' snapshots, where the failure says; the passed ones do not.
+        let kept = out.appendingPathComponent("HeapDiffTesting")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: kept.path).sorted()
+        let xctestLine = try Self.line(containing: "try expectNoHeapGrowth {", in: xctestFile)
+        let swiftTestingLine = try Self.line(containing: "try expectNoHeapGrowth(rounds: 4)", in: swiftTestingFile)
+        #expect(folders == ["SessionStoreLeakTests.swift-\(xctestLine)",
+                            "SessionStoreSwiftTestingLeakTests.swift-\(swiftTestingLine)"])
+        #expect(try Harness.snapshotFiles(in: kept.appendingPathComponent(folders[0])).count == 5)
+        #expect(output.contains("snapshots in \(kept.path)/\(folders[0])\""))
+    }
+
+    @Test func withoutTheRecorderBodiesRunOnceAndEachProcessSaysSo() throws {
+        let run = try Self.swiftTest(under: [])
+        #expect(run.status == 0, "\(run.stdoutText)\(run.stderr)")
+        let notice = "HeapDiffTesting: the heapdiff recorder is not loaded, so expectNoHeapGrowth runs each body once "
+            + "and judges nothing; run the tests under heapdiff (`heapdiff run -- swift test`)"
+        // swift test runs the XCTest and the Swift Testing tests in two processes: once in each.
+        let said = (run.stdoutText + run.stderr).split(separator: "\n").filter { $0 == notice }
+        #expect(said.count == 2, "\(run.stdoutText)\(run.stderr)")
+    }
+
+    /// The user's test binary links HeapDiffTesting, not the CLI's ArgumentParser.
+    @Test func testTargetDoesNotLinkArgumentParser() throws {
+        try Self.build.get()
+        let binary = Self.scratch.appendingPathComponent("debug/SessionStoreLeakTestPackageTests.xctest").path
+        let symbols = try Harness.run("/usr/bin/nm", arguments: [binary], preload: false).stdoutText
+        #expect(symbols.contains(" T $s15HeapDiffTesting"))
+        #expect(!symbols.contains("14ArgumentParser"))
+    }
+}
