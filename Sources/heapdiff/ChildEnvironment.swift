@@ -1,11 +1,15 @@
+import CHeapDiffFormat
+
 /// The environment of the program that `run` starts: heapdiff's own, plus
-/// what loads and configures the recorder.
+/// what loads and configures the recorder (names from heapdiff_control.h).
 struct ChildEnvironment {
     var library: String
     var outputDirectory: String
     var interval: String?
     var signal: String?
     var depth: Int?
+    /// Where the recorders send their notices (`RecorderNotices`).
+    var reportName: String?
 
     /// `KEY=VALUE` entries, sorted by key so the result is reproducible.
     func entries(from base: [String: String]) -> [String] {
@@ -16,10 +20,11 @@ struct ChildEnvironment {
         } else {
             environment["LD_PRELOAD"] = library
         }
-        environment["HEAPDIFF_OUTPUT"] = outputDirectory
-        if let interval { environment["HEAPDIFF_INTERVAL"] = interval }
-        if let signal { environment["HEAPDIFF_SIGNAL"] = signal }
-        if let depth { environment["HEAPDIFF_DEPTH"] = String(depth) }
+        environment[HD_ENV_OUTPUT] = outputDirectory
+        if let interval { environment[HD_ENV_INTERVAL] = interval }
+        if let signal { environment[HD_ENV_SIGNAL] = signal }
+        if let depth { environment[HD_ENV_DEPTH] = String(depth) }
+        environment[HD_ENV_REPORT] = reportName
         return environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 }

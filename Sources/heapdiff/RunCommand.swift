@@ -13,9 +13,12 @@ struct RunCommand: ParsableCommand {
             seconds, whenever the program calls heapdiff_snapshot(), and when it receives the snapshot \
             signal (see `heapdiff help snapshot`).
 
-            Snapshots go to --output, by default ./heapdiff.PROGRAM.PID (created with mode 0700, as \
-            snapshots contain command lines), named PROGRAM.PID.SEQ.heapsnap. Child processes write their \
-            own files under their own PID.
+            Snapshots go to --output, by default ./heapdiff.PROGRAM.PID, named PROGRAM.PID.SEQ.heapsnap; \
+            the directory and its missing parents are created, the directory with mode 0700 as snapshots \
+            contain command lines, or 1733 when run as root, so that workers that switch to another user \
+            (nginx, postgres) can still add their own files (0600) without reading anyone else's. Child \
+            processes write their own files under their own PID. A process that cannot write is named, \
+            with the reason, once the program has ended.
 
             When the program ends, heapdiff lists its snapshots and shows the growth between the first and \
             the last one (or, with a single snapshot, the largest live allocation sites); with three or more \
@@ -55,7 +58,9 @@ struct RunCommand: ParsableCommand {
         // only once the program runs, so a program that cannot start leaves nothing behind.
         let directory = URL(fileURLWithPath: recording.output ?? defaultOutput(program: arguments[0]))
             .standardizedFileURL.path
-        let childEnvironment = recording.childEnvironment(library: library, outputDirectory: directory)
+        let notices = RecorderNotices()
+        let childEnvironment = recording.childEnvironment(library: library, outputDirectory: directory,
+                                                          reportName: notices.name)
         let finished: ChildProcess.Finished
         do {
             finished = try ChildProcess.run(arguments: arguments, environment: childEnvironment.entries(from: environment))
@@ -64,10 +69,12 @@ struct RunCommand: ParsableCommand {
                                status: error.code == EACCES || error.code == ENOEXEC ? 126 : 127)
         }
 
+        notices.printAll()
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
                                  periodic: recording.interval != nil)
-        if case .signaled = finished.termination {
-            summary.printIfAny()  // the program was killed: say nothing more unless there is something to show
+        if case .signaled(let signal) = finished.termination {
+            Console.note(KilledProcess(pid: finished.pid, signal: signal, directory: directory).description)
+            summary.printIfAny()
         } else {
             summary.print()
         }
