@@ -121,23 +121,6 @@ static void load_follow_children(void) {
         hd_warn("HEAPDIFF_FOLLOW_CHILDREN=%s is not 0 or 1; following children", text);
 }
 
-/* Descriptors the recorder keeps open in the program's process sit above
- * the numbers a program hands out first, close-on-exec. */
-enum { PRIVATE_FD_FLOOR = 700 };
-
-int hd_private_fd(int fd) {
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, PRIVATE_FD_FLOOR);
-    if (high < 0)
-        return fd;   /* a low RLIMIT_NOFILE: keep the number we have */
-    close(fd);
-    return high;
-}
-
-bool hd_fd_is(int fd, dev_t dev, ino_t ino) {
-    struct stat st;
-    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
-}
-
 /* mkdir -p: missing parents as mkdir(1) makes them, the directory itself
  * private (0700), or, for root, 1733: a process that switches to another
  * user (an nginx or postgres worker) can still add its files, while nobody

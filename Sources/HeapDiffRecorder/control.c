@@ -80,6 +80,12 @@ static long long monotonic_ms(void) {
 /* Wakes at least once a second: to make a new control socket when the
  * program closed ours, and to notice a program taking the snapshot signal. */
 enum { WRITER_TICK_MS = 1000 };
+/* The control socket is made this long after start: a forked child that
+ * execs, or a daemon that closes every descriptor as it starts, is done by
+ * then, so the recorder makes no descriptor while they rearrange theirs. */
+enum { LISTEN_DELAY_MS = 100 };
+
+static long long min_ll(long long a, long long b) { return a < b ? a : b; }
 
 static void *writer_main(void *unused) {
     (void)unused;
@@ -95,11 +101,15 @@ static void *writer_main(void *unused) {
 
     long long interval_ms = (long long)(hd_config.interval_seconds * 1000);
     long long next = monotonic_ms() + interval_ms;
+    long long listen_at = monotonic_ms() + LISTEN_DELAY_MS;
     char text[4400];
     for (;;) {
+        long long now = monotonic_ms();
         pthread_mutex_lock(&writer_lock);
-        if (!hd_listener_is_ours(&listener))
+        if (!hd_listener_is_ours(&listener) && now >= listen_at) {
             hd_listener_open(&listener);
+            listen_at = now + WRITER_TICK_MS;   /* when it failed, the next try */
+        }
         int fd = listener.fd;
         pthread_mutex_unlock(&writer_lock);
 
@@ -108,11 +118,11 @@ static void *writer_main(void *unused) {
         sigset_t wait_mask = blocked;
         if (signal_is_ours())
             sigdelset(&wait_mask, hd_config.signal);
-        long long wait_ms = WRITER_TICK_MS;
-        if (interval_ms > 0) {
-            long long left = next - monotonic_ms();
-            wait_ms = left < 0 ? 0 : left < wait_ms ? left : wait_ms;
-        }
+        long long wait_ms = fd >= 0 ? WRITER_TICK_MS : min_ll(WRITER_TICK_MS, listen_at - now);
+        if (interval_ms > 0)
+            wait_ms = min_ll(wait_ms, next - now);
+        if (wait_ms < 0)
+            wait_ms = 0;
         struct timespec wait = {.tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000000};
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int ready = ppoll(&p, fd >= 0 ? 1 : 0, &wait, &wait_mask);
@@ -130,7 +140,7 @@ static void *writer_main(void *unused) {
         }
         if (interval_ms > 0 && monotonic_ms() >= next) {
             take_snapshot(HD_TRIGGER_INTERVAL, NULL, text, sizeof text);
-            long long now = monotonic_ms();
+            now = monotonic_ms();
             next += interval_ms;
             if (next < now)   /* fell behind: don't burst */
                 next = now + interval_ms;

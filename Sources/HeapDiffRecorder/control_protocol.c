@@ -147,7 +147,7 @@ enum hd_control_result hd_control_request(int pid, const char *label, int timeou
     socklen_t length;
     hd_control_address(pid, &address, &length);
     if (connect(fd, (struct sockaddr *)&address, length) != 0) {
-        if (errno == ECONNREFUSED || errno == ENOENT) {
+        if (errno == ECONNREFUSED || errno == ENOENT || errno == ECONNRESET) {
             close(fd);
             return HD_CONTROL_NO_LISTENER;
         }
@@ -171,8 +171,13 @@ enum hd_control_result hd_control_request(int pid, const char *label, int timeou
     }
     char message[HD_CONTROL_MAX_MESSAGE];
     int n = hd_control_encode_request(message, sizeof message, label);
-    if (n < 0 || send(fd, message, (size_t)n, MSG_NOSIGNAL) != n)
+    if (n < 0 || send(fd, message, (size_t)n, MSG_NOSIGNAL) != n) {
+        if (errno == ECONNRESET || errno == EPIPE) {
+            close(fd);
+            return HD_CONTROL_NO_LISTENER;   /* the socket went away before it took the request */
+        }
         return failed(fd, "send", text, cap);
+    }
     for (;;) {
         if (!wait_ready(fd, POLLIN, deadline)) {
             close(fd);
@@ -181,6 +186,10 @@ enum hd_control_result hd_control_request(int pid, const char *label, int timeou
         ssize_t got = recv(fd, message, sizeof message - 1, 0);
         if (got < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
+        if (got < 0 && errno == ECONNRESET) {
+            close(fd);
+            return HD_CONTROL_NO_LISTENER;   /* closed with our request unread: nothing was taken */
+        }
         if (got < 0)
             return failed(fd, "recv", text, cap);
         close(fd);

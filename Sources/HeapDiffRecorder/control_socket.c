@@ -23,37 +23,43 @@ bool hd_listener_is_ours(const struct hd_listener *l) {
     return l->fd >= 0 && hd_fd_is(l->fd, l->dev, l->ino);
 }
 
+/* Warns once; a failure may be passing (a program closing every descriptor
+ * as we made ours), so the writer thread tries again on its next tick. */
+static void cannot_listen(struct hd_listener *l, const char *what) {
+    if (!l->warned)
+        hd_warn("cannot listen on the control socket heapdiff.%d (%s: %s); `heapdiff snapshot %d` cannot reach "
+                "this process until it can", (int)getpid(), what, strerror(errno), (int)getpid());
+    l->warned = true;
+}
+
 void hd_listener_open(struct hd_listener *l) {
     l->fd = -1;
-    if (l->gave_up)
-        return;
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        hd_warn("cannot create the control socket: %s; `heapdiff snapshot %d` will not reach this process",
-                strerror(errno), (int)getpid());
-        l->gave_up = true;
+        cannot_listen(l, "socket");
         return;
+    }
+    /* Moved high before it is bound: the number a program may close and
+     * reuse is never the one that listens. */
+    fd = hd_private_fd(fd);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        errno = EBADF;
+        cannot_listen(l, "socket");
+        return;   /* the program took the number: not ours to close */
     }
     struct sockaddr_un address;
     socklen_t length;
     hd_control_address(getpid(), &address, &length);
+    /* EADDRINUSE: another process holds heapdiff.PID; the CLI checks whom
+     * it reaches, so the squatter learns nothing. */
     if (bind(fd, (struct sockaddr *)&address, length) != 0 || listen(fd, 8) != 0) {
-        /* EADDRINUSE: another process holds heapdiff.PID; the CLI checks
-         * whom it reaches, so the squatter learns nothing. */
-        hd_warn("cannot listen on the control socket heapdiff.%d: %s; `heapdiff snapshot %d` will not reach this "
-                "process", (int)getpid(), strerror(errno), (int)getpid());
-        close(fd);
-        l->gave_up = true;
+        cannot_listen(l, "bind");
+        if (hd_fd_is(fd, st.st_dev, st.st_ino))
+            close(fd);
         return;
     }
-    l->fd = hd_private_fd(fd);
-    struct stat st;
-    if (fstat(l->fd, &st) != 0) {
-        close(l->fd);
-        l->fd = -1;
-        l->gave_up = true;
-        return;
-    }
+    l->fd = fd;
     l->dev = st.st_dev;
     l->ino = st.st_ino;
 }
@@ -62,7 +68,7 @@ void hd_listener_drop_inherited(struct hd_listener *l) {
     if (hd_listener_is_ours(l))
         close(l->fd);
     l->fd = -1;
-    l->gave_up = false;
+    l->warned = false;
 }
 
 /* Same user, or root: anyone else only learns that they may not ask. */

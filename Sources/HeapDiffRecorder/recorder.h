@@ -4,6 +4,7 @@
  *   mmap_arena.c     bookkeeping memory straight from mmap
  *   real_alloc.c     the real allocator (dlsym RTLD_NEXT) and the bootstrap arena
  *   config.c         HEAPDIFF_* environment, validated once
+ *   private_fds.c    the recorder's descriptors (and libunwind's), kept high
  *   lock.c           the one lock that guards both tables
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
@@ -80,15 +81,17 @@ void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)
 void hd_note(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 /* hd_warn, and a HD_REPORT_WRITE_FAILED notice to `heapdiff run`. */
 void hd_fail(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
+/* The output directory, opened again by path when the program closed our
+ * descriptor; -1 (errno set) when it cannot be opened. */
+int hd_output_fd(void) HD_HIDDEN;
+void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
+
+/* ---- private_fds.c -------------------------------------------------- */
 /* fd moved to a high, close-on-exec number (it is closed). */
 int hd_private_fd(int fd) HD_HIDDEN;
 /* Whether fd still refers to the file (dev, ino): the program may have
  * closed our descriptor and reused the number. */
 bool hd_fd_is(int fd, dev_t dev, ino_t ino) HD_HIDDEN;
-/* The output directory, opened again by path when the program closed our
- * descriptor; -1 (errno set) when it cannot be opened. */
-int hd_output_fd(void) HD_HIDDEN;
-void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
 
 /* ---- lock.c ---------------------------------------------------------- */
 /* One lock guards the trace table, the pointer table and every counter.
@@ -229,7 +232,7 @@ struct hd_listener {
     int fd;             /* -1: none */
     dev_t dev;
     ino_t ino;
-    bool gave_up;       /* the name is taken or sockets fail: stop trying */
+    bool warned;        /* could not listen, and said so */
 };
 /* Takes a snapshot for a request: as hd_snapshot_write. */
 typedef int (*hd_request_snapshot)(const char *label, char *text, size_t text_cap);

@@ -69,7 +69,7 @@ int hd_control_encode_reply(char *buf, size_t cap, bool ok, const char *text);
 enum hd_control_result {
     HD_CONTROL_WRITTEN = 0,     /* text: the snapshot's path */
     HD_CONTROL_REFUSED = 1,     /* text: the recorder's reason */
-    HD_CONTROL_NO_LISTENER = 2, /* nothing listens on heapdiff.PID (yet) */
+    HD_CONTROL_NO_LISTENER = 2, /* nothing listens on heapdiff.PID (yet), or it closed before taking the request */
     HD_CONTROL_IMPOSTOR = 3,    /* text: the pid of the process that does listen */
     HD_CONTROL_TIMED_OUT = 4,
     HD_CONTROL_FAILED = 5,      /* text: strerror of the failing call */
