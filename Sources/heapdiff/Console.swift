@@ -18,6 +18,11 @@ enum Console {
         printToStandardError("heapdiff: " + message)
     }
 
+    /// "1 snapshot", "3 snapshots".
+    static func counted(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
+    }
+
     static func printToStandardError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

@@ -28,7 +28,7 @@ struct KilledProcess: CustomStringConvertible {
         let written: String
         if let last = files.last {
             let atExit = (try? Snapshot.load(path: last.path))?.process.trigger == .exit
-            written = "it wrote \(files.count) \(files.count == 1 ? "snapshot" : "snapshots")"
+            written = "it wrote \(Console.counted(files.count, "snapshot"))"
                 + (atExit ? ", the last one on its way out" : "; no exit snapshot: what it held at the end is not recorded")
         } else {
             written = "it wrote no snapshot"

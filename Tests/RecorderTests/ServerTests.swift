@@ -275,6 +275,20 @@ import Testing
     }
 }
 
+extension ServerTests {
+    /// A short series says how long it took in milliseconds, not "over 0 s".
+    @Test func shortSeriesAreTimedInMilliseconds() throws {
+        let dir = try Harness.temporaryDirectory("wording")
+        let exe = try Harness.build("exact_counts", in: dir)
+        let out = dir.appendingPathComponent("out")
+        #expect(try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path]).status == 0)
+        let trend = try Harness.run(Harness.cli, arguments: ["trend", out.path], preload: false)
+        #expect(trend.status == 0, "\(trend.stderr)")
+        let header = String(trend.stdoutText.split(separator: "\n").first ?? "")
+        #expect(header.wholeMatch(of: /3 snapshots of exact_counts \(pid \d+\) over \d+ ms/) != nil, "\(header)")
+    }
+}
+
 /// A Java class written byte by byte (the JRE has no compiler): `Wait`,
 /// whose main prints "ready" and reads standard input until it ends.
 enum JavaClass {
