@@ -46,16 +46,21 @@ final class RecorderNotices {
         return notices
     }
 
-    /// One line per notice on standard error; returns the pids that could not write.
+    /// One line per process and kind of notice on standard error (the first
+    /// one's text, and how many more there were); returns the pids that
+    /// could not write.
     @discardableResult
     func printAll() -> Set<Int32> {
         var failed: Set<Int32> = []
-        for notice in drain() {
+        let notices = drain()
+        var said: Set<String> = []
+        for notice in notices where said.insert("\(notice.pid) \(notice.kind)").inserted {
+            let more = notices.filter { $0.pid == notice.pid && $0.kind == notice.kind }.count - 1
             switch notice.kind {
             case HD_REPORT_WRITE_FAILED:
                 failed.insert(notice.pid)
                 Console.warning("process \(notice.pid)\(processDescription(notice)) could not write a snapshot: "
-                    + notice.text)
+                    + notice.text + (more > 0 ? " (and \(Console.counted(more, "more failure")))" : ""))
             case HD_REPORT_SIGNAL_TAKEN:
                 Console.warning("process \(notice.pid)\(processDescription(notice)) installed its own \(notice.text) "
                     + "handler: \(notice.text) took no snapshot there (`heapdiff snapshot \(notice.pid)` still works)")
