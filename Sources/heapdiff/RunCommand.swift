@@ -9,9 +9,11 @@ struct RunCommand: ParsableCommand {
         abstract: "Run a program with the heap recorder and report what grew.",
         discussion: """
             Starts PROGRAM with libheapdiff.so preloaded. The recorder traces every malloc, calloc, \
-            realloc, free (and friends) and writes a snapshot of the live heap at exit, every --interval \
-            seconds, whenever the program calls heapdiff_snapshot(), and when it receives the snapshot \
-            signal (see `heapdiff help snapshot`).
+            realloc, free (and friends) and writes a snapshot of the live heap at exit (also when the \
+            program ends itself with a signal, as Python does after Ctrl-C), every --interval seconds, \
+            whenever the program calls heapdiff_snapshot(), when `heapdiff snapshot PID` asks (see \
+            `heapdiff help snapshot`), and, only with --signal, when it receives that signal. A program \
+            that installs its own handler for that signal keeps it; heapdiff says so.
 
             Snapshots go to --output, by default ./heapdiff.PROGRAM.PID, named PROGRAM.PID.SEQ.heapsnap; \
             the directory and its missing parents are created, the directory with mode 0700 as snapshots \
@@ -25,6 +27,7 @@ struct RunCommand: ParsableCommand {
             snapshots it adds the trend: which sites grow steadily and which only warmed up (see \
             `heapdiff help trend`). Everything heapdiff \
             prints goes to standard error: the program's standard output is left exactly as it was. \
+            When a signal kills the program, heapdiff says which and whether its exit snapshot was written. \
             heapdiff exits with the program's status, or 128+N if it was killed by signal N; 127 if it \
             could not be started.
 
