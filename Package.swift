@@ -16,13 +16,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
-        // The snapshot format header and its CRC, shared with the C recorder.
+        // The snapshot format header and its CRC, and the CLI-recorder protocol
+        // (heapdiff_control.h, control_protocol.c), shared with the C recorder.
         // The recorder itself (libheapdiff.so) is built by the Makefile with cc:
         // a preload library must not pull the Swift runtime into traced programs.
         .target(
             name: "CHeapDiffFormat",
             path: "Sources/HeapDiffRecorder",
-            sources: ["crc32.c"],
+            sources: ["crc32.c", "control_protocol.c"],
             publicHeadersPath: "include"
         ),
         // elfutils libdw (libdw-dev), for offline symbolization.

@@ -5,8 +5,9 @@
 # HTML when it is generated, never committed);
 # with "bench", also GNU time for the benchmarks' peak-memory figures; with
 # "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
-# Chromium, which renders an HTML report headless in a test, and Debian's
-# CPython 3.11 with Flask, which the Python tests trace, and its venv module.
+# Chromium, which renders an HTML report headless in a test, Debian's
+# CPython 3.11 with Flask and its venv module (pytest-heapdiff's tests), which the Python tests trace, and the servers the
+# control-socket tests run under heapdiff: Debian's default JRE and gunicorn.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
@@ -28,6 +29,8 @@ if [ "${1:-}" = test ]; then
   /usr/bin/python3.11 -c 'import flask' 2>/dev/null || need+=(python3-flask)
   # pytest-heapdiff's tests run in venvs (scripts/python-venv.sh), which need ensurepip.
   /usr/bin/python3.11 -c 'import ensurepip' 2>/dev/null || need+=(python3.11-venv)
+  [ -x /usr/lib/jvm/default-java/bin/java ] || need+=(default-jre-headless)
+  /usr/bin/python3.11 -c 'import gunicorn' 2>/dev/null || need+=(gunicorn)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "heapdiff setup: installing ${need[*]}" >&2

@@ -4,53 +4,108 @@
 /// Frame 0 is often allocator plumbing (libstdc++'s `operator new`, a
 /// `std::vector` growth path inlined into the program, the Swift runtime,
 /// libc's `strdup`), which would lump unrelated allocations together; the
-/// interesting frame is the first one in the program's own code. A frame is
-/// plumbing when its function, module or source file matches one of the
-/// globs below (see `Glob` and `FunctionName` for how they match). The site
-/// is the first frame, inlined ones included, that is not plumbing, or
-/// frame 0 when every frame is.
+/// interesting frame is the first one in the program's own code. Each frame
+/// has a `Role`:
+/// - a *wrapper* matches a function rule (allocator entry points and
+///   wrappers: `malloc`, `xmalloc`, `operator new`, `os::malloc`…) or one of
+///   the user's `--skip-module`/`--skip-file` globs: never the site while
+///   another frame can be;
+/// - *library* code matches a built-in module or file rule (system
+///   libraries, system headers, the CPython interpreter), or is a nameless
+///   frame of a system program (`/usr/bin/ruby`'s stripped `main`): skipped
+///   only while a frame of the program's own code exists, so that a program
+///   that itself lives under /usr/lib (gcc's cc1, libruby, libjvm) is charged
+///   to its own functions rather than to its allocator wrapper;
+/// - everything else is *own* code.
+///
+/// The site is the first own frame (inlined ones included); without one, the
+/// first library frame that has a name and is no wrapper, then any frame that
+/// is no wrapper, then frame 0.
 public struct AllocationSiteRule: Equatable, Sendable {
+    public enum Role: Equatable, Sendable {
+        case own, library, wrapper
+    }
+
+    /// Wrapper rules: built-in allocator wrappers, plus the user's.
     public var functions: [Glob]
     public var modules: [Glob]
     public var files: [Glob]
+    /// Library rules (built-in).
+    public var libraryModules: [Glob]
+    public var libraryFiles: [Glob]
+    /// Modules whose frames are library code when they have no name.
+    public var namelessLibraryModules: [Glob]
 
-    public init(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = []) {
+    public init(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = [], libraryModules: [Glob] = [],
+                libraryFiles: [Glob] = [], namelessLibraryModules: [Glob] = []) {
         self.functions = functions
         self.modules = modules
         self.files = files
+        self.libraryModules = libraryModules
+        self.libraryFiles = libraryFiles
+        self.namelessLibraryModules = namelessLibraryModules
     }
 
     /// The built-in rules: allocator entry points and wrappers of the C, C++,
-    /// Swift, GLib and CPython runtimes, system libraries, system headers.
+    /// Swift, GLib, CPython, GCC, Ruby, HotSpot and Perl runtimes; system
+    /// libraries, system headers and stripped system programs as library code.
     public static let standard = AllocationSiteRule(
         functions: BuiltInPlumbing.functions.map(Glob.init),
-        modules: BuiltInPlumbing.modules.map(Glob.init),
-        files: BuiltInPlumbing.files.map(Glob.init))
+        libraryModules: BuiltInPlumbing.modules.map(Glob.init),
+        libraryFiles: BuiltInPlumbing.files.map(Glob.init),
+        namelessLibraryModules: BuiltInPlumbing.systemPrograms.map(Glob.init))
 
     /// Attributes nothing elsewhere: the site is always frame 0 (`--no-skip`).
     public static let innermostFrame = AllocationSiteRule()
 
-    /// These rules plus more, as `--skip-function` and friends add them.
+    /// These rules plus more wrappers, as `--skip-function` and friends add them.
     public func adding(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = []) -> AllocationSiteRule {
-        AllocationSiteRule(functions: self.functions + functions, modules: self.modules + modules,
-                           files: self.files + files)
+        var rule = self
+        rule.functions += functions
+        rule.modules += modules
+        rule.files += files
+        return rule
     }
 
-    /// Whether every frame of a module is plumbing; decided without symbols.
+    /// The role every frame of a module has, when the path alone decides it
+    /// (no symbols needed); nil when it depends on the frame.
+    public func role(modulePath: String) -> Role? {
+        guard !modulePath.isEmpty else { return nil }
+        if modules.matchAny(path: modulePath) { return .wrapper }
+        if libraryModules.matchAny(path: modulePath) { return .library }
+        return nil
+    }
+
+    public func role(of frame: Frame) -> Role {
+        if !frame.module.isEmpty, modules.matchAny(path: frame.module) { return .wrapper }
+        if let file = frame.file, files.matchAny(path: file) { return .wrapper }
+        if let function = frame.function, !functions.isEmpty, functions.matchAny(function: FunctionName(function)) {
+            return .wrapper
+        }
+        if !frame.module.isEmpty, libraryModules.matchAny(path: frame.module) { return .library }
+        if let file = frame.file, libraryFiles.matchAny(path: file) { return .library }
+        if frame.function == nil, !frame.module.isEmpty, namelessLibraryModules.matchAny(path: frame.module) {
+            return .library
+        }
+        return .own
+    }
+
+    /// Whether every frame of a module is skipped while own code exists.
     public func isPlumbing(modulePath: String) -> Bool {
-        !modulePath.isEmpty && modules.matchAny(path: modulePath)
+        role(modulePath: modulePath) != nil
     }
 
     public func isPlumbing(_ frame: Frame) -> Bool {
-        if isPlumbing(modulePath: frame.module) { return true }
-        if let file = frame.file, files.matchAny(path: file) { return true }
-        guard let function = frame.function, !functions.isEmpty else { return false }
-        return functions.matchAny(function: FunctionName(function))
+        role(of: frame) != .own
     }
 
     /// Index of the site among `frames` (innermost first), nil for none.
     public func siteIndex(of frames: [Frame]) -> Int? {
         guard !frames.isEmpty else { return nil }
-        return frames.firstIndex { !isPlumbing($0) } ?? 0
+        let roles = frames.map(role(of:))
+        return roles.firstIndex(of: .own)
+            ?? frames.indices.first { roles[$0] == .library && frames[$0].function != nil }
+            ?? roles.firstIndex(of: .library)
+            ?? 0
     }
 }

@@ -1,16 +1,41 @@
 /// The globs of `AllocationSiteRule.standard`: code that allocates on
 /// behalf of its caller, so the caller is the one to blame. Function globs
-/// match demangled or qualified names (see `FunctionName`).
+/// (wrappers, always skipped) match demangled or qualified names (see
+/// `FunctionName`); module and file globs name library code, skipped while
+/// the program's own code is on the stack.
 enum BuiltInPlumbing {
-    static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + glib + cpython + startup
+    static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + glib + cpython + libiberty + ruby
+        + hotspot + perl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
         "strdup", "strndup", "__strdup", "__strndup", "wcsdup", "asprintf", "vasprintf", "__asprintf*",
         "__vasprintf*", "open_memstream", "getline", "getdelim", "__getdelim",
-        // xmalloc, xcalloc, xrealloc, xzalloc… of GNU and many other projects.
-        "x*alloc", "xstrdup", "xstrndup", "xmemdup",
     ]
+
+    /// GCC's libiberty (linked into cc1, as, ld…) and the many projects that
+    /// copied its xmalloc, xcalloc, xrealloc, xzalloc; obstack's chunk growth.
+    static let libiberty = [
+        "x*alloc", "xstrdup", "xstrndup", "xmemdup", "_obstack_begin*", "_obstack_newchunk",
+        // and GCC's garbage-collected heap
+        "ggc_internal_alloc*", "ggc_internal_cleared_alloc*",
+    ]
+
+    /// Ruby's allocator entry points (libruby).
+    static let ruby = [
+        "ruby_xmalloc*", "ruby_xcalloc*", "ruby_xrealloc*", "ruby_mimmalloc", "rb_xmalloc_mul_add*",
+        "rb_xcalloc_mul_add*", "rb_xrealloc_mul_add", "objspace_xmalloc*", "objspace_xcalloc", "objspace_xrealloc",
+    ]
+
+    /// HotSpot's C-heap allocation (libjvm): os::malloc under AllocateHeap,
+    /// CHeapObj's operator new and the NMT pre-initialization path.
+    static let hotspot = [
+        "os::malloc", "os::realloc", "os::strdup*", "AllocateHeap", "ReallocateHeap", "NMTPreInit*",
+        "CHeapObj*::operator new*",
+    ]
+
+    /// Perl's allocation wrappers (libperl).
+    static let perl = ["Perl_safesys*"]
 
     static let cxxRuntime = [
         "operator new*", "__cxa_allocate_exception", "__gnu_cxx::new_allocator*", "__gnu_cxx::__alloc_traits*",
@@ -65,6 +90,10 @@ enum BuiltInPlumbing {
     /// Process start-up code linked into every program: never a site, and
     /// no use as a cumulative row.
     static let startup = ["_start", "__libc_start_main*", "__libc_start_call_main"]
+
+    /// Where distributions install programs: their frames without a name (a
+    /// stripped interpreter's `main`) are library code, not the program's own.
+    static let systemPrograms = ["/usr/bin/*", "/bin/*", "/usr/sbin/*", "/sbin/*", "/usr/libexec/*", "/usr/games/*"]
 
     /// System library directories, the Swift toolchain, and the recorder itself.
     static let modules = [

@@ -44,7 +44,7 @@ public struct CheckReport {
 
     private var span: String {
         let labels = result.compared.map { $0.process.label.isEmpty ? "#\($0.process.seq)" : $0.process.label }
-        return "\(result.compared.count) snapshots (\(labels.first ?? "") … \(labels.last ?? ""))"
+        return "\(counted(result.compared.count, "snapshot")) (\(labels.first ?? "") … \(labels.last ?? ""))"
     }
 
     public func text() -> [String] {

@@ -31,6 +31,8 @@ final class DwarfFile {
     let buildID: [UInt8]
     /// Built on the first address libdwfl cannot place in a unit.
     private lazy var unitIndex = CompileUnitIndex(module: module)
+    /// Built on the first address that needs a symbol's name.
+    private lazy var symbols = SymbolTable(module: module)
 
     init(path: String) throws {
         guard access(path, R_OK) == 0 else {
@@ -82,21 +84,20 @@ final class DwarfFile {
     /// the call site recorded on the inlined subroutine below it.
     func locate(fileAddress: UInt64) -> [Location] {
         let address = fileAddress &+ bias
-        let symbol = symbolName(at: address)
-        guard let unit = compileUnit(at: address) else { return [Location(function: symbol)] }
+        guard let unit = compileUnit(at: address) else { return [Location(function: symbolName(at: address))] }
         let unitAddress = address &- unit.bias
         var (file, line) = Self.sourceLine(in: unit.die, at: unitAddress)
         var locations: [Location] = []
         for scope in InlineScopes(unit: unit.die, address: unitAddress).functions {
             let inlined = scope.callSite != nil
             // The symbol covers clones (`f.constprop.0`) and code without debug info.
-            let name = inlined ? scope.name : scope.name ?? symbol
+            let name = inlined ? scope.name : scope.name ?? symbolName(at: address)
             locations.append(Location(function: name, file: file, line: line, inlined: inlined))
             if let callSite = scope.callSite { (file, line) = callSite }
         }
         if locations.last?.inlined ?? true {
             // No enclosing subprogram was found: the symbol stands for it.
-            locations.append(Location(function: symbol, file: file, line: line))
+            locations.append(Location(function: symbolName(at: address), file: file, line: line))
         }
         return locations
     }
@@ -120,7 +121,15 @@ final class DwarfFile {
         return (file, Int(number))
     }
 
-    private func symbolName(at address: Dwarf_Addr) -> String? {
+    func symbolName(at address: Dwarf_Addr) -> String? {
+        guard let name = symbols.name(at: address) else { return nil }
+        // Drop a symbol version (`__libc_start_main@@GLIBC_2.34`): it is not
+        // part of the function's name, and no mangled name contains '@'.
+        return String(String(cString: name).prefix { $0 != "@" })
+    }
+
+    /// libdwfl's own answer, which `SymbolTable` reproduces (tests compare them).
+    func libdwflSymbolName(at address: Dwarf_Addr) -> String? {
         var offset: GElf_Off = 0
         var symbol = GElf_Sym()
         var sectionIndex: GElf_Word = 0
@@ -128,9 +137,20 @@ final class DwarfFile {
         var symbolBias: Dwarf_Addr = 0
         guard let name = dwfl_module_addrinfo(module, address, &offset, &symbol, &sectionIndex, &elf, &symbolBias)
         else { return nil }
-        // Drop a symbol version (`__libc_start_main@@GLIBC_2.34`): it is not
-        // part of the function's name, and no mangled name contains '@'.
         return String(String(cString: name).prefix { $0 != "@" })
+    }
+
+    /// The addresses libdwfl places the module's symbols at, for tests.
+    func symbolAddresses() -> [Dwarf_Addr] {
+        let count = dwfl_module_getsymtab(module)
+        return (1..<max(1, count)).compactMap { index in
+            var symbol = GElf_Sym()
+            var address: GElf_Addr = 0
+            var section: GElf_Word = 0
+            guard dwfl_module_getsym_info(module, index, &symbol, &address, &section, nil, nil) != nil,
+                  section != UInt32(SHN_UNDEF), Int32(symbol.st_info & 0xf) == STT_FUNC else { return nil }
+            return address
+        }
     }
 
     private static func buildID(of module: OpaquePointer) -> [UInt8] {

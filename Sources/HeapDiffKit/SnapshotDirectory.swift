@@ -1,3 +1,4 @@
+import CHeapDiffFormat
 import Foundation
 
 /// The snapshot files that one process left in an output directory.
@@ -30,7 +31,7 @@ public enum SnapshotDirectory {
     /// The subfolder where, under `heapdiff run` and `check`, the recorder
     /// writes the exit snapshots of helpers: descendants of the program that
     /// took no snapshot of their own.
-    public static let helpersSubdirectory = "helpers"
+    public static let helpersSubdirectory = HD_HELPERS_SUBDIRECTORY
 
     /// Paths of the snapshot files in `directory`'s helpers subfolder, by pid and SEQ.
     public static func helpers(in directory: String) -> [String] {

@@ -2,26 +2,30 @@
 /// remembered per address together with the site rule's verdict on them.
 ///
 /// Finding a trace's allocation site symbolizes its addresses innermost
-/// first and stops at the site; addresses in plumbing modules (libc,
-/// libstdc++, the Swift runtime) are skipped without being symbolized.
+/// first and stops at the site; addresses in library modules (libc,
+/// libstdc++, the Swift runtime) are skipped without being symbolized while
+/// the program's own code may still come.
 final class StackResolver {
     /// A frame's place in a trace: which return address, and which of the
     /// frames it expands to (0 is the innermost inlined one).
     struct Position: Equatable {
         var address: Int
         var inline: Int
+        /// The site is library code (no frame of the program's own code was
+        /// found): its callers are counted from library code too.
+        var inLibrary = false
     }
 
     private struct Resolved {
         var frames: [Frame]
-        var plumbing: [Bool]
+        var roles: [AllocationSiteRule.Role]
     }
 
     private let symbolizer: Symbolizer
     private let rule: AllocationSiteRule
     private let modules: [Module]
     private let map: AddressMap
-    private let plumbingModules: [Bool]
+    private let moduleRoles: [AllocationSiteRule.Role?]
     private var resolved: [UInt64: Resolved] = [:]
     private let python: PythonFrameDecoder
     private let hasPython: Bool
@@ -31,7 +35,7 @@ final class StackResolver {
         self.rule = rule
         modules = snapshot.modules
         map = AddressMap(modules: snapshot.modules)
-        plumbingModules = snapshot.modules.map { rule.isPlumbing(modulePath: $0.path) }
+        moduleRoles = snapshot.modules.map { rule.role(modulePath: $0.path) }
         python = PythonFrameDecoder(python: snapshot.python)
         hasPython = snapshot.python != nil
     }
@@ -48,17 +52,19 @@ final class StackResolver {
     }
 
     /// The frame at `position` and the frames outward from it that are not
-    /// plumbing: the frames a cumulative statistic counts.
+    /// plumbing: the frames a cumulative statistic counts. (Outward from a
+    /// site in library code, library frames count and wrappers do not.)
     func siteAndCallers<Addresses: RandomAccessCollection<UInt64>>(_ addresses: Addresses, from position: Position) -> [Frame]
     where Addresses.Index == Int {
         var frames: [Frame] = []
         for index in addresses.indices where index >= position.address {
             let isSiteAddress = index == position.address
-            guard isSiteAddress || !isInPlumbingModule(addresses[index]) else { continue }
+            guard isSiteAddress || !isSkipped(addresses[index], libraryToo: !position.inLibrary) else { continue }
             let resolved = resolve(addresses[index])
             for inline in resolved.frames.indices {
                 let isSite = isSiteAddress && inline == position.inline
-                if isSite || (!resolved.plumbing[inline] && (!isSiteAddress || inline > position.inline)) {
+                let counts = resolved.roles[inline] == .own || (position.inLibrary && resolved.roles[inline] == .library)
+                if isSite || (counts && (!isSiteAddress || inline > position.inline)) {
                     frames.append(resolved.frames[inline])
                 }
             }
@@ -66,14 +72,15 @@ final class StackResolver {
         return frames
     }
 
-    /// The allocation site: the first frame that is not plumbing, or the
-    /// innermost frame when all are; nil for an empty stack.
+    /// The allocation site as `AllocationSiteRule` defines it; nil for an
+    /// empty stack. The common case, a frame of the program's own code, is
+    /// found symbolizing innermost first and skipping library modules unread.
     func site<Addresses: RandomAccessCollection<UInt64>>(of addresses: Addresses) -> (position: Position, frame: Frame)?
     where Addresses.Index == Int {
         guard let innermost = addresses.first else { return nil }
-        for (index, address) in addresses.enumerated() where !isInPlumbingModule(address) {
+        for (index, address) in addresses.enumerated() where !isSkipped(address, libraryToo: true) {
             let resolved = resolve(address)
-            if let inline = resolved.plumbing.firstIndex(of: false) {
+            if let inline = resolved.roles.firstIndex(of: .own) {
                 return (Position(address: index, inline: inline), resolved.frames[inline])
             }
         }
@@ -81,14 +88,29 @@ final class StackResolver {
         if hasPython, let index = addresses.firstIndex(where: PythonFrameAddress.isPython) {
             return (Position(address: index, inline: 0), frames(at: addresses[index])[0])
         }
-        return (Position(address: 0, inline: 0), frames(at: innermost)[0])
+        // No own code: the program lives among the libraries (cc1 under
+        // /usr/lib/gcc, libruby, libjvm). The first named frame that is no
+        // wrapper, else the first that is no wrapper.
+        var nameless: (position: Position, frame: Frame)?
+        for (index, address) in addresses.enumerated() where !isSkipped(address, libraryToo: false) {
+            let resolved = resolve(address)
+            for inline in resolved.frames.indices where resolved.roles[inline] != .wrapper {
+                let found = (Position(address: index, inline: inline, inLibrary: true), resolved.frames[inline])
+                if resolved.frames[inline].function != nil { return found }
+                if nameless == nil { nameless = found }
+            }
+        }
+        return nameless ?? (Position(address: 0, inline: 0), frames(at: innermost)[0])
     }
 
-    private func isInPlumbingModule(_ address: UInt64) -> Bool {
-        guard let index = map.moduleIndex(containing: address), plumbingModules.indices.contains(index) else {
+    /// Whether every frame at this address is skipped: a wrapper module, or
+    /// (with libraryToo) a library module.
+    private func isSkipped(_ address: UInt64, libraryToo: Bool) -> Bool {
+        guard let index = map.moduleIndex(containing: address), moduleRoles.indices.contains(index),
+              let role = moduleRoles[index] else {
             return false
         }
-        return plumbingModules[index]
+        return role == .wrapper || (libraryToo && role == .library)
     }
 
     private func resolve(_ address: UInt64) -> Resolved {
@@ -96,7 +118,7 @@ final class StackResolver {
         var frames = PythonFrameAddress.isPython(address) && hasPython
             ? [python.frame(for: address)] : symbolizer.symbolize(address: address, map: map, modules: modules)
         if frames.isEmpty { frames = [Frame(module: "", offset: address)] }
-        let result = Resolved(frames: frames, plumbing: frames.map(rule.isPlumbing))
+        let result = Resolved(frames: frames, roles: frames.map(rule.role(of:)))
         resolved[address] = result
         return result
     }

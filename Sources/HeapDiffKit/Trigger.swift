@@ -2,7 +2,7 @@
 public enum Trigger: Equatable, Hashable, Sendable {
     /// The program called `heapdiff_snapshot()`.
     case api
-    /// The snapshot signal arrived, e.g. from `heapdiff snapshot PID`.
+    /// Requested from outside: `heapdiff snapshot PID`, or the optional snapshot signal.
     case signal
     /// The `HEAPDIFF_INTERVAL` timer fired.
     case interval

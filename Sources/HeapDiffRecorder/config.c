@@ -39,6 +39,17 @@ void hd_warn(const char *fmt, ...) {
     va_end(ap);
 }
 
+/* A warning that `heapdiff run` also learns of: this process cannot write. */
+void hd_fail(const char *fmt, ...) {
+    char text[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    hd_warn("%s", text);
+    hd_report(HD_REPORT_WRITE_FAILED, "%s", text);
+}
+
 void hd_note(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -59,17 +70,18 @@ static bool parse_unsigned(const char *text, unsigned long min, unsigned long ma
 }
 
 static void load_depth(void) {
-    const char *text = getenv("HEAPDIFF_DEPTH");
-    unsigned long depth = 64;
+    const char *text = getenv(HD_ENV_DEPTH);
+    unsigned long depth = HD_DEFAULT_DEPTH;
     if (text && !parse_unsigned(text, 1, HD_TRACE_MAX_FRAMES, &depth)) {
-        hd_warn("HEAPDIFF_DEPTH=%s is not a whole number from 1 to %d; using 64", text, HD_TRACE_MAX_FRAMES);
-        depth = 64;
+        hd_warn("HEAPDIFF_DEPTH=%s is not a whole number from 1 to %d; using %d", text, HD_TRACE_MAX_FRAMES,
+                HD_DEFAULT_DEPTH);
+        depth = HD_DEFAULT_DEPTH;
     }
     hd_config.depth = (unsigned)depth;
 }
 
 static void load_interval(void) {
-    const char *text = getenv("HEAPDIFF_INTERVAL");
+    const char *text = getenv(HD_ENV_INTERVAL);
     hd_config.interval_seconds = 0;
     if (!text || !*text)
         return;
@@ -83,36 +95,14 @@ static void load_interval(void) {
     hd_config.interval_seconds = v;
 }
 
-/* Only signals with no meaning of their own to the kernel or libc are
- * accepted: SIGUSR1, SIGUSR2 and the real-time signals. */
-static int parse_signal(const char *text) {
-    if (strncasecmp(text, "SIG", 3) == 0)
-        text += 3;
-    if (strcasecmp(text, "USR1") == 0)
-        return SIGUSR1;
-    if (strcasecmp(text, "USR2") == 0)
-        return SIGUSR2;
-    unsigned long n;
-    if (strncasecmp(text, "RTMIN+", 6) == 0 && parse_unsigned(text + 6, 0, 64, &n) && SIGRTMIN + (int)n <= SIGRTMAX)
-        return SIGRTMIN + (int)n;
-    if (strcasecmp(text, "RTMIN") == 0)
-        return SIGRTMIN;
-    if (parse_unsigned(text, 1, 64, &n) &&
-        ((int)n == SIGUSR1 || (int)n == SIGUSR2 || ((int)n >= SIGRTMIN && (int)n <= SIGRTMAX)))
-        return (int)n;
-    return -1;
-}
-
+/* Off unless asked for: a signal the program may own is never taken by
+ * default (the JVM, nginx and gunicorn all give SIGUSR2 a meaning). */
 static void load_signal(void) {
-    const char *text = getenv("HEAPDIFF_SIGNAL");
-    hd_config.signal = SIGUSR2;
+    const char *text = getenv(HD_ENV_SIGNAL);
+    hd_config.signal = 0;
     if (!text || !*text)
         return;
-    if (strcasecmp(text, "off") == 0 || strcmp(text, "0") == 0 || strcasecmp(text, "none") == 0) {
-        hd_config.signal = 0;
-        return;
-    }
-    int sig = parse_signal(text);
+    int sig = hd_parse_signal(text);
     if (sig < 0) {
         hd_warn("HEAPDIFF_SIGNAL=%s is not USR1, USR2, RTMIN+N or off; snapshot signal disabled", text);
         sig = 0;
@@ -124,7 +114,7 @@ static void load_signal(void) {
  * follows children too, the exit snapshots of helpers going to helpers/;
  * all keeps every child's files in the output directory itself. */
 static void load_follow_children(void) {
-    const char *text = getenv("HEAPDIFF_FOLLOW_CHILDREN");
+    const char *text = getenv(HD_ENV_FOLLOW_CHILDREN);
     hd_config.follow_children = true;
     hd_config.keep_helper_exits = false;
     if (!text || !*text)
@@ -142,7 +132,7 @@ static void load_follow_children(void) {
  * pid) knows itself from its descendants. Unset: every process counts as
  * the program, as when the recorder is preloaded by hand. */
 static void load_program_parent(void) {
-    const char *text = getenv("HEAPDIFF_PROGRAM_PARENT");
+    const char *text = getenv(HD_ENV_PROGRAM_PARENT);
     unsigned long pid = 0;
     hd_config.program_parent = 0;
     if (!text || !*text)
@@ -154,35 +144,87 @@ static void load_program_parent(void) {
     hd_config.program_parent = (int)pid;
 }
 
-bool hd_helpers_directory(char *path, size_t cap) {
-    int n = snprintf(path, cap, "%s/helpers", hd_config.output_dir);
-    if (n < 0 || (size_t)n >= cap)
-        return false;
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+bool hd_helpers_directory(int dir) {
+    if (mkdirat(dir, HD_HELPERS_SUBDIRECTORY, 0700) != 0 && errno != EEXIST)
         return false;
     /* Only a real directory of our own: never a link planted in its place. */
     struct stat st;
-    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+    if (fstatat(dir, HD_HELPERS_SUBDIRECTORY, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return false;
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+        errno = EPERM;
+        return false;
+    }
+    return true;
+}
+
+/* mkdir -p: missing parents as mkdir(1) makes them, the directory itself
+ * private (0700), or, for root, 1733: a process that switches to another
+ * user (an nginx or postgres worker) can still add its files, while nobody
+ * but root can list the directory or read a file in it (files are 0600) and
+ * the sticky bit keeps users from renaming each other's files. */
+static int make_output_dir(char *dir) {
+    for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        int r = mkdir(dir, 0777);
+        int error = errno;
+        *slash = '/';
+        if (r != 0 && error != EEXIST) {
+            errno = error;
+            return -1;
+        }
+    }
+    if (mkdir(dir, 0700) != 0)
+        return -1;
+    if (geteuid() == 0)
+        chmod(dir, 01733);
+    return 0;
+}
+
+static bool open_output_dir(void) {
+    int fd = open(hd_config.output_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    hd_config.output_fd = hd_private_fd(fd);
+    hd_config.output_dev = st.st_dev;
+    hd_config.output_ino = st.st_ino;
+    return true;
+}
+
+/* The directory is held open from start-up, so that a process that later
+ * switches user writes there without needing to reach it by path (a root
+ * user's home is 0700); when the program has closed our descriptor, the
+ * path is tried again. */
+int hd_output_fd(void) {
+    if (hd_fd_is(hd_config.output_fd, hd_config.output_dev, hd_config.output_ino))
+        return hd_config.output_fd;
+    return open_output_dir() ? hd_config.output_fd : -1;
 }
 
 /* The output directory is made absolute now, because the program may chdir
- * later, and created 0700 when missing: snapshots hold command lines. */
+ * later, and created when missing (see make_output_dir). */
 static void load_output_dir(void) {
-    const char *text = getenv("HEAPDIFF_OUTPUT");
+    const char *text = getenv(HD_ENV_OUTPUT);
     char *dir = hd_config.output_dir;
     size_t cap = sizeof hd_config.output_dir;
     hd_config.output_ok = false;
+    hd_config.output_fd = -1;
     if (!text || !*text)
         text = ".";
     if (text[0] == '/') {
         if (strlen(text) >= cap) {
-            hd_warn("HEAPDIFF_OUTPUT is longer than %zu bytes; no snapshots will be written", cap - 1);
+            hd_fail("HEAPDIFF_OUTPUT is longer than %zu bytes; no snapshots will be written", cap - 1);
             return;
         }
         strcpy(dir, text);
     } else {
         if (!getcwd(dir, cap) || strlen(dir) + 1 + strlen(text) >= cap) {
-            hd_warn("cannot resolve HEAPDIFF_OUTPUT=%s against the working directory; no snapshots will be written", text);
+            hd_fail("cannot resolve HEAPDIFF_OUTPUT=%s against the working directory; no snapshots will be written",
+                    text);
             return;
         }
         if (strcmp(text, ".") != 0) {
@@ -192,16 +234,20 @@ static void load_output_dir(void) {
     }
     struct stat st;
     if (stat(dir, &st) != 0) {
-        if (errno != ENOENT || mkdir(dir, 0700) != 0) {
-            hd_warn("cannot create output directory %s: %s; no snapshots will be written", dir, strerror(errno));
+        if (errno != ENOENT || (make_output_dir(dir) != 0 && errno != EEXIST)) {
+            hd_fail("cannot create output directory %s: %s; no snapshots will be written", dir, strerror(errno));
             return;
         }
     } else if (!S_ISDIR(st.st_mode)) {
-        hd_warn("HEAPDIFF_OUTPUT=%s is not a directory; no snapshots will be written", dir);
+        hd_fail("HEAPDIFF_OUTPUT=%s is not a directory; no snapshots will be written", dir);
         return;
     }
     if (access(dir, W_OK | X_OK) != 0) {
-        hd_warn("output directory %s is not writable: %s; no snapshots will be written", dir, strerror(errno));
+        hd_fail("output directory %s is not writable: %s; no snapshots will be written", dir, strerror(errno));
+        return;
+    }
+    if (!open_output_dir()) {
+        hd_fail("cannot open output directory %s: %s; no snapshots will be written", dir, strerror(errno));
         return;
     }
     hd_config.output_ok = true;
@@ -225,7 +271,16 @@ static void load_python(void) {
         hd_warn("HEAPDIFF_PYTHON_NATIVE=%s is not inner or full; using inner", native);
 }
 
+/* Copied now: a program may overwrite its environment (setproctitle). */
+static void load_report(void) {
+    const char *name = getenv(HD_ENV_REPORT);
+    hd_config.report_name[0] = '\0';
+    if (name && strlen(name) < sizeof hd_config.report_name)
+        strcpy(hd_config.report_name, name);
+}
+
 void hd_config_load(void) {
+    load_report();
     const char *stats = getenv("HEAPDIFF_STATS");
     hd_config.print_stats = stats && strcmp(stats, "1") == 0;
     load_depth();

@@ -1,28 +1,33 @@
-/* When snapshots are taken: start-up, the writer thread (woken by the
- * snapshot signal or by the interval timer), heapdiff_snapshot(), fork and
- * exit. Everything that decides *when*; snapshot_writer.c decides *what*. */
+/* When snapshots are taken: start-up, the writer thread (woken by a
+ * `heapdiff snapshot` request, the optional snapshot signal or the interval
+ * timer), heapdiff_snapshot(), fork, exit, and a program ending itself with
+ * a signal. Everything that decides *when*; snapshot_writer.c decides *what*. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "heapdiff.h"
 #include "recorder.h"
 
-/* One snapshot at a time, and SEQ in the order the files are taken. */
+/* One snapshot at a time, and SEQ in the order the files are taken. The
+ * writer lock also guards `listener`, so that fork copies it whole. */
 static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t last_seq;
-static sem_t wake;                  /* posted by the signal handler */
-static int signal_pending;
+static int signal_pending;          /* set by the snapshot signal's handler */
+static pid_t writer_tid;            /* the writer thread, 0 until it runs */
+static struct hd_listener listener = {.fd = -1};
+static int signal_taken_said;       /* the program replaced our handler: said once */
 static int exiting;
+static int (*real_raise)(int);
 /* The program heapdiff started (in whatever it executes in the same pid),
  * as opposed to a process it forked or started. */
 static bool is_program = true;
@@ -34,19 +39,17 @@ static bool is_program = true;
  * keep their exit snapshot beside them; a worker that took none cannot be
  * told here from a launcher's subshell (the launcher may still execute the
  * program), so heapdiff moves it back once the program has ended. */
-static const char *directory_for(uint32_t trigger, char *helpers, size_t cap) {
-    if (trigger == HD_TRIGGER_EXIT && last_seq == 0 && !is_program && !hd_config.keep_helper_exits &&
-        hd_helpers_directory(helpers, cap))
-        return helpers;
-    return hd_config.output_dir;
+static bool goes_to_helpers(uint32_t trigger) {
+    return trigger == HD_TRIGGER_EXIT && last_seq == 0 && !is_program && !hd_config.keep_helper_exits;
 }
 
-static int take_snapshot(uint32_t trigger, const char *label) {
+static int take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap) {
     pthread_mutex_lock(&writer_lock);
     int result = -1;
-    if (!(exiting && trigger != HD_TRIGGER_EXIT)) {
-        char helpers[4200];
-        result = hd_snapshot_write(directory_for(trigger, helpers, sizeof helpers), last_seq + 1, trigger, label);
+    if (exiting && trigger != HD_TRIGGER_EXIT) {
+        snprintf(text, cap, "process %d is exiting", (int)getpid());
+    } else {
+        result = hd_snapshot_write(goes_to_helpers(trigger), last_seq + 1, trigger, label, text, cap);
         if (result == 0)
             last_seq++;
     }
@@ -54,83 +57,129 @@ static int take_snapshot(uint32_t trigger, const char *label) {
     return result;
 }
 
-/* `heapdiff snapshot PID --label L` leaves the label in a request file
- * beside the snapshots before it signals us. Only a regular file of our
- * own user is believed. */
-static void read_request_label(char *label, size_t cap) {
-    char path[4200];
-    label[0] = '\0';
-    snprintf(path, sizeof path, "%s/.heapdiff-request.%d", hd_config.output_dir, (int)getpid());
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()) {
-        ssize_t n = read(fd, label, cap - 1);
-        label[n > 0 ? n : 0] = '\0';
-    }
-    close(fd);
-    unlink(path);
+/* `heapdiff snapshot PID`: the trigger is "requested from outside", as the
+ * signal's is. */
+static int take_requested(const char *label, char *text, size_t cap) {
+    return take_snapshot(HD_TRIGGER_SIGNAL, label, text, cap);
 }
 
-static void timespec_add(struct timespec *t, double seconds) {
-    long long ns = (long long)(seconds * 1e9);
-    t->tv_sec += ns / 1000000000;
-    t->tv_nsec += ns % 1000000000;
-    if (t->tv_nsec >= 1000000000) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000;
+static void on_snapshot_signal(int sig, siginfo_t *info, void *context);
+
+/* Whether the configured snapshot signal still runs our handler. A program
+ * that installs its own keeps it: it is told once, and so is `heapdiff run`. */
+static bool signal_is_ours(void) {
+    if (!hd_config.signal)
+        return false;
+    struct sigaction current;
+    if (sigaction(hd_config.signal, NULL, &current) != 0)
+        return false;
+    if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_snapshot_signal)
+        return true;
+    if (!__atomic_exchange_n(&signal_taken_said, 1, __ATOMIC_ACQ_REL)) {
+        char name[16];
+        hd_signal_name(hd_config.signal, name, sizeof name);
+        hd_warn("the program installed its own SIG%s handler, so SIG%s no longer takes snapshots; use "
+                "`heapdiff snapshot %d`", name, name, (int)getpid());
+        hd_report(HD_REPORT_SIGNAL_TAKEN, "SIG%s", name);
     }
+    return false;
 }
+
+static long long monotonic_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wakes at least once a second: to make a new control socket when the
+ * program closed ours, and to notice a program taking the snapshot signal. */
+enum { WRITER_TICK_MS = 1000 };
+/* The control socket is made this long after start: a forked child that
+ * execs, or a daemon that closes every descriptor as it starts, is done by
+ * then, so the recorder makes no descriptor while they rearrange theirs. */
+enum { LISTEN_DELAY_MS = 100 };
+
+static long long min_ll(long long a, long long b) { return a < b ? a : b; }
 
 static void *writer_main(void *unused) {
     (void)unused;
     hd_guard = 1;   /* nothing this thread allocates is the program's */
     prctl(PR_SET_NAME, "heapdiff", 0, 0, 0);
-    /* Only the snapshot signal may interrupt us; the program's signals go
-     * to the program's threads. */
-    sigset_t mask;
-    sigfillset(&mask);
-    if (hd_config.signal)
-        sigdelset(&mask, hd_config.signal);
-    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    /* The program's signals go to the program's threads. (glibc never lets
+     * its own internal signals, which setuid() needs, be blocked.) */
+    sigset_t blocked;
+    sigfillset(&blocked);
+    pthread_sigmask(SIG_SETMASK, &blocked, NULL);
+    pthread_sigmask(SIG_BLOCK, NULL, &blocked);
+    __atomic_store_n(&writer_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    timespec_add(&next, hd_config.interval_seconds);
+    long long interval_ms = (long long)(hd_config.interval_seconds * 1000);
+    long long next = monotonic_ms() + interval_ms;
+    long long listen_at = monotonic_ms() + LISTEN_DELAY_MS;
+    char text[4400];
     for (;;) {
-        int r = hd_config.interval_seconds > 0 ? sem_clockwait(&wake, CLOCK_MONOTONIC, &next) : sem_wait(&wake);
-        if (r == 0 && __atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL)) {
-            char label[256];
-            read_request_label(label, sizeof label);
-            take_snapshot(HD_TRIGGER_SIGNAL, label);
-        } else if (r != 0 && errno == ETIMEDOUT) {
-            take_snapshot(HD_TRIGGER_INTERVAL, NULL);
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            timespec_add(&next, hd_config.interval_seconds);
-            if (next.tv_sec < now.tv_sec) {   /* fell behind: don't burst */
-                next = now;
-                timespec_add(&next, hd_config.interval_seconds);
-            }
+        long long now = monotonic_ms();
+        pthread_mutex_lock(&writer_lock);
+        if (!hd_listener_is_ours(&listener) && now >= listen_at) {
+            hd_listener_open(&listener);
+            listen_at = now + WRITER_TICK_MS;   /* when it failed, the next try */
+        }
+        int fd = listener.fd;
+        pthread_mutex_unlock(&writer_lock);
+
+        /* The snapshot signal is let in only while we wait, and only while
+         * its handler is ours. */
+        sigset_t wait_mask = blocked;
+        if (signal_is_ours())
+            sigdelset(&wait_mask, hd_config.signal);
+        long long wait_ms = fd >= 0 ? WRITER_TICK_MS : min_ll(WRITER_TICK_MS, listen_at - now);
+        if (interval_ms > 0)
+            wait_ms = min_ll(wait_ms, next - now);
+        if (wait_ms < 0)
+            wait_ms = 0;
+        struct timespec wait = {.tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000000};
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int ready = ppoll(&p, fd >= 0 ? 1 : 0, &wait, &wait_mask);
+
+        if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL))
+            take_snapshot(HD_TRIGGER_SIGNAL, NULL, text, sizeof text);
+        if (ready > 0 && p.revents) {
+            pthread_mutex_lock(&writer_lock);
+            bool ours = hd_listener_is_ours(&listener);
+            if (!ours)
+                listener.fd = -1;   /* the number is the program's now: forget it */
+            pthread_mutex_unlock(&writer_lock);
+            if (ours && (p.revents & POLLIN))
+                hd_listener_serve(&listener, take_requested);
+        }
+        if (interval_ms > 0 && monotonic_ms() >= next) {
+            take_snapshot(HD_TRIGGER_INTERVAL, NULL, text, sizeof text);
+            now = monotonic_ms();
+            next += interval_ms;
+            if (next < now)   /* fell behind: don't burst */
+                next = now + interval_ms;
         }
     }
     return NULL;
 }
 
-/* The handler only wakes the writer thread: sem_post is async-signal-safe. */
-static void on_snapshot_signal(int sig) {
-    (void)sig;
+/* Runs on whichever thread the kernel picked; the writer thread waits in
+ * ppoll, so it is woken by the same signal, sent to it alone. That copy only
+ * wakes it: the request was counted when it first arrived. */
+static void on_snapshot_signal(int sig, siginfo_t *info, void *context) {
+    (void)context;
     int saved = errno;
-    __atomic_store_n(&signal_pending, 1, __ATOMIC_RELEASE);
-    sem_post(&wake);
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    pid_t writer = __atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE);
+    bool forwarded = self == writer && info && info->si_code == SI_TKILL && info->si_pid == getpid();
+    if (!forwarded)
+        __atomic_store_n(&signal_pending, 1, __ATOMIC_RELEASE);
+    if (writer && self != writer)
+        syscall(SYS_tgkill, getpid(), writer, sig);
     errno = saved;
 }
 
 static void start_writer_thread(void) {
-    if (!hd_config.signal && hd_config.interval_seconds <= 0)
-        return;
-    sem_init(&wake, 0, 0);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -147,7 +196,9 @@ static void at_exit(void) {
         return;   /* e.g. a fork child with HEAPDIFF_FOLLOW_CHILDREN=0 */
     int saved = hd_guard;
     hd_guard = 1;
-    take_snapshot(HD_TRIGGER_EXIT, NULL);
+    (void)signal_is_ours();   /* says so if the program took the signal */
+    char text[4400];
+    take_snapshot(HD_TRIGGER_EXIT, NULL, text, sizeof text);
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
     if (hd_config.print_stats) {
         hd_lock();
@@ -158,6 +209,65 @@ static void at_exit(void) {
                 trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024);
     }
     hd_guard = saved;
+}
+
+/* A program that ends itself with a signal whose default action is to
+ * terminate (CPython after an uncaught KeyboardInterrupt kills itself with
+ * SIGINT, as shells expect; a SIGTERM handler that cleans up and re-raises)
+ * never reaches exit(): its exit snapshot is written before the signal is
+ * sent. Faults and abort() are left alone: a crashing process is no place to
+ * write files. The writer lock is waited for a bounded time, because this may
+ * run in a signal handler that interrupted a thread the writer waits for. */
+static bool ends_process(int sig) {
+    static const int terminating[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE};
+    bool listed = false;
+    for (size_t i = 0; i < sizeof terminating / sizeof terminating[0]; i++)
+        listed |= terminating[i] == sig;
+    if (!listed)
+        return false;
+    struct sigaction action;
+    sigset_t blocked;
+    return sigaction(sig, NULL, &action) == 0 && !(action.sa_flags & SA_SIGINFO) && action.sa_handler == SIG_DFL &&
+           pthread_sigmask(SIG_BLOCK, NULL, &blocked) == 0 && !sigismember(&blocked, sig);
+}
+
+static void snapshot_before_self_signal(int sig) {
+    if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING || hd_guard || !ends_process(sig))
+        return;
+    int saved_errno = errno;
+    hd_guard = 1;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 5;
+    if (pthread_mutex_timedlock(&writer_lock, &deadline) == 0) {
+        char label[32], name[16], text[4400];
+        snprintf(label, sizeof label, "SIG%s", sig == SIGINT    ? "INT"
+                                           : sig == SIGTERM ? "TERM"
+                                           : sig == SIGHUP  ? "HUP"
+                                           : sig == SIGQUIT ? "QUIT"
+                                           : sig == SIGALRM ? "ALRM"
+                                           : sig == SIGPIPE ? "PIPE"
+                                                            : hd_signal_name(sig, name, sizeof name));
+        if (!exiting && hd_snapshot_write(goes_to_helpers(HD_TRIGGER_EXIT), last_seq + 1, HD_TRIGGER_EXIT, label, text,
+                                          sizeof text) == 0)
+            last_seq++;
+        pthread_mutex_unlock(&writer_lock);
+    }
+    hd_guard = 0;
+    errno = saved_errno;
+}
+
+HD_EXPORT int kill(pid_t pid, int sig) {
+    if (pid == 0 || pid == getpid())
+        snapshot_before_self_signal(sig);
+    return (int)syscall(SYS_kill, pid, sig);
+}
+
+HD_EXPORT int raise(int sig) {
+    snapshot_before_self_signal(sig);
+    if (real_raise)
+        return real_raise(sig);
+    return (int)syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
 }
 
 /* fork: hold every lock across it, so the child never inherits a table
@@ -174,12 +284,16 @@ static void after_fork_parent(void) {
     hd_guard = 0;
 }
 
+/* The child answers on its own socket, heapdiff.CHILDPID, from its own
+ * writer thread; the parent's socket stays the parent's alone. */
 static void after_fork_child(void) {
     hd_lock_reset();
     pthread_mutex_init(&writer_lock, NULL);
     last_seq = 0;               /* the child's files count from 1 */
     is_program = false;
     signal_pending = 0;
+    writer_tid = 0;
+    hd_listener_drop_inherited(&listener);
     if (hd_config.follow_children)
         start_writer_thread();
     else
@@ -218,15 +332,17 @@ __attribute__((constructor)) static void heapdiff_start(void) {
          * handler first: no other fork handler allocates while we hold locks. */
         pthread_atfork(before_fork, after_fork_parent, after_fork_child);
         atexit(at_exit);
-        start_writer_thread();
+        real_raise = (int (*)(int))dlsym(RTLD_NEXT, "raise");
+        /* The handler first: the writer thread checks it is ours. */
         if (hd_config.signal) {
             struct sigaction sa;
             memset(&sa, 0, sizeof sa);
-            sa.sa_handler = on_snapshot_signal;
-            sa.sa_flags = SA_RESTART;
+            sa.sa_sigaction = on_snapshot_signal;
+            sa.sa_flags = SA_RESTART | SA_SIGINFO;
             sigemptyset(&sa.sa_mask);
             sigaction(hd_config.signal, &sa, NULL);
         }
+        start_writer_thread();
         __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
     }
     hd_guard = 0;
@@ -237,9 +353,9 @@ HD_EXPORT int heapdiff_snapshot(const char *label) {
         return -1;
     int saved_errno = errno, saved_guard = hd_guard;
     hd_guard = 1;
-    char copy[4096];
+    char copy[4096], text[4400];
     snprintf(copy, sizeof copy, "%s", label ? label : "");
-    int result = take_snapshot(HD_TRIGGER_API, copy);
+    int result = take_snapshot(HD_TRIGGER_API, copy, text, sizeof text);
     hd_guard = saved_guard;
     errno = saved_errno;
     return result;

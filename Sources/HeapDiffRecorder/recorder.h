@@ -4,6 +4,7 @@
  *   mmap_arena.c     bookkeeping memory straight from mmap
  *   real_alloc.c     the real allocator (dlsym RTLD_NEXT) and the bootstrap arena
  *   config.c         HEAPDIFF_* environment, validated once
+ *   private_fds.c    the recorder's descriptors (and libunwind's), kept high
  *   lock.c           the one lock that guards both tables
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
@@ -14,6 +15,8 @@
  *   record.c         the one recording function every allocation hook calls
  *   hooks.c          malloc & friends: thin wrappers
  *   snapshot_writer.c  one snapshot file, written and renamed into place
+ *   control_protocol.c the CLI-recorder protocol, shared with the CLI
+ *   control_socket.c   `heapdiff snapshot PID` requests; notices to `heapdiff run`
  *   control.c        start-up, writer thread, signal, interval, fork, exit, API
  */
 #ifndef HEAPDIFF_RECORDER_H
@@ -22,6 +25,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include "heapdiff_control.h"
 #include "heapdiff_format.h"
 
 #define HD_HIDDEN __attribute__((visibility("hidden")))
@@ -57,6 +62,10 @@ size_t hd_bootstrap_size(const void *p) HD_HIDDEN;
 /* ---- config.c -------------------------------------------------------- */
 struct hd_config {
     char output_dir[4096];      /* absolute */
+    int output_fd;              /* output_dir, held open (see hd_output_fd) */
+    dev_t output_dev;
+    ino_t output_ino;
+    char report_name[HD_REPORT_MAX_NAME + 1];   /* HEAPDIFF_REPORT, "" when unset */
     unsigned depth;             /* frames kept per stack */
     double interval_seconds;    /* 0: no periodic snapshots */
     int signal;                 /* 0: no snapshot signal */
@@ -72,10 +81,23 @@ extern struct hd_config hd_config HD_HIDDEN;
 void hd_config_load(void) HD_HIDDEN;
 void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 void hd_note(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
+/* hd_warn, and a HD_REPORT_WRITE_FAILED notice to `heapdiff run`. */
+void hd_fail(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
+/* The output directory, opened again by path when the program closed our
+ * descriptor; -1 (errno set) when it cannot be opened. */
+int hd_output_fd(void) HD_HIDDEN;
 void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
-/* OUTPUT/helpers, created 0700 if missing: where the exit snapshots of
- * helper processes go. False when it cannot be used. */
-bool hd_helpers_directory(char *path, size_t cap) HD_HIDDEN;
+/* OUTPUT/helpers (under the output directory's descriptor dir), created
+ * 0700 if missing: where the exit snapshots of helper processes go. False
+ * (errno set) when it cannot be used. */
+bool hd_helpers_directory(int dir) HD_HIDDEN;
+
+/* ---- private_fds.c -------------------------------------------------- */
+/* fd moved to a high, close-on-exec number (it is closed). */
+int hd_private_fd(int fd) HD_HIDDEN;
+/* Whether fd still refers to the file (dev, ino): the program may have
+ * closed our descriptor and reused the number. */
+bool hd_fd_is(int fd, dev_t dev, ino_t ino) HD_HIDDEN;
 
 /* ---- lock.c ---------------------------------------------------------- */
 /* One lock guards the trace table, the pointer table and every counter.
@@ -206,12 +228,31 @@ bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDE
 void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 
 /* ---- snapshot_writer.c ----------------------------------------------- */
-/* Writes one snapshot file into `directory`; the caller holds the writer
- * lock (not hd_lock) and the guard.
- * Returns 0 on success, -1 (after one warning) on failure. */
-int hd_snapshot_write(const char *directory, uint32_t seq, uint32_t trigger, const char *label) HD_HIDDEN;
+/* Writes one snapshot file into the output directory, or its helpers
+ * subfolder; the caller holds the writer lock (not hd_lock) and the guard.
+ * Returns 0 with the file's path in text, or -1 (after one warning, and a
+ * notice to `heapdiff run`) with the reason in text. */
+int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const char *label, char *text,
+                      size_t text_cap) HD_HIDDEN;
 extern uint64_t hd_start_monotonic_ns HD_HIDDEN;
 extern char hd_program_name[256] HD_HIDDEN;
 
+/* ---- control_socket.c (writer thread only) --------------------------- */
+struct hd_listener {
+    int fd;             /* -1: none */
+    dev_t dev;
+    ino_t ino;
+    bool warned;        /* could not listen, and said so */
+};
+/* Takes a snapshot for a request: as hd_snapshot_write. */
+typedef int (*hd_request_snapshot)(const char *label, char *text, size_t text_cap);
+void hd_listener_open(struct hd_listener *l) HD_HIDDEN;
+bool hd_listener_is_ours(const struct hd_listener *l) HD_HIDDEN;
+/* Fork child: the parent's socket is the parent's. */
+void hd_listener_drop_inherited(struct hd_listener *l) HD_HIDDEN;
+/* Answers the requests waiting (a few at most), one snapshot each. */
+void hd_listener_serve(struct hd_listener *l, hd_request_snapshot take) HD_HIDDEN;
+/* A notice to `heapdiff run` (HEAPDIFF_REPORT), when it listens. */
+void hd_report(const char *kind, const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 2, 3)));
 
 #endif /* HEAPDIFF_RECORDER_H */

@@ -284,13 +284,47 @@ static void write_file(struct writer *w, uint32_t seq, uint32_t trigger, const c
     flush(w);
 }
 
-int hd_snapshot_write(const char *directory, uint32_t seq, uint32_t trigger, const char *label) {
-    if (!hd_config.output_ok)
+/* The failure, as a warning, a notice to `heapdiff run` and the reply text. */
+#define FAIL(text, cap, ...)                  \
+    do {                                      \
+        snprintf(text, cap, __VA_ARGS__);     \
+        hd_fail("%s", text);                  \
+    } while (0)
+
+int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const char *label, char *text,
+                      size_t text_cap) {
+    if (!hd_config.output_ok) {
+        snprintf(text, text_cap, "this process writes no snapshots (see its first heapdiff warning)");
         return -1;
+    }
     pid_t pid = getpid();
-    char final_path[4400], temp_path[4400];
-    snprintf(final_path, sizeof final_path, "%s/%s.%d.%u.heapsnap", directory, hd_program_name, (int)pid, seq);
-    snprintf(temp_path, sizeof temp_path, "%s/.%s.%d.%u.heapsnap.tmp", directory, hd_program_name, (int)pid, seq);
+    /* Names relative to the output directory: a helper's exit snapshot
+     * goes to its subfolder (control.c decides). */
+    char final_name[400], temp_name[400];
+    const char *folder = to_helpers ? HD_HELPERS_SUBDIRECTORY "/" : "";
+    size_t folder_length = strlen(folder);
+    memcpy(final_name, folder, folder_length + 1);
+    memcpy(temp_name, folder, folder_length + 1);
+    if (hd_snapshot_file_name(final_name + folder_length, sizeof final_name - folder_length, hd_program_name,
+                              (int)pid, seq, false) < 0 ||
+        hd_snapshot_file_name(temp_name + folder_length, sizeof temp_name - folder_length, hd_program_name,
+                              (int)pid, seq, true) < 0) {
+        FAIL(text, text_cap, "snapshot name too long for %s", hd_program_name);
+        return -1;
+    }
+    /* By descriptor: a process that switched user may no longer reach the
+     * directory by its path. */
+    int dir = hd_output_fd();
+    if (dir < 0) {
+        FAIL(text, text_cap, "cannot open %s as uid %u: %s; snapshot %u not written", hd_config.output_dir,
+             (unsigned)geteuid(), strerror(errno), seq);
+        return -1;
+    }
+    if (to_helpers && !hd_helpers_directory(dir)) {
+        FAIL(text, text_cap, "cannot use %s/%s: %s; snapshot %u not written", hd_config.output_dir,
+             HD_HELPERS_SUBDIRECTORY, strerror(errno), seq);
+        return -1;
+    }
 
     /* Copy every trace's counters in one consistent cut. */
     struct copy_context traces = {0};
@@ -309,7 +343,7 @@ int hd_snapshot_write(const char *directory, uint32_t seq, uint32_t trigger, con
     char *cmdline = hd_pages_alloc(CMDLINE_MAX);
     int result = -1;
     if (!traces.copies || !buffer || !cmdline) {
-        hd_warn("out of memory writing snapshot %s", final_path);
+        FAIL(text, text_cap, "out of memory writing snapshot %s/%s", hd_config.output_dir, final_name);
         goto done;
     }
     size_t cmdline_length = read_proc("/proc/self/cmdline", cmdline, CMDLINE_MAX);
@@ -321,9 +355,10 @@ int hd_snapshot_write(const char *directory, uint32_t seq, uint32_t trigger, con
 
     /* O_EXCL | O_NOFOLLOW: a pre-existing name, symlink or not, is never
      * followed or reused. */
-    int fd = open(temp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = openat(dir, temp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        hd_warn("cannot create %s: %s; snapshot %u not written", temp_path, strerror(errno), seq);
+        FAIL(text, text_cap, "cannot create %s/%s as uid %u: %s; snapshot %u not written", hd_config.output_dir,
+             temp_name, (unsigned)geteuid(), strerror(errno), seq);
         goto done;
     }
     struct writer w = {.fd = fd, .buffer = buffer};
@@ -333,15 +368,18 @@ int hd_snapshot_write(const char *directory, uint32_t seq, uint32_t trigger, con
         w.error = errno;
     }
     if (w.failed) {
-        hd_warn("cannot write %s: %s; snapshot %u not written", temp_path, strerror(w.error), seq);
-        unlink(temp_path);
+        FAIL(text, text_cap, "cannot write %s/%s: %s; snapshot %u not written", hd_config.output_dir, temp_name,
+             strerror(w.error), seq);
+        unlinkat(dir, temp_name, 0);
         goto done;
     }
-    if (rename(temp_path, final_path) != 0) {
-        hd_warn("cannot rename %s to %s: %s", temp_path, final_path, strerror(errno));
-        unlink(temp_path);
+    if (renameat(dir, temp_name, dir, final_name) != 0) {
+        FAIL(text, text_cap, "cannot rename %s/%s to %s: %s", hd_config.output_dir, temp_name, final_name,
+             strerror(errno));
+        unlinkat(dir, temp_name, 0);
         goto done;
     }
+    snprintf(text, text_cap, "%s/%s", hd_config.output_dir, final_name);
     result = 0;
 done:
     hd_pages_free(traces.copies, copies_size);

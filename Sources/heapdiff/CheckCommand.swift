@@ -100,7 +100,9 @@ struct CheckCommand: ParsableCommand {
         let arguments = programArguments(from: programAndArguments)
         let library = try RecorderLibrary.locate(environment: ProcessInfo.processInfo.environment)
         let directory = try outputDirectory()
-        let environment = recording.childEnvironment(library: library, outputDirectory: directory)
+        let notices = RecorderNotices()
+        let environment = recording.childEnvironment(library: library, outputDirectory: directory,
+                                                     reportName: notices.name)
         let finished: ChildProcess.Finished
         do {
             finished = try ChildProcess.run(arguments: arguments,
@@ -109,10 +111,11 @@ struct CheckCommand: ParsableCommand {
         } catch {
             throw CommandError(message: "cannot run \(arguments[0]): \(String(cString: strerror(error.code)))")
         }
+        notices.printAll()
         guard finished.termination == .exited(0) else {
             let how = switch finished.termination {
             case .exited(let code): "exited with status \(code)"
-            case .signaled(let signal): "was killed by signal \(signal)"
+            case .signaled(let signal): "was killed by \(KilledProcess.name(of: signal))"
             }
             throw CommandError(message: "\(arguments[0]) \(how); snapshots are in \(directory)",
                                status: Self.programFailed)
@@ -162,6 +165,8 @@ struct CheckCommand: ParsableCommand {
         guard let made = mkdtemp(&template) else {
             throw CommandError(message: "cannot create a temporary directory: \(String(cString: strerror(errno)))")
         }
+        // As the recorder makes its directories for root: workers that switch user can add files.
+        if geteuid() == 0 { chmod(made, 0o1733) }
         return String(cString: made)
     }
 }

@@ -1,5 +1,7 @@
+import CHeapDiffFormat
+
 /// The environment of the program that `run` starts: heapdiff's own, plus
-/// what loads and configures the recorder.
+/// what loads and configures the recorder (names from heapdiff_control.h).
 struct ChildEnvironment {
     var library: String
     var outputDirectory: String
@@ -9,6 +11,8 @@ struct ChildEnvironment {
     /// heapdiff's own pid: the recorder in its direct child knows itself as
     /// the program, and its descendants as helpers or workers.
     var programParent: Int32
+    /// Where the recorders send their notices (`RecorderNotices`).
+    var reportName: String?
 
     /// `KEY=VALUE` entries, sorted by key so the result is reproducible.
     func entries(from base: [String: String]) -> [String] {
@@ -19,11 +23,12 @@ struct ChildEnvironment {
         } else {
             environment["LD_PRELOAD"] = library
         }
-        environment["HEAPDIFF_OUTPUT"] = outputDirectory
-        if let interval { environment["HEAPDIFF_INTERVAL"] = interval }
-        if let signal { environment["HEAPDIFF_SIGNAL"] = signal }
-        if let depth { environment["HEAPDIFF_DEPTH"] = String(depth) }
-        environment["HEAPDIFF_PROGRAM_PARENT"] = String(programParent)
+        environment[HD_ENV_OUTPUT] = outputDirectory
+        if let interval { environment[HD_ENV_INTERVAL] = interval }
+        if let signal { environment[HD_ENV_SIGNAL] = signal }
+        if let depth { environment[HD_ENV_DEPTH] = String(depth) }
+        environment[HD_ENV_REPORT] = reportName
+        environment[HD_ENV_PROGRAM_PARENT] = String(programParent)
         return environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 }

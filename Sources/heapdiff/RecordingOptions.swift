@@ -10,7 +10,8 @@ struct RecordingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Also take a snapshot every this many seconds (at least 0.01).", valueName: "seconds"))
     var interval: String?
 
-    @Option(help: ArgumentHelp("Snapshot signal: \(SnapshotSignal.accepted) (default USR2).", valueName: "signal"))
+    @Option(help: ArgumentHelp("Also take a snapshot on this signal, for `kill`: \(SnapshotSignal.accepted) "
+                               + "(default off; `heapdiff snapshot PID` needs no signal).", valueName: "signal"))
     var signal: String?
 
     @Option(help: ArgumentHelp("Record at most this many frames per call stack, 1 to 256 (default 64).", valueName: "n"))
@@ -31,9 +32,9 @@ struct RecordingOptions: ParsableArguments {
     }
 
     /// The traced program's environment: heapdiff's own plus the recorder's.
-    func childEnvironment(library: String, outputDirectory: String) -> ChildEnvironment {
+    func childEnvironment(library: String, outputDirectory: String, reportName: String?) -> ChildEnvironment {
         ChildEnvironment(library: library, outputDirectory: outputDirectory, interval: interval, signal: signal,
-                         depth: depth, programParent: getpid())
+                         depth: depth, programParent: getpid(), reportName: reportName)
     }
 }
 

@@ -9,13 +9,18 @@ struct RunCommand: ParsableCommand {
         abstract: "Run a program with the heap recorder and report what grew.",
         discussion: """
             Starts PROGRAM with libheapdiff.so preloaded. The recorder traces every malloc, calloc, \
-            realloc, free (and friends) and writes a snapshot of the live heap at exit, every --interval \
-            seconds, whenever the program calls heapdiff_snapshot(), and when it receives the snapshot \
-            signal (see `heapdiff help snapshot`).
+            realloc, free (and friends) and writes a snapshot of the live heap at exit (also when the \
+            program ends itself with a signal, as Python does after Ctrl-C), every --interval seconds, \
+            whenever the program calls heapdiff_snapshot(), when `heapdiff snapshot PID` asks (see \
+            `heapdiff help snapshot`), and, only with --signal, when it receives that signal. A program \
+            that installs its own handler for that signal keeps it; heapdiff says so.
 
-            Snapshots go to --output, by default ./heapdiff.PROGRAM.PID (created with mode 0700, as \
-            snapshots contain command lines), named PROGRAM.PID.SEQ.heapsnap. Child processes write their \
-            own files under their own PID. A program that executes another in its own pid (pyenv's python3 \
+            Snapshots go to --output, by default ./heapdiff.PROGRAM.PID, named PROGRAM.PID.SEQ.heapsnap; \
+            the directory and its missing parents are created, the directory with mode 0700 as snapshots \
+            contain command lines, or 1733 when run as root, so that workers that switch to another user \
+            (nginx, postgres) can still add their own files (0600) without reading anyone else's. A process \
+            that cannot write is named, with the reason, once the program has ended. Child processes write \
+            their own files under their own PID. A program that executes another in its own pid (pyenv's python3 \
             shim, a launcher script) starts a new series there under the new program's name, and that last \
             series is the program's. Helpers, the processes the program starts that take no snapshot of their \
             own (the shim's bash, readlink and basename, a compiler under make), leave their exit snapshot in \
@@ -37,6 +42,7 @@ struct RunCommand: ParsableCommand {
             that left only an exit snapshot are counted, and the number of helpers' snapshots and where they \
             are comes last. Everything heapdiff \
             prints goes to standard error: the program's standard output is left exactly as it was. \
+            When a signal kills the program, heapdiff says which and whether its exit snapshot was written. \
             heapdiff exits with the program's status, or 128+N if it was killed by signal N; 127 if it \
             could not be started.
 
@@ -73,7 +79,9 @@ struct RunCommand: ParsableCommand {
         // only once the program runs, so a program that cannot start leaves nothing behind.
         let directory = URL(fileURLWithPath: recording.output ?? defaultOutput(program: arguments[0]))
             .standardizedFileURL.path
-        let childEnvironment = recording.childEnvironment(library: library, outputDirectory: directory)
+        let notices = RecorderNotices()
+        let childEnvironment = recording.childEnvironment(library: library, outputDirectory: directory,
+                                                          reportName: notices.name)
         let finished: ChildProcess.Finished
         do {
             finished = try ChildProcess.run(arguments: arguments, environment: childEnvironment.entries(from: environment))
@@ -82,13 +90,15 @@ struct RunCommand: ParsableCommand {
                                status: error.code == EACCES || error.code == ENOEXEC ? 126 : 127)
         }
 
+        notices.printAll()
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
                                  periodic: recording.interval != nil)
         SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
         if quiet {
             // Nothing of heapdiff's own: a test runner that re-runs itself under heapdiff reports.
-        } else if case .signaled = finished.termination {
-            summary.printIfAny()  // the program was killed: say nothing more unless there is something to show
+        } else if case .signaled(let signal) = finished.termination {
+            Console.note(KilledProcess(pid: finished.pid, signal: signal, directory: directory).description)
+            summary.printIfAny()
         } else {
             summary.print()
         }

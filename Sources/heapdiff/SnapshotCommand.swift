@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHeapDiffFormat
 import Foundation
 import HeapDiffKit
 
@@ -8,19 +9,21 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot",
         abstract: "Make a program running under heapdiff take a snapshot now.",
         discussion: """
-            Sends the snapshot signal to process PID, waits until the recorder has written the new snapshot, \
-            and prints its path on standard output, ready for `heapdiff diff`:
+            Asks process PID for a snapshot, waits until the recorder has written it, and prints its path \
+            on standard output, ready for `heapdiff diff`:
 
               old=$(heapdiff snapshot 4242 --label before)
               … exercise the program …
               new=$(heapdiff snapshot 4242 --label after)
               heapdiff diff "$old" "$new"
 
-            The process must have been started by `heapdiff run` (or with LD_PRELOAD=libheapdiff.so): \
-            heapdiff checks /proc/PID/maps for the recorder and refuses otherwise, because the default \
-            action of the snapshot signal is to kill the process. The signal (SIGUSR2 unless \
-            HEAPDIFF_SIGNAL says otherwise) and the output directory (HEAPDIFF_OUTPUT, else the process's \
-            working directory) are read from the process's environment.
+            The request goes to the recorder's own control socket (the abstract UNIX socket \
+            heapdiff.PID, see docs/PROTOCOL.md), never as a signal: a server that gives SIGUSR2 a meaning \
+            of its own (a JVM, nginx, gunicorn) is not disturbed, and a program that rewrites its \
+            environment or process title is reached all the same. Any process of the run can be asked, \
+            forked workers included; only the process's own user or root may ask.
+
+            The process must have been started by `heapdiff run` (or with LD_PRELOAD=libheapdiff.so).
             """
     )
 
@@ -35,66 +38,50 @@ struct SnapshotCommand: ParsableCommand {
 
     func validate() throws {
         guard pid > 0 else { throw ValidationError("PID must be a positive process id, not \(pid)") }
-        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be a positive number of seconds")
+        }
+        if let label, label.utf8.count > Int(HD_CONTROL_MAX_LABEL) || label.utf8.contains(0) {
+            throw ValidationError("--label must be at most \(HD_CONTROL_MAX_LABEL) bytes, without NUL")
+        }
     }
 
     func run() throws {
         let process = TracedProcess(pid: pid)
-        guard try process.loadsRecorder() else {
-            throw CommandError(message: "process \(pid) is not running under heapdiff (no libheapdiff.so in /proc/\(pid)/maps)")
-        }
-        let environment = try process.environment()
-        let signalNumber = try snapshotSignal(environment)
-        let directory = try outputDirectory(environment, process: process)
-
-        let before = try snapshots(in: directory).last?.seq ?? 0
-        let request = SnapshotRequest(directory: directory, pid: pid)
-        if let label { try request.write(label: label) }
-
-        guard kill(pid, signalNumber) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if label != nil { request.withdraw() }
-            throw CommandError(message: "cannot signal process \(pid): \(reason)", status: 1)
-        }
-
+        guard process.exists else { throw CommandError(message: "no process \(pid)") }
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let new = try snapshots(in: directory).last, new.seq > before {
-                print(new.path)
+        var text = [CChar](repeating: 0, count: 4608)
+        while true {
+            let left = max(1, Int32(deadline.timeIntervalSinceNow * 1000))
+            let result = hd_control_request(pid, label ?? "", left, &text, text.count)
+            let message = String(cString: text)
+            switch result {
+            case HD_CONTROL_WRITTEN:
+                print(message)
                 return
+            case HD_CONTROL_REFUSED:
+                throw CommandError(message: "process \(pid) wrote no snapshot: \(message)")
+            case HD_CONTROL_IMPOSTOR:
+                throw CommandError(message: "the control socket heapdiff.\(pid) belongs to process \(message), "
+                    + "not to process \(pid); not asking it")
+            case HD_CONTROL_TIMED_OUT:
+                throw CommandError(message: "process \(pid) wrote no snapshot within \(String(format: "%g", timeout)) s")
+            case HD_CONTROL_NO_LISTENER:
+                // A process that has just started (or forked) opens its socket
+                // within a moment; one without the recorder never does.
+                if process.loadsRecorder() == false {
+                    throw CommandError(message: "process \(pid) is not running under heapdiff "
+                        + "(no libheapdiff.so in /proc/\(pid)/maps)")
+                }
+                guard process.exists else { throw CommandError(message: "process \(pid) has ended") }
+                guard Date() < deadline else {
+                    throw CommandError(message: "process \(pid) does not answer on its control socket heapdiff.\(pid) "
+                        + "(is it traced by this version of heapdiff?)")
+                }
+                usleep(50_000)
+            default:
+                throw CommandError(message: "cannot ask process \(pid) for a snapshot: \(message)")
             }
-            usleep(20_000)
-        }
-        if label != nil { request.withdraw() }
-        throw CommandError(message: "process \(pid) wrote no snapshot in \(directory) within \(String(format: "%g", timeout)) s", status: 1)
-    }
-
-    private func snapshotSignal(_ environment: [String: String]) throws -> Int32 {
-        let text = environment["HEAPDIFF_SIGNAL"] ?? ""
-        switch text.isEmpty ? SnapshotSignal.standard : SnapshotSignal(text) {
-        case .signal(let number):
-            return number
-        case .off:
-            throw CommandError(message: "process \(pid) has the snapshot signal turned off (HEAPDIFF_SIGNAL=\(text))")
-        case nil:
-            throw CommandError(message: "process \(pid) has HEAPDIFF_SIGNAL=\(text), which is not a snapshot signal")
-        }
-    }
-
-    /// As the recorder resolves it: HEAPDIFF_OUTPUT, relative to the
-    /// process's working directory, which is also the default.
-    private func outputDirectory(_ environment: [String: String], process: TracedProcess) throws -> String {
-        let configured = environment["HEAPDIFF_OUTPUT"] ?? ""
-        if configured.hasPrefix("/") { return configured }
-        let workingDirectory = try process.workingDirectory()
-        return configured.isEmpty || configured == "." ? workingDirectory : workingDirectory + "/" + configured
-    }
-
-    private func snapshots(in directory: String) throws -> [(path: String, seq: UInt32)] {
-        do {
-            return try SnapshotDirectory.snapshots(in: directory, pid: pid)
-        } catch {
-            throw CommandError(message: "cannot list \(directory): \(error.localizedDescription)")
         }
     }
 }

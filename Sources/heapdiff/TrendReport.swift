@@ -21,6 +21,8 @@ struct TrendReport {
 
     static func duration(_ seconds: Double) -> String {
         switch seconds {
+        case ..<1: return String(format: "%.0f ms", seconds * 1_000)
+        case ..<10: return String(format: "%.1f s", seconds)
         case ..<120: return String(format: "%.0f s", seconds)
         case ..<7_200: return String(format: "%.0f min", seconds / 60)
         case ..<172_800: return String(format: "%.1f h", seconds / 3_600)
@@ -31,7 +33,7 @@ struct TrendReport {
     func text() -> [String] {
         let first = analysis.snapshots[0].process
         let program = URL(fileURLWithPath: first.program).lastPathComponent
-        var lines = ["\(analysis.snapshots.count) snapshots of \(program) (pid \(first.pid)) over "
+        var lines = ["\(counted(analysis.snapshots.count, "snapshot")) of \(program) (pid \(first.pid)) over "
             + Self.duration(analysis.seconds.last ?? 0)]
         let heap = analysis.heap
         var heapLine = "traced heap: \(SizeFormatting.size(heap.sizes.first ?? 0)) → \(SizeFormatting.size(heap.sizes.last ?? 0)), "

@@ -75,4 +75,64 @@ import Testing
         #expect(!AllocationSiteRule.standard.isPlumbing(Frame(module: "/srv/app", offset: 1, function: "Cache::add(int)",
                                                                 file: "/src/cache.cpp", line: 42)))
     }
+
+    /// A stack of a program that lives among the system libraries: its
+    /// wrapper, a nameless helper, the function to blame, then start-up.
+    private static func libraryProgramStack(module: String, wrappers: [String], site: String) -> [Frame] {
+        wrappers.map { Frame(module: module, offset: 0x10, function: $0) }
+            + [Frame(module: module, offset: 0x20), Frame(module: module, offset: 0x30, function: site),
+               Frame(module: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 0x40, function: "__libc_start_call_main"),
+               Frame(module: "/usr/bin/launcher", offset: 0x50)]
+    }
+
+    /// Each runtime's allocator wrappers are skipped, so its own function is
+    /// the site even though every frame is under /usr/lib.
+    @Test(arguments: [
+        ("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", ["xmalloc"], "c_parser_string_literal(c_parser*, bool, bool)"),
+        ("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", ["xcalloc"], "ht_create(unsigned int)"),
+        ("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", ["xrealloc"], "vec_safe_grow"),
+        ("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", ["ggc_internal_alloc(unsigned long, void (*)(void*), unsigned long, unsigned long)"],
+         "make_node(tree_code)"),
+        ("/usr/lib/x86_64-linux-gnu/libruby-3.1.so.3.1", ["ruby_xmalloc2"], "rb_ary_new_capa"),
+        ("/usr/lib/x86_64-linux-gnu/libruby-3.1.so.3.1", ["ruby_xcalloc_body"], "rb_st_init_table_with_size"),
+        ("/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so",
+         ["os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)",
+          "AllocateHeap(unsigned long, MEMFLAGS, AllocFailStrategy::AllocFailEnum)"],
+         "StringTable::create_table()"),
+        ("/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so",
+         ["os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)",
+          "CHeapObj<(MEMFLAGS)5>::operator new(unsigned long)"],
+         "Thread::Thread()"),
+        ("/usr/lib/x86_64-linux-gnu/libperl.so.5.36", ["Perl_safesysmalloc"], "Perl_newSV"),
+        ("/usr/lib/x86_64-linux-gnu/libperl.so.5.36", ["Perl_safesysrealloc"], "Perl_sv_grow"),
+    ])
+    func runtimeWrappersAreSkipped(module: String, wrappers: [String], site: String) {
+        let frames = Self.libraryProgramStack(module: module, wrappers: wrappers, site: site)
+        #expect(frames.prefix(wrappers.count).allSatisfy { AllocationSiteRule.standard.role(of: $0) == .wrapper })
+        #expect(AllocationSiteRule.standard.siteIndex(of: frames) == wrappers.count + 1)
+    }
+
+    @Test func libraryFramesAreSkippedOnlyWhileTheProgramsOwnCodeIsThere() {
+        let rule = AllocationSiteRule.standard
+        let fopen = Frame(module: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 1, function: "fopen")
+        let load = Frame(module: "/srv/app", offset: 2, function: "load_config")
+        #expect(rule.siteIndex(of: [fopen, load]) == 1)
+        // A stripped system program's nameless main is not the program's own code.
+        let rubyMain = Frame(module: "/usr/bin/ruby3.1", offset: 0x110b)
+        let strTimes = Frame(module: "/usr/lib/x86_64-linux-gnu/libruby-3.1.so.3.1", offset: 3, function: "rb_str_times")
+        #expect(rule.role(of: rubyMain) == .library)
+        #expect(rule.siteIndex(of: [strTimes, rubyMain]) == 0)
+        // A named one is.
+        let named = Frame(module: "/usr/sbin/nginx", offset: 4, function: "ngx_palloc")
+        #expect(rule.siteIndex(of: [fopen, named]) == 1)
+        // The user's rules apply to library code too.
+        let cc1 = Self.libraryProgramStack(module: "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", wrappers: ["xcalloc"],
+                                           site: "ht_create(unsigned int)")
+        #expect(rule.adding(functions: [Glob("ht_create")]).siteIndex(of: cc1 + [
+            Frame(module: "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", offset: 0x60, function: "init_stringpool()"),
+        ]) == 5)
+        // Nothing but wrappers and nameless frames: the first frame that is no wrapper.
+        let nameless = [Frame(module: "/usr/lib/gcc/cc1", offset: 1, function: "xmalloc"), Frame(module: "/usr/lib/gcc/cc1", offset: 2)]
+        #expect(rule.siteIndex(of: nameless) == 1)
+    }
 }

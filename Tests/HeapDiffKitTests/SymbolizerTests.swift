@@ -158,3 +158,26 @@ func shell(_ tool: String, _ arguments: [String]) throws -> String {
 struct ShellFailure: Error, CustomStringConvertible {
     var description: String
 }
+
+/// `SymbolTable` answers as libdwfl's linear `dwfl_module_addrinfo` does,
+/// at the start of every function symbol and inside it.
+@Suite struct SymbolTableTests {
+    @Test(arguments: ["/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+                      "/usr/bin/python3.11"])
+    func namesAsLibdwflDoes(path: String) throws {
+        let file = try DwarfFile(path: path)
+        let starts = file.symbolAddresses()
+        #expect(starts.count > 1000)
+        var mismatches: [String] = []
+        // Every function on small files; a spread of them on big ones, as
+        // libdwfl's own lookups are slow there.
+        let step = max(1, starts.count / 3000)
+        for start in stride(from: 0, to: starts.count, by: step).map({ starts[$0] }) {
+            for address in [start, start + 1, start + 9] {
+                let ours = file.symbolName(at: address), theirs = file.libdwflSymbolName(at: address)
+                if ours != theirs { mismatches.append("\(String(address, radix: 16)): \(ours ?? "nil") vs \(theirs ?? "nil")") }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) differ: \(mismatches.prefix(10))")
+    }
+}

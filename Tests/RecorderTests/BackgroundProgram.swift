@@ -9,7 +9,8 @@ final class BackgroundProgram {
     private let outURL: URL
     private let errURL: URL
 
-    init(_ executable: String, arguments: [String] = [], environment: [String: String]) throws {
+    /// With `preload` false the executable itself is not traced: `heapdiff run` preloads its program.
+    init(_ executable: String, arguments: [String] = [], environment: [String: String], preload: Bool = true) throws {
         scratch = try Harness.temporaryDirectory("bg")
         outURL = scratch.appendingPathComponent("out")
         errURL = scratch.appendingPathComponent("err")
@@ -18,13 +19,14 @@ final class BackgroundProgram {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HEAPDIFF_") }
-        env["LD_PRELOAD"] = Harness.library
+        env.removeValue(forKey: "LD_PRELOAD")
+        if preload { env["LD_PRELOAD"] = Harness.library }
         env.merge(environment) { _, new in new }
         process.environment = env
         process.standardInput = input
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
+        try Harness.withSignalsUnblocked { try process.run() }
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -35,6 +37,13 @@ final class BackgroundProgram {
         guard Harness.wait(seconds: 30, { stdout.contains("ready\n") }) else {
             throw Harness.Failure(description: "program never became ready; stderr: \(stderr)")
         }
+    }
+
+    /// The pid the program printed (`pid=N`), for a program run under `heapdiff run`.
+    var programPID: Int32? {
+        stdout.split(separator: "\n").lazy.compactMap { line in
+            line.hasPrefix("pid=") ? Int32(line.dropFirst(4)) : nil
+        }.first
     }
 
     /// Closes stdin and waits for the exit status.

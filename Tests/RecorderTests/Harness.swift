@@ -88,12 +88,27 @@ enum Harness {
         process.standardInput = try FileHandle(forReadingFrom: inURL)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
+        try withSignalsUnblocked { try process.run() }
         process.waitUntilExit()
         let stdout = try Data(contentsOf: outURL)
         let stderr = String(decoding: try Data(contentsOf: errURL), as: UTF8.self)
         return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr,
                       pid: process.processIdentifier)
+    }
+
+    /// Runs `body` (which starts a process) with the signals a program is
+    /// sent to stop or to talk to it unblocked on this thread: a child
+    /// inherits its parent thread's mask, and the test runner's threads block
+    /// them, which would keep a traced server from ever seeing SIGTERM or
+    /// SIGINT. (SIGCHLD stays blocked: Foundation learns of its children's
+    /// ends through it.)
+    static func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
+        var wanted = sigset_t(), previous = sigset_t()
+        sigemptyset(&wanted)
+        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM] { sigaddset(&wanted, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &wanted, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return try body()
     }
 
     /// The line of `// @site NAME` in Programs/FILE.

@@ -11,7 +11,7 @@ import Testing
         let dir = try Harness.temporaryDirectory("signal")
         let exe = try Harness.build("waiter", in: dir)
         let out = dir.appendingPathComponent("out")
-        let program = try BackgroundProgram(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        let program = try BackgroundProgram(exe, environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_SIGNAL": "USR2"])
         try program.waitUntilReady()
         kill(program.pid, SIGUSR2)
         let appeared = try Harness.wait(seconds: 10) { try Harness.snapshotFiles(in: out).count == 1 }
@@ -27,11 +27,12 @@ import Testing
         #expect(program.stdout.hasSuffix("handled=0\n"))
     }
 
-    @Test func programThatInstallsItsOwnHandlerKeepsIt() throws {
+    @Test func programThatInstallsItsOwnHandlerKeepsItAndIsToldOnce() throws {
         let dir = try Harness.temporaryDirectory("ownhandler")
         let exe = try Harness.build("waiter", in: dir)
         let out = dir.appendingPathComponent("out")
-        let program = try BackgroundProgram(exe, arguments: ["own-handler"], environment: ["HEAPDIFF_OUTPUT": out.path])
+        let program = try BackgroundProgram(exe, arguments: ["own-handler"],
+                                            environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_SIGNAL": "USR2"])
         try program.waitUntilReady()
         kill(program.pid, SIGUSR2)
         usleep(300_000)   // give a handler time to run
@@ -39,6 +40,27 @@ import Testing
         #expect(program.stdout.hasSuffix("handled=1\n"))
         let triggers = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0).process.trigger }
         #expect(triggers == [.exit])
+        let told = program.stderr.components(separatedBy: "installed its own SIGUSR2 handler").count - 1
+        #expect(told == 1, "\(program.stderr)")
+    }
+
+    /// Unless asked for, the recorder handles no signal at all: SIGUSR2 keeps
+    /// its default action (bit 12 of SigCgt clear).
+    @Test func snapshotSignalIsOffByDefault() throws {
+        let dir = try Harness.temporaryDirectory("nosignal")
+        let exe = try Harness.build("waiter", in: dir)
+        func caughtSignals(_ environment: [String: String]) throws -> UInt64 {
+            let program = try BackgroundProgram(exe, environment: environment.merging(
+                ["HEAPDIFF_OUTPUT": dir.appendingPathComponent("out").path]) { $1 })
+            try program.waitUntilReady()
+            let status = try String(contentsOfFile: "/proc/\(program.pid)/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") })
+            #expect(program.finish() == 0)
+            return try #require(UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16))
+        }
+        let usr2: UInt64 = 1 << (UInt64(SIGUSR2) - 1)
+        #expect(try caughtSignals([:]) & usr2 == 0)
+        #expect(try caughtSignals(["HEAPDIFF_SIGNAL": "USR2"]) & usr2 != 0)
     }
 
     @Test func intervalSnapshotsCountUpInOrder() throws {
@@ -110,10 +132,11 @@ import Testing
         let dir = try Harness.temporaryDirectory("perms")
         let exe = try Harness.build("waiter", in: dir)
         let out = dir.appendingPathComponent("made-by-recorder")
-        let program = try BackgroundProgram(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        let program = try BackgroundProgram(exe, environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_SIGNAL": "USR2"])
         try program.waitUntilReady()
         let dirMode = try FileManager.default.attributesOfItem(atPath: out.path)[.posixPermissions] as? Int
-        #expect(dirMode == 0o700)
+        // Root's is 1733: workers that switch user add files, nobody but root lists them.
+        #expect(dirMode == (geteuid() == 0 ? 0o1733 : 0o700))
         // Plant a symlink where the first snapshot's temporary file will go.
         let target = dir.appendingPathComponent("victim")
         let temp = out.appendingPathComponent(".waiter.\(program.pid).1.heapsnap.tmp")

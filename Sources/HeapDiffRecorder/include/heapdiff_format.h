@@ -47,9 +47,9 @@ enum {
 /* What made the recorder take a snapshot (PROCESS.trigger). */
 enum {
     HD_TRIGGER_API = 1,                /* heapdiff_snapshot() from the program */
-    HD_TRIGGER_SIGNAL = 2,             /* HEAPDIFF_SIGNAL, e.g. `heapdiff snapshot PID` */
+    HD_TRIGGER_SIGNAL = 2,             /* from outside: `heapdiff snapshot PID`, or HEAPDIFF_SIGNAL */
     HD_TRIGGER_INTERVAL = 3,           /* every HEAPDIFF_INTERVAL seconds */
-    HD_TRIGGER_EXIT = 4,               /* process exit */
+    HD_TRIGGER_EXIT = 4,               /* process exit, or ending itself with a signal */
 };
 
 /*

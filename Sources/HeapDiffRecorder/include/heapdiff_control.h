@@ -1,0 +1,109 @@
+/*
+ * The protocol between the heapdiff CLI and the recorder, defined once: the
+ * recorder (libheapdiff.so) and the CLI (Swift, module CHeapDiffFormat) both
+ * call these functions, so neither side restates a name, a default or a
+ * message layout. docs/PROTOCOL.md explains it in prose.
+ *
+ *   environment  HEAPDIFF_* variables the CLI sets and the recorder reads
+ *   signals      the optional snapshot signal, parsed the same on both sides
+ *   file names   PROGRAM.PID.SEQ.heapsnap, written as .NAME.tmp then renamed
+ *   control      `heapdiff snapshot PID`: one request, one reply, over the
+ *                abstract UNIX socket "heapdiff.PID" the process listens on
+ *   report       the recorder's notices to `heapdiff run` (a process could
+ *                not write, a program took the snapshot signal), datagrams
+ *                to the abstract socket named in HEAPDIFF_REPORT
+ *
+ * Nothing here allocates: the recorder calls it with its guard held.
+ */
+#ifndef HEAPDIFF_CONTROL_H
+#define HEAPDIFF_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+/* ---- environment ----------------------------------------------------- */
+#define HD_ENV_OUTPUT "HEAPDIFF_OUTPUT"                  /* default: the working directory */
+#define HD_ENV_DEPTH "HEAPDIFF_DEPTH"                    /* default HD_DEFAULT_DEPTH */
+#define HD_ENV_INTERVAL "HEAPDIFF_INTERVAL"              /* default: no periodic snapshots */
+#define HD_ENV_SIGNAL "HEAPDIFF_SIGNAL"                  /* default: off */
+#define HD_ENV_FOLLOW_CHILDREN "HEAPDIFF_FOLLOW_CHILDREN" /* default: 1 */
+#define HD_ENV_REPORT "HEAPDIFF_REPORT"                  /* set by `heapdiff run`/`check` only */
+#define HD_ENV_PROGRAM_PARENT "HEAPDIFF_PROGRAM_PARENT"  /* set by `heapdiff run`/`check` only: their pid */
+enum { HD_DEFAULT_DEPTH = 64 };
+
+/* ---- the snapshot signal --------------------------------------------- */
+/* USR1, USR2, RTMIN, RTMIN+N, SIG-prefixed or not, any case, or their
+ * numbers; "off", "none" and "0" turn it off. Only signals that mean nothing
+ * to the kernel or libc are accepted, so a typo cannot make a request kill
+ * the program. Returns the signal number, 0 for off, -1 when not accepted. */
+int hd_parse_signal(const char *text);
+/* "USR1", "USR2", "RTMIN+3" into buf; returns buf. */
+const char *hd_signal_name(int signal_number, char *buf, size_t cap);
+
+/* ---- snapshot file names --------------------------------------------- */
+#define HD_SNAPSHOT_SUFFIX ".heapsnap"
+/* Under `heapdiff run`/`check`, where the exit snapshots of processes the
+ * program started that took none of their own go, inside the output
+ * directory. */
+#define HD_HELPERS_SUBDIRECTORY "helpers"
+/* "PROGRAM.PID.SEQ.heapsnap", or ".PROGRAM.PID.SEQ.heapsnap.tmp" while
+ * being written. Returns the length, or -1 when it does not fit. */
+int hd_snapshot_file_name(char *buf, size_t cap, const char *program, int pid, unsigned seq, bool temporary);
+
+/* ---- control socket: `heapdiff snapshot PID` ------------------------- */
+/* A SOCK_SEQPACKET socket in the abstract namespace, "\0heapdiff.PID"; the
+ * listening process's credentials prove the name is not squatted, the
+ * requester's say whether it may ask (same user, or root). */
+enum {
+    HD_CONTROL_MAX_LABEL = 4095,
+    HD_CONTROL_MAX_MESSAGE = 8192,         /* one request or one reply */
+    HD_CONTROL_REQUEST_WAIT_MS = 1000,     /* a connection that sends nothing is dropped */
+};
+void hd_control_address(int pid, struct sockaddr_un *address, socklen_t *length);
+/* Request: "heapdiff-snapshot 1\n" then the label (may be empty). */
+int hd_control_encode_request(char *buf, size_t cap, const char *label);
+bool hd_control_decode_request(const char *message, size_t length, char *label, size_t label_cap);
+/* Reply: "ok\n" then the snapshot's absolute path, or "error\n" then why. */
+int hd_control_encode_reply(char *buf, size_t cap, bool ok, const char *text);
+
+/* The client side, whole: connect, check the listener is process pid, send
+ * one request, wait up to timeout_ms for the reply. */
+enum hd_control_result {
+    HD_CONTROL_WRITTEN = 0,     /* text: the snapshot's path */
+    HD_CONTROL_REFUSED = 1,     /* text: the recorder's reason */
+    HD_CONTROL_NO_LISTENER = 2, /* nothing listens on heapdiff.PID (yet), or it closed before taking the request */
+    HD_CONTROL_IMPOSTOR = 3,    /* text: the pid of the process that does listen */
+    HD_CONTROL_TIMED_OUT = 4,
+    HD_CONTROL_FAILED = 5,      /* text: strerror of the failing call */
+};
+enum hd_control_result hd_control_request(int pid, const char *label, int timeout_ms, char *text, size_t text_cap);
+
+/* ---- report channel: recorder -> `heapdiff run` ---------------------- */
+/* SOCK_DGRAM in the abstract namespace, named by HEAPDIFF_REPORT; every
+ * process of the run, whatever its user, can send to it, and the kernel
+ * stamps each datagram with the sender's pid and uid (SO_PASSCRED). A
+ * datagram is "KIND\n" then a one-line text. */
+#define HD_REPORT_WRITE_FAILED "write-failed"    /* text: what failed, in the recorder's words */
+#define HD_REPORT_SIGNAL_TAKEN "signal-taken"    /* text: the signal's name */
+enum { HD_REPORT_MAX_MESSAGE = 1024, HD_REPORT_MAX_NAME = 100 };
+/* Fills the address for a name as found in HEAPDIFF_REPORT; false when the
+ * name is empty or too long. */
+bool hd_report_address(const char *name, struct sockaddr_un *address, socklen_t *length);
+/* Sends one notice, never blocking; false when it could not be sent. */
+bool hd_report_send(const char *name, const char *kind, const char *text);
+
+/* `heapdiff run`'s side: a fresh, unique name and a socket bound to it
+ * (close-on-exec, non-blocking); -1 with errno on failure. */
+int hd_report_open(char *name, size_t name_cap);
+struct hd_report_notice {
+    int pid, uid;
+    char kind[32];
+    char text[HD_REPORT_MAX_MESSAGE];
+};
+/* The next queued notice: 1, or 0 when none is left. */
+int hd_report_receive(int fd, struct hd_report_notice *notice);
+
+#endif /* HEAPDIFF_CONTROL_H */

@@ -1,0 +1,79 @@
+import CHeapDiffFormat
+import Foundation
+import HeapDiffKit
+
+/// What the recorders of a run tell `run` and `check` on the side (see
+/// heapdiff_control.h): a process that could not write its snapshots, a
+/// program that took the snapshot signal for itself. They come over a
+/// socket, not the program's stderr, which a server may send to its own log,
+/// and they reach heapdiff from processes of any user.
+final class RecorderNotices {
+    struct Notice: Equatable {
+        var pid: Int32
+        var uid: Int32
+        var kind: String
+        var text: String
+    }
+
+    private let fd: Int32
+    /// The value of HEAPDIFF_REPORT for the program; nil when no socket
+    /// could be made (the run goes on, without notices).
+    let name: String?
+
+    init() {
+        var buffer = [CChar](repeating: 0, count: Int(HD_REPORT_MAX_NAME) + 1)
+        fd = hd_report_open(&buffer, buffer.count)
+        name = fd >= 0 ? String(cString: buffer) : nil
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Every notice received so far, each distinct one once, in order.
+    func drain() -> [Notice] {
+        guard fd >= 0 else { return [] }
+        var notices: [Notice] = []
+        var raw = hd_report_notice()
+        while hd_report_receive(fd, &raw) == 1 {
+            let notice = withUnsafeBytes(of: raw.kind) { kind in
+                withUnsafeBytes(of: raw.text) { text in
+                    Notice(pid: raw.pid, uid: raw.uid, kind: String(cString: kind.bindMemory(to: CChar.self).baseAddress!),
+                           text: String(cString: text.bindMemory(to: CChar.self).baseAddress!))
+                }
+            }
+            if !notices.contains(notice) { notices.append(notice) }
+        }
+        return notices
+    }
+
+    /// One line per process and kind of notice on standard error (the first
+    /// one's text, and how many more there were); returns the pids that
+    /// could not write.
+    @discardableResult
+    func printAll() -> Set<Int32> {
+        var failed: Set<Int32> = []
+        let notices = drain()
+        var said: Set<String> = []
+        for notice in notices where said.insert("\(notice.pid) \(notice.kind)").inserted {
+            let more = notices.filter { $0.pid == notice.pid && $0.kind == notice.kind }.count - 1
+            switch notice.kind {
+            case HD_REPORT_WRITE_FAILED:
+                failed.insert(notice.pid)
+                Console.warning("process \(notice.pid)\(processDescription(notice)) could not write a snapshot: "
+                    + notice.text + (more > 0 ? " (and \(counted(more, "more failure")))" : ""))
+            case HD_REPORT_SIGNAL_TAKEN:
+                Console.warning("process \(notice.pid)\(processDescription(notice)) installed its own \(notice.text) "
+                    + "handler: \(notice.text) took no snapshot there (`heapdiff snapshot \(notice.pid)` still works)")
+            default:
+                continue
+            }
+        }
+        return failed
+    }
+
+    /// " (uid 65534)" when the process ran as another user than heapdiff.
+    private func processDescription(_ notice: Notice) -> String {
+        notice.uid >= 0 && notice.uid != Int32(bitPattern: getuid()) ? " (uid \(notice.uid))" : ""
+    }
+}
