@@ -145,13 +145,22 @@ static void load_program_parent(void) {
 }
 
 bool hd_helpers_directory(int dir) {
-    if (mkdirat(dir, HD_HELPERS_SUBDIRECTORY, 0700) != 0 && errno != EEXIST)
+    /* Like the output directory: 1733 when made by root, so that processes
+     * that switched user can add their files too; 0700 otherwise. */
+    bool shared = geteuid() == 0;
+    if (mkdirat(dir, HD_HELPERS_SUBDIRECTORY, 0700) == 0) {
+        if (shared)
+            fchmodat(dir, HD_HELPERS_SUBDIRECTORY, 01733, 0);
+    } else if (errno != EEXIST) {
         return false;
-    /* Only a real directory of our own: never a link planted in its place. */
+    }
+    /* Only a real directory of our own, or root's shared one: never a link
+     * planted in its place. */
     struct stat st;
     if (fstatat(dir, HD_HELPERS_SUBDIRECTORY, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return false;
-    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+    bool ours = st.st_uid == geteuid(), roots_shared = st.st_uid == 0 && (st.st_mode & 07777) == 01733;
+    if (!S_ISDIR(st.st_mode) || !(ours || roots_shared)) {
         errno = EPERM;
         return false;
     }

@@ -290,7 +290,7 @@ static void after_fork_child(void) {
     hd_lock_reset();
     pthread_mutex_init(&writer_lock, NULL);
     last_seq = 0;               /* the child's files count from 1 */
-    is_program = false;
+    is_program = !hd_config.program_parent;   /* preloaded by hand: every process is the program */
     signal_pending = 0;
     writer_tid = 0;
     hd_listener_drop_inherited(&listener);
