@@ -5,8 +5,9 @@
 # HTML when it is generated, never committed);
 # with "bench", also GNU time for the benchmarks' peak-memory figures; with
 # "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
-# Chromium, which renders an HTML report headless in a test, and Debian's
-# CPython 3.11 with Flask, which the Python tests trace.
+# Chromium, which renders an HTML report headless in a test, Debian's
+# CPython 3.11 with Flask, which the Python tests trace, and Flask in a venv
+# for each pyenv CPython 3.8 to 3.13 (scripts/python-venvs.sh).
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
@@ -27,10 +28,18 @@ if [ "${1:-}" = test ]; then
   [ -x /usr/bin/python3.11 ] || need+=(python3.11)
   /usr/bin/python3.11 -c 'import flask' 2>/dev/null || need+=(python3-flask)
 fi
-[ ${#need[@]} -eq 0 ] && exit 0
-echo "heapdiff setup: installing ${need[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+install_packages() {
+  [ ${#need[@]} -eq 0 ] && return 0
+  echo "heapdiff setup: installing ${need[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+install_packages
+# And Flask for each pyenv CPython the tests trace, in venvs under build/.
+if [ "${1:-}" = test ]; then
+  "$(dirname "$0")/python-venvs.sh"
+fi
+
