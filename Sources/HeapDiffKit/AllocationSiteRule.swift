@@ -13,11 +13,17 @@ public struct AllocationSiteRule: Equatable, Sendable {
     public var functions: [Glob]
     public var modules: [Glob]
     public var files: [Glob]
+    /// Python code compiled from a string at run time (a dataclass's
+    /// `__init__`, a namedtuple's `__new__`, `exec`): passed over like
+    /// plumbing while a frame of the program's own code calls it, the site
+    /// when none does (`python -c`).
+    public var generatedFiles: [Glob]
 
-    public init(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = []) {
+    public init(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = [], generatedFiles: [Glob] = []) {
         self.functions = functions
         self.modules = modules
         self.files = files
+        self.generatedFiles = generatedFiles
     }
 
     /// The built-in rules: allocator entry points and wrappers of the C, C++,
@@ -25,7 +31,8 @@ public struct AllocationSiteRule: Equatable, Sendable {
     public static let standard = AllocationSiteRule(
         functions: BuiltInPlumbing.functions.map(Glob.init),
         modules: BuiltInPlumbing.modules.map(Glob.init),
-        files: BuiltInPlumbing.files.map(Glob.init))
+        files: BuiltInPlumbing.files.map(Glob.init),
+        generatedFiles: BuiltInPlumbing.generatedPythonFiles.map(Glob.init))
 
     /// Attributes nothing elsewhere: the site is always frame 0 (`--no-skip`).
     public static let innermostFrame = AllocationSiteRule()
@@ -33,7 +40,7 @@ public struct AllocationSiteRule: Equatable, Sendable {
     /// These rules plus more, as `--skip-function` and friends add them.
     public func adding(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = []) -> AllocationSiteRule {
         AllocationSiteRule(functions: self.functions + functions, modules: self.modules + modules,
-                           files: self.files + files)
+                           files: self.files + files, generatedFiles: generatedFiles)
     }
 
     /// Whether every frame of a module is plumbing; decided without symbols.
@@ -48,9 +55,14 @@ public struct AllocationSiteRule: Equatable, Sendable {
         return functions.matchAny(function: FunctionName(function))
     }
 
+    public func isGenerated(_ frame: Frame) -> Bool {
+        guard frame.isPython, let file = frame.file else { return false }
+        return generatedFiles.matchAny(path: file)
+    }
+
     /// Index of the site among `frames` (innermost first), nil for none.
     public func siteIndex(of frames: [Frame]) -> Int? {
         guard !frames.isEmpty else { return nil }
-        return frames.firstIndex { !isPlumbing($0) } ?? 0
+        return frames.firstIndex { !isPlumbing($0) && !isGenerated($0) } ?? frames.firstIndex { !isPlumbing($0) } ?? 0
     }
 }

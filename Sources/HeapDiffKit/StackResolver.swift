@@ -15,6 +15,7 @@ final class StackResolver {
     private struct Resolved {
         var frames: [Frame]
         var plumbing: [Bool]
+        var generated: [Bool]
     }
 
     private let symbolizer: Symbolizer
@@ -66,17 +67,22 @@ final class StackResolver {
         return frames
     }
 
-    /// The allocation site: the first frame that is not plumbing, or the
-    /// innermost frame when all are; nil for an empty stack.
+    /// The allocation site: the first frame that is not plumbing (generated
+    /// Python code only when nothing else is), or the innermost frame when
+    /// all are; nil for an empty stack.
     func site<Addresses: RandomAccessCollection<UInt64>>(of addresses: Addresses) -> (position: Position, frame: Frame)?
     where Addresses.Index == Int {
         guard let innermost = addresses.first else { return nil }
+        var generated: (position: Position, frame: Frame)?
         for (index, address) in addresses.enumerated() where !isInPlumbingModule(address) {
             let resolved = resolve(address)
-            if let inline = resolved.plumbing.firstIndex(of: false) {
-                return (Position(address: index, inline: inline), resolved.frames[inline])
+            for inline in resolved.frames.indices where !resolved.plumbing[inline] {
+                let site = (position: Position(address: index, inline: inline), frame: resolved.frames[inline])
+                guard resolved.generated[inline] else { return site }
+                generated = generated ?? site
             }
         }
+        if let generated { return generated }
         // Under Python code with only library frames, the innermost Python frame.
         if hasPython, let index = addresses.firstIndex(where: PythonFrameAddress.isPython) {
             return (Position(address: index, inline: 0), frames(at: addresses[index])[0])
@@ -96,7 +102,7 @@ final class StackResolver {
         var frames = PythonFrameAddress.isPython(address) && hasPython
             ? [python.frame(for: address)] : symbolizer.symbolize(address: address, map: map, modules: modules)
         if frames.isEmpty { frames = [Frame(module: "", offset: address)] }
-        let result = Resolved(frames: frames, plumbing: frames.map(rule.isPlumbing))
+        let result = Resolved(frames: frames, plumbing: frames.map(rule.isPlumbing), generated: frames.map(rule.isGenerated))
         resolved[address] = result
         return result
     }

@@ -121,8 +121,19 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
     return p;
 }
 
+/* The audit hook's entry is allocated before the interpreter chooses its
+ * allocators, by the plain one; at exit the interpreter frees it with the
+ * chosen raw allocator, whose debug version (PYTHONMALLOC=debug, -X dev,
+ * debug builds) would reject it. It is caught here and given back to libc. */
+static void *early_block;
+
 static void domain_free(void *ctx, void *p) {
     const struct mem_allocator *prev = ctx;
+    if (HD_UNLIKELY(p == early_block) && p) {
+        early_block = NULL;
+        hd_real.free(p);
+        return;
+    }
     if (!p || !hd_recording()) {
         prev->free(prev->ctx, p);
         return;
@@ -192,6 +203,32 @@ static int on_audit_event(const char *event, void *arguments, void *data) {
     return 0;
 }
 
+/* Serves the audit hook's entry (the constructor holds the guard). */
+static void *early_malloc(void *ctx, size_t size) {
+    (void)ctx;
+    void *p = hd_real.malloc(size ? size : 1);
+    if (!early_block)
+        early_block = p;
+    return p;
+}
+
+static void *early_calloc(void *ctx, size_t count, size_t size) {
+    (void)ctx;
+    return hd_real.calloc(count ? count : 1, size ? size : 1);
+}
+
+static void *early_realloc(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    return hd_real.realloc(p, size ? size : 1);
+}
+
+static void early_free(void *ctx, void *p) {
+    (void)ctx;
+    if (p == early_block)
+        early_block = NULL;
+    hd_real.free(p);
+}
+
 void hd_python_alloc_init(uint32_t version, bool frames) {
     int (*add_audit_hook)(int (*)(const char *, void *, void *), void *) =
         (int (*)(int (*)(const char *, void *, void *), void *))dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
@@ -206,6 +243,14 @@ void hd_python_alloc_init(uint32_t version, bool frames) {
         if (!get_tracer)
             set_tracer = NULL;
     }
-    if (add_audit_hook(on_audit_event, NULL) != 0)
+    /* The entry comes from a raw allocator of our own, whose block is
+     * known (see domain_free). */
+    struct mem_allocator plain;
+    get_allocator(DOMAIN_RAW, &plain);
+    struct mem_allocator early = {NULL, early_malloc, early_calloc, early_realloc, early_free};
+    set_allocator(DOMAIN_RAW, &early);
+    int failed = add_audit_hook(on_audit_event, NULL);
+    set_allocator(DOMAIN_RAW, &plain);
+    if (failed)
         hd_warn("cannot add an audit hook to Python: objects pymalloc serves are not seen");
 }
