@@ -176,8 +176,8 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
 }
 
 /* Runs once, at the interpreter's first audit event: allocators chosen,
- * program not started. */
-static void install(void) {
+ * program not started. (Attaching later would call it with the GIL held.) */
+void hd_python_alloc_install(void) {
     int expected = 0;
     if (!__atomic_compare_exchange_n(&installed, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
@@ -199,7 +199,7 @@ static void install(void) {
 static int on_audit_event(const char *event, void *arguments, void *data) {
     (void)event, (void)arguments, (void)data;
     if (HD_UNLIKELY(!__atomic_load_n(&installed, __ATOMIC_ACQUIRE)))
-        install();
+        hd_python_alloc_install();
     return 0;
 }
 
@@ -229,13 +229,9 @@ static void early_free(void *ctx, void *p) {
     hd_real.free(p);
 }
 
-void hd_python_alloc_init(uint32_t version, bool frames) {
-    int (*add_audit_hook)(int (*)(const char *, void *, void *), void *) =
-        (int (*)(int (*)(const char *, void *, void *), void *))dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+bool hd_python_alloc_resolve(uint32_t version, bool frames) {
     get_allocator = (void (*)(int, struct mem_allocator *))dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
     set_allocator = (void (*)(int, struct mem_allocator *))dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
-    if (version < 0x03080000 || !add_audit_hook || !get_allocator || !set_allocator)
-        return;   /* before 3.8: no audit hooks; small objects stay in pymalloc's arenas */
     /* Free-list reuse needs the object layout, known for the versions read. */
     if (frames && version >= 0x030D0000 && hd_python.layout->type_flags) {
         set_tracer = (int (*)(ref_tracer, void *))dlsym(RTLD_DEFAULT, "PyRefTracer_SetTracer");
@@ -243,6 +239,14 @@ void hd_python_alloc_init(uint32_t version, bool frames) {
         if (!get_tracer)
             set_tracer = NULL;
     }
+    return get_allocator && set_allocator;
+}
+
+void hd_python_alloc_init(uint32_t version, bool frames) {
+    int (*add_audit_hook)(int (*)(const char *, void *, void *), void *) =
+        (int (*)(int (*)(const char *, void *, void *), void *))dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+    if (!hd_python_alloc_resolve(version, frames) || version < 0x03080000 || !add_audit_hook)
+        return;   /* before 3.8: no audit hooks; small objects stay in pymalloc's arenas */
     /* The entry comes from a raw allocator of our own, whose block is
      * known (see domain_free). */
     struct mem_allocator plain;

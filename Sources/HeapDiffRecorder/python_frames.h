@@ -21,20 +21,26 @@ static inline uintptr_t hd_py_load(uintptr_t address) {
  * contract and proven each time by the state's own thread id. */
 extern __thread uintptr_t hd_py_own_tstate HD_HIDDEN __attribute__((tls_model("initial-exec")));
 
+/* 3.13: the main interpreter, as last seen alone in the list. */
+extern uintptr_t hd_py_main_seen HD_HIDDEN;
+
 /* The interpreter whose GIL is read: the main one. */
 static inline __attribute__((always_inline)) uintptr_t hd_py_main_interpreter(const struct hd_py_layout *L) {
     if (L->gil == HD_PY_GIL_MAIN_INTERPRETER)
         return hd_py_load(hd_python.runtime + L->runtime_main_interpreter);
-    /* The list is newest first; the main interpreter is created first. */
-    uintptr_t interp = __atomic_load_n((const uintptr_t *)(hd_python.runtime + L->runtime_interpreters_head),
-                                       __ATOMIC_ACQUIRE);
-    for (int steps = 0; interp && steps < 16; steps++) {
-        uintptr_t next = hd_py_load(interp + L->interpreter_next);
-        if (!next)
-            return interp;
-        interp = next;
-    }
-    return 0;
+    /* The list is newest first and the main interpreter is created first:
+     * alone, the head is the main one; with subinterpreters, it is the one
+     * seen alone before (their memory is not walked). */
+    uintptr_t head = __atomic_load_n((const uintptr_t *)(hd_python.runtime + L->runtime_interpreters_head),
+                                     __ATOMIC_ACQUIRE);
+    if (!head)
+        return 0;
+    uintptr_t seen = __atomic_load_n(&hd_py_main_seen, __ATOMIC_RELAXED);
+    if (hd_py_load(head + L->interpreter_next))
+        return seen;
+    if (seen != head)   /* written once, not on every allocation of every thread */
+        __atomic_store_n(&hd_py_main_seen, head, __ATOMIC_RELAXED);
+    return head;
 }
 
 /* The thread state of the GIL holder if that is this thread, else 0. The

@@ -19,6 +19,7 @@ __thread int hd_py_count __attribute__((tls_model("initial-exec")));
 __thread int hd_py_group_count __attribute__((tls_model("initial-exec")));
 __thread bool hd_py_gil_promised __attribute__((tls_model("initial-exec")));
 __thread uintptr_t hd_py_own_tstate __attribute__((tls_model("initial-exec")));
+uintptr_t hd_py_main_seen;
 __thread struct hd_py_frame_memo hd_py_frame_memos[HD_FRAME_MEMOS] __attribute__((tls_model("initial-exec")));
 
 static int no_frames(void) {

@@ -211,6 +211,10 @@ static inline bool hd_python_is_eval(uintptr_t ip) {
  * reference tracer that charges objects reused from free lists to the line
  * that reuses them. version: PY_VERSION_HEX; frames: its frames are read. */
 void hd_python_alloc_init(uint32_t version, bool frames) HD_HIDDEN;
+/* The parts of it: the interpreter's allocator API found (false when it is
+ * missing), and the wrappers installed, once, by a thread holding the GIL. */
+bool hd_python_alloc_resolve(uint32_t version, bool frames) HD_HIDDEN;
+void hd_python_alloc_install(void) HD_HIDDEN;
 
 /* The id of a code object, interned on first sight (0 when out of memory). */
 uint32_t hd_pycode_id(uintptr_t code) HD_HIDDEN;
