@@ -111,6 +111,14 @@ static bool load_debug_offsets(uintptr_t runtime) {
         hd_warn("Python 3.13 built without the GIL is not supported: Python frames are not recorded, native frames only");
         return false;
     }
+    /* The values kept here hold for the build they were printed from: an
+     * object header of two words, _co_firsttraceable two words before the
+     * bytecode. Another build (Py_TRACE_REFS, say) is not read. */
+    if (d->pyobject.size != 2 * sizeof(void *) ||
+        d->code_object.co_code_adaptive != layout_3_13.code_firsttraceable + 2 * sizeof(void *)) {
+        hd_warn("Python 3.13: a build whose layout differs from the one tested; Python frames are not recorded");
+        return false;
+    }
     struct hd_py_layout *L = &layout_3_13;
     L->runtime_finalizing = d->runtime_state.finalizing;
     L->runtime_interpreters_head = d->runtime_state.interpreters_head;
