@@ -144,7 +144,7 @@ def main():
             lines.append(f"heapdiff recorder vs {peer}: {med[peer]['wall'] / rec['wall']:.1f}× faster wall, "
                          f"{med[peer]['cpu'] / max(rec['cpu'], 1e-9):.1f}× less CPU.")
     if args.peer_env:
-        notes.append(f"peers ran with {' '.join(args.peer_env)}")
+        notes.append(f"heaptrack and massif ran with {' '.join(args.peer_env)}")
     lines += [""] + [f"Note: {n}." for n in notes] + [f"Note: {n} {r}." for n, r in failures.items()]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -6,8 +6,10 @@
 # with "bench", also GNU time for the benchmarks' peak-memory figures; with
 # "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
 # Chromium, which renders an HTML report headless in a test, Debian's
-# CPython 3.11 with Flask and its venv module (pytest-heapdiff's tests), which the Python tests trace, and the servers the
-# control-socket tests run under heapdiff: Debian's default JRE and gunicorn.
+# CPython 3.11 with Flask and its venv module (pytest-heapdiff's tests), which the
+# Python tests trace, Flask in a venv for each pyenv CPython 3.8 to 3.13
+# (scripts/python-venvs.sh), and the servers the control-socket tests run under
+# heapdiff: Debian's default JRE and gunicorn.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
@@ -32,10 +34,18 @@ if [ "${1:-}" = test ]; then
   [ -x /usr/lib/jvm/default-java/bin/java ] || need+=(default-jre-headless)
   /usr/bin/python3.11 -c 'import gunicorn' 2>/dev/null || need+=(gunicorn)
 fi
-[ ${#need[@]} -eq 0 ] && exit 0
-echo "heapdiff setup: installing ${need[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+install_packages() {
+  [ ${#need[@]} -eq 0 ] && return 0
+  echo "heapdiff setup: installing ${need[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+install_packages
+# And Flask for each pyenv CPython the tests trace, in venvs under build/.
+if [ "${1:-}" = test ]; then
+  "$(dirname "$0")/python-venvs.sh"
+fi
+

@@ -16,14 +16,16 @@
 ///   only while a frame of the program's own code exists, so that a program
 ///   that itself lives under /usr/lib (gcc's cc1, libruby, libjvm) is charged
 ///   to its own functions rather than to its allocator wrapper;
+/// - *generated* Python code (`<string>`: a dataclass's `__init__`) is
+///   passed over while own code calls it;
 /// - everything else is *own* code.
 ///
 /// The site is the first own frame (inlined ones included); without one, the
-/// first library frame that has a name and is no wrapper, then any frame that
+/// first generated frame, then the first library frame that has a name and is no wrapper, then any frame that
 /// is no wrapper, then frame 0.
 public struct AllocationSiteRule: Equatable, Sendable {
     public enum Role: Equatable, Sendable {
-        case own, library, wrapper
+        case own, generated, library, wrapper
     }
 
     /// Wrapper rules: built-in allocator wrappers, plus the user's.
@@ -35,15 +37,21 @@ public struct AllocationSiteRule: Equatable, Sendable {
     public var libraryFiles: [Glob]
     /// Modules whose frames are library code when they have no name.
     public var namelessLibraryModules: [Glob]
+    /// Python code compiled from a string at run time (a dataclass's
+    /// `__init__`, a namedtuple's `__new__`, `exec`): passed over like
+    /// library code while a frame of the program's own code calls it, the
+    /// site when none does (`python -c`).
+    public var generatedFiles: [Glob]
 
     public init(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = [], libraryModules: [Glob] = [],
-                libraryFiles: [Glob] = [], namelessLibraryModules: [Glob] = []) {
+                libraryFiles: [Glob] = [], namelessLibraryModules: [Glob] = [], generatedFiles: [Glob] = []) {
         self.functions = functions
         self.modules = modules
         self.files = files
         self.libraryModules = libraryModules
         self.libraryFiles = libraryFiles
         self.namelessLibraryModules = namelessLibraryModules
+        self.generatedFiles = generatedFiles
     }
 
     /// The built-in rules: allocator entry points and wrappers of the C, C++,
@@ -53,7 +61,8 @@ public struct AllocationSiteRule: Equatable, Sendable {
         functions: BuiltInPlumbing.functions.map(Glob.init),
         libraryModules: BuiltInPlumbing.modules.map(Glob.init),
         libraryFiles: BuiltInPlumbing.files.map(Glob.init),
-        namelessLibraryModules: BuiltInPlumbing.systemPrograms.map(Glob.init))
+        namelessLibraryModules: BuiltInPlumbing.systemPrograms.map(Glob.init),
+        generatedFiles: BuiltInPlumbing.generatedPythonFiles.map(Glob.init))
 
     /// Attributes nothing elsewhere: the site is always frame 0 (`--no-skip`).
     public static let innermostFrame = AllocationSiteRule()
@@ -87,6 +96,7 @@ public struct AllocationSiteRule: Equatable, Sendable {
         if frame.function == nil, !frame.module.isEmpty, namelessLibraryModules.matchAny(path: frame.module) {
             return .library
         }
+        if isGenerated(frame) { return .generated }
         return .own
     }
 
@@ -96,7 +106,13 @@ public struct AllocationSiteRule: Equatable, Sendable {
     }
 
     public func isPlumbing(_ frame: Frame) -> Bool {
-        role(of: frame) != .own
+        let role = role(of: frame)
+        return role == .wrapper || role == .library
+    }
+
+    public func isGenerated(_ frame: Frame) -> Bool {
+        guard frame.isPython, let file = frame.file else { return false }
+        return generatedFiles.matchAny(path: file)
     }
 
     /// Index of the site among `frames` (innermost first), nil for none.
@@ -104,6 +120,7 @@ public struct AllocationSiteRule: Equatable, Sendable {
         guard !frames.isEmpty else { return nil }
         let roles = frames.map(role(of:))
         return roles.firstIndex(of: .own)
+            ?? roles.firstIndex(of: .generated)
             ?? frames.indices.first { roles[$0] == .library && frames[$0].function != nil }
             ?? roles.firstIndex(of: .library)
             ?? 0

@@ -114,6 +114,10 @@ enum BuiltInPlumbing {
         "*/lib/python3*/*", "*/lib64/python3*/*", "*/site-packages/*", "*/dist-packages/*", "<frozen *>",
     ]
 
+    /// Python code compiled from strings: dataclasses, namedtuple and `exec`
+    /// name it `<string>`, attrs `<attrs generated init …>`.
+    static let generatedPythonFiles = ["<string>", "<attrs generated *>"]
+
     /// System and toolchain headers: inlined template code lands in the
     /// program with these as its source files.
     static let files = [

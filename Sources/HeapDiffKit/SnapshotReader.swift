@@ -119,8 +119,12 @@ struct SnapshotReader {
             case FormatLayout.RecordType.python:
                 python = try decodePayload(record, as: "PYTHON") { try PythonInfo(payload: &$0) }
             case FormatLayout.RecordType.pythonCode:
-                let code = try decodePayload(record, as: "PYCODE") { try PythonCode(payload: &$0) }
-                guard python != nil else { throw corrupt("record \(record.ordinal) (PYCODE) comes before PYTHON") }
+                guard let version = python?.hexVersion else {
+                    throw corrupt("record \(record.ordinal) (PYCODE) comes before PYTHON")
+                }
+                let code = try decodePayload(record, as: "PYCODE") {
+                    try PythonCode(payload: &$0, format: PythonLineTable.Format(hexVersion: version))
+                }
                 python?.codes[code.id] = code
             default:
                 continue  // a newer writer's record type: its length let us step over it

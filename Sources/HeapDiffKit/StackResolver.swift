@@ -63,7 +63,7 @@ final class StackResolver {
             let resolved = resolve(addresses[index])
             for inline in resolved.frames.indices {
                 let isSite = isSiteAddress && inline == position.inline
-                let counts = resolved.roles[inline] == .own || (position.inLibrary && resolved.roles[inline] == .library)
+                let counts = resolved.roles[inline] == .own || resolved.roles[inline] == .generated || (position.inLibrary && resolved.roles[inline] == .library)
                 if isSite || (counts && (!isSiteAddress || inline > position.inline)) {
                     frames.append(resolved.frames[inline])
                 }
@@ -78,12 +78,17 @@ final class StackResolver {
     func site<Addresses: RandomAccessCollection<UInt64>>(of addresses: Addresses) -> (position: Position, frame: Frame)?
     where Addresses.Index == Int {
         guard let innermost = addresses.first else { return nil }
+        var generated: (position: Position, frame: Frame)?
         for (index, address) in addresses.enumerated() where !isSkipped(address, libraryToo: true) {
             let resolved = resolve(address)
             if let inline = resolved.roles.firstIndex(of: .own) {
                 return (Position(address: index, inline: inline), resolved.frames[inline])
             }
+            if generated == nil, let inline = resolved.roles.firstIndex(of: .generated) {
+                generated = (Position(address: index, inline: inline), resolved.frames[inline])
+            }
         }
+        if let generated { return generated }
         // Under Python code with only library frames, the innermost Python frame.
         if hasPython, let index = addresses.firstIndex(where: PythonFrameAddress.isPython) {
             return (Position(address: index, inline: 0), frames(at: addresses[index])[0])

@@ -262,16 +262,16 @@ static void load_output_dir(void) {
     hd_config.output_ok = true;
 }
 
-/* HEAPDIFF_PYTHONMALLOC=keep leaves pymalloc alone (small objects then hide
- * in its arenas); HEAPDIFF_PYTHON_NATIVE=full unwinds the whole native stack
- * under Python code instead of stopping at the innermost eval loop. */
+/* HEAPDIFF_PYTHONMALLOC=malloc turns pymalloc off for the program (it sets
+ * PYTHONMALLOC=malloc, which the program then sees); the default, keep,
+ * leaves it on and wraps the interpreter's allocator domains instead.
+ * HEAPDIFF_PYTHON_NATIVE=full unwinds the whole native stack under Python
+ * code instead of stopping at the innermost eval loop. */
 static void load_python(void) {
-    const char *keep = getenv("HEAPDIFF_PYTHONMALLOC");
-    hd_config.python_keep_pymalloc = false;
-    if (keep && strcmp(keep, "keep") == 0)
-        hd_config.python_keep_pymalloc = true;
-    else if (keep && *keep && strcmp(keep, "malloc") != 0)
-        hd_warn("HEAPDIFF_PYTHONMALLOC=%s is not keep or malloc; using malloc", keep);
+    const char *allocator = getenv("HEAPDIFF_PYTHONMALLOC");
+    hd_config.python_malloc = allocator && strcmp(allocator, "malloc") == 0;
+    if (allocator && *allocator && !hd_config.python_malloc && strcmp(allocator, "keep") != 0)
+        hd_warn("HEAPDIFF_PYTHONMALLOC=%s is not keep or malloc; keeping pymalloc", allocator);
     const char *native = getenv("HEAPDIFF_PYTHON_NATIVE");
     hd_config.python_native_full = false;
     if (native && strcmp(native, "full") == 0)

@@ -93,6 +93,39 @@ void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
     insert(ptr, size, trace, false);
 }
 
+/* The slot holding ptr, or NULL. */
+static struct slot *find(uintptr_t ptr) {
+    uint64_t h = mix(ptr);
+    struct subtable *t = table_of(h);
+    if (!t->slots)
+        return NULL;
+    size_t i = h & t->mask;
+    while (t->slots[i].ptr != ptr) {
+        if (!t->slots[i].ptr)
+            return NULL;
+        i = (i + 1) & t->mask;
+    }
+    return &t->slots[i];
+}
+
+bool hd_pointer_contains(uintptr_t ptr) {
+    return find(ptr) != NULL;
+}
+
+bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) {
+    struct slot *slot = find(ptr);
+    if (!slot)
+        return false;
+    forget_counts(slot->trace, slot->size);
+    slot->trace = trace;
+    trace->live_bytes += slot->size;
+    trace->live_count++;
+    trace->alloc_bytes += slot->size;
+    trace->alloc_count++;
+    hd_live_bytes_now += slot->size;
+    return true;
+}
+
 bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);

@@ -102,7 +102,10 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uin
     return out;
 }
 
-void hd_record_alloc(void *ptr, size_t size, int n) {
+/* The trace of the stack the hook captured, N frames deep, or NULL; the
+ * caller holds hd_lock after it returns (taken here, once the stack is
+ * ready). reused: a block that must already be traced, else NULL. */
+static inline __attribute__((always_inline)) struct hd_trace *captured_trace_locked(int n, uintptr_t reused) {
     const uintptr_t *capture = hd_capture_memo ? hd_capture_memo : hd_capture;
     int first = 0;
     while (first < n && hd_is_self(capture[first]))
@@ -120,10 +123,24 @@ void hd_record_alloc(void *ptr, size_t size, int n) {
     struct hd_trace **cached = &trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
     struct hd_trace *trace = *cached;
     hd_lock();
+    if (reused && !hd_pointer_contains(reused))
+        return NULL;
     if (!trace || !hd_trace_matches(trace, hash, frames, count, flags))
         trace = *cached = hd_trace_intern(hash, frames, count, flags);
+    return trace;
+}
+
+void hd_record_alloc(void *ptr, size_t size, int n) {
+    struct hd_trace *trace = captured_trace_locked(n, 0);
     if (trace)
         hd_pointer_insert((uintptr_t)ptr, size, trace);
+    hd_unlock();
+}
+
+void hd_record_reuse(void *ptr, int n) {
+    struct hd_trace *trace = captured_trace_locked(n, (uintptr_t)ptr);
+    if (trace)
+        (void)hd_pointer_retrace((uintptr_t)ptr, trace);
     hd_unlock();
 }
 

@@ -8,7 +8,9 @@
  *   lock.c           the one lock that guards both tables
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
- *   python_stack.c   CPython: the allocating thread's Python frames, read in place
+ *   python_layout.c  CPython: where each version keeps what is read (tables, _Py_DebugOffsets)
+ *   python_stack.c   CPython: which interpreter; the allocating thread's Python frames (python_frames.h)
+ *   python_alloc.c   CPython: the allocator domains wrapped; free-list reuse re-attributed
  *   python_code.c    CPython: code objects interned once (file, name, line table)
  *   python_unwind.c  CPython: native frames up to the eval loop, memoized per thread
  *   capture.h        the stack capture (unw_backtrace), inlined into each hook
@@ -73,7 +75,7 @@ struct hd_config {
     bool keep_helper_exits;     /* HEAPDIFF_FOLLOW_CHILDREN=all */
     int program_parent;         /* HEAPDIFF_PROGRAM_PARENT, 0 when unset */
     bool print_stats;           /* HEAPDIFF_STATS=1: recorder memory at exit */
-    bool python_keep_pymalloc;  /* HEAPDIFF_PYTHONMALLOC=keep */
+    bool python_malloc;         /* HEAPDIFF_PYTHONMALLOC=malloc: pymalloc off (opt-in) */
     bool python_native_full;    /* HEAPDIFF_PYTHON_NATIVE=full */
     bool output_ok;             /* output_dir exists and is writable */
 };
@@ -132,45 +134,77 @@ void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_
 /* Forgets ptr; returns false when it was not traced. */
 void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
+/* Moves a live block to another trace, counted there as a new allocation
+ * (its old trace sees it freed); false when ptr is not traced. */
+bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) HD_HIDDEN;
+bool hd_pointer_contains(uintptr_t ptr) HD_HIDDEN;
 size_t hd_pointer_table_memory(void) HD_HIDDEN;
 extern uint64_t hd_live_bytes_now HD_HIDDEN, hd_peak_live_bytes HD_HIDDEN;
 
-/* ---- python_stack.c / python_code.c ---------------------------------- */
-/* Offsets into one CPython version's private structures (see
- * scripts/python-layout.c, which prints them from that version's headers). */
+/* ---- python_layout.c / python_stack.c / python_code.c --------------- */
+/* Where one CPython version keeps what the recorder reads. 3.8 to 3.12:
+ * offsets printed from each version's headers by scripts/python-layout.c
+ * (a test checks them); 3.13: read at start-up from the interpreter's own
+ * _Py_DebugOffsets, plus the few values it does not publish. */
+enum hd_py_frame_kind {
+    HD_PY_FRAME_OBJECTS,        /* 3.8-3.10: PyFrameObject chain, one eval-loop call each */
+    HD_PY_INTERPRETER_FRAMES,   /* 3.11+: _PyInterpreterFrame chain, grouped by eval-loop call */
+};
+enum hd_py_gil_kind {
+    HD_PY_GIL_RUNTIME,          /* 3.8-3.11: _PyRuntime.gilstate.tstate_current */
+    HD_PY_GIL_MAIN_INTERPRETER, /* 3.12: _PyRuntime.interpreters.main->ceval.gil */
+    HD_PY_GIL_OLDEST_INTERPRETER, /* 3.13: the tail of _PyRuntime.interpreters.head */
+};
 struct hd_py_layout {
     unsigned major, minor;
-    /* Who holds the GIL: 3.11 publishes the holder's thread state in
-     * _PyRuntime; 3.12 keeps it as the main interpreter's GIL last_holder. */
-    bool gil_in_interpreter;
-    size_t runtime_tstate_current;    /* 3.11: _PyRuntime.gilstate.tstate_current */
-    size_t runtime_main_interpreter;  /* 3.12: _PyRuntime.interpreters.main */
-    size_t interpreter_gil, gil_locked, gil_last_holder;   /* 3.12: interp->ceval.gil */
-    size_t runtime_finalizing;        /* _PyRuntime._finalizing: set once Py_FinalizeEx tears down */
-    size_t runtime_tss_initialized;   /* _PyRuntime(.gilstate).autoTSSkey._is_initialized */
-    size_t runtime_tss_key;           /* _PyRuntime(.gilstate).autoTSSkey._key */
-    size_t tstate_cframe, cframe_current_frame;
-    size_t frame_code, frame_previous, frame_prev_instr, frame_owner;
+    enum hd_py_frame_kind frames;
+    enum hd_py_gil_kind gil;
+    size_t runtime_tstate_current;    /* HD_PY_GIL_RUNTIME */
+    size_t runtime_main_interpreter;  /* HD_PY_GIL_MAIN_INTERPRETER */
+    size_t runtime_interpreters_head, interpreter_next;   /* HD_PY_GIL_OLDEST_INTERPRETER */
+    size_t interpreter_gil, gil_locked, gil_last_holder;  /* interp->ceval.gil, inside it */
+    size_t runtime_finalizing;        /* set once Py_FinalizeEx tears down */
+    /* This thread's own thread state: the interpreter's thread-specific
+     * key (3.8-3.12), or the holder's thread_id against pthread_self (3.13,
+     * whose key is not published). */
+    bool own_by_thread_id;
+    size_t runtime_tss_initialized, runtime_tss_key, tstate_thread_id;
+    /* The innermost frame: tstate->frame (3.8-3.10), ->cframe->current_frame
+     * (3.11, 3.12), ->current_frame (3.13). */
+    bool has_cframe;
+    size_t tstate_frame, cframe_current_frame;
+    size_t frame_code, frame_previous;
+    size_t frame_lasti;               /* HD_PY_FRAME_OBJECTS: int f_lasti */
+    bool lasti_in_bytes;              /* before 3.10 f_lasti counts bytes, not code units */
+    size_t frame_prev_instr, frame_owner;   /* HD_PY_INTERPRETER_FRAMES */
     /* An eval-loop invocation starts at a frame marked is_entry (3.11), or
-     * under a shim frame owned by the C stack (3.12). */
+     * under a shim frame owned by the C stack (3.12+). */
     bool has_is_entry;
     size_t frame_is_entry;
     unsigned owner_generator, owner_cstack;
     size_t code_filename, code_qualname, code_linetable, code_firstlineno, code_firsttraceable, code_code;
-    size_t str_state, str_length, ascii_size, compact_utf8, compact_utf8_length, compact_size;
+    size_t str_state, str_length, ascii_size, compact_size;
     size_t bytes_size, bytes_data;
+    size_t type_flags, gc_head_size;  /* 3.13: an object's block starts before it (ref tracer) */
 };
+/* The layout for this version and the frame reader compiled for it (see
+ * python_frames.h); NULL, after one warning, when there is none. runtime
+ * is _PyRuntime, where 3.13+ publishes its offsets. */
+const struct hd_py_layout *hd_py_layout_for(unsigned major, unsigned minor, uintptr_t runtime,
+                                            int (**capture)(void)) HD_HIDDEN;
+
 struct hd_python {
     bool enabled;                      /* a supported CPython: read its frames */
     bool native_inner;                 /* stop unwinding at the innermost eval loop */
-    uint32_t hexversion;               /* Py_Version; 0 when not CPython */
+    uint32_t hexversion;               /* PY_VERSION_HEX; 0 when not CPython */
     int (*is_initialized)(void);       /* Py_IsInitialized, in every version */
     const struct hd_py_layout *layout;
+    int (*capture)(void);              /* the capture for this layout */
     uintptr_t runtime, code_type, str_type, bytes_type;
     uintptr_t eval_start, eval_end;    /* _PyEval_EvalFrameDefault */
 };
 extern struct hd_python hd_python HD_HIDDEN;
-/* Frames under Python code that the native probe unwinds before looking for
+/* Under Python code, native frames that the probe unwinds before looking for
  * the eval loop (HEAPDIFF_PYTHON_NATIVE=inner). */
 enum { HD_PY_PROBE_FRAMES = 20 };
 /* Native frames kept when the probe does not reach the eval loop. */
@@ -182,17 +216,35 @@ extern __thread uint64_t hd_py_frames[HD_TRACE_MAX_FRAMES] HD_HIDDEN __attribute
 extern __thread uint16_t hd_py_groups[HD_TRACE_MAX_FRAMES] HD_HIDDEN __attribute__((tls_model("initial-exec")));
 extern __thread int hd_py_count HD_HIDDEN __attribute__((tls_model("initial-exec")));
 extern __thread int hd_py_group_count HD_HIDDEN __attribute__((tls_model("initial-exec")));
-/* At start-up: is this CPython, which version, and PYTHONMALLOC=malloc. */
+/* Set by the allocator-domain hooks whose callers hold the GIL by contract
+ * (PyMem_*, PyObject_*): the GIL holder is then this thread (3.13). */
+extern __thread bool hd_py_gil_promised HD_HIDDEN __attribute__((tls_model("initial-exec")));
+/* At start-up: is this CPython, which version; its allocator domains hooked
+ * (python_alloc.c) once the interpreter starts. */
 void hd_python_init(void) HD_HIDDEN;
 /* Fills hd_py_frames when this thread holds the GIL and runs Python code;
  * returns hd_py_count (0 otherwise). */
-int hd_python_capture(void) HD_HIDDEN;
+static inline int hd_python_capture(void) {
+    return hd_python.capture();
+}
 /* A CPython process whose interpreter is finalizing or gone, for a snapshot
  * taken by `trigger` (the PYTHON_FINALIZING flag). */
 bool hd_python_finalizing(uint32_t trigger) HD_HIDDEN;
 static inline bool hd_python_is_eval(uintptr_t ip) {
     return ip >= hd_python.eval_start && ip < hd_python.eval_end;
 }
+
+/* ---- python_alloc.c -------------------------------------------------- */
+/* The interpreter's raw, mem and object allocator domains wrapped, as
+ * tracemalloc wraps them, from its first audit event on; on 3.13 also a
+ * reference tracer that charges objects reused from free lists to the line
+ * that reuses them. version: PY_VERSION_HEX; frames: its frames are read. */
+void hd_python_alloc_init(uint32_t version, bool frames) HD_HIDDEN;
+/* The parts of it: the interpreter's allocator API found (false when it is
+ * missing), and the wrappers installed, once, by a thread holding the GIL. */
+bool hd_python_alloc_resolve(uint32_t version, bool frames) HD_HIDDEN;
+void hd_python_alloc_install(void) HD_HIDDEN;
+
 /* The id of a code object, interned on first sight (0 when out of memory). */
 uint32_t hd_pycode_id(uintptr_t code) HD_HIDDEN;
 struct hd_pycode {
@@ -226,6 +278,14 @@ void hd_record_alloc(void *ptr, size_t size, int n) HD_HIDDEN;
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
 /* Puts back a block whose realloc failed: live again, not a new allocation. */
 void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
+/* A live block handed out again without the allocator (an object taken
+ * from a CPython free list): charged from now on to the stack in hd_capture,
+ * N frames deep, as a new allocation there. Untraced blocks are left alone. */
+void hd_record_reuse(void *ptr, int n) HD_HIDDEN;
+/* Hooks record only once start-up is complete, and never for the recorder. */
+static inline bool hd_recording(void) {
+    return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) == HD_STATE_RECORDING && !hd_guard;
+}
 
 /* ---- snapshot_writer.c ----------------------------------------------- */
 /* Writes one snapshot file into the output directory, or its helpers

@@ -46,6 +46,23 @@ import Testing
         ])
     }
 
+    /// Python code compiled from a string (a dataclass's `__init__`) is passed
+    /// over while the program's own code calls it, and is the site when
+    /// nothing else is (`python -c`), ahead of the standard library.
+    @Test func generatedPythonCodeIsTheSiteOnlyWithoutARealCaller() {
+        func python(_ file: String, _ line: Int) -> Frame {
+            Frame(module: file, offset: 0, function: "f", file: file, line: line, isPython: true)
+        }
+        let eval = Frame(module: "/usr/bin/python3.11", offset: 0x1000, function: "_PyEval_EvalFrameDefault")
+        let stdlib = python("/usr/lib/python3.11/json/encoder.py", 200)
+        let rule = AllocationSiteRule.standard
+        #expect(rule.siteIndex(of: [eval, python("<string>", 3), python("/srv/app.py", 12)]) == 2)
+        #expect(rule.siteIndex(of: [eval, stdlib, python("<attrs generated init app.C>", 4), python("/srv/app.py", 9)]) == 3)
+        #expect(rule.siteIndex(of: [eval, stdlib, python("<string>", 1)]) == 2)
+        #expect(AllocationSiteRule.innermostFrame.siteIndex(of: [python("<string>", 3), python("/srv/app.py", 12)]) == 0)
+        #expect(!rule.isGenerated(Frame(module: "<string>", offset: 0, file: "<string>")))   // only Python frames
+    }
+
     @Test func groupByModuleOfTheSite() {
         #expect(fixture.rows(StatisticsOptions(keyType: .module)) == [
             Row("/srv/app", 1800, 18), Row("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", 50, 1),

@@ -3,11 +3,15 @@ import HeapDiffKit
 import Testing
 
 /// Python programs modelled on the incidents, unmodified but for two
-/// `heapdiff_snapshot` calls through ctypes, run under the recorder on both
-/// CPython 3.11 builds of this machine: Debian's statically linked
-/// /usr/bin/python3.11 and pyenv's, linked against libpython3.11.so.
+/// `heapdiff_snapshot` calls through ctypes, run under the recorder on every
+/// CPython it reads (PythonVersions: pyenv's 3.8 to 3.13, linked against
+/// libpython, and Debian's statically linked 3.11), pymalloc left on.
+/// The cheap programs run on every version; so do the incident programs
+/// (each takes seconds), since each version is read differently.
 @Suite struct PythonTests {
-    static let interpreters = ["/usr/bin/python3.11", "/root/.pyenv/versions/3.11.7/bin/python3.11"]
+    typealias Interpreter = PythonVersions.Interpreter
+    static let interpreters = PythonVersions.all
+    static let debianStatic = PythonVersions.debianStatic.path
 
     struct Case: CustomTestStringConvertible, Sendable {
         var program: String
@@ -15,13 +19,14 @@ import Testing
         var requests: Int
         /// The `# @site` lines that leak: exactly the top rows of the diff.
         var sites: [String]
+        var flask = false
         var testDescription: String { program }
     }
 
     static let cases = [
         Case(program: "asyncio_gateway", warmup: 100, requests: 400, sites: ["task_set", "responses"]),
         // Past the deque's 1000 events before the first snapshot: the control is full and steady.
-        Case(program: "flask_events", warmup: 1100, requests: 400, sites: ["events"]),
+        Case(program: "flask_events", warmup: 1100, requests: 400, sites: ["events"], flask: true),
         Case(program: "request_cache", warmup: 5, requests: 20, sites: ["request_body", "compressed"]),
         // Each thread's allocations under its own function, whichever thread held the GIL meanwhile.
         Case(program: "worker_threads", warmup: 200, requests: 3000, sites: ["ingest", "render"]),
@@ -39,43 +44,48 @@ import Testing
         throw Harness.Failure(description: "no @site \(site) in \(file)")
     }
 
-    /// The "before" and "after" snapshots of one run.
-    static func snapshots(_ testCase: Case, interpreter: String, in dir: URL) throws -> (old: Snapshot, new: Snapshot) {
+    /// The "before" and "after" snapshots of one run of Programs/python/PROGRAM.py.
+    static func snapshots(_ program: String, arguments: [String], interpreter: String, options: [String] = [],
+                          environment: [String: String] = [:], in dir: URL) throws -> (old: Snapshot, new: Snapshot, run: Harness.Result) {
         let out = dir.appendingPathComponent("out")
-        let script = programs.appendingPathComponent("\(testCase.program).py").path
-        let run = try Harness.run(interpreter, arguments: [script, String(testCase.warmup), String(testCase.requests)],
-                                  environment: ["HEAPDIFF_OUTPUT": out.path], timeout: 300)
+        let script = programs.appendingPathComponent("\(program).py").path
+        let run = try Harness.run(interpreter, arguments: options + [script] + arguments,
+                                  environment: environment.merging(["HEAPDIFF_OUTPUT": out.path]) { $1 }, timeout: 300)
         guard run.status == 0 else {
-            throw Harness.Failure(description: "\(testCase.program) exited \(run.status): \(run.stderr)")
+            throw Harness.Failure(description: "\(program) exited \(run.status): \(run.stderr)")
         }
         #expect(run.stderr.isEmpty, "\(run.stderr)")
         let files = try Harness.snapshotFiles(in: out)
         guard files.count >= 2 else { throw Harness.Failure(description: "snapshots: \(files)") }
         let old = try Snapshot.load(path: files[0]), new = try Snapshot.load(path: files[1])
         #expect(old.process.label == "before" && new.process.label == "after")
+        return (old, new, run)
+    }
+
+    static func snapshots(_ testCase: Case, interpreter: String, in dir: URL) throws -> (old: Snapshot, new: Snapshot) {
+        let (old, new, _) = try snapshots(testCase.program, arguments: [String(testCase.warmup), String(testCase.requests)],
+                                          interpreter: interpreter, in: dir)
         return (old, new)
     }
 
+    /// The diff of one run by line, and the line of each `# @site` in it.
+    static func diff(_ program: String, _ python: Interpreter, arguments: [String], options: [String] = [],
+                     environment: [String: String] = [:]) throws -> (rows: [StatisticDiff], sites: (String) throws -> Int, run: Harness.Result) {
+        let dir = try Harness.temporaryDirectory("py-\(program)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (old, new, run) = try snapshots(program, arguments: arguments, interpreter: try python.requirePath(),
+                                            options: options, environment: environment, in: dir)
+        #expect(new.python.map { $0.hexVersion >> 16 } == python.hexMinor)
+        return (new.compare(to: old, by: .lineno, symbolizer: Symbolizer()), { try line(of: $0, in: "\(program).py") }, run)
+    }
+
     @Test(arguments: interpreters, cases)
-    func topRowsAreTheLeakingPythonLines(_ interpreter: String, _ testCase: Case) throws {
-        try Self.expectTopRowsAreTheSites(testCase, interpreter: interpreter, version: "3.11.")
-    }
-
-    /// CPython 3.12 has other structures (a GIL per interpreter, shim frames
-    /// at eval-loop entry): the same programs, but Flask, which pyenv's 3.12
-    /// does not have.
-    @Test(arguments: cases.filter { $0.program != "flask_events" })
-    func python312TopRowsAreTheLeakingPythonLines(_ testCase: Case) throws {
-        let python312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
-        try #require(FileManager.default.isExecutableFile(atPath: python312))
-        try Self.expectTopRowsAreTheSites(testCase, interpreter: python312, version: "3.12.")
-    }
-
-    static func expectTopRowsAreTheSites(_ testCase: Case, interpreter: String, version: String) throws {
+    func topRowsAreTheLeakingPythonLines(_ python: Interpreter, _ testCase: Case) throws {
+        let interpreter = try testCase.flask ? python.requireFlask() : python.requirePath()
         let dir = try Harness.temporaryDirectory("py-\(testCase.program)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (old, new) = try Self.snapshots(testCase, interpreter: interpreter, in: dir)
-        #expect(new.python?.version.hasPrefix(version) == true)
+        #expect(new.python.map { $0.hexVersion >> 16 } == python.hexMinor)
         let diffs = new.compare(to: old, by: .lineno, symbolizer: Symbolizer())
         let path = Self.programs.appendingPathComponent("\(testCase.program).py").path
         let expected = try Set(testCase.sites.map { try Self.line(of: $0, in: "\(testCase.program).py") })
@@ -89,11 +99,11 @@ import Testing
     /// 1 MiB plus CPython's 33-byte bytes header. (By line, the row also has
     /// the argument tuples CPython keeps on its free list.)
     @Test(arguments: interpreters)
-    func requestBodiesAreCountedExactly(_ interpreter: String) throws {
+    func requestBodiesAreCountedExactly(_ python: Interpreter) throws {
         let testCase = try #require(Self.cases.first { $0.program == "request_cache" })
         let dir = try Harness.temporaryDirectory("py-exact")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (old, new) = try Self.snapshots(testCase, interpreter: interpreter, in: dir)
+        let (old, new) = try Self.snapshots(testCase, interpreter: try python.requirePath(), in: dir)
         let line = try Self.line(of: "request_body", in: "request_cache.py")
         let rows = new.compare(to: old, by: .traceback, symbolizer: Symbolizer())
         let row = try #require(rows.first, "no growth")
@@ -106,13 +116,14 @@ import Testing
 
     /// A C extension (zlib) allocates for the Python line that called it, and
     /// the traceback shows both kinds of frame, the Python ones marked. On
-    /// pyenv's build zlib is an extension module of its own (Debian links it
+    /// pyenv's builds zlib is an extension module of its own (Debian links it
     /// into the executable).
-    @Test func extensionAllocationTracebackHasBothKinds() throws {
+    @Test(arguments: interpreters.filter { $0 != PythonVersions.debianStatic })
+    func extensionAllocationTracebackHasBothKinds(_ python: Interpreter) throws {
         let testCase = try #require(Self.cases.first { $0.program == "request_cache" })
         let dir = try Harness.temporaryDirectory("py-traceback")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (old, new) = try Self.snapshots(testCase, interpreter: Self.interpreters[1], in: dir)
+        let (old, new) = try Self.snapshots(testCase, interpreter: try python.requirePath(), in: dir)
         let line = try Self.line(of: "compressed", in: "request_cache.py")
         let rows = new.compare(to: old, by: .traceback, symbolizer: Symbolizer())
         let row = try #require(rows.first { $0.site.line == line && $0.traceback.contains { $0.module.contains("zlib.cpython") } },
@@ -126,14 +137,13 @@ import Testing
             == "\(Self.programs.appendingPathComponent("request_cache.py").path):\(line) in serve (Python)")
     }
 
-    /// `heapdiff run` needs nothing from the program: PYTHONMALLOC=malloc is
-    /// set for it, and `diff` names the line.
+    /// `heapdiff run` needs nothing from the program, and `diff` names the line.
     @Test func runAndDiffThroughTheCommandLine() throws {
         let dir = try Harness.temporaryDirectory("py-cli")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out").path
         let script = Self.programs.appendingPathComponent("request_cache.py").path
-        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out, "--", Self.interpreters[0], script,
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out, "--", Self.debianStatic, script,
                                                            "5", "20"], preload: false, timeout: 300)
         #expect(run.status == 0, "\(run.stderr)")
         let files = try Harness.snapshotFiles(in: URL(fileURLWithPath: out))
@@ -145,22 +155,113 @@ import Testing
         #expect(lines.first?.contains("request_cache.py:\(bodyLine): size=") == true, "\(lines)")
     }
 
-    /// Python 3.13 has no layout here yet: native frames, one warning.
-    @Test func unsupportedVersionFallsBackToNativeFramesWithOneWarning() throws {
-        let python313 = "/root/.pyenv/versions/3.13.0/bin/python3.13"
-        try #require(FileManager.default.isExecutableFile(atPath: python313))
-        let dir = try Harness.temporaryDirectory("py-313")
+    /// Line 12 creates a dict and drops it, line 13 takes it back from the
+    /// dict free list and keeps it, 20,000 times. 3.13's reference tracer
+    /// tells the recorder of the reuse: the kept dicts are line 13's, each
+    /// counted once. Before 3.13 nothing reports reuse (tracemalloc's own
+    /// hook runs only while it traces): they stay with line 12, where their
+    /// memory was allocated.
+    @Test(arguments: interpreters)
+    func dictsReusedFromTheFreeListBelongToTheReusingLine(_ python: Interpreter) throws {
+        let requests = 20_000
+        let (rows, site, _) = try Self.diff("free_list", python, arguments: ["1000", String(requests)])
+        let scratch = rows.first { $0.site.line == (try? site("scratch")) }
+        let keep = rows.first { $0.site.line == (try? site("keep")) }
+        if python.hexMinor >= 0x030D {
+            #expect(rows.first?.site.line == (try site("keep")), "\(rows.prefix(3).map(\.site))")
+            #expect(keep?.countDiff == Int64(requests))
+            #expect((scratch?.countDiff ?? 0) == 0, "\(String(describing: scratch))")
+        } else {
+            #expect(rows.first?.site.line == (try site("scratch")), "\(rows.prefix(3).map(\.site))")
+            #expect((scratch?.countDiff ?? 0) >= Int64(requests - 1))
+            #expect((keep?.countDiff ?? 0) <= 1)
+        }
+    }
+
+    /// A dataclass's __init__ and a namedtuple's __new__ run code compiled
+    /// from a string (`<string>`): what they allocate is charged to the line
+    /// that constructs the object.
+    @Test(arguments: interpreters)
+    func generatedCodeIsChargedToTheConstructingLine(_ python: Interpreter) throws {
+        let requests = 5_000
+        let (rows, site, _) = try Self.diff("generated_code", python, arguments: ["500", String(requests)])
+        let expected = try Set(["dataclass", "namedtuple"].map(site))
+        #expect(Set(rows.prefix(2).compactMap(\.site.line)) == expected, "\(rows.prefix(4).map(\.site))")
+        #expect(rows.prefix(2).allSatisfy { $0.countDiff >= Int64(requests) })
+        #expect(!rows.contains { $0.site.file == "<string>" && $0.sizeDiff > 4096 }, "\(rows.prefix(6).map(\.site))")
+    }
+
+    /// `python -I` ignores every PYTHON* variable; pymalloc stays on and the
+    /// program's environment is its own (no PYTHONMALLOC), yet each of the
+    /// 20,000 small bytes objects pymalloc serves is seen once, with the size
+    /// CPython asked for (sys.getsizeof of a bytes object).
+    @Test(arguments: interpreters)
+    func smallObjectsAreSeenInIsolatedModeWithPymallocOn(_ python: Interpreter) throws {
+        let count = 20_000
+        let (rows, site, run) = try Self.diff("isolated_small", python, arguments: [String(count)], options: ["-I"])
+        let printed = run.stdoutText.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(printed.count == 4 && printed[0] == "unset" && printed[1] == "True" && printed[3] == "1", "\(printed)")
+        let objectSize = try #require(Int64(printed.count > 2 ? printed[2] : ""))
+        let row = try #require(rows.first)
+        #expect(row.site.line == (try site("small")))
+        #expect(row.countDiff == Int64(count))
+        #expect(row.sizeDiff == Int64(count) * objectSize)
+    }
+
+    /// Under CPython's debug allocators (PYTHONMALLOC=debug, -X dev), which
+    /// check every block at free, the program runs and exits as without the
+    /// recorder, and its objects are still seen once each.
+    @Test(arguments: interpreters)
+    func debugAllocatorsRunCleanly(_ python: Interpreter) throws {
+        let count = 5_000
+        for (options, environment) in [([String](), ["PYTHONMALLOC": "debug"]), (["-X", "dev"], [:])] {
+            let (rows, site, run) = try Self.diff("isolated_small", python, arguments: [String(count)],
+                                                  options: options, environment: environment)
+            #expect(run.stdoutText.hasPrefix(environment.isEmpty ? "unset True" : "debug True"), "\(run.stdoutText)")
+            #expect(rows.first?.site.line == (try site("small")))
+            #expect(rows.first?.countDiff == Int64(count))
+        }
+    }
+
+    /// A Python newer than the versions read (a stand-in that exports what
+    /// an interpreter does): native frames, one warning; its allocator
+    /// domains are still wrapped (a public API), so the objects its object
+    /// domain serves from an arena of its own are seen, once each.
+    @Test func newerVersionGivesNativeFramesAndOneWarning() throws {
+        let dir = try Harness.temporaryDirectory("py-fake")
         defer { try? FileManager.default.removeItem(at: dir) }
+        let (snapshots, run) = try Self.fakeInterpreter(version: "0x030E00F0", in: dir)
+        #expect(run.stderr.split(separator: "\n") == ["heapdiff: warning: Python 3.14 is newer than the versions heapdiff reads (3.8 to 3.13): Python frames are not recorded, native frames only"])
+        #expect(run.stdoutText == "audit hooks: 1\n")
+        #expect(snapshots.new.python == nil)
+        #expect(snapshots.new.traces.allSatisfy { !$0.frames.contains(where: PythonFrameAddress.isPython) })
+        let row = try #require(snapshots.new.compare(to: snapshots.old, by: .lineno, symbolizer: Symbolizer()).first)
+        #expect(row.site.line == (try Harness.line(of: "objects", in: "fake_python.c")), "\(row.site)")
+        #expect(row.countDiff == 1000 && row.sizeDiff == 48_000)
+    }
+
+    /// Older than 3.8 there are no audit hooks to wrap the allocators from:
+    /// one warning, native frames, and the arena's objects unseen.
+    @Test func olderVersionGivesNativeFramesAndOneWarning() throws {
+        let dir = try Harness.temporaryDirectory("py-fake")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (snapshots, run) = try Self.fakeInterpreter(version: "0x030712F0", in: dir)
+        #expect(run.stderr.split(separator: "\n") == ["heapdiff: warning: Python 3.7 is older than the versions heapdiff reads (3.8 to 3.13): Python frames are not recorded, native frames only"])
+        #expect(run.stdoutText == "audit hooks: 0\n")
+        #expect(snapshots.new.python == nil)
+        #expect(snapshots.new.compare(to: snapshots.old, by: .lineno, symbolizer: Symbolizer()).allSatisfy { $0.sizeDiff == 0 })
+    }
+
+    /// Runs Programs/fake_python.c built as VERSION in DIR (which the caller
+    /// removes once it has symbolized the snapshots).
+    static func fakeInterpreter(version: String, in dir: URL) throws -> (snapshots: (old: Snapshot, new: Snapshot), run: Harness.Result) {
+        let binary = try Harness.build("fake_python", in: dir, flags: ["-g", "-O0", "-rdynamic", "-DFAKE_VERSION=\(version)"])
         let out = dir.appendingPathComponent("out")
-        let run = try Harness.run(python313, arguments: ["-c", "import json; json.dumps(list(range(1000)))"],
-                                  environment: ["HEAPDIFF_OUTPUT": out.path])
-        #expect(run.status == 0)
-        let warnings = run.stderr.split(separator: "\n")
-        #expect(warnings == ["heapdiff: warning: Python 3.13 is not supported yet (3.11 and 3.12 are): Python frames are not recorded, native frames only"])
-        let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).last))
-        #expect(snapshot.python == nil)
-        #expect(!snapshot.traces.isEmpty)
-        #expect(snapshot.traces.allSatisfy { !$0.frames.contains(where: PythonFrameAddress.isPython) })
+        let run = try Harness.run(binary, environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try Harness.snapshotFiles(in: out)
+        guard files.count >= 2 else { throw Harness.Failure(description: "snapshots: \(files)") }
+        return ((try Snapshot.load(path: files[0]), try Snapshot.load(path: files[1])), run)
     }
 
     /// Each incident takes the plain pattern's two snapshots ("before" after
@@ -185,7 +286,7 @@ import Testing
     /// fails naming the Python line that keeps growing.
     @Test func pytestLeakTestFailsNamingTheLine() throws {
         let example = Harness.packageRoot.appendingPathComponent("Examples/leak-tests/python")
-        let check = try Harness.run(Harness.cli, arguments: ["check", "--", Self.interpreters[1], "-m", "pytest", "-q",
+        let check = try Harness.run(Harness.cli, arguments: ["check", "--", PythonVersions.pyenv(11).path, "-m", "pytest", "-q",
                                                              "-p", "no:cacheprovider", example.path],
                                     preload: false, timeout: 600)
         #expect(check.status == 1, "\(check.stderr)")
@@ -205,7 +306,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
         let script = Self.programs.appendingPathComponent("request_cache.py").path
-        let run = try Harness.run(Self.interpreters[0], arguments: [script, "2", "3"], environment: ["HEAPDIFF_OUTPUT": out.path])
+        let run = try Harness.run(Self.debianStatic, arguments: [script, "2", "3"], environment: ["HEAPDIFF_OUTPUT": out.path])
         #expect(run.status == 0, "\(run.stderr)")
         let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
         #expect(snapshots.map(\.process.trigger) == [.api, .api, .exit])

@@ -65,7 +65,8 @@ extension PythonInfo {
 }
 
 extension PythonCode {
-    init(payload cursor: inout ByteCursor) throws {
+    /// format: how the line table reads, from the PYTHON record's version.
+    init(payload cursor: inout ByteCursor, format: PythonLineTable.Format) throws {
         typealias Field = FormatLayout.PythonCode
         try cursor.requireFixedPart(Field.fixedSize)
         let id = try cursor.u32(at: Field.id)
@@ -80,6 +81,6 @@ extension PythonCode {
         let table = Array(try cursor.readBytes(Int(tableLength)))
         try cursor.requireEnd(after: "the line table")
         self.init(id: id, file: file, qualifiedName: name,
-                  lineTable: PythonLineTable(bytes: table, firstLine: Int(Int32(bitPattern: firstLine))))
+                  lineTable: PythonLineTable(bytes: table, firstLine: Int(Int32(bitPattern: firstLine)), format: format))
     }
 }

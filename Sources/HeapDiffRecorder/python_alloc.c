@@ -1,0 +1,260 @@
+/* Python objects that pymalloc serves, seen without turning pymalloc off.
+ *
+ * As tracemalloc does, the interpreter's three allocator domains (raw, mem,
+ * object) are wrapped with PyMem_GetAllocator/PyMem_SetAllocator: each
+ * wrapper calls the allocator it replaced, so pymalloc keeps serving, and
+ * records the block with the size asked for. The previous allocator runs
+ * under the recursion guard: the malloc it may call underneath is not
+ * counted a second time. Frees always go to the previous allocator, so
+ * blocks handed out before the wrappers were installed are released where
+ * they came from (and forgotten if the malloc hooks had seen them).
+ *
+ * The wrappers must be installed after the interpreter has chosen its
+ * allocators (PYTHONMALLOC, read in Py_PreInitialize, replaces whatever is
+ * there) and before the program runs. Both ends are met by the first
+ * event of an audit hook registered from the recorder's constructor
+ * (PySys_AddAuditHook may be called before Py_Initialize, and every
+ * interpreter raises events as it starts). That needs no symbol interposed,
+ * so it works the same for a libpython-linked interpreter and for a static
+ * one whose internal calls never go through the PLT, and under -E and -I.
+ *
+ * Objects CPython hands out again from its free lists (dicts, lists,
+ * tuples, floats...) do not go through an allocator: on 3.13+ a reference
+ * tracer (PyRefTracer_SetTracer, the hook tracemalloc uses there) is told
+ * of every new object, and a block already traced is charged from then on
+ * to the line that reuses it. Before 3.13 the only such hook is internal to
+ * tracemalloc, so reused objects stay charged to the line that first
+ * allocated their memory. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include "capture.h"
+
+/* PyMemAllocatorEx, unchanged since 3.5. */
+struct mem_allocator {
+    void *ctx;
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*calloc)(void *ctx, size_t count, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+};
+enum { DOMAIN_RAW, DOMAIN_MEM, DOMAIN_OBJ, DOMAINS };
+
+/* The allocators replaced; each wrapper's ctx points at its domain's. */
+static struct mem_allocator previous[DOMAINS];
+static int installed;
+static void (*get_allocator)(int domain, struct mem_allocator *allocator);
+static void (*set_allocator)(int domain, struct mem_allocator *allocator);
+
+/* 3.13+: the reference tracer, and where an object's memory block starts. */
+typedef int (*ref_tracer)(uintptr_t object, int event, void *data);
+static int (*set_tracer)(ref_tracer tracer, void *data);
+static ref_tracer (*get_tracer)(void **data);
+static ref_tracer previous_tracer;
+static void *previous_tracer_data;
+enum { REF_CREATE = 0, TPFLAGS_HAVE_GC = 1 << 14, TPFLAGS_PREHEADER = 1 << 3 | 1 << 4 };
+/* The block the object domains handed out last on this thread: a new
+ * object there is a fresh allocation, not a reuse. */
+static __thread uintptr_t last_block __attribute__((tls_model("initial-exec")));
+
+/* The callers of the mem and object domains hold the GIL by contract. */
+static inline bool gil_promised(const struct mem_allocator *prev) {
+    return prev != &previous[DOMAIN_RAW];
+}
+
+/* Records a block the previous allocator just returned; inlined into each
+ * wrapper so the stack capture starts at the wrapper's caller. */
+static inline __attribute__((always_inline)) void record(const struct mem_allocator *prev, void *p, size_t size) {
+    hd_py_gil_promised = gil_promised(prev);
+    hd_record_alloc(p, size, hd_capture_stack());
+    hd_py_gil_promised = false;
+    last_block = (uintptr_t)p;
+}
+
+static void *domain_malloc(void *ctx, size_t size) {
+    const struct mem_allocator *prev = ctx;
+    if (!hd_recording())
+        return prev->malloc(prev->ctx, size);
+    hd_guard = 1;
+    void *p = prev->malloc(prev->ctx, size);
+    int saved = errno;
+    if (p)
+        record(prev, p, size);
+    hd_guard = 0;
+    errno = saved;
+    return p;
+}
+
+static void *domain_calloc(void *ctx, size_t count, size_t size) {
+    const struct mem_allocator *prev = ctx;
+    if (!hd_recording())
+        return prev->calloc(prev->ctx, count, size);
+    hd_guard = 1;
+    void *p = prev->calloc(prev->ctx, count, size);
+    int saved = errno;
+    if (p)
+        record(prev, p, count * size);   /* no overflow: the allocator checked */
+    hd_guard = 0;
+    errno = saved;
+    return p;
+}
+
+/* The old block is forgotten first (another thread may get its address as
+ * soon as it is released); put back if the allocator fails, since it is
+ * then still the caller's. */
+static void *domain_realloc(void *ctx, void *old, size_t size) {
+    const struct mem_allocator *prev = ctx;
+    if (!hd_recording())
+        return prev->realloc(prev->ctx, old, size);
+    hd_guard = 1;
+    uint64_t old_size = 0;
+    struct hd_trace *old_trace = NULL;
+    bool traced = old && hd_record_free(old, &old_size, &old_trace);
+    void *p = prev->realloc(prev->ctx, old, size);
+    int saved = errno;
+    if (p)
+        record(prev, p, size);
+    else if (traced)
+        hd_record_restore(old, old_size, old_trace);
+    hd_guard = 0;
+    errno = saved;
+    return p;
+}
+
+/* The audit hook's entry is allocated before the interpreter chooses its
+ * allocators, by the plain one; at exit the interpreter frees it with the
+ * chosen raw allocator, whose debug version (PYTHONMALLOC=debug, -X dev,
+ * debug builds) would reject it. It is caught here and given back to libc. */
+static void *early_block;
+
+static void domain_free(void *ctx, void *p) {
+    const struct mem_allocator *prev = ctx;
+    if (HD_UNLIKELY(p == early_block) && p) {
+        early_block = NULL;
+        hd_real.free(p);
+        return;
+    }
+    if (!p || !hd_recording()) {
+        prev->free(prev->ctx, p);
+        return;
+    }
+    int saved = errno;
+    hd_guard = 1;
+    uint64_t size;
+    struct hd_trace *trace;
+    (void)hd_record_free(p, &size, &trace);
+    prev->free(prev->ctx, p);
+    hd_guard = 0;
+    errno = saved;
+}
+
+/* Every new object, fresh or reused (3.13+). A fresh one was just recorded
+ * by domain_malloc; a reused one is charged to the stack that reuses it. */
+static int on_new_reference(uintptr_t object, int event, void *data) {
+    (void)data;
+    if (previous_tracer)
+        previous_tracer(object, event, previous_tracer_data);
+    if (event != REF_CREATE || !hd_recording())
+        return 0;
+    const struct hd_py_layout *L = hd_python.layout;
+    uintptr_t type = *(const uintptr_t *)(object + sizeof(intptr_t));
+    unsigned long flags = *(const unsigned long *)(type + L->type_flags);
+    uintptr_t block = object - (flags & TPFLAGS_HAVE_GC ? L->gc_head_size : 0) -
+                      (flags & TPFLAGS_PREHEADER ? 2 * sizeof(void *) : 0);
+    if (block == last_block) {
+        last_block = 0;
+        return 0;
+    }
+    int saved = errno;
+    hd_guard = 1;
+    hd_py_gil_promised = true;
+    hd_record_reuse((void *)block, hd_capture_stack());
+    hd_py_gil_promised = false;
+    hd_guard = 0;
+    errno = saved;
+    return 0;
+}
+
+/* Runs once, at the interpreter's first audit event: allocators chosen,
+ * program not started. (Attaching later would call it with the GIL held.) */
+void hd_python_alloc_install(void) {
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&installed, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    int saved_guard = hd_guard;
+    hd_guard = 1;
+    for (int domain = 0; domain < DOMAINS; domain++) {
+        get_allocator(domain, &previous[domain]);
+        struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc, domain_free};
+        set_allocator(domain, &wrapper);
+    }
+    if (set_tracer) {
+        previous_tracer = get_tracer(&previous_tracer_data);
+        set_tracer(on_new_reference, NULL);
+    }
+    hd_guard = saved_guard;
+}
+
+/* An audit hook cannot be removed; after the first event it only returns. */
+static int on_audit_event(const char *event, void *arguments, void *data) {
+    (void)event, (void)arguments, (void)data;
+    if (HD_UNLIKELY(!__atomic_load_n(&installed, __ATOMIC_ACQUIRE)))
+        hd_python_alloc_install();
+    return 0;
+}
+
+/* Serves the audit hook's entry (the constructor holds the guard). */
+static void *early_malloc(void *ctx, size_t size) {
+    (void)ctx;
+    void *p = hd_real.malloc(size ? size : 1);
+    if (!early_block)
+        early_block = p;
+    return p;
+}
+
+static void *early_calloc(void *ctx, size_t count, size_t size) {
+    (void)ctx;
+    return hd_real.calloc(count ? count : 1, size ? size : 1);
+}
+
+static void *early_realloc(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    return hd_real.realloc(p, size ? size : 1);
+}
+
+static void early_free(void *ctx, void *p) {
+    (void)ctx;
+    if (p == early_block)
+        early_block = NULL;
+    hd_real.free(p);
+}
+
+bool hd_python_alloc_resolve(uint32_t version, bool frames) {
+    get_allocator = (void (*)(int, struct mem_allocator *))dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
+    set_allocator = (void (*)(int, struct mem_allocator *))dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
+    /* Free-list reuse needs the object layout, known for the versions read. */
+    if (frames && version >= 0x030D0000 && hd_python.layout->type_flags) {
+        set_tracer = (int (*)(ref_tracer, void *))dlsym(RTLD_DEFAULT, "PyRefTracer_SetTracer");
+        get_tracer = (ref_tracer(*)(void **))dlsym(RTLD_DEFAULT, "PyRefTracer_GetTracer");
+        if (!get_tracer)
+            set_tracer = NULL;
+    }
+    return get_allocator && set_allocator;
+}
+
+void hd_python_alloc_init(uint32_t version, bool frames) {
+    int (*add_audit_hook)(int (*)(const char *, void *, void *), void *) =
+        (int (*)(int (*)(const char *, void *, void *), void *))dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+    if (!hd_python_alloc_resolve(version, frames) || version < 0x03080000 || !add_audit_hook)
+        return;   /* before 3.8: no audit hooks; small objects stay in pymalloc's arenas */
+    /* The entry comes from a raw allocator of our own, whose block is
+     * known (see domain_free). */
+    struct mem_allocator plain;
+    get_allocator(DOMAIN_RAW, &plain);
+    struct mem_allocator early = {NULL, early_malloc, early_calloc, early_realloc, early_free};
+    set_allocator(DOMAIN_RAW, &early);
+    int failed = add_audit_hook(on_audit_event, NULL);
+    set_allocator(DOMAIN_RAW, &plain);
+    if (failed)
+        hd_warn("cannot add an audit hook to Python: objects pymalloc serves are not seen");
+}
