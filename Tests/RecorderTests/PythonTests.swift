@@ -270,7 +270,7 @@ import Testing
     @Test(arguments: cases)
     func checkFailsOnTheTwoSnapshotPattern(_ testCase: Case) throws {
         let script = Self.programs.appendingPathComponent("\(testCase.program).py").path
-        let check = try Harness.run(Harness.cli, arguments: ["check", "--format", "json", "--", Self.interpreters[0], script,
+        let check = try Harness.run(Harness.cli, arguments: ["check", "--format", "json", "--", PythonVersions.debianStatic.withFlask, script,
                                                              String(testCase.warmup), String(testCase.requests)],
                                     preload: false, timeout: 300)
         #expect(check.status == 1, "\(check.stderr)")
