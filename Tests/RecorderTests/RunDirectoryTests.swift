@@ -93,17 +93,19 @@ import Testing
 
     /// A Python program's snapshots end with the teardown's exit snapshot;
     /// check, trend and run's summary leave it out alike, on a CPython whose
-    /// frames are read (3.11) and on one whose are not (3.13).
-    @Test(arguments: ["/usr/bin/python3.11", "/root/.pyenv/versions/3.13.0/bin/python3.13"])
+    /// frames are read (3.11) and on one whose are not (3.7, older than any the recorder reads).
+    @Test(arguments: ["/usr/bin/python3.11", "/root/.pyenv/versions/3.7.16/bin/python3.7"])
     func aTeardownSeriesIsJudgedAlike(_ interpreter: String) throws {
         try #require(FileManager.default.isExecutableFile(atPath: interpreter))
         let dir = try Harness.temporaryDirectory("teardown")
         defer { try? FileManager.default.removeItem(at: dir) }
         let script = Harness.programsDirectory.appendingPathComponent("python/plain_leak.py").path
-        let framesRead = interpreter.hasSuffix("3.11")
+        let framesRead = !interpreter.hasSuffix("3.7")
         let bodyLine = try PythonTests.line(of: "body", in: "plain_leak.py")
-        // Where each judgement must name the leak: the Python line, or CPython's bytes allocator without frames.
-        let site = framesRead ? "\(Self.shown.show(script)):\(bodyLine)" : "Objects/bytesobject.c:"
+        // Where each judgement must name the leak: the Python line, or without frames CPython's object
+        // allocator, which 3.7 reaches through its own wrapper (one more block of it is live).
+        let site = framesRead ? "\(Self.shown.show(script)):\(bodyLine)" : "Objects/obmalloc.c:"
+        let liveCount = framesRead ? 4100 : 4101
 
         // Four loads after warm-up: 5 own snapshots, then the teardown.
         let phases = dir.appendingPathComponent("phases")
@@ -116,7 +118,7 @@ import Testing
         let lines = run.stderr.split(separator: "\n").map(String.init)
         let growth = try #require(lines.firstIndex { $0.hasPrefix("heapdiff: growth from") }, "\(run.stderr)")
         #expect(lines[growth] == "heapdiff: growth from \(name(1)) to \(name(5)) (later ones were taken as Python finalized):")
-        #expect(lines[growth + 1].hasPrefix(site) && lines[growth + 1].contains("(+4035 KiB), count=4100 (+4000)"),
+        #expect(lines[growth + 1].hasPrefix(site) && lines[growth + 1].contains("(+4035 KiB), count=\(liveCount) (+4000)"),
                 "\(lines[growth + 1])")
         let trendLine = try #require(lines.firstIndex { $0.hasPrefix("heapdiff: trend over ") })
         #expect(lines[trendLine].hasPrefix("heapdiff: trend over 5 snapshots"))
