@@ -191,6 +191,19 @@ static void load_python(void) {
         hd_warn("HEAPDIFF_PYTHON_NATIVE=%s is not inner or full; using inner", native);
 }
 
+/* HEAPDIFF_FORMAT=1 writes the format-1 layout (to compare sizes, or for
+ * an older reader); the default is the current format. */
+static void load_format(void) {
+    const char *format = getenv("HEAPDIFF_FORMAT");
+    unsigned long v = HD_FORMAT_VERSION;
+    if (format && *format && !parse_unsigned(format, HD_FORMAT_V1, HD_FORMAT_VERSION, &v)) {
+        hd_warn("HEAPDIFF_FORMAT=%s is not %d or %d; using %d", format, HD_FORMAT_V1, HD_FORMAT_VERSION,
+                HD_FORMAT_VERSION);
+        v = HD_FORMAT_VERSION;
+    }
+    hd_config.format = (unsigned)v;
+}
+
 void hd_config_load(void) {
     const char *stats = getenv("HEAPDIFF_STATS");
     hd_config.print_stats = stats && strcmp(stats, "1") == 0;
@@ -200,6 +213,7 @@ void hd_config_load(void) {
     load_follow_children();
     load_output_dir();
     load_python();
+    load_format();
 }
 
 /* HEAPDIFF_FOLLOW_CHILDREN=0: remove our entry from LD_PRELOAD in place, so

@@ -34,6 +34,7 @@ struct hd_arena { unsigned char *cursor, *end; };
 void *hd_arena_alloc(struct hd_arena *arena, size_t size) HD_HIDDEN;
 void *hd_pages_alloc(size_t size) HD_HIDDEN;   /* zeroed, NULL on failure */
 void hd_pages_free(void *pages, size_t size) HD_HIDDEN;
+void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) HD_HIDDEN;   /* mremap; NULL on failure */
 
 /* ---- real_alloc.c ---------------------------------------------------- */
 struct hd_real_allocator {
@@ -64,6 +65,7 @@ struct hd_config {
     bool print_stats;           /* HEAPDIFF_STATS=1: recorder memory at exit */
     bool python_keep_pymalloc;  /* HEAPDIFF_PYTHONMALLOC=keep */
     bool python_native_full;    /* HEAPDIFF_PYTHON_NATIVE=full */
+    unsigned format;            /* HEAPDIFF_FORMAT: snapshot format version written */
     bool output_ok;             /* output_dir exists and is writable */
 };
 extern struct hd_config hd_config HD_HIDDEN;
@@ -198,7 +200,7 @@ bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDE
 /* Puts back a block whose realloc failed: live again, not a new allocation. */
 void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 
-/* ---- snapshot_writer.c ----------------------------------------------- */
+/* ---- snapshot_writer.c (internals: snapshot_writer.h) ----------------- */
 /* Writes one snapshot file; the caller holds the writer lock (not hd_lock)
  * and the guard.
  * Returns 0 on success, -1 (after one warning) on failure. */
