@@ -17,8 +17,16 @@ final class GroupKeyTable {
     private var frameKey: [Int32] = []
     private var plainIndex: [GroupKey: Int32] = [:]
     /// (outer + 1) << 32 | frame key -> number.
-    private var tracebackIndex: [UInt64: Int32] = [:]
+    private var tracebackIndex = IntegerTable()
     private var labels: [Int32: String] = [:]
+
+    /// Room for `count` more numbers, e.g. one per node of a stack tree.
+    func reserve(_ count: Int) {
+        keys.reserveCapacity(keys.count + count)
+        outer.reserveCapacity(outer.count + count)
+        frameKey.reserveCapacity(frameKey.count + count)
+        tracebackIndex.reserve(count)
+    }
 
     /// The number of a key other than a traceback.
     func number(of key: GroupKey) -> Int32 {
@@ -32,10 +40,7 @@ final class GroupKeyTable {
     /// whose frame key is number `frame`.
     func traceback(_ outer: Int32, adding frame: Int32) -> Int32 {
         let packed = UInt64(UInt32(bitPattern: outer &+ 1)) << 32 | UInt64(UInt32(bitPattern: frame))
-        if let known = tracebackIndex[packed] { return known }
-        let number = append(key: nil, outer: outer, frameKey: frame)
-        tracebackIndex[packed] = number
-        return number
+        return tracebackIndex.value(for: packed) { append(key: nil, outer: outer, frameKey: frame) }
     }
 
     private func append(key: GroupKey?, outer: Int32, frameKey: Int32) -> Int32 {
@@ -43,10 +48,6 @@ final class GroupKeyTable {
         self.outer.append(outer)
         self.frameKey.append(frameKey)
         return Int32(keys.count - 1)
-    }
-
-    private func isTraceback(_ number: Int32) -> Bool {
-        frameKey[Int(number)] >= 0
     }
 
     /// The frame-key numbers of a traceback, innermost first.
@@ -80,7 +81,7 @@ final class GroupKeyTable {
     /// The order in which rows that tie on every number are listed; see
     /// `KeyOrder`.
     func order() -> KeyOrder {
-        KeyOrder(table: self, plainKeys: plainIndex.values, isTraceback: isTraceback, frameKeys: frameKeys)
+        KeyOrder(table: self, plainKeys: plainIndex.values, outer: outer, frameKey: frameKey)
     }
 }
 
@@ -92,19 +93,16 @@ final class GroupKeyTable {
 /// traceback's frames become a path of ranks the first time it is compared.
 final class KeyOrder {
     private let table: GroupKeyTable
-    private let isTraceback: (Int32) -> Bool
-    private let frameKeys: (Int32) -> [Int32]
+    private let outer: [Int32]
+    private let frameKey: [Int32]
     /// Per key number: its rank among keys other than tracebacks.
     private var ranks: [Int32]
-    private var paths: [[Int32]?]
 
-    init(table: GroupKeyTable, plainKeys: some Collection<Int32>, isTraceback: @escaping (Int32) -> Bool,
-         frameKeys: @escaping (Int32) -> [Int32]) {
+    init(table: GroupKeyTable, plainKeys: some Collection<Int32>, outer: [Int32], frameKey: [Int32]) {
         self.table = table
-        self.isTraceback = isTraceback
-        self.frameKeys = frameKeys
+        self.outer = outer
+        self.frameKey = frameKey
         ranks = [Int32](repeating: -1, count: table.count)
-        paths = [[Int32]?](repeating: nil, count: table.count)
         let sorted = plainKeys.sorted { lhs, rhs in
             let (left, right) = (table.label(lhs), table.label(rhs))
             if left != right { return left < right }
@@ -115,25 +113,73 @@ final class KeyOrder {
 
     func precedes(_ lhs: Int32, _ rhs: Int32) -> Bool {
         guard lhs != rhs else { return false }
-        switch (isTraceback(lhs), isTraceback(rhs)) {
+        switch (frameKey[Int(lhs)] >= 0, frameKey[Int(rhs)] >= 0) {
         case (false, false):
             return ranks[Int(lhs)] < ranks[Int(rhs)]
         case (true, true):
-            let (left, right) = (path(lhs), path(rhs))
-            for (a, b) in zip(left, right) where a != b { return a < b }
-            return left.count < right.count
+            // Both paths walked from the innermost frame out, side by side.
+            var (left, right) = (Int(lhs), Int(rhs))
+            while left >= 0 && right >= 0 {
+                let (a, b) = (ranks[Int(frameKey[left])], ranks[Int(frameKey[right])])
+                if a != b { return a < b }
+                (left, right) = (Int(outer[left]), Int(outer[right]))
+            }
+            return left < 0 && right >= 0
         default:  // a traceback beside `<no frames>`: rare enough to spell out
             let (left, right) = (table.label(lhs), table.label(rhs))
             if left != right { return left < right }
             return String(reflecting: table.key(lhs)) < String(reflecting: table.key(rhs))
         }
     }
+}
 
-    private func path(_ number: Int32) -> [Int32] {
-        if let known = paths[Int(number)] { return known }
-        let path = frameKeys(number).map { ranks[Int($0)] }
-        paths[Int(number)] = path
-        return path
+/// UInt64 -> Int32, open addressing with linear probing: the trie's index,
+/// looked up once per tree node, where a `Dictionary`'s hashing would cost
+/// more than the rest of the work.
+struct IntegerTable {
+    private var keys = [UInt64](repeating: 0, count: 1 << 10)
+    /// Value + 1; 0 for an empty slot.
+    private var values = [Int32](repeating: 0, count: 1 << 10)
+    private var count = 0
+
+    /// Room for `more` entries without growing.
+    mutating func reserve(_ more: Int) {
+        while (count + more) * 2 > keys.count { grow() }
+    }
+
+    /// The value for `key`, made by `make` and kept the first time.
+    mutating func value(for key: UInt64, make: () -> Int32) -> Int32 {
+        let mask = keys.count - 1
+        var slot = Self.slot(key) & mask
+        while values[slot] != 0 {
+            if keys[slot] == key { return values[slot] - 1 }
+            slot = (slot + 1) & mask
+        }
+        let value = make()
+        keys[slot] = key
+        values[slot] = value + 1
+        count += 1
+        if count * 2 > keys.count { grow() }
+        return value
+    }
+
+    private mutating func grow() {
+        let (oldKeys, oldValues) = (keys, values)
+        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        values = [Int32](repeating: 0, count: oldKeys.count * 2)
+        let mask = keys.count - 1
+        for index in oldKeys.indices where oldValues[index] != 0 {
+            var slot = Self.slot(oldKeys[index]) & mask
+            while values[slot] != 0 { slot = (slot + 1) & mask }
+            keys[slot] = oldKeys[index]
+            values[slot] = oldValues[index]
+        }
+    }
+
+    private static func slot(_ key: UInt64) -> Int {
+        var h = key &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 32
+        return Int(truncatingIfNeeded: h)
     }
 }
 
@@ -145,8 +191,12 @@ struct TracebackKeys {
     private let table: GroupKeyTable
     /// Per node: its traceback number; -1 for the root, `unknown` until asked.
     private var numbers: [Int32]
-    /// Per return address: the key numbers of the frames it expands to.
-    private var addressKeys: [UInt64: [Int32]] = [:]
+    /// Per return address, the key numbers of the frames it expands to,
+    /// outermost first: `keys[starts[i]..<starts[i + 1]]` for the i-th
+    /// address met, found by `addresses`.
+    private var addresses = IntegerTable()
+    private var starts: [Int32] = [0]
+    private var keys: [Int32] = []
     private static let unknown = Int32.min
 
     init(tree: StackTree, resolver: StackResolver, table: GroupKeyTable) {
@@ -167,20 +217,27 @@ struct TracebackKeys {
         }
         var number = numbers[Int(known)]
         for node in chain.reversed() {
-            for key in keys(at: tree.frames[Int(node)]) {
-                number = table.traceback(number, adding: key)
+            let address = addressIndex(tree.frames[Int(node)])
+            for index in Int(starts[address])..<Int(starts[address + 1]) {
+                number = table.traceback(number, adding: keys[index])
             }
             numbers[Int(node)] = number
         }
         return number
     }
 
-    /// The `lineno` key numbers of the frames an address expands to, from
-    /// the outermost (the function that contains the inlined calls) in.
-    private mutating func keys(at address: UInt64) -> [Int32] {
-        if let known = addressKeys[address] { return known }
-        let keys = resolver.frames(at: address).reversed().map { table.number(of: GroupKey.forFrame($0, by: .lineno)) }
-        addressKeys[address] = keys
-        return keys
+    /// The address's place in `starts`, its keys worked out the first time:
+    /// the `lineno` keys of the frames it expands to, the outermost (the
+    /// function that contains the inlined calls) first.
+    private mutating func addressIndex(_ address: UInt64) -> Int {
+        let known = starts.count - 1
+        let index = Int(addresses.value(for: address) { Int32(known) })
+        if index == known {
+            for frame in resolver.frames(at: address).reversed() {
+                keys.append(table.number(of: GroupKey.forFrame(frame, by: .lineno)))
+            }
+            starts.append(Int32(keys.count))
+        }
+        return index
     }
 }

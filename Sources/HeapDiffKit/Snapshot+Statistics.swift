@@ -12,7 +12,7 @@ extension Snapshot {
     public func statistics(_ options: StatisticsOptions, symbolizer: Symbolizer) -> [Statistic] {
         let grouping = TraceGrouping(options: options, symbolizer: symbolizer)
         let grouped = grouping.groups(of: self)
-        let rows = grouped.groups.values.filter { $0.size >= options.minimumSize }
+        let rows = grouped.groups.filter { $0.size >= options.minimumSize }
             .map { Row(key: $0.key, size: $0.size, sizeDiff: 0, count: $0.count, countDiff: 0) }
         // Sorted as numbers; keys, labels and tracebacks made for the rows kept only.
         return Self.sorted(rows, limit: options.limit, order: grouping.keyTable.order()) { lhs, rhs in
@@ -20,7 +20,7 @@ extension Snapshot {
             if lhs.count != rhs.count { return lhs.count > rhs.count }
             return nil
         }.map { row in
-            let group = grouped.groups[row.key]!
+            let group = grouped[row.key]!
             return Statistic(key: grouping.keyTable.key(row.key), site: group.site, size: group.size,
                              count: group.count, traceback: grouped.traceback(of: group))
         }
@@ -51,8 +51,8 @@ extension Snapshot {
                 rows.append(row)
             }
         }
-        for (key, group) in new.groups { add(key, group, before.groups[key]) }
-        for (key, group) in before.groups where new.groups[key] == nil { add(key, nil, group) }
+        for group in new.groups { add(group.key, group, before[group.key]) }
+        for group in before.groups where new[group.key] == nil { add(group.key, nil, group) }
 
         return Self.sorted(rows, limit: options.limit, order: grouping.keyTable.order()) { lhs, rhs in
             if lhs.sizeDiff.magnitude != rhs.sizeDiff.magnitude {
@@ -63,7 +63,7 @@ extension Snapshot {
         }.map { row in
             // The new snapshot's group gives the row its site and traceback,
             // or the old one's when the key is gone.
-            let (grouped, group) = new.groups[row.key].map { (new, $0) } ?? (before, before.groups[row.key]!)
+            let (grouped, group) = new[row.key].map { (new, $0) } ?? (before, before[row.key]!)
             return StatisticDiff(
                 key: grouping.keyTable.key(row.key), site: group.site,
                 size: row.size, sizeDiff: row.sizeDiff, count: row.count, countDiff: row.countDiff,

@@ -24,11 +24,33 @@ struct TraceGrouping {
         }
     }
 
-    /// One snapshot's groups, by key number, and what makes their tracebacks.
+    /// One snapshot's groups, and what makes their tracebacks.
     struct Groups {
-        var groups: [Int32: Group]
+        var groups: [Group] = []
+        /// Per key number: its group's position in `groups` + 1, 0 when none.
+        private var positions: [Int32] = []
         let resolver: StackResolver
         let traces: [Trace]
+
+        init(resolver: StackResolver, traces: [Trace]) {
+            self.resolver = resolver
+            self.traces = traces
+        }
+
+        subscript(key: Int32) -> Group? {
+            Int(key) < positions.count && positions[Int(key)] > 0 ? groups[Int(positions[Int(key)]) - 1] : nil
+        }
+
+        mutating func add(_ trace: Trace, at position: Int, key: Int32, site: Frame) {
+            if Int(key) >= positions.count {
+                positions.append(contentsOf: repeatElement(0, count: max(Int(key) + 1 - positions.count, positions.count)))
+            }
+            if positions[Int(key)] == 0 {
+                groups.append(Group(key: key, largest: position, largestMeasure: (0, 0), site: site))
+                positions[Int(key)] = Int32(groups.count)
+            }
+            groups[Int(positions[Int(key)]) - 1].add(trace, at: position, site: site)
+        }
 
         /// The full stack of the group's largest trace, innermost first.
         func traceback(of group: Group) -> [Frame] {
@@ -55,10 +77,11 @@ struct TraceGrouping {
     /// node in the snapshot's tree, each node keyed once.
     func groups(of snapshot: Snapshot) -> Groups {
         let resolver = StackResolver(snapshot: snapshot, symbolizer: symbolizer, rule: options.rule)
-        var groups: [Int32: Group] = [:]
+        var groups = Groups(resolver: resolver, traces: snapshot.traces)
         var tracebacks: (keys: TracebackKeys, nodes: [Int32])?
         if options.keyType == .traceback {
             let (tree, nodes) = snapshot.stackTree()
+            keyTable.reserve(tree.count)
             tracebacks = (TracebackKeys(tree: tree, resolver: resolver, table: keyTable), nodes)
         }
         let noFrames = keyTable.number(of: .noFrames)
@@ -69,33 +92,28 @@ struct TraceGrouping {
             case .dropped:
                 continue
             case .noFrames:
-                add(trace, at: position, key: noFrames, site: Frame(module: "", offset: 0), to: &groups)
+                groups.add(trace, at: position, key: noFrames, site: Frame(module: "", offset: 0))
                 continue
             case let .site(position, frame):
                 (sitePosition, site) = (position, frame)
             }
             if tracebacks != nil {
                 let key = tracebacks!.keys.number(of: tracebacks!.nodes[position])
-                add(trace, at: position, key: key, site: site, to: &groups)
+                groups.add(trace, at: position, key: key, site: site)
             } else if options.countsEveryFrame {
                 // Once per distinct key, however often it repeats (recursion,
                 // several inlined calls on one line), as tracemalloc counts them.
                 var seen: Set<Int32> = []
                 for frame in resolver.siteAndCallers(trace.frames, from: sitePosition) {
                     let key = keyTable.number(of: GroupKey.forFrame(frame, by: options.keyType))
-                    if seen.insert(key).inserted { add(trace, at: position, key: key, site: frame, to: &groups) }
+                    if seen.insert(key).inserted { groups.add(trace, at: position, key: key, site: frame) }
                 }
             } else {
-                add(trace, at: position, key: keyTable.number(of: GroupKey.forFrame(site, by: options.keyType)),
-                    site: site, to: &groups)
+                groups.add(trace, at: position, key: keyTable.number(of: GroupKey.forFrame(site, by: options.keyType)),
+                           site: site)
             }
         }
-        return Groups(groups: groups, resolver: resolver, traces: snapshot.traces)
-    }
-
-    private func add(_ trace: Trace, at position: Int, key: Int32, site: Frame, to groups: inout [Int32: Group]) {
-        groups[key, default: Group(key: key, largest: position, largestMeasure: (0, 0), site: site)]
-            .add(trace, at: position, site: site)
+        return groups
     }
 
     /// The live heap of the traces that pass the filters, each counted once;
