@@ -13,7 +13,7 @@ RECORDER_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werr
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread
 
-.PHONY: all setup recorder cli demo test bench bench-analysis bench-leaks bench-trend bench-python fuzz clean
+.PHONY: all setup recorder cli demo test bench bench-analysis bench-leaks bench-trend bench-python bench-sizes fuzz clean
 
 all: cli
 
@@ -50,6 +50,11 @@ bench-analysis: $(RECORDER)
 # A Python service loop bare, under heapdiff, heaptrack and memray; writes Benchmarks/PYTHON.md.
 bench-python: cli
 	@Benchmarks/python-service/run.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# Snapshot sizes and write times, format 1 beside format 2, with heaptrack's
+# and memray's output sizes, native and Python workloads; writes Benchmarks/SIZES.md.
+bench-sizes: cli
+	@Benchmarks/sizes.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
 
 # heapdiff trend over 500 snapshots of 20,000 stacks (release build).
 bench-trend: $(RECORDER)

@@ -11,11 +11,8 @@ library="$2"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
 "$root/scripts/setup.sh" bench
-base_python="${BENCH_PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}"
 venv="$root/build/bench-venv"
-[ -x "$venv/bin/python" ] || "$base_python" -m venv "$venv"
-"$venv/bin/python" -c 'import memray' 2>/dev/null || "$venv/bin/pip" install -q memray
-python="$venv/bin/python"
+python="$("$here/venv.sh")"
 results="$root/Benchmarks/PYTHON.md"
 {
   echo "# Python service benchmark"
@@ -36,3 +33,6 @@ if [ -x /usr/bin/python3.11 ]; then
     --peer-env PYTHONMALLOC=malloc --skip massif \
     -- /usr/bin/python3.11 "$here/service.py" 30000
 fi
+# Snapshot sizes, format 1 beside format 2, and heaptrack's and memray's
+# output sizes, on this loop and on the other Python workloads.
+SIZES_RESULTS="$results" "$root/Benchmarks/sizes.sh" "$heapdiff" "$library" python

@@ -48,22 +48,44 @@ static uint32_t file_reference(struct file_names *names, const struct hd_pycode 
     return 0;
 }
 
+/* How much of a line table the frames of this file need: up to the entry
+ * that covers the last instruction they name. In the location table of
+ * CPython 3.11 and later (Objects/locations.md) an entry starts with a byte
+ * whose top bit is set and covers (byte & 7) + 1 code units; the rest of
+ * the table is never read. Older tables are written whole. */
+static uint32_t line_table_needed(const struct hd_pycode *code, uint32_t last_instruction) {
+    if (hd_python.hexversion < 0x030b0000)
+        return code->linetable_length;
+    uint64_t units = 0;
+    for (uint32_t i = 0; i < code->linetable_length; i++) {
+        unsigned char b = code->linetable[i];
+        if (!(b & 0x80))
+            continue;
+        if (units > last_instruction)
+            return i;
+        units += (b & 7u) + 1;
+    }
+    return code->linetable_length;
+}
+
 static bool write_codes(struct hd_output *out, const struct hd_stack_tree *tree, const struct hd_pycode *codes,
                         struct hd_payload *entries) {
     if (!hd_python.enabled || !codes)
         return true;
-    /* Which code objects the frames name: ids grow, the newest is first. */
-    size_t bitmap_size = codes->id / 8 + 1, referenced = 0;
-    unsigned char *named = hd_pages_alloc(bitmap_size);
-    if (!named)
+    /* Which code objects the frames name, and the last instruction named in
+     * each (+ 1; 0: not named). Ids grow, the newest is first; the sorted
+     * frames of one code object are consecutive, its last one the largest. */
+    size_t needed_size = ((size_t)codes->id + 1) * sizeof(uint32_t), referenced = 0;
+    uint32_t *needed = hd_pages_alloc(needed_size);
+    if (!needed)
         return false;
     for (uint32_t i = 0; i < tree->frame_count; i++) {
         if (!hd_pyframe_is(tree->frames[i]))
             continue;
         uint32_t id = hd_pyframe_code(tree->frames[i]);
-        if (id <= codes->id && !(named[id / 8] & (1u << (id % 8)))) {
-            named[id / 8] |= (unsigned char)(1u << (id % 8));
-            referenced++;
+        if (id <= codes->id) {
+            referenced += needed[id] == 0;
+            needed[id] = hd_pyframe_instruction(tree->frames[i]) + 1;
         }
     }
     struct file_names names = {.slot_count = 16};
@@ -74,7 +96,7 @@ static bool write_codes(struct hd_output *out, const struct hd_stack_tree *tree,
     bool ok = names.owners && names.numbers;
     uint64_t count = 0;
     for (const struct hd_pycode *c = codes; c && ok; c = c->all_next) {
-        if (!(named[c->id / 8] & (1u << (c->id % 8))))
+        if (!needed[c->id])
             continue;
         hd_payload_varint(entries, c->id);
         hd_payload_varint(entries, hd_zigzag((int32_t)c->first_line));
@@ -83,14 +105,14 @@ static bool write_codes(struct hd_output *out, const struct hd_stack_tree *tree,
         if (file == 0)
             hd_payload_string(entries, c->filename, c->filename_length);
         hd_payload_string(entries, c->qualname, c->qualname_length);
-        hd_payload_string(entries, c->linetable, c->linetable_length);
+        hd_payload_string(entries, c->linetable, line_table_needed(c, needed[c->id] - 1));
         count++;
         table_entry_done(out, HD_RECORD_CODES, entries, &count, false);
     }
     table_entry_done(out, HD_RECORD_CODES, entries, &count, true);
     hd_pages_free(names.owners, names.slot_count * sizeof *names.owners);
     hd_pages_free(names.numbers, names.slot_count * sizeof *names.numbers);
-    hd_pages_free(named, bitmap_size);
+    hd_pages_free(needed, needed_size);
     return ok;
 }
 
