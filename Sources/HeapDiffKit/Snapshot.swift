@@ -41,6 +41,18 @@ public struct Snapshot: Equatable, Sendable {
         } catch {
             throw SnapshotError.cannotOpen(path: path, reason: error.reason)
         }
-        return try SnapshotReader(path: path, bytes: bytes).read()
+        return try SnapshotReader(path: path, bytes: try uncompressed(bytes, path: path)).read()
+    }
+
+    /// A file compressed with gzip (an archive of snapshots) is read through
+    /// zlib; its size is bounded so that a hostile file cannot make the
+    /// reader take all memory.
+    static func uncompressed(_ bytes: [UInt8], path: String) throws(SnapshotError) -> [UInt8] {
+        guard Gzip.isCompressed(bytes) else { return bytes }
+        let limit = max(64 << 20, bytes.count.multipliedReportingOverflow(by: 64).overflow ? .max : bytes.count * 64)
+        guard let inflated = Gzip.decompress(bytes, limit: limit) else {
+            throw .corrupt(path: path, reason: "gzip data damaged, cut short, or over \(limit) bytes unpacked")
+        }
+        return inflated
     }
 }

@@ -176,7 +176,7 @@ extension Snapshot {
     /// becomes the snapshot's `path`. The entry point of the fuzz target.
     public static func parse(bytes: [UInt8], name: String) throws(SnapshotError) -> Snapshot {
         do {
-            return try SnapshotReader(path: name, bytes: bytes).read()
+            return try SnapshotReader(path: name, bytes: try uncompressed(bytes, path: name)).read()
         } catch let error as SnapshotError {
             throw error
         } catch {

@@ -88,4 +88,29 @@ import Testing
         #expect(verdicts[0] == verdicts[1])
         #expect(verdicts[0].first?.hasSuffix(" steady growth") == true)
     }
+
+    /// Snapshots someone archived with gzip are read as they are, and a
+    /// damaged archive is one line naming the file.
+    @Test func gzippedSnapshotsAreReadAsTheyAre() throws {
+        let directory = try TemporaryDirectory()
+        for name in ["format1/exact_counts.15534.2.heapsnap", "format2/python3.11.30859.2.heapsnap"] {
+            let bytes = try FileBytes.read(path: Self.fixtures + "/" + name)
+            let packed = try Gzip.compress(bytes)
+            #expect(packed.count < bytes.count)
+            let path = try directory.write(packed, name: "archived.1.2.heapsnap.gz")
+            let original = try Self.load(name)
+            let archived = try Snapshot.load(path: path)
+            #expect(archived.traces == original.traces && archived.process == original.process)
+            #expect(archived.python == original.python)
+            // Two members in a row, as `cat a.gz b.gz` makes, are read as gunzip reads them.
+            #expect(Gzip.decompress(packed + (try Gzip.compress([1, 2, 3])), limit: .max) == bytes + [1, 2, 3])
+            let cut = try directory.write(Array(packed.dropLast(9)), name: "cut.1.2.heapsnap.gz")
+            #expect(throws: SnapshotError.corrupt(path: cut, reason: "gzip data damaged, cut short, or over 67108864 bytes unpacked")) {
+                try Snapshot.load(path: cut)
+            }
+        }
+        #expect(SnapshotFileName("app.py.42.7.heapsnap.gz") == SnapshotFileName("app.py.42.7.heapsnap"))
+        #expect(SnapshotFileName("app.42.7.heapsnap.gz")?.seq == 7)
+        #expect(Gzip.decompress(try Gzip.compress(Array(repeating: 0, count: 100_000)), limit: 99_999) == nil)
+    }
 }
