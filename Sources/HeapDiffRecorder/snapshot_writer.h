@@ -87,10 +87,8 @@ struct hd_stack_tree {
     unsigned slot_shift;            /* 64 - log2(slot_count) */
     uint64_t *frames;               /* after _finish: the distinct frames, ascending */
     uint32_t frame_count;
-    /* The stack added last and its nodes from the outermost frame in:
+    /* The nodes of the stack added last, from the outermost frame in:
      * consecutive stacks often share their outer frames. */
-    const uintptr_t *last;
-    uint32_t last_count;
     uint32_t last_path[HD_TRACE_MAX_FRAMES];
     bool failed;                    /* out of memory */
 };

@@ -104,40 +104,54 @@ static uint32_t child(struct hd_stack_tree *tree, uint32_t parent, uint64_t fram
     return node;
 }
 
-/* The path hash of every depth of a stack (depth d is frames[count - 1 - d],
- * the outermost frame depth 0), and a prefetch of each depth's slot. */
-static void hash_paths(const struct hd_stack_tree *tree, const struct hd_trace *t, uint64_t *hashes) {
-    uint64_t h = 0;
-    for (uint32_t d = 0; d < t->frame_count; d++) {
-        h = hashes[d] = extend_hash(h, t->frames[t->frame_count - 1 - d]);
+/* The outer frames a stack shares with the one before it. */
+static uint32_t shared_depth(const struct hd_trace *t, const struct hd_trace *before) {
+    uint32_t shared = 0;
+    if (before)
+        while (shared < t->frame_count && shared < before->frame_count &&
+               t->frames[t->frame_count - 1 - shared] == before->frames[before->frame_count - 1 - shared])
+            shared++;
+    return shared;
+}
+
+/* A stack made ready to add: the outer frames it shares with the stack
+ * before it keep that stack's nodes; for each frame after them, the hash of
+ * its path (depth d is frames[count - 1 - d], the outermost frame depth 0)
+ * and a prefetch of its slot. */
+struct prepared {
+    uint32_t shared;
+    uint64_t hashes[HD_TRACE_MAX_FRAMES];
+};
+
+static void prepare(const struct hd_stack_tree *tree, const struct hd_trace *t, const struct hd_trace *before,
+                    const struct prepared *previous, struct prepared *p) {
+    p->shared = shared_depth(t, before);
+    uint64_t h = p->shared ? previous->hashes[p->shared - 1] : 0;
+    for (uint32_t d = 0; d < p->shared; d++)
+        p->hashes[d] = previous->hashes[d];
+    for (uint32_t d = p->shared; d < t->frame_count; d++) {
+        h = p->hashes[d] = extend_hash(h, t->frames[t->frame_count - 1 - d]);
         __builtin_prefetch(&tree->slots[slot_of(tree, h)]);
     }
 }
 
-static uint32_t add(struct hd_stack_tree *tree, const struct hd_trace *t, const uint64_t *hashes) {
-    const uintptr_t *frames = t->frames;
-    uint32_t count = t->frame_count, shared = 0, node = 0;
-    /* Outer frames shared with the stack added last keep its nodes. */
-    while (shared < count && shared < tree->last_count &&
-           frames[count - 1 - shared] == tree->last[tree->last_count - 1 - shared])
-        node = tree->last_path[shared++];
-    for (uint32_t d = shared; d < count && !tree->failed; d++)
-        node = tree->last_path[d] = child(tree, node, frames[count - 1 - d], hashes[d]);
-    tree->last = frames;
-    tree->last_count = count;
+static uint32_t add(struct hd_stack_tree *tree, const struct hd_trace *t, const struct prepared *p) {
+    uint32_t node = p->shared ? tree->last_path[p->shared - 1] : 0;
+    for (uint32_t d = p->shared; d < t->frame_count && !tree->failed; d++)
+        node = tree->last_path[d] = child(tree, node, t->frames[t->frame_count - 1 - d], p->hashes[d]);
     return tree->failed ? 0 : node;
 }
 
 /* Stacks are added in a pipeline, so that the memory each needs is on its
  * way while the one before is added: three stacks ahead its record is
- * fetched, two ahead its frames, one ahead the slots of its frames. The
- * tree is mostly cache misses otherwise, one per frame. */
+ * fetched, two ahead its frames, one ahead the slots of its new frames. The
+ * tree is mostly cache misses otherwise, one per new frame. */
 bool hd_stack_tree_add_stacks(struct hd_stack_tree *tree, struct hd_stack_copies *stacks) {
-    static __thread uint64_t hashes[2][HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
+    static __thread struct prepared ready[2] __attribute__((tls_model("initial-exec")));
     struct hd_stack_copy *items = stacks->items;
     size_t n = stacks->count;
     if (n)
-        hash_paths(tree, items[0].trace, hashes[0]);
+        prepare(tree, items[0].trace, NULL, &ready[1], &ready[0]);
     for (size_t i = 0; i < n && !tree->failed; i++) {
         if (i + 3 < n)
             __builtin_prefetch(items[i + 3].trace);
@@ -148,8 +162,8 @@ bool hd_stack_tree_add_stacks(struct hd_stack_tree *tree, struct hd_stack_copies
                 __builtin_prefetch(line);
         }
         if (i + 1 < n)
-            hash_paths(tree, items[i + 1].trace, hashes[(i + 1) & 1]);
-        items[i].node = add(tree, items[i].trace, hashes[i & 1]);
+            prepare(tree, items[i + 1].trace, items[i].trace, &ready[i & 1], &ready[(i + 1) & 1]);
+        items[i].node = add(tree, items[i].trace, &ready[i & 1]);
     }
     return !tree->failed;
 }
