@@ -5,7 +5,8 @@ under heaptrack and memray when available, and appends a table to the
 results file: per contender the largest snapshot taken while the program ran
 (signal, interval or API), the exit snapshot, all output, and, from the
 recorder's own HEAPDIFF_STATS lines, the longest time a snapshot held the
-recorder's lock and the longest total write time (wall and CPU).
+recorder's lock, and the write times (wall and CPU) of the largest snapshot
+taken during the run and of the exit snapshot.
 
 Usage: sizes.py --name NAME --library LIB --results FILE [--env K=V]... [--peer-env K=V]...
                 [--memray PYTHON] [--no-heaptrack] -- PROGRAM [ARGS...]
@@ -44,15 +45,21 @@ def recorder_row(program, env, library, fmt, work):
         return None
     stats = {int(m.group(1)): m for m in STATS.finditer(stderr)}
     files = sorted(os.listdir(out), key=lambda name: int(name.split(".")[-2]))
+    seqs = [int(name.split(".")[-2]) for name in files]
     sizes = [os.path.getsize(os.path.join(out, name)) for name in files]
     exit_size = sizes[-1] if sizes else None   # the exit snapshot is the last one taken
     during = max(sizes[:-1], default=None)
+    during_seq = seqs[sizes.index(during)] if during is not None else None
+
+    def timing(seq):
+        m = stats.get(seq)
+        return f"{float(m.group(6)):.1f} ({float(m.group(7)):.1f})" if m else "—"
+
     lock = max((float(m.group(5)) for m in stats.values()), default=None)
-    wall = max((float(m.group(6)) for m in stats.values()), default=None)
-    cpu = max((float(m.group(7)) for m in stats.values()), default=None)
-    stacks = max((int(m.group(3)) for m in stats.values()), default=None)
-    return {"snapshots": len(files), "during": during, "exit": exit_size, "total": sum(sizes),
-            "lock": lock, "wall": wall, "cpu": cpu, "stacks": stacks}
+    stacks = [int(stats[seq].group(3)) if seq in stats else None for seq in (during_seq, seqs[-1] if seqs else None)]
+    return {"snapshots": len(files), "during": during, "exit": exit_size, "total": sum(sizes), "lock": lock,
+            "during_write": timing(during_seq), "exit_write": timing(seqs[-1] if seqs else None),
+            "stacks": " / ".join(str(s) if s is not None else "—" for s in stacks)}
 
 
 def output_row(command, env, out, label):
@@ -109,18 +116,19 @@ def main():
     lines = [f"### Sizes: {args.name}", "",
              f"`{shown}`{f' with {settings}' if settings else ''}, one run per contender. The largest snapshot taken "
              "while the program ran, the exit snapshot (in format 2 the one with every stack ever allocated from), "
-             "all output; the longest lock hold and write of any snapshot (`HEAPDIFF_STATS=1`).", "",
-             "| contender | snapshots | largest during the run KiB | exit snapshot KiB | all output KiB | stacks | "
-             "lock held ms | write ms (CPU ms) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "all output; from `HEAPDIFF_STATS=1`, the longest lock hold of any snapshot and the write times of "
+             "those two snapshots.", "",
+             "| contender | snapshots | largest during the run KiB | exit snapshot KiB | all output KiB | "
+             "stacks in them | longest lock hold ms | write ms (CPU ms), largest during | write ms (CPU ms), exit |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, row in rows.items():
         if row is None:
-            lines.append(f"| {name} | failed | | | | | | |")
+            lines.append(f"| {name} | failed | | | | | | | |")
             continue
-        timing = f"{row['wall']:.1f} ({row['cpu']:.1f})" if row.get("wall") is not None else "—"
         lock = f"{row['lock']:.2f}" if row.get("lock") is not None else "—"
         lines.append(f"| {name} | {row['snapshots'] if row['snapshots'] is not None else '—'} | {kib(row['during'])} | "
-                     f"{kib(row['exit'])} | {kib(row['total'])} | {row.get('stacks') or '—'} | {lock} | {timing} |")
+                     f"{kib(row['exit'])} | {kib(row['total'])} | {row.get('stacks') or '—'} | {lock} | "
+                     f"{row.get('during_write', '—')} | {row.get('exit_write', '—')} |")
     v1, v2 = rows.get("heapdiff, format 1"), rows.get("heapdiff, format 2")
     if v1 and v2:
         ratios = []
