@@ -135,50 +135,59 @@ final class KeyOrder {
 
 /// UInt64 -> Int32, open addressing with linear probing: the trie's index,
 /// looked up once per tree node, where a `Dictionary`'s hashing would cost
-/// more than the rest of the work.
+/// more than the rest of the work. Key and value share a slot, so a lookup
+/// touches one cache line.
 struct IntegerTable {
-    private var keys = [UInt64](repeating: 0, count: 1 << 10)
-    /// Value + 1; 0 for an empty slot.
-    private var values = [Int32](repeating: 0, count: 1 << 10)
+    private struct Slot {
+        var key: UInt64
+        /// Value + 1; 0 for an empty slot.
+        var value: Int32
+    }
+
+    private var slots = [Slot](repeating: Slot(key: 0, value: 0), count: 1 << 10)
     private var count = 0
 
     /// Room for `more` entries without growing.
     mutating func reserve(_ more: Int) {
-        while (count + more) * 2 > keys.count { grow() }
+        while (count + more) * 2 > slots.count { grow() }
     }
 
     /// The value for `key`, made by `make` and kept the first time.
     mutating func value(for key: UInt64, make: () -> Int32) -> Int32 {
-        let mask = keys.count - 1
-        var slot = Self.slot(key) & mask
-        while values[slot] != 0 {
-            if keys[slot] == key { return values[slot] - 1 }
-            slot = (slot + 1) & mask
+        let mask = slots.count - 1
+        var index = Self.slot(key) & mask
+        while true {
+            let slot = slots[index]
+            if slot.value == 0 { break }
+            if slot.key == key { return slot.value - 1 }
+            index = (index + 1) & mask
         }
         let value = make()
-        keys[slot] = key
-        values[slot] = value + 1
+        slots[index] = Slot(key: key, value: value + 1)
         count += 1
-        if count * 2 > keys.count { grow() }
+        if count * 2 > slots.count { grow() }
         return value
     }
 
     private mutating func grow() {
-        let (oldKeys, oldValues) = (keys, values)
-        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
-        values = [Int32](repeating: 0, count: oldKeys.count * 2)
-        let mask = keys.count - 1
-        for index in oldKeys.indices where oldValues[index] != 0 {
-            var slot = Self.slot(oldKeys[index]) & mask
-            while values[slot] != 0 { slot = (slot + 1) & mask }
-            keys[slot] = oldKeys[index]
-            values[slot] = oldValues[index]
+        let old = slots
+        slots = [Slot](repeating: Slot(key: 0, value: 0), count: old.count * 2)
+        let mask = slots.count - 1
+        for slot in old where slot.value != 0 {
+            var index = Self.slot(slot.key) & mask
+            while slots[index].value != 0 { index = (index + 1) & mask }
+            slots[index] = slot
         }
     }
 
+    /// MurmurHash3's finalizer: keys are two small numbers side by side.
     private static func slot(_ key: UInt64) -> Int {
-        var h = key &* 0x9E37_79B9_7F4A_7C15
-        h ^= h >> 32
+        var h = key
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h = h &* 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
         return Int(truncatingIfNeeded: h)
     }
 }
