@@ -44,7 +44,9 @@ def recorder_row(program, env, library, fmt, work):
     if stderr is None or not os.path.isdir(out):
         return None
     stats = {int(m.group(1)): m for m in STATS.finditer(stderr)}
-    files = sorted(os.listdir(out), key=lambda name: int(name.split(".")[-2]))
+    # Only complete files: a `.NAME.tmp` is a snapshot the process exited in the middle of.
+    files = sorted((name for name in os.listdir(out) if name.endswith(".heapsnap") and not name.startswith(".")),
+                   key=lambda name: int(name.split(".")[-2]))
     seqs = [int(name.split(".")[-2]) for name in files]
     sizes = [os.path.getsize(os.path.join(out, name)) for name in files]
     exit_size = sizes[-1] if sizes else None   # the exit snapshot is the last one taken

@@ -47,9 +47,10 @@ for part in "${parts[@]}"; do
     sizes --name "FastAPI service (uvicorn) after 20,000 requests" --peer-env PYTHONMALLOC=malloc \
       --memray "$python" -- "$python" "$here/python-service/fastapi_service.py" 20000
     stdlib="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')"
+    # -s: pytest captures fd 2 while a test runs, which would hide the recorder's HEAPDIFF_STATS lines.
     sizes --name "a pytest run: CPython's own test_importlib suite (1,327 tests), a snapshot every 5 s" \
       --env HEAPDIFF_INTERVAL=5 --peer-env PYTHONMALLOC=malloc --memray "$python" \
-      -- "$python" -m pytest -q -p no:cacheprovider "$stdlib/test/test_importlib"
+      -- "$python" -m pytest -q -s -p no:cacheprovider "$stdlib/test/test_importlib"
     ;;
   *) echo "sizes.sh: unknown part $part (native or python)" >&2; exit 2 ;;
   esac

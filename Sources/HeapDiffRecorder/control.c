@@ -129,8 +129,10 @@ static void at_exit(void) {
         return;   /* e.g. a fork child with HEAPDIFF_FOLLOW_CHILDREN=0 */
     int saved = hd_guard;
     hd_guard = 1;
-    take_snapshot(HD_TRIGGER_EXIT, NULL);
+    /* Exiting first: an interval or signal snapshot that would start after
+     * the exit snapshot could be cut off by the process's end mid-write. */
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
+    take_snapshot(HD_TRIGGER_EXIT, NULL);
     if (hd_config.print_stats) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();
