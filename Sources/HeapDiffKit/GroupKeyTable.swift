@@ -20,11 +20,12 @@ final class GroupKeyTable {
     private var tracebackIndex = IntegerTable()
     private var labels: [Int32: String] = [:]
 
-    /// Room for `count` more numbers, e.g. one per node of a stack tree.
+    /// Room for `count` numbers in all, e.g. one per node of a stack tree:
+    /// the second snapshot of a diff mostly finds the first one's.
     func reserve(_ count: Int) {
-        keys.reserveCapacity(keys.count + count)
-        outer.reserveCapacity(outer.count + count)
-        frameKey.reserveCapacity(frameKey.count + count)
+        keys.reserveCapacity(count)
+        outer.reserveCapacity(count)
+        frameKey.reserveCapacity(count)
         tracebackIndex.reserve(count)
     }
 
@@ -147,9 +148,9 @@ struct IntegerTable {
     private var slots = [Slot](repeating: Slot(key: 0, value: 0), count: 1 << 10)
     private var count = 0
 
-    /// Room for `more` entries without growing.
-    mutating func reserve(_ more: Int) {
-        while (count + more) * 2 > slots.count { grow() }
+    /// Room for `total` entries without growing.
+    mutating func reserve(_ total: Int) {
+        while total * 2 > slots.count { grow() }
     }
 
     /// The value for `key`, made by `make` and kept the first time.
