@@ -26,7 +26,7 @@ MANUALS := $(BUILD)/share/man/man1
 COMPLETIONS := $(BUILD)/share/completions
 
 .PHONY: all setup recorder cli release install demo test test-pytest test-install bench bench-analysis bench-leaks \
-	bench-trend bench-python fuzz clean
+	bench-trend bench-python bench-sizes fuzz clean
 
 all: $(RELEASE_CLI) $(MANUALS)/heapdiff.1 $(COMPLETIONS)/heapdiff.bash
 
@@ -108,6 +108,11 @@ bench-analysis: $(RECORDER)
 # A Python service loop bare, under heapdiff, heaptrack and memray; writes Benchmarks/PYTHON.md.
 bench-python: cli
 	@Benchmarks/python-service/run.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# Snapshot sizes and write times, format 1 beside format 2, with heaptrack's
+# and memray's output sizes, native and Python workloads; writes Benchmarks/SIZES.md.
+bench-sizes: cli
+	@Benchmarks/sizes.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
 
 # heapdiff trend over 500 snapshots of 20,000 stacks (release build).
 bench-trend: $(RECORDER)

@@ -42,3 +42,5 @@ compare --name "CPython $("$python" -c 'import platform; print(platform.python_v
   done
   echo
 } >> "$results"
+# Snapshot sizes, format 1 beside format 2, and the peers' output sizes.
+SIZES_RESULTS="$results" "$here/sizes.sh" "$heapdiff" "$library" native

@@ -54,3 +54,6 @@ if [ -x /usr/bin/python3.11 ] && [ -z "${BENCH_PYTHON_VERSIONS:-}" ]; then
     --peer-env PYTHONMALLOC=malloc --skip massif \
     -- /usr/bin/python3.11 "$here/service.py" 30000
 fi
+# Snapshot sizes, format 1 beside format 2, and heaptrack's and memray's
+# output sizes, on this loop and on the other Python workloads.
+SIZES_RESULTS="$results" "$root/Benchmarks/sizes.sh" "$heapdiff" "$library" python

@@ -1,3 +1,5 @@
+import CHeapDiffFormat
+
 /// Why a byte range could not be decoded; the reader adds the file name and
 /// the record it was in.
 struct DecodingProblem: Error, Equatable {
@@ -93,7 +95,48 @@ struct ByteCursor {
         return bytes.withUnsafeBytes { raw in arena.append(count, from: raw.baseAddress! + start) }
     }
 
-    /// A u32 (`width` 4) or a u64 (`width` 8): the only widths in the format.
+    /// A LEB128 varint (format 2), decoded by the format header's own
+    /// `hd_varint_get`, so writer and reader share one definition.
+    mutating func readVarint() throws -> UInt64 {
+        guard remaining > 0 else {
+            throw DecodingProblem(message: "a variable-length integer is missing at offset \(position)")
+        }
+        let start = window.lowerBound + position
+        var value: UInt64 = 0
+        let length = bytes.withUnsafeBufferPointer { buffer in
+            hd_varint_get(buffer.baseAddress! + start, remaining, &value)
+        }
+        guard length > 0 else {
+            throw DecodingProblem(message: "a variable-length integer at offset \(position) is malformed or runs past the record's end")
+        }
+        position += length
+        return value
+    }
+
+    /// A varint that must fit in an `Int` no larger than `limit`.
+    mutating func readVarint(atMost limit: Int, named name: String) throws -> Int {
+        let value = try readVarint()
+        guard value <= UInt64(limit) else {
+            throw DecodingProblem(message: "\(name) \(value) exceeds \(limit)")
+        }
+        return Int(value)
+    }
+
+    /// The rest of the window as a `VarintReader`, for decoding a whole table
+    /// without a bounds-checked call per value; the cursor moves past what
+    /// `body` read.
+    mutating func readVarints<R>(_ body: (inout VarintReader) throws -> R) throws -> R {
+        let start = window.lowerBound + position, available = remaining
+        let (result, used) = try bytes.withUnsafeBufferPointer { buffer -> (R, Int) in
+            var reader = VarintReader(UnsafeBufferPointer(rebasing: buffer[start..<(start + available)]))
+            let result = try body(&reader)
+            return (result, reader.offset)
+        }
+        position += used
+        return result
+    }
+
+    /// A u32 (`width` 4) or a u64 (`width` 8): the only fixed widths in the format.
     @inline(__always)
     private func unsigned(at offset: Int, width: Int) throws -> UInt64 {
         try requireBytes(width, at: offset)
@@ -118,5 +161,49 @@ struct ByteCursor {
     @inline(never)
     private func outOfRange(_ length: Int, at offset: Int) -> DecodingProblem {
         DecodingProblem(message: "needs \(length) bytes at offset \(offset), only \(max(0, count - max(0, offset))) remain")
+    }
+}
+
+/// Varints from a byte range already known to be inside a record, read
+/// without copying: how format 2's tables are decoded (each value still
+/// checked against the range's end).
+struct VarintReader {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private(set) var offset = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    @inline(__always)
+    mutating func next() throws -> UInt64 {
+        // One byte is the common case: counts, deltas, small sizes.
+        if offset < bytes.count, bytes[offset] < 0x80 {
+            offset += 1
+            return UInt64(bytes[offset - 1])
+        }
+        return try nextLong()
+    }
+
+    @inline(never)
+    private mutating func nextLong() throws -> UInt64 {
+        var value: UInt64 = 0
+        let length = offset < bytes.count ? hd_varint_get(bytes.baseAddress! + offset, bytes.count - offset, &value) : 0
+        guard length > 0 else {
+            throw DecodingProblem(message: "a variable-length integer at offset \(offset) is malformed or runs past the record's end")
+        }
+        offset += length
+        return value
+    }
+
+    /// The next `length` bytes.
+    mutating func take(_ length: Int) throws -> UnsafeBufferPointer<UInt8> {
+        guard length >= 0, length <= bytes.count - offset else {
+            throw DecodingProblem(message: "\(length) bytes needed at offset \(offset), only \(bytes.count - offset) remain")
+        }
+        defer { offset += length }
+        return UnsafeBufferPointer(rebasing: bytes[offset..<(offset + length)])
     }
 }

@@ -7,10 +7,20 @@ import CHeapDiffFormat
 /// restated here.
 enum FormatLayout {
     static let magic: [UInt8] = Array(HD_MAGIC.utf8)
+    /// The version the recorder writes, the newest this reader knows.
     static let version = UInt32(HD_FORMAT_VERSION)
+    /// The newest minor of `version` this reader knows; it reads newer ones
+    /// too, skipping what they added.
+    static let minor = UInt32(HD_FORMAT_MINOR)
+    static let version1 = UInt32(HD_FORMAT_V1)
+    static let version2 = UInt32(HD_FORMAT_V2)
+    /// Every version this reader reads.
+    static let versions = version1...version
     static let fileHeaderSize = Int(HD_FILE_HEADER_SIZE)
+    static let fileHeaderSizeV1 = Int(HD_FILE_HEADER_SIZE_V1)
     static let versionOffset = Int(HD_FILE_HEADER_VERSION_OFFSET)
     static let headerSizeOffset = Int(HD_FILE_HEADER_SIZE_OFFSET)
+    static let minorOffset = Int(HD_FILE_HEADER_MINOR_OFFSET)
 
     static let recordHeaderSize = Int(HD_RECORD_HEADER_SIZE)
 
@@ -20,6 +30,10 @@ enum FormatLayout {
         static let trace = UInt32(HD_RECORD_TRACE)
         static let python = UInt32(HD_RECORD_PYTHON)
         static let pythonCode = UInt32(HD_RECORD_PYCODE)
+        static let codes = UInt32(HD_RECORD_CODES)
+        static let frames = UInt32(HD_RECORD_FRAMES)
+        static let nodes = UInt32(HD_RECORD_NODES)
+        static let stacks = UInt32(HD_RECORD_STACKS)
         static let end = UInt32(HD_RECORD_END)
     }
 
@@ -52,6 +66,7 @@ enum FormatLayout {
         static let fixedSize = Int(HD_PROCESS_FIXED_SIZE)
         static let flagTracesDropped = UInt32(HD_PROCESS_FLAG_TRACES_DROPPED)
         static let flagPythonFinalizing = UInt32(HD_PROCESS_FLAG_PYTHON_FINALIZING)
+        static let flagEveryStack = UInt32(HD_PROCESS_FLAG_EVERY_STACK)
     }
 
     enum Module {
@@ -73,7 +88,19 @@ enum FormatLayout {
         static let maxFrames = Int(HD_TRACE_MAX_FRAMES)
         static let flagTruncated = UInt32(HD_TRACE_FLAG_TRUNCATED)
         static let flagNativeOuterOmitted = UInt32(HD_TRACE_FLAG_NATIVE_OUTER_OMITTED)
-        static let frameSize = MemoryLayout<UInt64>.size
+        static let frameSize = Int(HD_TRACE_FRAME_SIZE)
+    }
+
+    /// Version 2's STACKS entries: varint fields in this order.
+    enum StackField {
+        static let node = Int(HD_STACK_FIELD_NODE)
+        static let flags = Int(HD_STACK_FIELD_FLAGS)
+        static let liveBytes = Int(HD_STACK_FIELD_LIVE_BYTES)
+        static let liveCount = Int(HD_STACK_FIELD_LIVE_COUNT)
+        static let allocBytes = Int(HD_STACK_FIELD_ALLOC_BYTES)
+        static let allocCount = Int(HD_STACK_FIELD_ALLOC_COUNT)
+        /// The fields this reader knows; a file's entries may have more.
+        static let count = Int(HD_STACK_FIELDS)
     }
 
     enum Python {
@@ -87,10 +114,6 @@ enum FormatLayout {
         static let fixedSize = Int(HD_PYCODE_FIXED_SIZE)
     }
 
-    /// A TRACE frame with this top byte is a Python frame, not an address.
-    enum PythonFrame {
-        static let tag = UInt64(HD_PYFRAME_TAG)
-    }
 
     enum End {
         static let recordCount = Int(HD_END_RECORD_COUNT)

@@ -1,11 +1,13 @@
-/// Decoding of the PROCESS, MODULE and TRACE payloads.
+/// Decoding of the PROCESS, MODULE and (version 1) TRACE payloads.
 ///
-/// Each initializer consumes its whole payload: a length that disagrees with
-/// the counts inside it is reported, not silently skipped, because it means
-/// the writer and this reader disagree about the layout.
+/// In version 1 each initializer consumes its whole payload: a length that
+/// disagrees with the counts inside it is reported, not silently skipped,
+/// because it means the writer and this reader disagree about the layout.
+/// From version 2 (`exact: false`) a payload may go on after the fields this
+/// reader knows: a later minor appended them.
 
 extension ProcessRecord {
-    init(payload cursor: inout ByteCursor) throws {
+    init(payload cursor: inout ByteCursor, exact: Bool = true) throws {
         typealias Field = FormatLayout.Process
         try cursor.requireFixedPart(Field.fixedSize)
         self.init(
@@ -32,7 +34,7 @@ extension ProcessRecord {
         program = try cursor.readString(named: "program path")
         label = try cursor.readString(named: "label")
         commandLine = Self.splitCommandLine(try cursor.readString(named: "command line"))
-        try cursor.requireEnd(after: "the command line")
+        if exact { try cursor.requireEnd(after: "the command line") }
     }
 
     /// Arguments are NUL-separated as in /proc/PID/cmdline, which also ends
@@ -45,7 +47,7 @@ extension ProcessRecord {
 }
 
 extension Module {
-    init(payload cursor: inout ByteCursor) throws {
+    init(payload cursor: inout ByteCursor, exact: Bool = true) throws {
         typealias Field = FormatLayout.Module
         try cursor.requireFixedPart(Field.fixedSize)
         let rangeCount = try cursor.u32(at: Field.rangeCount)
@@ -64,7 +66,7 @@ extension Module {
         let buildID = Array(try cursor.readBytes(Int(buildIDLength)))
 
         let rangesLength = Int(rangeCount) * Field.rangeSize
-        guard cursor.remaining == rangesLength else {
+        guard exact ? cursor.remaining == rangesLength : cursor.remaining >= rangesLength else {
             throw DecodingProblem(message: "\(cursor.remaining) bytes left for \(rangeCount) ranges of \(Field.rangeSize) bytes")
         }
         var ranges: [Range<UInt64>] = []

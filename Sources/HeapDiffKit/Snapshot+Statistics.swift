@@ -11,13 +11,18 @@ extension Snapshot {
 
     public func statistics(_ options: StatisticsOptions, symbolizer: Symbolizer) -> [Statistic] {
         let grouping = TraceGrouping(options: options, symbolizer: symbolizer)
-        let statistics = grouping.groups(of: self).values
-            .filter { $0.size >= options.minimumSize }
-            .map { Statistic(key: $0.key, site: $0.site, size: $0.size, count: $0.count, traceback: $0.traceback) }
-        return statistics.sortedWithTies(key: \.key) { lhs, rhs in
+        let grouped = grouping.groups(of: self)
+        let rows = grouped.groups.filter { $0.size >= options.minimumSize }
+            .map { Row(key: $0.key, size: $0.size, sizeDiff: 0, count: $0.count, countDiff: 0) }
+        // Sorted as numbers; keys, labels and tracebacks made for the rows kept only.
+        return Self.sorted(rows, limit: options.limit, order: grouping.keyTable.order()) { lhs, rhs in
             if lhs.size != rhs.size { return lhs.size > rhs.size }
             if lhs.count != rhs.count { return lhs.count > rhs.count }
             return nil
+        }.map { row in
+            let group = grouped[row.key]!
+            return Statistic(key: grouping.keyTable.key(row.key), site: group.site, size: group.size,
+                             count: group.count, traceback: grouped.traceback(of: group))
         }
     }
 
@@ -32,33 +37,57 @@ extension Snapshot {
     /// whose size changed by less than `options.minimumSizeDiff` are left out.
     public func compare(to old: Snapshot, _ options: StatisticsOptions, symbolizer: Symbolizer) -> [StatisticDiff] {
         let grouping = TraceGrouping(options: options, symbolizer: symbolizer)
-        let newGroups = grouping.groups(of: self)
-        let oldGroups = grouping.groups(of: old)
+        let new = grouping.groups(of: self)
+        let before = grouping.groups(of: old)
 
-        var diffs: [StatisticDiff] = []
-        for key in Set(newGroups.keys).union(oldGroups.keys) {
-            let new = newGroups[key]
-            let before = oldGroups[key]
-            guard let representative = new ?? before else { continue }
-            let size = new?.size ?? 0
-            let count = new?.count ?? 0
-            let diff = StatisticDiff(
-                key: key, site: representative.site,
-                size: size, sizeDiff: size.saturatingSubtracting(before?.size ?? 0),
-                count: count, countDiff: count.saturatingSubtracting(before?.count ?? 0),
-                traceback: representative.traceback)
-            let emptyAndUnchanged = diff.size == 0 && diff.sizeDiff == 0 && diff.count == 0 && diff.countDiff == 0
-            if !emptyAndUnchanged && diff.sizeDiff.magnitude >= options.minimumSizeDiff.magnitude {
-                diffs.append(diff)
+        var rows: [Row] = []
+        rows.reserveCapacity(new.groups.count)
+        func add(_ key: Int32, _ newGroup: TraceGrouping.Group?, _ oldGroup: TraceGrouping.Group?) {
+            let size = newGroup?.size ?? 0, count = newGroup?.count ?? 0
+            let row = Row(key: key, size: size, sizeDiff: size.saturatingSubtracting(oldGroup?.size ?? 0),
+                          count: count, countDiff: count.saturatingSubtracting(oldGroup?.count ?? 0))
+            let emptyAndUnchanged = row.size == 0 && row.sizeDiff == 0 && row.count == 0 && row.countDiff == 0
+            if !emptyAndUnchanged && row.sizeDiff.magnitude >= options.minimumSizeDiff.magnitude {
+                rows.append(row)
             }
         }
-        return diffs.sortedWithTies(key: \.key) { lhs, rhs in
+        for group in new.groups { add(group.key, group, before[group.key]) }
+        for group in before.groups where new[group.key] == nil { add(group.key, nil, group) }
+
+        return Self.sorted(rows, limit: options.limit, order: grouping.keyTable.order()) { lhs, rhs in
             if lhs.sizeDiff.magnitude != rhs.sizeDiff.magnitude {
                 return lhs.sizeDiff.magnitude > rhs.sizeDiff.magnitude
             }
             if lhs.size != rhs.size { return lhs.size > rhs.size }
             return nil
+        }.map { row in
+            // The new snapshot's group gives the row its site and traceback,
+            // or the old one's when the key is gone.
+            let (grouped, group) = new[row.key].map { (new, $0) } ?? (before, before[row.key]!)
+            return StatisticDiff(
+                key: grouping.keyTable.key(row.key), site: group.site,
+                size: row.size, sizeDiff: row.sizeDiff, count: row.count, countDiff: row.countDiff,
+                traceback: grouped.traceback(of: group))
         }
+    }
+
+    /// A row before its key, site and traceback are made: plain numbers, so
+    /// that sorting many moves no strings.
+    private struct Row {
+        var key: Int32
+        var size: Int64, sizeDiff: Int64, count: Int64, countDiff: Int64
+    }
+
+    /// The first `limit` rows (all when 0) by `precedes`, which returns nil
+    /// for a tie; ties are broken by `order`, so that the result never
+    /// depends on dictionary iteration order, which changes from run to run.
+    private static func sorted(_ rows: [Row], limit: Int, order: KeyOrder,
+                               by precedes: (Row, Row) -> Bool?) -> [Row] {
+        let sorted = rows.sorted { lhs, rhs in
+            if let decided = precedes(lhs, rhs) { return decided }
+            return order.precedes(lhs.key, rhs.key)
+        }
+        return limit > 0 ? Array(sorted.prefix(limit)) : sorted
     }
 
     public func compare(to old: Snapshot, by keyType: KeyType, symbolizer: Symbolizer,
@@ -80,28 +109,5 @@ extension Snapshot {
         return HeapTotal(size: new.size, count: new.count,
                          sizeDiff: new.size.saturatingSubtracting(before.size),
                          countDiff: new.count.saturatingSubtracting(before.count))
-    }
-}
-
-extension Array {
-    /// Sorts by `precedes`, which returns nil for a tie; ties are broken by
-    /// the group key's label, then its full spelling, so that the order never
-    /// depends on dictionary iteration order, which changes from run to run.
-    /// Labels are made only for elements that tie, once each: a traceback
-    /// key's label is long, and a snapshot can have many thousand of them.
-    func sortedWithTies(key: KeyPath<Element, GroupKey>, by precedes: (Element, Element) -> Bool?) -> [Element] {
-        var labels: [Int: String] = [:]
-        func label(_ index: Int) -> String {
-            if let known = labels[index] { return known }
-            let made = self[index][keyPath: key].label()
-            labels[index] = made
-            return made
-        }
-        return indices.sorted { lhs, rhs in
-            if let decided = precedes(self[lhs], self[rhs]) { return decided }
-            let (left, right) = (label(lhs), label(rhs))
-            if left != right { return left < right }
-            return String(reflecting: self[lhs][keyPath: key]) < String(reflecting: self[rhs][keyPath: key])
-        }.map { self[$0] }
     }
 }

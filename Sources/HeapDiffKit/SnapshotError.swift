@@ -35,7 +35,8 @@ extension SnapshotError: CustomStringConvertible, LocalizedError {
         case .notASnapshot(let path):
             return "\(path): not a heapdiff snapshot (bad magic)"
         case .unsupportedVersion(let path, let version):
-            return "\(path): unsupported format version \(version) (this heapdiff reads version \(FormatLayout.version))"
+            let known = FormatLayout.versions
+            return "\(path): unsupported format version \(version) (this heapdiff reads versions \(known.lowerBound) to \(known.upperBound))"
         case .truncated(let path, let reason, let fileSize):
             return "\(path): truncated: \(reason) (file is \(fileSize) bytes)"
         case .corrupt(let path, let reason):

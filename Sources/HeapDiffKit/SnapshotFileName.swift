@@ -1,17 +1,20 @@
-/// The recorder's naming of snapshot files: `PROGRAM.PID.SEQ.heapsnap`.
+/// The recorder's naming of snapshot files: `PROGRAM.PID.SEQ.heapsnap`, or
+/// `….heapsnap.gz` once someone compressed it with gzip (read as it is).
 ///
 /// Parsed from the right, because the program name may itself contain dots.
 /// Files being written are named `.NAME.tmp` and do not parse.
 public struct SnapshotFileName: Equatable, Sendable {
     public static let suffix = ".heapsnap"
+    public static let compressedSuffix = ".heapsnap.gz"
 
     public var program: String
     public var pid: Int32
     public var seq: UInt32
 
     public init?(_ name: String) {
-        guard name.hasSuffix(Self.suffix), !name.hasPrefix(".") else { return nil }
-        let parts = name.dropLast(Self.suffix.count).split(separator: ".", omittingEmptySubsequences: false)
+        let suffix = name.hasSuffix(Self.compressedSuffix) ? Self.compressedSuffix : Self.suffix
+        guard name.hasSuffix(suffix), !name.hasPrefix(".") else { return nil }
+        let parts = name.dropLast(suffix.count).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 3,
               let seq = UInt32(parts[parts.count - 1]),
               let pid = Int32(parts[parts.count - 2]), pid > 0

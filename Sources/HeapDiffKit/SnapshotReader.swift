@@ -9,16 +9,17 @@ struct SnapshotReader {
     let bytes: [UInt8]
 
     func read() throws -> Snapshot {
-        let recordsStart = try checkFileHeader()
-        let (records, end) = try walkRecords(from: recordsStart)
+        let header = try checkFileHeader()
+        let (records, end) = try walkRecords(from: header.recordsStart)
         try checkEnd(end, recordCount: records.count)
-        return try decode(records)
+        return header.version == FormatLayout.version1 ? try decodeVersion1(records) : try decodeVersion2(records)
     }
 
     // MARK: - File header
 
-    /// Returns where the first record starts.
-    private func checkFileHeader() throws -> Int {
+    /// Returns the version and where the first record starts. Every minor
+    /// of a known version is read: minors only add what a reader may skip.
+    private func checkFileHeader() throws -> (version: UInt32, recordsStart: Int) {
         let magic = FormatLayout.magic
         guard !bytes.isEmpty else { throw SnapshotError.empty(path: path) }
         guard magic.starts(with: bytes.prefix(magic.count)) else {
@@ -28,23 +29,24 @@ struct SnapshotReader {
         guard let version = try? file.u32(at: FormatLayout.versionOffset) else {
             throw truncated("file header incomplete")
         }
-        guard version == FormatLayout.version else {
+        guard FormatLayout.versions.contains(version) else {
             throw SnapshotError.unsupportedVersion(path: path, version: version)
         }
         guard let headerSize = try? file.u32(at: FormatLayout.headerSizeOffset) else {
             throw truncated("file header incomplete")
         }
-        guard headerSize >= FormatLayout.fileHeaderSize else {
-            throw corrupt("header size \(headerSize) is smaller than \(FormatLayout.fileHeaderSize)")
+        let smallest = version == FormatLayout.version1 ? FormatLayout.fileHeaderSizeV1 : FormatLayout.fileHeaderSize
+        guard headerSize >= smallest else {
+            throw corrupt("header size \(headerSize) is smaller than \(smallest)")
         }
         // Larger headers come from newer writers; their extra bytes are skipped.
         guard headerSize <= bytes.count else { throw truncated("file header incomplete") }
-        return Int(headerSize)
+        return (version, Int(headerSize))
     }
 
     // MARK: - Record chain
 
-    private struct RecordSpan {
+    struct RecordSpan {
         var type: UInt32
         /// 1-based position in the file, for messages.
         var ordinal: Int
@@ -97,11 +99,9 @@ struct SnapshotReader {
 
     // MARK: - Payloads
 
-    private func decode(_ records: [RecordSpan]) throws -> Snapshot {
-        guard let first = records.first, first.type == FormatLayout.RecordType.process else {
-            throw corrupt("the first record is not PROCESS")
-        }
-        let process = try decodePayload(first, as: "PROCESS") { try ProcessRecord(payload: &$0) }
+    /// Version 1: flat TRACE records, every stack in every file.
+    private func decodeVersion1(_ records: [RecordSpan]) throws -> Snapshot {
+        let process = try decodeProcess(records)
 
         var modules: [Module] = []
         var traces: [Trace] = []
@@ -132,7 +132,15 @@ struct SnapshotReader {
         }
         var snapshot = Snapshot(path: path, process: process, modules: modules, traces: traces)
         snapshot.python = python
+        snapshot.formatVersion = FormatLayout.version1
         return snapshot
+    }
+
+    func decodeProcess(_ records: [RecordSpan], exact: Bool = true) throws -> ProcessRecord {
+        guard let first = records.first, first.type == FormatLayout.RecordType.process else {
+            throw corrupt("the first record is not PROCESS")
+        }
+        return try decodePayload(first, as: "PROCESS") { try ProcessRecord(payload: &$0, exact: exact) }
     }
 
     /// Room for the frames of every TRACE record: at most what follows
@@ -145,7 +153,7 @@ struct SnapshotReader {
         return capacity
     }
 
-    private func decodePayload<T>(_ record: RecordSpan, as name: String,
+    func decodePayload<T>(_ record: RecordSpan, as name: String,
                                   _ decode: (inout ByteCursor) throws -> T) throws -> T {
         var cursor = ByteCursor(bytes, window: record.payload)
         do {
@@ -157,11 +165,11 @@ struct SnapshotReader {
 
     // MARK: - Errors
 
-    private func truncated(_ reason: String) -> SnapshotError {
+    func truncated(_ reason: String) -> SnapshotError {
         .truncated(path: path, reason: reason, fileSize: bytes.count)
     }
 
-    private func corrupt(_ reason: String) -> SnapshotError {
+    func corrupt(_ reason: String) -> SnapshotError {
         .corrupt(path: path, reason: reason)
     }
 }
@@ -208,7 +216,7 @@ extension Snapshot {
     /// becomes the snapshot's `path`. The entry point of the fuzz target.
     public static func parse(bytes: [UInt8], name: String) throws(SnapshotError) -> Snapshot {
         do {
-            return try SnapshotReader(path: name, bytes: bytes).read()
+            return try SnapshotReader(path: name, bytes: try uncompressed(bytes, path: name)).read()
         } catch let error as SnapshotError {
             throw error
         } catch {

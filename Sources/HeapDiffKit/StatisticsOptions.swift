@@ -17,15 +17,20 @@ public struct StatisticsOptions: Equatable, Sendable {
     public var minimumSize: Int64
     /// `compare` drops rows whose size changed by less than this either way.
     public var minimumSizeDiff: Int64
+    /// At most this many rows, the first in order (0: all): the keys, sites
+    /// and tracebacks of the rows after them are never made, which matters
+    /// when grouping 200,000 stacks by traceback to print ten.
+    public var limit: Int
 
     public init(keyType: KeyType = .lineno, cumulative: Bool = false, rule: AllocationSiteRule = .standard,
-                filters: [TraceFilter] = [], minimumSize: Int64 = 0, minimumSizeDiff: Int64 = 0) {
+                filters: [TraceFilter] = [], minimumSize: Int64 = 0, minimumSizeDiff: Int64 = 0, limit: Int = 0) {
         self.keyType = keyType
         self.cumulative = cumulative
         self.rule = rule
         self.filters = filters
         self.minimumSize = minimumSize
         self.minimumSizeDiff = minimumSizeDiff
+        self.limit = limit
     }
 
     /// Whether each trace counts once per frame key rather than once.

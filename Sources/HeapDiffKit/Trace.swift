@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The heap attributed to one distinct call stack (a TRACE record).
+/// The heap attributed to one distinct call stack (a STACKS entry of a
+/// format-2 file, a TRACE record of a format-1 file).
 public struct Trace: Equatable, Sendable {
     public var liveBytes: UInt64
     public var liveCount: UInt64
@@ -12,9 +13,19 @@ public struct Trace: Equatable, Sendable {
     public var allocBytes: UInt64
     public var allocCount: UInt64
     /// Return addresses, innermost first; frame 0 called the allocator.
-    public var frames: TraceFrames
+    public var frames: TraceFrames {
+        get { storedFrames }
+        set {
+            storedFrames = newValue
+            stack = nil   // no longer that node's frames
+        }
+    }
     /// The stack was deeper than the recorder's depth limit.
     public var truncated: Bool
+    /// The stack's node in its snapshot's tree, when read from a format-2
+    /// file: the same frames as `frames`, for analyses that work per node.
+    public internal(set) var stack: StackNode?
+    private var storedFrames: TraceFrames
 
     public init(liveBytes: UInt64, liveCount: UInt64, allocBytes: UInt64 = 0, allocCount: UInt64 = 0,
                 frames: [UInt64], truncated: Bool = false) {
@@ -28,8 +39,15 @@ public struct Trace: Equatable, Sendable {
         self.liveCount = liveCount
         self.allocBytes = allocBytes
         self.allocCount = allocCount
-        self.frames = frames
+        self.storedFrames = frames
         self.truncated = truncated
+    }
+
+    /// Equal counters and frames; where in which tree the frames were read
+    /// does not matter.
+    public static func == (lhs: Trace, rhs: Trace) -> Bool {
+        lhs.liveBytes == rhs.liveBytes && lhs.liveCount == rhs.liveCount && lhs.allocBytes == rhs.allocBytes
+            && lhs.allocCount == rhs.allocCount && lhs.truncated == rhs.truncated && lhs.frames == rhs.frames
     }
 }
 
@@ -137,6 +155,16 @@ struct FrameArena {
             destination[index] = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))
         }
         #endif
+        let frames = TraceFrames(storage: storage, offset: used, count: count)
+        used += count
+        return frames
+    }
+
+    /// `count` frames written by `fill` into the arena.
+    mutating func append(_ count: Int, fill: (UnsafeMutableBufferPointer<UInt64>) -> Void) -> TraceFrames {
+        precondition(count >= 0 && count <= storage.capacity - used, "frame arena too small")
+        guard count > 0 else { return [] }
+        fill(UnsafeMutableBufferPointer(start: storage.base + used, count: count))
         let frames = TraceFrames(storage: storage, offset: used, count: count)
         used += count
         return frames

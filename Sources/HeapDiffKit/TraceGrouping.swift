@@ -2,28 +2,66 @@
 /// `statistics` and `compare`.
 struct TraceGrouping {
     struct Group {
-        var key: GroupKey
+        /// Its key's number in the grouping's `GroupKeyTable`.
+        var key: Int32
         var size: Int64 = 0
         var count: Int64 = 0
-        /// The trace with the most live bytes; it gives the group its site
-        /// and traceback. Ties keep the first in file order, so results are
-        /// the same on every run.
-        var largest: Trace
+        /// The position of the trace with the most live bytes; it gives the
+        /// group its site and traceback. Ties keep the first in file order,
+        /// so results are the same on every run.
+        var largest: Int
+        var largestMeasure: (bytes: UInt64, count: UInt64)
         var site: Frame
-        var traceback: [Frame] = []
 
-        mutating func add(_ trace: Trace, site traceSite: Frame) {
+        mutating func add(_ trace: Trace, at position: Int, site traceSite: Frame) {
             size = size.saturatingAdding(Int64(saturating: trace.liveBytes))
             count = count.saturatingAdding(Int64(saturating: trace.liveCount))
-            if (trace.liveBytes, trace.liveCount) > (largest.liveBytes, largest.liveCount) {
-                largest = trace
+            if (trace.liveBytes, trace.liveCount) > largestMeasure {
+                largest = position
+                largestMeasure = (trace.liveBytes, trace.liveCount)
                 site = traceSite
             }
         }
     }
 
+    /// One snapshot's groups, and what makes their tracebacks.
+    struct Groups {
+        var groups: [Group] = []
+        /// Per key number: its group's position in `groups` + 1, 0 when none.
+        private var positions: [Int32] = []
+        let resolver: StackResolver
+        let traces: [Trace]
+
+        init(resolver: StackResolver, traces: [Trace]) {
+            self.resolver = resolver
+            self.traces = traces
+        }
+
+        subscript(key: Int32) -> Group? {
+            Int(key) < positions.count && positions[Int(key)] > 0 ? groups[Int(positions[Int(key)]) - 1] : nil
+        }
+
+        mutating func add(_ trace: Trace, at position: Int, key: Int32, site: Frame) {
+            if Int(key) >= positions.count {
+                positions.append(contentsOf: repeatElement(0, count: max(Int(key) + 1 - positions.count, positions.count)))
+            }
+            if positions[Int(key)] == 0 {
+                groups.append(Group(key: key, largest: position, largestMeasure: (0, 0), site: site))
+                positions[Int(key)] = Int32(groups.count)
+            }
+            groups[Int(positions[Int(key)]) - 1].add(trace, at: position, site: site)
+        }
+
+        /// The full stack of the group's largest trace, innermost first.
+        func traceback(of group: Group) -> [Frame] {
+            resolver.stack(traces[group.largest].frames)
+        }
+    }
+
     let options: StatisticsOptions
     let symbolizer: Symbolizer
+    /// Shared by every snapshot this grouping groups, so their numbers match.
+    let keyTable = GroupKeyTable()
 
     /// What the filters make of a trace.
     private enum Admission {
@@ -35,20 +73,47 @@ struct TraceGrouping {
 
     /// Groups of the traces that still have live blocks and pass the
     /// filters, as tracemalloc only knows live blocks; freed-out traces make
-    /// no group.
-    func groups(of snapshot: Snapshot) -> [GroupKey: Group] {
+    /// no group. Grouped by traceback, a trace's key comes from its stack's
+    /// node in the snapshot's tree, each node keyed once.
+    func groups(of snapshot: Snapshot) -> Groups {
         let resolver = StackResolver(snapshot: snapshot, symbolizer: symbolizer, rule: options.rule)
-        var groups: [GroupKey: Group] = [:]
-        for trace in snapshot.traces where trace.liveCount > 0 {
-            for (key, site) in keys(of: trace.frames, resolver: resolver) {
-                groups[key, default: Group(key: key, largest: trace, site: site)].add(trace, site: site)
+        var groups = Groups(resolver: resolver, traces: snapshot.traces)
+        var tracebacks: (keys: TracebackKeys, nodes: [Int32])?
+        if options.keyType == .traceback {
+            let (tree, nodes) = snapshot.stackTree()
+            keyTable.reserve(tree.count)
+            tracebacks = (TracebackKeys(tree: tree, resolver: resolver, table: keyTable), nodes)
+        }
+        let noFrames = keyTable.number(of: .noFrames)
+        for (position, trace) in snapshot.traces.enumerated() where trace.liveCount > 0 {
+            let site: Frame
+            let sitePosition: StackResolver.Position
+            switch admission(of: trace.frames, resolver: resolver, stack: Self.lazyStack(trace.frames, resolver)) {
+            case .dropped:
+                continue
+            case .noFrames:
+                groups.add(trace, at: position, key: noFrames, site: Frame(module: "", offset: 0))
+                continue
+            case let .site(position, frame):
+                (sitePosition, site) = (position, frame)
+            }
+            if tracebacks != nil {
+                let key = tracebacks!.keys.number(of: tracebacks!.nodes[position])
+                groups.add(trace, at: position, key: key, site: site)
+            } else if options.countsEveryFrame {
+                // Once per distinct key, however often it repeats (recursion,
+                // several inlined calls on one line), as tracemalloc counts them.
+                var seen: Set<Int32> = []
+                for frame in resolver.siteAndCallers(trace.frames, from: sitePosition) {
+                    let key = keyTable.number(of: GroupKey.forFrame(frame, by: options.keyType))
+                    if seen.insert(key).inserted { groups.add(trace, at: position, key: key, site: frame) }
+                }
+            } else {
+                groups.add(trace, at: position, key: keyTable.number(of: GroupKey.forFrame(site, by: options.keyType)),
+                           site: site)
             }
         }
-        return groups.mapValues { group in
-            var group = group
-            group.traceback = resolver.stack(group.largest.frames)
-            return group
-        }
+        return groups
     }
 
     /// The live heap of the traces that pass the filters, each counted once;

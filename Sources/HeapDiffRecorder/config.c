@@ -288,6 +288,19 @@ static void load_report(void) {
         strcpy(hd_config.report_name, name);
 }
 
+/* HEAPDIFF_FORMAT=1 writes the format-1 layout (to compare sizes, or for
+ * an older reader); the default is the current format. */
+static void load_format(void) {
+    const char *format = getenv(HD_ENV_FORMAT);
+    unsigned long v = HD_FORMAT_VERSION;
+    if (format && *format && !parse_unsigned(format, HD_FORMAT_V1, HD_FORMAT_VERSION, &v)) {
+        hd_warn("HEAPDIFF_FORMAT=%s is not %d or %d; using %d", format, HD_FORMAT_V1, HD_FORMAT_VERSION,
+                HD_FORMAT_VERSION);
+        v = HD_FORMAT_VERSION;
+    }
+    hd_config.format = (unsigned)v;
+}
+
 void hd_config_load(void) {
     load_report();
     const char *stats = getenv("HEAPDIFF_STATS");
@@ -299,6 +312,7 @@ void hd_config_load(void) {
     load_program_parent();
     load_output_dir();
     load_python();
+    load_format();
 }
 
 /* HEAPDIFF_FOLLOW_CHILDREN=0: remove our entry from LD_PRELOAD in place, so

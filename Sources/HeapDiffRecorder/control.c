@@ -197,9 +197,11 @@ static void at_exit(void) {
     int saved = hd_guard;
     hd_guard = 1;
     (void)signal_is_ours();   /* says so if the program took the signal */
+    /* Exiting first: an interval or signal snapshot that would start after
+     * the exit snapshot could be cut off by the process's end mid-write. */
+    __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
     char text[4400];
     take_snapshot(HD_TRIGGER_EXIT, NULL, text, sizeof text);
-    __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
     if (hd_config.print_stats) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();

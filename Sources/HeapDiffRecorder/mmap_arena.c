@@ -12,6 +12,15 @@ void *hd_pages_alloc(size_t size) {
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* Grows (or shrinks) a hd_pages_alloc block, moving its pages if needed;
+ * NULL on failure, when the old block is still valid. */
+void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) {
+    if (!pages)
+        return hd_pages_alloc(new_size);
+    void *p = mremap(pages, old_size, new_size, MREMAP_MAYMOVE);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 void hd_pages_free(void *pages, size_t size) {
     if (pages)
         munmap(pages, size);

@@ -41,6 +41,7 @@ struct hd_arena { unsigned char *cursor, *end; };
 void *hd_arena_alloc(struct hd_arena *arena, size_t size) HD_HIDDEN;
 void *hd_pages_alloc(size_t size) HD_HIDDEN;   /* zeroed, NULL on failure */
 void hd_pages_free(void *pages, size_t size) HD_HIDDEN;
+void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) HD_HIDDEN;   /* mremap; NULL on failure */
 
 /* ---- real_alloc.c ---------------------------------------------------- */
 struct hd_real_allocator {
@@ -77,6 +78,7 @@ struct hd_config {
     bool print_stats;           /* HEAPDIFF_STATS=1: recorder memory at exit */
     bool python_malloc;         /* HEAPDIFF_PYTHONMALLOC=malloc: pymalloc off (opt-in) */
     bool python_native_full;    /* HEAPDIFF_PYTHON_NATIVE=full */
+    unsigned format;            /* HEAPDIFF_FORMAT: snapshot format version written */
     bool output_ok;             /* output_dir exists and is writable */
 };
 extern struct hd_config hd_config HD_HIDDEN;
@@ -287,7 +289,7 @@ static inline bool hd_recording(void) {
     return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) == HD_STATE_RECORDING && !hd_guard;
 }
 
-/* ---- snapshot_writer.c ----------------------------------------------- */
+/* ---- snapshot_writer.c (internals: snapshot_writer.h) ----------------- */
 /* Writes one snapshot file into the output directory, or its helpers
  * subfolder; the caller holds the writer lock (not hd_lock) and the guard.
  * Returns 0 with the file's path in text, or -1 (after one warning, and a

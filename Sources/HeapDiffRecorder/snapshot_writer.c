@@ -1,9 +1,9 @@
 /* Writes one snapshot file (layout: include/heapdiff_format.h, docs/FORMAT.md).
  *
  * Counters are copied under hd_lock, which is brief; the file is then
- * written without it, so allocating threads wait only for
- * the copy, never for the disk. The file appears under its final name only
- * once complete: it is written as .NAME.tmp and renamed. */
+ * written without it, so allocating threads wait only for the copy, never
+ * for the tree, the encoding or the disk. The file appears under its final
+ * name only once complete: it is written as .NAME.tmp and renamed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,65 +12,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "recorder.h"
+#include "snapshot_writer.h"
 
 uint64_t hd_start_monotonic_ns;
 char hd_program_name[256] = "program";
 
-enum { WRITE_BUFFER = 256 * 1024, CMDLINE_MAX = 128 * 1024 };
-
-struct writer {
-    int fd;
-    unsigned char *buffer;
-    size_t length;
-    uint32_t crc;
-    uint64_t records;
-    bool failed;
-    int error;
-};
-
-static void flush(struct writer *w) {
-    w->crc = hd_crc32_update(w->crc, w->buffer, w->length);
-    size_t done = 0;
-    while (done < w->length && !w->failed) {
-        ssize_t n = write(w->fd, w->buffer + done, w->length - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            w->failed = true;
-            w->error = n < 0 ? errno : EIO;
-        } else {
-            done += (size_t)n;
-        }
-    }
-    w->length = 0;
-}
-
-static void put(struct writer *w, const void *data, size_t size) {
-    const unsigned char *p = data;
-    while (size) {
-        if (w->length == WRITE_BUFFER)
-            flush(w);
-        size_t n = WRITE_BUFFER - w->length < size ? WRITE_BUFFER - w->length : size;
-        memcpy(w->buffer + w->length, p, n);
-        w->length += n;
-        p += n;
-        size -= n;
-    }
-}
-
-/* x86_64 and aarch64 are little-endian, as the format is. */
-static void put_u32(struct writer *w, uint32_t v) { put(w, &v, 4); }
-static void put_u64(struct writer *w, uint64_t v) { put(w, &v, 8); }
-static void put_string(struct writer *w, const char *s, size_t n) {
-    put_u32(w, (uint32_t)n);
-    put(w, s, n);
-}
-static void put_record_header(struct writer *w, uint32_t type, size_t payload) {
-    put_u32(w, type);
-    put_u32(w, (uint32_t)payload);
-    w->records++;
-}
+enum { CMDLINE_MAX = 128 * 1024 };
 
 static uint64_t clock_ns(clockid_t clock) {
     struct timespec ts;
@@ -104,10 +51,27 @@ static uint64_t status_kib(const char *status, const char *field) {
     return kib * 1024;
 }
 
+static void put_u32(struct hd_output *out, uint32_t v) {
+    unsigned char b[4];
+    hd_store_u32(b, v);
+    hd_output_put(out, b, sizeof b);
+}
+
+static void put_string(struct hd_output *out, const char *s, size_t n) {
+    put_u32(out, (uint32_t)n);
+    hd_output_put(out, s, n);
+}
+
+static void put_record_header(struct hd_output *out, uint32_t type, size_t payload) {
+    put_u32(out, type);
+    put_u32(out, (uint32_t)payload);
+    out->records++;
+}
+
 /* ---- module table ---------------------------------------------------- */
 
 struct module_context {
-    struct writer *w;
+    struct hd_output *out;
     uint32_t index;
     const char *exe_path;
 };
@@ -156,132 +120,114 @@ static int write_module(struct dl_phdr_info *info, size_t size, void *data) {
     const unsigned char *id = NULL;
     size_t id_length = find_build_id(info, &id);
     size_t path_length = strnlen(path, 4096);
-    put_record_header(m->w, HD_RECORD_MODULE,
+    put_record_header(m->out, HD_RECORD_MODULE,
                       HD_MODULE_FIXED_SIZE + 4 + path_length + 4 + id_length + ranges * HD_MODULE_RANGE_SIZE);
-    put_u32(m->w, m->index++);
-    put_u32(m->w, ranges);
-    put_u64(m->w, info->dlpi_addr);
-    put_string(m->w, path, path_length);
-    put_u32(m->w, (uint32_t)id_length);
-    put(m->w, id, id_length);
+    unsigned char fixed[HD_MODULE_FIXED_SIZE];
+    hd_store_u32(fixed + HD_MODULE_INDEX, m->index++);
+    hd_store_u32(fixed + HD_MODULE_RANGE_COUNT, ranges);
+    hd_store_u64(fixed + HD_MODULE_LOAD_BIAS, info->dlpi_addr);
+    hd_output_put(m->out, fixed, sizeof fixed);
+    put_string(m->out, path, path_length);
+    put_u32(m->out, (uint32_t)id_length);
+    hd_output_put(m->out, id, id_length);
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            put_u64(m->w, info->dlpi_addr + ph->p_vaddr);
-            put_u64(m->w, info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+            unsigned char range[HD_MODULE_RANGE_SIZE];
+            hd_store_u64(range, info->dlpi_addr + ph->p_vaddr);
+            hd_store_u64(range + 8, info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+            hd_output_put(m->out, range, sizeof range);
         }
     }
     return 0;
 }
 
-/* ---- trace counters, copied under the locks -------------------------- */
+/* ---- stack counters, copied under the lock ----------------------------- */
 
-struct trace_copy {
-    const struct hd_trace *trace;
-    uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
+struct process_totals {
+    uint64_t live_bytes, live_count, alloc_bytes, alloc_count, peak_live;
+    uint32_t flags;
 };
 
 struct copy_context {
-    struct trace_copy *copies;
-    size_t count, capacity;
+    struct hd_stack_copies *stacks;
+    struct process_totals *totals;   /* of every stack, copied or not */
+    bool every_stack;                /* freed-out stacks too (format 1, exit snapshots) */
 };
 
 static void copy_trace(struct hd_trace *t, void *data) {
     struct copy_context *c = data;
-    if (c->count == c->capacity)
+    c->totals->live_bytes += t->live_bytes;
+    c->totals->live_count += t->live_count;
+    c->totals->alloc_bytes += t->alloc_bytes;
+    c->totals->alloc_count += t->alloc_count;
+    struct hd_stack_copies *s = c->stacks;
+    if (s->count == s->capacity || (!c->every_stack && t->live_count == 0))
         return;
-    c->copies[c->count++] = (struct trace_copy){t, t->live_bytes, t->live_count, t->alloc_bytes, t->alloc_count};
+    s->items[s->count++] = (struct hd_stack_copy){t, t->live_bytes, t->live_count, t->alloc_bytes, t->alloc_count, 0};
+    s->frames += t->frame_count;
 }
 
 /* ---- the file -------------------------------------------------------- */
 
-/* The interpreter's version, then every code object a trace may refer to. */
-static void write_python(struct writer *w, const struct hd_pycode *newest) {
-    if (!hd_python.enabled)
-        return;
-    put_record_header(w, HD_RECORD_PYTHON, HD_PYTHON_SIZE);
-    put_u32(w, hd_python.hexversion);
-    put_u32(w, 0);
-    for (const struct hd_pycode *e = newest; e; e = e->all_next) {
-        put_record_header(w, HD_RECORD_PYCODE, HD_PYCODE_FIXED_SIZE + 12 + e->filename_length + e->qualname_length +
-                                                   e->linetable_length);
-        put_u32(w, e->id);
-        put_u32(w, e->first_line);
-        put_string(w, e->filename, e->filename_length);
-        put_string(w, e->qualname, e->qualname_length);
-        put_string(w, (const char *)e->linetable, e->linetable_length);
-    }
-}
-
-static void write_file(struct writer *w, uint32_t seq, uint32_t trigger, const char *label,
-                       const struct copy_context *traces, const struct hd_pycode *codes, uint64_t peak_live,
-                       const char *exe_path,
-                       const char *cmdline, size_t cmdline_length) {
-    uint64_t live_bytes = 0, live_count = 0, alloc_bytes = 0, alloc_count = 0;
-    for (size_t i = 0; i < traces->count; i++) {
-        live_bytes += traces->copies[i].live_bytes;
-        live_count += traces->copies[i].live_count;
-        alloc_bytes += traces->copies[i].alloc_bytes;
-        alloc_count += traces->copies[i].alloc_count;
-    }
+static void write_process(struct hd_output *out, uint32_t seq, uint32_t trigger, const char *label,
+                          const struct process_totals *totals, const char *exe_path, const char *cmdline,
+                          size_t cmdline_length) {
     char status[4096] = {0};
     read_proc("/proc/self/status", status, sizeof status - 1);
-
-    put(w, HD_MAGIC, HD_MAGIC_SIZE);
-    put_u32(w, HD_FORMAT_VERSION);
-    put_u32(w, HD_FILE_HEADER_SIZE);
-
+    unsigned char p[HD_PROCESS_FIXED_SIZE];
+    hd_store_u32(p + HD_PROCESS_PID, (uint32_t)getpid());
+    hd_store_u32(p + HD_PROCESS_PPID, (uint32_t)getppid());
+    hd_store_u32(p + HD_PROCESS_SEQ, seq);
+    hd_store_u32(p + HD_PROCESS_TRIGGER, trigger);
+    hd_store_u64(p + HD_PROCESS_WALL_NS, clock_ns(CLOCK_REALTIME));
+    hd_store_u64(p + HD_PROCESS_MONO_NS, clock_ns(CLOCK_MONOTONIC));
+    hd_store_u64(p + HD_PROCESS_START_MONO_NS, hd_start_monotonic_ns);
+    hd_store_u64(p + HD_PROCESS_RSS, status_kib(status, "VmRSS:"));
+    hd_store_u64(p + HD_PROCESS_PEAK_RSS, status_kib(status, "VmHWM:"));
+    hd_store_u64(p + HD_PROCESS_LIVE_BYTES, totals->live_bytes);
+    hd_store_u64(p + HD_PROCESS_LIVE_COUNT, totals->live_count);
+    hd_store_u64(p + HD_PROCESS_ALLOC_BYTES, totals->alloc_bytes);
+    hd_store_u64(p + HD_PROCESS_ALLOC_COUNT, totals->alloc_count);
+    hd_store_u64(p + HD_PROCESS_FREE_BYTES, totals->alloc_bytes - totals->live_bytes);
+    hd_store_u64(p + HD_PROCESS_FREE_COUNT, totals->alloc_count - totals->live_count);
+    hd_store_u64(p + HD_PROCESS_PEAK_LIVE_BYTES, totals->peak_live);
+    hd_store_u32(p + HD_PROCESS_DEPTH, hd_config.depth);
+    hd_store_u32(p + HD_PROCESS_FLAGS, totals->flags);
     size_t exe_length = strlen(exe_path), label_length = label ? strnlen(label, 4096) : 0;
-    put_record_header(w, HD_RECORD_PROCESS, HD_PROCESS_FIXED_SIZE + 12 + exe_length + label_length + cmdline_length);
-    put_u32(w, (uint32_t)getpid());
-    put_u32(w, (uint32_t)getppid());
-    put_u32(w, seq);
-    put_u32(w, trigger);
-    put_u64(w, clock_ns(CLOCK_REALTIME));
-    put_u64(w, clock_ns(CLOCK_MONOTONIC));
-    put_u64(w, hd_start_monotonic_ns);
-    put_u64(w, status_kib(status, "VmRSS:"));
-    put_u64(w, status_kib(status, "VmHWM:"));
-    put_u64(w, live_bytes);
-    put_u64(w, live_count);
-    put_u64(w, alloc_bytes);
-    put_u64(w, alloc_count);
-    put_u64(w, alloc_bytes - live_bytes);
-    put_u64(w, alloc_count - live_count);
-    put_u64(w, peak_live);
-    put_u32(w, hd_config.depth);
-    put_u32(w, (hd_traces_dropped ? HD_PROCESS_FLAG_TRACES_DROPPED : 0) |
-                   (hd_python_finalizing(trigger) ? HD_PROCESS_FLAG_PYTHON_FINALIZING : 0));
-    put_string(w, exe_path, exe_length);
-    put_string(w, label ? label : "", label_length);
-    put_string(w, cmdline, cmdline_length);
+    put_record_header(out, HD_RECORD_PROCESS, sizeof p + 12 + exe_length + label_length + cmdline_length);
+    hd_output_put(out, p, sizeof p);
+    put_string(out, exe_path, exe_length);
+    put_string(out, label ? label : "", label_length);
+    put_string(out, cmdline, cmdline_length);
+}
 
-    struct module_context modules = {w, 0, exe_path};
+static void write_file(struct hd_output *out, uint32_t seq, uint32_t trigger, const char *label,
+                       struct hd_stack_copies *stacks, const struct process_totals *totals,
+                       const struct hd_pycode *codes, const char *exe_path, const char *cmdline,
+                       size_t cmdline_length) {
+    unsigned char header[HD_FILE_HEADER_SIZE];
+    bool v1 = hd_config.format == HD_FORMAT_V1;
+    size_t header_size = v1 ? HD_FILE_HEADER_SIZE_V1 : HD_FILE_HEADER_SIZE;
+    memcpy(header, HD_MAGIC, HD_MAGIC_SIZE);
+    hd_store_u32(header + HD_FILE_HEADER_VERSION_OFFSET, v1 ? HD_FORMAT_V1 : HD_FORMAT_VERSION);
+    hd_store_u32(header + HD_FILE_HEADER_SIZE_OFFSET, (uint32_t)header_size);
+    hd_store_u32(header + HD_FILE_HEADER_MINOR_OFFSET, HD_FORMAT_MINOR);
+    hd_output_put(out, header, header_size);
+
+    write_process(out, seq, trigger, label, totals, exe_path, cmdline, cmdline_length);
+    struct module_context modules = {out, 0, exe_path};
     dl_iterate_phdr(write_module, &modules);
-    write_python(w, codes);
-
-    for (size_t i = 0; i < traces->count; i++) {
-        const struct trace_copy *c = &traces->copies[i];
-        const struct hd_trace *t = c->trace;
-        put_record_header(w, HD_RECORD_TRACE, HD_TRACE_FIXED_SIZE + t->frame_count * 8u);
-        put_u64(w, c->live_bytes);
-        put_u64(w, c->live_count);
-        put_u64(w, c->alloc_bytes);
-        put_u64(w, c->alloc_count);
-        put_u32(w, t->frame_count);
-        put_u32(w, t->flags);
-        for (uint32_t f = 0; f < t->frame_count; f++)
-            put_u64(w, t->frames[f]);
+    if (hd_python.enabled) {
+        unsigned char python[HD_PYTHON_SIZE] = {0};
+        hd_store_u32(python + HD_PYTHON_HEXVERSION, hd_python.hexversion);
+        hd_output_record(out, HD_RECORD_PYTHON, python, sizeof python);
     }
-
-    flush(w);   /* the checksum covers everything before END */
-    uint64_t records = w->records;
-    uint32_t crc = w->crc;
-    put_record_header(w, HD_RECORD_END, HD_END_SIZE);
-    put_u64(w, records);
-    put_u32(w, crc);
-    put_u32(w, 0);
-    flush(w);
+    if (v1)
+        hd_write_stacks_v1(out, stacks, codes);
+    else if (!hd_write_stacks_v2(out, stacks, codes))
+        return;
+    hd_output_end(out);
 }
 
 /* The failure, as a warning, a notice to `heapdiff run` and the reply text. */
@@ -297,6 +243,7 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
         snprintf(text, text_cap, "this process writes no snapshots (see its first heapdiff warning)");
         return -1;
     }
+    uint64_t started = clock_ns(CLOCK_MONOTONIC), started_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     pid_t pid = getpid();
     /* Names relative to the output directory: a helper's exit snapshot
      * goes to its subfolder (control.c decides). */
@@ -326,23 +273,34 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
         return -1;
     }
 
-    /* Copy every trace's counters in one consistent cut. */
-    struct copy_context traces = {0};
+    /* Copy every stack's counters in one consistent cut. Format 2 leaves
+     * out stacks without live blocks except at exit, where every stack's
+     * allocation totals are written once (docs/FORMAT.md). */
+    struct hd_stack_copies stacks = {0};
+    struct process_totals totals = {0};
+    bool every_stack = hd_config.format == HD_FORMAT_V1 || trigger == HD_TRIGGER_EXIT;
+    struct copy_context copy = {&stacks, &totals, every_stack};
     hd_lock();
+    uint64_t locked = clock_ns(CLOCK_MONOTONIC);
     size_t capacity = hd_trace_table_count();
-    size_t copies_size = (capacity ? capacity : 1) * sizeof *traces.copies;
-    traces.copies = hd_pages_alloc(copies_size);
-    traces.capacity = traces.copies ? capacity : 0;
-    if (traces.copies)
-        hd_trace_table_each(copy_trace, &traces);
-    uint64_t peak_live = hd_peak_live_bytes;
+    size_t copies_size = (capacity ? capacity : 1) * sizeof *stacks.items;
+    stacks.items = hd_pages_alloc(copies_size);
+    stacks.capacity = stacks.items ? capacity : 0;
+    if (stacks.items)
+        hd_trace_table_each(copy_trace, &copy);
+    totals.peak_live = hd_peak_live_bytes;
     const struct hd_pycode *codes = hd_pycode_newest();
+    uint64_t unlocked = clock_ns(CLOCK_MONOTONIC);
     hd_unlock();
+    totals.flags = (hd_traces_dropped ? HD_PROCESS_FLAG_TRACES_DROPPED : 0) |
+                   (hd_python_finalizing(trigger) ? HD_PROCESS_FLAG_PYTHON_FINALIZING : 0) |
+                   (every_stack ? HD_PROCESS_FLAG_EVERY_STACK : 0);
 
-    unsigned char *buffer = hd_pages_alloc(WRITE_BUFFER);
+    unsigned char *buffer = hd_pages_alloc(HD_OUTPUT_BUFFER);
     char *cmdline = hd_pages_alloc(CMDLINE_MAX);
     int result = -1;
-    if (!traces.copies || !buffer || !cmdline) {
+    struct hd_output out = {.fd = -1, .buffer = buffer};
+    if (!stacks.items || !buffer || !cmdline) {
         FAIL(text, text_cap, "out of memory writing snapshot %s/%s", hd_config.output_dir, final_name);
         goto done;
     }
@@ -355,21 +313,20 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
 
     /* O_EXCL | O_NOFOLLOW: a pre-existing name, symlink or not, is never
      * followed or reused. */
-    int fd = openat(dir, temp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    out.fd = openat(dir, temp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out.fd < 0) {
         FAIL(text, text_cap, "cannot create %s/%s as uid %u: %s; snapshot %u not written", hd_config.output_dir,
              temp_name, (unsigned)geteuid(), strerror(errno), seq);
         goto done;
     }
-    struct writer w = {.fd = fd, .buffer = buffer};
-    write_file(&w, seq, trigger, label, &traces, codes, peak_live, exe_path, cmdline, cmdline_length);
-    if (close(fd) != 0 && !w.failed) {
-        w.failed = true;
-        w.error = errno;
+    write_file(&out, seq, trigger, label, &stacks, &totals, codes, exe_path, cmdline, cmdline_length);
+    if (close(out.fd) != 0 && !out.failed) {
+        out.failed = true;
+        out.error = errno;
     }
-    if (w.failed) {
+    if (out.failed) {
         FAIL(text, text_cap, "cannot write %s/%s: %s; snapshot %u not written", hd_config.output_dir, temp_name,
-             strerror(w.error), seq);
+             strerror(out.error), seq);
         unlinkat(dir, temp_name, 0);
         goto done;
     }
@@ -381,9 +338,15 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
     }
     snprintf(text, text_cap, "%s/%s", hd_config.output_dir, final_name);
     result = 0;
+    if (hd_config.print_stats) {
+        uint64_t finished = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - started_cpu;
+        hd_note("snapshot %u (format %u): %zu stacks, %llu bytes, lock held %.3f ms, written in %.3f ms (%.3f ms CPU)",
+                seq, hd_config.format, stacks.count, (unsigned long long)out.bytes,
+                (double)(unlocked - locked) / 1e6, (double)(finished - started) / 1e6, (double)cpu / 1e6);
+    }
 done:
-    hd_pages_free(traces.copies, copies_size);
-    hd_pages_free(buffer, WRITE_BUFFER);
+    hd_pages_free(stacks.items, copies_size);
+    hd_pages_free(buffer, HD_OUTPUT_BUFFER);
     hd_pages_free(cmdline, CMDLINE_MAX);
     return result;
 }

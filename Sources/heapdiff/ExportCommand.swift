@@ -81,10 +81,13 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
-    /// `server.4242.3.pb.gz` for `dir/server.4242.3.heapsnap`.
+    /// `server.4242.3.pb.gz` for `dir/server.4242.3.heapsnap` (or `.heapsnap.gz`).
     private var defaultProfileName: String {
         var name = URL(fileURLWithPath: snapshot).lastPathComponent
-        if name.hasSuffix(".heapsnap") { name.removeLast(".heapsnap".count) }
+        for suffix in [SnapshotFileName.compressedSuffix, SnapshotFileName.suffix] where name.hasSuffix(suffix) {
+            name.removeLast(suffix.count)
+            break
+        }
         return name + ".pb.gz"
     }
 }

@@ -30,9 +30,12 @@ struct ReportPrinter {
         self.init(grouping: grouping, format: options.format, style: options.textStyle)
     }
 
-    /// What `statistics` and `compare` are asked for.
+    /// What `statistics` and `compare` are asked for: only the rows shown
+    /// are made (their tracebacks and keys cost the most).
     private var options: StatisticsOptions {
-        grouping.statisticsOptions
+        var options = grouping.statisticsOptions
+        options.limit = grouping.limit
+        return options
     }
 
     func printTop(_ snapshot: Snapshot) throws {

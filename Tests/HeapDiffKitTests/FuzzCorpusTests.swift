@@ -12,7 +12,8 @@ import Testing
 
     @Test func seedsAreValidSnapshots() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.corpus).sorted()
-        #expect(names == ["edge_cases-exit", "exact_counts-after", "exact_counts-before", "wide-header-unknown-record"])
+        #expect(names == ["edge_cases-exit", "exact_counts-after", "exact_counts-before", "v2-edge_cases-exit",
+                          "v2-exact_counts-after", "v2-python-codes", "wide-header-unknown-record"])
         for name in names {
             let bytes = try FileBytes.read(path: Self.corpus + "/" + name)
             let snapshot = try Snapshot.parse(bytes: bytes, name: name)
@@ -21,8 +22,14 @@ import Testing
             #expect(try Snapshot.load(path: Self.corpus + "/" + name).traces == snapshot.traces)
         }
         let after = try Snapshot.parse(bytes: try FileBytes.read(path: Self.corpus + "/exact_counts-after"), name: "a")
-        #expect(after.process.label == "after")
+        #expect(after.process.label == "after" && after.formatVersion == 1)
         #expect(after.process.liveBytes >= 60_000 + 210)
+        // Format 2 seeds: the tables, and Python code objects sharing a file name.
+        let v2 = try Snapshot.parse(bytes: try FileBytes.read(path: Self.corpus + "/v2-exact_counts-after"), name: "b")
+        #expect(v2.formatVersion == 2 && v2.traces.contains { $0.liveCount == 600 && $0.liveBytes == 60_000 })
+        let python = try Snapshot.parse(bytes: try FileBytes.read(path: Self.corpus + "/v2-python-codes"), name: "c")
+        #expect(python.python?.codes.mapValues(\.file) == [1: "app.py", 2: "app.py"])
+        #expect(python.traces.map(\.frames.count) == [5, 4, 1])
     }
 
     @Test func parseReportsTheGivenName() {

@@ -94,10 +94,16 @@ struct SnapshotBuilder {
     // MARK: - File
 
     /// Header, records, and an END record with the right count and CRC.
-    static func file(records: [[UInt8]], version: UInt32 = UInt32(HD_FORMAT_VERSION)) -> [UInt8] {
+    /// Version 1 unless told otherwise: the records above are version 1's.
+    static func file(records: [[UInt8]], version: UInt32 = UInt32(HD_FORMAT_V1), minor: UInt32 = 0) -> [UInt8] {
         var bytes = Array(HD_MAGIC.utf8)
         append32(version, to: &bytes)
-        append32(UInt32(HD_FILE_HEADER_SIZE), to: &bytes)
+        if version == UInt32(HD_FORMAT_V1) {
+            append32(UInt32(HD_FILE_HEADER_SIZE_V1), to: &bytes)
+        } else {
+            append32(UInt32(HD_FILE_HEADER_SIZE), to: &bytes)
+            append32(minor, to: &bytes)
+        }
         records.forEach { bytes += $0 }
         return withEnd(bytes, recordCount: UInt64(records.count))
     }

@@ -128,11 +128,13 @@ import Testing
     }
 
     @Test func unsupportedVersion() throws {
-        let bytes = SnapshotBuilder.file(records: [SnapshotBuilder.processRecord(ProcessRecord())], version: 2)
-        let path = try directory.write(bytes, name: "v2.heapsnap")
-        let error = SnapshotError.unsupportedVersion(path: path, version: 2)
+        let bytes = SnapshotBuilder.file(records: [SnapshotBuilder.processRecord(ProcessRecord())], version: 3)
+        let path = try directory.write(bytes, name: "v3.heapsnap")
+        let error = SnapshotError.unsupportedVersion(path: path, version: 3)
         #expect(throws: error) { try Snapshot.load(path: path) }
-        #expect(error.description == "\(path): unsupported format version 2 (this heapdiff reads version 1)")
+        #expect(error.description == "\(path): unsupported format version 3 (this heapdiff reads versions 1 to 2)")
+        let zero = try directory.write(SnapshotBuilder.file(records: [], version: 0), name: "v0.heapsnap")
+        #expect(throws: SnapshotError.unsupportedVersion(path: zero, version: 0)) { try Snapshot.load(path: zero) }
     }
 
     @Test func flippedByteFailsTheChecksum() throws {
@@ -173,7 +175,7 @@ import Testing
     }
 
     @Test func recordLengthBeyondEndOfFile() throws {
-        var body = Array(SnapshotBuilder().bytes().prefix(Int(HD_FILE_HEADER_SIZE)))
+        var body = Array(SnapshotBuilder().bytes().prefix(Int(HD_FILE_HEADER_SIZE_V1)))
         body += SnapshotBuilder.processRecord(ProcessRecord())
         SnapshotBuilder.append32(UInt32(HD_RECORD_TRACE), to: &body)
         SnapshotBuilder.append32(0x7fff_ffff, to: &body)
@@ -252,7 +254,7 @@ import Testing
     }
 
     @Test func wrongRecordCount() throws {
-        var body = Array(SnapshotBuilder().bytes().prefix(Int(HD_FILE_HEADER_SIZE)))
+        var body = Array(SnapshotBuilder().bytes().prefix(Int(HD_FILE_HEADER_SIZE_V1)))
         body += SnapshotBuilder.processRecord(ProcessRecord())
         let path = try directory.write(SnapshotBuilder.withEnd(body, recordCount: 5), name: "records.heapsnap")
         #expect(throws: SnapshotError.corrupt(path: path, reason: "END record counts 5 records, the file has 1")) {
@@ -296,7 +298,7 @@ import Testing
         for _ in 0..<5_000 {
             var damaged = body
             for _ in 0..<(1 + random.next() % 4) {
-                let offset = Int(HD_FILE_HEADER_SIZE) + Int(random.next() % UInt64(body.count - Int(HD_FILE_HEADER_SIZE)))
+                let offset = Int(HD_FILE_HEADER_SIZE_V1) + Int(random.next() % UInt64(body.count - Int(HD_FILE_HEADER_SIZE_V1)))
                 damaged[offset] = UInt8(truncatingIfNeeded: random.next())
             }
             let file = SnapshotBuilder.withEnd(damaged, recordCount: 3)

@@ -4,7 +4,10 @@ import SwiftProtobuf
 /// gzipped as pprof and its viewers expect.
 ///
 /// Four sample types, from each trace's counters: `alloc_objects/count`,
-/// `alloc_space/bytes` (everything allocated since recording began),
+/// `alloc_space/bytes` (everything allocated since recording began: over
+/// the whole run from a snapshot that has every stack, the exit snapshot of
+/// format 2 or any of format 1; otherwise from the stacks still holding
+/// memory, which the profile's comment says),
 /// `inuse_objects/count` and `inuse_space/bytes` (live), the default being
 /// `inuse_space`. One location per distinct return address, at its
 /// module-relative (file) address, so that runs with different address-space
@@ -36,6 +39,10 @@ public enum PprofExport {
             profile.durationNanos = Int64(clamping: snapshot.process.wallTimeNs) - Int64(clamping: base.process.wallTimeNs)
         } else {
             profile.comment = [builder.string("heapdiff: \(snapshot.path)")]
+        }
+        if !snapshot.hasEveryStack || base.map({ !$0.hasEveryStack }) == true {
+            profile.comment.append(builder.string(
+                "heapdiff: alloc_* count only the stacks that held memory at the snapshot; the exit snapshot has every stack"))
         }
         profile.stringTable = builder.strings
         return profile

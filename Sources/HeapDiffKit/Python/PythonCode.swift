@@ -1,3 +1,5 @@
+import CHeapDiffFormat
+
 /// A Python code object as the recorder copied it (a PYCODE record): what
 /// is needed to show a Python frame after the process, or the code object,
 /// is gone.
@@ -35,32 +37,33 @@ public struct PythonInfo: Sendable, Equatable {
     }
 }
 
-/// How a Python frame is packed into a TRACE frame (see heapdiff_format.h):
-/// a tag no user-space address has, the code id, the instruction index.
+/// How a Python frame is packed into a stack frame: a tag no user-space
+/// address has, the code id, the instruction index. The packing is the
+/// format header's (`hd_pyframe_*` in heapdiff_format.h), called from here.
 public enum PythonFrameAddress {
     public static func isPython(_ frame: UInt64) -> Bool {
-        frame >> 56 == FormatLayout.PythonFrame.tag
+        hd_pyframe_is(frame) != 0
     }
 
     public static func codeID(_ frame: UInt64) -> UInt32 {
-        UInt32((frame >> 32) & 0xFF_FFFF)
+        hd_pyframe_code(frame)
     }
 
     public static func instruction(_ frame: UInt64) -> Int {
-        Int(UInt32(truncatingIfNeeded: frame))
+        Int(hd_pyframe_instruction(frame))
     }
 
     public static func make(codeID: UInt32, instruction: UInt32) -> UInt64 {
-        FormatLayout.PythonFrame.tag << 56 | UInt64(codeID & 0xFF_FFFF) << 32 | UInt64(instruction)
+        hd_pyframe_make(codeID, instruction)
     }
 }
 
 extension PythonInfo {
-    init(payload cursor: inout ByteCursor) throws {
+    init(payload cursor: inout ByteCursor, exact: Bool = true) throws {
         try cursor.requireFixedPart(FormatLayout.Python.size)
         self.init(hexVersion: try cursor.u32(at: FormatLayout.Python.hexVersion))
         try cursor.seek(to: FormatLayout.Python.size)
-        try cursor.requireEnd(after: "the Python version")
+        if exact { try cursor.requireEnd(after: "the Python version") }
     }
 }
 

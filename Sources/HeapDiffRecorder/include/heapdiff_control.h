@@ -31,6 +31,7 @@
 #define HD_ENV_SIGNAL "HEAPDIFF_SIGNAL"                  /* default: off */
 #define HD_ENV_FOLLOW_CHILDREN "HEAPDIFF_FOLLOW_CHILDREN" /* default: 1 */
 #define HD_ENV_REPORT "HEAPDIFF_REPORT"                  /* set by `heapdiff run`/`check` only */
+#define HD_ENV_FORMAT "HEAPDIFF_FORMAT"                  /* default: the current version; 1 writes version 1 */
 #define HD_ENV_PROGRAM_PARENT "HEAPDIFF_PROGRAM_PARENT"  /* set by `heapdiff run`/`check` only: their pid */
 enum { HD_DEFAULT_DEPTH = 64 };
 

@@ -1,18 +1,27 @@
 /*
- * heapdiff snapshot file format, version 1: the single source of truth.
+ * heapdiff snapshot file format: the single source of truth.
  *
- * The recorder (C) writes it and the analyzer (Swift, module CHeapDiffFormat)
- * reads it; docs/FORMAT.md explains it in prose. Change a layout here, bump
- * HD_FORMAT_VERSION and update docs/FORMAT.md in the same commit.
+ * The recorder (C) writes it with these offsets and helpers, and the analyzer
+ * (Swift, module CHeapDiffFormat) reads it with the same ones; docs/FORMAT.md
+ * explains it in prose.
  *
- * All integers are little-endian and unaligned. A file is:
- *   file header (HD_FILE_HEADER_SIZE bytes)
+ * Versioning (docs/FORMAT.md, "Versioning"):
+ *   - HD_FORMAT_MINOR counts additive changes to the current version: a new
+ *     record type, a field appended at the end of a payload, a per-stack
+ *     field appended to STACKS entries. A reader accepts every minor of a
+ *     version it knows and reads the part it knows.
+ *   - HD_FORMAT_VERSION changes when a layout changes in a way an older
+ *     reader would misread. Readers keep reading every older version.
+ * Change a layout here and in docs/FORMAT.md in the same commit.
+ *
+ * All fixed-width integers are little-endian and unaligned. A file is:
+ *   file header (HD_FILE_HEADER_SIZE bytes, or HD_FILE_HEADER_SIZE_V1)
  *   records: each a record header {u32 type, u32 payload_length} + payload
  *     exactly one PROCESS record, first
  *     MODULE records (one per loaded ELF object)
  *     PYTHON record (only when the process is a CPython interpreter)
- *     PYCODE records (Python code objects that TRACE frames refer to)
- *     TRACE records (one per distinct call stack)
+ *     version 2: CODES, FRAMES, NODES, STACKS records, in that order
+ *     version 1: PYCODE records, then TRACE records
  *   END record, last, ending exactly at end of file.
  * Readers skip records of unknown type (their length says how far).
  */
@@ -26,11 +35,16 @@
 #define HD_MAGIC "HEAPSNAP"           /* 8 bytes, no terminator on disk */
 enum {
     HD_MAGIC_SIZE = 8,
-    HD_FORMAT_VERSION = 1,
-    /* magic[8], u32 version, u32 header_size */
-    HD_FILE_HEADER_SIZE = 16,
+    HD_FORMAT_V1 = 1,                  /* flat stacks, one TRACE record each */
+    HD_FORMAT_V2 = 2,                  /* stacks as a prefix tree, varints */
+    HD_FORMAT_VERSION = HD_FORMAT_V2,  /* what the recorder writes */
+    HD_FORMAT_MINOR = 0,               /* additive changes to HD_FORMAT_VERSION */
+    /* magic[8], u32 version, u32 header_size, then from version 2 u32 minor */
     HD_FILE_HEADER_VERSION_OFFSET = 8,
     HD_FILE_HEADER_SIZE_OFFSET = 12,
+    HD_FILE_HEADER_MINOR_OFFSET = 16,
+    HD_FILE_HEADER_SIZE_V1 = 16,
+    HD_FILE_HEADER_SIZE = 20,
 };
 
 /* ---- records --------------------------------------------------------- */
@@ -38,9 +52,13 @@ enum {
     HD_RECORD_HEADER_SIZE = 8,         /* u32 type, u32 payload length */
     HD_RECORD_PROCESS = 1,
     HD_RECORD_MODULE = 2,
-    HD_RECORD_TRACE = 3,
+    HD_RECORD_TRACE = 3,               /* version 1 only */
     HD_RECORD_PYTHON = 4,
-    HD_RECORD_PYCODE = 5,
+    HD_RECORD_PYCODE = 5,              /* version 1 only */
+    HD_RECORD_CODES = 6,               /* version 2 */
+    HD_RECORD_FRAMES = 7,              /* version 2 */
+    HD_RECORD_NODES = 8,               /* version 2 */
+    HD_RECORD_STACKS = 9,              /* version 2 */
     HD_RECORD_END = 0x454e44,          /* "END" */
 };
 
@@ -53,9 +71,9 @@ enum {
 };
 
 /*
- * PROCESS payload: fixed part, then three strings, each u32 length + bytes
- * (no terminator): program path, label, command line (arguments separated
- * by NUL bytes, as in /proc/PID/cmdline).
+ * PROCESS payload (every version): fixed part, then three strings, each u32
+ * length + bytes (no terminator): program path, label, command line
+ * (arguments separated by NUL bytes, as in /proc/PID/cmdline).
  */
 enum {
     HD_PROCESS_PID = 0,                /* u32 */
@@ -80,18 +98,23 @@ enum {
 };
 enum {
     /* some stacks could not be interned (trace table full): their blocks
-     * are counted in the totals but not in any TRACE record */
+     * are counted in the totals but not in any stack */
     HD_PROCESS_FLAG_TRACES_DROPPED = 1u << 0,
     /* a CPython process whose interpreter had begun tearing down its objects
      * (Py_FinalizeEx): the live heap no longer shows what the program held */
     HD_PROCESS_FLAG_PYTHON_FINALIZING = 1u << 1,
+    /* every stack ever allocated from is in the file, those whose blocks
+     * were all freed too, so the allocation totals add up to the whole run.
+     * Version 2 writes them only in exit snapshots (other snapshots carry
+     * the stacks with live blocks); every version-1 file has them all. */
+    HD_PROCESS_FLAG_EVERY_STACK = 1u << 2,
 };
 
 /*
- * MODULE payload: fixed part, then path (u32 length + bytes), build-id
- * (u32 length + raw bytes, length 0 when the object has none), then
- * range_count executable ranges of {u64 start, u64 end} (runtime addresses,
- * end exclusive).
+ * MODULE payload (every version): fixed part, then path (u32 length +
+ * bytes), build-id (u32 length + raw bytes, length 0 when the object has
+ * none), then range_count executable ranges of {u64 start, u64 end}
+ * (runtime addresses, end exclusive).
  * A frame address belongs to the module whose range contains it; its
  * file-relative address (what a symbolizer looks up) is address - load_bias.
  */
@@ -104,14 +127,143 @@ enum {
 };
 
 /*
+ * A frame is a native return address, or, in a CPython process, a Python
+ * frame: HD_PYFRAME_TAG in the top byte (never a user-space address), the
+ * code object's id in the next 24 bits and the index of the instruction
+ * being executed (in 2-byte code units) in the low 32 bits. Stacks are
+ * innermost first; Python frames are merged into the native stack by the
+ * recorder: the Python frames an eval-loop invocation runs follow that
+ * invocation's native frame.
+ */
+#define HD_PYFRAME_TAG 0xFEull
+enum { HD_PYCODE_MAX_ID = 0xFFFFFF };
+static inline int hd_pyframe_is(uint64_t frame) {
+    return (frame >> 56) == HD_PYFRAME_TAG;
+}
+static inline uint64_t hd_pyframe_make(uint32_t code_id, uint32_t instruction) {
+    return (HD_PYFRAME_TAG << 56) | ((uint64_t)(code_id & HD_PYCODE_MAX_ID) << 32) | instruction;
+}
+static inline uint32_t hd_pyframe_code(uint64_t frame) {
+    return (uint32_t)((frame >> 32) & HD_PYCODE_MAX_ID);
+}
+static inline uint32_t hd_pyframe_instruction(uint64_t frame) {
+    return (uint32_t)frame;
+}
+/* The recorder's older spelling of the same helpers. */
+#define HD_PYFRAME_IS(frame) hd_pyframe_is((uint64_t)(frame))
+#define HD_PYFRAME_MAKE(code_id, instr) hd_pyframe_make((uint32_t)(code_id), (uint32_t)(instr))
+#define HD_PYFRAME_CODE(frame) hd_pyframe_code((uint64_t)(frame))
+#define HD_PYFRAME_INSTR(frame) hd_pyframe_instruction((uint64_t)(frame))
+
+/* Per-stack flags (TRACE.flags in version 1, STACKS' flags field in 2). */
+enum {
+    HD_TRACE_FLAG_TRUNCATED = 1u << 0, /* the stack was deeper than HEAPDIFF_DEPTH */
+    /* Python stack: native frames outside the innermost eval-loop frame (or
+     * beyond the innermost 8 in native code deeper than 20 frames) were not unwound
+     * (HEAPDIFF_PYTHON_NATIVE=inner, the default); every Python frame is
+     * still there, after the native frames kept */
+    HD_TRACE_FLAG_NATIVE_OUTER_OMITTED = 1u << 1,
+};
+enum { HD_TRACE_MAX_FRAMES = 256 };    /* frames in one stack, every version */
+
+/*
+ * PYTHON payload (every version): u32 hexversion (PY_VERSION_HEX of the
+ * interpreter, e.g. 0x030b07f0), u32 reserved (0). Tells the reader how to
+ * decode line tables.
+ */
+enum {
+    HD_PYTHON_HEXVERSION = 0,
+    HD_PYTHON_RESERVED = 4,
+    HD_PYTHON_SIZE = 8,
+};
+
+/* ==== version 2 ======================================================= */
+
+/*
+ * Variable-length integers (LEB128): 7 bits per byte, least significant
+ * first, the high bit set on every byte but the last; at most 10 bytes for
+ * a u64. Signed values are zigzag-mapped first (0, -1, 1, -2 -> 0, 1, 2, 3).
+ */
+enum { HD_VARINT_MAX = 10 };
+static inline size_t hd_varint_put(unsigned char *out, uint64_t value) {
+    size_t n = 0;
+    while (value >= 0x80) {
+        out[n++] = (unsigned char)(value | 0x80);
+        value >>= 7;
+    }
+    out[n++] = (unsigned char)value;
+    return n;
+}
+/* Decodes one varint from at most `available` bytes; returns its length, or
+ * 0 when it runs past them, is longer than 10 bytes or exceeds 64 bits. */
+static inline size_t hd_varint_get(const unsigned char *in, size_t available, uint64_t *value) {
+    uint64_t result = 0;
+    for (size_t n = 0; n < available && n < HD_VARINT_MAX; n++) {
+        uint64_t bits = in[n] & 0x7F;
+        if (n == HD_VARINT_MAX - 1 && bits > 1)
+            return 0;
+        result |= bits << (7 * n);
+        if (!(in[n] & 0x80)) {
+            *value = result;
+            return n + 1;
+        }
+    }
+    return 0;
+}
+static inline uint64_t hd_zigzag(int64_t value) {
+    return ((uint64_t)value << 1) ^ (uint64_t)(value >> 63);
+}
+static inline int64_t hd_unzigzag(uint64_t value) {
+    return (int64_t)(value >> 1) ^ -(int64_t)(value & 1);
+}
+
+/*
+ * Tables of version 2 are split into records of at most about
+ * HD_TABLE_RECORD_BYTES bytes, so neither side needs a whole table in one
+ * piece; numbering continues from one record of a table to the next.
+ * Every payload starts with a varint entry count.
+ *
+ * CODES: the Python code objects that some frame of this file names, each
+ * once. Per entry: varint id, varint co_firstlineno (zigzag), varint file
+ * reference (0: a new file name follows as varint length + bytes and becomes
+ * file N+1 of this file; N > 0: the N-th file name given so far), varint
+ * length + bytes of co_qualname, varint length + bytes of the line table as
+ * the interpreter keeps it (co_linetable, raw).
+ *
+ * FRAMES: the distinct frames of this file's stacks, ascending. Per entry:
+ * varint difference from the previous frame of the same record (the first
+ * from 0). Frame i is the i-th of the file, from 0.
+ *
+ * NODES: the prefix tree of the stacks. Node 0 is the root, the empty
+ * stack; node i (from 1, the i-th of the file) is a frame and its parent,
+ * the node of the stack's next frame outward. Per entry: varint frame
+ * index, varint (i - parent), at least 1: a parent always comes first. A
+ * stack is its innermost frame's node; walking parents to the root gives
+ * its frames, innermost first.
+ *
+ * STACKS: per distinct stack (with live blocks, or every one when the
+ * PROCESS flag HD_PROCESS_FLAG_EVERY_STACK is set), after the entry count a
+ * varint field count F (HD_STACK_FIELDS in this minor; later minors append
+ * fields, readers skip those they do not know), then per entry F varints,
+ * in HD_STACK_FIELD_* order.
+ */
+enum {
+    HD_TABLE_RECORD_BYTES = 64 * 1024,
+    HD_STACK_FIELD_NODE = 0,           /* zigzag(node - previous entry's node), from node 0 */
+    HD_STACK_FIELD_FLAGS = 1,          /* HD_TRACE_FLAG_* */
+    HD_STACK_FIELD_LIVE_BYTES = 2,
+    HD_STACK_FIELD_LIVE_COUNT = 3,
+    HD_STACK_FIELD_ALLOC_BYTES = 4,    /* allocated from this stack since start */
+    HD_STACK_FIELD_ALLOC_COUNT = 5,
+    HD_STACK_FIELDS = 6,
+};
+
+/* ==== version 1 ======================================================= */
+
+/*
  * TRACE payload: fixed part, then frame_count u64 frames, innermost first
  * (frame 0 is the code that called the allocator; the recorder's own frames
- * are already skipped). A frame is a native return address, or, in a CPython
- * process, a Python frame: HD_PYFRAME_TAG in the top byte (never a user-space
- * address), the PYCODE id in the next 24 bits and the index of the
- * instruction being executed (in 2-byte code units) in the low 32 bits.
- * Python frames are merged into the native stack by the recorder: the Python
- * frames an eval-loop invocation runs follow that invocation's native frame.
+ * are already skipped). One record per distinct stack, freed-out ones too.
  */
 enum {
     HD_TRACE_LIVE_BYTES = 0,           /* u64 */
@@ -121,47 +273,23 @@ enum {
     HD_TRACE_FRAME_COUNT = 32,         /* u32 */
     HD_TRACE_FLAGS = 36,               /* u32, HD_TRACE_FLAG_* */
     HD_TRACE_FIXED_SIZE = 40,
-    HD_TRACE_MAX_FRAMES = 256,
-};
-enum {
-    HD_TRACE_FLAG_TRUNCATED = 1u << 0, /* the stack was deeper than HEAPDIFF_DEPTH */
-    /* Python stack: native frames outside the innermost eval-loop frame (or
-     * beyond the innermost 8 in native code deeper than 20 frames) were not unwound
-     * (HEAPDIFF_PYTHON_NATIVE=inner, the default); every Python frame is
-     * still there, after the native frames kept */
-    HD_TRACE_FLAG_NATIVE_OUTER_OMITTED = 1u << 1,
-};
-#define HD_PYFRAME_TAG 0xFEull
-#define HD_PYFRAME_IS(frame) (((uint64_t)(frame) >> 56) == HD_PYFRAME_TAG)
-#define HD_PYFRAME_MAKE(code_id, instr) \
-    ((HD_PYFRAME_TAG << 56) | ((uint64_t)((code_id) & 0xFFFFFFu) << 32) | (uint32_t)(instr))
-#define HD_PYFRAME_CODE(frame) ((uint32_t)(((uint64_t)(frame) >> 32) & 0xFFFFFFu))
-#define HD_PYFRAME_INSTR(frame) ((uint32_t)(frame))
-enum { HD_PYCODE_MAX_ID = 0xFFFFFF };
-
-/*
- * PYTHON payload: u32 hexversion (PY_VERSION_HEX of the interpreter, e.g.
- * 0x030b07f0), u32 reserved (0). Tells the reader how to decode line tables.
- */
-enum {
-    HD_PYTHON_HEXVERSION = 0,
-    HD_PYTHON_RESERVED = 4,
-    HD_PYTHON_SIZE = 8,
+    HD_TRACE_FRAME_SIZE = 8,
 };
 
 /*
  * PYCODE payload: fixed part, then three strings, each u32 length + bytes:
  * file name (co_filename), qualified function name (co_qualname) and the
- * code object's line table (co_linetable, raw bytes). The line of a Python
- * frame is the line table's entry for byte offset 2 * instruction index.
- * Ids are unique within a process; a code object that died and whose
- * address was reused by a new one gets a new id.
+ * code object's line table (co_linetable, raw bytes). One record per code
+ * object seen so far in the process. Ids are unique within a process; a
+ * code object that died and whose address was reused gets a new id.
  */
 enum {
     HD_PYCODE_ID = 0,                  /* u32 */
     HD_PYCODE_FIRST_LINE = 4,          /* u32, co_firstlineno */
     HD_PYCODE_FIXED_SIZE = 8,
 };
+
+/* ==== every version =================================================== */
 
 /*
  * END payload: u64 number of records before END, u32 CRC-32 (IEEE 802.3,
@@ -181,6 +309,18 @@ enum {
     HD_MAX_BUILD_ID = 64,
     HD_MAX_RANGES = 64,
 };
+
+/* The layouts above, checked where they are defined. */
+_Static_assert(HD_FILE_HEADER_SIZE_V1 == HD_FILE_HEADER_SIZE_OFFSET + 4, "v1 header: magic, version, size");
+_Static_assert(HD_FILE_HEADER_SIZE == HD_FILE_HEADER_MINOR_OFFSET + 4, "v2 header adds the minor");
+_Static_assert(HD_PROCESS_FIXED_SIZE == HD_PROCESS_FLAGS + 4, "PROCESS fixed part ends with flags");
+_Static_assert(HD_PROCESS_DEPTH == HD_PROCESS_PEAK_LIVE_BYTES + 8, "PROCESS fields are contiguous");
+_Static_assert(HD_MODULE_FIXED_SIZE == HD_MODULE_LOAD_BIAS + 8, "MODULE fixed part ends with the bias");
+_Static_assert(HD_TRACE_FIXED_SIZE == HD_TRACE_FLAGS + 4, "TRACE fixed part ends with flags");
+_Static_assert(HD_PYCODE_FIXED_SIZE == HD_PYCODE_FIRST_LINE + 4, "PYCODE fixed part");
+_Static_assert(HD_PYTHON_SIZE == HD_PYTHON_RESERVED + 4, "PYTHON payload");
+_Static_assert(HD_END_SIZE == HD_END_RESERVED + 4, "END payload");
+_Static_assert(HD_STACK_FIELDS == HD_STACK_FIELD_ALLOC_COUNT + 1, "STACKS fields of minor 0");
 
 /* CRC-32 shared by writer and reader so both agree bit for bit. */
 uint32_t hd_crc32_update(uint32_t crc, const void *data, size_t length);

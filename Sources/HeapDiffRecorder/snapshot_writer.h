@@ -1,0 +1,110 @@
+/* Internal interface of the snapshot writer's files:
+ *   snapshot_writer.c  the cut under the lock, the file's name and life, PROCESS and MODULEs
+ *   snapshot_output.c  buffered output with the running CRC, records, varints
+ *   stack_tree.c       the stacks as a prefix tree, built at snapshot time
+ *   snapshot_v2.c      format 2: CODES, FRAMES, NODES, STACKS
+ *   snapshot_v1.c      format 1: PYCODEs, TRACEs (HEAPDIFF_FORMAT=1)
+ * Everything here runs in the thread taking the snapshot, outside hd_lock,
+ * on memory from mmap. */
+#ifndef HEAPDIFF_SNAPSHOT_WRITER_H
+#define HEAPDIFF_SNAPSHOT_WRITER_H
+
+#include "recorder.h"
+
+/* ---- snapshot_output.c ----------------------------------------------- */
+enum { HD_OUTPUT_BUFFER = 256 * 1024 };
+struct hd_output {
+    int fd;
+    unsigned char *buffer;      /* HD_OUTPUT_BUFFER bytes */
+    size_t length;
+    uint32_t crc;               /* of every byte flushed so far */
+    uint64_t records;
+    uint64_t bytes;             /* written so far */
+    bool failed;
+    int error;
+};
+void hd_output_flush(struct hd_output *out) HD_HIDDEN;
+void hd_output_put(struct hd_output *out, const void *data, size_t size) HD_HIDDEN;
+void hd_output_record(struct hd_output *out, uint32_t type, const void *payload, size_t size) HD_HIDDEN;
+/* The END record: count and CRC of everything before it; then flushes. */
+void hd_output_end(struct hd_output *out) HD_HIDDEN;
+
+/* A record payload assembled in memory before its header is written. */
+struct hd_payload {
+    unsigned char *bytes;
+    size_t length, capacity;
+    bool failed;                /* out of memory: the snapshot is not written */
+};
+bool hd_payload_init(struct hd_payload *p, size_t capacity) HD_HIDDEN;
+void hd_payload_free(struct hd_payload *p) HD_HIDDEN;
+void hd_payload_bytes(struct hd_payload *p, const void *data, size_t size) HD_HIDDEN;
+bool hd_payload_reserve(struct hd_payload *p, size_t more) HD_HIDDEN;
+static inline void hd_payload_varint(struct hd_payload *p, uint64_t value) {
+    if (p->capacity - p->length >= HD_VARINT_MAX || hd_payload_reserve(p, HD_VARINT_MAX))
+        p->length += hd_varint_put(p->bytes + p->length, value);
+}
+static inline void hd_payload_string(struct hd_payload *p, const void *data, size_t size) {
+    hd_payload_varint(p, size);
+    hd_payload_bytes(p, data, size);
+}
+/* Writes a table's record (entry count, then the entries in `entries`) and
+ * empties `entries` for the next one. */
+void hd_output_table(struct hd_output *out, uint32_t type, struct hd_payload *entries, uint64_t count) HD_HIDDEN;
+
+static inline void hd_store_u32(unsigned char *at, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        at[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void hd_store_u64(unsigned char *at, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        at[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* ---- the stacks of one snapshot, copied under hd_lock ---------------- */
+struct hd_stack_copy {
+    const struct hd_trace *trace;   /* frames and flags; immutable once interned */
+    uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
+    uint32_t node;                  /* format 2: its node in the tree */
+};
+struct hd_stack_copies {
+    struct hd_stack_copy *items;
+    size_t count, capacity;
+    uint64_t frames;                /* sum of their frame counts */
+};
+
+/* ---- stack_tree.c ------------------------------------------------------ */
+/* Node 0 is the root (the empty stack); node i > 0 is a frame and its
+ * parent, numbered in the order created, so a parent precedes its children. */
+struct hd_tree_slot { uint64_t frame; uint32_t parent, node; };   /* node + 1; 0: empty */
+struct hd_stack_tree {
+    uint32_t *parent;               /* per node */
+    uint64_t *frame;                /* per node: its frame's value */
+    uint64_t *path_hash;            /* per node: hash of its frames from the outermost in */
+    uint32_t *frame_index;          /* per node, after _finish: index in `frames` */
+    uint32_t nodes, node_capacity;
+    struct hd_tree_slot *slots;     /* (parent, frame) -> node, at most half full, */
+    size_t slot_count;              /* placed by the node's path hash */
+    unsigned slot_shift;            /* 64 - log2(slot_count) */
+    uint64_t *frames;               /* after _finish: the distinct frames, ascending */
+    uint32_t frame_count;
+    /* The nodes of the stack added last, from the outermost frame in:
+     * consecutive stacks often share their outer frames. */
+    uint32_t last_path[HD_TRACE_MAX_FRAMES];
+    bool failed;                    /* out of memory */
+};
+/* Room for stacks of `frames` frames in all. */
+bool hd_stack_tree_init(struct hd_stack_tree *tree, uint64_t frames) HD_HIDDEN;
+/* Adds every stack with its prefixes and sets each one's node. */
+struct hd_stack_copies;
+bool hd_stack_tree_add_stacks(struct hd_stack_tree *tree, struct hd_stack_copies *stacks) HD_HIDDEN;
+/* Lists the distinct frames, ascending, and gives each node its frame's index. */
+bool hd_stack_tree_finish(struct hd_stack_tree *tree) HD_HIDDEN;
+void hd_stack_tree_free(struct hd_stack_tree *tree) HD_HIDDEN;
+
+/* ---- snapshot_v2.c / snapshot_v1.c ------------------------------------- */
+/* The records after PROCESS, MODULEs and PYTHON; false when out of memory. */
+bool hd_write_stacks_v2(struct hd_output *out, struct hd_stack_copies *stacks, const struct hd_pycode *codes) HD_HIDDEN;
+void hd_write_stacks_v1(struct hd_output *out, const struct hd_stack_copies *stacks,
+                        const struct hd_pycode *codes) HD_HIDDEN;
+
+#endif /* HEAPDIFF_SNAPSHOT_WRITER_H */
