@@ -8,7 +8,7 @@ RECORDER_SRC := $(wildcard Sources/HeapDiffRecorder/*.c)
 RECORDER_HDR := $(wildcard Sources/HeapDiffRecorder/*.h Sources/HeapDiffRecorder/include/*.h)
 RECORDER := $(BUILD)/libheapdiff.so
 # The preload library: C11, libc + libunwind only, never the Swift runtime.
-RECORDER_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
+RECORDER_CFLAGS := -std=c11 -O2 -g -flto -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
 	-fno-omit-frame-pointer -ftls-model=initial-exec -ISources/HeapDiffRecorder/include
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread

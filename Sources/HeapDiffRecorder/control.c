@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "heapdiff.h"
-#include "recorder.h"
+#include "native_unwind.h"
 
 /* One snapshot at a time, and SEQ in the order the files are taken. */
 static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -131,6 +131,7 @@ static void at_exit(void) {
     hd_guard = 1;
     take_snapshot(HD_TRIGGER_EXIT, NULL);
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
+    hd_unwind_report();
     if (hd_config.print_stats) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();

@@ -115,7 +115,6 @@ void hd_python_init(void) {
         return;
     }
     hd_python.native_inner = !hd_config.python_native_full;
-    hd_python_unwind_init();
     hd_python.enabled = true;
 }
 

@@ -1,22 +1,21 @@
-/* The one recording function every allocation hook calls: skips the
- * recorder's own frames in the stack the hook captured (capture.h), interns
- * the stack and files the block under it; and its counterpart for frees. */
+/* The one recording function every allocation hook calls: merges Python
+ * frames into the stack the hook captured (capture.h), interns the stack
+ * and files the block under it; and its counterpart for frees. */
 #define _GNU_SOURCE
 #include <link.h>
 #include <string.h>
-#include "capture.h"
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "native_unwind.h"
 
 int hd_state = HD_STATE_UNRESOLVED;
 __thread int hd_guard __attribute__((tls_model("initial-exec")));
 
-__thread uintptr_t hd_capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
-__thread bool hd_capture_probed __attribute__((tls_model("initial-exec")));
-__thread const uintptr_t *hd_capture_memo __attribute__((tls_model("initial-exec")));
 /* A Python stack merged into the native one. */
 static __thread uintptr_t merged[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
 
 /* Our own text: frames in it are skipped, whatever the compiler inlined. */
-static uintptr_t self_start, self_end;
+uintptr_t hd_self_start, hd_self_end;
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size;
@@ -27,8 +26,8 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
             continue;
         uintptr_t start = info->dlpi_addr + ph->p_vaddr;
         if (probe >= start && probe < start + ph->p_memsz) {
-            self_start = start;
-            self_end = start + ph->p_memsz;
+            hd_self_start = start;
+            hd_self_end = start + ph->p_memsz;
             return 1;
         }
     }
@@ -39,10 +38,7 @@ void hd_record_init(void) {
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&hd_record_alloc);
     /* Per-thread caches of unwind info: no global lock on the hot path. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-}
-
-bool hd_is_self(uintptr_t ip) {
-    return ip >= self_start && ip < self_end;
+    hd_unwind_init();
 }
 
 /* Per-thread cache of recently seen stacks: a hit finds the trace without
@@ -56,12 +52,12 @@ static __thread struct hd_trace *trace_cache[HD_TRACE_CACHE] __attribute__((tls_
  * show them. Python frames left over (eval frames the unwinder did not see,
  * or beyond a probe that stopped in deep native code) go after the last
  * native frame kept. */
-static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uint32_t *flags) {
+static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, bool probed, uint32_t *flags) {
     uint32_t limit = hd_config.depth;
     /* The usual case, the native probe: it stops at the first eval-loop
      * frame (or has none, in deep native code), so every Python frame
      * follows the native ones, as two copies. */
-    if (hd_capture_probed && native_count + (uint32_t)hd_py_count <= limit) {
+    if (probed && native_count + (uint32_t)hd_py_count <= limit) {
         memcpy(merged, native, native_count * sizeof *merged);
         memcpy(merged + native_count, hd_py_frames, (size_t)hd_py_count * sizeof *merged);
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
@@ -85,11 +81,11 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uin
             }
             merged[out++] = (uintptr_t)hd_py_frames[next];
         }
-        if (hd_capture_probed)
+        if (probed)
             break;   /* the native frames stop at the innermost eval loop */
     }
     /* Native frames between the probe and the Python frames were not unwound. */
-    if (hd_capture_probed)
+    if (probed)
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
     for (; next < hd_py_count && !full; next++) {
         if (out == limit)
@@ -102,15 +98,20 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uin
     return out;
 }
 
-void hd_record_alloc(void *ptr, size_t size, int n) {
-    const uintptr_t *capture = hd_capture_memo ? hd_capture_memo : hd_capture;
-    int first = 0;
-    while (first < n && hd_is_self(capture[first]))
-        first++;
-    uint32_t count = (uint32_t)(n - first), flags = 0;
-    const uintptr_t *frames = capture + first;
+void hd_record_alloc(void *ptr, size_t size, const struct hd_stack *stack) {
+    /* A native stack proven by the memo carries its trace. */
+    struct hd_trace **remembered = hd_py_count == 0 ? stack->trace : NULL;
+    struct hd_trace *trace = remembered ? *remembered : NULL;
+    if (HD_LIKELY(trace != NULL)) {
+        hd_lock();
+        hd_pointer_insert((uintptr_t)ptr, size, trace);
+        hd_unlock();
+        return;
+    }
+    uint32_t count = stack->count, flags = 0;
+    const uintptr_t *frames = stack->frames;
     if (HD_UNLIKELY(hd_py_count > 0)) {
-        count = merge_python(frames, count, &flags);
+        count = merge_python(frames, count, stack->probed, &flags);
         frames = merged;
     } else if (count > hd_config.depth) {
         count = hd_config.depth;
@@ -118,13 +119,15 @@ void hd_record_alloc(void *ptr, size_t size, int n) {
     }
     uint64_t hash = hd_trace_hash(frames, count, flags);
     struct hd_trace **cached = &trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
-    struct hd_trace *trace = *cached;
+    trace = *cached;
     hd_lock();
     if (!trace || !hd_trace_matches(trace, hash, frames, count, flags))
         trace = *cached = hd_trace_intern(hash, frames, count, flags);
     if (trace)
         hd_pointer_insert((uintptr_t)ptr, size, trace);
     hd_unlock();
+    if (remembered)
+        *remembered = trace;
 }
 
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) {

@@ -9,8 +9,9 @@
  *   pointer_table.c  live block -> (trace, size)
  *   python_stack.c   CPython: the allocating thread's Python frames, read in place
  *   python_code.c    CPython: code objects interned once (file, name, line table)
- *   python_unwind.c  CPython: native frames up to the eval loop, memoized per thread
- *   capture.h        the stack capture (unw_backtrace), inlined into each hook
+ *   eh_frame.c       one return address's unwind rule, read from .eh_frame as libunwind reads it
+ *   native_unwind.c  native stacks: proven from memory, walked with the rules, or unw_backtrace
+ *   capture.h        the stack capture, inlined into each hook
  *   record.c         the one recording function every allocation hook calls
  *   hooks.c          malloc & friends: thin wrappers
  *   snapshot_writer.c  one snapshot file, written and renamed into place
@@ -55,6 +56,9 @@ bool hd_is_bootstrap(const void *p) HD_HIDDEN;
 size_t hd_bootstrap_size(const void *p) HD_HIDDEN;
 
 /* ---- config.c -------------------------------------------------------- */
+/* HEAPDIFF_UNWIND: fast (default), libunwind (unw_backtrace every time), or
+ * verify (both, every difference counted and reported at exit). */
+enum hd_unwind_mode { HD_UNWIND_FAST, HD_UNWIND_LIBUNWIND, HD_UNWIND_VERIFY };
 struct hd_config {
     char output_dir[4096];      /* absolute */
     unsigned depth;             /* frames kept per stack */
@@ -64,6 +68,7 @@ struct hd_config {
     bool print_stats;           /* HEAPDIFF_STATS=1: recorder memory at exit */
     bool python_keep_pymalloc;  /* HEAPDIFF_PYTHONMALLOC=keep */
     bool python_native_full;    /* HEAPDIFF_PYTHON_NATIVE=full */
+    enum hd_unwind_mode unwind; /* HEAPDIFF_UNWIND */
     bool output_ok;             /* output_dir exists and is writable */
 };
 extern struct hd_config hd_config HD_HIDDEN;
@@ -189,10 +194,13 @@ extern int hd_state HD_HIDDEN;
 extern __thread int hd_guard HD_HIDDEN __attribute__((tls_model("initial-exec")));
 void hd_record_init(void) HD_HIDDEN;
 /* Whether a code address is the recorder's own. */
-bool hd_is_self(uintptr_t ip) HD_HIDDEN;
-/* Files a new block under the stack that hd_capture_stack() (capture.h)
- * left in hd_capture, N frames deep. */
-void hd_record_alloc(void *ptr, size_t size, int n) HD_HIDDEN;
+extern uintptr_t hd_self_start HD_HIDDEN, hd_self_end HD_HIDDEN;
+static inline bool hd_is_self(uintptr_t ip) {
+    return ip - hd_self_start < hd_self_end - hd_self_start;
+}
+/* Files a new block under the stack hd_capture_stack() (capture.h) found. */
+struct hd_stack;
+void hd_record_alloc(void *ptr, size_t size, const struct hd_stack *stack) HD_HIDDEN;
 /* Forgets ptr before it is released; reports what it was for realloc. */
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
 /* Puts back a block whose realloc failed: live again, not a new allocation. */

@@ -1,0 +1,425 @@
+/* Native stacks at a fraction of unw_backtrace's cost, and exactly its
+ * frames.
+ *
+ * unw_backtrace (libunwind's fast trace) walks each frame with a rule it
+ * caches per return address: CFA = RSP or RBP + offset, return address at
+ * CFA-8, RBP unsaved or at CFA+offset. eh_frame.c reads the same rules
+ * from the same .eh_frame, so a walk with them reads the same stack words
+ * and finds the same return addresses, for about a fifth of the
+ * instructions (no cursor to set up, one table probe a frame). Any frame
+ * whose rule is not of that form, or a stack that looks broken, is handed
+ * whole to unw_backtrace.
+ *
+ * Most allocations repeat a stack the thread has seen: each walk is
+ * remembered (struct hd_memo) with the words it read, and the next
+ * allocation from the same hook frame address proves the stack unchanged
+ * by reading them again (capture.h), a few loads instead of a walk. The
+ * proof covers RBP wherever a frame's CFA depends on it (alloca, VLAs,
+ * realigned frames), so a stale return address left on the stack by an
+ * earlier call can never pass for a live frame.
+ *
+ * HEAPDIFF_UNWIND=libunwind calls unw_backtrace for every allocation;
+ * HEAPDIFF_UNWIND=verify does both and counts every difference. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "native_unwind.h"
+
+__thread struct hd_unwind_thread hd_unwind_tls __attribute__((tls_model("initial-exec")));
+
+/* Where stacks are written: room for the deepest stack kept, the
+ * recorder's own frames above it, and one more to tell a truncated stack
+ * from one that fits exactly. */
+enum { HD_SELF_FRAMES_MAX = 8, HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
+static __thread uintptr_t capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t expected[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
+
+static pthread_key_t memo_key;
+static bool memo_key_ok;
+static uint64_t total_hits, total_walks, total_fallbacks, rules_learned, verified, differed;
+static struct rule_table *rules;
+
+/* ---- rules per return address: one table for all threads ------------ */
+/* Open addressing; a reader needs no lock (an entry's rule is written
+ * before its address is published, and entries never change). Writers
+ * hold hd_lock, which fork already handles. Outgrown tables are kept:
+ * a reader may still be probing one. */
+struct rule_slot { uintptr_t ip; uint64_t rule; };
+struct rule_table { size_t mask, used; unsigned shift; struct rule_slot slots[]; };
+
+static inline size_t rule_home(const struct rule_table *t, uintptr_t ip) {
+    return (size_t)((ip * 0x9E3779B97F4A7C15ull) >> t->shift);
+}
+
+static inline uint64_t rule_find(const struct rule_table *t, uintptr_t ip) {
+    for (size_t i = rule_home(t, ip);; i = (i + 1) & t->mask) {
+        uintptr_t key = __atomic_load_n(&t->slots[i].ip, __ATOMIC_ACQUIRE);
+        if (key == ip)
+            return t->slots[i].rule;
+        if (key == 0)
+            return 0;
+    }
+}
+
+static struct rule_table *rule_table_new(unsigned log2) {
+    size_t count = (size_t)1 << log2;
+    struct rule_table *t = hd_pages_alloc(sizeof *t + count * sizeof t->slots[0]);
+    if (t) {
+        t->mask = count - 1;
+        t->shift = 64 - log2;
+    }
+    return t;
+}
+
+static void rule_put(struct rule_table *t, uintptr_t ip, uint64_t rule) {
+    size_t i = rule_home(t, ip);
+    while (t->slots[i].ip && t->slots[i].ip != ip)
+        i = (i + 1) & t->mask;
+    if (t->slots[i].ip)
+        return;
+    t->slots[i].rule = rule;
+    __atomic_store_n(&t->slots[i].ip, ip, __ATOMIC_RELEASE);
+    t->used++;
+}
+
+/* The rule for a return address not in the table yet. */
+static __attribute__((noinline)) uint64_t learn(uintptr_t ip) {
+    uint64_t rule = hd_eh_frame_rule(ip);
+    hd_lock();
+    struct rule_table *t = rules;
+    if (t && (t->used + 1) * 2 > t->mask + 1) {
+        unsigned log2 = 64 - t->shift + 2;
+        struct rule_table *bigger = rule_table_new(log2);
+        if (bigger) {
+            for (size_t i = 0; i <= t->mask; i++)
+                if (t->slots[i].ip)
+                    rule_put(bigger, t->slots[i].ip, t->slots[i].rule);
+            __atomic_store_n(&rules, bigger, __ATOMIC_RELEASE);
+            t = bigger;
+        }
+    }
+    if (t && (t->used + 1) * 4 <= (t->mask + 1) * 3)
+        rule_put(t, ip, rule);
+    rules_learned++;
+    hd_unlock();
+    return rule;
+}
+
+/* ---- the walk --------------------------------------------------------- */
+/* What a walk did at each frame, kept for the memo: the rule, the CFA, the
+ * return address read and RBP after the frame (for the first LOG_FRAMES
+ * frames only: a deeper walk is not remembered). */
+enum { LOG_FRAMES = HD_MEMO_FRAMES + HD_SELF_FRAMES_MAX };
+struct walk {
+    uint32_t read;               /* frames whose return address (and RBP) were read */
+    bool stop_cfa;               /* then one more frame's CFA was computed, and the walk stopped */
+    uintptr_t rbp0;              /* RBP at BASE */
+    uint64_t rule[LOG_FRAMES];
+    uintptr_t cfa[LOG_FRAMES], next[LOG_FRAMES], rbp[LOG_FRAMES];
+};
+static __thread struct walk walk_log __attribute__((tls_model("initial-exec")));
+
+enum { WALK_OTHER = -1 };
+
+/* A rule from the table, or learned; rare enough to stay out of line. */
+static __attribute__((noinline)) uint64_t rule_slow(uintptr_t ip) {
+    const struct rule_table *t = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
+    uint64_t rule = t ? rule_find(t, ip) : 0;
+    return rule ? rule : learn(ip);
+}
+
+/* One frame: the rule of the return address RIP applied to (RSP, RBP), as
+ * libunwind's trace applies it. STEP_NEXT: *NEXT is the caller's return
+ * address; STEP_END: the stack ends here; STEP_OTHER: libunwind decides.
+ * *CFA and *RULE say what was used. */
+enum step { STEP_NEXT, STEP_END, STEP_END_AFTER_CFA, STEP_OTHER };
+static inline __attribute__((always_inline)) enum step step(const struct rule_slot *slots, unsigned shift,
+                                                            uintptr_t rip, uintptr_t *rsp, uintptr_t *rbp,
+                                                            uintptr_t *next, uintptr_t *cfa_out,
+                                                            uint64_t *rule_out) {
+    const struct rule_slot *slot = &slots[(rip * 0x9E3779B97F4A7C15ull) >> shift];
+    uint64_t rule = HD_LIKELY(slot->ip == rip) ? slot->rule : rule_slow(rip);
+    *rule_out = rule;
+    unsigned kind = hd_rule_kind(rule);
+    if (HD_UNLIKELY(kind != HD_RULE_STANDARD)) {
+        if (kind == HD_RULE_LAST)
+            return STEP_END;
+        if (kind != HD_RULE_LAST_AFTER_CFA)
+            return STEP_OTHER;
+    }
+    uintptr_t cfa = (rule & HD_RULE_CFA_RBP ? *rbp : *rsp) + (intptr_t)hd_rule_cfa_offset(rule);
+    *cfa_out = cfa;
+    /* A CFA at or below the stack pointer is a broken stack (or one
+     * libunwind would refuse): libunwind decides. */
+    if (HD_UNLIKELY(cfa <= *rsp))
+        return STEP_OTHER;
+    if (HD_UNLIKELY(kind == HD_RULE_LAST_AFTER_CFA))
+        return STEP_END_AFTER_CFA;
+    *next = *(const uintptr_t *)(cfa - 8);
+    if (rule & HD_RULE_RBP_SAVED)
+        *rbp = *(const uintptr_t *)(cfa + (intptr_t)hd_rule_rbp_offset(rule));
+    *rsp = cfa;
+    return STEP_NEXT;
+}
+
+/* Walks from the hook's frame as libunwind's trace would (BASE: the hook's
+ * frame address; the recorder is built with frame pointers, so its
+ * caller's return address is at BASE+8, the caller's RBP at BASE and its
+ * stack pointer is BASE+16), writing the frames past the recorder's own
+ * into OUT, at most LIMIT of them; under Python code it stops at the first
+ * eval loop (*STOPPED then, as at LIMIT). LOG (when not NULL) is filled
+ * for the memo. Returns how many frames, or WALK_OTHER. */
+static inline __attribute__((always_inline)) int walk(const struct rule_table *table, uintptr_t base, uintptr_t *out,
+                                                      uint32_t limit, bool python, struct walk *log, bool *stopped) {
+    const struct rule_slot *slots = table->slots;
+    const unsigned shift = table->shift;
+    uintptr_t rip = *(const uintptr_t *)(base + 8);   /* proven by the memo's key */
+    uintptr_t rbp = *(const uintptr_t *)base;
+    uintptr_t rsp = base + 16, cfa = 0, next = 0;
+    uint64_t rule = 0;
+    uint32_t n = 0, k = 0;   /* frames kept; frames whose words were read */
+    enum step result = STEP_NEXT;
+    if (log)
+        log->rbp0 = rbp;
+    *stopped = false;
+    /* The recorder's own frames (reallocarray calling realloc, say) are
+     * walked through, not kept. */
+    bool own = true;
+    while (rip >= 0x4000) {
+        if (own)
+            own = hd_is_self(rip);
+        if (!own) {
+            out[n++] = rip;
+            if ((python && hd_python_is_eval(rip)) || n == limit) {
+                *stopped = true;
+                break;
+            }
+        }
+        result = step(slots, shift, rip, &rsp, &rbp, &next, &cfa, &rule);
+        if (HD_UNLIKELY(result == STEP_OTHER))
+            return WALK_OTHER;
+        if (log && k < LOG_FRAMES) {
+            log->rule[k] = rule;
+            log->cfa[k] = cfa;
+            log->next[k] = next;
+            log->rbp[k] = rbp;
+        }
+        if (result != STEP_NEXT)
+            break;
+        k++;
+        rip = next;
+    }
+    if (log) {
+        log->read = k;
+        log->stop_cfa = result == STEP_END_AFTER_CFA;
+    }
+    return (int)n;
+}
+
+/* ---- the memo ---------------------------------------------------------- */
+static void release_memos(void *memos) {
+    struct hd_unwind_thread *thread = &hd_unwind_tls;
+    hd_pages_free(memos, sizeof(struct hd_memo_table));
+    thread->memos = NULL;
+    thread->memos_gone = true;   /* a later allocation in this exiting thread walks */
+    __atomic_add_fetch(&total_hits, thread->hits, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&total_walks, thread->walks, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&total_fallbacks, thread->fallbacks, __ATOMIC_RELAXED);
+    thread->hits = thread->walks = thread->fallbacks = 0;
+}
+
+static struct hd_memo_table *memo_table(struct hd_unwind_thread *thread) {
+    if (HD_LIKELY(thread->memos) || thread->memos_gone || !memo_key_ok)
+        return thread->memos;
+    thread->memos = hd_pages_alloc(sizeof(struct hd_memo_table));
+    if (thread->memos && pthread_setspecific(memo_key, thread->memos) != 0) {
+        hd_pages_free(thread->memos, sizeof(struct hd_memo_table));
+        thread->memos = NULL;
+        thread->memos_gone = true;
+    }
+    return thread->memos;
+}
+
+/* The words the walk's frames depend on, in the order it read them: each
+ * return address, and RBP as read (from BASE, or where a frame saved it)
+ * whenever a later frame's CFA was computed from it. Returns how many, or
+ * -1 when they do not fit. */
+static int proof(uintptr_t base, const struct walk *log, struct hd_memo_check *check) {
+    uint32_t ruled = log->read + log->stop_cfa;   /* the last may have stopped on its CFA */
+    if (ruled > LOG_FRAMES)
+        return -1;
+    int count = 0;
+    struct hd_memo_check rbp = {base, log->rbp0};
+    bool rbp_checked = false;
+    for (uint32_t k = 0; k < ruled; k++) {
+        uint64_t rule = log->rule[k];
+        if ((rule & HD_RULE_CFA_RBP) && !rbp_checked) {
+            if (count == HD_MEMO_CHECKS)
+                return -1;
+            check[count++] = rbp;
+            rbp_checked = true;
+        }
+        if (k == log->read)
+            break;
+        if (count == HD_MEMO_CHECKS)
+            return -1;
+        check[count++] = (struct hd_memo_check){log->cfa[k] - 8, log->next[k]};
+        if (rule & HD_RULE_RBP_SAVED) {
+            rbp = (struct hd_memo_check){log->cfa[k] + (intptr_t)hd_rule_rbp_offset(rule), log->rbp[k]};
+            rbp_checked = false;
+        }
+    }
+    return count;
+}
+
+static struct hd_trace **remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
+                                  uint64_t tag, const struct hd_stack *stack, const struct walk *log) {
+    if (stack->count > HD_MEMO_FRAMES)
+        return NULL;
+    unsigned way = table->victim++ % HD_MEMO_WAYS;   /* round-robin: cheap, and no path starves */
+    struct hd_memo *memo = &table->memos[set * HD_MEMO_WAYS + way];
+    int checks = proof(base, log, memo->check);
+    if (checks < 0) {
+        memo->caller = 0;
+        return NULL;
+    }
+    table->recent[set] = (uint8_t)way;
+    memo->caller = caller;
+    memo->base = base;
+    memo->tag = tag;
+    memo->trace = NULL;
+    memo->count = (uint16_t)stack->count;
+    memo->probed = stack->probed;
+    memo->checks = (uint16_t)checks;
+    memcpy(memo->frames, stack->frames, stack->count * sizeof *stack->frames);
+    return tag ? NULL : &memo->trace;   /* a Python stack's trace depends on more than its native frames */
+}
+
+/* ---- unw_backtrace, and what the recorder keeps of it ----------------- */
+/* Under Python code, the native frames up to and including the innermost
+ * eval loop; when none is among the first HD_PY_PROBE_FRAMES, deep native
+ * code (a recursive parser, say): its innermost few frames. */
+static uint32_t python_cut(const uintptr_t *frames, uint32_t count, bool *probed) {
+    for (uint32_t i = 0; i < count && i < HD_PY_PROBE_FRAMES; i++)
+        if (hd_python_is_eval(frames[i])) {
+            *probed = true;
+            return i + 1;
+        }
+    *probed = count >= HD_PY_PROBE_FRAMES;
+    return *probed ? HD_PY_DEEP_NATIVE_FRAMES : count;
+}
+
+static struct hd_stack libunwind_stack(uintptr_t *buffer, bool python) {
+    unsigned keep = hd_config.depth > HD_PY_PROBE_FRAMES || !python ? hd_config.depth : HD_PY_PROBE_FRAMES;
+    int n = unw_backtrace((void **)buffer, (int)(keep + HD_SELF_FRAMES_MAX + 1));
+    uint32_t first = 0;
+    while (first < (uint32_t)(n > 0 ? n : 0) && hd_is_self(buffer[first]))
+        first++;
+    struct hd_stack stack = {buffer + first, n > 0 ? (uint32_t)n - first : 0, false, NULL};
+    if (python)
+        stack.count = python_cut(stack.frames, stack.count, &stack.probed);
+    return stack;
+}
+
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
+                          bool python) {
+    const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
+    if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
+        thread->fallbacks++;
+        return libunwind_stack(capture, python);
+    }
+    /* Remember the walk, unless this hook frame's memo set keeps missing
+     * (thousands of paths through one frame address): then only now and
+     * then, so that the few that repeat still get in. */
+    struct hd_memo_table *memos = memo_table(thread);
+    size_t set = hd_memo_set(caller, base, tag);
+    struct walk *log = memos && (memos->misses[set] < HD_MEMO_THRASH || (memos->skip & 15) == 0) ? &walk_log : NULL;
+    bool stopped;
+    uint32_t limit = python ? HD_PY_PROBE_FRAMES : hd_config.depth + 1;
+    int n = python ? walk(table, base, capture, limit, true, log, &stopped)
+                   : log ? walk(table, base, capture, limit, false, log, &stopped)
+                         : walk(table, base, capture, limit, false, NULL, &stopped);
+    struct hd_stack stack;
+    if (n == WALK_OTHER) {
+        thread->fallbacks++;
+        stack = libunwind_stack(capture, python);
+    } else {
+        thread->walks++;
+        stack = (struct hd_stack){capture, (uint32_t)n, false, NULL};
+        if (python && stopped) {
+            stack.probed = true;
+            if (!hd_python_is_eval(capture[n - 1]))
+                stack.count = HD_PY_DEEP_NATIVE_FRAMES;
+        }
+        if (log)
+            stack.trace = remember(memos, set, base, caller, tag, &stack, log);
+    }
+    if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
+        return hd_unwind_verify(thread, stack, python);
+    return stack;
+}
+
+/* ---- HEAPDIFF_UNWIND=verify ------------------------------------------- */
+/* What the recorder files from a native stack: its first DEPTH frames, and
+ * whether there were more. */
+static bool same_stack(const struct hd_stack *a, const struct hd_stack *b, bool python) {
+    uint32_t an = a->count, bn = b->count;
+    if (python) {
+        if (a->probed != b->probed)
+            return false;
+    } else {
+        bool a_cut = an > hd_config.depth, b_cut = bn > hd_config.depth;
+        if (a_cut != b_cut)
+            return false;
+        if (a_cut)
+            an = bn = hd_config.depth;
+    }
+    return an == bn && memcmp(a->frames, b->frames, an * sizeof *a->frames) == 0;
+}
+
+static void print_stack(const char *what, const struct hd_stack *s) {
+    char line[400];
+    int used = 0;
+    for (uint32_t i = 0; i < s->count && used < (int)sizeof line - 20; i++)
+        used += snprintf(line + used, sizeof line - (size_t)used, " %lx", (unsigned long)s->frames[i]);
+    line[used] = '\0';
+    hd_warn("  %s (%u frames%s):%s", what, s->count, s->probed ? ", probed" : "", line);
+}
+
+struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) {
+    (void)thread;
+    struct hd_stack truth = libunwind_stack(expected, python);
+    __atomic_add_fetch(&verified, 1, __ATOMIC_RELAXED);
+    if (!same_stack(&found, &truth, python)) {
+        uint64_t count = __atomic_add_fetch(&differed, 1, __ATOMIC_RELAXED);
+        if (count <= 5) {
+            hd_warn("unwind check: this stack differs from unw_backtrace's");
+            print_stack("recorded", &found);
+            print_stack("libunwind", &truth);
+        }
+    }
+    return found;
+}
+
+/* ---- start-up and report ---------------------------------------------- */
+void hd_unwind_init(void) {
+    memo_key_ok = pthread_key_create(&memo_key, release_memos) == 0;
+    rules = rule_table_new(12);
+}
+
+void hd_unwind_report(void) {
+    struct hd_unwind_thread *thread = &hd_unwind_tls;
+    uint64_t hits = total_hits + thread->hits, walks = total_walks + thread->walks;
+    uint64_t fallbacks = total_fallbacks + thread->fallbacks;
+    if (hd_config.unwind == HD_UNWIND_VERIFY)
+        hd_note("unwind check: %llu stacks compared with unw_backtrace, %llu differed",
+                (unsigned long long)verified, (unsigned long long)differed);
+    if (hd_config.print_stats || hd_config.unwind == HD_UNWIND_VERIFY)
+        hd_note("stats: stacks proven from memory %llu, walked %llu, by unw_backtrace %llu; %llu return addresses "
+                "read from .eh_frame",
+                (unsigned long long)hits, (unsigned long long)walks, (unsigned long long)fallbacks,
+                (unsigned long long)rules_learned);
+}
