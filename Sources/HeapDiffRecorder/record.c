@@ -63,15 +63,17 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, boo
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
         return native_count + (uint32_t)hd_py_count;
     }
+    /* Each frame is placed only while there is room: FULL says one did not
+     * fit (an exact fit is not truncated). */
     uint32_t out = 0;
     int group = 0, next = 0;
     bool full = false;
     for (uint32_t i = 0; i < native_count && !full; i++) {
-        merged[out++] = native[i];
         if (out == limit) {
-            full = i + 1 < native_count || next < hd_py_count;
+            full = true;
             break;
         }
+        merged[out++] = native[i];
         if (!hd_python_is_eval(native[i]) || group >= hd_py_group_count)
             continue;
         for (int end = next + hd_py_groups[group++]; next < end; next++) {

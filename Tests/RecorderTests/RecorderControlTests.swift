@@ -84,6 +84,7 @@ import Testing
         ("HEAPDIFF_SIGNAL", "KILL", "HEAPDIFF_SIGNAL=KILL is not USR1"),
         ("HEAPDIFF_INTERVAL", "-3", "HEAPDIFF_INTERVAL=-3 is not a number of seconds"),
         ("HEAPDIFF_FOLLOW_CHILDREN", "maybe", "HEAPDIFF_FOLLOW_CHILDREN=maybe is not 0 or 1"),
+        ("HEAPDIFF_UNWIND", "dwarf", "HEAPDIFF_UNWIND=dwarf is not fast, libunwind or verify; using fast"),
         ("HEAPDIFF_OUTPUT", "/proc/self/no/such/dir", "cannot create output directory"),
     ])
     func badSettingsWarnOnceAndChangeNothing(name: String, value: String, warning: String) throws {
