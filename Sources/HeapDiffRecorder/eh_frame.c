@@ -297,13 +297,14 @@ static bool run(struct cursor *c, const struct cie *cie, const struct regs *init
     return !c->bad;
 }
 
-static uint64_t rule_of(unsigned kind, const struct regs *r) {
-    uint64_t rule = (uint64_t)kind << HD_RULE_KIND_SHIFT;
-    rule |= (uint32_t)(int32_t)r->cfa_offset;
+static struct hd_unwind_rule rule_of(unsigned kind, const struct regs *r) {
+    struct hd_unwind_rule rule = {.cfa_offset = (int32_t)r->cfa_offset, .kind = (uint8_t)kind};
     if (r->cfa_reg == DW_RBP)
-        rule |= HD_RULE_CFA_RBP;
-    if (r->where[DW_RBP] == CFAREL)
-        rule |= HD_RULE_RBP_SAVED | ((uint64_t)(uint16_t)(int16_t)r->offset[DW_RBP] << HD_RULE_RBP_SHIFT);
+        rule.flags |= HD_RULE_CFA_RBP;
+    if (r->where[DW_RBP] == CFAREL) {
+        rule.flags |= HD_RULE_RBP_SAVED;
+        rule.rbp_offset = (int16_t)r->offset[DW_RBP];
+    }
     return rule;
 }
 
@@ -312,8 +313,8 @@ static bool small_cfa_offset(int64_t offset, int64_t limit) {
 }
 
 /* What libunwind's trace would do with a frame in this register state. */
-static uint64_t classify(const struct regs *r) {
-    const uint64_t other = (uint64_t)HD_RULE_OTHER << HD_RULE_KIND_SHIFT;
+static struct hd_unwind_rule classify(const struct regs *r) {
+    const struct hd_unwind_rule other = {.kind = HD_RULE_OTHER};
     /* The CFA from RSP or RBP, no register libunwind would have to find
      * through an expression or another register. */
     if (r->cfa_where != IN_REG || (r->cfa_reg != DW_RSP && r->cfa_reg != DW_RBP))
@@ -325,7 +326,7 @@ static uint64_t classify(const struct regs *r) {
         return other;
     /* The end of the stack: an undefined return address or RBP. */
     if (r->where[DW_RA] == UNDEF)
-        return (uint64_t)HD_RULE_LAST << HD_RULE_KIND_SHIFT;
+        return (struct hd_unwind_rule){.kind = HD_RULE_LAST};
     if (r->where[DW_RA] != CFAREL)
         return other;
     if (r->where[DW_RBP] == UNDEF)
@@ -374,8 +375,8 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *data) {
     return 1;
 }
 
-uint64_t hd_eh_frame_rule(uintptr_t return_address) {
-    const uint64_t other = (uint64_t)HD_RULE_OTHER << HD_RULE_KIND_SHIFT;
+struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) {
+    const struct hd_unwind_rule other = {.kind = HD_RULE_OTHER};
     /* Unwind info registered with libunwind at run time overrides .eh_frame. */
     const unw_dyn_info_list_t *dynamic = (const unw_dyn_info_list_t *)_U_dyn_info_list_addr();
     if (dynamic && dynamic->first)
@@ -456,9 +457,9 @@ uint64_t hd_eh_frame_rule(uintptr_t return_address) {
 
 #else
 
-uint64_t hd_eh_frame_rule(uintptr_t return_address) {
+struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) {
     (void)return_address;
-    return (uint64_t)HD_RULE_OTHER << HD_RULE_KIND_SHIFT;
+    return (struct hd_unwind_rule){.kind = HD_RULE_OTHER};
 }
 
 #endif

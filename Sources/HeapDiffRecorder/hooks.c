@@ -37,6 +37,7 @@ static inline bool recording(void) {
 static inline __attribute__((always_inline)) void after_alloc(void *p, size_t size) {
     int saved = errno;
     hd_guard = 1;
+    hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_stack stack = hd_capture_stack();
     hd_record_alloc(p, size, &stack);
     hd_guard = 0;

@@ -29,6 +29,7 @@
 #include "native_unwind.h"
 
 __thread struct hd_unwind_thread hd_unwind_tls __attribute__((tls_model("initial-exec")));
+const uintptr_t hd_memo_sentinel = ~(uintptr_t)HD_MEMO_SENTINEL_VALUE;
 
 /* Where stacks are written: room for the deepest stack kept, the
  * recorder's own frames above it, and one more to tell a truncated stack
@@ -47,20 +48,20 @@ static struct rule_table *rules;
  * before its address is published, and entries never change). Writers
  * hold hd_lock, which fork already handles. Outgrown tables are kept:
  * a reader may still be probing one. */
-struct rule_slot { uintptr_t ip; uint64_t rule; };
+struct rule_slot { uintptr_t ip; struct hd_unwind_rule rule; };
 struct rule_table { size_t mask, used; unsigned shift; struct rule_slot slots[]; };
 
 static inline size_t rule_home(const struct rule_table *t, uintptr_t ip) {
     return (size_t)((ip * 0x9E3779B97F4A7C15ull) >> t->shift);
 }
 
-static inline uint64_t rule_find(const struct rule_table *t, uintptr_t ip) {
+static inline struct hd_unwind_rule rule_find(const struct rule_table *t, uintptr_t ip) {
     for (size_t i = rule_home(t, ip);; i = (i + 1) & t->mask) {
         uintptr_t key = __atomic_load_n(&t->slots[i].ip, __ATOMIC_ACQUIRE);
         if (key == ip)
             return t->slots[i].rule;
         if (key == 0)
-            return 0;
+            return (struct hd_unwind_rule){.kind = HD_RULE_UNKNOWN};
     }
 }
 
@@ -74,7 +75,7 @@ static struct rule_table *rule_table_new(unsigned log2) {
     return t;
 }
 
-static void rule_put(struct rule_table *t, uintptr_t ip, uint64_t rule) {
+static void rule_put(struct rule_table *t, uintptr_t ip, struct hd_unwind_rule rule) {
     size_t i = rule_home(t, ip);
     while (t->slots[i].ip && t->slots[i].ip != ip)
         i = (i + 1) & t->mask;
@@ -86,8 +87,8 @@ static void rule_put(struct rule_table *t, uintptr_t ip, uint64_t rule) {
 }
 
 /* The rule for a return address not in the table yet. */
-static __attribute__((noinline)) uint64_t learn(uintptr_t ip) {
-    uint64_t rule = hd_eh_frame_rule(ip);
+static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
+    struct hd_unwind_rule rule = hd_eh_frame_rule(ip);
     hd_lock();
     struct rule_table *t = rules;
     if (t && (t->used + 1) * 2 > t->mask + 1) {
@@ -117,7 +118,7 @@ struct walk {
     uint32_t read;               /* frames whose return address (and RBP) were read */
     bool stop_cfa;               /* then one more frame's CFA was computed, and the walk stopped */
     uintptr_t rbp0;              /* RBP at BASE */
-    uint64_t rule[LOG_FRAMES];
+    struct hd_unwind_rule rule[LOG_FRAMES];
     uintptr_t cfa[LOG_FRAMES], next[LOG_FRAMES], rbp[LOG_FRAMES];
 };
 static __thread struct walk walk_log __attribute__((tls_model("initial-exec")));
@@ -125,43 +126,53 @@ static __thread struct walk walk_log __attribute__((tls_model("initial-exec")));
 enum { WALK_OTHER = -1 };
 
 /* A rule from the table, or learned; rare enough to stay out of line. */
-static __attribute__((noinline)) uint64_t rule_slow(uintptr_t ip) {
+static __attribute__((noinline)) struct hd_unwind_rule rule_slow(uintptr_t ip) {
     const struct rule_table *t = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
-    uint64_t rule = t ? rule_find(t, ip) : 0;
-    return rule ? rule : learn(ip);
+    struct hd_unwind_rule rule = t ? rule_find(t, ip) : (struct hd_unwind_rule){.kind = HD_RULE_UNKNOWN};
+    return rule.kind != HD_RULE_UNKNOWN ? rule : learn(ip);
 }
 
-/* One frame: the rule of the return address RIP applied to (RSP, RBP), as
- * libunwind's trace applies it. STEP_NEXT: *NEXT is the caller's return
- * address; STEP_END: the stack ends here; STEP_OTHER: libunwind decides.
- * *CFA and *RULE say what was used. */
-enum step { STEP_NEXT, STEP_END, STEP_END_AFTER_CFA, STEP_OTHER };
+enum step { STEP_NEXT, STEP_END, STEP_OTHER };
+
+/* One frame: the rule of its return address RIP applied to (RSP, RBP) as
+ * libunwind's trace applies it: CFA = RSP or RBP + offset, the caller's
+ * return address at CFA-8 (into *RIP), its RBP at CFA+offset when saved,
+ * its RSP = CFA. LOG (when not NULL) gets what the memo needs. */
 static inline __attribute__((always_inline)) enum step step(const struct rule_slot *slots, unsigned shift,
-                                                            uintptr_t rip, uintptr_t *rsp, uintptr_t *rbp,
-                                                            uintptr_t *next, uintptr_t *cfa_out,
-                                                            uint64_t *rule_out) {
-    const struct rule_slot *slot = &slots[(rip * 0x9E3779B97F4A7C15ull) >> shift];
-    uint64_t rule = HD_LIKELY(slot->ip == rip) ? slot->rule : rule_slow(rip);
-    *rule_out = rule;
-    unsigned kind = hd_rule_kind(rule);
-    if (HD_UNLIKELY(kind != HD_RULE_STANDARD)) {
-        if (kind == HD_RULE_LAST)
+                                                            uintptr_t *rip, uintptr_t *rsp, uintptr_t *rbp,
+                                                            struct walk *log, uint32_t k) {
+    const struct rule_slot *slot = &slots[(*rip * 0x9E3779B97F4A7C15ull) >> shift];
+    struct hd_unwind_rule rule = slot->rule;
+    if (HD_UNLIKELY(slot->ip != *rip))
+        rule = rule_slow(*rip);
+    if (HD_UNLIKELY(rule.kind != HD_RULE_STANDARD)) {
+        if (rule.kind == HD_RULE_LAST)
             return STEP_END;
-        if (kind != HD_RULE_LAST_AFTER_CFA)
+        if (rule.kind != HD_RULE_LAST_AFTER_CFA)
             return STEP_OTHER;
     }
-    uintptr_t cfa = (rule & HD_RULE_CFA_RBP ? *rbp : *rsp) + (intptr_t)hd_rule_cfa_offset(rule);
-    *cfa_out = cfa;
+    uintptr_t cfa = (rule.flags & HD_RULE_CFA_RBP ? *rbp : *rsp) + (intptr_t)rule.cfa_offset;
     /* A CFA at or below the stack pointer is a broken stack (or one
      * libunwind would refuse): libunwind decides. */
     if (HD_UNLIKELY(cfa <= *rsp))
         return STEP_OTHER;
-    if (HD_UNLIKELY(kind == HD_RULE_LAST_AFTER_CFA))
-        return STEP_END_AFTER_CFA;
-    *next = *(const uintptr_t *)(cfa - 8);
-    if (rule & HD_RULE_RBP_SAVED)
-        *rbp = *(const uintptr_t *)(cfa + (intptr_t)hd_rule_rbp_offset(rule));
+    if (log && k < LOG_FRAMES) {
+        log->rule[k] = rule;
+        log->cfa[k] = cfa;
+    }
+    if (HD_UNLIKELY(rule.kind == HD_RULE_LAST_AFTER_CFA)) {
+        if (log)
+            log->stop_cfa = true;
+        return STEP_END;
+    }
+    *rip = *(const uintptr_t *)(cfa - 8);
+    if (rule.flags & HD_RULE_RBP_SAVED)
+        *rbp = *(const uintptr_t *)(cfa + (intptr_t)rule.rbp_offset);
     *rsp = cfa;
+    if (log && k < LOG_FRAMES) {
+        log->next[k] = *rip;
+        log->rbp[k] = *rbp;
+    }
     return STEP_NEXT;
 }
 
@@ -178,45 +189,50 @@ static inline __attribute__((always_inline)) int walk(const struct rule_table *t
     const unsigned shift = table->shift;
     uintptr_t rip = *(const uintptr_t *)(base + 8);   /* proven by the memo's key */
     uintptr_t rbp = *(const uintptr_t *)base;
-    uintptr_t rsp = base + 16, cfa = 0, next = 0;
-    uint64_t rule = 0;
+    uintptr_t rsp = base + 16;
     uint32_t n = 0, k = 0;   /* frames kept; frames whose words were read */
     enum step result = STEP_NEXT;
-    if (log)
+    if (log) {
         log->rbp0 = rbp;
+        log->stop_cfa = false;
+    }
     *stopped = false;
-    /* The recorder's own frames (reallocarray calling realloc, say) are
-     * walked through, not kept. */
-    bool own = true;
-    while (rip >= 0x4000) {
-        if (own)
-            own = hd_is_self(rip);
-        if (!own) {
+    /* The recorder's own frames (reallocarray calling realloc, say). */
+    while (HD_UNLIKELY(hd_is_self(rip)) && rip >= 0x4000 &&
+           (result = step(slots, shift, &rip, &rsp, &rbp, log, k)) == STEP_NEXT)
+        k++;
+    if (result == STEP_NEXT)
+        while (rip >= 0x4000) {
             out[n++] = rip;
             if ((python && hd_python_is_eval(rip)) || n == limit) {
                 *stopped = true;
                 break;
             }
+            if ((result = step(slots, shift, &rip, &rsp, &rbp, log, k)) != STEP_NEXT)
+                break;
+            k++;
         }
-        result = step(slots, shift, rip, &rsp, &rbp, &next, &cfa, &rule);
-        if (HD_UNLIKELY(result == STEP_OTHER))
-            return WALK_OTHER;
-        if (log && k < LOG_FRAMES) {
-            log->rule[k] = rule;
-            log->cfa[k] = cfa;
-            log->next[k] = next;
-            log->rbp[k] = rbp;
-        }
-        if (result != STEP_NEXT)
-            break;
-        k++;
-        rip = next;
-    }
-    if (log) {
+    if (result == STEP_OTHER)
+        return WALK_OTHER;
+    if (log)
         log->read = k;
-        log->stop_cfa = result == STEP_END_AFTER_CFA;
-    }
     return (int)n;
+}
+
+/* One copy of the loop per use, so that each has only what it needs. */
+static __attribute__((noinline, noclone)) int walk_native(const struct rule_table *table, uintptr_t base, uintptr_t *out,
+                                                  uint32_t limit, bool *stopped) {
+    return walk(table, base, out, limit, false, NULL, stopped);
+}
+
+static __attribute__((noinline, noclone)) int walk_native_logged(const struct rule_table *table, uintptr_t base,
+                                                         uintptr_t *out, uint32_t limit, bool *stopped) {
+    return walk(table, base, out, limit, false, &walk_log, stopped);
+}
+
+static __attribute__((noinline, noclone)) int walk_python_logged(const struct rule_table *table, uintptr_t base,
+                                                         uintptr_t *out, bool *stopped) {
+    return walk(table, base, out, HD_PY_PROBE_FRAMES, true, &walk_log, stopped);
 }
 
 /* ---- the memo ---------------------------------------------------------- */
@@ -255,8 +271,8 @@ static int proof(uintptr_t base, const struct walk *log, struct hd_memo_check *c
     struct hd_memo_check rbp = {base, log->rbp0};
     bool rbp_checked = false;
     for (uint32_t k = 0; k < ruled; k++) {
-        uint64_t rule = log->rule[k];
-        if ((rule & HD_RULE_CFA_RBP) && !rbp_checked) {
+        struct hd_unwind_rule rule = log->rule[k];
+        if ((rule.flags & HD_RULE_CFA_RBP) && !rbp_checked) {
             if (count == HD_MEMO_CHECKS)
                 return -1;
             check[count++] = rbp;
@@ -267,8 +283,8 @@ static int proof(uintptr_t base, const struct walk *log, struct hd_memo_check *c
         if (count == HD_MEMO_CHECKS)
             return -1;
         check[count++] = (struct hd_memo_check){log->cfa[k] - 8, log->next[k]};
-        if (rule & HD_RULE_RBP_SAVED) {
-            rbp = (struct hd_memo_check){log->cfa[k] + (intptr_t)hd_rule_rbp_offset(rule), log->rbp[k]};
+        if (rule.flags & HD_RULE_RBP_SAVED) {
+            rbp = (struct hd_memo_check){log->cfa[k] + (intptr_t)rule.rbp_offset, log->rbp[k]};
             rbp_checked = false;
         }
     }
@@ -294,6 +310,7 @@ static struct hd_trace **remember(struct hd_memo_table *table, size_t set, uintp
     memo->count = (uint16_t)stack->count;
     memo->probed = stack->probed;
     memo->checks = (uint16_t)checks;
+    memo->check[checks] = (struct hd_memo_check){(uintptr_t)&hd_memo_sentinel, HD_MEMO_SENTINEL_VALUE};
     memcpy(memo->frames, stack->frames, stack->count * sizeof *stack->frames);
     return tag ? NULL : &memo->trace;   /* a Python stack's trace depends on more than its native frames */
 }
@@ -336,12 +353,11 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
      * then, so that the few that repeat still get in. */
     struct hd_memo_table *memos = memo_table(thread);
     size_t set = hd_memo_set(caller, base, tag);
-    struct walk *log = memos && (memos->misses[set] < HD_MEMO_THRASH || (memos->skip & 15) == 0) ? &walk_log : NULL;
+    struct walk *log = memos && !hd_memo_skipped(memos, set) ? &walk_log : NULL;
     bool stopped;
-    uint32_t limit = python ? HD_PY_PROBE_FRAMES : hd_config.depth + 1;
-    int n = python ? walk(table, base, capture, limit, true, log, &stopped)
-                   : log ? walk(table, base, capture, limit, false, log, &stopped)
-                         : walk(table, base, capture, limit, false, NULL, &stopped);
+    int n = python ? walk_python_logged(table, base, capture, &stopped)
+            : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, &stopped)
+                   : walk_native(table, base, capture, hd_config.depth + 1, &stopped);
     struct hd_stack stack;
     if (n == WALK_OTHER) {
         thread->fallbacks++;

@@ -5,23 +5,23 @@
 
 #include "recorder.h"
 
-/* ---- eh_frame.c: one return address's unwind rule, in one word ------- */
-/* bits 0-31 CFA offset; 32-47 RBP's offset from the CFA; 48 CFA from RBP
- * (else RSP); 49 RBP saved; 56-63 the kind. 0 means "not known yet". */
-enum { HD_RULE_RBP_SHIFT = 32, HD_RULE_KIND_SHIFT = 56 };
-#define HD_RULE_CFA_RBP (1ull << 48)
-#define HD_RULE_RBP_SAVED (1ull << 49)
+/* ---- eh_frame.c: one return address's unwind rule ----------------- */
 enum hd_rule_kind {
-    HD_RULE_STANDARD = 1,        /* CFA = RSP/RBP + offset, RA at CFA-8, RBP unsaved or at CFA+offset */
-    HD_RULE_LAST = 2,            /* the return address is undefined: the stack ends here */
-    HD_RULE_LAST_AFTER_CFA = 3,  /* RBP is undefined: it ends here, once the CFA is sane */
-    HD_RULE_OTHER = 4,           /* anything else: unw_backtrace unwinds the stack */
+    HD_RULE_STANDARD = 0,        /* CFA = RSP/RBP + offset, RA at CFA-8, RBP unsaved or at CFA+offset */
+    HD_RULE_LAST = 1,            /* the return address is undefined: the stack ends here */
+    HD_RULE_LAST_AFTER_CFA = 2,  /* RBP is undefined: it ends here, once the CFA is sane */
+    HD_RULE_OTHER = 3,           /* anything else: unw_backtrace unwinds the stack */
+    HD_RULE_UNKNOWN = 4,         /* not read yet */
 };
-static inline unsigned hd_rule_kind(uint64_t rule) { return (unsigned)(rule >> HD_RULE_KIND_SHIFT); }
-static inline int32_t hd_rule_cfa_offset(uint64_t rule) { return (int32_t)(uint32_t)rule; }
-static inline int16_t hd_rule_rbp_offset(uint64_t rule) { return (int16_t)(uint16_t)(rule >> HD_RULE_RBP_SHIFT); }
+enum { HD_RULE_CFA_RBP = 1, HD_RULE_RBP_SAVED = 2 };
+struct hd_unwind_rule {
+    int32_t cfa_offset;          /* CFA = RSP (or RBP, HD_RULE_CFA_RBP) + this */
+    int16_t rbp_offset;          /* HD_RULE_RBP_SAVED: the caller's RBP is at CFA + this */
+    uint8_t kind, flags;
+};
+_Static_assert(sizeof(struct hd_unwind_rule) == 8, "one word");
 /* Reads the rule for a return address (the call before it) from .eh_frame. */
-uint64_t hd_eh_frame_rule(uintptr_t return_address) HD_HIDDEN;
+struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) HD_HIDDEN;
 
 /* ---- native_unwind.c ------------------------------------------------- */
 
@@ -39,7 +39,7 @@ struct hd_stack {
  * words again and finding the same values proves the walk would give the
  * same frames; and since each address read follows from the values read
  * before it, the proof never reads a word the walk itself would not. */
-enum { HD_MEMO_FRAMES = 24, HD_MEMO_CHECKS = 48, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8, HD_MEMO_THRASH = 32 };
+enum { HD_MEMO_FRAMES = 24, HD_MEMO_CHECKS = 48, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8 };
 struct hd_memo_check { uintptr_t address, value; };
 struct hd_memo {
     uintptr_t caller, base;      /* the hook's return address and frame address */
@@ -47,15 +47,27 @@ struct hd_memo {
     struct hd_trace *trace;      /* tag 0: the interned trace of these frames, once known */
     uint16_t count, checks;
     bool probed;
-    struct hd_memo_check check[HD_MEMO_CHECKS];
+    struct hd_memo_check check[HD_MEMO_CHECKS + 1];   /* then a check that always fails */
     uintptr_t frames[HD_MEMO_FRAMES];
 };
+/* The word every memo's last check reads, and a value it never holds. */
+extern const uintptr_t hd_memo_sentinel HD_HIDDEN;
+enum { HD_MEMO_SENTINEL_VALUE = 1 };
 struct hd_memo_table {
     uint8_t recent[HD_MEMO_SETS];   /* the way that hit last, tried first */
-    uint8_t misses[HD_MEMO_SETS];   /* lookups without a proof since the last one with */
+    /* How well a set pays: +4 a proof found, -1 a miss, within +-64. Below
+     * HD_MEMO_THRASH (under 1 in 5 found: thousands of paths through one
+     * hook frame) the set is looked in, and walks remembered, 1 time in 16. */
+    int8_t score[HD_MEMO_SETS];
     unsigned victim, skip;
     struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
 };
+enum { HD_MEMO_THRASH = -32 };
+/* This set is not looked in this time (the walk is not remembered either). */
+static inline bool hd_memo_skipped(const struct hd_memo_table *table, size_t set) {
+    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 15) != 0;
+}
+
 /* Per-thread unwinding state (initial-exec TLS). */
 struct hd_unwind_thread {
     struct hd_memo_table *memos;    /* NULL until the first walk; freed at thread exit */
@@ -77,7 +89,8 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
         return false;
     size_t set = hd_memo_set(caller, base, tag);
     /* A set that keeps missing is only looked in now and then. */
-    if (HD_UNLIKELY(table->misses[set] >= HD_MEMO_THRASH) && (++table->skip & 15) != 0)
+    table->skip++;
+    if (hd_memo_skipped(table, set))
         return false;
     struct hd_memo *ways = &table->memos[set * HD_MEMO_WAYS];
     unsigned recent = table->recent[set];
@@ -86,19 +99,27 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
         struct hd_memo *memo = &ways[way];
         if (memo->caller != caller || memo->base != base || memo->tag != tag)
             continue;
-        const struct hd_memo_check *check = memo->check, *end = check + memo->checks;
-        while (check < end && *(const uintptr_t *)check->address == check->value)
-            check++;
-        if (check == end) {
+        /* Two checks a round; the sentinel after the last one stops it. */
+        const struct hd_memo_check *check = memo->check;
+        for (;; check += 2) {
+            if (*(const uintptr_t *)check[0].address != check[0].value)
+                break;
+            if (*(const uintptr_t *)check[1].address != check[1].value) {
+                check++;
+                break;
+            }
+        }
+        if (check == memo->check + memo->checks) {
             table->recent[set] = (uint8_t)way;
-            table->misses[set] = 0;
+            if (table->score[set] <= 60)
+                table->score[set] += 4;
             thread->hits++;
             *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
             return true;
         }
     }
-    if (table->misses[set] < 255)
-        table->misses[set]++;
+    if (table->score[set] > -64)
+        table->score[set]--;
     return false;
 }
 

@@ -133,6 +133,7 @@ void hd_record_alloc(void *ptr, size_t size, const struct hd_stack *stack) {
 }
 
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) {
+    hd_pointer_prefetch((uintptr_t)ptr);
     hd_lock();
     bool traced = hd_pointer_remove((uintptr_t)ptr, size, trace);
     hd_unlock();

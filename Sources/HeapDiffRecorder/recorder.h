@@ -82,8 +82,15 @@ void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
  * Critical sections are a few table operations (the stack is captured before
  * taking it), so a single spinlock costs less than sharded locks plus atomic
  * counters, and a snapshot is one consistent cut by construction. */
-void hd_lock(void) HD_HIDDEN;
-void hd_unlock(void) HD_HIDDEN;
+extern int hd_lock_word HD_HIDDEN;
+void hd_lock_contended(void) HD_HIDDEN;
+static inline void hd_lock(void) {
+    if (HD_UNLIKELY(__atomic_exchange_n(&hd_lock_word, 1, __ATOMIC_ACQUIRE)))
+        hd_lock_contended();
+}
+static inline void hd_unlock(void) {
+    __atomic_store_n(&hd_lock_word, 0, __ATOMIC_RELEASE);
+}
 void hd_lock_reset(void) HD_HIDDEN;   /* fork child: the holder may be gone */
 
 /* ---- trace_table.c (caller holds hd_lock) ---------------------------- */
@@ -107,6 +114,7 @@ extern bool hd_traces_dropped HD_HIDDEN;
 
 /* ---- pointer_table.c (caller holds hd_lock) -------------------------- */
 void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
+void hd_pointer_prefetch(uintptr_t ptr) HD_HIDDEN;   /* no lock needed */
 /* Forgets ptr; returns false when it was not traced. */
 void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
