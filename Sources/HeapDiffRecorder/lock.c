@@ -1,5 +1,5 @@
-/* The recorder's single lock: test-and-test-and-set, yielding the CPU when
- * the holder seems preempted (on a 2-core machine spinning on a descheduled
+/* The recorder's single lock (lock.h takes it): test-and-test-and-set,
+ * yielding the CPU when the holder seems preempted (on a 2-core machine spinning on a descheduled
  * holder would burn its whole time slice). No allocation, no futex setup, and
  * trivially reset in a fork child. */
 #define _GNU_SOURCE

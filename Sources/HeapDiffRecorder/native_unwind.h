@@ -39,7 +39,7 @@ struct hd_stack {
  * words again and finding the same values proves the walk would give the
  * same frames; and since each address read follows from the values read
  * before it, the proof never reads a word the walk itself would not. */
-enum { HD_MEMO_FRAMES = 24, HD_MEMO_CHECKS = 48, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8 };
+enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8 };
 struct hd_memo_check { uintptr_t address, value; };
 struct hd_memo {
     uintptr_t caller, base;      /* the hook's return address and frame address */

@@ -58,8 +58,11 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, boo
      * frame (or has none, in deep native code), so every Python frame
      * follows the native ones, as two copies. */
     if (probed && native_count + (uint32_t)hd_py_count <= limit) {
-        memcpy(merged, native, native_count * sizeof *merged);
-        memcpy(merged + native_count, hd_py_frames, (size_t)hd_py_count * sizeof *merged);
+        /* A few frames each: loops, not memcpy calls. */
+        for (uint32_t i = 0; i < native_count; i++)
+            merged[i] = native[i];
+        for (int i = 0; i < hd_py_count; i++)
+            merged[native_count + (uint32_t)i] = (uintptr_t)hd_py_frames[i];
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
         return native_count + (uint32_t)hd_py_count;
     }

@@ -77,21 +77,8 @@ void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)
 void hd_note(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
 
-/* ---- lock.c ---------------------------------------------------------- */
-/* One lock guards the trace table, the pointer table and every counter.
- * Critical sections are a few table operations (the stack is captured before
- * taking it), so a single spinlock costs less than sharded locks plus atomic
- * counters, and a snapshot is one consistent cut by construction. */
-extern int hd_lock_word HD_HIDDEN;
-void hd_lock_contended(void) HD_HIDDEN;
-static inline void hd_lock(void) {
-    if (HD_UNLIKELY(__atomic_exchange_n(&hd_lock_word, 1, __ATOMIC_ACQUIRE)))
-        hd_lock_contended();
-}
-static inline void hd_unlock(void) {
-    __atomic_store_n(&hd_lock_word, 0, __ATOMIC_RELEASE);
-}
-void hd_lock_reset(void) HD_HIDDEN;   /* fork child: the holder may be gone */
+/* ---- lock.c, lock.h -------------------------------------------------- */
+#include "lock.h"
 
 /* ---- trace_table.c (caller holds hd_lock) ---------------------------- */
 struct hd_trace {
