@@ -55,9 +55,10 @@ extern const uintptr_t hd_memo_sentinel HD_HIDDEN;
 enum { HD_MEMO_SENTINEL_VALUE = 1 };
 struct hd_memo_table {
     uint8_t recent[HD_MEMO_SETS];   /* the way that hit last, tried first */
-    /* How well a set pays: +4 a proof found, -1 a miss, within +-64. Below
-     * HD_MEMO_THRASH (under 1 in 5 found: thousands of paths through one
-     * hook frame) the set is looked in, and walks remembered, 1 time in 16. */
+    /* How well a set pays: +2 a proof found, -1 a miss, within +-64. Below
+     * HD_MEMO_THRASH (under 1 in 3 found, where looking and remembering
+     * cost more than the walks saved: thousands of paths through one hook
+     * frame) the set is looked in, and walks remembered, 1 time in 16. */
     int8_t score[HD_MEMO_SETS];
     unsigned victim, skip;
     struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
@@ -111,8 +112,8 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
         }
         if (check == memo->check + memo->checks) {
             table->recent[set] = (uint8_t)way;
-            if (table->score[set] <= 60)
-                table->score[set] += 4;
+            if (table->score[set] <= 62)
+                table->score[set] += 2;
             thread->hits++;
             *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
             return true;
