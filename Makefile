@@ -13,7 +13,7 @@ RECORDER_CFLAGS := -std=c11 -O2 -g -flto -fPIC -fvisibility=hidden -Wall -Wextra
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread
 
-.PHONY: all setup recorder cli demo test bench bench-analysis bench-leaks bench-trend bench-python fuzz clean
+.PHONY: all setup recorder cli demo test bench bench-analysis bench-leaks bench-trend bench-python bench-callgrind fuzz clean
 
 all: cli
 
@@ -50,6 +50,11 @@ bench-analysis: $(RECORDER)
 # A Python service loop bare, under heapdiff, heaptrack and memray; writes Benchmarks/PYTHON.md.
 bench-python: cli
 	@Benchmarks/python-service/run.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# Instructions per allocation by part of the recorder (callgrind), beside an
+# older recorder (BASELINE=commit); writes Benchmarks/CALLGRIND.md.
+bench-callgrind: $(RECORDER)
+	@Benchmarks/callgrind/run.sh $(CURDIR)/$(RECORDER)
 
 # heapdiff trend over 500 snapshots of 20,000 stacks (release build).
 bench-trend: $(RECORDER)

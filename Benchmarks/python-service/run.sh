@@ -36,3 +36,9 @@ if [ -x /usr/bin/python3.11 ]; then
     --peer-env PYTHONMALLOC=malloc --skip massif \
     -- /usr/bin/python3.11 "$here/service.py" 30000
 fi
+# A service's start-up: importing 18 standard-library modules, where nearly
+# every allocation comes from a stack not seen before.
+python3 "$root/Benchmarks/compare.py" --rounds "${BENCH_ROUNDS:-5}" --heapdiff "$heapdiff" --library "$library" \
+  --results "$results" --name "CPython start-up: importing 18 standard-library modules" \
+  --peer-env PYTHONMALLOC=malloc --skip massif --memray "$python" \
+  -- "$python" "$here/startup.py"
