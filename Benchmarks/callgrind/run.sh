@@ -32,13 +32,14 @@ out="$root/Benchmarks/CALLGRIND.md"
   echo "How the parts are counted: Benchmarks/callgrind/parts.py."
   echo
 } > "$out"
-python3 "$here/parts.py" --out "$out" \
+cd "$root"   # commands below are shown relative to the repository
+python3 Benchmarks/callgrind/parts.py --out "$out" \
   --library "$baseline::$old/libheapdiff.so" \
   --library "HEAPDIFF_UNWIND=libunwind::$library" --env "HEAPDIFF_UNWIND=libunwind::HEAPDIFF_UNWIND=libunwind" \
   --library "this recorder::$library" \
-  "Allocation churn, narrow (13 stacks)|$build/churn 1000000 narrow" \
-  "Allocation churn, wide (~8,000 stacks)|$build/churn 1000000 wide" \
-  "C++ STL (100,000 rounds)|$build/stl_workload 100000" \
-  "CPython service loop (2,000 requests; the recorder runs it with PYTHONMALLOC=malloc, the bare program with pymalloc)|$python $here/../python-service/service.py 2000" \
-  "CPython start-up: importing 18 standard-library modules|$python $here/../python-service/startup.py" > /dev/null
+  "Allocation churn, narrow (13 stacks)|build/bench/churn 1000000 narrow" \
+  "Allocation churn, wide (~8,000 stacks)|build/bench/churn 1000000 wide" \
+  "C++ STL (100,000 rounds)|build/bench/stl_workload 100000" \
+  "CPython service loop (2,000 requests; the recorder runs it with PYTHONMALLOC=malloc, the bare program with pymalloc)|$python Benchmarks/python-service/service.py 2000" \
+  "CPython start-up: importing 18 standard-library modules|$python Benchmarks/python-service/startup.py" > /dev/null
 echo "wrote $out"

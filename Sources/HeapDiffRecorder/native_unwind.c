@@ -296,16 +296,19 @@ static struct hd_trace **remember(struct hd_memo_table *table, size_t set, uintp
     if (stack->count > HD_MEMO_FRAMES)
         return NULL;
     unsigned way = table->victim++ % HD_MEMO_WAYS;   /* round-robin: cheap, and no path starves */
-    struct hd_memo *memo = &table->memos[set * HD_MEMO_WAYS + way];
+    struct hd_memo_key *key = &table->keys[set * HD_MEMO_WAYS + way];
+    if (!key->memo)
+        key->memo = &table->memos[table->used++];
+    struct hd_memo *memo = key->memo;
     int checks = proof(base, log, memo->check);
     if (checks < 0) {
-        memo->caller = 0;
+        key->caller = 0;
         return NULL;
     }
     table->recent[set] = (uint8_t)way;
-    memo->caller = caller;
-    memo->base = base;
-    memo->tag = tag;
+    key->caller = caller;
+    key->base = base;
+    key->tag = tag;
     memo->trace = NULL;
     memo->count = (uint16_t)stack->count;
     memo->probed = stack->probed;

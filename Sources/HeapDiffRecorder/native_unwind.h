@@ -42,8 +42,6 @@ struct hd_stack {
 enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8 };
 struct hd_memo_check { uintptr_t address, value; };
 struct hd_memo {
-    uintptr_t caller, base;      /* the hook's return address and frame address */
-    uint64_t tag;                /* 0, or the innermost Python frame */
     struct hd_trace *trace;      /* tag 0: the interned trace of these frames, once known */
     uint16_t count, checks;
     bool probed;
@@ -53,6 +51,14 @@ struct hd_memo {
 /* The word every memo's last check reads, and a value it never holds. */
 extern const uintptr_t hd_memo_sentinel HD_HIDDEN;
 enum { HD_MEMO_SENTINEL_VALUE = 1 };
+/* The keys are apart from the memos, and memos are handed out in the order
+ * first used: a thread's memory grows with the stacks it remembers, not
+ * with the table's size. */
+struct hd_memo_key {
+    uintptr_t caller, base;      /* the hook's return address and frame address */
+    uint64_t tag;                /* 0, or the innermost Python frame */
+    struct hd_memo *memo;        /* NULL until this way is first used */
+};
 struct hd_memo_table {
     uint8_t recent[HD_MEMO_SETS];   /* the way that hit last, tried first */
     /* How well a set pays: +2 a proof found, -1 a miss, within +-64. Below
@@ -60,7 +66,8 @@ struct hd_memo_table {
      * cost more than the walks saved: thousands of paths through one hook
      * frame) the set is looked in, and walks remembered, 1 time in 16. */
     int8_t score[HD_MEMO_SETS];
-    unsigned victim, skip;
+    unsigned victim, skip, used;
+    struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
     struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
 };
 enum { HD_MEMO_THRASH = -32 };
@@ -93,13 +100,14 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
     table->skip++;
     if (hd_memo_skipped(table, set))
         return false;
-    struct hd_memo *ways = &table->memos[set * HD_MEMO_WAYS];
+    const struct hd_memo_key *ways = &table->keys[set * HD_MEMO_WAYS];
     unsigned recent = table->recent[set];
     for (unsigned n = 0; n < HD_MEMO_WAYS; n++) {
         unsigned way = (recent + n) % HD_MEMO_WAYS;
-        struct hd_memo *memo = &ways[way];
-        if (memo->caller != caller || memo->base != base || memo->tag != tag)
+        const struct hd_memo_key *key = &ways[way];
+        if (key->caller != caller || key->base != base || key->tag != tag)
             continue;
+        struct hd_memo *memo = key->memo;
         /* Two checks a round; the sentinel after the last one stops it. */
         const struct hd_memo_check *check = memo->check;
         for (;; check += 2) {
