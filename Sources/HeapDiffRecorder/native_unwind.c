@@ -11,12 +11,9 @@
  * whole to unw_backtrace.
  *
  * Most allocations repeat a stack the thread has seen: each walk is
- * remembered (struct hd_memo) with the words it read, and the next
- * allocation from the same hook frame address proves the stack unchanged
- * by reading them again (capture.h), a few loads instead of a walk. The
- * proof covers RBP wherever a frame's CFA depends on it (alloca, VLAs,
- * realigned frames), so a stale return address left on the stack by an
- * earlier call can never pass for a live frame.
+ * remembered with the words it read (stack_memo.c), and the next
+ * allocation from the same hook frame proves the stack unchanged by
+ * reading them again (capture.h), a few loads instead of a walk.
  *
  * HEAPDIFF_UNWIND=libunwind calls unw_backtrace for every allocation;
  * HEAPDIFF_UNWIND=verify does both and counts every difference. */
@@ -29,17 +26,14 @@
 #include "native_unwind.h"
 
 __thread struct hd_unwind_thread hd_unwind_tls __attribute__((tls_model("initial-exec")));
-const uintptr_t hd_memo_sentinel = ~(uintptr_t)HD_MEMO_SENTINEL_VALUE;
 
 /* Where stacks are written: room for the deepest stack kept, the
  * recorder's own frames above it, and one more to tell a truncated stack
  * from one that fits exactly. */
-enum { HD_SELF_FRAMES_MAX = 8, HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
+enum { HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
 static __thread uintptr_t capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t expected[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
 
-static pthread_key_t memo_key;
-static bool memo_key_ok;
 static uint64_t total_hits, total_walks, total_fallbacks, rules_learned, verified, differed;
 static struct rule_table *rules;
 
@@ -110,18 +104,7 @@ static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
 }
 
 /* ---- the walk --------------------------------------------------------- */
-/* What a walk did at each frame, kept for the memo: the rule, the CFA, the
- * return address read and RBP after the frame (for the first LOG_FRAMES
- * frames only: a deeper walk is not remembered). */
-enum { LOG_FRAMES = HD_MEMO_FRAMES + HD_SELF_FRAMES_MAX };
-struct walk {
-    uint32_t read;               /* frames whose return address (and RBP) were read */
-    bool stop_cfa;               /* then one more frame's CFA was computed, and the walk stopped */
-    uintptr_t rbp0;              /* RBP at BASE */
-    struct hd_unwind_rule rule[LOG_FRAMES];
-    uintptr_t cfa[LOG_FRAMES], next[LOG_FRAMES], rbp[LOG_FRAMES];
-};
-static __thread struct walk walk_log __attribute__((tls_model("initial-exec")));
+static __thread struct hd_walk_log walk_log __attribute__((tls_model("initial-exec")));
 
 enum { WALK_OTHER = -1 };
 
@@ -140,7 +123,7 @@ enum step { STEP_NEXT, STEP_END, STEP_OTHER };
  * its RSP = CFA. LOG (when not NULL) gets what the memo needs. */
 static inline __attribute__((always_inline)) enum step step(const struct rule_slot *slots, unsigned shift,
                                                             uintptr_t *rip, uintptr_t *rsp, uintptr_t *rbp,
-                                                            struct walk *log, uint32_t k) {
+                                                            struct hd_walk_log *log, uint32_t k) {
     const struct rule_slot *slot = &slots[(*rip * 0x9E3779B97F4A7C15ull) >> shift];
     struct hd_unwind_rule rule = slot->rule;
     if (HD_UNLIKELY(slot->ip != *rip))
@@ -156,7 +139,7 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
      * libunwind would refuse): libunwind decides. */
     if (HD_UNLIKELY(cfa <= *rsp))
         return STEP_OTHER;
-    if (log && k < LOG_FRAMES) {
+    if (log && k < HD_WALK_LOG_FRAMES) {
         log->rule[k] = rule;
         log->cfa[k] = cfa;
     }
@@ -169,7 +152,7 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
     if (rule.flags & HD_RULE_RBP_SAVED)
         *rbp = *(const uintptr_t *)(cfa + (intptr_t)rule.rbp_offset);
     *rsp = cfa;
-    if (log && k < LOG_FRAMES) {
+    if (log && k < HD_WALK_LOG_FRAMES) {
         log->next[k] = *rip;
         log->rbp[k] = *rbp;
     }
@@ -184,7 +167,7 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
  * eval loop (*STOPPED then, as at LIMIT). LOG (when not NULL) is filled
  * for the memo. Returns how many frames, or WALK_OTHER. */
 static inline __attribute__((always_inline)) int walk(const struct rule_table *table, uintptr_t base, uintptr_t *out,
-                                                      uint32_t limit, bool python, struct walk *log, bool *stopped) {
+                                                      uint32_t limit, bool python, struct hd_walk_log *log, bool *stopped) {
     const struct rule_slot *slots = table->slots;
     const unsigned shift = table->shift;
     uintptr_t rip = *(const uintptr_t *)(base + 8);   /* proven by the memo's key */
@@ -235,89 +218,6 @@ static __attribute__((noinline, noclone)) int walk_python_logged(const struct ru
     return walk(table, base, out, HD_PY_PROBE_FRAMES, true, &walk_log, stopped);
 }
 
-/* ---- the memo ---------------------------------------------------------- */
-static void release_memos(void *memos) {
-    struct hd_unwind_thread *thread = &hd_unwind_tls;
-    hd_pages_free(memos, sizeof(struct hd_memo_table));
-    thread->memos = NULL;
-    thread->memos_gone = true;   /* a later allocation in this exiting thread walks */
-    __atomic_add_fetch(&total_hits, thread->hits, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&total_walks, thread->walks, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&total_fallbacks, thread->fallbacks, __ATOMIC_RELAXED);
-    thread->hits = thread->walks = thread->fallbacks = 0;
-}
-
-static struct hd_memo_table *memo_table(struct hd_unwind_thread *thread) {
-    if (HD_LIKELY(thread->memos) || thread->memos_gone || !memo_key_ok)
-        return thread->memos;
-    thread->memos = hd_pages_alloc(sizeof(struct hd_memo_table));
-    if (thread->memos && pthread_setspecific(memo_key, thread->memos) != 0) {
-        hd_pages_free(thread->memos, sizeof(struct hd_memo_table));
-        thread->memos = NULL;
-        thread->memos_gone = true;
-    }
-    return thread->memos;
-}
-
-/* The words the walk's frames depend on, in the order it read them: each
- * return address, and RBP as read (from BASE, or where a frame saved it)
- * whenever a later frame's CFA was computed from it. Returns how many, or
- * -1 when they do not fit. */
-static int proof(uintptr_t base, const struct walk *log, struct hd_memo_check *check) {
-    uint32_t ruled = log->read + log->stop_cfa;   /* the last may have stopped on its CFA */
-    if (ruled > LOG_FRAMES)
-        return -1;
-    int count = 0;
-    struct hd_memo_check rbp = {base, log->rbp0};
-    bool rbp_checked = false;
-    for (uint32_t k = 0; k < ruled; k++) {
-        struct hd_unwind_rule rule = log->rule[k];
-        if ((rule.flags & HD_RULE_CFA_RBP) && !rbp_checked) {
-            if (count == HD_MEMO_CHECKS)
-                return -1;
-            check[count++] = rbp;
-            rbp_checked = true;
-        }
-        if (k == log->read)
-            break;
-        if (count == HD_MEMO_CHECKS)
-            return -1;
-        check[count++] = (struct hd_memo_check){log->cfa[k] - 8, log->next[k]};
-        if (rule.flags & HD_RULE_RBP_SAVED) {
-            rbp = (struct hd_memo_check){log->cfa[k] + (intptr_t)rule.rbp_offset, log->rbp[k]};
-            rbp_checked = false;
-        }
-    }
-    return count;
-}
-
-static struct hd_trace **remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
-                                  uint64_t tag, const struct hd_stack *stack, const struct walk *log) {
-    if (stack->count > HD_MEMO_FRAMES)
-        return NULL;
-    unsigned way = table->victim++ % HD_MEMO_WAYS;   /* round-robin: cheap, and no path starves */
-    struct hd_memo_key *key = &table->keys[set * HD_MEMO_WAYS + way];
-    if (!key->memo)
-        key->memo = &table->memos[table->used++];
-    struct hd_memo *memo = key->memo;
-    int checks = proof(base, log, memo->check);
-    if (checks < 0) {
-        key->caller = 0;
-        return NULL;
-    }
-    table->recent[set] = (uint8_t)way;
-    key->caller = caller;
-    key->base = base;
-    key->tag = tag;
-    memo->trace = NULL;
-    memo->count = (uint16_t)stack->count;
-    memo->probed = stack->probed;
-    memo->checks = (uint16_t)checks;
-    memo->check[checks] = (struct hd_memo_check){(uintptr_t)&hd_memo_sentinel, HD_MEMO_SENTINEL_VALUE};
-    memcpy(memo->frames, stack->frames, stack->count * sizeof *stack->frames);
-    return tag ? NULL : &memo->trace;   /* a Python stack's trace depends on more than its native frames */
-}
-
 /* ---- unw_backtrace, and what the recorder keeps of it ----------------- */
 /* Under Python code, the native frames up to and including the innermost
  * eval loop; when none is among the first HD_PY_PROBE_FRAMES, deep native
@@ -354,9 +254,9 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
     /* Remember the walk, unless this hook frame's memo set keeps missing
      * (thousands of paths through one frame address): then only now and
      * then, so that the few that repeat still get in. */
-    struct hd_memo_table *memos = memo_table(thread);
+    struct hd_memo_table *memos = hd_memo_table(thread);
     size_t set = hd_memo_set(caller, base, tag);
-    struct walk *log = memos && !hd_memo_skipped(memos, set) ? &walk_log : NULL;
+    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &walk_log : NULL;
     bool stopped;
     int n = python ? walk_python_logged(table, base, capture, &stopped)
             : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, &stopped)
@@ -374,7 +274,7 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
                 stack.count = HD_PY_DEEP_NATIVE_FRAMES;
         }
         if (log)
-            stack.trace = remember(memos, set, base, caller, tag, &stack, log);
+            stack.trace = hd_memo_remember(memos, set, base, caller, tag, &stack, log);
     }
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
         return hd_unwind_verify(thread, stack, python);
@@ -425,8 +325,15 @@ struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stac
 
 /* ---- start-up and report ---------------------------------------------- */
 void hd_unwind_init(void) {
-    memo_key_ok = pthread_key_create(&memo_key, release_memos) == 0;
+    hd_memo_init();
     rules = rule_table_new(12);
+}
+
+void hd_unwind_retire(struct hd_unwind_thread *thread) {
+    __atomic_add_fetch(&total_hits, thread->hits, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&total_walks, thread->walks, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&total_fallbacks, thread->fallbacks, __ATOMIC_RELAXED);
+    thread->hits = thread->walks = thread->fallbacks = 0;
 }
 
 void hd_unwind_report(void) {

@@ -23,8 +23,7 @@ _Static_assert(sizeof(struct hd_unwind_rule) == 8, "one word");
 /* Reads the rule for a return address (the call before it) from .eh_frame. */
 struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) HD_HIDDEN;
 
-/* ---- native_unwind.c ------------------------------------------------- */
-
+/* ---- the stack of one allocation, and the memo looked up inline ------ */
 /* One allocation's stack as the recorder files it: native frames from the
  * hook's caller outward (the recorder's own skipped), innermost first. */
 struct hd_stack {
@@ -132,6 +131,28 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
     return false;
 }
 
+/* What a walk did at each frame, kept for the memo: the rule, the CFA, the
+ * return address read and RBP after the frame (for the first
+ * HD_WALK_LOG_FRAMES frames only: a deeper walk is not remembered). */
+enum { HD_SELF_FRAMES_MAX = 8, HD_WALK_LOG_FRAMES = HD_MEMO_FRAMES + HD_SELF_FRAMES_MAX };
+struct hd_walk_log {
+    uint32_t read;               /* frames whose return address (and RBP) were read */
+    bool stop_cfa;               /* then one more frame's CFA was computed, and the walk stopped */
+    uintptr_t rbp0;              /* RBP at BASE */
+    struct hd_unwind_rule rule[HD_WALK_LOG_FRAMES];
+    uintptr_t cfa[HD_WALK_LOG_FRAMES], next[HD_WALK_LOG_FRAMES], rbp[HD_WALK_LOG_FRAMES];
+};
+
+/* ---- stack_memo.c ---------------------------------------------------- */
+void hd_memo_init(void) HD_HIDDEN;
+/* This thread's table, made on first use (NULL when it cannot be). */
+struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) HD_HIDDEN;
+/* Remembers a walk in SET (a way chosen round-robin); returns the slot for
+ * its trace, or NULL when it is not remembered. */
+struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
+                                   uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) HD_HIDDEN;
+
+/* ---- native_unwind.c -------------------------------------------------- */
 /* The stack when the memo has none: walked with the rules (and remembered),
  * or from unw_backtrace (HEAPDIFF_UNWIND=libunwind, or a frame the rules do
  * not cover). PYTHON: stop at the innermost eval loop. */
@@ -141,6 +162,8 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
 struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) HD_HIDDEN
     __attribute__((noinline));
 void hd_unwind_init(void) HD_HIDDEN;
+/* A thread's counters into the process's, as it exits. */
+void hd_unwind_retire(struct hd_unwind_thread *thread) HD_HIDDEN;
 /* HEAPDIFF_STATS / verify: one line on stderr at exit. */
 void hd_unwind_report(void) HD_HIDDEN;
 

@@ -11,6 +11,7 @@
  *   python_code.c    CPython: code objects interned once (file, name, line table)
  *   eh_frame.c       one return address's unwind rule, read from .eh_frame as libunwind reads it
  *   native_unwind.c  native stacks: proven from memory, walked with the rules, or unw_backtrace
+ *   stack_memo.c     the per-thread memo of walked stacks and the words that prove them
  *   capture.h        the stack capture, inlined into each hook
  *   record.c         the one recording function every allocation hook calls
  *   hooks.c          malloc & friends: thin wrappers
