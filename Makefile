@@ -8,7 +8,7 @@ RECORDER_SRC := $(wildcard Sources/HeapDiffRecorder/*.c)
 RECORDER_HDR := $(wildcard Sources/HeapDiffRecorder/*.h Sources/HeapDiffRecorder/include/*.h)
 RECORDER := $(BUILD)/libheapdiff.so
 # The preload library: C11, libc + libunwind only, never the Swift runtime.
-RECORDER_CFLAGS := -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
+RECORDER_CFLAGS := -std=c11 -O2 -g -flto -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
 	-fno-omit-frame-pointer -ftls-model=initial-exec -ISources/HeapDiffRecorder/include
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread
@@ -26,7 +26,7 @@ MANUALS := $(BUILD)/share/man/man1
 COMPLETIONS := $(BUILD)/share/completions
 
 .PHONY: all setup recorder cli release install demo test test-pytest test-install bench bench-analysis bench-leaks \
-	bench-trend bench-python bench-sizes fuzz clean
+	bench-trend bench-python bench-sizes bench-callgrind fuzz clean
 
 all: $(RELEASE_CLI) $(MANUALS)/heapdiff.1 $(COMPLETIONS)/heapdiff.bash
 
@@ -113,6 +113,11 @@ bench-python: cli
 # and memray's output sizes, native and Python workloads; writes Benchmarks/SIZES.md.
 bench-sizes: cli
 	@Benchmarks/sizes.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# Instructions per allocation by part of the recorder (callgrind), beside an
+# older recorder (BASELINE=commit); writes Benchmarks/CALLGRIND.md.
+bench-callgrind: $(RECORDER)
+	@Benchmarks/callgrind/run.sh $(CURDIR)/$(RECORDER)
 
 # heapdiff trend over 500 snapshots of 20,000 stacks (release build).
 bench-trend: $(RECORDER)

@@ -36,8 +36,10 @@ compare --name "CPython $("$python" -c 'import platform; print(platform.python_v
   echo
   for mode in narrow wide; do
     out="$(mktemp -d)"
-    line=$(HEAPDIFF_STATS=1 HEAPDIFF_OUTPUT="$out" LD_PRELOAD="$library" "$build/churn" 5000000 "$mode" 2>&1 >/dev/null | grep 'stats:')
-    echo "- churn $mode: ${line#heapdiff: stats: }; snapshot $(du -k "$out"/*.heapsnap | cut -f1) KiB"
+    lines=$(HEAPDIFF_STATS=1 HEAPDIFF_OUTPUT="$out" LD_PRELOAD="$library" "$build/churn" 5000000 "$mode" 2>&1 >/dev/null)
+    tables=$(echo "$lines" | grep 'stats: .*distinct stacks')
+    stacks=$(echo "$lines" | grep 'stats: stacks proven')
+    echo "- churn $mode: ${tables#heapdiff: stats: }; snapshot $(du -k "$out"/*.heapsnap | cut -f1) KiB; ${stacks#heapdiff: stats: }"
     rm -rf "$out"
   done
   echo

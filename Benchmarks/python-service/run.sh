@@ -46,6 +46,7 @@ for version in ${BENCH_PYTHON_VERSIONS:-3.8 3.9 3.10 3.11 3.12 3.13}; do
     --results "$results" --name "CPython $full (pyenv, libpython; memray $memray_version)" \
     --peer-env PYTHONMALLOC=malloc --skip massif "${memray[@]}" \
     -- "$venv/bin/python" "$here/service.py" 30000
+  startup_python="$venv/bin/python" startup_version="$full" startup_memray=("${memray[@]}")
 done
 # Debian's statically linked interpreter (no memray: it is not installed there).
 if [ -x /usr/bin/python3.11 ] && [ -z "${BENCH_PYTHON_VERSIONS:-}" ]; then
@@ -53,6 +54,15 @@ if [ -x /usr/bin/python3.11 ] && [ -z "${BENCH_PYTHON_VERSIONS:-}" ]; then
     --results "$results" --name "CPython $(/usr/bin/python3.11 -c 'import platform; print(platform.python_version())'): Debian's /usr/bin/python3.11 (statically linked)" \
     --peer-env PYTHONMALLOC=malloc --skip massif \
     -- /usr/bin/python3.11 "$here/service.py" 30000
+fi
+# A service's start-up: importing 18 standard-library modules, where nearly
+# every allocation comes from a stack not seen before; on the newest pyenv
+# version measured above.
+if [ -n "${startup_python:-}" ]; then
+  python3 "$root/Benchmarks/compare.py" --rounds "${BENCH_ROUNDS:-5}" --heapdiff "$heapdiff" --library "$library" \
+    --results "$results" --name "CPython $startup_version start-up: importing 18 standard-library modules" \
+    --peer-env PYTHONMALLOC=malloc --skip massif "${startup_memray[@]}" \
+    -- "$startup_python" "$here/startup.py"
 fi
 # Snapshot sizes, format 1 beside format 2, and heaptrack's and memray's
 # output sizes, on this loop and on the other Python workloads.

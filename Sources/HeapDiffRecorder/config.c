@@ -301,6 +301,21 @@ static void load_format(void) {
     hd_config.format = (unsigned)v;
 }
 
+/* HEAPDIFF_UNWIND=libunwind calls unw_backtrace for every allocation, as
+ * a reference; verify does both and reports every difference at exit. */
+static void load_unwind(void) {
+    const char *mode = getenv("HEAPDIFF_UNWIND");
+    hd_config.unwind = HD_UNWIND_FAST;
+    if (!mode || !*mode || strcmp(mode, "fast") == 0)
+        return;
+    if (strcmp(mode, "libunwind") == 0)
+        hd_config.unwind = HD_UNWIND_LIBUNWIND;
+    else if (strcmp(mode, "verify") == 0)
+        hd_config.unwind = HD_UNWIND_VERIFY;
+    else
+        hd_warn("HEAPDIFF_UNWIND=%s is not fast, libunwind or verify; using fast", mode);
+}
+
 void hd_config_load(void) {
     load_report();
     const char *stats = getenv("HEAPDIFF_STATS");
@@ -313,6 +328,7 @@ void hd_config_load(void) {
     load_output_dir();
     load_python();
     load_format();
+    load_unwind();
 }
 
 /* HEAPDIFF_FOLLOW_CHILDREN=0: remove our entry from LD_PRELOAD in place, so

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "heapdiff.h"
-#include "recorder.h"
+#include "native_unwind.h"
 
 /* One snapshot at a time, and SEQ in the order the files are taken. The
  * writer lock also guards `listener`, so that fork copies it whole. */
@@ -202,6 +202,7 @@ static void at_exit(void) {
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
     char text[4400];
     take_snapshot(HD_TRIGGER_EXIT, NULL, text, sizeof text);
+    hd_unwind_report();
     if (hd_config.print_stats) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();

@@ -37,7 +37,9 @@ static inline bool recording(void) {
 static inline __attribute__((always_inline)) void after_alloc(void *p, size_t size) {
     int saved = errno;
     hd_guard = 1;
-    hd_record_alloc(p, size, hd_capture_stack());
+    hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
+    struct hd_stack stack = hd_capture_stack();
+    hd_record_alloc(p, size, &stack);
     hd_guard = 0;
     errno = saved;
 }

@@ -1,5 +1,5 @@
-/* The recorder's single lock: test-and-test-and-set, yielding the CPU when
- * the holder seems preempted (on a 2-core machine spinning on a descheduled
+/* The recorder's single lock (lock.h takes it): test-and-test-and-set,
+ * yielding the CPU when the holder seems preempted (on a 2-core machine spinning on a descheduled
  * holder would burn its whole time slice). No allocation, no futex setup, and
  * trivially reset in a fork child. */
 #define _GNU_SOURCE
@@ -14,25 +14,20 @@
 #define cpu_relax() ((void)0)
 #endif
 
-static int locked;
+int hd_lock_word;
 
-void hd_lock(void) {
-    for (;;) {
-        if (!__atomic_exchange_n(&locked, 1, __ATOMIC_ACQUIRE))
-            return;
-        for (int spins = 0; __atomic_load_n(&locked, __ATOMIC_RELAXED); spins++) {
+/* Taking the lock is inlined (recorder.h); this is the wait when it is held. */
+void hd_lock_contended(void) {
+    do {
+        for (int spins = 0; __atomic_load_n(&hd_lock_word, __ATOMIC_RELAXED); spins++) {
             if (spins < 64)
                 cpu_relax();
             else
                 sched_yield();
         }
-    }
-}
-
-void hd_unlock(void) {
-    __atomic_store_n(&locked, 0, __ATOMIC_RELEASE);
+    } while (__atomic_exchange_n(&hd_lock_word, 1, __ATOMIC_ACQUIRE));
 }
 
 void hd_lock_reset(void) {
-    __atomic_store_n(&locked, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&hd_lock_word, 0, __ATOMIC_RELAXED);
 }

@@ -18,6 +18,7 @@ struct subtable {
     struct slot *slots;
     size_t mask;                /* slot count - 1 */
     size_t used;
+    size_t limit;               /* used may grow to this before the table does; 0 until allocated */
 };
 
 static struct subtable tables[HD_POINTER_SUBTABLES];
@@ -51,7 +52,31 @@ static bool grow(struct subtable *t) {
     hd_pages_free(t->slots, old_count * sizeof *t->slots);
     t->slots = fresh;
     t->mask = new_count - 1;
+    t->limit = new_count / 4 * 3;
     return true;
+}
+
+/* Room for one more block: grow past 3/4 full; if that fails, fill up to
+ * one free slot (probing needs one). */
+static __attribute__((noinline)) bool make_room(struct subtable *t) {
+    if (grow(t))
+        return true;
+    if (!t->slots || t->used + 1 >= t->mask)
+        return false;
+    t->limit = t->mask;
+    return true;
+}
+
+/* Starts loading ptr's slot into the cache, without the lock: the table may
+ * be growing meanwhile, and then this only warms a line for nothing. Called
+ * early enough that the miss overlaps other work (the stack capture). */
+__attribute__((always_inline)) inline void hd_pointer_prefetch(uintptr_t ptr) {
+    uint64_t h = mix(ptr);
+    struct subtable *t = table_of(h);
+    struct slot *slots = __atomic_load_n(&t->slots, __ATOMIC_RELAXED);
+    size_t mask = __atomic_load_n(&t->mask, __ATOMIC_RELAXED);
+    if (slots)
+        __builtin_prefetch(&slots[h & mask], 1);
 }
 
 static void forget_counts(struct hd_trace *trace, uint64_t size) {
@@ -60,13 +85,15 @@ static void forget_counts(struct hd_trace *trace, uint64_t size) {
     hd_live_bytes_now -= size;
 }
 
-static void insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace, bool fresh) {
-    struct subtable *t = table_of(mix(ptr));
-    if ((!t->slots || (t->used + 1) * 4 > (t->mask + 1) * 3) && !grow(t) && (!t->slots || t->used == t->mask)) {
+static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace,
+                                                         bool fresh) {
+    uint64_t h = mix(ptr);
+    struct subtable *t = table_of(h);
+    if (HD_UNLIKELY(t->used >= t->limit) && !make_room(t)) {
         hd_traces_dropped = true;   /* no memory for bookkeeping: block goes untraced */
         return;
     }
-    size_t i = mix(ptr) & t->mask;
+    size_t i = h & t->mask;
     while (t->slots[i].ptr && t->slots[i].ptr != ptr)
         i = (i + 1) & t->mask;
     if (t->slots[i].ptr == ptr)
@@ -85,7 +112,7 @@ static void insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace, bool fr
         hd_peak_live_bytes = hd_live_bytes_now;
 }
 
-void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
+__attribute__((always_inline)) inline void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
     insert(ptr, size, trace, true);
 }
 
@@ -126,7 +153,7 @@ bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) {
     return true;
 }
 
-bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
+__attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
     if (!t->slots)

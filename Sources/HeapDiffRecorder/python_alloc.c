@@ -66,7 +66,9 @@ static inline bool gil_promised(const struct mem_allocator *prev) {
  * wrapper so the stack capture starts at the wrapper's caller. */
 static inline __attribute__((always_inline)) void record(const struct mem_allocator *prev, void *p, size_t size) {
     hd_py_gil_promised = gil_promised(prev);
-    hd_record_alloc(p, size, hd_capture_stack());
+    hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
+    struct hd_stack stack = hd_capture_stack();
+    hd_record_alloc(p, size, &stack);
     hd_py_gil_promised = false;
     last_block = (uintptr_t)p;
 }
@@ -168,7 +170,8 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
     int saved = errno;
     hd_guard = 1;
     hd_py_gil_promised = true;
-    hd_record_reuse((void *)block, hd_capture_stack());
+    struct hd_stack stack = hd_capture_stack();
+    hd_record_reuse((void *)block, &stack);
     hd_py_gil_promised = false;
     hd_guard = 0;
     errno = saved;

@@ -94,7 +94,6 @@ void hd_python_init(void) {
     }
     if (hd_python.layout) {
         hd_python.native_inner = !hd_config.python_native_full;
-        hd_python_unwind_init();
         hd_python.capture = capture;
         hd_python.enabled = true;
     }

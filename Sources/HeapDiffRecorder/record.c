@@ -1,22 +1,21 @@
-/* The one recording function every allocation hook calls: skips the
- * recorder's own frames in the stack the hook captured (capture.h), interns
- * the stack and files the block under it; and its counterpart for frees. */
+/* The one recording function every allocation hook calls: merges Python
+ * frames into the stack the hook captured (capture.h), interns the stack
+ * and files the block under it; and its counterpart for frees. */
 #define _GNU_SOURCE
 #include <link.h>
 #include <string.h>
-#include "capture.h"
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "native_unwind.h"
 
 int hd_state = HD_STATE_UNRESOLVED;
 __thread int hd_guard __attribute__((tls_model("initial-exec")));
 
-__thread uintptr_t hd_capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
-__thread bool hd_capture_probed __attribute__((tls_model("initial-exec")));
-__thread const uintptr_t *hd_capture_memo __attribute__((tls_model("initial-exec")));
 /* A Python stack merged into the native one. */
 static __thread uintptr_t merged[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
 
 /* Our own text: frames in it are skipped, whatever the compiler inlined. */
-static uintptr_t self_start, self_end;
+uintptr_t hd_self_start, hd_self_end;
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size;
@@ -27,8 +26,8 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
             continue;
         uintptr_t start = info->dlpi_addr + ph->p_vaddr;
         if (probe >= start && probe < start + ph->p_memsz) {
-            self_start = start;
-            self_end = start + ph->p_memsz;
+            hd_self_start = start;
+            hd_self_end = start + ph->p_memsz;
             return 1;
         }
     }
@@ -39,10 +38,7 @@ void hd_record_init(void) {
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&hd_record_alloc);
     /* Per-thread caches of unwind info: no global lock on the hot path. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-}
-
-bool hd_is_self(uintptr_t ip) {
-    return ip >= self_start && ip < self_end;
+    hd_unwind_init();
 }
 
 /* Per-thread cache of recently seen stacks: a hit finds the trace without
@@ -56,26 +52,31 @@ static __thread struct hd_trace *trace_cache[HD_TRACE_CACHE] __attribute__((tls_
  * show them. Python frames left over (eval frames the unwinder did not see,
  * or beyond a probe that stopped in deep native code) go after the last
  * native frame kept. */
-static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uint32_t *flags) {
+static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, bool probed, uint32_t *flags) {
     uint32_t limit = hd_config.depth;
     /* The usual case, the native probe: it stops at the first eval-loop
      * frame (or has none, in deep native code), so every Python frame
      * follows the native ones, as two copies. */
-    if (hd_capture_probed && native_count + (uint32_t)hd_py_count <= limit) {
-        memcpy(merged, native, native_count * sizeof *merged);
-        memcpy(merged + native_count, hd_py_frames, (size_t)hd_py_count * sizeof *merged);
+    if (probed && native_count + (uint32_t)hd_py_count <= limit) {
+        /* A few frames each: loops, not memcpy calls. */
+        for (uint32_t i = 0; i < native_count; i++)
+            merged[i] = native[i];
+        for (int i = 0; i < hd_py_count; i++)
+            merged[native_count + (uint32_t)i] = (uintptr_t)hd_py_frames[i];
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
         return native_count + (uint32_t)hd_py_count;
     }
+    /* Each frame is placed only while there is room: FULL says one did not
+     * fit (an exact fit is not truncated). */
     uint32_t out = 0;
     int group = 0, next = 0;
     bool full = false;
     for (uint32_t i = 0; i < native_count && !full; i++) {
-        merged[out++] = native[i];
         if (out == limit) {
-            full = i + 1 < native_count || next < hd_py_count;
+            full = true;
             break;
         }
+        merged[out++] = native[i];
         if (!hd_python_is_eval(native[i]) || group >= hd_py_group_count)
             continue;
         for (int end = next + hd_py_groups[group++]; next < end; next++) {
@@ -85,11 +86,11 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uin
             }
             merged[out++] = (uintptr_t)hd_py_frames[next];
         }
-        if (hd_capture_probed)
+        if (probed)
             break;   /* the native frames stop at the innermost eval loop */
     }
     /* Native frames between the probe and the Python frames were not unwound. */
-    if (hd_capture_probed)
+    if (probed)
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
     for (; next < hd_py_count && !full; next++) {
         if (out == limit)
@@ -102,18 +103,22 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, uin
     return out;
 }
 
-/* The trace of the stack the hook captured, N frames deep, or NULL; the
- * caller holds hd_lock after it returns (taken here, once the stack is
- * ready). reused: a block that must already be traced, else NULL. */
-static inline __attribute__((always_inline)) struct hd_trace *captured_trace_locked(int n, uintptr_t reused) {
-    const uintptr_t *capture = hd_capture_memo ? hd_capture_memo : hd_capture;
-    int first = 0;
-    while (first < n && hd_is_self(capture[first]))
-        first++;
-    uint32_t count = (uint32_t)(n - first), flags = 0;
-    const uintptr_t *frames = capture + first;
+/* The trace of the stack the hook captured, or NULL; the caller holds
+ * hd_lock after it returns (taken here, once the stack is ready). reused:
+ * a block that must already be traced, else 0. */
+static inline __attribute__((always_inline)) struct hd_trace *captured_trace_locked(const struct hd_stack *stack,
+                                                                                    uintptr_t reused) {
+    /* A native stack proven by the memo carries its trace. */
+    struct hd_trace **remembered = hd_py_count == 0 ? stack->trace : NULL;
+    struct hd_trace *trace = remembered ? *remembered : NULL;
+    if (HD_LIKELY(trace != NULL)) {
+        hd_lock();
+        return !reused || hd_pointer_contains(reused) ? trace : NULL;
+    }
+    uint32_t count = stack->count, flags = 0;
+    const uintptr_t *frames = stack->frames;
     if (HD_UNLIKELY(hd_py_count > 0)) {
-        count = merge_python(frames, count, &flags);
+        count = merge_python(frames, count, stack->probed, &flags);
         frames = merged;
     } else if (count > hd_config.depth) {
         count = hd_config.depth;
@@ -121,30 +126,33 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     }
     uint64_t hash = hd_trace_hash(frames, count, flags);
     struct hd_trace **cached = &trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
-    struct hd_trace *trace = *cached;
+    trace = *cached;
     hd_lock();
     if (reused && !hd_pointer_contains(reused))
         return NULL;
     if (!trace || !hd_trace_matches(trace, hash, frames, count, flags))
         trace = *cached = hd_trace_intern(hash, frames, count, flags);
+    if (remembered)
+        *remembered = trace;   /* the memo is this thread's */
     return trace;
 }
 
-void hd_record_alloc(void *ptr, size_t size, int n) {
-    struct hd_trace *trace = captured_trace_locked(n, 0);
+void hd_record_alloc(void *ptr, size_t size, const struct hd_stack *stack) {
+    struct hd_trace *trace = captured_trace_locked(stack, 0);
     if (trace)
         hd_pointer_insert((uintptr_t)ptr, size, trace);
     hd_unlock();
 }
 
-void hd_record_reuse(void *ptr, int n) {
-    struct hd_trace *trace = captured_trace_locked(n, (uintptr_t)ptr);
+void hd_record_reuse(void *ptr, const struct hd_stack *stack) {
+    struct hd_trace *trace = captured_trace_locked(stack, (uintptr_t)ptr);
     if (trace)
         (void)hd_pointer_retrace((uintptr_t)ptr, trace);
     hd_unlock();
 }
 
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) {
+    hd_pointer_prefetch((uintptr_t)ptr);
     hd_lock();
     bool traced = hd_pointer_remove((uintptr_t)ptr, size, trace);
     hd_unlock();

@@ -12,8 +12,10 @@
  *   python_stack.c   CPython: which interpreter; the allocating thread's Python frames (python_frames.h)
  *   python_alloc.c   CPython: the allocator domains wrapped; free-list reuse re-attributed
  *   python_code.c    CPython: code objects interned once (file, name, line table)
- *   python_unwind.c  CPython: native frames up to the eval loop, memoized per thread
- *   capture.h        the stack capture (unw_backtrace), inlined into each hook
+ *   eh_frame.c       one return address's unwind rule, read from .eh_frame as libunwind reads it
+ *   native_unwind.c  native stacks: proven from memory, walked with the rules, or unw_backtrace
+ *   stack_memo.c     the per-thread memo of walked stacks and the words that prove them
+ *   capture.h        the stack capture, inlined into each hook
  *   record.c         the one recording function every allocation hook calls
  *   hooks.c          malloc & friends: thin wrappers
  *   snapshot_writer.c  one snapshot file, written and renamed into place
@@ -63,6 +65,9 @@ bool hd_is_bootstrap(const void *p) HD_HIDDEN;
 size_t hd_bootstrap_size(const void *p) HD_HIDDEN;
 
 /* ---- config.c -------------------------------------------------------- */
+/* HEAPDIFF_UNWIND: fast (default), libunwind (unw_backtrace every time), or
+ * verify (both, every difference counted and reported at exit). */
+enum hd_unwind_mode { HD_UNWIND_FAST, HD_UNWIND_LIBUNWIND, HD_UNWIND_VERIFY };
 struct hd_config {
     char output_dir[4096];      /* absolute */
     int output_fd;              /* output_dir, held open (see hd_output_fd) */
@@ -79,6 +84,7 @@ struct hd_config {
     bool python_malloc;         /* HEAPDIFF_PYTHONMALLOC=malloc: pymalloc off (opt-in) */
     bool python_native_full;    /* HEAPDIFF_PYTHON_NATIVE=full */
     unsigned format;            /* HEAPDIFF_FORMAT: snapshot format version written */
+    enum hd_unwind_mode unwind; /* HEAPDIFF_UNWIND */
     bool output_ok;             /* output_dir exists and is writable */
 };
 extern struct hd_config hd_config HD_HIDDEN;
@@ -103,14 +109,8 @@ int hd_private_fd(int fd) HD_HIDDEN;
  * closed our descriptor and reused the number. */
 bool hd_fd_is(int fd, dev_t dev, ino_t ino) HD_HIDDEN;
 
-/* ---- lock.c ---------------------------------------------------------- */
-/* One lock guards the trace table, the pointer table and every counter.
- * Critical sections are a few table operations (the stack is captured before
- * taking it), so a single spinlock costs less than sharded locks plus atomic
- * counters, and a snapshot is one consistent cut by construction. */
-void hd_lock(void) HD_HIDDEN;
-void hd_unlock(void) HD_HIDDEN;
-void hd_lock_reset(void) HD_HIDDEN;   /* fork child: the holder may be gone */
+/* ---- lock.c, lock.h -------------------------------------------------- */
+#include "lock.h"
 
 /* ---- trace_table.c (caller holds hd_lock) ---------------------------- */
 struct hd_trace {
@@ -133,6 +133,7 @@ extern bool hd_traces_dropped HD_HIDDEN;
 
 /* ---- pointer_table.c (caller holds hd_lock) -------------------------- */
 void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
+void hd_pointer_prefetch(uintptr_t ptr) HD_HIDDEN;   /* no lock needed */
 /* Forgets ptr; returns false when it was not traced. */
 void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
@@ -272,18 +273,22 @@ extern int hd_state HD_HIDDEN;
 extern __thread int hd_guard HD_HIDDEN __attribute__((tls_model("initial-exec")));
 void hd_record_init(void) HD_HIDDEN;
 /* Whether a code address is the recorder's own. */
-bool hd_is_self(uintptr_t ip) HD_HIDDEN;
-/* Files a new block under the stack that hd_capture_stack() (capture.h)
- * left in hd_capture, N frames deep. */
-void hd_record_alloc(void *ptr, size_t size, int n) HD_HIDDEN;
+extern uintptr_t hd_self_start HD_HIDDEN, hd_self_end HD_HIDDEN;
+static inline bool hd_is_self(uintptr_t ip) {
+    return ip - hd_self_start < hd_self_end - hd_self_start;
+}
+/* Files a new block under the stack hd_capture_stack() (capture.h) found. */
+struct hd_stack;
+void hd_record_alloc(void *ptr, size_t size, const struct hd_stack *stack) HD_HIDDEN;
 /* Forgets ptr before it is released; reports what it was for realloc. */
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
 /* Puts back a block whose realloc failed: live again, not a new allocation. */
 void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 /* A live block handed out again without the allocator (an object taken
- * from a CPython free list): charged from now on to the stack in hd_capture,
- * N frames deep, as a new allocation there. Untraced blocks are left alone. */
-void hd_record_reuse(void *ptr, int n) HD_HIDDEN;
+ * from a CPython free list): charged from now on to the stack
+ * hd_capture_stack() found, as a new allocation there. Untraced blocks are
+ * left alone. */
+void hd_record_reuse(void *ptr, const struct hd_stack *stack) HD_HIDDEN;
 /* Hooks record only once start-up is complete, and never for the recorder. */
 static inline bool hd_recording(void) {
     return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) == HD_STATE_RECORDING && !hd_guard;

@@ -107,6 +107,7 @@ import Testing
         ("HEAPDIFF_INTERVAL", "-3", "HEAPDIFF_INTERVAL=-3 is not a number of seconds"),
         ("HEAPDIFF_FOLLOW_CHILDREN", "maybe", "HEAPDIFF_FOLLOW_CHILDREN=maybe is not 0, 1 or all"),
         ("HEAPDIFF_PROGRAM_PARENT", "x", "HEAPDIFF_PROGRAM_PARENT=x is not a process id"),
+        ("HEAPDIFF_UNWIND", "dwarf", "HEAPDIFF_UNWIND=dwarf is not fast, libunwind or verify; using fast"),
         ("HEAPDIFF_OUTPUT", "/proc/self/no/such/dir", "cannot create output directory"),
     ])
     func badSettingsWarnOnceAndChangeNothing(name: String, value: String, warning: String) throws {

@@ -1,0 +1,351 @@
+/* Native stacks at a fraction of unw_backtrace's cost, and exactly its
+ * frames.
+ *
+ * unw_backtrace (libunwind's fast trace) walks each frame with a rule it
+ * caches per return address: CFA = RSP or RBP + offset, return address at
+ * CFA-8, RBP unsaved or at CFA+offset. eh_frame.c reads the same rules
+ * from the same .eh_frame, so a walk with them reads the same stack words
+ * and finds the same return addresses, for about a fifth of the
+ * instructions (no cursor to set up, one table probe a frame). Any frame
+ * whose rule is not of that form, or a stack that looks broken, is handed
+ * whole to unw_backtrace.
+ *
+ * Most allocations repeat a stack the thread has seen: each walk is
+ * remembered with the words it read (stack_memo.c), and the next
+ * allocation from the same hook frame proves the stack unchanged by
+ * reading them again (capture.h), a few loads instead of a walk.
+ *
+ * HEAPDIFF_UNWIND=libunwind calls unw_backtrace for every allocation;
+ * HEAPDIFF_UNWIND=verify does both and counts every difference. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "native_unwind.h"
+
+__thread struct hd_unwind_thread hd_unwind_tls __attribute__((tls_model("initial-exec")));
+
+/* Where stacks are written: room for the deepest stack kept, the
+ * recorder's own frames above it, and one more to tell a truncated stack
+ * from one that fits exactly. */
+enum { HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
+static __thread uintptr_t capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t expected[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
+
+static uint64_t total_hits, total_walks, total_fallbacks, rules_learned, verified, differed;
+static struct rule_table *rules;
+
+/* ---- rules per return address: one table for all threads ------------ */
+/* Open addressing; a reader needs no lock (an entry's rule is written
+ * before its address is published, and entries never change). Writers
+ * hold hd_lock, which fork already handles. Outgrown tables are kept:
+ * a reader may still be probing one. */
+struct rule_slot { uintptr_t ip; struct hd_unwind_rule rule; };
+struct rule_table { size_t mask, used; unsigned shift; struct rule_slot slots[]; };
+
+static inline size_t rule_home(const struct rule_table *t, uintptr_t ip) {
+    return (size_t)((ip * 0x9E3779B97F4A7C15ull) >> t->shift);
+}
+
+static inline struct hd_unwind_rule rule_find(const struct rule_table *t, uintptr_t ip) {
+    for (size_t i = rule_home(t, ip);; i = (i + 1) & t->mask) {
+        uintptr_t key = __atomic_load_n(&t->slots[i].ip, __ATOMIC_ACQUIRE);
+        if (key == ip)
+            return t->slots[i].rule;
+        if (key == 0)
+            return (struct hd_unwind_rule){.kind = HD_RULE_UNKNOWN};
+    }
+}
+
+static struct rule_table *rule_table_new(unsigned log2) {
+    size_t count = (size_t)1 << log2;
+    struct rule_table *t = hd_pages_alloc(sizeof *t + count * sizeof t->slots[0]);
+    if (t) {
+        t->mask = count - 1;
+        t->shift = 64 - log2;
+    }
+    return t;
+}
+
+static void rule_put(struct rule_table *t, uintptr_t ip, struct hd_unwind_rule rule) {
+    size_t i = rule_home(t, ip);
+    while (t->slots[i].ip && t->slots[i].ip != ip)
+        i = (i + 1) & t->mask;
+    if (t->slots[i].ip)
+        return;
+    t->slots[i].rule = rule;
+    __atomic_store_n(&t->slots[i].ip, ip, __ATOMIC_RELEASE);
+    t->used++;
+}
+
+/* The rule for a return address not in the table yet. */
+static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
+    struct hd_unwind_rule rule = hd_eh_frame_rule(ip);
+    hd_lock();
+    struct rule_table *t = rules;
+    if (t && (t->used + 1) * 2 > t->mask + 1) {
+        unsigned log2 = 64 - t->shift + 2;
+        struct rule_table *bigger = rule_table_new(log2);
+        if (bigger) {
+            for (size_t i = 0; i <= t->mask; i++)
+                if (t->slots[i].ip)
+                    rule_put(bigger, t->slots[i].ip, t->slots[i].rule);
+            __atomic_store_n(&rules, bigger, __ATOMIC_RELEASE);
+            t = bigger;
+        }
+    }
+    if (t && (t->used + 1) * 4 <= (t->mask + 1) * 3)
+        rule_put(t, ip, rule);
+    rules_learned++;
+    hd_unlock();
+    return rule;
+}
+
+/* ---- the walk --------------------------------------------------------- */
+static __thread struct hd_walk_log walk_log __attribute__((tls_model("initial-exec")));
+
+enum { WALK_OTHER = -1 };
+
+/* A rule from the table, or learned; rare enough to stay out of line. */
+static __attribute__((noinline)) struct hd_unwind_rule rule_slow(uintptr_t ip) {
+    const struct rule_table *t = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
+    struct hd_unwind_rule rule = t ? rule_find(t, ip) : (struct hd_unwind_rule){.kind = HD_RULE_UNKNOWN};
+    return rule.kind != HD_RULE_UNKNOWN ? rule : learn(ip);
+}
+
+enum step { STEP_NEXT, STEP_END, STEP_OTHER };
+
+/* One frame: the rule of its return address RIP applied to (RSP, RBP) as
+ * libunwind's trace applies it: CFA = RSP or RBP + offset, the caller's
+ * return address at CFA-8 (into *RIP), its RBP at CFA+offset when saved,
+ * its RSP = CFA. LOG (when not NULL) gets what the memo needs. */
+static inline __attribute__((always_inline)) enum step step(const struct rule_slot *slots, unsigned shift,
+                                                            uintptr_t *rip, uintptr_t *rsp, uintptr_t *rbp,
+                                                            struct hd_walk_log *log, uint32_t k) {
+    const struct rule_slot *slot = &slots[(*rip * 0x9E3779B97F4A7C15ull) >> shift];
+    struct hd_unwind_rule rule = slot->rule;
+    if (HD_UNLIKELY(slot->ip != *rip))
+        rule = rule_slow(*rip);
+    if (HD_UNLIKELY(rule.kind != HD_RULE_STANDARD)) {
+        if (rule.kind == HD_RULE_LAST)
+            return STEP_END;
+        if (rule.kind != HD_RULE_LAST_AFTER_CFA)
+            return STEP_OTHER;
+    }
+    uintptr_t cfa = (rule.flags & HD_RULE_CFA_RBP ? *rbp : *rsp) + (intptr_t)rule.cfa_offset;
+    /* A CFA at or below the stack pointer is a broken stack (or one
+     * libunwind would refuse): libunwind decides. */
+    if (HD_UNLIKELY(cfa <= *rsp))
+        return STEP_OTHER;
+    if (log && k < HD_WALK_LOG_FRAMES) {
+        log->rule[k] = rule;
+        log->cfa[k] = cfa;
+    }
+    if (HD_UNLIKELY(rule.kind == HD_RULE_LAST_AFTER_CFA)) {
+        if (log)
+            log->stop_cfa = true;
+        return STEP_END;
+    }
+    *rip = *(const uintptr_t *)(cfa - 8);
+    if (rule.flags & HD_RULE_RBP_SAVED)
+        *rbp = *(const uintptr_t *)(cfa + (intptr_t)rule.rbp_offset);
+    *rsp = cfa;
+    if (log && k < HD_WALK_LOG_FRAMES) {
+        log->next[k] = *rip;
+        log->rbp[k] = *rbp;
+    }
+    return STEP_NEXT;
+}
+
+/* Walks from the hook's frame as libunwind's trace would (BASE: the hook's
+ * frame address; the recorder is built with frame pointers, so its
+ * caller's return address is at BASE+8, the caller's RBP at BASE and its
+ * stack pointer is BASE+16), writing the frames past the recorder's own
+ * into OUT, at most LIMIT of them; under Python code it stops at the first
+ * eval loop (*STOPPED then, as at LIMIT). LOG (when not NULL) is filled
+ * for the memo. Returns how many frames, or WALK_OTHER. */
+static inline __attribute__((always_inline)) int walk(const struct rule_table *table, uintptr_t base, uintptr_t *out,
+                                                      uint32_t limit, bool python, struct hd_walk_log *log, bool *stopped) {
+    const struct rule_slot *slots = table->slots;
+    const unsigned shift = table->shift;
+    uintptr_t rip = *(const uintptr_t *)(base + 8);   /* proven by the memo's key */
+    uintptr_t rbp = *(const uintptr_t *)base;
+    uintptr_t rsp = base + 16;
+    uint32_t n = 0, k = 0;   /* frames kept; frames whose words were read */
+    enum step result = STEP_NEXT;
+    if (log) {
+        log->rbp0 = rbp;
+        log->stop_cfa = false;
+    }
+    *stopped = false;
+    /* The recorder's own frames (reallocarray calling realloc, say). */
+    while (HD_UNLIKELY(hd_is_self(rip)) && rip >= 0x4000 &&
+           (result = step(slots, shift, &rip, &rsp, &rbp, log, k)) == STEP_NEXT)
+        k++;
+    if (result == STEP_NEXT)
+        while (rip >= 0x4000) {
+            out[n++] = rip;
+            if ((python && hd_python_is_eval(rip)) || n == limit) {
+                *stopped = true;
+                break;
+            }
+            if ((result = step(slots, shift, &rip, &rsp, &rbp, log, k)) != STEP_NEXT)
+                break;
+            k++;
+        }
+    if (result == STEP_OTHER)
+        return WALK_OTHER;
+    if (log)
+        log->read = k;
+    return (int)n;
+}
+
+/* One copy of the loop per use, so that each has only what it needs. */
+static __attribute__((noinline, noclone)) int walk_native(const struct rule_table *table, uintptr_t base, uintptr_t *out,
+                                                  uint32_t limit, bool *stopped) {
+    return walk(table, base, out, limit, false, NULL, stopped);
+}
+
+static __attribute__((noinline, noclone)) int walk_native_logged(const struct rule_table *table, uintptr_t base,
+                                                         uintptr_t *out, uint32_t limit, bool *stopped) {
+    return walk(table, base, out, limit, false, &walk_log, stopped);
+}
+
+static __attribute__((noinline, noclone)) int walk_python_logged(const struct rule_table *table, uintptr_t base,
+                                                         uintptr_t *out, bool *stopped) {
+    return walk(table, base, out, HD_PY_PROBE_FRAMES, true, &walk_log, stopped);
+}
+
+/* ---- unw_backtrace, and what the recorder keeps of it ----------------- */
+/* Under Python code, the native frames up to and including the innermost
+ * eval loop; when none is among the first HD_PY_PROBE_FRAMES, deep native
+ * code (a recursive parser, say): its innermost few frames. */
+static uint32_t python_cut(const uintptr_t *frames, uint32_t count, bool *probed) {
+    for (uint32_t i = 0; i < count && i < HD_PY_PROBE_FRAMES; i++)
+        if (hd_python_is_eval(frames[i])) {
+            *probed = true;
+            return i + 1;
+        }
+    *probed = count >= HD_PY_PROBE_FRAMES;
+    return *probed ? HD_PY_DEEP_NATIVE_FRAMES : count;
+}
+
+static struct hd_stack libunwind_stack(uintptr_t *buffer, bool python) {
+    unsigned keep = hd_config.depth > HD_PY_PROBE_FRAMES || !python ? hd_config.depth : HD_PY_PROBE_FRAMES;
+    int n = unw_backtrace((void **)buffer, (int)(keep + HD_SELF_FRAMES_MAX + 1));
+    uint32_t first = 0;
+    while (first < (uint32_t)(n > 0 ? n : 0) && hd_is_self(buffer[first]))
+        first++;
+    struct hd_stack stack = {buffer + first, n > 0 ? (uint32_t)n - first : 0, false, NULL};
+    if (python)
+        stack.count = python_cut(stack.frames, stack.count, &stack.probed);
+    return stack;
+}
+
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
+                          bool python) {
+    const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
+    if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
+        thread->fallbacks++;
+        return libunwind_stack(capture, python);
+    }
+    /* Remember the walk, unless this hook frame's memo set keeps missing
+     * (thousands of paths through one frame address): then only now and
+     * then, so that the few that repeat still get in. */
+    struct hd_memo_table *memos = hd_memo_table(thread);
+    size_t set = hd_memo_set(caller, base, tag);
+    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &walk_log : NULL;
+    bool stopped;
+    int n = python ? walk_python_logged(table, base, capture, &stopped)
+            : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, &stopped)
+                   : walk_native(table, base, capture, hd_config.depth + 1, &stopped);
+    struct hd_stack stack;
+    if (n == WALK_OTHER) {
+        thread->fallbacks++;
+        stack = libunwind_stack(capture, python);
+    } else {
+        thread->walks++;
+        stack = (struct hd_stack){capture, (uint32_t)n, false, NULL};
+        if (python && stopped) {
+            stack.probed = true;
+            if (!hd_python_is_eval(capture[n - 1]))
+                stack.count = HD_PY_DEEP_NATIVE_FRAMES;
+        }
+        if (log)
+            stack.trace = hd_memo_remember(memos, set, base, caller, tag, &stack, log);
+    }
+    if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
+        return hd_unwind_verify(thread, stack, python);
+    return stack;
+}
+
+/* ---- HEAPDIFF_UNWIND=verify ------------------------------------------- */
+/* What the recorder files from a native stack: its first DEPTH frames, and
+ * whether there were more. */
+static bool same_stack(const struct hd_stack *a, const struct hd_stack *b, bool python) {
+    uint32_t an = a->count, bn = b->count;
+    if (python) {
+        if (a->probed != b->probed)
+            return false;
+    } else {
+        bool a_cut = an > hd_config.depth, b_cut = bn > hd_config.depth;
+        if (a_cut != b_cut)
+            return false;
+        if (a_cut)
+            an = bn = hd_config.depth;
+    }
+    return an == bn && memcmp(a->frames, b->frames, an * sizeof *a->frames) == 0;
+}
+
+static void print_stack(const char *what, const struct hd_stack *s) {
+    char line[400];
+    int used = 0;
+    for (uint32_t i = 0; i < s->count && used < (int)sizeof line - 20; i++)
+        used += snprintf(line + used, sizeof line - (size_t)used, " %lx", (unsigned long)s->frames[i]);
+    line[used] = '\0';
+    hd_warn("  %s (%u frames%s):%s", what, s->count, s->probed ? ", probed" : "", line);
+}
+
+struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) {
+    (void)thread;
+    struct hd_stack truth = libunwind_stack(expected, python);
+    __atomic_add_fetch(&verified, 1, __ATOMIC_RELAXED);
+    if (!same_stack(&found, &truth, python)) {
+        uint64_t count = __atomic_add_fetch(&differed, 1, __ATOMIC_RELAXED);
+        if (count <= 5) {
+            hd_warn("unwind check: this stack differs from unw_backtrace's");
+            print_stack("recorded", &found);
+            print_stack("libunwind", &truth);
+        }
+    }
+    return found;
+}
+
+/* ---- start-up and report ---------------------------------------------- */
+void hd_unwind_init(void) {
+    hd_memo_init();
+    rules = rule_table_new(12);
+}
+
+void hd_unwind_retire(struct hd_unwind_thread *thread) {
+    __atomic_add_fetch(&total_hits, thread->hits, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&total_walks, thread->walks, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&total_fallbacks, thread->fallbacks, __ATOMIC_RELAXED);
+    thread->hits = thread->walks = thread->fallbacks = 0;
+}
+
+void hd_unwind_report(void) {
+    struct hd_unwind_thread *thread = &hd_unwind_tls;
+    uint64_t hits = total_hits + thread->hits, walks = total_walks + thread->walks;
+    uint64_t fallbacks = total_fallbacks + thread->fallbacks;
+    if (hd_config.unwind == HD_UNWIND_VERIFY)
+        hd_note("unwind check: %llu stacks compared with unw_backtrace, %llu differed",
+                (unsigned long long)verified, (unsigned long long)differed);
+    if (hd_config.print_stats || hd_config.unwind == HD_UNWIND_VERIFY)
+        hd_note("stats: stacks proven from memory %llu, walked %llu, by unw_backtrace %llu; %llu return addresses "
+                "read from .eh_frame",
+                (unsigned long long)hits, (unsigned long long)walks, (unsigned long long)fallbacks,
+                (unsigned long long)rules_learned);
+}

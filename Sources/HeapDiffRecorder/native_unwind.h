@@ -1,0 +1,170 @@
+/* Native stacks without unw_backtrace on every allocation, and exactly
+ * what unw_backtrace gives (native_unwind.c; the rules in eh_frame.c). */
+#ifndef HEAPDIFF_NATIVE_UNWIND_H
+#define HEAPDIFF_NATIVE_UNWIND_H
+
+#include "recorder.h"
+
+/* ---- eh_frame.c: one return address's unwind rule ----------------- */
+enum hd_rule_kind {
+    HD_RULE_STANDARD = 0,        /* CFA = RSP/RBP + offset, RA at CFA-8, RBP unsaved or at CFA+offset */
+    HD_RULE_LAST = 1,            /* the return address is undefined: the stack ends here */
+    HD_RULE_LAST_AFTER_CFA = 2,  /* RBP is undefined: it ends here, once the CFA is sane */
+    HD_RULE_OTHER = 3,           /* anything else: unw_backtrace unwinds the stack */
+    HD_RULE_UNKNOWN = 4,         /* not read yet */
+};
+enum { HD_RULE_CFA_RBP = 1, HD_RULE_RBP_SAVED = 2 };
+struct hd_unwind_rule {
+    int32_t cfa_offset;          /* CFA = RSP (or RBP, HD_RULE_CFA_RBP) + this */
+    int16_t rbp_offset;          /* HD_RULE_RBP_SAVED: the caller's RBP is at CFA + this */
+    uint8_t kind, flags;
+};
+_Static_assert(sizeof(struct hd_unwind_rule) == 8, "one word");
+/* Reads the rule for a return address (the call before it) from .eh_frame. */
+struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) HD_HIDDEN;
+
+/* ---- the stack of one allocation, and the memo looked up inline ------ */
+/* One allocation's stack as the recorder files it: native frames from the
+ * hook's caller outward (the recorder's own skipped), innermost first. */
+struct hd_stack {
+    const uintptr_t *frames;
+    uint32_t count;
+    bool probed;                 /* Python: the frames stop at the innermost eval loop */
+    struct hd_trace **trace;     /* a memo's slot for the interned trace, or NULL */
+};
+
+/* A stack walked once, remembered per thread with every stack word the walk
+ * read that the frames depend on, in the order read. Reading the same
+ * words again and finding the same values proves the walk would give the
+ * same frames; and since each address read follows from the values read
+ * before it, the proof never reads a word the walk itself would not. */
+enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8 };
+struct hd_memo_check { uintptr_t address, value; };
+struct hd_memo {
+    struct hd_trace *trace;      /* tag 0: the interned trace of these frames, once known */
+    uint16_t count, checks;
+    bool probed;
+    struct hd_memo_check check[HD_MEMO_CHECKS + 1];   /* then a check that always fails */
+    uintptr_t frames[HD_MEMO_FRAMES];
+};
+/* The word every memo's last check reads, and a value it never holds. */
+extern const uintptr_t hd_memo_sentinel HD_HIDDEN;
+enum { HD_MEMO_SENTINEL_VALUE = 1 };
+/* The keys are apart from the memos, and memos are handed out in the order
+ * first used: a thread's memory grows with the stacks it remembers, not
+ * with the table's size. */
+struct hd_memo_key {
+    uintptr_t caller, base;      /* the hook's return address and frame address */
+    uint64_t tag;                /* 0, or the innermost Python frame */
+    struct hd_memo *memo;        /* NULL until this way is first used */
+};
+struct hd_memo_table {
+    uint8_t recent[HD_MEMO_SETS];   /* the way that hit last, tried first */
+    /* How well a set pays: +2 a proof found, -1 a miss, within +-64. Below
+     * HD_MEMO_THRASH (under 1 in 3 found, where looking and remembering
+     * cost more than the walks saved: thousands of paths through one hook
+     * frame) the set is looked in, and walks remembered, 1 time in 16. */
+    int8_t score[HD_MEMO_SETS];
+    unsigned victim, skip, used;
+    struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
+    struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
+};
+enum { HD_MEMO_THRASH = -32 };
+/* This set is not looked in this time (the walk is not remembered either). */
+static inline bool hd_memo_skipped(const struct hd_memo_table *table, size_t set) {
+    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 15) != 0;
+}
+
+/* Per-thread unwinding state (initial-exec TLS). */
+struct hd_unwind_thread {
+    struct hd_memo_table *memos;    /* NULL until the first walk; freed at thread exit */
+    bool memos_gone;                /* the thread is exiting: no new table */
+    uint64_t hits, walks, fallbacks;
+};
+extern __thread struct hd_unwind_thread hd_unwind_tls HD_HIDDEN __attribute__((tls_model("initial-exec")));
+
+static inline size_t hd_memo_set(uintptr_t caller, uintptr_t base, uint64_t tag) {
+    uint64_t h = (caller ^ (base << 7) ^ (tag * 0xff51afd7ed558ccdull)) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 40) & (HD_MEMO_SETS - 1);
+}
+
+/* The remembered stack for this hook frame, if its words still hold. */
+static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_thread *thread, uintptr_t base,
+                                                               uintptr_t caller, uint64_t tag, struct hd_stack *out) {
+    struct hd_memo_table *table = thread->memos;
+    if (HD_UNLIKELY(table == NULL))
+        return false;
+    size_t set = hd_memo_set(caller, base, tag);
+    /* A set that keeps missing is only looked in now and then. */
+    table->skip++;
+    if (hd_memo_skipped(table, set))
+        return false;
+    const struct hd_memo_key *ways = &table->keys[set * HD_MEMO_WAYS];
+    unsigned recent = table->recent[set];
+    for (unsigned n = 0; n < HD_MEMO_WAYS; n++) {
+        unsigned way = (recent + n) % HD_MEMO_WAYS;
+        const struct hd_memo_key *key = &ways[way];
+        if (key->caller != caller || key->base != base || key->tag != tag)
+            continue;
+        struct hd_memo *memo = key->memo;
+        /* Two checks a round; the sentinel after the last one stops it. */
+        const struct hd_memo_check *check = memo->check;
+        for (;; check += 2) {
+            if (*(const uintptr_t *)check[0].address != check[0].value)
+                break;
+            if (*(const uintptr_t *)check[1].address != check[1].value) {
+                check++;
+                break;
+            }
+        }
+        if (check == memo->check + memo->checks) {
+            table->recent[set] = (uint8_t)way;
+            if (table->score[set] <= 62)
+                table->score[set] += 2;
+            thread->hits++;
+            *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
+            return true;
+        }
+    }
+    if (table->score[set] > -64)
+        table->score[set]--;
+    return false;
+}
+
+/* What a walk did at each frame, kept for the memo: the rule, the CFA, the
+ * return address read and RBP after the frame (for the first
+ * HD_WALK_LOG_FRAMES frames only: a deeper walk is not remembered). */
+enum { HD_SELF_FRAMES_MAX = 8, HD_WALK_LOG_FRAMES = HD_MEMO_FRAMES + HD_SELF_FRAMES_MAX };
+struct hd_walk_log {
+    uint32_t read;               /* frames whose return address (and RBP) were read */
+    bool stop_cfa;               /* then one more frame's CFA was computed, and the walk stopped */
+    uintptr_t rbp0;              /* RBP at BASE */
+    struct hd_unwind_rule rule[HD_WALK_LOG_FRAMES];
+    uintptr_t cfa[HD_WALK_LOG_FRAMES], next[HD_WALK_LOG_FRAMES], rbp[HD_WALK_LOG_FRAMES];
+};
+
+/* ---- stack_memo.c ---------------------------------------------------- */
+void hd_memo_init(void) HD_HIDDEN;
+/* This thread's table, made on first use (NULL when it cannot be). */
+struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) HD_HIDDEN;
+/* Remembers a walk in SET (a way chosen round-robin); returns the slot for
+ * its trace, or NULL when it is not remembered. */
+struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
+                                   uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) HD_HIDDEN;
+
+/* ---- native_unwind.c -------------------------------------------------- */
+/* The stack when the memo has none: walked with the rules (and remembered),
+ * or from unw_backtrace (HEAPDIFF_UNWIND=libunwind, or a frame the rules do
+ * not cover). PYTHON: stop at the innermost eval loop. */
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
+                          bool python) HD_HIDDEN __attribute__((noinline));
+/* HEAPDIFF_UNWIND=verify: the stack found is compared with unw_backtrace's. */
+struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) HD_HIDDEN
+    __attribute__((noinline));
+void hd_unwind_init(void) HD_HIDDEN;
+/* A thread's counters into the process's, as it exits. */
+void hd_unwind_retire(struct hd_unwind_thread *thread) HD_HIDDEN;
+/* HEAPDIFF_STATS / verify: one line on stderr at exit. */
+void hd_unwind_report(void) HD_HIDDEN;
+
+#endif

@@ -1,0 +1,95 @@
+/* The per-thread memo of walked stacks (native_unwind.h explains the
+ * proof): each thread's table, and what a walk leaves in it. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include "native_unwind.h"
+
+const uintptr_t hd_memo_sentinel = ~(uintptr_t)HD_MEMO_SENTINEL_VALUE;
+
+static pthread_key_t memo_key;
+static bool memo_key_ok;
+
+static void release_memos(void *memos) {
+    struct hd_unwind_thread *thread = &hd_unwind_tls;
+    hd_pages_free(memos, sizeof(struct hd_memo_table));
+    thread->memos = NULL;
+    thread->memos_gone = true;   /* a later allocation in this exiting thread walks */
+    hd_unwind_retire(thread);
+}
+
+void hd_memo_init(void) {
+    memo_key_ok = pthread_key_create(&memo_key, release_memos) == 0;
+}
+
+struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) {
+    if (HD_LIKELY(thread->memos) || thread->memos_gone || !memo_key_ok)
+        return thread->memos;
+    thread->memos = hd_pages_alloc(sizeof(struct hd_memo_table));
+    if (thread->memos && pthread_setspecific(memo_key, thread->memos) != 0) {
+        hd_pages_free(thread->memos, sizeof(struct hd_memo_table));
+        thread->memos = NULL;
+        thread->memos_gone = true;
+    }
+    return thread->memos;
+}
+
+/* The words the walk's frames depend on, in the order it read them: each
+ * return address, and RBP as read (from BASE, or where a frame saved it)
+ * whenever a later frame's CFA was computed from it. Returns how many, or
+ * -1 when they do not fit. */
+static int proof(uintptr_t base, const struct hd_walk_log *log, struct hd_memo_check *check) {
+    uint32_t ruled = log->read + log->stop_cfa;   /* the last may have stopped on its CFA */
+    if (ruled > HD_WALK_LOG_FRAMES)
+        return -1;
+    int count = 0;
+    struct hd_memo_check rbp = {base, log->rbp0};
+    bool rbp_checked = false;
+    for (uint32_t k = 0; k < ruled; k++) {
+        struct hd_unwind_rule rule = log->rule[k];
+        if ((rule.flags & HD_RULE_CFA_RBP) && !rbp_checked) {
+            if (count == HD_MEMO_CHECKS)
+                return -1;
+            check[count++] = rbp;
+            rbp_checked = true;
+        }
+        if (k == log->read)
+            break;
+        if (count == HD_MEMO_CHECKS)
+            return -1;
+        check[count++] = (struct hd_memo_check){log->cfa[k] - 8, log->next[k]};
+        if (rule.flags & HD_RULE_RBP_SAVED) {
+            rbp = (struct hd_memo_check){log->cfa[k] + (intptr_t)rule.rbp_offset, log->rbp[k]};
+            rbp_checked = false;
+        }
+    }
+    return count;
+}
+
+struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
+                                   uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) {
+    if (stack->count > HD_MEMO_FRAMES)
+        return NULL;
+    unsigned way = table->victim++ % HD_MEMO_WAYS;   /* round-robin: cheap, and no path starves */
+    struct hd_memo_key *key = &table->keys[set * HD_MEMO_WAYS + way];
+    if (!key->memo)
+        key->memo = &table->memos[table->used++];
+    struct hd_memo *memo = key->memo;
+    int checks = proof(base, log, memo->check);
+    if (checks < 0) {
+        key->caller = 0;
+        return NULL;
+    }
+    table->recent[set] = (uint8_t)way;
+    key->caller = caller;
+    key->base = base;
+    key->tag = tag;
+    memo->trace = NULL;
+    memo->count = (uint16_t)stack->count;
+    memo->probed = stack->probed;
+    memo->checks = (uint16_t)checks;
+    memo->check[checks] = (struct hd_memo_check){(uintptr_t)&hd_memo_sentinel, HD_MEMO_SENTINEL_VALUE};
+    memcpy(memo->frames, stack->frames, stack->count * sizeof *stack->frames);
+    return tag ? NULL : &memo->trace;   /* a Python stack's trace depends on more than its native frames */
+}
+
