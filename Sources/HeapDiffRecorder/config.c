@@ -16,6 +16,7 @@
 #include "recorder.h"
 
 struct hd_config hd_config;
+int hd_message_fd = hd_late_load ? -1 : STDERR_FILENO;
 
 /* Formats into a stack buffer and writes once: no stdio buffers, no malloc. */
 static void say(const char *kind, const char *fmt, va_list ap) {
@@ -26,8 +27,8 @@ static void say(const char *kind, const char *fmt, va_list ap) {
         return;
     size_t len = (size_t)n + ((size_t)m < sizeof line - (size_t)n - 1 ? (size_t)m : sizeof line - (size_t)n - 2);
     line[len++] = '\n';
-    int saved = errno;
-    ssize_t ignored = write(STDERR_FILENO, line, len);
+    int saved = errno, fd = __atomic_load_n(&hd_message_fd, __ATOMIC_ACQUIRE);
+    ssize_t ignored = fd >= 0 ? write(fd, line, len) : 0;
     (void)ignored;
     errno = saved;
 }

@@ -24,13 +24,13 @@ static sem_t wake;                  /* posted by the signal handler */
 static int signal_pending;
 static int exiting;
 
-static int take_snapshot(uint32_t trigger, const char *label) {
+int hd_take_snapshot(uint32_t trigger, const char *label) {
     pthread_mutex_lock(&writer_lock);
     int result = -1;
     if (!(exiting && trigger != HD_TRIGGER_EXIT)) {
         result = hd_snapshot_write(last_seq + 1, trigger, label);
         if (result == 0)
-            last_seq++;
+            result = (int)++last_seq;
     }
     pthread_mutex_unlock(&writer_lock);
     return result;
@@ -85,9 +85,9 @@ static void *writer_main(void *unused) {
         if (r == 0 && __atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL)) {
             char label[256];
             read_request_label(label, sizeof label);
-            take_snapshot(HD_TRIGGER_SIGNAL, label);
+            hd_take_snapshot(HD_TRIGGER_SIGNAL, label);
         } else if (r != 0 && errno == ETIMEDOUT) {
-            take_snapshot(HD_TRIGGER_INTERVAL, NULL);
+            hd_take_snapshot(HD_TRIGGER_INTERVAL, NULL);
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
             timespec_add(&next, hd_config.interval_seconds);
@@ -129,7 +129,7 @@ static void at_exit(void) {
         return;   /* e.g. a fork child with HEAPDIFF_FOLLOW_CHILDREN=0 */
     int saved = hd_guard;
     hd_guard = 1;
-    take_snapshot(HD_TRIGGER_EXIT, NULL);
+    hd_take_snapshot(HD_TRIGGER_EXIT, NULL);
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
     if (hd_config.print_stats) {
         hd_lock();
@@ -180,7 +180,26 @@ static void program_name_from_exe(void) {
         snprintf(hd_program_name, sizeof hd_program_name, "%.255s", base);
 }
 
+/* Preloaded, this runs before main(). Attached, the program's own fork
+ * handlers were registered long before ours, so ours run on the wrong side
+ * of them (our prepare handler first, our parent and child handlers last);
+ * theirs then run with the guard set, so what they allocate passes through
+ * untraced instead of waiting for the lock we hold. */
+void hd_control_prepare(void) {
+    static bool prepared;
+    if (prepared)
+        return;
+    prepared = true;
+    program_name_from_exe();
+    /* Registered first, so our prepare handler runs last and our child
+     * handler first: no other fork handler allocates while we hold locks. */
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    atexit(at_exit);
+}
+
 __attribute__((constructor)) static void heapdiff_start(void) {
+    if (hd_late_load)
+        return;   /* dlopen'ed by heapdiff attach: heapdiff_attach() starts recording */
     hd_resolve_once();
     hd_guard = 1;
     struct timespec now;
@@ -190,13 +209,9 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     if (!hd_config.follow_children)
         hd_strip_self_from_ld_preload();
     if (hd_config.output_ok) {
-        program_name_from_exe();
         hd_record_init();
         hd_python_init();
-        /* Registered first, so our prepare handler runs last and our child
-         * handler first: no other fork handler allocates while we hold locks. */
-        pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-        atexit(at_exit);
+        hd_control_prepare();
         start_writer_thread();
         if (hd_config.signal) {
             struct sigaction sa;
@@ -218,7 +233,7 @@ HD_EXPORT int heapdiff_snapshot(const char *label) {
     hd_guard = 1;
     char copy[4096];
     snprintf(copy, sizeof copy, "%s", label ? label : "");
-    int result = take_snapshot(HD_TRIGGER_API, copy);
+    int result = hd_take_snapshot(HD_TRIGGER_API, copy) > 0 ? 0 : -1;
     hd_guard = saved_guard;
     errno = saved_errno;
     return result;

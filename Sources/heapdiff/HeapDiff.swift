@@ -16,13 +16,14 @@ struct HeapDiff: ParsableCommand {
             Typical use:
               heapdiff run -- ./server --port 8080   (report growth when it exits)
               heapdiff snapshot 4242 --label warm    (snapshot a running program now)
+              heapdiff attach 4242 --duration 60     (record a process started without heapdiff)
               heapdiff diff server.4242.1.heapsnap server.4242.3.heapsnap
               heapdiff check -- ./leak_test              (fail CI when a call site keeps growing)
 
             Errors are printed as one line, `heapdiff: error: …`, with exit status 2 for bad usage or \
             unreadable snapshots.
             """,
-        subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self,
+        subcommands: [RunCommand.self, AttachCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self,
                       TrendCommand.self, ExportCommand.self, ReportCommand.self]
     )
 

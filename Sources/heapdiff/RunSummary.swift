@@ -10,6 +10,9 @@ struct RunSummary {
     /// Snapshots were taken every --interval: growth is measured against
     /// time; otherwise against the snapshot number (phases).
     var periodic: Bool
+    /// Earlier snapshots of the process (an earlier attach into the same
+    /// directory) are not part of this report.
+    var firstSeq: UInt32 = 0
 
     private var shownDirectory: String {
         PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath).show(directory)
@@ -21,7 +24,7 @@ struct RunSummary {
             return
         }
         do {
-            let files = try SnapshotDirectory.snapshots(in: directory, pid: pid)
+            let files = try SnapshotDirectory.snapshots(in: directory, pid: pid).filter { $0.seq >= firstSeq }
             guard !files.isEmpty else {
                 Console.warning("process \(pid) left no snapshot in \(shownDirectory)")
                 return
@@ -34,7 +37,8 @@ struct RunSummary {
 
     /// Like `print`, but silent when there is nothing to report.
     func printIfAny() {
-        guard let files = try? SnapshotDirectory.snapshots(in: directory, pid: pid), !files.isEmpty else { return }
+        guard let files = try? SnapshotDirectory.snapshots(in: directory, pid: pid).filter({ $0.seq >= firstSeq }),
+              !files.isEmpty else { return }
         report(files)
     }
 

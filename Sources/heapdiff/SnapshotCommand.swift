@@ -21,6 +21,9 @@ struct SnapshotCommand: ParsableCommand {
             action of the snapshot signal is to kill the process. The signal (SIGUSR2 unless \
             HEAPDIFF_SIGNAL says otherwise) and the output directory (HEAPDIFF_OUTPUT, else the process's \
             working directory) are read from the process's environment.
+
+            A process that `heapdiff attach` is recording gets no signal: the request goes through the \
+            attach session's pipe, and the snapshot lands in that session's directory.
             """
     )
 
@@ -40,6 +43,9 @@ struct SnapshotCommand: ParsableCommand {
 
     func run() throws {
         let process = TracedProcess(pid: pid)
+        if let session = AttachChannel.commandsPath(of: process) {
+            return try snapshotAttached(session: session)
+        }
         guard try process.loadsRecorder() else {
             throw CommandError(message: "process \(pid) is not running under heapdiff (no libheapdiff.so in /proc/\(pid)/maps)")
         }
@@ -57,16 +63,37 @@ struct SnapshotCommand: ParsableCommand {
             throw CommandError(message: "cannot signal process \(pid): \(reason)", status: 1)
         }
 
+        guard try waitForSnapshot(in: directory, after: before) else {
+            if label != nil { request.withdraw() }
+            throw CommandError(message: "process \(pid) wrote no snapshot in \(directory) within \(String(format: "%g", timeout)) s", status: 1)
+        }
+    }
+
+    /// Through the pipe of the `heapdiff attach` session recording the process.
+    private func snapshotAttached(session: String) throws {
+        let directory = URL(fileURLWithPath: session).deletingLastPathComponent().path
+        let before = try snapshots(in: directory).last?.seq ?? 0
+        var text = String((label ?? "").map { $0.isNewline ? " " : $0 })   // one command a line
+        while text.utf8.count > 255 { text.removeLast() }                   // the recorder keeps 255 bytes
+        guard AttachChannel.send("snapshot " + text, toSessionAt: session) else {
+            throw CommandError(message: "the heapdiff attach session of process \(pid) is not reading \(session)", status: 1)
+        }
+        guard try waitForSnapshot(in: directory, after: before) else {
+            throw CommandError(message: "process \(pid) wrote no snapshot in \(directory) within \(String(format: "%g", timeout)) s", status: 1)
+        }
+    }
+
+    /// Prints the path of the first snapshot after SEQ `before`; false after --timeout.
+    private func waitForSnapshot(in directory: String, after before: UInt32) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let new = try snapshots(in: directory).last, new.seq > before {
                 print(new.path)
-                return
+                return true
             }
             usleep(20_000)
         }
-        if label != nil { request.withdraw() }
-        throw CommandError(message: "process \(pid) wrote no snapshot in \(directory) within \(String(format: "%g", timeout)) s", status: 1)
+        return false
     }
 
     private func snapshotSignal(_ environment: [String: String]) throws -> Int32 {
