@@ -4,9 +4,9 @@
 # zlib (gzipped pprof export) and Chart.js (inlined into `heapdiff report`'s
 # HTML when it is generated, never committed);
 # with "bench", also GNU time for the benchmarks' peak-memory figures; with
-# "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
-# Chromium, which renders an HTML report headless in a test, and Debian's
-# CPython 3.11 with Flask, which the Python tests trace.
+# "test", also Go, whose `go tool pprof` reads the pprof export in a test,
+# Chromium, which renders an HTML report headless in a test, Debian's CPython
+# 3.11 with Flask, which the Python tests trace, and gdb, which the attach tests use.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
@@ -19,8 +19,10 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 if [ "${1:-}" = bench ]; then
   [ -x /usr/bin/time ] || need+=(time)
 fi
-# `scripts/setup.sh test`: the standard tools the pprof export and the HTML report are checked with.
+# `scripts/setup.sh test`: the standard tools the pprof export and the HTML report are checked with,
+# and gdb, which `heapdiff attach` loads the recorder with.
 if [ "${1:-}" = test ]; then
+  [ -x /usr/bin/gdb ] || need+=(gdb)
   [ -x /usr/bin/go ] || need+=(golang-go)
   [ -x /usr/bin/chromium ] || need+=(chromium)
   # The Python tests run on Debian's CPython 3.11, Flask included.

@@ -169,6 +169,10 @@ static const char *configure(struct session *s) {
     s->interval = field_copy("interval", text, sizeof text) ? strtod(text, NULL) : 0;
     if (!(s->interval == 0 || (s->interval >= 0.01 && s->interval <= 86400.0 * 365)))
         return "bad interval in the request";
+    /* SEQ goes on from the files already there: this process may have been
+     * attached before by another copy of the library (heapdiff upgraded). */
+    if (field_copy("after", text, sizeof text))
+        hd_seq_at_least((uint32_t)strtoul(text, NULL, 10));
     hd_config.depth = (unsigned)depth;
     hd_config.interval_seconds = 0;          /* this thread takes the periodic snapshots */
     hd_config.signal = 0;                    /* the program's signal dispositions stay its own */

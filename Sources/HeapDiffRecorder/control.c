@@ -36,6 +36,13 @@ int hd_take_snapshot(uint32_t trigger, const char *label) {
     return result;
 }
 
+void hd_seq_at_least(uint32_t seq) {
+    pthread_mutex_lock(&writer_lock);
+    if (last_seq < seq)
+        last_seq = seq;
+    pthread_mutex_unlock(&writer_lock);
+}
+
 /* `heapdiff snapshot PID --label L` leaves the label in a request file
  * beside the snapshots before it signals us. Only a regular file of our
  * own user is believed. */

@@ -228,6 +228,9 @@ extern char hd_program_name[256] HD_HIDDEN;
 /* One snapshot, numbered after the last one this process wrote; returns its
  * SEQ, or -1 when not written (after a warning) or when the process is exiting. */
 int hd_take_snapshot(uint32_t trigger, const char *label) HD_HIDDEN;
+/* The next snapshot's SEQ comes after this one (files another copy of the
+ * recorder already wrote into the directory). */
+void hd_seq_at_least(uint32_t seq) HD_HIDDEN;
 /* The fork and exit handlers and the program's name, once per process. */
 void hd_control_prepare(void) HD_HIDDEN;
 

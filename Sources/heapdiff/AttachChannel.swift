@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HeapDiffKit
 
 /// The two FIFOs between `heapdiff attach` and the recorder it loaded
 /// (Sources/HeapDiffRecorder/attach.c): commands go in (`detach`,
@@ -53,7 +54,9 @@ final class AttachChannel {
 
     /// The request heapdiff_attach() is given: where the FIFOs and snapshots are.
     func request(interval: Double?, depth: Int?) -> String {
-        var lines = ["in=\(commandsPath)", "out=\(statusPath)", "output=\(directory)"]
+        // SEQ must go on after the process's files already in the directory, whichever recorder wrote them.
+        let after = (try? SnapshotDirectory.snapshots(in: directory, pid: pid).last?.seq) ?? nil
+        var lines = ["in=\(commandsPath)", "out=\(statusPath)", "output=\(directory)", "after=\(after ?? 0)"]
         if let interval { lines.append("interval=\(interval)") }
         if let depth { lines.append("depth=\(depth)") }
         return lines.joined(separator: "\n")

@@ -106,6 +106,10 @@ struct AttachCommand: ParsableCommand {
         let handled = [SIGINT, SIGTERM, SIGHUP]
         let previous = handled.map { signal($0) { _ in stopRequested = 1 } }
         defer { zip(handled, previous).forEach { _ = signal($0, $1) } }
+        var unblocked = sigset_t()   // whoever started heapdiff may have blocked them
+        sigemptyset(&unblocked)
+        handled.forEach { sigaddset(&unblocked, $0) }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
 
         Console.note("attaching to process \(pid) (\(target.programName)) with gdb…")
         let injector = GDBInjector(gdb: gdb)

@@ -34,7 +34,7 @@ struct GDBInjector {
     /// gdb on the PATH, or nil.
     static func find(environment: [String: String]) -> String? {
         let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        return (directories + ["/usr/bin"]).map { $0 + "/gdb" }.first { access($0, X_OK) == 0 }
+        return directories.map { $0 + "/gdb" }.first { access($0, X_OK) == 0 }
     }
 
     func inject(pid: Int32, library: String, request: String, scratch: String) throws -> Outcome {
@@ -85,7 +85,16 @@ struct GDBInjector {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        // gdb waits for its inferior's events with SIGCHLD and stops it with
+        // SIGINT: whatever heapdiff was started with blocked or ignored must
+        // not carry over (a test runner's threads block most signals).
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE].forEach { sigaddset(&defaults, $0) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
@@ -113,7 +122,7 @@ struct GDBInjector {
     /// The gdb script (Python, run by gdb itself). It reads its inputs from
     /// HEAPDIFF_GDB_* variables and reports on lines starting `heapdiff-gdb:`.
     static let script = #"""
-    import os, threading
+    import os, signal, threading
     import gdb
 
     LIBRARY = os.environ["HEAPDIFF_GDB_LIBRARY"].encode() + b"\0"
@@ -217,6 +226,8 @@ struct GDBInjector {
         for setting in ("pagination off", "confirm off", "unwindonsignal on", "print thread-events off"):
             gdb.execute("set " + setting)
         gdb.execute("handle all nostop noprint pass", to_string=True)
+        gdb.execute("handle SIGINT nostop noprint pass", to_string=True)
+        gdb.execute("handle SIGSTOP stop print nopass", to_string=True)   # noprint would imply nostop
         for library in ("libc[.-]", "ld-linux", "libpthread"):
             gdb.execute("sharedlibrary " + library, to_string=True)
         points = []
@@ -225,22 +236,36 @@ struct GDBInjector {
                 points.append(SafePoint(function, internal=True))
             except gdb.error:
                 pass
-        # The timer only interrupts the wait: once it is over, a late event
-        # must not interrupt the calls below (gdb would unwind dlopen midway).
-        waiting = [True]
-        def interrupt():
-            if waiting[0]:
-                gdb.execute("interrupt")
-        timer = threading.Timer(WAIT, lambda: gdb.post_event(interrupt))
+        # No thread allocating within WAIT seconds: stop the process with
+        # SIGSTOP, which no thread can block (gdb's own interrupt sends SIGINT,
+        # which a server that takes its signals with sigwait or signalfd has
+        # blocked everywhere). gdb reports it and, told nopass, drops it.
+        lock, state = threading.Lock(), {"waiting": True, "stopped": False}
+        pid = gdb.selected_inferior().pid
+        def stop_the_process():   # on the timer's thread: no gdb call here
+            with lock:
+                if state["waiting"]:
+                    state["stopped"] = True
+                    os.kill(pid, signal.SIGSTOP)
+        timer = threading.Timer(WAIT, stop_the_process)
         timer.start()
         try:
             gdb.execute("continue", to_string=True)
         except gdb.error:
             pass
-        waiting[0] = False
+        with lock:
+            state["waiting"] = False
         timer.cancel()
         for point in points:
             point.delete()
+        if state["stopped"] and SafePoint.chosen and running():
+            # Both at once: the SIGSTOP is still pending, and must be taken
+            # now, not in the middle of the calls below.
+            SafePoint.chosen = False
+            try:
+                gdb.execute("continue", to_string=True)
+            except gdb.error:
+                pass
         if not running():
             say("exited")
             return

@@ -9,7 +9,8 @@ final class BackgroundProgram {
     private let outURL: URL
     private let errURL: URL
 
-    init(_ executable: String, arguments: [String] = [], environment: [String: String]) throws {
+    /// With `preload: false` the program starts without heapdiff, as one that `heapdiff attach` joins.
+    init(_ executable: String, arguments: [String] = [], environment: [String: String], preload: Bool = true) throws {
         scratch = try Harness.temporaryDirectory("bg")
         outURL = scratch.appendingPathComponent("out")
         errURL = scratch.appendingPathComponent("err")
@@ -18,7 +19,8 @@ final class BackgroundProgram {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HEAPDIFF_") }
-        env["LD_PRELOAD"] = Harness.library
+        env.removeValue(forKey: "LD_PRELOAD")
+        if preload { env["LD_PRELOAD"] = Harness.library }
         env.merge(environment) { _, new in new }
         process.environment = env
         process.standardInput = input
@@ -35,6 +37,17 @@ final class BackgroundProgram {
         guard Harness.wait(seconds: 30, { stdout.contains("ready\n") }) else {
             throw Harness.Failure(description: "program never became ready; stderr: \(stderr)")
         }
+    }
+
+    /// Writes one line to the program's stdin.
+    func send(_ line: String) {
+        input.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// Waits for the exit status without closing stdin (a program that ends by itself).
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// Closes stdin and waits for the exit status.

@@ -34,7 +34,7 @@ def work(worker):
 threads = [threading.Thread(target=work, args=(worker,)) for worker in range(3)]
 for thread in threads:
     thread.start()
-print("ready", file=sys.stderr, flush=True)
+print("ready", flush=True)
 for thread in threads:
     thread.join()
 kept = sum(len(value) for value in table.values())

@@ -2,8 +2,8 @@
 // three std::threads serve REQUESTS requests each (argument 1, default 4000),
 // one every 2 ms. Each request caches a response that is never evicted (the
 // leak), builds a scratch string it drops, and remembers its key in a
-// bounded deque. "ready" goes to stderr; stdout gets a summary that depends
-// only on the work done.
+// bounded deque. stdout gets "ready", then a summary that depends only on
+// the work done.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -39,7 +39,8 @@ int main(int argc, char **argv) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(2));
             }
         });
-    std::fprintf(stderr, "ready\n");
+    std::printf("ready\n");
+    std::fflush(stdout);
     for (auto &t : threads)
         t.join();
     unsigned long bytes = 0;
