@@ -52,6 +52,8 @@ struct session {
     char command[COMMAND_MAX];
     size_t command_length;
 };
+/* The one session, global so that a forked child can close its pipes. */
+static struct session current = {.in = {.fd = -1}, .out = {.fd = -1}};
 
 /* ---- the request: KEY=VALUE lines ------------------------------------- */
 
@@ -132,9 +134,16 @@ static void status(struct session *s, const char *fmt, ...) {
 
 /* ---- start: once per process, then once per session ------------------- */
 
+static void close_end(struct pipe_end *end);
+
 static void forked_child(void) {
-    /* The session thread stays in the parent; the child may be attached anew. */
+    /* The session thread stays in the parent; the child lets go of its
+     * pipes and may be attached anew. */
     __atomic_store_n(&hd_message_fd, -1, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&session_running, __ATOMIC_ACQUIRE)) {
+        close_end(&current.in);
+        close_end(&current.out);
+    }
     __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
 }
 
@@ -280,39 +289,40 @@ static void *session_main(void *unused) {
     (void)unused;
     hd_guard = 1;   /* nothing this thread allocates is the program's */
     prctl(PR_SET_NAME, "heapdiff-attach", 0, 0, 0);
-    struct session s = {.in = {.fd = -1}, .out = {.fd = -1}};
+    struct session *s = &current;
+    *s = (struct session){.in = {.fd = -1}, .out = {.fd = -1}};
     char path[4200];
-    if (field_copy("out", path, sizeof path) && open_end(&s.out, path, O_RDWR) && field_copy("in", path, sizeof path) &&
-        open_end(&s.in, path, O_RDONLY)) {
-        __atomic_store_n(&hd_message_fd, s.out.fd, __ATOMIC_RELEASE);
-        const char *problem = configure(&s);   /* first: hd_python_init reads it */
+    if (field_copy("out", path, sizeof path) && open_end(&s->out, path, O_RDWR) && field_copy("in", path, sizeof path) &&
+        open_end(&s->in, path, O_RDONLY)) {
+        __atomic_store_n(&hd_message_fd, s->out.fd, __ATOMIC_RELEASE);
+        const char *problem = configure(s);   /* first: hd_python_init reads it */
         if (!problem)
             problem = prepare_process();
         if (problem) {
-            status(&s, "error %s", problem);
+            status(s, "error %s", problem);
         } else {
             reset_tables();
             __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
             struct hd_got_counts counts = hd_got_patch(false);
             int baseline = counts.slots ? hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff attach") : -1;
             if (baseline > 0) {
-                status(&s, "attached %d %u %u", baseline, counts.slots, counts.modules);
-                record_until_detached(&s);
+                status(s, "attached %d %u %u", baseline, counts.slots, counts.modules);
+                record_until_detached(s);
                 int final = hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff detach");
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
                 counts = hd_got_patch(true);
-                status(&s, "detached %d %u", final, counts.slots);
+                status(s, "detached %d %u", final, counts.slots);
             } else {
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
                 hd_got_patch(true);
-                status(&s, "error %s", counts.slots ? "the first snapshot could not be written"
+                status(s, "error %s", counts.slots ? "the first snapshot could not be written"
                                                     : "no loaded module calls malloc through its GOT");
             }
         }
     }
     __atomic_store_n(&hd_message_fd, -1, __ATOMIC_RELEASE);
-    close_end(&s.in);
-    close_end(&s.out);
+    close_end(&s->in);
+    close_end(&s->out);
     __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
     return NULL;
 }

@@ -184,10 +184,13 @@ struct AttachCommand: ParsableCommand {
     /// Until --duration, Ctrl-C or the process's end; then the final snapshot and the detach.
     private func record(_ channel: AttachChannel, process: TracedProcess, baseline: Int) throws -> SessionEnd {
         let deadline = duration.map { Date().addingTimeInterval($0) }
+        var round = 0
         while stopRequested == 0 && deadline.map({ Date() < $0 }) ?? true {
             channel.receive(timeout: 0.2).forEach(forward)
             if process.hasExited { return .exited }
-            if AttachChannel.commandsPath(of: process) == nil && !process.hasExited {
+            round += 1
+            // Every 2 s (a server may hold thousands of descriptors): the recorder is still there.
+            if round % 10 == 0 && AttachChannel.commandsPath(of: process) == nil && !process.hasExited {
                 throw CommandError(message: "process \(pid) no longer has the recorder's pipe open "
                     + "(it executed another program, or closed the descriptor)", status: 1)
             }
