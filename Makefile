@@ -12,6 +12,14 @@ RECORDER_CFLAGS := -std=c11 -O2 -g -flto -fPIC -fvisibility=hidden -Wall -Wextra
 	-fno-omit-frame-pointer -ftls-model=initial-exec -ISources/HeapDiffRecorder/include
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread
+# The same recorder built for `heapdiff attach`, which dlopens it into a process
+# that is already running: glibc cannot grow a running process's static TLS
+# block, so its thread-local state is global-dynamic (the tls_model attributes
+# in the sources are rewritten, -ftls-model alone does not override them), and
+# HD_LATE_LOAD makes its constructor start nothing (attach.c does, when called).
+RECORDER_ATTACH := $(BUILD)/libheapdiff-attach.so
+RECORDER_ATTACH_CFLAGS := $(filter-out -ftls-model=initial-exec,$(RECORDER_CFLAGS)) -ftls-model=global-dynamic \
+	'-Dtls_model(model)=tls_model("global-dynamic")' -DHD_LATE_LOAD
 
 # `make`: the optimized CLI (Swift runtime linked in, so the installed tool
 # does not depend on the toolchain's location), its man pages and completions.
@@ -37,12 +45,17 @@ $(RECORDER): $(RECORDER_SRC) $(RECORDER_HDR) | setup
 	@mkdir -p $(BUILD)
 	$(CC) $(RECORDER_CFLAGS) $(RECORDER_LDFLAGS) -o $@ $(RECORDER_SRC) $(RECORDER_LIBS)
 
-recorder: $(RECORDER)
+$(RECORDER_ATTACH): $(RECORDER_SRC) $(RECORDER_HDR) | setup
+	@mkdir -p $(BUILD)
+	$(CC) $(RECORDER_ATTACH_CFLAGS) $(RECORDER_LDFLAGS) -o $@ $(RECORDER_SRC) $(RECORDER_LIBS)
+	@if readelf -d $@ | grep -q STATIC_TLS; then echo "$@ needs static TLS: it could not be dlopen'ed late" >&2; rm -f $@; exit 1; fi
+
+recorder: $(RECORDER) $(RECORDER_ATTACH)
 
 # heapdiff finds libheapdiff.so beside its own executable.
-cli: $(RECORDER)
+cli: $(RECORDER) $(RECORDER_ATTACH)
 	$(SWIFT) build
-	cp $(RECORDER) "$$($(SWIFT) build --show-bin-path)/libheapdiff.so"
+	cp $(RECORDER) $(RECORDER_ATTACH) "$$($(SWIFT) build --show-bin-path)/"
 
 release: $(RELEASE_CLI)
 

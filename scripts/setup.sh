@@ -8,8 +8,8 @@
 # Chromium, which renders an HTML report headless in a test, Debian's
 # CPython 3.11 with Flask and its venv module (pytest-heapdiff's tests), which the
 # Python tests trace, Flask in a venv for each pyenv CPython 3.8 to 3.13
-# (scripts/python-venvs.sh), and the servers the control-socket tests run under
-# heapdiff: Debian's default JRE and gunicorn.
+# (scripts/python-venvs.sh), the servers the control-socket tests run under
+# heapdiff: Debian's default JRE and gunicorn, and gdb, which the attach tests use.
 set -euo pipefail
 need=()
 [ -e /usr/include/x86_64-linux-gnu/libunwind.h ] || [ -e /usr/include/libunwind.h ] \
@@ -22,8 +22,10 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 if [ "${1:-}" = bench ]; then
   [ -x /usr/bin/time ] || need+=(time)
 fi
-# `scripts/setup.sh test`: the standard tools the pprof export and the HTML report are checked with.
+# `scripts/setup.sh test`: the standard tools the pprof export and the HTML report are checked with,
+# and gdb, which `heapdiff attach` loads the recorder with.
 if [ "${1:-}" = test ]; then
+  [ -x /usr/bin/gdb ] || need+=(gdb)
   [ -x /usr/bin/go ] || need+=(golang-go)
   [ -x /usr/bin/chromium ] || need+=(chromium)
   # The Python tests run on Debian's CPython 3.11, Flask included.

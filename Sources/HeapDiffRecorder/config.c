@@ -16,6 +16,7 @@
 #include "recorder.h"
 
 struct hd_config hd_config;
+int hd_message_fd = hd_late_load ? -1 : STDERR_FILENO;
 
 /* Formats into a stack buffer and writes once: no stdio buffers, no malloc. */
 static void say(const char *kind, const char *fmt, va_list ap) {
@@ -26,8 +27,8 @@ static void say(const char *kind, const char *fmt, va_list ap) {
         return;
     size_t len = (size_t)n + ((size_t)m < sizeof line - (size_t)n - 1 ? (size_t)m : sizeof line - (size_t)n - 2);
     line[len++] = '\n';
-    int saved = errno;
-    ssize_t ignored = write(STDERR_FILENO, line, len);
+    int saved = errno, fd = __atomic_load_n(&hd_message_fd, __ATOMIC_ACQUIRE);
+    ssize_t ignored = fd >= 0 ? write(fd, line, len) : 0;
     (void)ignored;
     errno = saved;
 }
@@ -212,6 +213,19 @@ int hd_output_fd(void) {
     if (hd_fd_is(hd_config.output_fd, hd_config.output_dev, hd_config.output_ino))
         return hd_config.output_fd;
     return open_output_dir() ? hd_config.output_fd : -1;
+}
+
+/* heapdiff attach: each session names its directory, held open as
+ * HEAPDIFF_OUTPUT's is; the previous session's descriptor is let go. */
+bool hd_output_dir_use(const char *dir) {
+    if (strlen(dir) >= sizeof hd_config.output_dir)
+        return false;
+    if (hd_config.output_ino && hd_fd_is(hd_config.output_fd, hd_config.output_dev, hd_config.output_ino))
+        close(hd_config.output_fd);
+    hd_config.output_fd = -1;
+    hd_config.output_ino = 0;
+    strcpy(hd_config.output_dir, dir);
+    return open_output_dir();
 }
 
 /* The output directory is made absolute now, because the program may chdir

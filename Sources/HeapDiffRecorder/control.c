@@ -43,7 +43,7 @@ static bool goes_to_helpers(uint32_t trigger) {
     return trigger == HD_TRIGGER_EXIT && last_seq == 0 && !is_program && !hd_config.keep_helper_exits;
 }
 
-static int take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap) {
+int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap) {
     pthread_mutex_lock(&writer_lock);
     int result = -1;
     if (exiting && trigger != HD_TRIGGER_EXIT) {
@@ -51,7 +51,7 @@ static int take_snapshot(uint32_t trigger, const char *label, char *text, size_t
     } else {
         result = hd_snapshot_write(goes_to_helpers(trigger), last_seq + 1, trigger, label, text, cap);
         if (result == 0)
-            last_seq++;
+            result = (int)++last_seq;
     }
     pthread_mutex_unlock(&writer_lock);
     return result;
@@ -60,7 +60,14 @@ static int take_snapshot(uint32_t trigger, const char *label, char *text, size_t
 /* `heapdiff snapshot PID`: the trigger is "requested from outside", as the
  * signal's is. */
 static int take_requested(const char *label, char *text, size_t cap) {
-    return take_snapshot(HD_TRIGGER_SIGNAL, label, text, cap);
+    return hd_take_snapshot(HD_TRIGGER_SIGNAL, label, text, cap) > 0 ? 0 : -1;
+}
+
+void hd_seq_at_least(uint32_t seq) {
+    pthread_mutex_lock(&writer_lock);
+    if (last_seq < seq)
+        last_seq = seq;
+    pthread_mutex_unlock(&writer_lock);
 }
 
 static void on_snapshot_signal(int sig, siginfo_t *info, void *context);
@@ -142,7 +149,7 @@ static void *writer_main(void *unused) {
         int ready = ppoll(&p, fd >= 0 ? 1 : 0, &wait, &wait_mask);
 
         if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL))
-            take_snapshot(HD_TRIGGER_SIGNAL, NULL, text, sizeof text);
+            hd_take_snapshot(HD_TRIGGER_SIGNAL, NULL, text, sizeof text);
         if (ready > 0 && p.revents) {
             pthread_mutex_lock(&writer_lock);
             bool ours = hd_listener_is_ours(&listener);
@@ -153,7 +160,7 @@ static void *writer_main(void *unused) {
                 hd_listener_serve(&listener, take_requested);
         }
         if (interval_ms > 0 && monotonic_ms() >= next) {
-            take_snapshot(HD_TRIGGER_INTERVAL, NULL, text, sizeof text);
+            hd_take_snapshot(HD_TRIGGER_INTERVAL, NULL, text, sizeof text);
             now = monotonic_ms();
             next += interval_ms;
             if (next < now)   /* fell behind: don't burst */
@@ -201,7 +208,7 @@ static void at_exit(void) {
      * the exit snapshot could be cut off by the process's end mid-write. */
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
     char text[4400];
-    take_snapshot(HD_TRIGGER_EXIT, NULL, text, sizeof text);
+    hd_take_snapshot(HD_TRIGGER_EXIT, NULL, text, sizeof text);
     hd_unwind_report();
     if (hd_config.print_stats) {
         hd_lock();
@@ -316,7 +323,26 @@ static void program_name_from_exe(void) {
         snprintf(hd_program_name, sizeof hd_program_name, "%.255s", base);
 }
 
+/* Preloaded, this runs before main(). Attached, the program's own fork
+ * handlers were registered long before ours, so ours run on the wrong side
+ * of them (our prepare handler first, our parent and child handlers last);
+ * theirs then run with the guard set, so what they allocate passes through
+ * untraced instead of waiting for the lock we hold. */
+void hd_control_prepare(void) {
+    static bool prepared;
+    if (prepared)
+        return;
+    prepared = true;
+    program_name_from_exe();
+    /* Registered first, so our prepare handler runs last and our child
+     * handler first: no other fork handler allocates while we hold locks. */
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    atexit(at_exit);
+}
+
 __attribute__((constructor)) static void heapdiff_start(void) {
+    if (hd_late_load)
+        return;   /* dlopen'ed by heapdiff attach: heapdiff_attach() starts recording */
     hd_resolve_once();
     hd_guard = 1;
     struct timespec now;
@@ -328,13 +354,9 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     if (hd_config.output_ok) {
         /* A process executed by a descendant: its parent is not heapdiff. */
         is_program = !hd_config.program_parent || getppid() == hd_config.program_parent;
-        program_name_from_exe();
         hd_record_init();
         hd_python_init();
-        /* Registered first, so our prepare handler runs last and our child
-         * handler first: no other fork handler allocates while we hold locks. */
-        pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-        atexit(at_exit);
+        hd_control_prepare();
         real_raise = (int (*)(int))dlsym(RTLD_NEXT, "raise");
         /* The handler first: the writer thread checks it is ours. */
         if (hd_config.signal) {
@@ -358,7 +380,7 @@ HD_EXPORT int heapdiff_snapshot(const char *label) {
     hd_guard = 1;
     char copy[4096], text[4400];
     snprintf(copy, sizeof copy, "%s", label ? label : "");
-    int result = take_snapshot(HD_TRIGGER_API, copy, text, sizeof text);
+    int result = hd_take_snapshot(HD_TRIGGER_API, copy, text, sizeof text) > 0 ? 0 : -1;
     hd_guard = saved_guard;
     errno = saved_errno;
     return result;

@@ -59,6 +59,8 @@ static void *missing(void) {
 }
 
 HD_EXPORT void *malloc(size_t size) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
+        return hd_real.malloc(size);
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return hd_bootstrap_alloc(size, 16);
     void *p = hd_real.malloc(size);
@@ -68,6 +70,10 @@ HD_EXPORT void *malloc(size_t size) {
 }
 
 HD_EXPORT void free(void *p) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0)))) {
+        hd_real.free(p);
+        return;
+    }
     if (!p || HD_UNLIKELY(hd_is_bootstrap(p)))
         return;
     /* Freed while another thread is still finding the real free: the real
@@ -82,6 +88,8 @@ HD_EXPORT void free(void *p) {
 }
 
 HD_EXPORT void *calloc(size_t count, size_t size) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
+        return hd_real.calloc(count, size);
     size_t total;
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return __builtin_mul_overflow(count, size, &total) ? missing() : hd_bootstrap_alloc(total, 16);
@@ -92,8 +100,10 @@ HD_EXPORT void *calloc(size_t count, size_t size) {
 }
 
 /* realloc: the old block is forgotten first; if the real call fails it is
- * still the caller's, so its record is put back. */
-HD_EXPORT void *realloc(void *old, size_t total) {
+ * still the caller's, so its record is put back. (A static body, so that
+ * reallocarray reaches it without the PLT, which in libheapdiff-attach.so
+ * resolves to the process's own realloc.) */
+static inline __attribute__((always_inline)) void *realloc_hooked(void *old, size_t total) {
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving()) {
         void *p = hd_bootstrap_alloc(total, 16);
         if (p && old)
@@ -124,13 +134,19 @@ HD_EXPORT void *realloc(void *old, size_t total) {
     return p;
 }
 
+HD_EXPORT void *realloc(void *old, size_t total) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
+        return hd_real.realloc(old, total);
+    return realloc_hooked(old, total);
+}
+
 /* glibc's reallocarray calls realloc through the PLT, which would record the
  * block twice; it is exactly realloc after an overflow check, so it is that. */
 HD_EXPORT void *reallocarray(void *old, size_t count, size_t size) {
     size_t total;
     if (__builtin_mul_overflow(count, size, &total))
         return missing();
-    return realloc(old, total);
+    return realloc_hooked(old, total);
 }
 
 /* The aligned family: alignment rules and error returns stay the real ones.

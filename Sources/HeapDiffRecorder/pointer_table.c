@@ -189,3 +189,11 @@ size_t hd_pointer_table_memory(void) {
         n += tables[i].slots ? (tables[i].mask + 1) * sizeof(struct slot) : 0;
     return n;
 }
+
+void hd_pointer_table_clear(void) {
+    for (int i = 0; i < HD_POINTER_SUBTABLES; i++) {
+        hd_pages_free(tables[i].slots, tables[i].slots ? (tables[i].mask + 1) * sizeof(struct slot) : 0);
+        tables[i] = (struct subtable){0};
+    }
+    hd_live_bytes_now = hd_peak_live_bytes = 0;
+}

@@ -97,7 +97,14 @@ void hd_python_init(void) {
         hd_python.capture = capture;
         hd_python.enabled = true;
     }
-    hd_python_alloc_init(version, hd_python.enabled);
+    /* Attached to a running interpreter (libheapdiff-attach.so), the
+     * domains are not wrapped: the audit-hook install is made for start-up
+     * (it swaps the raw allocator for a moment, while no other thread can
+     * use it), and wrapping them late needs the GIL, taken through the
+     * interpreter's own mechanism (a pending call), which attach does not do
+     * yet. pymalloc's small objects then go unseen, as before the merge. */
+    if (!hd_late_load)
+        hd_python_alloc_init(version, hd_python.enabled);
 }
 
 /* While the program runs, a version whose layout is known tells that

@@ -49,7 +49,10 @@ size_t hd_bootstrap_size(const void *p) {
     return size;
 }
 
-#define RESOLVE(name) hd_real.name = (__typeof__(hd_real.name))dlsym(RTLD_NEXT, #name)
+/* Preloaded, the real function is the next definition after ours; attached,
+ * it is the one the process's modules are bound to (the global scope's, which
+ * may be another allocator than libc's). */
+#define RESOLVE(name) hd_real.name = (__typeof__(hd_real.name))dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, #name)
 
 void hd_resolve_real_allocator(void) {
     RESOLVE(malloc);

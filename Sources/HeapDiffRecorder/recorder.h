@@ -22,6 +22,8 @@
  *   control_protocol.c the CLI-recorder protocol, shared with the CLI
  *   control_socket.c   `heapdiff snapshot PID` requests; notices to `heapdiff run`
  *   control.c        start-up, writer thread, signal, interval, fork, exit, API
+ *   got_hooks.c      heapdiff attach: GOT entries of loaded modules pointed at the hooks, and back
+ *   attach.c         heapdiff attach: the entry point the injector calls, the session thread
  */
 #ifndef HEAPDIFF_RECORDER_H
 #define HEAPDIFF_RECORDER_H
@@ -37,6 +39,16 @@
 #define HD_EXPORT __attribute__((visibility("default")))
 #define HD_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HD_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* libheapdiff-attach.so is this code built to be dlopen'ed into a running
+ * process by `heapdiff attach` (see the Makefile): its constructor starts
+ * nothing, and the real allocator is the one the process's modules are
+ * bound to, not the next one after a preloaded library. */
+#ifdef HD_LATE_LOAD
+enum { hd_late_load = 1 };
+#else
+enum { hd_late_load = 0 };
+#endif
 
 /* ---- mmap_arena.c ---------------------------------------------------- */
 struct hd_arena { unsigned char *cursor, *end; };
@@ -96,11 +108,18 @@ void hd_fail(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)
 /* The output directory, opened again by path when the program closed our
  * descriptor; -1 (errno set) when it cannot be opened. */
 int hd_output_fd(void) HD_HIDDEN;
+/* heapdiff attach: the session's output directory (absolute) opened and
+ * held instead of the previous one; false (errno set) when it cannot be. */
+bool hd_output_dir_use(const char *dir) HD_HIDDEN;
 void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
 /* OUTPUT/helpers (under the output directory's descriptor dir), created
  * 0700 if missing: where the exit snapshots of helper processes go. False
  * (errno set) when it cannot be used. */
 bool hd_helpers_directory(int dir) HD_HIDDEN;
+/* Where hd_warn and hd_note write: the program's stderr when preloaded; under
+ * heapdiff attach the session's status pipe, never the program's own output
+ * (-1: nowhere). */
+extern int hd_message_fd HD_HIDDEN;
 
 /* ---- private_fds.c -------------------------------------------------- */
 /* fd moved to a high, close-on-exec number (it is closed). */
@@ -142,6 +161,8 @@ bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) H
 bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) HD_HIDDEN;
 bool hd_pointer_contains(uintptr_t ptr) HD_HIDDEN;
 size_t hd_pointer_table_memory(void) HD_HIDDEN;
+/* Forgets every block (a new attach session: frees since the last one went unseen). */
+void hd_pointer_table_clear(void) HD_HIDDEN;
 extern uint64_t hd_live_bytes_now HD_HIDDEN, hd_peak_live_bytes HD_HIDDEN;
 
 /* ---- python_layout.c / python_stack.c / python_code.c --------------- */
@@ -321,5 +342,39 @@ void hd_listener_drop_inherited(struct hd_listener *l) HD_HIDDEN;
 void hd_listener_serve(struct hd_listener *l, hd_request_snapshot take) HD_HIDDEN;
 /* A notice to `heapdiff run` (HEAPDIFF_REPORT), when it listens. */
 void hd_report(const char *kind, const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 2, 3)));
+
+/* ---- control.c --------------------------------------------------------- */
+/* One snapshot, numbered after the last one this process wrote; returns its
+ * SEQ with the file's path in text, or -1 with the reason in text (not
+ * written, after a warning, or the process is exiting). */
+int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t text_cap) HD_HIDDEN;
+/* The next snapshot's SEQ comes after this one (files another copy of the
+ * recorder already wrote into the directory). */
+void hd_seq_at_least(uint32_t seq) HD_HIDDEN;
+/* The fork and exit handlers and the program's name, once per process. */
+void hd_control_prepare(void) HD_HIDDEN;
+
+/* ---- got_hooks.c (heapdiff attach) ------------------------------------ */
+struct hd_got_counts {
+    unsigned slots;      /* GOT entries pointing at a hook after the pass */
+    unsigned changed;    /* entries this pass rewrote */
+    unsigned modules;    /* modules with at least one hooked entry */
+    unsigned deferred;   /* modules still being loaded by another thread: next pass */
+};
+/* Finds the hooks and the functions they replace; false when one is missing. */
+bool hd_got_init(void) HD_HIDDEN;
+/* Points every loaded module's malloc-family GOT entries at the hooks
+ * (frees first) or, with restore, back at the real functions. */
+struct hd_got_counts hd_got_patch(bool restore) HD_HIDDEN;
+/* Cheap: whether a module was loaded or unloaded since the last call. */
+bool hd_got_modules_changed(void) HD_HIDDEN;
+/* The dynamic loader's code. Attached to a non-PIE program whose PLT entry is
+ * malloc's canonical address, the loader's own allocations come through the
+ * hooks too, among them the one that gives a thread its block of our
+ * (dynamic) TLS: they must pass straight on before anything touches TLS. */
+extern uintptr_t hd_loader_start HD_HIDDEN, hd_loader_size HD_HIDDEN;
+static inline bool hd_called_by_loader(const void *return_address) {
+    return hd_late_load && (uintptr_t)return_address - hd_loader_start < hd_loader_size;
+}
 
 #endif /* HEAPDIFF_RECORDER_H */

@@ -16,6 +16,7 @@ struct HeapDiff: ParsableCommand {
             Typical use:
               heapdiff run -- ./server --port 8080   (report growth when it exits)
               heapdiff snapshot 4242 --label warm    (snapshot a running program now)
+              heapdiff attach 4242 --duration 60     (record a process started without heapdiff)
               heapdiff diff server.4242.1.heapsnap server.4242.3.heapsnap
               heapdiff check -- ./leak_test              (fail CI when a call site keeps growing)
 
@@ -23,8 +24,8 @@ struct HeapDiff: ParsableCommand {
             unreadable snapshots.
             """,
         version: Version.current,
-        subcommands: [RunCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self, CheckCommand.self,
-                      TrendCommand.self, ExportCommand.self, ReportCommand.self]
+        subcommands: [RunCommand.self, AttachCommand.self, SnapshotCommand.self, TopCommand.self, DiffCommand.self,
+                      CheckCommand.self, TrendCommand.self, ExportCommand.self, ReportCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own `main()`, but prints every

@@ -3,6 +3,18 @@ import Foundation
 /// Finds `libheapdiff.so`, the recorder that `run` preloads into programs.
 enum RecorderLibrary {
     static let fileName = "libheapdiff.so"
+    /// The same recorder built to be loaded into a running process (`heapdiff attach`).
+    static let attachFileName = "libheapdiff-attach.so"
+
+    /// libheapdiff-attach.so beside libheapdiff.so, wherever that is found.
+    static func locateAttach(environment: [String: String]) throws -> String {
+        let preload = try locate(environment: environment)
+        let path = URL(fileURLWithPath: preload).deletingLastPathComponent().appendingPathComponent(attachFileName).path
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CommandError(message: "cannot find \(attachFileName) beside \(preload); build it with `make`")
+        }
+        return path
+    }
 
     /// Looks in `HEAPDIFF_LIBRARY`, then beside the heapdiff executable
     /// (where `make` puts it), then in `../lib/heapdiff/` (an installed tree).

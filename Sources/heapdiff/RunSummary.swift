@@ -12,6 +12,9 @@ struct RunSummary {
     /// Snapshots were taken every --interval: growth is measured against
     /// time; otherwise against the snapshot number (phases).
     var periodic: Bool
+    /// Earlier snapshots of the process (an earlier attach into the same
+    /// directory) are not part of this report.
+    var firstSeq: UInt32 = 0
 
     /// Workers listed one by one before "… and N more".
     static let workersListed = 5
@@ -26,7 +29,7 @@ struct RunSummary {
         }
         let files: [(path: String, seq: UInt32)]
         do {
-            files = try SnapshotDirectory.snapshots(in: directory, pid: pid)
+            files = try SnapshotDirectory.snapshots(in: directory, pid: pid).filter { $0.seq >= firstSeq }
         } catch {
             Console.warning("cannot list \(shownDirectory): \(error.localizedDescription)")
             return
@@ -39,7 +42,8 @@ struct RunSummary {
 
     /// Like `print`, but silent when there is nothing to report.
     func printIfAny() {
-        guard let files = try? SnapshotDirectory.snapshots(in: directory, pid: pid) else { return }
+        guard let files = try? SnapshotDirectory.snapshots(in: directory, pid: pid).filter({ $0.seq >= firstSeq })
+        else { return }
         report(hasProgramFiles: !files.isEmpty)
     }
 
@@ -48,7 +52,9 @@ struct RunSummary {
         let symbolizer = grouping.makeSymbolizer()
         do {
             if hasProgramFiles {
-                try reportProgram(try SnapshotSeries.load(directory: directory, pid: pid), symbolizer: symbolizer)
+                let series = try SnapshotSeries.load(directory: directory, pid: pid)
+                try reportProgram(SnapshotSeries(series.members.filter { $0.process.seq >= firstSeq }),
+                                  symbolizer: symbolizer)
             }
             try reportWorkers(symbolizer: symbolizer)
             noteHelpers()

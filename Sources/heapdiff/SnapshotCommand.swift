@@ -23,7 +23,9 @@ struct SnapshotCommand: ParsableCommand {
             environment or process title is reached all the same. Any process of the run can be asked, \
             forked workers included; only the process's own user or root may ask.
 
-            The process must have been started by `heapdiff run` (or with LD_PRELOAD=libheapdiff.so).
+            The process must have been started by `heapdiff run` (or with LD_PRELOAD=libheapdiff.so), or be \
+            recorded by `heapdiff attach`: then the request goes through the attach session's pipe, the \
+            snapshot lands in that session's directory, and a label is cut to 255 bytes.
             """
     )
 
@@ -49,6 +51,11 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         let process = TracedProcess(pid: pid)
         guard process.exists else { throw CommandError(message: "no process \(pid)") }
+        // Attached by `heapdiff attach`: its session reads commands from a
+        // FIFO it holds open (AttachChannel); it has no control socket.
+        if let session = AttachChannel.commandsPath(of: process) {
+            return try snapshotAttached(session: session)
+        }
         let deadline = Date().addingTimeInterval(timeout)
         var text = [CChar](repeating: 0, count: 4608)
         while true {
@@ -82,6 +89,35 @@ struct SnapshotCommand: ParsableCommand {
             default:
                 throw CommandError(message: "cannot ask process \(pid) for a snapshot: \(message)")
             }
+        }
+    }
+
+    /// Through the pipe of the `heapdiff attach` session recording the process.
+    private func snapshotAttached(session: String) throws {
+        let directory = URL(fileURLWithPath: session).deletingLastPathComponent().path
+        let before = try snapshots(in: directory).last?.seq ?? 0
+        var text = String((label ?? "").map { $0.isNewline ? " " : $0 })   // one command a line
+        while text.utf8.count > 255 { text.removeLast() }                   // the recorder keeps 255 bytes
+        guard AttachChannel.send("snapshot " + text, toSessionAt: session) else {
+            throw CommandError(message: "the heapdiff attach session of process \(pid) is not reading \(session)", status: 1)
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let new = try snapshots(in: directory).last, new.seq > before {
+                print(new.path)
+                return
+            }
+            usleep(20_000)
+        }
+        throw CommandError(message: "process \(pid) wrote no snapshot in \(directory) within \(String(format: "%g", timeout)) s",
+                           status: 1)
+    }
+
+    private func snapshots(in directory: String) throws -> [(path: String, seq: UInt32)] {
+        do {
+            return try SnapshotDirectory.snapshots(in: directory, pid: pid)
+        } catch {
+            throw CommandError(message: "cannot list \(directory): \(error.localizedDescription)")
         }
     }
 }

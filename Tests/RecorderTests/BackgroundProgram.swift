@@ -9,7 +9,8 @@ final class BackgroundProgram {
     private let outURL: URL
     private let errURL: URL
 
-    /// With `preload` false the executable itself is not traced: `heapdiff run` preloads its program.
+    /// With `preload` false the executable itself is not traced: `heapdiff run` preloads its program, or
+    /// `heapdiff attach` joins it later.
     init(_ executable: String, arguments: [String] = [], environment: [String: String], preload: Bool = true) throws {
         scratch = try Harness.temporaryDirectory("bg")
         outURL = scratch.appendingPathComponent("out")
@@ -44,6 +45,17 @@ final class BackgroundProgram {
         stdout.split(separator: "\n").lazy.compactMap { line in
             line.hasPrefix("pid=") ? Int32(line.dropFirst(4)) : nil
         }.first
+    }
+
+    /// Writes one line to the program's stdin.
+    func send(_ line: String) {
+        input.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// Waits for the exit status without closing stdin (a program that ends by itself).
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// Closes stdin and waits for the exit status.

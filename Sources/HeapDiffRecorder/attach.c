@@ -1,0 +1,371 @@
+/* heapdiff attach: the entry point the injector calls in a running process,
+ * and the session thread that records from then on until told to detach.
+ *
+ * The injector (gdb, driven by `heapdiff attach`) dlopens
+ * libheapdiff-attach.so and calls heapdiff_attach() in a thread it stopped.
+ * That call only copies the request and starts the session thread: the
+ * stopped thread may hold locks, so everything else happens in a thread of
+ * our own. The session talks to heapdiff through two FIFOs heapdiff created
+ * beside the snapshots:
+ *   NAME.in   commands, one a line: "detach", "snapshot LABEL" (heapdiff
+ *             snapshot PID writes there too); when every writer has gone
+ *             (heapdiff killed), the session detaches by itself
+ *   NAME.out  status lines: "attached SEQ SLOTS MODULES", "snapshot SEQ",
+ *             "detached SEQ", "error TEXT", and the recorder's warnings
+ * Detaching takes a final snapshot, stops recording, and writes the real
+ * functions back into the GOT. The library stays mapped (a thread may still
+ * be inside a hook, and code must not vanish under it), inert until the next
+ * attach, which starts from empty tables. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "recorder.h"
+
+enum { REQUEST_MAX = 8192, COMMAND_MAX = 512, HIGH_FD = 512, TICK_MS = 100, FULL_PASS_TICKS = 10 };
+
+/* heapdiff_attach() results, printed by gdb for heapdiff to read. */
+enum { ATTACH_STARTED = 0, ATTACH_BUSY = 1, ATTACH_PRELOADED = 2, ATTACH_BAD_REQUEST = 3, ATTACH_NO_THREAD = 4 };
+
+static int session_running;          /* 1 from heapdiff_attach() to the end of the session thread */
+static char request[REQUEST_MAX];
+
+struct pipe_end {
+    int fd;
+    dev_t dev;
+    ino_t ino;
+};
+
+struct session {
+    struct pipe_end in, out;
+    double interval;
+    char command[COMMAND_MAX];
+    size_t command_length;
+};
+/* The one session, global so that a forked child can close its pipes. */
+static struct session current = {.in = {.fd = -1}, .out = {.fd = -1}};
+
+/* ---- the request: KEY=VALUE lines ------------------------------------- */
+
+static const char *field(const char *key) {
+    size_t n = strlen(key);
+    for (const char *line = request; *line;) {
+        const char *end = strchr(line, '\n');
+        if (strncmp(line, key, n) == 0 && line[n] == '=')
+            return line + n + 1;
+        if (!end)
+            break;
+        line = end + 1;
+    }
+    return NULL;
+}
+
+/* Copies the value of key (up to its end of line) into out. */
+static bool field_copy(const char *key, char *out, size_t cap) {
+    const char *value = field(key);
+    if (!value)
+        return false;
+    size_t n = strcspn(value, "\n");
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(out, value, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* ---- the two pipes ---------------------------------------------------- */
+
+/* Our descriptors live far from the low numbers a program expects to get
+ * back from open() after closing one (a daemon reopening fd 0 on /dev/null),
+ * and are checked before each use, in case the program dup2'ed over one. */
+static bool open_end(struct pipe_end *end, const char *path, int flags) {
+    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    *end = (struct pipe_end){fd, st.st_dev, st.st_ino};
+    return true;
+}
+
+static bool intact(const struct pipe_end *end) {
+    struct stat st;
+    return end->fd >= 0 && fstat(end->fd, &st) == 0 && st.st_dev == end->dev && st.st_ino == end->ino;
+}
+
+static void close_end(struct pipe_end *end) {
+    if (intact(end))
+        close(end->fd);
+    end->fd = -1;
+}
+
+static void status(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void status(struct session *s, const char *fmt, ...) {
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !intact(&s->out))
+        return;
+    size_t length = (size_t)n < sizeof line - 1 ? (size_t)n : sizeof line - 2;
+    line[length++] = '\n';
+    ssize_t ignored = write(s->out.fd, line, length);   /* O_RDWR end: never SIGPIPE */
+    (void)ignored;
+}
+
+/* ---- start: once per process, then once per session ------------------- */
+
+static void close_end(struct pipe_end *end);
+
+static void forked_child(void) {
+    /* The session thread stays in the parent; the child lets go of its
+     * pipes and may be attached anew. */
+    __atomic_store_n(&hd_message_fd, -1, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&session_running, __ATOMIC_ACQUIRE)) {
+        close_end(&current.in);
+        close_end(&current.out);
+    }
+    __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
+}
+
+static const char *prepare_process(void) {
+    static bool prepared;
+    if (prepared)
+        return NULL;
+    hd_resolve_real_allocator();
+    if (!hd_real.malloc || !hd_real.free || !hd_real.calloc || !hd_real.realloc || !hd_got_init())
+        return "the process's malloc, free, calloc or realloc could not be found";
+    __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
+    hd_record_init();
+    hd_python_init();
+    hd_control_prepare();
+    pthread_atfork(NULL, NULL, forked_child);
+    prepared = true;
+    return NULL;
+}
+
+static const char *configure(struct session *s) {
+    char text[64], output[sizeof hd_config.output_dir];
+    if (!field_copy("output", output, sizeof output) || output[0] != '/')
+        return "no absolute output directory in the request";
+    struct stat st;
+    if (stat(output, &st) != 0 || !S_ISDIR(st.st_mode) || access(output, W_OK | X_OK) != 0)
+        return "the output directory is not a directory this process can write to";
+    if (!hd_output_dir_use(output))
+        return "the output directory cannot be opened";
+    unsigned long depth = 64;
+    if (field_copy("depth", text, sizeof text))
+        depth = strtoul(text, NULL, 10);
+    if (depth < 1 || depth > HD_TRACE_MAX_FRAMES)
+        return "bad depth in the request";
+    s->interval = field_copy("interval", text, sizeof text) ? strtod(text, NULL) : 0;
+    if (!(s->interval == 0 || (s->interval >= 0.01 && s->interval <= 86400.0 * 365)))
+        return "bad interval in the request";
+    /* SEQ goes on from the files already there: this process may have been
+     * attached before by another copy of the library (heapdiff upgraded). */
+    if (field_copy("after", text, sizeof text))
+        hd_seq_at_least((uint32_t)strtoul(text, NULL, 10));
+    hd_config.depth = (unsigned)depth;
+    hd_config.interval_seconds = 0;          /* this thread takes the periodic snapshots */
+    hd_config.signal = 0;                    /* the program's signal dispositions stay its own */
+    hd_config.follow_children = false;       /* a forked child passes its allocations through */
+    hd_config.keep_helper_exits = false;
+    hd_config.program_parent = 0;            /* no `heapdiff run` above it: the process is the program */
+    hd_config.report_name[0] = '\0';         /* nor its report socket */
+    hd_config.print_stats = false;
+    hd_config.python_malloc = false;         /* the environment was read long ago: never set PYTHONMALLOC */
+    hd_config.python_native_full = false;
+    hd_config.format = HD_FORMAT_VERSION;
+    hd_config.unwind = HD_UNWIND_FAST;
+    hd_config.output_ok = true;
+    return NULL;
+}
+
+static void zero_counts(struct hd_trace *t, void *unused) {
+    (void)unused;
+    t->live_bytes = t->live_count = t->alloc_bytes = t->alloc_count = 0;
+}
+
+/* Blocks from an earlier session whose frees went unseen are forgotten;
+ * interned stacks stay (threads' caches point at them) with zero counts. */
+static void reset_tables(void) {
+    hd_lock();
+    hd_pointer_table_clear();
+    hd_trace_table_each(zero_counts, NULL);
+    hd_traces_dropped = false;
+    hd_unlock();
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    hd_start_monotonic_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+/* ---- the session ------------------------------------------------------ */
+
+static double seconds_now(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+enum command_result { KEEP_GOING, DETACH };
+
+static enum command_result run_command(struct session *s, const char *line) {
+    if (strcmp(line, "detach") == 0)
+        return DETACH;
+    if (strncmp(line, "snapshot", 8) == 0 && (line[8] == '\0' || line[8] == ' ')) {
+        char text[4400];
+        int seq = hd_take_snapshot(HD_TRIGGER_SIGNAL, line[8] ? line + 9 : "", text, sizeof text);
+        status(s, "snapshot %d", seq);
+    }
+    return KEEP_GOING;
+}
+
+/* Reads what the pipe holds; DETACH also when every writer has gone. */
+static enum command_result read_commands(struct session *s) {
+    for (;;) {
+        char buffer[COMMAND_MAX];
+        ssize_t n = read(s->in.fd, buffer, sizeof buffer);
+        if (n < 0)
+            return errno == EAGAIN || errno == EINTR ? KEEP_GOING : DETACH;
+        if (n == 0)
+            return DETACH;   /* heapdiff is gone: leave the process as it was */
+        for (ssize_t i = 0; i < n; i++) {
+            if (buffer[i] != '\n') {
+                if (s->command_length < sizeof s->command - 1)
+                    s->command[s->command_length++] = buffer[i];
+                continue;
+            }
+            s->command[s->command_length] = '\0';
+            s->command_length = 0;
+            if (run_command(s, s->command) == DETACH)
+                return DETACH;
+        }
+    }
+}
+
+static void record_until_detached(struct session *s) {
+    double next_interval = seconds_now() + s->interval;
+    bool deferred = false;
+    for (unsigned tick = 1;; tick++) {
+        int timeout = TICK_MS;
+        if (s->interval > 0) {
+            double now = seconds_now();
+            if (now >= next_interval) {
+                char text[4400];
+                hd_take_snapshot(HD_TRIGGER_INTERVAL, NULL, text, sizeof text);
+                next_interval += s->interval;
+                if (next_interval < now)   /* fell behind: don't burst */
+                    next_interval = now + s->interval;
+            }
+            double wait_ms = (next_interval - seconds_now()) * 1000;
+            if (wait_ms < timeout)
+                timeout = wait_ms < 0 ? 0 : (int)wait_ms;
+        }
+        struct pollfd in = {.fd = s->in.fd, .events = POLLIN};
+        int ready = poll(&in, 1, timeout);
+        if (!intact(&s->in) || !intact(&s->out))
+            return;
+        if (ready > 0 && read_commands(s) == DETACH)
+            return;
+        /* Modules dlopen'ed since are switched over here, not by hooking
+         * dlopen: a wrapper would make itself dlopen's caller, whose RUNPATH
+         * and namespace decide what a relative name loads. */
+        if (deferred || hd_got_modules_changed() || tick % FULL_PASS_TICKS == 0)
+            deferred = hd_got_patch(false).deferred > 0;
+    }
+}
+
+static void *session_main(void *unused) {
+    (void)unused;
+    hd_guard = 1;   /* nothing this thread allocates is the program's */
+    prctl(PR_SET_NAME, "heapdiff-attach", 0, 0, 0);
+    struct session *s = &current;
+    *s = (struct session){.in = {.fd = -1}, .out = {.fd = -1}};
+    char path[4200];
+    if (field_copy("out", path, sizeof path) && open_end(&s->out, path, O_RDWR) && field_copy("in", path, sizeof path) &&
+        open_end(&s->in, path, O_RDONLY)) {
+        __atomic_store_n(&hd_message_fd, s->out.fd, __ATOMIC_RELEASE);
+        const char *problem = configure(s);   /* first: hd_python_init reads it */
+        if (!problem)
+            problem = prepare_process();
+        if (problem) {
+            status(s, "error %s", problem);
+        } else {
+            reset_tables();
+            __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
+            struct hd_got_counts counts = hd_got_patch(false);
+            char text[4400];
+            int baseline = counts.slots ? hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff attach", text, sizeof text) : -1;
+            if (baseline > 0) {
+                status(s, "attached %d %u %u", baseline, counts.slots, counts.modules);
+                record_until_detached(s);
+                int final = hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff detach", text, sizeof text);
+                __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
+                counts = hd_got_patch(true);
+                status(s, "detached %d %u", final, counts.slots);
+            } else {
+                __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
+                hd_got_patch(true);
+                status(s, "error %s", counts.slots ? "the first snapshot could not be written"
+                                                    : "no loaded module calls malloc through its GOT");
+            }
+        }
+    }
+    __atomic_store_n(&hd_message_fd, -1, __ATOMIC_RELEASE);
+    close_end(&s->in);
+    close_end(&s->out);
+    __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* Called by the injector in a thread it stopped, anywhere: copies the
+ * request and starts the session thread, nothing else. The thread starts
+ * with every signal blocked, so none of the program's lands on it. */
+HD_EXPORT int heapdiff_attach(const char *text) {
+    if (!hd_late_load && __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) >= HD_STATE_PASSTHROUGH)
+        return ATTACH_PRELOADED;
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&session_running, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return ATTACH_BUSY;
+    size_t length = text ? strnlen(text, REQUEST_MAX) : REQUEST_MAX;
+    if (length >= REQUEST_MAX) {
+        __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
+        return ATTACH_BAD_REQUEST;
+    }
+    memcpy(request, text, length + 1);
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    pthread_t thread;
+    int r = pthread_create(&thread, &attr, session_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (r != 0) {
+        __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
+        return ATTACH_NO_THREAD;
+    }
+    return ATTACH_STARTED;
+}

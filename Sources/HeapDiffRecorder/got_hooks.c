@@ -1,0 +1,393 @@
+/* heapdiff attach: the malloc family of a process that is already running,
+ * taken over by rewriting the GOT entries its modules call it through (the
+ * loader filled them in at start-up; a call reads its entry every time, so
+ * one aligned pointer store redirects it, atomically for a thread calling it
+ * at that moment), and given back at detach.
+ *
+ * What keeps the process safe:
+ * - Only GOT relocations (JUMP_SLOT, GLOB_DAT) are touched, never data the
+ *   program owns (an R_X86_64_64 in .data is a function-pointer variable).
+ * - An entry is redirected only when it holds what the loader resolved: the
+ *   function the global scope binds the name to (which the hooks call), or,
+ *   bound lazily and not called yet, the module's own PLT stub. Anything else
+ *   (an entry not relocated yet, a module bound to another allocator) stays.
+ * - A module another thread is still loading (its RELRO pages not read-only
+ *   yet) waits for a later pass: the loader may still write its entries.
+ * - Read-only pages are made writable for the store, then put back.
+ * - Entries that release a block switch before entries that record one, so
+ *   no recorded block can be freed unseen while the switch is under way.
+ * - All of it happens inside dl_iterate_phdr's callback, which holds the
+ *   loader's lock: no module is unmapped meanwhile. Nothing in the callback
+ *   takes that lock again (no dlsym) or allocates.
+ * Giving back writes the real function into every entry that holds a hook;
+ * for a lazily bound one that is what its first call would have written.
+ *
+ * "The real function" has two addresses when a non-PIE executable takes
+ * malloc's address (Debian's /usr/bin/python3.11 does): its PLT entry is then
+ * malloc's canonical address, which dlsym returns and other modules' GLOB_DAT
+ * entries hold, while JUMP_SLOT entries hold libc's malloc itself. The hooks
+ * must call the latter (the canonical one jumps through a GOT entry we
+ * rewrite), and each entry gets back the kind it had. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "recorder.h"
+
+#if defined(__x86_64__)
+enum { HD_R_JUMP_SLOT = R_X86_64_JUMP_SLOT, HD_R_GLOB_DAT = R_X86_64_GLOB_DAT };
+#elif defined(__aarch64__)
+enum { HD_R_JUMP_SLOT = R_AARCH64_JUMP_SLOT, HD_R_GLOB_DAT = R_AARCH64_GLOB_DAT };
+#else
+#error "heapdiff attach knows the GOT relocations of x86_64 and aarch64"
+#endif
+
+#define HOOK(name, releases) {#name, releases, (void **)&hd_real.name, 0, 0, 0}
+static struct hook {
+    const char *name;
+    bool releases;              /* switched in the first pass */
+    void **called;              /* hd_real's field: what the hook calls (NULL: reallocarray calls realloc's) */
+    uintptr_t hook;
+    uintptr_t real;             /* the definition; 0: the process has none we can use */
+    uintptr_t canonical;        /* its address as dlsym and GLOB_DAT entries have it */
+} hooks[] = {
+    HOOK(free, true), HOOK(realloc, true), {"reallocarray", true, NULL, 0, 0, 0},
+    HOOK(malloc, false), HOOK(calloc, false), HOOK(posix_memalign, false),
+    HOOK(aligned_alloc, false), HOOK(memalign, false), HOOK(valloc, false), HOOK(pvalloc, false),
+};
+enum { HOOK_COUNT = sizeof hooks / sizeof hooks[0] };
+
+static uintptr_t loader_base;   /* ld.so: its relocations bind the loader to itself */
+uintptr_t hd_loader_start, hd_loader_size;
+static unsigned long long seen_adds, seen_subs;
+static int visit_module(struct dl_phdr_info *info, size_t size, void *data);
+
+/* ---- /proc/self/maps: the protection of a page ------------------------ */
+
+struct maps {
+    char *text;
+    size_t length, capacity;
+};
+
+static bool maps_load(struct maps *m) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    m->length = 0;
+    for (;;) {
+        if (m->length + 4096 > m->capacity) {
+            size_t capacity = m->capacity ? m->capacity * 2 : 1 << 20;
+            char *bigger = hd_pages_alloc(capacity);
+            if (!bigger) {
+                close(fd);
+                return false;
+            }
+            if (m->text)
+                memcpy(bigger, m->text, m->length);
+            hd_pages_free(m->text, m->capacity);
+            m->text = bigger;
+            m->capacity = capacity;
+        }
+        ssize_t n = read(fd, m->text + m->length, m->capacity - m->length - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        m->length += (size_t)n;
+    }
+    close(fd);
+    m->text[m->length] = '\0';
+    return m->length > 0;
+}
+
+static uintptr_t parse_hex(const char **p) {
+    uintptr_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit < 0)
+            return v;
+        v = v * 16 + (uintptr_t)digit;
+    }
+}
+
+/* PROT_* of the mapping that holds address, -1 when none does. */
+static int maps_protection(const struct maps *m, uintptr_t address) {
+    for (const char *line = m->text; line && *line;) {
+        const char *p = line;
+        uintptr_t start = parse_hex(&p);
+        if (*p++ != '-')
+            return -1;
+        uintptr_t end = parse_hex(&p);
+        if (*p++ != ' ')
+            return -1;
+        if (address >= start && address < end)
+            return (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
+        line = strchr(p, '\n');
+        if (line)
+            line++;
+    }
+    return -1;
+}
+
+/* ---- one pass over the loaded modules --------------------------------- */
+
+enum which { RELEASES, ALL };
+enum action { FIND, PATCH, RESTORE };
+
+struct pass {
+    enum action action;
+    enum which which;
+    bool last;                  /* the pass that counts */
+    uintptr_t self;             /* an address in this library */
+    size_t page;
+    struct maps maps;
+    struct hd_got_counts counts;
+};
+
+struct module {
+    const struct dl_phdr_info *info;
+    uintptr_t relro_start, relro_end;   /* whole pages the loader makes read-only */
+    int ready;                          /* -1 not known yet */
+    bool hooked;
+};
+
+static bool in_module(const struct dl_phdr_info *info, uintptr_t address) {
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && address >= start && address < start + ph->p_memsz)
+            return true;
+    }
+    return false;
+}
+
+/* The loader protects RELRO once it has relocated the module; until then
+ * the module is another thread's dlopen under way. */
+static bool module_ready(struct pass *p, struct module *mod) {
+    if (mod->ready < 0) {
+        if (mod->relro_start >= mod->relro_end)
+            mod->ready = 1;
+        else if (!p->maps.text && !maps_load(&p->maps))
+            mod->ready = 0;
+        else
+            mod->ready = !(maps_protection(&p->maps, mod->relro_start) & PROT_WRITE);
+    }
+    return mod->ready;
+}
+
+static bool store(struct pass *p, uintptr_t slot, uintptr_t value) {
+    if (!p->maps.text && !maps_load(&p->maps))
+        return false;
+    int prot = maps_protection(&p->maps, slot);
+    if (prot < 0)
+        return false;
+    if (prot & PROT_WRITE) {
+        __atomic_store_n((uintptr_t *)slot, value, __ATOMIC_RELEASE);
+        return true;
+    }
+    void *page = (void *)(slot & ~(uintptr_t)(p->page - 1));
+    if (mprotect(page, p->page, prot | PROT_WRITE) != 0)
+        return false;
+    __atomic_store_n((uintptr_t *)slot, value, __ATOMIC_RELEASE);
+    mprotect(page, p->page, prot);
+    return true;
+}
+
+static struct hook *hook_named(const char *name) {
+    for (int i = 0; i < HOOK_COUNT; i++)
+        if (hooks[i].canonical && strcmp(hooks[i].name, name) == 0)
+            return &hooks[i];
+    return NULL;
+}
+
+static bool in_pass(const struct pass *p, const struct hook *h) {
+    return p->which == ALL || h->releases;
+}
+
+/* One relocation table; false when the module must wait for a later pass. */
+static bool visit_relocations(struct pass *p, struct module *mod, const ElfW(Rela) *table, size_t bytes,
+                              const ElfW(Sym) *symbols, const char *strings, size_t strings_size) {
+    uintptr_t base = mod->info->dlpi_addr;
+    for (size_t i = 0; i < bytes / sizeof *table; i++) {
+        const ElfW(Rela) *r = &table[i];
+        unsigned type = (unsigned)ELF64_R_TYPE(r->r_info);
+        if (type != HD_R_JUMP_SLOT && type != HD_R_GLOB_DAT)
+            continue;
+        const ElfW(Sym) *symbol = &symbols[ELF64_R_SYM(r->r_info)];
+        if (symbol->st_name >= strings_size)
+            continue;
+        struct hook *h = hook_named(strings + symbol->st_name);
+        if (!h)
+            continue;
+        uintptr_t slot = base + r->r_offset;
+        uintptr_t value = __atomic_load_n((const uintptr_t *)slot, __ATOMIC_ACQUIRE);
+        if (p->action == FIND) {
+            /* This module's PLT entry is the canonical address: its own
+             * JUMP_SLOT, once bound, holds the definition. */
+            if (symbol->st_shndx == SHN_UNDEF && symbol->st_value && base + symbol->st_value == h->canonical &&
+                type == HD_R_JUMP_SLOT)
+                h->real = value != h->hook && !in_module(mod->info, value) ? value : 0;
+            continue;
+        }
+        if (in_pass(p, h)) {
+            if (p->action == RESTORE) {
+                if (value == h->hook && store(p, slot, type == HD_R_GLOB_DAT ? h->canonical : h->real))
+                    p->counts.changed++;
+            } else if (value == h->real || value == h->canonical ||
+                       (type == HD_R_JUMP_SLOT && value != h->hook && in_module(mod->info, value))) {
+                if (!module_ready(p, mod)) {
+                    p->counts.deferred++;
+                    return false;
+                }
+                if (store(p, slot, h->hook))
+                    p->counts.changed++;
+            }
+        }
+        if (p->last && __atomic_load_n((const uintptr_t *)slot, __ATOMIC_ACQUIRE) == h->hook) {
+            p->counts.slots++;
+            mod->hooked = true;
+        }
+    }
+    return true;
+}
+
+static uintptr_t dynamic_address(const struct dl_phdr_info *info, ElfW(Addr) value) {
+    /* glibc relocates these in place, unless the dynamic section is read-only */
+    return value < info->dlpi_addr ? info->dlpi_addr + value : value;
+}
+
+static int visit_module(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct pass *p = data;
+    if (p->action == FIND && loader_base && info->dlpi_addr == loader_base)
+        for (int i = 0; i < info->dlpi_phnum; i++)
+            if (info->dlpi_phdr[i].p_type == PT_LOAD && (info->dlpi_phdr[i].p_flags & PF_X)) {
+                hd_loader_start = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+                hd_loader_size = info->dlpi_phdr[i].p_memsz;
+            }
+    if ((loader_base && info->dlpi_addr == loader_base) || in_module(info, p->self) ||
+        (info->dlpi_name && strncmp(info->dlpi_name, "linux-", 6) == 0))   /* the vDSO */
+        return 0;
+    struct module mod = {.info = info, .ready = -1};
+    const ElfW(Dyn) *dynamic = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_DYNAMIC)
+            dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+        else if (ph->p_type == PT_GNU_RELRO) {
+            uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+            mod.relro_start = start & ~(uintptr_t)(p->page - 1);   /* as the loader rounds them */
+            mod.relro_end = (start + ph->p_memsz) & ~(uintptr_t)(p->page - 1);
+        }
+    }
+    if (!dynamic)
+        return 0;
+    const ElfW(Sym) *symbols = NULL;
+    const char *strings = NULL;
+    size_t strings_size = 0, rela_size = 0, plt_size = 0;
+    const ElfW(Rela) *rela = NULL, *plt = NULL;
+    bool plt_is_rela = true;
+    for (const ElfW(Dyn) *d = dynamic; d->d_tag != DT_NULL; d++) {
+        switch (d->d_tag) {
+        case DT_SYMTAB: symbols = (const ElfW(Sym) *)dynamic_address(info, d->d_un.d_ptr); break;
+        case DT_STRTAB: strings = (const char *)dynamic_address(info, d->d_un.d_ptr); break;
+        case DT_STRSZ: strings_size = d->d_un.d_val; break;
+        case DT_RELA: rela = (const ElfW(Rela) *)dynamic_address(info, d->d_un.d_ptr); break;
+        case DT_RELASZ: rela_size = d->d_un.d_val; break;
+        case DT_JMPREL: plt = (const ElfW(Rela) *)dynamic_address(info, d->d_un.d_ptr); break;
+        case DT_PLTRELSZ: plt_size = d->d_un.d_val; break;
+        case DT_PLTREL: plt_is_rela = d->d_un.d_val == DT_RELA; break;
+        default: break;
+        }
+    }
+    if (!symbols || !strings)
+        return 0;
+    if (plt && plt_is_rela && !visit_relocations(p, &mod, plt, plt_size, symbols, strings, strings_size))
+        return 0;
+    if (rela && !visit_relocations(p, &mod, rela, rela_size, symbols, strings, strings_size))
+        return 0;
+    if (mod.hooked)
+        p->counts.modules++;
+    return 0;
+}
+
+static int first_module_counters(struct dl_phdr_info *info, size_t size, void *data) {
+    unsigned long long *counters = data;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        counters[0] = info->dlpi_adds;
+        counters[1] = info->dlpi_subs;
+    }
+    return 1;   /* one module is enough: the counters are the process's */
+}
+
+bool hd_got_modules_changed(void) {
+    unsigned long long counters[2] = {0, 0};
+    dl_iterate_phdr(first_module_counters, counters);
+    return counters[0] != seen_adds || counters[1] != seen_subs;
+}
+
+bool hd_got_init(void) {
+    /* Our own definitions: `&malloc` here would go through our GOT, which
+     * (dlopen'ed without RTLD_GLOBAL) the global scope's malloc fills. */
+    Dl_info self;
+    if (!dladdr((void *)&hd_got_init, &self) || !self.dli_fname)
+        return false;
+    void *handle = dlopen(self.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
+    if (!handle)
+        return false;
+    for (int i = 0; i < HOOK_COUNT; i++) {
+        hooks[i].hook = (uintptr_t)dlsym(handle, hooks[i].name);
+        hooks[i].canonical = hooks[i].real = (uintptr_t)dlsym(RTLD_DEFAULT, hooks[i].name);
+        if (!hooks[i].hook || hooks[i].hook == hooks[i].real)
+            hooks[i].real = hooks[i].canonical = 0;
+    }
+    dlclose(handle);   /* only the reference RTLD_NOLOAD took */
+    loader_base = (uintptr_t)getauxval(AT_BASE);
+    struct pass p = {.action = FIND, .which = ALL, .self = (uintptr_t)&visit_module,
+                     .page = (size_t)sysconf(_SC_PAGESIZE)};
+    dl_iterate_phdr(visit_module, &p);
+    bool ok = true;
+    for (int i = 0; i < HOOK_COUNT; i++) {
+        if (!hooks[i].real)
+            hooks[i].canonical = 0;   /* unusable: leave every entry of this name alone */
+        else if (hooks[i].called)
+            memcpy(hooks[i].called, &hooks[i].real, sizeof(void *));
+        const char *name = hooks[i].name;
+        if (!hooks[i].real && (!strcmp(name, "malloc") || !strcmp(name, "free") || !strcmp(name, "calloc") ||
+                               !strcmp(name, "realloc")))
+            ok = false;   /* the hooks could not pass these on */
+    }
+    return ok;
+}
+
+struct hd_got_counts hd_got_patch(bool restore) {
+    unsigned long long counters[2] = {0, 0};
+    dl_iterate_phdr(first_module_counters, counters);   /* before the pass: a module loaded during it is seen next time */
+    seen_adds = counters[0];
+    seen_subs = counters[1];
+    struct pass p = {.action = restore ? RESTORE : PATCH, .self = (uintptr_t)&visit_module,
+                     .page = (size_t)sysconf(_SC_PAGESIZE)};
+    if (restore) {
+        p.which = ALL;
+        p.last = true;
+        dl_iterate_phdr(visit_module, &p);
+    } else {
+        p.which = RELEASES;
+        dl_iterate_phdr(visit_module, &p);
+        unsigned changed = p.counts.changed;
+        p.counts = (struct hd_got_counts){0};
+        p.which = ALL;   /* a module that was still loading in the first pass switches its frees now */
+        p.last = true;
+        dl_iterate_phdr(visit_module, &p);
+        p.counts.changed += changed;
+    }
+    hd_pages_free(p.maps.text, p.maps.capacity);
+    return p.counts;
+}

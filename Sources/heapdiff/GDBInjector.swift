@@ -1,0 +1,294 @@
+import Foundation
+import Glibc
+
+/// Loads libheapdiff-attach.so into a running process and calls its
+/// `heapdiff_attach(request)`, with gdb in batch mode, as heaptrack and memray
+/// do. gdb rather than hand-written ptrace: it already stops and resumes
+/// every thread, calls a function in the target and restores its registers,
+/// restarts the system call a thread was blocked in, and unwinds a call that
+/// a signal interrupts; a ptrace injector would redo all of that.
+///
+/// Where the call is made matters: the stopped thread must not hold a lock
+/// that dlopen or pthread_create needs (malloc's, the loader's). So the
+/// script first waits, up to `wait` seconds, for a thread to enter malloc,
+/// calloc, realloc or free (at their first instruction it holds no allocator
+/// lock) with no allocator, loader, thread-creation or heapdiff frame on its
+/// stack; an idle process instead gets a thread whose whole stack is free of
+/// those (one blocked in poll or sleep). The strings the call needs are
+/// written below the thread's stack pointer, so gdb does not call malloc in
+/// the process to hold them.
+struct GDBInjector {
+    enum Outcome: Equatable {
+        /// heapdiff_attach() returned this (0: the session started).
+        case called(Int32)
+        /// The process ended while gdb was attached.
+        case exited
+        /// gdb, ptrace or dlopen failed; one line saying why.
+        case failed(String)
+    }
+
+    var gdb: String
+    /// Seconds to wait for a thread to enter the allocator.
+    var wait: Double = 2
+
+    /// gdb on the PATH, or nil.
+    static func find(environment: [String: String]) -> String? {
+        let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        return directories.map { $0 + "/gdb" }.first { access($0, X_OK) == 0 }
+    }
+
+    func inject(pid: Int32, library: String, request: String, scratch: String) throws -> Outcome {
+        let script = scratch + "/.heapdiff-attach.\(pid).gdb.py"
+        try Data(Self.script.utf8).write(to: URL(fileURLWithPath: script))
+        defer { unlink(script) }
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "LD_PRELOAD")
+        environment["HEAPDIFF_GDB_LIBRARY"] = library
+        environment["HEAPDIFF_GDB_REQUEST"] = request
+        environment["HEAPDIFF_GDB_WAIT"] = String(wait)
+        let arguments = [gdb, "-batch", "-nx", "-iex", "set auto-solib-add off", "-iex", "set debuginfod enabled off",
+                         "-iex", "set auto-load off", "-p", String(pid), "-x", script]
+        let output = try run(arguments, environment: environment)
+        return Self.outcome(of: output)
+    }
+
+    /// Reads the script's `heapdiff-gdb:` lines, and gdb's own when it failed before them.
+    static func outcome(of output: String) -> Outcome {
+        let lines = output.split(separator: "\n").map { String($0) }
+        for line in lines.reversed() where line.hasPrefix("heapdiff-gdb: ") {
+            let words = line.dropFirst("heapdiff-gdb: ".count)
+            if words == "exited" { return .exited }
+            if words.hasPrefix("result "), let value = Int32(words.dropFirst("result ".count)) { return .called(value) }
+            if words.hasPrefix("error ") { return .failed(String(words.dropFirst("error ".count))) }
+        }
+        if let ptrace = lines.first(where: { $0.hasPrefix("ptrace: ") || $0.contains("Could not attach") }) {
+            return .failed("gdb could not attach: " + ptrace.replacingOccurrences(of: "ptrace: ", with: ""))
+        }
+        let last = lines.last { !$0.hasPrefix("[") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        return .failed("gdb ended without loading the recorder" + (last.map { ": " + $0 } ?? ""))
+    }
+
+    /// Runs gdb in a process group of its own (Ctrl-C at the terminal is
+    /// heapdiff's to handle, never an interrupt of gdb in the middle of a
+    /// call it is making in the target), its stdout and stderr captured.
+    private func run(_ arguments: [String], environment: [String: String]) throws -> String {
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw CommandError(message: "cannot create a pipe for gdb", status: 1) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], STDOUT_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], STDERR_FILENO)
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        // gdb waits for its inferior's events with SIGCHLD and stops it with
+        // SIGINT: whatever heapdiff was started with blocked or ignored must
+        // not carry over (a test runner's threads block most signals).
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE].forEach { sigaddset(&defaults, $0) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, arguments[0], &actions, &attributes, argv, envp)
+        close(pipeEnds[1])
+        guard spawned == 0 else {
+            close(pipeEnds[0])
+            throw CommandError(message: "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))", status: 1)
+        }
+        var output = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            output += buffer[0..<n]
+        }
+        close(pipeEnds[0])
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The gdb script (Python, run by gdb itself). It reads its inputs from
+    /// HEAPDIFF_GDB_* variables and reports on lines starting `heapdiff-gdb:`.
+    static let script = #"""
+    import os, signal, threading
+    import gdb
+
+    LIBRARY = os.environ["HEAPDIFF_GDB_LIBRARY"].encode() + b"\0"
+    REQUEST = os.environ["HEAPDIFF_GDB_REQUEST"].encode() + b"\0"
+    ENTRY = b"heapdiff_attach\0"
+    WAIT = float(os.environ["HEAPDIFF_GDB_WAIT"])
+    RTLD_NOW, RTLD_NODELETE = 2, 0x1000
+    # A thread with one of these on its stack may hold a lock dlopen or
+    # pthread_create takes: the allocator's, the loader's, the thread list's.
+    UNSAFE = ("malloc", "free", "calloc", "realloc", "memalign", "aligned_alloc", "valloc", "_int_", "arena",
+              "tcache", "sysmalloc", "dlopen", "dlclose", "dlsym", "dlmopen", "dlerror", "dl_iterate_phdr",
+              "_dl_", "__libc_dl", "pthread_create", "__nptl_", "fork", "_Fork", "__run_exit_handlers", "exit")
+
+    def say(*words):
+        print("heapdiff-gdb:", *words, flush=True)
+
+    def frames():
+        frame = gdb.newest_frame()
+        while frame is not None:
+            yield frame
+            try:
+                frame = frame.older()
+            except gdb.error:
+                return
+
+    def safe_stack(at_entry):
+        depth = 0
+        for frame in frames():
+            solib = gdb.solib_name(frame.pc()) or ""
+            if "/ld-linux" in solib or "/ld-" in solib or "libheapdiff" in solib:
+                return False
+            name = frame.name() or ""
+            # Stopped at malloc's (or free's) first instruction: it has taken nothing yet.
+            if not (depth == 0 and at_entry) and any(word in name for word in UNSAFE) and "start_thread" not in name:
+                return False
+            depth += 1
+            if depth > 256:
+                return False
+        return depth > 0
+
+    class SafePoint(gdb.Breakpoint):
+        chosen = False
+
+        def stop(self):
+            if SafePoint.chosen or not safe_stack(True):
+                return False
+            SafePoint.chosen = True
+            return True
+
+    def running():
+        inferior = gdb.selected_inferior()
+        return inferior.pid != 0 and len(inferior.threads()) > 0
+
+    def call(expression):
+        return int(gdb.parse_and_eval(expression))
+
+    def first_call(expressions):
+        for expression in expressions:
+            try:
+                return call(expression)
+            except gdb.error:
+                continue
+        return None
+
+    def inject():
+        inferior = gdb.selected_inferior()
+        sp = int(gdb.parse_and_eval("$sp"))
+        blob = LIBRARY + ENTRY + REQUEST
+        # Below the 128-byte red zone a leaf function may still be using; the
+        # call's own frames go below the strings.
+        base = (sp - 512 - len(blob)) & ~15
+        inferior.write_memory(base, blob)
+        name, request = base + len(LIBRARY), base + len(LIBRARY) + len(ENTRY)
+        gdb.execute("set $sp = %d" % (base - 64))
+        try:
+            say("loading")
+            handle = first_call(["((void*(*)(const char*, int))%s)(%d, %d)" % (opener, base, RTLD_NOW | RTLD_NODELETE)
+                                 for opener in ("dlopen", "__libc_dlopen_mode")])
+            if not handle:
+                message = None
+                if handle == 0:
+                    try:
+                        message = gdb.parse_and_eval("((char*(*)(void))dlerror)()").string()
+                    except gdb.error:
+                        pass
+                say("error", "dlopen failed in the process: %s" % (message or "no dlopen found"))
+                return
+            entry = first_call(["((void*(*)(void*, const char*))%s)(%d, %d)" % (finder, handle, name)
+                                for finder in ("dlsym", "__libc_dlsym")])
+            if not entry:
+                say("error", "no heapdiff_attach in the loaded library")
+                return
+            say("result", call("((int(*)(const char*))%d)(%d)" % (entry, request)))
+        finally:
+            gdb.execute("set $sp = %d" % sp)
+
+    def main():
+        if not running():
+            say("error", "gdb could not attach to the process")
+            return
+        for setting in ("pagination off", "confirm off", "unwindonsignal on", "print thread-events off"):
+            gdb.execute("set " + setting)
+        gdb.execute("handle all nostop noprint pass", to_string=True)
+        gdb.execute("handle SIGINT nostop noprint pass", to_string=True)
+        gdb.execute("handle SIGSTOP stop print nopass", to_string=True)   # noprint would imply nostop
+        for library in ("libc[.-]", "ld-linux", "libpthread"):
+            gdb.execute("sharedlibrary " + library, to_string=True)
+        points = []
+        for function in ("malloc", "calloc", "realloc", "free"):
+            try:
+                points.append(SafePoint(function, internal=True))
+            except gdb.error:
+                pass
+        # No thread allocating within WAIT seconds: stop the process with
+        # SIGSTOP, which no thread can block (gdb's own interrupt sends SIGINT,
+        # which a server that takes its signals with sigwait or signalfd has
+        # blocked everywhere). gdb reports it and, told nopass, drops it.
+        lock, state = threading.Lock(), {"waiting": True, "stopped": False}
+        pid = gdb.selected_inferior().pid
+        def stop_the_process():   # on the timer's thread: no gdb call here
+            with lock:
+                if state["waiting"]:
+                    state["stopped"] = True
+                    os.kill(pid, signal.SIGSTOP)
+        timer = threading.Timer(WAIT, stop_the_process)
+        timer.start()
+        try:
+            gdb.execute("continue", to_string=True)
+        except gdb.error:
+            pass
+        with lock:
+            state["waiting"] = False
+        timer.cancel()
+        for point in points:
+            point.delete()
+        if state["stopped"] and SafePoint.chosen and running():
+            # Both at once: the SIGSTOP is still pending, and must be taken
+            # now, not in the middle of the calls below.
+            SafePoint.chosen = False
+            try:
+                gdb.execute("continue", to_string=True)
+            except gdb.error:
+                pass
+        if not running():
+            say("exited")
+            return
+        if SafePoint.chosen:
+            say("at", "allocator entry")
+        else:
+            chosen = None
+            for thread in gdb.selected_inferior().threads():
+                thread.switch()
+                if safe_stack(False):
+                    chosen = thread
+                    break
+            if chosen is None:
+                say("error", "no thread was at a safe point (all inside the allocator or the loader); try again")
+                gdb.execute("detach", to_string=True)
+                return
+            say("at", "idle thread", chosen.ptid[1])
+        inject()
+        gdb.execute("detach", to_string=True)
+
+    try:
+        main()
+    except gdb.error as error:
+        say("error", (str(error).splitlines() or ["gdb failed"])[0])
+    """#
+}

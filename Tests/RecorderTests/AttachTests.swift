@@ -1,0 +1,323 @@
+import Foundation
+import HeapDiffKit
+import Testing
+
+/// `heapdiff attach`: programs started without heapdiff, joined while they
+/// run and left as they were. The service programs print "ready" once they
+/// serve, and at the end a summary that depends only on the work done, which
+/// must be what the same program prints when it runs alongside, unattached.
+@Suite struct AttachTests {
+    /// pyenv's 3.11 (libpython) and Debian's static 3.11.
+    static let pythons = [PythonVersions.pyenv(11), PythonVersions.debianStatic]
+
+    /// `heapdiff attach PID ARGS…`, run to its end.
+    static func attach(_ pid: Int32, _ arguments: [String]) throws -> Harness.Result {
+        try Harness.run(Harness.cli, arguments: ["attach", String(pid)] + arguments, preload: false, timeout: 120)
+    }
+
+    /// A program that runs without heapdiff, an identical one beside it, and
+    /// the attach's snapshots; checks the two programs end alike.
+    struct Attached {
+        var snapshots: [Snapshot]
+        var report: String
+    }
+
+    static func attachDuringRun(_ executable: String, arguments: [String], tag: String,
+                                attachArguments: [String] = ["--duration", "1.5", "--interval", "0.5"]) throws -> Attached {
+        let dir = try Harness.temporaryDirectory("attach-\(tag)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("snapshots")
+        let plain = try BackgroundProgram(executable, arguments: arguments, environment: [:], preload: false)
+        let program = try BackgroundProgram(executable, arguments: arguments, environment: [:], preload: false)
+        try program.waitUntilReady()
+        let result = try attach(program.pid, attachArguments + ["-o", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("detached from process \(program.pid)"), "\(result.stderr)")
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        #expect(program.waitForExit() == 0)
+        #expect(plain.waitForExit() == 0)
+        #expect(program.stdout == plain.stdout && program.stdout.hasPrefix("ready\nserved "), "\(program.stdout)")
+        #expect(program.stderr == plain.stderr, "\(program.stderr)")
+        return Attached(snapshots: snapshots, report: result.stderr)
+    }
+
+    /// The rows of the growth from the first snapshot to the last, largest first.
+    static func growth(_ attached: Attached) throws -> [StatisticDiff] {
+        let first = try #require(attached.snapshots.first), last = try #require(attached.snapshots.last)
+        return last.compare(to: first, by: .lineno, symbolizer: Symbolizer())
+    }
+
+    @Test func cServiceShowsItsLeakingLinesOnTop() throws {
+        let dir = try Harness.temporaryDirectory("attach-c-build")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service", in: dir)
+        let attached = try Self.attachDuringRun(exe, arguments: ["4000"], tag: "c")
+        #expect(attached.snapshots.count >= 4)   // baseline, intervals, final
+        #expect(attached.snapshots.first?.process.label == "heapdiff attach")
+        #expect(attached.snapshots.last?.process.label == "heapdiff detach")
+        let rows = try Self.growth(attached)
+        let body = try Harness.line(of: "body", in: "attach_service.c")
+        let entry = try Harness.line(of: "entry", in: "attach_service.c")
+        #expect(rows.prefix(2).map(\.site.line) == [body, entry], "\(rows.prefix(5).map { "\($0.site) \($0.sizeDiff)" })")
+        #expect(rows.prefix(2).allSatisfy { ($0.site.file ?? "").hasSuffix("/attach_service.c") })
+        // One entry and one body per request; a snapshot may fall between the two allocations in each thread.
+        #expect(abs(rows[0].countDiff - rows[1].countDiff) <= 3 && rows[0].countDiff >= 200)
+        #expect(rows[0].sizeDiff >= rows[0].countDiff * 512 && rows[0].sizeDiff < rows[0].countDiff * 576)
+        // Freed scratch buffers: at most one per thread in flight; the ring: at most its 64 slots.
+        let last = try #require(attached.snapshots.last)
+        let stats = last.statistics(by: .lineno, symbolizer: Symbolizer())
+        let scratch = try Harness.line(of: "scratch", in: "attach_service.c")
+        let ring = try Harness.line(of: "ring", in: "attach_service.c")
+        #expect((stats.first { $0.site.line == scratch }?.count ?? 0) <= 3)
+        #expect((stats.first { $0.site.line == ring }?.count ?? 0) <= 64)
+        #expect(attached.report.contains("attach_service.c:\(body): size="), "\(attached.report)")
+        #expect(attached.report.contains("steady growth"))
+    }
+
+    @Test func cxxServiceShowsItsLeakingLinesOnTop() throws {
+        let dir = try Harness.temporaryDirectory("attach-cxx-build")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service_cxx", in: dir)
+        let attached = try Self.attachDuringRun(exe, arguments: ["4000"], tag: "cxx")
+        let rows = try Self.growth(attached)
+        let response = try Harness.line(of: "response", in: "attach_service_cxx.cpp")
+        let node = try Harness.line(of: "cache-node", in: "attach_service_cxx.cpp")
+        #expect(Set(rows.prefix(2).map(\.site.line)) == [response, node],
+                "\(rows.prefix(5).map { "\($0.site) \($0.sizeDiff)" })")
+        #expect(rows.first?.site.line == response)
+        #expect(rows.prefix(2).allSatisfy { ($0.site.file ?? "").hasSuffix("/attach_service_cxx.cpp") && $0.sizeDiff > 0 })
+        let scratch = try Harness.line(of: "scratch", in: "attach_service_cxx.cpp")
+        #expect(!rows.prefix(3).contains { $0.site.line == scratch })
+    }
+
+    /// pymalloc stays on: the objects the program keeps are larger than 512
+    /// bytes, so they come from malloc, with the Python frames of the thread
+    /// that holds the GIL.
+    @Test(arguments: pythons)
+    func pythonServiceShowsItsLeakingLineOnTop(_ interpreter: PythonVersions.Interpreter) throws {
+        let script = PythonTests.programs.appendingPathComponent("attach_service.py").path
+        let attached = try Self.attachDuringRun(try interpreter.requirePath(), arguments: [script, "4000"],
+                                                tag: "py\(interpreter.path.hasPrefix("/usr") ? "-debian" : "-pyenv")")
+        let rows = try Self.growth(attached)
+        let response = try PythonTests.line(of: "response", in: "attach_service.py")
+        let top = try #require(rows.first)
+        #expect(top.site.isPython && top.site.file == script && top.site.line == response,
+                "\(rows.prefix(5).map { "\($0.site) \($0.sizeDiff)" })")
+        #expect(top.countDiff >= 100 && top.sizeDiff >= top.countDiff * 600)
+        let recent = try PythonTests.line(of: "recent", in: "attach_service.py")
+        let last = try #require(attached.snapshots.last)
+        let kept = last.statistics(by: .lineno, symbolizer: Symbolizer()).first { $0.site.line == recent && $0.site.isPython }
+        #expect((kept?.count ?? 0) <= 64)
+        #expect(last.python?.version.hasPrefix("3.11.") == true)
+    }
+
+    /// While a session runs: a second attach is refused, `heapdiff snapshot
+    /// PID` lands in the session's directory, Ctrl-C detaches and reports;
+    /// then the process can be attached again, and that report covers only
+    /// the new session. (Under `make test` the first session loads the
+    /// library copied beside the CLI, the second HEAPDIFF_LIBRARY's build/
+    /// copy, as after an upgrade: the SEQ numbers still go on.)
+    @Test func detachThenAttachAgain() throws {
+        let dir = try Harness.temporaryDirectory("attach-again")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service", in: dir)
+        let plain = try BackgroundProgram(exe, arguments: ["6000"], environment: [:], preload: false)
+        let program = try BackgroundProgram(exe, arguments: ["6000"], environment: [:], preload: false)
+        try program.waitUntilReady()
+        let first = dir.appendingPathComponent("first"), second = dir.appendingPathComponent("second")
+        let session = try BackgroundProgram(Harness.cli, arguments: ["attach", String(program.pid), "-o", first.path],
+                                            environment: [:], preload: false)
+        #expect(Harness.wait(seconds: 60) { session.stderr.contains("heapdiff: attached: ") }, "\(session.stderr)")
+
+        let twice = try Self.attach(program.pid, ["-o", second.path])
+        #expect(twice.status == 1)
+        #expect(twice.stderr.contains("process \(program.pid) is already attached by another heapdiff attach"),
+                "\(twice.stderr)")
+
+        let snap = try Harness.run(Harness.cli, arguments: ["snapshot", String(program.pid), "--label", "in the middle"],
+                                   preload: false)
+        #expect(snap.status == 0, "\(snap.stderr)")
+        let path = snap.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(path.hasPrefix(first.path + "/"))
+        #expect(try Snapshot.load(path: path).process.label == "in the middle")
+
+        kill(session.pid, SIGINT)
+        #expect(session.waitForExit() == 0, "\(session.stderr)")
+        #expect(session.stderr.contains("detached from process \(program.pid)"))
+        let firstCount = try Harness.snapshotFiles(in: first).count
+        #expect(firstCount >= 3)
+
+        let again = try Self.attach(program.pid, ["--duration", "1", "--interval", "0.5", "-o", first.path])
+        #expect(again.status == 0, "\(again.stderr)")
+        let files = try Harness.snapshotFiles(in: first)
+        let fresh = try files.dropFirst(firstCount).map { try Snapshot.load(path: $0) }
+        #expect(fresh.first?.process.seq == UInt32(firstCount + 1) && fresh.first?.process.label == "heapdiff attach")
+        // The second session's report starts at its own baseline, which holds only what it saw.
+        #expect(again.stderr.contains("growth from attach_service.\(program.pid).\(firstCount + 1).heapsnap"),
+                "\(again.stderr)")
+        #expect(fresh.first?.process.liveBytes ?? .max < 64 * 1024)
+        let body = try Harness.line(of: "body", in: "attach_service.c")
+        let rows = try #require(fresh.last).compare(to: try #require(fresh.first), by: .lineno, symbolizer: Symbolizer())
+        #expect(rows.first?.site.line == body)
+
+        #expect(program.waitForExit() == 0)
+        #expect(plain.waitForExit() == 0)
+        #expect(program.stdout == plain.stdout && program.stderr == plain.stderr)
+    }
+
+    @Test func processThatExitsDuringTheAttachIsReported() throws {
+        let dir = try Harness.temporaryDirectory("attach-exit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service", in: dir)
+        let program = try BackgroundProgram(exe, arguments: ["1500"], environment: [:], preload: false)
+        try program.waitUntilReady()
+        let result = try Self.attach(program.pid, ["--duration", "60", "-o", dir.appendingPathComponent("out").path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("process \(program.pid) exited"), "\(result.stderr)")
+        #expect(program.waitForExit() == 0)
+    }
+
+    /// A module dlopen'ed after the attach is switched over too.
+    @Test func pluginLoadedWhileAttachedIsRecorded() throws {
+        let dir = try Harness.temporaryDirectory("attach-plugin")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_plugin", in: dir)
+        let plugin = dir.appendingPathComponent("libplugin.so").path
+        let source = Harness.programsDirectory.appendingPathComponent("attach_plugin.c").path
+        let built = try Harness.run("/usr/bin/cc", arguments: ["-g", "-O0", "-w", "-shared", "-fPIC", "-DPLUGIN", "-o", plugin,
+                                                               source], preload: false)
+        #expect(built.status == 0, "\(built.stderr)")
+        let program = try BackgroundProgram(exe, arguments: [plugin], environment: [:], preload: false)
+        try program.waitUntilReady()
+        let out = dir.appendingPathComponent("out")
+        let session = try BackgroundProgram(Harness.cli, arguments: ["attach", String(program.pid), "--interval", "0.5",
+                                                                     "-o", out.path], environment: [:], preload: false)
+        #expect(Harness.wait(seconds: 60) { session.stderr.contains("heapdiff: attached: ") }, "\(session.stderr)")
+        program.send("load")
+        #expect(Harness.wait(seconds: 10) { program.stdout.contains("loaded\n") })
+        usleep(1_000_000)
+        kill(session.pid, SIGINT)
+        #expect(session.waitForExit() == 0, "\(session.stderr)")
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        let rows = try #require(snapshots.last).compare(to: try #require(snapshots.first), by: .lineno,
+                                                        symbolizer: Symbolizer())
+        let line = try Harness.line(of: "plugin", in: "attach_plugin.c")
+        #expect(rows.first?.site.line == line && rows.first?.site.module == plugin,
+                "\(rows.prefix(3).map { "\($0.site) \($0.countDiff)" })")
+        #expect((rows.first?.countDiff ?? 0) >= 100)
+        #expect(program.finish() == 0)
+    }
+
+    /// Eight threads churn through every allocation function while sessions
+    /// come and go: no crash, no corrupted block, the same output.
+    @Test func churnSurvivesAttachAndDetachCycles() throws {
+        let dir = try Harness.temporaryDirectory("attach-churn")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_churn", in: dir, flags: ["-g", "-O1"])
+        let plain = try BackgroundProgram(exe, arguments: ["6"], environment: [:], preload: false)
+        let program = try BackgroundProgram(exe, arguments: ["6"], environment: [:], preload: false)
+        try program.waitUntilReady()
+        for cycle in 0..<3 {
+            let result = try Self.attach(program.pid, ["--duration", "0.5", "--interval", "0.1",
+                                                       "-o", dir.appendingPathComponent("out\(cycle)").path])
+            if result.status != 0 && !program.process.isRunning { break }   // it finished first: still checked below
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(program.waitForExit() == 0, "\(program.stderr)")
+        #expect(plain.waitForExit() == 0)
+        #expect(program.stdout == plain.stdout && program.stdout.contains("thread 7: "))
+        #expect(program.stderr == plain.stderr)
+    }
+
+    // MARK: refusals, each one line and exit status 1, with the process untouched
+
+    static func expectRefusal(_ result: Harness.Result, _ message: String) {
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("heapdiff: error: ") && result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+
+    /// A plain program waiting for its stdin to close.
+    static func waiter(in dir: URL, flags: [String] = ["-g", "-O0"], preload: Bool = false) throws -> BackgroundProgram {
+        let program = try BackgroundProgram(try Harness.build("waiter", in: dir, flags: flags), environment: [:],
+                                            preload: preload)
+        try program.waitUntilReady()
+        return program
+    }
+
+    @Test func refusesAProcessThatRunsUnderHeapdiffRun() throws {
+        let dir = try Harness.temporaryDirectory("attach-preloaded")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let program = try Self.waiter(in: dir, preload: true)
+        Self.expectRefusal(try Self.attach(program.pid, ["-o", dir.appendingPathComponent("out").path]),
+                           "process \(program.pid) already runs under heapdiff (libheapdiff.so is preloaded): "
+                               + "use `heapdiff snapshot \(program.pid)`")
+        #expect(program.finish() == 0)
+    }
+
+    @Test func refusesWhatCannotBeAttached() throws {
+        let dir = try Harness.temporaryDirectory("attach-refusals")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+
+        let gone = try Harness.run("/bin/true", preload: false)   // its pid is free again now
+        Self.expectRefusal(try Self.attach(gone.pid, ["-o", out]), "no process \(gone.pid)")
+
+        let program = try Self.waiter(in: dir)
+        let noGDB = try Harness.run(Harness.cli, arguments: ["attach", String(program.pid), "-o", out],
+                                    environment: ["PATH": "/nonexistent"], preload: false)
+        Self.expectRefusal(noGDB, "gdb is not installed")
+
+        kill(program.pid, SIGSTOP)
+        #expect(Harness.wait(seconds: 5) { (try? String(contentsOfFile: "/proc/\(program.pid)/stat", encoding: .utf8))?
+            .contains(") T ") == true })
+        Self.expectRefusal(try Self.attach(program.pid, ["-o", out]), "process \(program.pid) is stopped")
+        kill(program.pid, SIGCONT)
+
+        let debugger = try BackgroundProgram("/usr/bin/gdb", arguments: ["-batch", "-nx", "-p", String(program.pid),
+                                                                        "-ex", "shell sleep 30"],
+                                             environment: [:], preload: false)
+        let tracerLine = "TracerPid:\t\(debugger.pid)"
+        #expect(Harness.wait(seconds: 30) {
+            (try? String(contentsOfFile: "/proc/\(program.pid)/status", encoding: .utf8))?.contains(tracerLine) == true
+        })
+        Self.expectRefusal(try Self.attach(program.pid, ["-o", out]),
+                           "process \(program.pid) is already traced by process \(debugger.pid) (gdb)")
+        debugger.process.terminate()
+        _ = debugger.waitForExit()
+        #expect(program.finish() == 0 && program.stdout == "pid=\(program.pid)\nready\nhandled=0\n", "\(program.stdout)")
+
+        let staticProgram = try Self.waiter(in: dir, flags: ["-g", "-O0", "-static"])
+        Self.expectRefusal(try Self.attach(staticProgram.pid, ["-o", out]),
+                           "process \(staticProgram.pid) is statically linked")
+        #expect(staticProgram.finish() == 0)
+    }
+
+    /// As another user: the kernel would refuse the ptrace; heapdiff says so first.
+    @Test(.enabled(if: getuid() == 0)) func refusesAnotherUsersProcess() throws {
+        let dir = try Harness.temporaryDirectory("attach-user")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let program = try Self.waiter(in: dir)
+        let result = try Harness.run("/usr/bin/setpriv", arguments: ["--reuid=65534", "--regid=65534", "--clear-groups",
+                                                                     Harness.cli, "attach", String(program.pid),
+                                                                     "-o", "/tmp/heapdiff-never"],
+                                     preload: false)
+        Self.expectRefusal(result, "process \(program.pid) belongs to root: attach as that user, or as root")
+        #expect(program.finish() == 0)
+    }
+
+    /// A process in a PID namespace of its own (a container), seen from outside.
+    @Test(.enabled(if: getuid() == 0)) func refusesAProcessInAnotherPIDNamespace() throws {
+        let dir = try Harness.temporaryDirectory("attach-ns")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("waiter", in: dir)
+        let container = try BackgroundProgram("/usr/bin/unshare", arguments: ["--pid", "--fork", "--mount-proc", exe],
+                                              environment: [:], preload: false)
+        try container.waitUntilReady()
+        let children = try String(contentsOfFile: "/proc/\(container.pid)/task/\(container.pid)/children", encoding: .utf8)
+        let pid = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
+        Self.expectRefusal(try Self.attach(pid, ["-o", dir.appendingPathComponent("out").path]),
+                           "process \(pid) is in another PID namespace")
+        #expect(container.finish() == 0)
+    }
+}
