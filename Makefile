@@ -60,9 +60,9 @@ cli: $(RECORDER) $(RECORDER_ATTACH)
 release: $(RELEASE_CLI)
 
 # All products (no tests), as the manual plugin builds them: it then builds nothing more.
-$(RELEASE_CLI): $(RECORDER) $(SWIFT_SOURCES)
+$(RELEASE_CLI): $(RECORDER) $(RECORDER_ATTACH) $(SWIFT_SOURCES)
 	$(SWIFT) build $(RELEASE_FLAGS)
-	cp $(RECORDER) $(RELEASE_DIR)/libheapdiff.so
+	cp $(RECORDER) $(RECORDER_ATTACH) $(RELEASE_DIR)/
 	@touch $@  # newer than its sources even when SwiftPM had nothing to relink
 
 # One man page per command, by swift-argument-parser's GenerateManual plugin.
@@ -80,7 +80,7 @@ $(COMPLETIONS)/heapdiff.bash: $(RELEASE_CLI)
 	$(RELEASE_CLI) --generate-completion-script bash > $@
 
 install: all
-	@scripts/install.sh "$(DESTDIR)$(PREFIX)" $(RELEASE_CLI) $(RECORDER) $(MANUALS) $(COMPLETIONS)
+	@scripts/install.sh "$(DESTDIR)$(PREFIX)" $(RELEASE_CLI) $(RECORDER) $(RECORDER_ATTACH) $(MANUALS) $(COMPLETIONS)
 
 demo: cli
 	@Examples/demo/run-demo.sh "$$($(SWIFT) build --show-bin-path)/heapdiff"

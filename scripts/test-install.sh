@@ -21,9 +21,10 @@ expected=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' "$root/Sources/heap
 # The Swift runtime is linked in: the tool does not depend on the toolchain's location.
 ! readelf -d "$prefix/bin/heapdiff" | grep -q 'libswiftCore' || fail "bin/heapdiff loads libswiftCore.so"
 [ -f "$prefix/lib/heapdiff/libheapdiff.so" ] || fail "no lib/heapdiff/libheapdiff.so"
+[ -f "$prefix/lib/heapdiff/libheapdiff-attach.so" ] || fail "no lib/heapdiff/libheapdiff-attach.so"
 
 man1="$prefix/share/man/man1"
-for command in "" run snapshot top diff check trend export report; do
+for command in "" run attach snapshot top diff check trend export report; do
   page="$man1/heapdiff${command:+.$command}.1"
   [ -s "$page" ] || fail "no man page $page"
   title=$(echo "HEAPDIFF${command:+.$command}" | tr '[:lower:]' '[:upper:]')
@@ -49,4 +50,23 @@ case "$row" in
   "$root/Examples/demo/gateway.c:$body_line: size="*"(+20000)"*) ;;
   *) fail "first growth row is not gateway.c:$body_line: $row" ;;
 esac
-echo "test-install: passed: $prefix/bin/heapdiff $(heapdiff --version), $(ls "$man1" | wc -l) man pages, 3 completions, a real run"
+
+# A real attach, which loads the installed lib/heapdiff/libheapdiff-attach.so
+# (gdb and ptrace permission needed: as root, or kernel.yama.ptrace_scope 0).
+attached="not tried (no gdb, or ptrace not permitted)"
+if command -v gdb >/dev/null && { [ "$(id -u)" = 0 ] || [ "$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)" = 0 ]; }; then
+  service="$root/Tests/RecorderTests/Programs/attach_service.c"
+  cc -g -O1 -pthread -o attach_service "$service"
+  ./attach_service 3000 > service.out &
+  service_pid=$!
+  for _ in $(seq 100); do grep -q ready service.out && break; sleep 0.1; done
+  heapdiff attach "$service_pid" --duration 1 --interval 0.5 --output attached 2> attach.err ||
+    fail "heapdiff attach: $(cat attach.err)"
+  wait "$service_pid" || fail "attach_service exited with status $?"
+  grep -q "^heapdiff: detached from process $service_pid" attach.err || fail "no detach: $(cat attach.err)"
+  body_line=$(grep -n '@site body' "$service" | cut -d: -f1)
+  grep -A2 '^heapdiff: growth from ' attach.err | grep -q "attach_service.c:$body_line: size=" ||
+    fail "attach_service.c:$body_line is not among the first growth rows: $(cat attach.err)"
+  attached="a real attach"
+fi
+echo "test-install: passed: $prefix/bin/heapdiff $(heapdiff --version), $(ls "$man1" | wc -l) man pages, 3 completions, a real run, $attached"

@@ -30,8 +30,9 @@ PARTS = [
     ("trace table and cache", ("trace_table.c",)),
     ("live-block table", ("pointer_table.c",)),
     ("lock", ("lock.c", "lock.h")),
-    ("hooks and recording", ("hooks.c", "record.c", "real_alloc.c", "recorder.h", "mmap_arena.c")),
-    ("Python frames", ("python_stack.c", "python_code.c", "python_frames.h", "python_alloc.c")),
+    # python_alloc.c: the CPython allocator-domain wrappers, hooks like hooks.c's (issue 15).
+    ("hooks and recording", ("hooks.c", "record.c", "real_alloc.c", "recorder.h", "mmap_arena.c", "python_alloc.c")),
+    ("Python frames", ("python_stack.c", "python_code.c", "python_frames.h", "python_layout.c")),
     ("snapshot writing", ("snapshot_writer.c", "crc32.c", "snapshot_v1.c", "snapshot_v2.c", "stack_tree.c",
                           "snapshot_output.c")),
 ]
@@ -89,11 +90,14 @@ def hash_lines(text):
 
 
 def allocations(snapshot_dir):
-    """Allocations the recorder counted, from the last snapshot's PROCESS record."""
+    """Allocations the recorder counted, from the last snapshot's PROCESS
+    record, which follows the file header (its size at offset 12: 16 bytes
+    in format 1, 20 in format 2) and an 8-byte record header."""
     files = sorted(glob.glob(os.path.join(snapshot_dir, "*.heapsnap")), key=os.path.getmtime)
     with open(files[-1], "rb") as f:
-        data = f.read(16 + 8 + 88)
-    return struct.unpack_from("<Q", data, 16 + 8 + 80)[0]
+        data = f.read(64 + 8 + 88)
+    header_size = struct.unpack_from("<I", data, 12)[0]
+    return struct.unpack_from("<Q", data, header_size + 8 + 80)[0]
 
 
 def measure(command, env, library, work):

@@ -40,6 +40,6 @@ python3 Benchmarks/callgrind/parts.py --out "$out" \
   "Allocation churn, narrow (13 stacks)|build/bench/churn 1000000 narrow" \
   "Allocation churn, wide (~8,000 stacks)|build/bench/churn 1000000 wide" \
   "C++ STL (100,000 rounds)|build/bench/stl_workload 100000" \
-  "CPython service loop (2,000 requests; the recorder runs it with PYTHONMALLOC=malloc, the bare program with pymalloc)|$python Benchmarks/python-service/service.py 2000" \
+  "CPython service loop (2,000 requests; pymalloc on, except under the 81c7f4e recorder, which set PYTHONMALLOC=malloc)|$python Benchmarks/python-service/service.py 2000" \
   "CPython start-up: importing 18 standard-library modules|$python Benchmarks/python-service/startup.py" > /dev/null
 echo "wrote $out"

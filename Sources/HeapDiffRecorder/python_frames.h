@@ -43,6 +43,13 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_main_interpreter(co
     return head;
 }
 
+/* Attached, no domain wrapper tells a 3.13 thread its own state (they are
+ * not installed late, see python_stack.c): the interpreter's own accessor
+ * does, with no lock and no allocation. Preloaded this is compiled out. */
+static inline bool hd_py_attached_own(uintptr_t current) {
+    return hd_late_load && hd_python.own_thread_state && hd_python.own_thread_state() == current;
+}
+
 /* The thread state of the GIL holder if that is this thread, else 0. The
  * holder is published in _PyRuntime or the main interpreter's GIL; whether
  * it is this thread is told without reading another thread's memory. */
@@ -63,7 +70,7 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(co
         /* Only a state this thread held the GIL with is read (or, where the
          * caller holds the GIL by contract, the holder, which is then this
          * thread), and it must still be this thread's. */
-        if (current != hd_py_own_tstate && !hd_py_gil_promised)
+        if (current != hd_py_own_tstate && !hd_py_gil_promised && !hd_py_attached_own(current))
             return 0;
         if (hd_py_load(current + L->tstate_thread_id) != (uintptr_t)pthread_self())
             return 0;

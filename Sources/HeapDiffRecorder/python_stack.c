@@ -105,6 +105,8 @@ void hd_python_init(void) {
      * yet. pymalloc's small objects then go unseen, as before the merge. */
     if (!hd_late_load)
         hd_python_alloc_init(version, hd_python.enabled);
+    else if (hd_python.enabled && hd_python.layout->own_by_thread_id)
+        hd_python.own_thread_state = (uintptr_t (*)(void))dlsym(RTLD_DEFAULT, "PyThreadState_GetUnchecked");
 }
 
 /* While the program runs, a version whose layout is known tells that

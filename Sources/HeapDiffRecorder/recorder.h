@@ -226,6 +226,9 @@ struct hd_python {
     int (*capture)(void);              /* the capture for this layout */
     uintptr_t runtime, code_type, str_type, bytes_type;
     uintptr_t eval_start, eval_end;    /* _PyEval_EvalFrameDefault */
+    /* Attached (libheapdiff-attach.so) to 3.13+, whose domains are not
+     * wrapped: PyThreadState_GetUnchecked, a thread-local read. */
+    uintptr_t (*own_thread_state)(void);
 };
 extern struct hd_python hd_python HD_HIDDEN;
 /* Under Python code, native frames that the probe unwinds before looking for
