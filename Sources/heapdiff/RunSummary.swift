@@ -12,6 +12,9 @@ struct RunSummary {
     /// Snapshots were taken every --interval: growth is measured against
     /// time; otherwise against the snapshot number (phases).
     var periodic: Bool
+    /// The verdicts files as they were before the program started: the
+    /// leak tests it judged are those recorded since.
+    var verdictsBefore: LeakTestVerdictFiles.Mark
 
     /// Workers listed one by one before "… and N more".
     static let workersListed = 5
@@ -52,6 +55,7 @@ struct RunSummary {
             }
             try reportWorkers(symbolizer: symbolizer)
             noteHelpers()
+            noteLeakTests()
         } catch {
             Console.warning("\(error)")
         }
@@ -155,6 +159,15 @@ struct RunSummary {
         Console.note((files.count == 1 ? "1 exit snapshot of a helper that took none of its own"
                                        : "\(files.count) exit snapshots of helpers that took none of their own")
             + " (\(Self.programs(names))) \(files.count == 1 ? "is" : "are") in \(paths.show(helpers))/")
+    }
+
+    /// Leak tests that a test harness (pytest-heapdiff, HeapDiffTesting)
+    /// judged in the program: how many, and the first that kept growing.
+    private func noteLeakTests() {
+        let (verdicts, problems) = LeakTestVerdictFiles.load(directory: directory, since: verdictsBefore)
+        problems.forEach { Console.warning($0) }
+        guard !verdicts.isEmpty else { return }
+        Console.note(LeakTestsReport(verdicts: verdicts, paths: paths).summaryLine())
     }
 
     /// `bash, readlink, basename, …`: the first three distinct names.
