@@ -84,6 +84,7 @@ def test_heapdiff_flag_runs_pytest_again_under_the_recorder(sessions, tmp_path, 
     kept = [os.path.join(root, name) for root, _, names in os.walk(tmp_path) for name in names
             if name.endswith(".heapsnap")]
     assert len(kept) == 5 and all("test_history_is_bounded" in path for path in kept), kept
+    assert not [name for _, _, names in os.walk(tmp_path) for name in names if name.endswith(".verdicts")]
     folder = os.path.dirname(kept[0])
     result.stdout.fnmatch_lines([f"heapdiff check: FAILED: *; snapshots in {folder}"])
 

@@ -115,9 +115,9 @@ int hd_report_receive(int fd, struct hd_report_notice *notice);
  * series and records its verdict in the output directory, in its own file
  * "leak-tests.PID.verdicts" (PID: the writing process), created 0600 with
  * O_NOFOLLOW. One line per judged test, appended with a single O_APPEND
- * write() of at most HD_VERDICT_MAX_LINE bytes, so threads and processes
- * never mix lines; five fields separated by tabs (a tab, CR or LF inside a
- * field is written as a space):
+ * write(), so threads and processes never mix lines (the summary is cut to
+ * keep a line within HD_VERDICT_MAX_LINE bytes); five fields separated by
+ * tabs (a tab, CR or LF inside a field is written as a space):
  *
  *   STATUS \t HARNESS \t TEST \t SNAPSHOTS \t SUMMARY \n
  *
@@ -131,8 +131,9 @@ int hd_report_receive(int fd, struct hd_report_notice *notice);
  *              (error), or empty (passed)
  *
  * Readers ignore fields after the fifth (added ones go at the end), count an
- * unknown STATUS as one that could not be judged, and believe only regular
- * files owned by their own user. */
+ * unknown STATUS as one that could not be judged, believe only regular files
+ * owned by their own user, and read only the records added since the run
+ * began (an --output directory may hold earlier runs' files). */
 #define HD_VERDICTS_PREFIX "leak-tests."
 #define HD_VERDICTS_SUFFIX ".verdicts"
 #define HD_VERDICT_PASSED "passed"
