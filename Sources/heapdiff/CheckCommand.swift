@@ -149,9 +149,10 @@ struct CheckCommand: ParsableCommand {
         }
 
         SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
-        let own = try judgeOwnSeries(in: directory, started: finished.pid, program: arguments[0],
-                                     leakTestsJudged: leakTests != nil)
+        let (own, symbolizer) = try judgeOwnSeries(in: directory, started: finished.pid, program: arguments[0],
+                                                           leakTestsJudged: leakTests != nil)
         try show(own: own, leakTests: leakTests)
+        symbolizer?.warnings.forEach { Console.warning($0) }
         if own?.result.passed == false || leakTests?.leaked.isEmpty == false {
             throw ExitCode(Self.leaksFound)
         }
@@ -162,11 +163,12 @@ struct CheckCommand: ParsableCommand {
         if recording.output == nil { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    /// The series of the process's own snapshots judged by the rule; nil when
-    /// it has no comparison spanning the workload and test harnesses judged
-    /// leak tests instead (otherwise that is an error, status 2).
+    /// The series of the process's own snapshots judged by the rule, and the
+    /// symbolizer whose warnings follow the report; no report when it has no comparison spanning
+    /// the workload and test harnesses judged leak tests instead (otherwise
+    /// that is an error, status 2).
     private func judgeOwnSeries(in directory: String, started: Int32, program: String,
-                                leakTestsJudged: Bool) throws -> CheckReport? {
+                                leakTestsJudged: Bool) throws -> (CheckReport?, Symbolizer?) {
         let series = SnapshotSeries.checked(started: started, among: try SnapshotSeries.loadAll(directory: directory))
         let phases: [SnapshotFile]
         do {
@@ -180,18 +182,18 @@ struct CheckCommand: ParsableCommand {
             if case .tooFewPhases(_, _, let own) = failure, own > 0 {
                 Console.note("not compared, the leak tests' verdicts stand alone: \(failure)")
             }
-            return nil
+            return (nil, nil)
         }
         let policy = LeakCheck.Policy(maxGrowthPerSite: maxGrowthPerSite.bytes, maxTotalGrowth: maxGrowth?.bytes,
                                       warmupSnapshots: warmupSnapshots)
         let symbolizer = grouping.makeSymbolizer()
-        defer { symbolizer.warnings.forEach { Console.warning($0) } }
         let result = LeakCheck.judge(try phases.map { try Snapshot.load(path: $0.path) }, policy: policy,
                                      options: grouping.statisticsOptions, symbolizer: symbolizer)
-        return CheckReport(result: result, policy: policy, keyType: grouping.keyType,
-                           limit: grouping.limit, directory: directory,
-                           paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath),
-                           stackFrames: stackFrames, rule: grouping.statisticsOptions.rule)
+        let report = CheckReport(result: result, policy: policy, keyType: grouping.keyType,
+                                 limit: grouping.limit, directory: directory,
+                                 paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath),
+                                 stackFrames: stackFrames, rule: grouping.statisticsOptions.rule)
+        return (report, symbolizer)
     }
 
     /// The verdicts test harnesses recorded during the run, or nil for none;
