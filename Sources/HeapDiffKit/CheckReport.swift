@@ -52,8 +52,7 @@ public struct CheckReport {
         let formatter = FrameFormatter(paths: paths)
         for finding in shown {
             let curve = finding.sizes.map { SizeFormatting.size($0) }.joined(separator: " → ")
-            lines.append("\(finding.key.label(paths: paths)): grew \(SizeFormatting.size(finding.sizeDiff, signed: true)) "
-                + "(\(SizeFormatting.count(finding.countDiff, signed: true)) blocks): \(curve)")
+            lines.append("\(headline(finding)): \(curve)")
             lines += stack(finding).map { "    " + formatter.format($0) }
         }
         if shown.count < result.findings.count {
@@ -76,6 +75,31 @@ public struct CheckReport {
             lines.append("heapdiff check: FAILED: \(reasons.joined(separator: "; ")); \(total); snapshots in \(paths.show(directory))")
         }
         return lines
+    }
+
+    /// `file.c:16: grew +129 KiB (+2000 blocks)`
+    private func headline(_ finding: LeakCheck.Finding) -> String {
+        "\(finding.key.label(paths: paths)): grew \(SizeFormatting.size(finding.sizeDiff, signed: true)) "
+            + "(\(SizeFormatting.count(finding.countDiff, signed: true)) blocks)"
+    }
+
+    /// Sites named in `summary` before "and N more".
+    public static let summarySites = 3
+
+    /// The verdict in one line, as a test harness records it for `heapdiff
+    /// check`: the sites that kept growing with their growth (the first
+    /// three), and the whole heap's when it grew past `--max-growth`; empty
+    /// when the check passed.
+    public func summary() -> String {
+        var parts = result.findings.prefix(Self.summarySites).map(headline)
+        if result.findings.count > Self.summarySites {
+            parts.append("and \(result.findings.count - Self.summarySites) more call sites")
+        }
+        if result.totalExceeded, let limit = policy.maxTotalGrowth {
+            parts.append("the heap grew \(SizeFormatting.size(result.totalSizeDiff, signed: true)), "
+                + "past \(SizeFormatting.size(limit))")
+        }
+        return parts.joined(separator: "; ")
     }
 
     public func json() throws -> String {

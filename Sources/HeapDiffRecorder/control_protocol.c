@@ -70,6 +70,26 @@ int hd_snapshot_file_name(char *buf, size_t cap, const char *program, int pid, u
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
+int hd_verdicts_file_name(char *buf, size_t cap, int pid) {
+    int n = snprintf(buf, cap, HD_VERDICTS_PREFIX "%d" HD_VERDICTS_SUFFIX, pid);
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+int hd_verdicts_file_pid(const char *name) {
+    size_t prefix = strlen(HD_VERDICTS_PREFIX), suffix = strlen(HD_VERDICTS_SUFFIX), length = strlen(name);
+    if (length <= prefix + suffix || strncmp(name, HD_VERDICTS_PREFIX, prefix) != 0 ||
+        strcmp(name + length - suffix, HD_VERDICTS_SUFFIX) != 0)
+        return -1;
+    char digits[16];
+    size_t count = length - prefix - suffix;
+    if (count >= sizeof digits)
+        return -1;
+    memcpy(digits, name + prefix, count);
+    digits[count] = '\0';
+    unsigned long pid;
+    return parse_number(digits, 0x7fffffff, &pid) && pid > 0 ? (int)pid : -1;
+}
+
 /* ---- control socket -------------------------------------------------- */
 
 #define REQUEST_HEADER "heapdiff-snapshot 1\n"

@@ -17,7 +17,11 @@ import HeapDiffKit
 /// run `swift test --no-parallel` when they share a target with other tests.
 ///
 /// It judges only when the heapdiff recorder is loaded (`heapdiff run -- swift
-/// test`); otherwise it runs `body` once and returns, and says so once.
+/// test`, `heapdiff check -- swift test`); otherwise it runs `body` once and
+/// returns, and says so once. Each verdict (passed, leaked, could not judge)
+/// is also recorded in the recorder's output directory, where `heapdiff
+/// check` and `heapdiff run` count it; a leaking test's snapshots are kept in
+/// `HeapDiffTesting/FILE-LINE/` there, a passing one's removed.
 ///
 /// ```swift
 /// func testLoginLogoutDoesNotGrow() throws {
@@ -28,7 +32,7 @@ import HeapDiffKit
 /// }
 /// ```
 public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
-                               fileID: String = #fileID, line: Int = #line,
+                               fileID: String = #fileID, line: Int = #line, function: String = #function,
                                _ body: () throws -> Void) throws {
     guard let recorder = Recorder.inThisProcess else {
         _ = Recorder.notLoadedNotice
@@ -44,24 +48,42 @@ public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
 
     // Only numbers are kept across rounds, in storage made beforehand, so
     // the harness itself adds no growth between snapshots.
-    let before = try recorder.latestSequenceNumber()
+    let test = "\(fileID):\(line) in \(function)"
+    // The harness's own failures are recorded as "could not judge"; the body's are the test's.
+    func judging<T>(_ step: () throws -> T) throws -> T {
+        do {
+            return try step()
+        } catch {
+            recorder.record(LeakTestVerdict(status: .error, harness: HeapGrowth.harness, test: test,
+                                            summary: "\(error)"))
+            throw error
+        }
+    }
+    let before = try judging { try recorder.latestSequenceNumber() }
     var taken = [UInt32]()
     taken.reserveCapacity(rounds)
     for round in 1...rounds {
         try body()
-        taken.append(try recorder.snapshot(label: "round \(round)", after: taken.last ?? before))
+        let previous = taken.last ?? before
+        taken.append(try judging { try recorder.snapshot(label: "round \(round)", after: previous) })
     }
 
-    let folder = try recorder.folder(for: fileID, line: line)
-    let snapshots = try recorder.move(taken, to: folder).map { try Snapshot.load(path: $0) }
+    let folder = try judging { try recorder.folder(for: fileID, line: line) }
     let policy = LeakCheck.Policy(maxGrowthPerSite: Int64(maxGrowthPerSite))
-    let options = StatisticsOptions(rule: HeapGrowth.rule)
-    let result = try LeakCheck.check(snapshots, policy: policy, options: options, symbolizer: Symbolizer())
+    let result = try judging {
+        let snapshots = try recorder.move(taken, to: folder).map { try Snapshot.load(path: $0) }
+        let options = StatisticsOptions(rule: HeapGrowth.rule)
+        return try LeakCheck.check(snapshots, policy: policy, options: options, symbolizer: Symbolizer())
+    }
     guard !result.passed else {
         try? FileManager.default.removeItem(atPath: folder)
+        recorder.record(LeakTestVerdict(status: .passed, harness: HeapGrowth.harness, test: test))
         return
     }
-    throw HeapGrowth(result: result, policy: policy, directory: folder)
+    let growth = HeapGrowth(result: result, policy: policy, directory: folder)
+    recorder.record(LeakTestVerdict(status: .leaked, harness: HeapGrowth.harness, test: test, snapshots: folder,
+                                    summary: growth.summary))
+    throw growth
 }
 
 /// Serializes expectations: two measuring at once would see each other's growth.

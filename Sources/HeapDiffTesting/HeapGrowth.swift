@@ -17,12 +17,19 @@ public struct HeapGrowth: Error, CustomStringConvertible {
     /// closure, not `expectNoHeapGrowth` calling it.
     static let rule = AllocationSiteRule.standard.adding(functions: [Glob("HeapDiffTesting.*")])
 
-    public var description: String {
+    /// The harness's name in its verdict records.
+    static let harness = "HeapDiffTesting"
+
+    private var report: CheckReport {
         CheckReport(result: result, policy: policy, keyType: .lineno, limit: 0, directory: directory,
                     paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath),
                     stackFrames: Self.stackFrames, rule: Self.rule)
-            .text().joined(separator: "\n")
     }
+
+    public var description: String { report.text().joined(separator: "\n") }
+
+    /// The grown sites in one line, as recorded for `heapdiff check`.
+    public var summary: String { report.summary() }
 }
 
 /// `expectNoHeapGrowth` could not judge: a bad argument, or the recorder

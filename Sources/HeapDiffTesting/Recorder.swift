@@ -62,6 +62,16 @@ struct Recorder: @unchecked Sendable {
         return folder
     }
 
+    /// Records a verdict where `heapdiff check` and `run` count it; a
+    /// failure to record is said on standard error and does not change the test.
+    func record(_ verdict: LeakTestVerdict) {
+        do {
+            try LeakTestVerdictFiles.append(verdict, directory: output, pid: pid)
+        } catch {
+            FileHandle.standardError.write(Data("HeapDiffTesting: \(error)\n".utf8))
+        }
+    }
+
     /// Moves the snapshots numbered `sequenceNumbers` into `folder` and
     /// returns their new paths.
     func move(_ sequenceNumbers: [UInt32], to folder: String) throws -> [String] {

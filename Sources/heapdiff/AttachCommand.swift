@@ -101,6 +101,7 @@ struct AttachCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: output ?? "heapdiff.\(target.programName).\(getpid())")
             .standardizedFileURL.path
         try target.prepare(directory: directory)
+        let verdictsBefore = LeakTestVerdictFiles.mark(directory: directory)
         let channel = try AttachChannel(directory: directory, pid: pid, owner: target.ownerIfOther)
 
         let handled = [SIGINT, SIGTERM, SIGHUP]
@@ -122,7 +123,7 @@ struct AttachCommand: ParsableCommand {
         let session = try record(channel, process: process, baseline: baseline)
         channel.close()
         let summary = RunSummary(directory: directory, pid: pid, grouping: grouping, periodic: true,
-                                 firstSeq: UInt32(baseline))
+                                 firstSeq: UInt32(baseline), verdictsBefore: verdictsBefore)
         switch session {
         case .detached:
             summary.print()

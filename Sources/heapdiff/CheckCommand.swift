@@ -23,17 +23,31 @@ struct CheckCommand: ParsableCommand {
             leak. Unlike LeakSanitizer, this catches memory that is still reachable, such as an unbounded \
             cache. --max-growth limits the growth of the whole traced heap as well.
 
-            Exit status: 0 nothing exceeded the limits; 1 something did (each offending line is printed with \
-            its growth, its block-count growth and its stack); 2 heapdiff could not run the check (bad \
-            options, no recorder library, fewer than two phases); 3 the program itself \
-            failed (non-zero exit or killed by a signal), whatever its heap did.
+            Leak tests written for a test harness, tests marked @pytest.mark.heapdiff (pytest-heapdiff) or \
+            calling expectNoHeapGrowth (the Swift library HeapDiffTesting), are judged inside the test \
+            process: each takes its rounds' snapshots, keeps them apart from the process's own series and \
+            records its verdict in the output directory (leak-tests.PID.verdicts; docs/PROTOCOL.md). check \
+            counts those verdicts too, so `heapdiff check -- python -m pytest` and `heapdiff check -- swift \
+            test` judge the marked tests: the report says how many leak tests the harness judged and names \
+            each one that kept growing, with its sites and the folder keeping its snapshots. A program with \
+            such verdicts needs no comparison of its own; one that has both is judged on both.
+
+            Exit status: 0 nothing exceeded the limits (and every leak test passed); 1 something did, in the \
+            program's own snapshots or in a leak test, even when the program exited non-zero because that \
+            test failed (each offending line is printed with its growth, its block-count growth and its \
+            stack); 2 heapdiff could not run the check (bad options, no recorder library, fewer than two \
+            phases and no leak-test verdict, a leak test that could not be judged); 3 the program itself \
+            failed (non-zero exit or killed by a signal) and no leak was found, whatever its heap did: the \
+            own snapshots of a program that failed are not judged.
 
             When the program itself takes no phase snapshots but a process it starts does (a test runner \
             such as `swift test`, a wrapper script), that process is checked. \
             `trend`, `report` and `run`'s summary choose their snapshots by the same rules.
 
             The report goes to standard error as text, or to standard output with --format json (the \
-            program's standard output is then sent to standard error). Snapshots are kept in --output when \
+            program's standard output is then sent to standard error); with leak-test verdicts the JSON \
+            document adds `leak_tests` (status, harness, test, pid, snapshots, summary of each) and its \
+            `passed` is the whole check's. Snapshots are kept in --output when \
             given, else in a temporary directory that is removed when the check passes.
 
             With --snapshots FILE…, no program is run: the given snapshot files of one process, taken \
@@ -103,6 +117,7 @@ struct CheckCommand: ParsableCommand {
         let notices = RecorderNotices()
         let environment = recording.childEnvironment(library: library, outputDirectory: directory,
                                                      reportName: notices.name)
+        let verdictsBefore = LeakTestVerdictFiles.mark(directory: directory)
         let finished: ChildProcess.Finished
         do {
             finished = try ChildProcess.run(arguments: arguments,
@@ -112,47 +127,106 @@ struct CheckCommand: ParsableCommand {
             throw CommandError(message: "cannot run \(arguments[0]): \(String(cString: strerror(error.code)))")
         }
         notices.printAll()
+        let leakTests = leakTestVerdicts(in: directory, since: verdictsBefore)
+
         guard finished.termination == .exited(0) else {
             let how = switch finished.termination {
             case .exited(let code): "exited with status \(code)"
             case .signaled(let signal): "was killed by \(KilledProcess.name(of: signal))"
             }
-            throw CommandError(message: "\(arguments[0]) \(how); snapshots are in \(directory)",
-                               status: Self.programFailed)
+            // A leak test that failed fails the test runner: the leak is the verdict.
+            guard let leakTests, !leakTests.leaked.isEmpty else {
+                if let leakTests, format == .text {
+                    leakTests.text().dropLast().forEach(Console.printToStandardError)
+                    Console.note(leakTests.summaryLine())
+                }
+                throw CommandError(message: "\(arguments[0]) \(how); snapshots are in \(directory)",
+                                   status: Self.programFailed)
+            }
+            Console.note("\(arguments[0]) \(how)")
+            try show(own: nil, leakTests: leakTests)
+            throw ExitCode(Self.leaksFound)
         }
 
         SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
-        let series = SnapshotSeries.checked(started: finished.pid, among: try SnapshotSeries.loadAll(directory: directory))
+        let (own, symbolizer) = try judgeOwnSeries(in: directory, started: finished.pid, program: arguments[0],
+                                                           leakTestsJudged: leakTests != nil)
+        try show(own: own, leakTests: leakTests)
+        symbolizer?.warnings.forEach { Console.warning($0) }
+        if own?.result.passed == false || leakTests?.leaked.isEmpty == false {
+            throw ExitCode(Self.leaksFound)
+        }
+        if let leakTests, !leakTests.unjudged.isEmpty {
+            throw CommandError(message: "\(counted(leakTests.unjudged.count, "leak test")) could not be judged; "
+                + "snapshots are in \(directory)")
+        }
+        if recording.output == nil { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    /// The series of the process's own snapshots judged by the rule, and the
+    /// symbolizer whose warnings follow the report; no report when it has no comparison spanning
+    /// the workload and test harnesses judged leak tests instead (otherwise
+    /// that is an error, status 2).
+    private func judgeOwnSeries(in directory: String, started: Int32, program: String,
+                                leakTestsJudged: Bool) throws -> (CheckReport?, Symbolizer?) {
+        let series = SnapshotSeries.checked(started: started, among: try SnapshotSeries.loadAll(directory: directory))
         let phases: [SnapshotFile]
         do {
             guard let series else {
-                throw SeriesError.tooFewPhases(program: URL(fileURLWithPath: arguments[0]).lastPathComponent,
-                                               pid: finished.pid, own: 0)
+                throw SeriesError.tooFewPhases(program: URL(fileURLWithPath: program).lastPathComponent,
+                                               pid: started, own: 0)
             }
             phases = try series.compared(warmup: warmupSnapshots)
         } catch let failure as SeriesError {
-            throw CommandError(message: "\(failure); snapshots are in \(directory)")
+            guard leakTestsJudged else { throw CommandError(message: "\(failure); snapshots are in \(directory)") }
+            if case .tooFewPhases(_, _, let own) = failure, own > 0 {
+                Console.note("not compared, the leak tests' verdicts stand alone: \(failure)")
+            }
+            return (nil, nil)
         }
         let policy = LeakCheck.Policy(maxGrowthPerSite: maxGrowthPerSite.bytes, maxTotalGrowth: maxGrowth?.bytes,
                                       warmupSnapshots: warmupSnapshots)
         let symbolizer = grouping.makeSymbolizer()
         let result = LeakCheck.judge(try phases.map { try Snapshot.load(path: $0.path) }, policy: policy,
                                      options: grouping.statisticsOptions, symbolizer: symbolizer)
-
         let report = CheckReport(result: result, policy: policy, keyType: grouping.keyType,
                                  limit: grouping.limit, directory: directory,
                                  paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath),
                                  stackFrames: stackFrames, rule: grouping.statisticsOptions.rule)
-        switch format {
-        case .text: report.text().forEach(Console.printToStandardError)
-        case .json: print(try report.json())
-        }
-        symbolizer.warnings.forEach { Console.warning($0) }
+        return (report, symbolizer)
+    }
 
-        if result.passed {
-            if recording.output == nil { try? FileManager.default.removeItem(atPath: directory) }
-        } else {
-            throw ExitCode(Self.leaksFound)
+    /// The verdicts test harnesses recorded during the run, or nil for none;
+    /// records that cannot be believed are named in warnings.
+    private func leakTestVerdicts(in directory: String, since mark: LeakTestVerdictFiles.Mark) -> LeakTestsReport? {
+        let (verdicts, problems) = LeakTestVerdictFiles.load(directory: directory, since: mark)
+        problems.forEach { Console.warning($0) }
+        return verdicts.isEmpty ? nil
+            : LeakTestsReport(verdicts: verdicts, paths: PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath))
+    }
+
+    /// Prints the own series' report and the leak tests', as text on
+    /// standard error or as one JSON document on standard output (the own
+    /// report's, with `leak_tests` added and `passed` the whole check's).
+    private func show(own: CheckReport?, leakTests: LeakTestsReport?) throws {
+        switch format {
+        case .text:
+            own?.text().forEach(Console.printToStandardError)
+            leakTests?.text().forEach(Console.printToStandardError)
+        case .json:
+            guard let leakTests else {
+                if let own { print(try own.json()) }
+                return
+            }
+            var document: [String: Any] = [:]
+            if let own, let object = try JSONSerialization.jsonObject(with: Data(try own.json().utf8)) as? [String: Any] {
+                document = object
+            }
+            document["passed"] = own?.result.passed != false && leakTests.leaked.isEmpty && leakTests.unjudged.isEmpty
+            document["leak_tests"] = leakTests.json()
+            let data = try JSONSerialization.data(withJSONObject: document,
+                                                  options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 

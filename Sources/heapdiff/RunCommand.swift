@@ -40,7 +40,9 @@ struct RunCommand: ParsableCommand {
             and `report` follow too. Processes that took snapshots of their own besides the program are \
             listed with their traced heap's growth, the one that grew most first, followed by its diff; those \
             that left only an exit snapshot are counted, and the number of helpers' snapshots and where they \
-            are comes last. Everything heapdiff \
+            are comes last. When a test harness judged leak tests in the program (tests marked for \
+            pytest-heapdiff, HeapDiffTesting's expectNoHeapGrowth), one line says how many, and names the \
+            first that kept growing and where its snapshots are. Everything heapdiff \
             prints goes to standard error: the program's standard output is left exactly as it was. \
             When a signal kills the program, heapdiff says which and whether its exit snapshot was written. \
             heapdiff exits with the program's status, or 128+N if it was killed by signal N; 127 if it \
@@ -80,6 +82,7 @@ struct RunCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: recording.output ?? defaultOutput(program: arguments[0]))
             .standardizedFileURL.path
         let notices = RecorderNotices()
+        let verdictsBefore = LeakTestVerdictFiles.mark(directory: directory)
         let childEnvironment = recording.childEnvironment(library: library, outputDirectory: directory,
                                                           reportName: notices.name)
         let finished: ChildProcess.Finished
@@ -92,7 +95,7 @@ struct RunCommand: ParsableCommand {
 
         notices.printAll()
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
-                                 periodic: recording.interval != nil)
+                                 periodic: recording.interval != nil, verdictsBefore: verdictsBefore)
         SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
         if quiet {
             // Nothing of heapdiff's own: a test runner that re-runs itself under heapdiff reports.

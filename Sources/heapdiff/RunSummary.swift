@@ -15,6 +15,9 @@ struct RunSummary {
     /// Earlier snapshots of the process (an earlier attach into the same
     /// directory) are not part of this report.
     var firstSeq: UInt32 = 0
+    /// The verdicts files as they were before the program started: the
+    /// leak tests it judged are those recorded since.
+    var verdictsBefore: LeakTestVerdictFiles.Mark
 
     /// Workers listed one by one before "… and N more".
     static let workersListed = 5
@@ -58,6 +61,7 @@ struct RunSummary {
             }
             try reportWorkers(symbolizer: symbolizer)
             noteHelpers()
+            noteLeakTests()
         } catch {
             Console.warning("\(error)")
         }
@@ -161,6 +165,15 @@ struct RunSummary {
         Console.note((files.count == 1 ? "1 exit snapshot of a helper that took none of its own"
                                        : "\(files.count) exit snapshots of helpers that took none of their own")
             + " (\(Self.programs(names))) \(files.count == 1 ? "is" : "are") in \(paths.show(helpers))/")
+    }
+
+    /// Leak tests that a test harness (pytest-heapdiff, HeapDiffTesting)
+    /// judged in the program: how many, and the first that kept growing.
+    private func noteLeakTests() {
+        let (verdicts, problems) = LeakTestVerdictFiles.load(directory: directory, since: verdictsBefore)
+        problems.forEach { Console.warning($0) }
+        guard !verdicts.isEmpty else { return }
+        Console.note(LeakTestsReport(verdicts: verdicts, paths: paths).summaryLine())
     }
 
     /// `bash, readlink, basename, …`: the first three distinct names.

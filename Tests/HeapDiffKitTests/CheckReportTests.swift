@@ -47,4 +47,25 @@ import Testing
             "    test_store.py:22 in test_store (Python)",
         ])
     }
+
+    /// The one line a harness records for `heapdiff check`: the first three
+    /// grown sites, how many more, and the heap's growth past --max-growth.
+    @Test func summaryNamesTheGrownSitesInOneLine() {
+        func finding(_ line: Int, _ sizes: [Int64]) -> LeakCheck.Finding {
+            LeakCheck.Finding(key: .line(file: "/app/store.py", line: line), site: Self.traceback[1],
+                              traceback: Self.traceback, sizes: sizes, counts: [1, 3])
+        }
+        let findings = [finding(14, [0, 2048]), finding(15, [0, 1024]), finding(16, [0, 512]), finding(17, [0, 256])]
+        func summary(_ findings: [LeakCheck.Finding], exceeded: Bool) -> String {
+            CheckReport(result: LeakCheck.Result(compared: [], findings: findings, totalSizeDiff: 4096, totalCountDiff: 8,
+                                                 totalExceeded: exceeded),
+                        policy: LeakCheck.Policy(maxGrowthPerSite: 100, maxTotalGrowth: 1000), keyType: .lineno,
+                        limit: 0, directory: "/tmp/s", paths: PathDisplay(baseDirectory: "/app")).summary()
+        }
+        #expect(summary(Array(findings.prefix(1)), exceeded: false) == "store.py:14: grew +2048 B (+2 blocks)")
+        #expect(summary(findings, exceeded: true) == "store.py:14: grew +2048 B (+2 blocks); "
+            + "store.py:15: grew +1024 B (+2 blocks); store.py:16: grew +512 B (+2 blocks); and 1 more call sites; "
+            + "the heap grew +4096 B, past 1000 B")
+        #expect(summary([], exceeded: false) == "")
+    }
 }

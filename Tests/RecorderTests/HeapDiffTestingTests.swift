@@ -3,7 +3,8 @@ import Testing
 
 /// HeapDiffTesting as a user's package gets it: Examples/leak-tests/swift
 /// depends on this package by path, with a leaking and a bounded test in
-/// XCTest and in Swift Testing, and runs under `heapdiff run -- swift test`.
+/// XCTest and in Swift Testing, and runs under `heapdiff run -- swift test`
+/// and `heapdiff check -- swift test`.
 /// The example is built once (tests only), into build/leak-tests-swift.
 @Suite struct HeapDiffTestingTests {
     static let example = Harness.packageRoot.appendingPathComponent("Examples/leak-tests/swift")
@@ -25,9 +26,10 @@ import Testing
         }
     }()
 
-    static func swiftTest(under heapdiff: [String]) throws -> Harness.Result {
+    static func swiftTest(under heapdiff: [String], arguments: [String] = []) throws -> Harness.Result {
         try build.get()
         let swiftTest = ["swift", "test", "--skip-build", "--package-path", example.path, "--scratch-path", scratch.path]
+            + arguments
         return heapdiff.isEmpty
             ? try Harness.run("/usr/bin/env", arguments: swiftTest, preload: false, timeout: 600)
             : try Harness.run(Harness.cli, arguments: heapdiff + ["--", "/usr/bin/env"] + swiftTest, preload: false,
@@ -79,6 +81,63 @@ import Testing
                             "SessionStoreSwiftTestingLeakTests.swift-\(swiftTestingLine)"])
         #expect(try Harness.snapshotFiles(in: kept.appendingPathComponent(folders[0])).count == 5)
         #expect(output.contains("snapshots in \(kept.path)/\(folders[0])\""))
+
+        // Each process (XCTest's, Swift Testing's) recorded its two verdicts in a file of its own.
+        let records = try FileManager.default.contentsOfDirectory(atPath: out.path)
+            .filter { $0.hasPrefix("leak-tests.") && $0.hasSuffix(".verdicts") }
+            .map { try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8) }
+        let statuses = records.map { $0.split(separator: "\n").map { $0.split(separator: "\t")[0] } }
+        #expect(statuses.sorted { $0.first ?? "" < $1.first ?? "" } == [["leaked", "passed"], ["leaked", "passed"]],
+                "\(records)")
+    }
+
+    /// `heapdiff check -- swift test` with the ARGUMENTS after `swift test`:
+    /// the result, and check's own lines (standard error) with pids as "N".
+    static func check(_ arguments: [String], output: URL? = nil) throws -> (result: Harness.Result, lines: [String]) {
+        let result = try swiftTest(under: ["check"] + (output.map { ["--output", $0.path] } ?? []), arguments: arguments)
+        let lines = result.stderr.split(separator: "\n").map { String($0.replacing(/pid \d+\)/, with: "pid N)")) }
+        return (result, lines)
+    }
+
+    @Test func underHeapdiffCheckLeakingTestsFailTheCheckNamingTheLine() throws {
+        let dir = try Harness.temporaryDirectory("hdtesting-check")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("snapshots")
+        let (check, lines) = try Self.check([], output: out)
+        // swift test failed because its leak tests did: the verdict is the leak (1), not "the program failed" (3).
+        #expect(check.status == 1, "\(check.stdoutText)\(check.stderr)")
+        let source = "Sources/SessionStore/SessionStore.swift"
+        let leak = "\(source):\(try Self.line(containing: "// never removed", in: source))"
+        let xctestLine = try Self.line(containing: "try expectNoHeapGrowth {",
+                                       in: "Tests/SessionStoreLeakTests/SessionStoreLeakTests.swift")
+        let swiftTestingLine = try Self.line(containing: "try expectNoHeapGrowth(rounds: 4)",
+                                             in: "Tests/SessionStoreLeakTests/SessionStoreSwiftTestingLeakTests.swift")
+        let kept = out.appendingPathComponent("HeapDiffTesting").path
+        #expect(lines.contains("leak test SessionStoreLeakTests/SessionStoreLeakTests.swift:\(xctestLine) in "
+            + "testLoginLogoutCycleDoesNotGrow() (HeapDiffTesting, pid N) kept growing: \(leak): grew +486 KiB "
+            + "(+6000 blocks); snapshots in \(kept)/SessionStoreLeakTests.swift-\(xctestLine)"), "\(check.stderr)")
+        #expect(lines.contains("leak test SessionStoreLeakTests/SessionStoreSwiftTestingLeakTests.swift:\(swiftTestingLine) "
+            + "in loginLogoutCycleDoesNotGrow() (HeapDiffTesting, pid N) kept growing: \(leak): grew +346 KiB "
+            + "(+4000 blocks); snapshots in \(kept)/SessionStoreSwiftTestingLeakTests.swift-\(swiftTestingLine)"),
+                "\(check.stderr)")
+        #expect(lines.last == "heapdiff check: FAILED: 2 of 4 leak tests judged by HeapDiffTesting in 2 processes kept growing")
+        #expect(lines.contains("heapdiff: /usr/bin/env exited with status 1"))
+    }
+
+    @Test func underHeapdiffCheckBoundedTestsPassTheCheck() throws {
+        let (check, lines) = try Self.check(["--filter", "StaysBounded"])
+        #expect(check.status == 0, "\(check.stdoutText)\(check.stderr)")
+        #expect(check.stdoutText.contains("Test Case 'SessionStoreLeakTests.testTokenRefreshStaysBounded' passed"))
+        #expect(lines.last == "heapdiff check: passed: 2 leak tests judged by HeapDiffTesting in 2 processes; "
+            + "none kept growing", "\(check.stderr)")
+    }
+
+    @Test func underHeapdiffCheckWithoutLeakTestsNothingSpansTheWorkload() throws {
+        let (check, lines) = try Self.check(["--filter", "NoSuchTest"])
+        #expect(check.status == 2, "\(check.stdoutText)\(check.stderr)")
+        #expect(lines.last?.hasPrefix("heapdiff: error: ") == true)
+        #expect(lines.last?.contains("took no snapshot of its own, so no comparison spans its workload") == true,
+                "\(check.stderr)")
     }
 
     @Test func withoutTheRecorderBodiesRunOnceAndEachProcessSaysSo() throws {

@@ -4,6 +4,7 @@ and a bounded marked test, run by a separate pytest (pytester) with
 
 Needs the heapdiff command: HEAPDIFF_CLI (as `make test` sets it) or PATH."""
 import os
+import re
 import shutil
 import sys
 
@@ -83,16 +84,81 @@ def test_heapdiff_flag_runs_pytest_again_under_the_recorder(sessions, tmp_path, 
     kept = [os.path.join(root, name) for root, _, names in os.walk(tmp_path) for name in names
             if name.endswith(".heapsnap")]
     assert len(kept) == 5 and all("test_history_is_bounded" in path for path in kept), kept
+    assert not [name for _, _, names in os.walk(tmp_path) for name in names if name.endswith(".verdicts")]
     folder = os.path.dirname(kept[0])
     result.stdout.fnmatch_lines([f"heapdiff check: FAILED: *; snapshots in {folder}"])
 
 
-def test_under_heapdiff_check(sessions, tmp_path):
-    cli = heapdiff_cli()
-    result = sessions.run(cli, "check", "--output", str(tmp_path / "check"), "--", sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                          "test_sessions.py")
+def heapdiff_check(pytester, *pytest_arguments, output=None):
+    """`heapdiff check -- python -m pytest ARGUMENTS`, its snapshots in `output` when given."""
+    kept = ["--output", str(output)] if output else []
+    return pytester.run(heapdiff_cli(), "check", *kept, "--", sys.executable, "-m", "pytest", "-p",
+                        "no:cacheprovider", *pytest_arguments)
+
+
+def test_under_heapdiff_check_a_leaking_marked_test_fails_the_check(sessions, tmp_path):
+    output = tmp_path / "check"
+    result = heapdiff_check(sessions, "test_sessions.py", output=output)
     expect_one_leak_named(result)
-    assert result.ret == 3  # check: the program failed (pytest, whose test failed)
+    # pytest failed because its leak test did: check's verdict is the leak (1), not "the program failed" (3).
+    assert result.ret == 1
+    folder = output / "pytest-heapdiff" / "test_sessions.py_test_history_is_bounded"
+    result.stderr.fnmatch_lines([
+        f"heapdiff: {sys.executable} exited with status 1",
+        f"leak test test_sessions.py::test_history_is_bounded (pytest-heapdiff, pid *) kept growing: "
+        f"test_sessions.py:{line('leak')}: grew +* (+600 blocks); snapshots in {folder}",
+        "heapdiff check: FAILED: 1 of 2 leak tests judged by pytest-heapdiff in 1 process kept growing",
+    ])
+    assert len([name for name in os.listdir(folder) if name.endswith(".heapsnap")]) == 5
+
+
+def test_under_heapdiff_check_bounded_marked_tests_pass_the_check(sessions):
+    result = heapdiff_check(sessions, "test_sessions.py", "-k", "test_latest_request_per_user_is_bounded")
+    result.assert_outcomes(passed=1, deselected=1)
+    assert result.ret == 0, result.stderr.str()
+    result.stderr.fnmatch_lines(["heapdiff check: passed: 1 leak test judged by pytest-heapdiff in 1 process; "
+                                 "none kept growing"])
+
+
+def test_under_heapdiff_check_without_leak_tests_nothing_spans_the_workload(pytester):
+    pytester.makepyfile(test_plain="def test_plain():\n    assert sum(range(4)) == 6\n")
+    result = heapdiff_check(pytester, "test_plain.py")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["heapdiff: error: * took no snapshot of its own, so no comparison spans its "
+                                 "workload *"])
+
+
+def test_verdict_records_are_named_as_heapdiff_control_h_names_them():
+    from pytest_heapdiff import verdicts
+
+    header = os.path.join(os.path.dirname(__file__), "..", "..", "..", "Sources", "HeapDiffRecorder", "include",
+                          "heapdiff_control.h")
+    with open(header) as text:
+        defined = dict(re.findall(r'#define (HD_VERDICTS?_\w+) "([^"]*)"', text.read()))
+    assert defined == {"HD_VERDICTS_PREFIX": verdicts.PREFIX, "HD_VERDICTS_SUFFIX": verdicts.SUFFIX,
+                       "HD_VERDICT_PASSED": verdicts.PASSED, "HD_VERDICT_LEAKED": verdicts.LEAKED,
+                       "HD_VERDICT_ERROR": verdicts.ERROR}
+    with open(header) as text:
+        assert f"HD_VERDICT_MAX_LINE = {verdicts.MAX_LINE} " in text.read()
+    assert verdicts.file_name(42) == "leak-tests.42.verdicts" and verdicts.is_verdicts_file("leak-tests.42.verdicts")
+    assert not verdicts.is_verdicts_file("leak-tests..verdicts")
+
+
+def test_verdict_lines_keep_five_fields_and_fit():
+    from pytest_heapdiff import verdicts
+
+    record = verdicts.line(verdicts.LEAKED, "t::a\tb", "/tmp/x", "a.py:1: grew +1 KiB (+2 blocks)\n" + "é" * 5000)
+    assert record.endswith("…\n") and len(record.encode()) <= verdicts.MAX_LINE
+    assert record.split("\t")[:4] == ["leaked", "pytest-heapdiff", "t::a b", "/tmp/x"]
+    assert record.count("\n") == 1
+    report = "\n".join([
+        "a.py:11: grew +620 KiB (+600 blocks): 413 KiB → 620 KiB",
+        "    a.py:11 in f (Python)",
+        "b.py:2: grew +8.0 KiB (-1 blocks): 1 KiB → 9 KiB",
+        "heapdiff check: FAILED: 2 call sites kept growing past 4096 B; …",
+    ])
+    assert verdicts.summary(report) == "a.py:11: grew +620 KiB (+600 blocks); b.py:2: grew +8.0 KiB (-1 blocks)"
 
 
 def test_without_heapdiff_marked_tests_run_once(pytester, monkeypatch):

@@ -12,6 +12,8 @@
  *   report       the recorder's notices to `heapdiff run` (a process could
  *                not write, a program took the snapshot signal), datagrams
  *                to the abstract socket named in HEAPDIFF_REPORT
+ *   verdicts     what a test harness (pytest-heapdiff, HeapDiffTesting)
+ *                decided about each leak test it judged, for `check`/`run`
  *
  * Nothing here allocates: the recorder calls it with its guard held.
  */
@@ -106,5 +108,41 @@ struct hd_report_notice {
 };
 /* The next queued notice: 1, or 0 when none is left. */
 int hd_report_receive(int fd, struct hd_report_notice *notice);
+
+/* ---- leak-test verdicts: test harnesses -> `heapdiff check`/`run` -- */
+/* A harness that judges leak tests inside the traced process (pytest-heapdiff,
+ * HeapDiffTesting) moves each test's snapshots out of the process's own
+ * series and records its verdict in the output directory, in its own file
+ * "leak-tests.PID.verdicts" (PID: the writing process), created 0600 with
+ * O_NOFOLLOW. One line per judged test, appended with a single O_APPEND
+ * write(), so threads and processes never mix lines (the summary is cut to
+ * keep a line within HD_VERDICT_MAX_LINE bytes); five fields separated by
+ * tabs (a tab, CR or LF inside a field is written as a space):
+ *
+ *   STATUS \t HARNESS \t TEST \t SNAPSHOTS \t SUMMARY \n
+ *
+ *   STATUS     HD_VERDICT_PASSED, HD_VERDICT_LEAKED or HD_VERDICT_ERROR (the
+ *              harness could not judge; the summary says why)
+ *   HARNESS    who judged: "pytest-heapdiff", "HeapDiffTesting"
+ *   TEST       the test's name as its framework shows it
+ *   SNAPSHOTS  the absolute path of the folder keeping the test's snapshots
+ *              (leaked), else empty
+ *   SUMMARY    one line: each grown site and its growth (leaked), the reason
+ *              (error), or empty (passed)
+ *
+ * Readers ignore fields after the fifth (added ones go at the end), count an
+ * unknown STATUS as one that could not be judged, believe only regular files
+ * owned by their own user, and read only the records added since the run
+ * began (an --output directory may hold earlier runs' files). */
+#define HD_VERDICTS_PREFIX "leak-tests."
+#define HD_VERDICTS_SUFFIX ".verdicts"
+#define HD_VERDICT_PASSED "passed"
+#define HD_VERDICT_LEAKED "leaked"
+#define HD_VERDICT_ERROR "error"
+enum { HD_VERDICT_MAX_LINE = 4096 };
+/* "leak-tests.PID.verdicts"; returns the length, or -1 when it does not fit. */
+int hd_verdicts_file_name(char *buf, size_t cap, int pid);
+/* The PID in such a name, or -1 when `name` is not one. */
+int hd_verdicts_file_pid(const char *name);
 
 #endif /* HEAPDIFF_CONTROL_H */

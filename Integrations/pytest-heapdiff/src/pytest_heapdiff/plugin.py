@@ -8,8 +8,9 @@
 Under the heapdiff recorder (`pytest --heapdiff`, `heapdiff run -- pytest`,
 `heapdiff check -- pytest`), a marked test's body runs `rounds` times with a
 heap snapshot after each, and `heapdiff check` judges the snapshots: the
-test fails when a call site kept growing, naming the line. Without the
-recorder, marked tests run once, as ordinary tests.
+test fails when a call site kept growing, naming the line. Each verdict is
+recorded for a surrounding `heapdiff check` or `run` (verdicts.py). Without
+the recorder, marked tests run once, as ordinary tests.
 """
 import inspect
 import os
@@ -21,7 +22,7 @@ import tempfile
 
 import pytest
 
-from . import cli
+from . import cli, verdicts
 from .recorder import Recorder
 
 MARKER = "heapdiff"
@@ -94,7 +95,8 @@ def _tidy(output):
         return
     for name in os.listdir(output):
         path = os.path.join(output, name)
-        if os.path.isfile(path) and (name.endswith(".heapsnap") or name.startswith(".heapdiff-request.")):
+        if os.path.isfile(path) and (name.endswith(".heapsnap") or name.startswith(".heapdiff-request.")
+                                     or verdicts.is_verdicts_file(name)):
             os.remove(path)
     folder = os.path.join(output, SNAPSHOT_FOLDER)
     if os.path.isdir(folder) and not os.listdir(folder):
@@ -159,12 +161,16 @@ def _in_rounds(item, function, marker):
     """The test body as pytest will call it: `rounds` runs with a snapshot
     after each, then the verdict of `heapdiff check` on the snapshots."""
 
+    def cannot_judge(problem, reason):
+        verdicts.record(_recorder.output, verdicts.ERROR, item.nodeid, summary_line=reason)
+        pytest.fail(problem, pytrace=False)
+
     def run_rounds(**arguments):
         rounds, limit = _arguments(marker, function)
         try:
             command = cli.locate()
         except cli.CommandNotFound as error:
-            pytest.fail(f"heapdiff: {error}", pytrace=False)
+            cannot_judge(f"heapdiff: {error}", str(error))
         # Only numbers are kept across rounds, in a list made beforehand, so
         # the plugin itself adds next to nothing between snapshots.
         taken = [0] * rounds
@@ -172,7 +178,11 @@ def _in_rounds(item, function, marker):
         try:
             for index in range(rounds):
                 function(**arguments)
-                previous = taken[index] = _recorder.snapshot(f"{item.name} round {index + 1}", after=previous)
+                try:
+                    previous = taken[index] = _recorder.snapshot(f"{item.name} round {index + 1}", after=previous)
+                except RuntimeError as error:  # the recorder's failure, not the test's
+                    verdicts.record(_recorder.output, verdicts.ERROR, item.nodeid, summary_line=str(error))
+                    raise
         except BaseException:
             # The test failed by itself: its rounds' snapshots must not join the process's own.
             paths = _recorder.files()
@@ -186,11 +196,13 @@ def _in_rounds(item, function, marker):
         verdict = cli.check(command, files, limit, str(item.config.invocation_params.dir))
         if verdict.status == cli.PASSED:
             shutil.rmtree(folder, ignore_errors=True)
+            verdicts.record(_recorder.output, verdicts.PASSED, item.nodeid)
         elif verdict.status == cli.LEAKED:
+            verdicts.record(_recorder.output, verdicts.LEAKED, item.nodeid, folder, verdicts.summary(verdict.report))
             pytest.fail(verdict.report, pytrace=False)
         else:
-            pytest.fail(f"heapdiff could not judge the {rounds} rounds of {item.nodeid}:\n{verdict.report}",
-                        pytrace=False)
+            reason = (verdict.report.strip().splitlines() or [f"heapdiff check exited with {verdict.status}"])[-1]
+            cannot_judge(f"heapdiff could not judge the {rounds} rounds of {item.nodeid}:\n{verdict.report}", reason)
 
     return run_rounds
 
