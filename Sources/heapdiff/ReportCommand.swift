@@ -102,7 +102,7 @@ struct ReportCommand: ParsableCommand {
         }
         try OutputFile.write(Array(bytes), to: output, atomically: true)
         let leftOut = series.leftOut.count
-        Console.note("wrote \(output) (\(model.snapshots.count) snapshots, "
+        Console.note("wrote \(output) (\(counted(model.snapshots.count, "snapshot")), "
             + "\(SizeFormatting.size(Int64(bytes.count))))" + (leftOut > 0 ? "; left out \(leftOut) taken as Python finalized" : ""))
     }
 }

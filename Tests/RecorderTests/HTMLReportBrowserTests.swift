@@ -168,6 +168,19 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["exact_counts", "out"])
     }
 
+    @Test func aPageOfOneSnapshotSaysSo() throws {
+        let dir = try Harness.temporaryDirectory("report-one")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("exact_counts", in: dir)
+        let out = dir.appendingPathComponent("out")
+        _ = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        let first = try #require(try Harness.snapshotFiles(in: out).first)
+        let page = dir.appendingPathComponent("one.html")
+        let one = try Harness.run(Harness.cli, arguments: ["report", first, "-o", page.path], preload: false)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(one.stderr.hasPrefix("heapdiff: wrote \(page.path) (1 snapshot, "), "\(one.stderr)")
+    }
+
     @Test func aBadSnapshotIsOneLineNamingIt() throws {
         let dir = try Harness.temporaryDirectory("report-bad")
         defer { try? FileManager.default.removeItem(at: dir) }
