@@ -40,10 +40,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // The Swift runtime's swift_demangle, bound by the linker (see its shim.h).
+        .systemLibrary(name: "CSwiftDemangle", path: "Sources/CSwiftDemangle"),
         .target(
             name: "HeapDiffKit",
             dependencies: [
-                "CHeapDiffFormat", "CLibdw", "CZlib",
+                "CHeapDiffFormat", "CLibdw", "CZlib", "CSwiftDemangle",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             // The pprof schema profile.pb.swift was generated from (see Pprof/README.md).

@@ -2,7 +2,8 @@
 # `make install` into a temporary prefix, then the installed tool used as a
 # user would, from another directory and through PATH: --version, a man page
 # per command, completions for bash, zsh and fish, the recorder found under
-# lib/heapdiff/, and a real `heapdiff run` that names the demo's leaking line.
+# lib/heapdiff/, a real `heapdiff run` that names the demo's leaking line, and
+# a Swift program's function named demangled.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/heapdiff-prefix.XXXXXX")
@@ -50,6 +51,24 @@ case "$row" in
   "$root/Examples/demo/gateway.c:$body_line: size="*"(+20000)"*) ;;
   *) fail "first growth row is not gateway.c:$body_line: $row" ;;
 esac
+# A Swift program: the installed tool (Swift runtime linked in) demangles its
+# names, so String's storage is plumbing and the site is the program's function.
+cat > registry.swift <<'SWIFT'
+final class Registry { var names: [String] = [] }
+@inline(never) func remember(_ registry: Registry, _ i: Int) {
+    registry.names.append(String(repeating: "n", count: 100 + i % 3))
+}
+let registry = Registry()
+for i in 0..<2000 { remember(registry, i) }
+print(registry.names.count)
+SWIFT
+swiftc -g -Onone -o registry registry.swift
+heapdiff run --quiet --output swift-snapshots -- ./registry > /dev/null || fail "heapdiff run ./registry"
+row=$(heapdiff top swift-snapshots/registry.*.heapsnap --group-by function --limit 1 | head -1)
+case "$row" in
+  "registry.remember(registry.Registry, Swift.Int) -> () (registry): size="*) ;;
+  *) fail "the Swift program's top function is not registry.remember, demangled: $row" ;;
+esac
 
 # A real attach, which loads the installed lib/heapdiff/libheapdiff-attach.so
 # (gdb and ptrace permission needed: as root, or kernel.yama.ptrace_scope 0).
@@ -69,4 +88,4 @@ if command -v gdb >/dev/null && { [ "$(id -u)" = 0 ] || [ "$(cat /proc/sys/kerne
     fail "attach_service.c:$body_line is not among the first growth rows: $(cat attach.err)"
   attached="a real attach"
 fi
-echo "test-install: passed: $prefix/bin/heapdiff $(heapdiff --version), $(ls "$man1" | wc -l) man pages, 3 completions, a real run, $attached"
+echo "test-install: passed: $prefix/bin/heapdiff $(heapdiff --version), $(ls "$man1" | wc -l) man pages, 3 completions, a C and a Swift run, $attached"

@@ -1,14 +1,15 @@
+import CSwiftDemangle
 import Glibc
 
 /// Turns mangled C++ (Itanium), Swift and legacy Rust symbols into readable
 /// names with the demanglers of the runtime libraries themselves, so that
 /// names read exactly as in a debugger or `c++filt`.
 ///
-/// Both are found with `dlsym` rather than declared: libswiftCore exports
-/// `swift_demangle` and loads libstdc++ (for `__cxa_demangle`) into every
-/// Swift program on Linux, and a lookup gives a true C function pointer
-/// without a C target or `@_silgen_name`'s Swift calling convention. A name
-/// neither can read is returned unchanged.
+/// `swift_demangle` is declared in C (`CSwiftDemangle`) and bound by the
+/// linker, because the installed tool has the Swift runtime linked in
+/// (`-static-stdlib`), where `dlsym` cannot see it. `__cxa_demangle` is found
+/// with `dlsym`: libstdc++ is loaded into every Swift program on Linux. A
+/// name neither can read is returned unchanged.
 public enum Demangler {
     /// The readable form of `name`, or `name` itself when it is not mangled.
     public static func demangle(_ name: String) -> String {
@@ -31,26 +32,21 @@ public enum Demangler {
     }
 }
 
-/// The two C demanglers, looked up once.
+/// The two C demanglers; `__cxa_demangle` looked up once.
 private struct Functions: @unchecked Sendable {
     typealias Itanium = @convention(c) (
         UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?
-    ) -> UnsafeMutablePointer<CChar>?
-    typealias Swift = @convention(c) (
-        UnsafePointer<CChar>?, Int, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<Int>?, UInt32
     ) -> UnsafeMutablePointer<CChar>?
 
     /// Both functions are thread-safe and keep no state, so one lookup serves every caller.
     static let shared = Functions()
 
     private let cxaDemangle: Itanium?
-    private let swiftDemangle: Swift?
 
     private init() {
         // The main program's handle searches it and everything loaded at startup.
         let handle = dlopen(nil, RTLD_LAZY)
         cxaDemangle = dlsym(handle, "__cxa_demangle").map { unsafeBitCast($0, to: Itanium.self) }
-        swiftDemangle = dlsym(handle, "swift_demangle").map { unsafeBitCast($0, to: Swift.self) }
     }
 
     func itanium(_ name: String) -> String? {
@@ -62,10 +58,9 @@ private struct Functions: @unchecked Sendable {
     }
 
     func swift(_ name: String) -> String? {
-        guard let swiftDemangle else { return nil }
         let utf8 = Array(name.utf8CString)
         // Flags must be 0; with no buffer the result is malloc'd for us.
-        let result = utf8.withUnsafeBufferPointer { swiftDemangle($0.baseAddress, utf8.count - 1, nil, nil, 0) }
+        let result = utf8.withUnsafeBufferPointer { swift_demangle($0.baseAddress, utf8.count - 1, nil, nil, 0) }
         guard let result else { return nil }
         defer { free(result) }
         return String(cString: result)

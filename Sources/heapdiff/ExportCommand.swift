@@ -71,11 +71,7 @@ struct ExportCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(bytes))
             return
         }
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: destination))
-        } catch {
-            throw CommandError(message: "cannot write \(destination): \(error.localizedDescription)", status: 1)
-        }
+        try OutputFile.write(bytes, to: destination, atomically: false)
         if format == .pprof && output == nil {
             Console.note("wrote \(destination)")
         }

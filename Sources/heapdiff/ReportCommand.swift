@@ -100,13 +100,9 @@ struct ReportCommand: ParsableCommand {
             FileHandle.standardOutput.write(bytes)
             return
         }
-        do {
-            try bytes.write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw CommandError(message: "cannot write \(output): \(error.localizedDescription)", status: 1)
-        }
+        try OutputFile.write(Array(bytes), to: output, atomically: true)
         let leftOut = series.leftOut.count
-        Console.note("wrote \(output) (\(model.snapshots.count) snapshots, \(SizeFormatting.size(Int64(bytes.count))))"
-            + (leftOut > 0 ? "; left out \(leftOut) taken as Python finalized" : ""))
+        Console.note("wrote \(output) (\(counted(model.snapshots.count, "snapshot")), "
+            + "\(SizeFormatting.size(Int64(bytes.count))))" + (leftOut > 0 ? "; left out \(leftOut) taken as Python finalized" : ""))
     }
 }

@@ -38,6 +38,25 @@ import Testing
         #expect(Array(bytes.prefix(2)) == [0x1f, 0x8b])
     }
 
+    /// A destination that cannot be written is one line with the system's
+    /// reason, not Foundation's "The operation could not be completed".
+    @Test func anUnwritableDestinationGetsTheSystemsReason() throws {
+        let dir = try Harness.temporaryDirectory("export-unwritable")
+        let exe = try Harness.build("exact_counts", in: dir)
+        let out = dir.appendingPathComponent("out")
+        _ = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        let snapshot = try #require(try Harness.snapshotFiles(in: out).first)
+        let missing = dir.appendingPathComponent("no/such/dir/profile.pb.gz").path
+        let pprof = try Harness.run(Harness.cli, arguments: ["export", snapshot, "--format", "pprof", "-o", missing],
+                                    preload: false)
+        #expect(pprof.status == 1)
+        #expect(pprof.stderr == "heapdiff: error: cannot write \(missing): No such file or directory\n")
+        let folded = try Harness.run(Harness.cli, arguments: ["export", snapshot, "--format", "folded", "-o", out.path],
+                                     preload: false)
+        #expect(folded.status == 1)
+        #expect(folded.stderr == "heapdiff: error: cannot write \(out.path): Is a directory\n")
+    }
+
     /// The standard tool reads the export: `go tool pprof` (Debian's golang-go),
     /// when it is installed; reported as skipped where it is not.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/go"), "go tool pprof is not installed"))

@@ -150,6 +150,37 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: page.path))
     }
 
+    /// A page that cannot be written is one line with the system's reason,
+    /// and leaves no temporary file behind.
+    @Test func anUnwritablePageGetsTheSystemsReason() throws {
+        let dir = try Harness.temporaryDirectory("report-unwritable")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("exact_counts", in: dir)
+        let out = dir.appendingPathComponent("out")
+        _ = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        let missing = dir.appendingPathComponent("no/such/dir/report.html").path
+        let unwritable = try Harness.run(Harness.cli, arguments: ["report", out.path, "-o", missing], preload: false)
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr == "heapdiff: error: cannot write \(missing): No such file or directory\n")
+        let onDirectory = try Harness.run(Harness.cli, arguments: ["report", out.path, "-o", out.path], preload: false)
+        #expect(onDirectory.status == 1)
+        #expect(onDirectory.stderr == "heapdiff: error: cannot write \(out.path): Is a directory\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["exact_counts", "out"])
+    }
+
+    @Test func aPageOfOneSnapshotSaysSo() throws {
+        let dir = try Harness.temporaryDirectory("report-one")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("exact_counts", in: dir)
+        let out = dir.appendingPathComponent("out")
+        _ = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        let first = try #require(try Harness.snapshotFiles(in: out).first)
+        let page = dir.appendingPathComponent("one.html")
+        let one = try Harness.run(Harness.cli, arguments: ["report", first, "-o", page.path], preload: false)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(one.stderr.hasPrefix("heapdiff: wrote \(page.path) (1 snapshot, "), "\(one.stderr)")
+    }
+
     @Test func aBadSnapshotIsOneLineNamingIt() throws {
         let dir = try Harness.temporaryDirectory("report-bad")
         defer { try? FileManager.default.removeItem(at: dir) }
