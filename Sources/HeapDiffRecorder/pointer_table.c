@@ -162,3 +162,10 @@ size_t hd_pointer_table_memory(void) {
         n += tables[i].slots ? (tables[i].mask + 1) * sizeof(struct slot) : 0;
     return n;
 }
+
+void hd_pointer_each(void (*visit)(uintptr_t ptr, void *context), void *context) {
+    for (int i = 0; i < HD_POINTER_SUBTABLES; i++)
+        for (size_t s = 0; tables[i].slots && s <= tables[i].mask; s++)
+            if (tables[i].slots[s].ptr)
+                visit(tables[i].slots[s].ptr, context);
+}
