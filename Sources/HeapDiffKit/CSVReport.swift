@@ -8,26 +8,36 @@
 /// double quote, CR or LF; quotes doubled); rows end with LF, as Unix tools
 /// expect. Unknown values are empty fields. Sizes are in bytes; paths are
 /// full, as in the JSON report. `top` has no diff columns. The heap's total
-/// and tracebacks are left out: one row is one statistic.
+/// and tracebacks are left out: one row is one statistic. Of sampled
+/// snapshots (`sampled`), sizes and counts are estimates and the standard
+/// errors of the sizes follow in the last columns (`sampledColumns`).
 public enum CSVReport {
     public static let topHeader = ["size", "count", "file", "line", "function", "module"]
     public static let diffHeader = ["size", "size_diff", "count", "count_diff", "file", "line", "function", "module"]
+    public static let sampledTopColumns = ["size_stderr"]
+    public static let sampledDiffColumns = ["size_stderr", "size_diff_stderr"]
 
-    public static func top(_ statistics: [Statistic]) -> String {
-        var csv = line(topHeader)
+    public static func top(_ statistics: [Statistic], sampled: Bool = false) -> String {
+        var csv = line(topHeader + (sampled ? sampledTopColumns : []))
         for statistic in statistics {
-            csv += line(["\(statistic.size)", "\(statistic.count)"] + siteFields(statistic.site))
+            csv += line(["\(statistic.size)", "\(statistic.count)"] + siteFields(statistic.site)
+                + (sampled ? [bytes(statistic.sizeStandardError)] : []))
         }
         return csv
     }
 
-    public static func diff(_ diffs: [StatisticDiff]) -> String {
-        var csv = line(diffHeader)
+    public static func diff(_ diffs: [StatisticDiff], sampled: Bool = false) -> String {
+        var csv = line(diffHeader + (sampled ? sampledDiffColumns : []))
         for diff in diffs {
             csv += line(["\(diff.size)", "\(diff.sizeDiff)", "\(diff.count)", "\(diff.countDiff)"]
-                + siteFields(diff.site))
+                + siteFields(diff.site)
+                + (sampled ? [bytes(diff.sizeStandardError), bytes(diff.sizeDiffStandardError)] : []))
         }
         return csv
+    }
+
+    private static func bytes(_ standardError: Double) -> String {
+        "\(Int64(exactly: standardError.rounded()) ?? .max)"
     }
 
     private static func siteFields(_ site: Frame) -> [String] {

@@ -51,23 +51,30 @@ public struct CheckReport {
         var lines: [String] = []
         let formatter = FrameFormatter(paths: paths)
         for finding in shown {
-            let curve = finding.sizes.map { SizeFormatting.size($0) }.joined(separator: " → ")
+            let estimated = finding.isEstimate
+            let curve = finding.sizes.map { SizeFormatting.approximately(SizeFormatting.size($0), if: estimated) }
+                .joined(separator: " → ")
             lines.append("\(headline(finding)): \(curve)")
             lines += stack(finding).map { "    " + formatter.format($0) }
         }
         if shown.count < result.findings.count {
             lines.append("… and \(result.findings.count - shown.count) more (--limit 0 shows all)")
         }
-        let total = "the traced heap grew \(SizeFormatting.size(result.totalSizeDiff, signed: true)) "
-            + "(\(SizeFormatting.count(result.totalCountDiff, signed: true)) blocks) over \(span)"
+        let sampled = result.sampleRate > 0
+        let totalEstimated = sampled && result.totalSizeDiffStandardError > 0
+        let total = "the traced heap grew "
+            + SizeFormatting.estimate(result.totalSizeDiff, standardError: result.totalSizeDiffStandardError, signed: true)
+            + " (\(SizeFormatting.approximately(SizeFormatting.count(result.totalCountDiff, signed: true), if: totalEstimated)) blocks) over \(span)"
+            + (sampled ? ", sampled every \(SizeFormatting.size(Int64(result.sampleRate)))" : "")
+        let noise = sampled ? " and beyond \(Int(SampledEstimates.significance)) standard errors" : ""
         if result.passed {
             lines.append("heapdiff check: passed: no call site grew by more than "
-                + "\(SizeFormatting.size(policy.maxGrowthPerSite)); \(total)")
+                + "\(SizeFormatting.size(policy.maxGrowthPerSite))\(noise); \(total)")
         } else {
             var reasons: [String] = []
             if !result.findings.isEmpty {
                 reasons.append("\(result.findings.count) call site\(result.findings.count == 1 ? "" : "s") kept growing "
-                    + "past \(SizeFormatting.size(policy.maxGrowthPerSite))")
+                    + "past \(SizeFormatting.size(policy.maxGrowthPerSite))\(noise)")
             }
             if result.totalExceeded, let limit = policy.maxTotalGrowth {
                 reasons.append("the heap grew past \(SizeFormatting.size(limit))")
@@ -79,8 +86,11 @@ public struct CheckReport {
 
     /// `file.c:16: grew +129 KiB (+2000 blocks)`
     private func headline(_ finding: LeakCheck.Finding) -> String {
-        "\(finding.key.label(paths: paths)): grew \(SizeFormatting.size(finding.sizeDiff, signed: true)) "
-            + "(\(SizeFormatting.count(finding.countDiff, signed: true)) blocks)"
+        let growth = SizeFormatting.estimate(finding.sizeDiff, standardError: finding.sizeDiffStandardError,
+                                             signed: true)
+        let blocks = SizeFormatting.approximately(SizeFormatting.count(finding.countDiff, signed: true),
+                                                  if: finding.isEstimate)
+        return "\(finding.key.label(paths: paths)): grew \(growth) (\(blocks) blocks)"
     }
 
     /// Sites named in `summary` before "and N more".
@@ -107,13 +117,16 @@ public struct CheckReport {
         struct Finding: Encodable {
             var file: String?; var line: Int?; var function: String?; var module: String
             var size_diff: Int64; var count_diff: Int64; var sizes: [Int64]; var counts: [Int64]; var traceback: [Frame]
+            var size_diff_stderr: Int64; var size_stderrs: [Int64]
         }
         struct Snapshot: Encodable { var path: String; var seq: UInt32; var label: String }
         struct Report: Encodable {
             var passed: Bool; var key_type: String; var max_growth_per_site: Int64; var max_growth: Int64?
             var total_size_diff: Int64; var total_count_diff: Int64; var total_exceeded: Bool
             var snapshots: [Snapshot]; var findings: [Finding]
+            var sampled: Bool; var sample_rate: UInt64; var total_size_diff_stderr: Int64
         }
+        func bytes(_ standardError: Double) -> Int64 { Int64(exactly: standardError.rounded()) ?? .max }
         func frame(_ f: HeapDiffKit.Frame) -> Frame {
             Frame(function: f.function, file: f.file, line: f.line, module: f.module, offset: f.offset)
         }
@@ -125,8 +138,14 @@ public struct CheckReport {
             findings: result.findings.map { finding in
                 Finding(file: finding.site.file, line: finding.site.line, function: finding.site.function,
                         module: finding.site.module, size_diff: finding.sizeDiff, count_diff: finding.countDiff,
-                        sizes: finding.sizes, counts: finding.counts, traceback: finding.traceback.map(frame))
-            })
+                        sizes: finding.sizes, counts: finding.counts, traceback: finding.traceback.map(frame),
+                        size_diff_stderr: bytes(finding.sizeDiffStandardError),
+                        size_stderrs: finding.sizes.indices.map {
+                            bytes($0 < finding.sizeStandardErrors.count ? finding.sizeStandardErrors[$0] : 0)
+                        })
+            },
+            sampled: result.sampleRate > 0, sample_rate: result.sampleRate,
+            total_size_diff_stderr: bytes(result.totalSizeDiffStandardError))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(report), as: UTF8.self)

@@ -67,6 +67,9 @@ enum FormatLayout {
         static let flagTracesDropped = UInt32(HD_PROCESS_FLAG_TRACES_DROPPED)
         static let flagPythonFinalizing = UInt32(HD_PROCESS_FLAG_PYTHON_FINALIZING)
         static let flagEveryStack = UInt32(HD_PROCESS_FLAG_EVERY_STACK)
+        /// Version 2 minor 1: after the strings (offsets from there).
+        static let tailSampleRate = Int(HD_PROCESS_TAIL_SAMPLE_RATE)
+        static let tailLiveSamples = Int(HD_PROCESS_TAIL_LIVE_SAMPLES)
     }
 
     enum Module {
@@ -99,7 +102,12 @@ enum FormatLayout {
         static let liveCount = Int(HD_STACK_FIELD_LIVE_COUNT)
         static let allocBytes = Int(HD_STACK_FIELD_ALLOC_BYTES)
         static let allocCount = Int(HD_STACK_FIELD_ALLOC_COUNT)
-        /// The fields this reader knows; a file's entries may have more.
+        static let liveSamples = Int(HD_STACK_FIELD_LIVE_SAMPLES)
+        static let allocSamples = Int(HD_STACK_FIELD_ALLOC_SAMPLES)
+        /// The fields every file has (minor 0's).
+        static let minimumCount = Int(HD_STACK_FIELDS_MIN)
+        /// The fields this reader knows; a file's entries may have more,
+        /// or (an older minor, an exact recording) fewer.
         static let count = Int(HD_STACK_FIELDS)
     }
 

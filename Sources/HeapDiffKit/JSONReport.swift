@@ -16,14 +16,15 @@ public enum JSONReport {
                            total heapTotal: HeapTotal? = nil) -> String {
         var json = JSONWriter()
         json.beginObject()
-        header(&json, command: "top", keyType: keyType)
+        header(&json, command: "top", keyType: keyType, sampled: snapshot.isSampled)
         json.key("snapshot"); describe(snapshot, in: &json)
         json.key("total"); total(heapTotal ?? snapshot.total, in: &json)
         json.key("statistics")
         json.beginArray(empty: statistics.isEmpty)
         for statistic in statistics {
             row(&json, site: statistic.site, size: statistic.size, sizeDiff: nil,
-                count: statistic.count, countDiff: nil, traceback: statistic.traceback)
+                count: statistic.count, countDiff: nil, traceback: statistic.traceback,
+                standardErrors: (statistic.sizeStandardError, nil))
         }
         json.endArray()
         json.endObject()
@@ -34,7 +35,7 @@ public enum JSONReport {
                             total heapTotal: HeapTotal? = nil) -> String {
         var json = JSONWriter()
         json.beginObject()
-        header(&json, command: "diff", keyType: keyType)
+        header(&json, command: "diff", keyType: keyType, sampled: old.isSampled || new.isSampled)
         json.key("old"); describe(old, in: &json)
         json.key("new"); describe(new, in: &json)
         json.key("total"); total(heapTotal ?? new.total(comparedTo: old), in: &json)
@@ -42,7 +43,8 @@ public enum JSONReport {
         json.beginArray(empty: diffs.isEmpty)
         for diff in diffs {
             row(&json, site: diff.site, size: diff.size, sizeDiff: diff.sizeDiff,
-                count: diff.count, countDiff: diff.countDiff, traceback: diff.traceback)
+                count: diff.count, countDiff: diff.countDiff, traceback: diff.traceback,
+                standardErrors: (diff.sizeStandardError, diff.sizeDiffStandardError))
         }
         json.endArray()
         json.endObject()
@@ -51,10 +53,16 @@ public enum JSONReport {
 
     // MARK: - Parts
 
-    private static func header(_ json: inout JSONWriter, command: String, keyType: KeyType) {
+    private static func header(_ json: inout JSONWriter, command: String, keyType: KeyType, sampled: Bool) {
         json.key("format_version"); json.value(formatVersion)
         json.key("command"); json.value(command)
         json.key("key_type"); json.value(keyType.rawValue)
+        json.key("sampled"); json.value(sampled)
+    }
+
+    /// A standard error in whole bytes, as every number here is an integer.
+    private static func bytes(_ standardError: Double) -> Int64 {
+        Int64(exactly: standardError.rounded()) ?? .max
     }
 
     private static func describe(_ snapshot: Snapshot, in json: inout JSONWriter) {
@@ -67,6 +75,7 @@ public enum JSONReport {
         json.key("label"); json.value(process.label)
         json.key("trigger"); json.value(process.trigger.description)
         json.key("wall_time_ns"); json.value(process.wallTimeNs)
+        json.key("sample_rate"); json.value(process.sampleRate)
         json.endInlineObject()
     }
 
@@ -76,16 +85,21 @@ public enum JSONReport {
         if let sizeDiff = total.sizeDiff { json.key("size_diff"); json.value(sizeDiff) }
         json.key("count"); json.value(total.count)
         if let countDiff = total.countDiff { json.key("count_diff"); json.value(countDiff) }
+        json.key("size_stderr"); json.value(bytes(total.sizeStandardError))
+        if total.sizeDiff != nil { json.key("size_diff_stderr"); json.value(bytes(total.sizeDiffStandardError)) }
         json.endInlineObject()
     }
 
     private static func row(_ json: inout JSONWriter, site: Frame, size: Int64, sizeDiff: Int64?,
-                            count: Int64, countDiff: Int64?, traceback: [Frame]) {
+                            count: Int64, countDiff: Int64?, traceback: [Frame],
+                            standardErrors: (size: Double, sizeDiff: Double?)) {
         json.beginObject()
         json.key("size"); json.value(size)
         if let sizeDiff { json.key("size_diff"); json.value(sizeDiff) }
         json.key("count"); json.value(count)
         if let countDiff { json.key("count_diff"); json.value(countDiff) }
+        json.key("size_stderr"); json.value(bytes(standardErrors.size))
+        if let sizeDiff = standardErrors.sizeDiff { json.key("size_diff_stderr"); json.value(bytes(sizeDiff)) }
         frameFields(site, in: &json)
         json.key("traceback")
         json.beginArray(empty: traceback.isEmpty)

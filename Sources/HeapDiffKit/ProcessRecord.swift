@@ -25,6 +25,14 @@ public struct ProcessRecord: Equatable, Sendable {
     public var depth: UInt32
     /// Raw flags; see `tracesDropped`.
     public var flags: UInt32
+    /// Sampling: the mean number of bytes between two sample points; 0 when
+    /// every allocation was recorded (and in files older than format 2.1).
+    /// When not 0, the live figures are estimates (docs/FORMAT.md) and the
+    /// allocation totals still count every allocation.
+    public var sampleRate: UInt64
+    /// The sample points of the live blocks recorded by sampling: the live
+    /// bytes' standard error is `sampleRate × √liveSamples`.
+    public var liveSamples: UInt64
     /// The program path (`/proc/self/exe`).
     public var program: String
     /// The label given to this snapshot, empty when none.
@@ -38,7 +46,7 @@ public struct ProcessRecord: Equatable, Sendable {
         liveBytes: UInt64 = 0, liveCount: UInt64 = 0,
         allocBytes: UInt64 = 0, allocCount: UInt64 = 0,
         freeBytes: UInt64 = 0, freeCount: UInt64 = 0, peakLiveBytes: UInt64 = 0,
-        depth: UInt32 = 0, flags: UInt32 = 0,
+        depth: UInt32 = 0, flags: UInt32 = 0, sampleRate: UInt64 = 0, liveSamples: UInt64 = 0,
         program: String = "", label: String = "", commandLine: [String] = []
     ) {
         self.pid = pid
@@ -59,9 +67,19 @@ public struct ProcessRecord: Equatable, Sendable {
         self.peakLiveBytes = peakLiveBytes
         self.depth = depth
         self.flags = flags
+        self.sampleRate = sampleRate
+        self.liveSamples = liveSamples
         self.program = program
         self.label = label
         self.commandLine = commandLine
+    }
+
+    /// Whether the live figures are estimates from sampled allocations.
+    public var isSampled: Bool { sampleRate != 0 }
+
+    /// The standard error of `liveBytes` (0 when exact).
+    public var liveBytesStandardError: Double {
+        Double(sampleRate) * Double(liveSamples).squareRoot()
     }
 
     /// Some stacks could not be recorded (the recorder's trace table was

@@ -35,6 +35,14 @@ extension ProcessRecord {
         label = try cursor.readString(named: "label")
         commandLine = Self.splitCommandLine(try cursor.readString(named: "command line"))
         if exact { try cursor.requireEnd(after: "the command line") }
+        // Version 2 minor 1's tail; a field an older writer left out is 0.
+        let tail = cursor.position
+        if cursor.remaining >= Field.tailSampleRate + 8 {
+            sampleRate = try cursor.u64(at: tail + Field.tailSampleRate)
+        }
+        if cursor.remaining >= Field.tailLiveSamples + 8 {
+            liveSamples = try cursor.u64(at: tail + Field.tailLiveSamples)
+        }
     }
 
     /// Arguments are NUL-separated as in /proc/PID/cmdline, which also ends

@@ -29,6 +29,10 @@ struct SeriesGrouping {
         var entry: Int32
         var size: Int64
         var count: Int64
+        /// Of a sampled snapshot: the sample points of the group's live
+        /// blocks, and of all its stacks ever allocated (`SampledEstimates`).
+        var liveSamples: UInt64 = 0
+        var allocSamples: UInt64 = 0
     }
 
     let options: StatisticsOptions
@@ -79,7 +83,10 @@ struct SeriesGrouping {
         var largest: [(bytes: UInt64, count: UInt64)] = []
         let traces = snapshot.traces
         var stackAt = [Int32](repeating: -1, count: traces.count)
-        for position in traces.indices where traces[position].liveCount > 0 {
+        // A sampled snapshot's stacks without live blocks still count
+        // towards their group's allocated sample points.
+        let sampled = snapshot.isSampled
+        for position in traces.indices where traces[position].liveCount > 0 || (sampled && traces[position].allocSamples > 0) {
             // The recorder writes its stacks in much the same order each
             // time: the stack at this position last time is tried first.
             let guess = position < previousStackAt.count ? Int(previousStackAt[position]) : -1
@@ -94,18 +101,22 @@ struct SeriesGrouping {
             stackAt[position] = Int32(stack)
             let measure = (bytes: traces[position].liveBytes, count: traces[position].liveCount)
             let bytes = Int64(saturating: measure.bytes), count = Int64(saturating: measure.count)
+            let liveSamples = traces[position].liveSamples, allocSamples = traces[position].allocSamples
             for entry in Int(entryStart[stack])..<Int(entryStart[stack + 1]) {
                 let key = Int(entryKey[entry])
                 let row = Int(first[key]) - 1
                 if row < 0 {
                     // The first trace of a group is its largest until a larger one comes.
                     first[key] = Int32(rows.count + 1)
-                    rows.append(Row(key: Int32(key), entry: Int32(entry), size: bytes, count: count))
+                    rows.append(Row(key: Int32(key), entry: Int32(entry), size: bytes, count: count,
+                                    liveSamples: liveSamples, allocSamples: allocSamples))
                     largest.append(measure)
                     continue
                 }
                 rows[row].size = rows[row].size.saturatingAdding(bytes)
                 rows[row].count = rows[row].count.saturatingAdding(count)
+                rows[row].liveSamples &+= liveSamples
+                rows[row].allocSamples &+= allocSamples
                 // Ties keep the first in file order, as `TraceGrouping` does.
                 if measure > largest[row] {
                     largest[row] = measure

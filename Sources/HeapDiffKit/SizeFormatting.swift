@@ -27,6 +27,28 @@ public enum SizeFormatting {
         size(Double(bytes), signed: signed)
     }
 
+    /// An estimate from sampled snapshots, `~12.3 MiB ±512 KiB`, or the
+    /// plain size when `standardError` is 0 (an exact figure).
+    public static func estimate(_ bytes: Int64, standardError: Double, signed: Bool = false) -> String {
+        guard standardError > 0 else { return size(bytes, signed: signed) }
+        return "~" + size(bytes, signed: signed) + " ±" + size(standardError)
+    }
+
+    /// `~` before an estimated figure, nothing before an exact one.
+    public static func approximately(_ text: String, if isEstimate: Bool) -> String {
+        isEstimate ? "~" + text : text
+    }
+
+    /// The line that explains `~` and `±` under a report of sampled
+    /// snapshots: each rate named once.
+    public static func samplingNote(rates: [UInt64]) -> String? {
+        var seen: [UInt64] = []
+        for rate in rates where !seen.contains(rate) { seen.append(rate) }
+        guard seen.contains(where: { $0 > 0 }) else { return nil }
+        let how = seen.map { $0 == 0 ? "every allocation" : "sampled every \(size(Int64($0)))" }
+        return "(\(how.joined(separator: " vs ")): ~ marks an estimate, ± its standard error)"
+    }
+
     /// `1,234,567`, with `+` for a non-negative diff when `signed`.
     public static func groupedCount(_ count: Int64, signed: Bool = false) -> String {
         let digits = String(count.magnitude)

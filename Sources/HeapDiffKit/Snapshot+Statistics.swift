@@ -22,7 +22,8 @@ extension Snapshot {
         }.map { row in
             let group = grouped[row.key]!
             return Statistic(key: grouping.keyTable.key(row.key), site: group.site, size: group.size,
-                             count: group.count, traceback: grouped.traceback(of: group))
+                             count: group.count, traceback: grouped.traceback(of: group),
+                             sizeStandardError: group.variance.squareRoot())
         }
     }
 
@@ -35,17 +36,22 @@ extension Snapshot {
     /// size change, then size), like tracemalloc's `Snapshot.compare_to`.
     /// Groups present in only one snapshot count as empty in the other; rows
     /// whose size changed by less than `options.minimumSizeDiff` are left out.
+    /// Of sampled snapshots, each row carries the standard errors of its
+    /// size and of its change (`SampledEstimates`).
     public func compare(to old: Snapshot, _ options: StatisticsOptions, symbolizer: Symbolizer) -> [StatisticDiff] {
         let grouping = TraceGrouping(options: options, symbolizer: symbolizer)
-        let new = grouping.groups(of: self)
-        let before = grouping.groups(of: old)
+        let growth = SampledEstimates.growthVariances(old: old, new: self)
+        let new = grouping.groups(of: self, variances: growth.new)
+        let before = grouping.groups(of: old, variances: growth.old)
 
         var rows: [Row] = []
         rows.reserveCapacity(new.groups.count)
         func add(_ key: Int32, _ newGroup: TraceGrouping.Group?, _ oldGroup: TraceGrouping.Group?) {
             let size = newGroup?.size ?? 0, count = newGroup?.count ?? 0
-            let row = Row(key: key, size: size, sizeDiff: size.saturatingSubtracting(oldGroup?.size ?? 0),
+            var row = Row(key: key, size: size, sizeDiff: size.saturatingSubtracting(oldGroup?.size ?? 0),
                           count: count, countDiff: count.saturatingSubtracting(oldGroup?.count ?? 0))
+            row.sizeVariance = newGroup?.liveVariance ?? 0
+            row.sizeDiffVariance = (newGroup?.variance ?? 0) + (oldGroup?.variance ?? 0)
             let emptyAndUnchanged = row.size == 0 && row.sizeDiff == 0 && row.count == 0 && row.countDiff == 0
             if !emptyAndUnchanged && row.sizeDiff.magnitude >= options.minimumSizeDiff.magnitude {
                 rows.append(row)
@@ -67,7 +73,8 @@ extension Snapshot {
             return StatisticDiff(
                 key: grouping.keyTable.key(row.key), site: group.site,
                 size: row.size, sizeDiff: row.sizeDiff, count: row.count, countDiff: row.countDiff,
-                traceback: grouped.traceback(of: group))
+                traceback: grouped.traceback(of: group), sizeStandardError: row.sizeVariance.squareRoot(),
+                sizeDiffStandardError: row.sizeDiffVariance.squareRoot())
         }
     }
 
@@ -76,6 +83,7 @@ extension Snapshot {
     private struct Row {
         var key: Int32
         var size: Int64, sizeDiff: Int64, count: Int64, countDiff: Int64
+        var sizeVariance: Double = 0, sizeDiffVariance: Double = 0
     }
 
     /// The first `limit` rows (all when 0) by `precedes`, which returns nil
@@ -104,10 +112,15 @@ extension Snapshot {
 
     /// `total(_:symbolizer:)` of both snapshots, with the change since `old`.
     public func total(comparedTo old: Snapshot, _ options: StatisticsOptions, symbolizer: Symbolizer) -> HeapTotal {
-        let new = total(options, symbolizer: symbolizer)
-        let before = old.total(options, symbolizer: symbolizer)
+        let grouping = TraceGrouping(options: options, symbolizer: symbolizer)
+        let new = grouping.total(of: self)
+        let before = grouping.total(of: old)
+        let growth = SampledEstimates.growthVariances(old: old, new: self)
+        let newPart = grouping.total(of: self, variances: growth.new), oldPart = grouping.total(of: old, variances: growth.old)
         return HeapTotal(size: new.size, count: new.count,
                          sizeDiff: new.size.saturatingSubtracting(before.size),
-                         countDiff: new.count.saturatingSubtracting(before.count))
+                         countDiff: new.count.saturatingSubtracting(before.count),
+                         sizeVariance: new.sizeVariance,
+                         sizeDiffVariance: newPart.sizeVariance + oldPart.sizeVariance)
     }
 }

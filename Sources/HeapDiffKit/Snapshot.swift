@@ -22,6 +22,10 @@ public struct Snapshot: Equatable, Sendable {
         self.traces = traces
     }
 
+    /// Whether the live figures are estimates from sampled allocations
+    /// (`ProcessRecord.sampleRate`).
+    public var isSampled: Bool { process.isSampled }
+
     /// Whether every stack ever allocated from is here, those whose blocks
     /// were all freed too, so that the allocation totals (`allocBytes`,
     /// `allocCount`) add up to the whole run: every format-1 file, and the

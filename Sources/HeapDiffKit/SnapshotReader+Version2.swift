@@ -52,6 +52,7 @@ private struct Tables {
         var node: Int32
         var flags: UInt64
         var liveBytes, liveCount, allocBytes, allocCount: UInt64
+        var liveSamples, allocSamples: UInt64
     }
 
     var frames: [UInt64] = []
@@ -133,8 +134,8 @@ private struct Tables {
         try cursor.readVarints { reader in
             let count = try reader.next()
             let fields = try reader.next()
-            guard fields >= UInt64(FormatLayout.StackField.count), fields <= 64 else {
-                throw DecodingProblem(message: "\(fields) fields per stack, expected \(FormatLayout.StackField.count) to 64")
+            guard fields >= UInt64(FormatLayout.StackField.minimumCount), fields <= 64 else {
+                throw DecodingProblem(message: "\(fields) fields per stack, expected \(FormatLayout.StackField.minimumCount) to 64")
             }
             guard count <= UInt64(max(0, size - reader.offset)) / fields else {
                 throw DecodingProblem(message: "\(count) stacks of \(fields) fields cannot fit in \(size) bytes")
@@ -150,9 +151,16 @@ private struct Tables {
                 let flags = try reader.next()
                 let liveBytes = try reader.next(), liveCount = try reader.next()
                 let allocBytes = try reader.next(), allocCount = try reader.next()
-                for _ in FormatLayout.StackField.count..<Int(fields) { _ = try reader.next() }  // a later minor's
+                // Minor 1's sample counts, when written (0 in an exact recording).
+                var liveSamples: UInt64 = 0, allocSamples: UInt64 = 0
+                for field in FormatLayout.StackField.minimumCount..<Int(fields) {
+                    let value = try reader.next()   // beyond these two: a later minor's, skipped
+                    if field == FormatLayout.StackField.liveSamples { liveSamples = value }
+                    if field == FormatLayout.StackField.allocSamples { allocSamples = value }
+                }
                 stacks.append(Stack(node: Int32(node), flags: flags, liveBytes: liveBytes, liveCount: liveCount,
-                                    allocBytes: allocBytes, allocCount: allocCount))
+                                    allocBytes: allocBytes, allocCount: allocCount,
+                                    liveSamples: liveSamples, allocSamples: allocSamples))
             }
             try Self.requireEnd(reader, "stack")
         }
@@ -225,6 +233,8 @@ private struct Tables {
                               allocCount: stack.allocCount, frames: frames,
                               truncated: stack.flags & UInt64(FormatLayout.Trace.flagTruncated) != 0)
             trace.stack = StackNode(tree: tree, id: stack.node)
+            trace.liveSamples = stack.liveSamples
+            trace.allocSamples = stack.allocSamples
             return trace
         }
     }

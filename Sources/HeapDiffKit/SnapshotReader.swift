@@ -206,7 +206,7 @@ extension ProcessRecord {
             guard end <= bytes.count else { throw DecodingProblem(message: "PROCESS record cut short") }
         }
         var cursor = ByteCursor(bytes, window: payloadStart..<end)
-        return try ProcessRecord(payload: &cursor)
+        return try ProcessRecord(payload: &cursor, exact: false)   // a later minor may append fields
     }
 }
 

@@ -13,9 +13,13 @@ public struct StatisticDiff: Equatable, Sendable {
     public var count: Int64
     public var countDiff: Int64
     public var traceback: [Frame]
+    /// Of sampled snapshots, the standard errors of `size` and of
+    /// `sizeDiff` (`SampledEstimates`); 0 when exact.
+    public var sizeStandardError: Double
+    public var sizeDiffStandardError: Double
 
     public init(key: GroupKey, site: Frame, size: Int64, sizeDiff: Int64, count: Int64, countDiff: Int64,
-                traceback: [Frame]) {
+                traceback: [Frame], sizeStandardError: Double = 0, sizeDiffStandardError: Double = 0) {
         self.key = key
         self.site = site
         self.size = size
@@ -23,5 +27,10 @@ public struct StatisticDiff: Equatable, Sendable {
         self.count = count
         self.countDiff = countDiff
         self.traceback = traceback
+        self.sizeStandardError = sizeStandardError
+        self.sizeDiffStandardError = sizeDiffStandardError
     }
+
+    /// Whether the figures are estimates from sampled blocks.
+    public var isEstimate: Bool { sizeStandardError > 0 || sizeDiffStandardError > 0 }
 }

@@ -22,48 +22,67 @@ public struct TextReport: Sendable {
         self.style = style
     }
 
-    /// Rows for `heapdiff top`, one per statistic, then the total.
-    public func top(_ statistics: [Statistic], total: HeapTotal) -> [String] {
+    /// Rows for `heapdiff top`, one per statistic, then the total. In a
+    /// sampled snapshot, estimates are marked `~` and followed by their
+    /// standard error (`±`), and a last line says so (`sampleRates`).
+    public func top(_ statistics: [Statistic], total: HeapTotal, sampleRates: [UInt64] = []) -> [String] {
         let labels = statistics.map { label($0.key, site: $0.site) }
         let width = columnWidth(labels)
         var lines: [String] = []
-        lines.reserveCapacity(statistics.count + 1)
+        lines.reserveCapacity(statistics.count + 2)
         for (statistic, label) in zip(statistics, labels) {
-            let row = "size=\(SizeFormatting.size(statistic.size))"
-                + ", count=\(SizeFormatting.count(statistic.count))"
-                + average(size: statistic.size, count: statistic.count)
+            let estimated = statistic.isEstimate
+            let row = "size=\(SizeFormatting.estimate(statistic.size, standardError: statistic.sizeStandardError))"
+                + ", count=\(SizeFormatting.approximately(SizeFormatting.count(statistic.count), if: estimated))"
+                + average(size: statistic.size, count: statistic.count, estimated: estimated)
             lines.append(located(label, width: width) + row)
             lines += tracebackLines(statistic.traceback)
         }
+        let estimated = total.sizeStandardError > 0
         lines.append(style.location("total:")
-            + " \(SizeFormatting.size(total.size)) in \(SizeFormatting.groupedCount(total.count)) blocks")
+            + " \(SizeFormatting.estimate(total.size, standardError: total.sizeStandardError)) in "
+            + SizeFormatting.approximately(SizeFormatting.groupedCount(total.count), if: estimated) + " blocks")
+        if let note = SizeFormatting.samplingNote(rates: sampleRates) { lines.append(style.secondary(note)) }
         return lines
     }
 
-    /// Rows for `heapdiff diff`, one per changed group, then the total change.
-    public func diff(_ diffs: [StatisticDiff], total: HeapTotal) -> [String] {
+    /// Rows for `heapdiff diff`, one per changed group, then the total
+    /// change; estimates marked as in `top`.
+    public func diff(_ diffs: [StatisticDiff], total: HeapTotal, sampleRates: [UInt64] = []) -> [String] {
         let labels = diffs.map { label($0.key, site: $0.site) }
         let width = columnWidth(labels)
         var lines: [String] = []
-        lines.reserveCapacity(diffs.count + 1)
+        lines.reserveCapacity(diffs.count + 2)
         for (diff, label) in zip(diffs, labels) {
-            let sizeChange = style.change("(\(SizeFormatting.size(diff.sizeDiff, signed: true)))", sign: diff.sizeDiff)
-            let countChange = style.change("(\(SizeFormatting.count(diff.countDiff, signed: true)))", sign: diff.countDiff)
-            let row = "size=\(SizeFormatting.size(diff.size)) \(sizeChange)"
-                + ", count=\(SizeFormatting.count(diff.count)) \(countChange)"
-                + average(size: diff.size, count: diff.count)
+            let estimated = diff.isEstimate
+            let sizeChange = style.change(
+                "(\(SizeFormatting.estimate(diff.sizeDiff, standardError: diff.sizeDiffStandardError, signed: true)))",
+                sign: diff.sizeDiff)
+            let countChange = style.change(
+                "(\(SizeFormatting.approximately(SizeFormatting.count(diff.countDiff, signed: true), if: estimated)))",
+                sign: diff.countDiff)
+            let row = "size=\(SizeFormatting.estimate(diff.size, standardError: diff.sizeStandardError)) \(sizeChange)"
+                + ", count=\(SizeFormatting.approximately(SizeFormatting.count(diff.count), if: estimated)) \(countChange)"
+                + average(size: diff.size, count: diff.count, estimated: estimated)
             lines.append(located(label, width: width) + row)
             lines += tracebackLines(diff.traceback)
         }
-        var totalLine = style.location("total:") + " \(SizeFormatting.size(total.size))"
+        let estimated = total.sizeStandardError > 0 || total.sizeDiffStandardError > 0
+        var totalLine = style.location("total:")
+            + " \(SizeFormatting.estimate(total.size, standardError: total.sizeStandardError))"
         if let sizeDiff = total.sizeDiff {
-            totalLine += " " + style.change("(\(SizeFormatting.size(sizeDiff, signed: true)))", sign: sizeDiff)
+            totalLine += " " + style.change(
+                "(\(SizeFormatting.estimate(sizeDiff, standardError: total.sizeDiffStandardError, signed: true)))",
+                sign: sizeDiff)
         }
-        totalLine += " in \(SizeFormatting.groupedCount(total.count)) blocks"
+        totalLine += " in \(SizeFormatting.approximately(SizeFormatting.groupedCount(total.count), if: estimated)) blocks"
         if let countDiff = total.countDiff {
-            totalLine += " " + style.change("(\(SizeFormatting.groupedCount(countDiff, signed: true)))", sign: countDiff)
+            totalLine += " " + style.change(
+                "(\(SizeFormatting.approximately(SizeFormatting.groupedCount(countDiff, signed: true), if: estimated)))",
+                sign: countDiff)
         }
         lines.append(totalLine)
+        if let note = SizeFormatting.samplingNote(rates: sampleRates) { lines.append(style.secondary(note)) }
         return lines
     }
 
@@ -84,9 +103,9 @@ public struct TextReport: Sendable {
         return GroupKey.forFrame(site, by: .lineno).label(paths: paths)
     }
 
-    private func average(size: Int64, count: Int64) -> String {
+    private func average(size: Int64, count: Int64, estimated: Bool) -> String {
         guard count > 0 else { return "" }
-        return ", average=\(SizeFormatting.size(Double(size) / Double(count)))"
+        return ", average=" + SizeFormatting.approximately(SizeFormatting.size(Double(size) / Double(count)), if: estimated)
     }
 
     private func tracebackLines(_ frames: [Frame]) -> [String] {

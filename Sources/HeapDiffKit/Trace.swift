@@ -12,6 +12,11 @@ public struct Trace: Equatable, Sendable {
     /// Everything allocated from this stack since recording began, freed or not.
     public var allocBytes: UInt64
     public var allocCount: UInt64
+    /// In a sampled snapshot, the sample points of the stack's live blocks
+    /// recorded by sampling (those under the rate), and of all it allocated
+    /// so since start; 0 in an exact one. See `ProcessRecord.sampleRate`.
+    public var liveSamples: UInt64 = 0
+    public var allocSamples: UInt64 = 0
     /// Return addresses, innermost first; frame 0 called the allocator.
     public var frames: TraceFrames {
         get { storedFrames }
@@ -47,7 +52,8 @@ public struct Trace: Equatable, Sendable {
     /// does not matter.
     public static func == (lhs: Trace, rhs: Trace) -> Bool {
         lhs.liveBytes == rhs.liveBytes && lhs.liveCount == rhs.liveCount && lhs.allocBytes == rhs.allocBytes
-            && lhs.allocCount == rhs.allocCount && lhs.truncated == rhs.truncated && lhs.frames == rhs.frames
+            && lhs.allocCount == rhs.allocCount && lhs.liveSamples == rhs.liveSamples
+            && lhs.allocSamples == rhs.allocSamples && lhs.truncated == rhs.truncated && lhs.frames == rhs.frames
     }
 }
 

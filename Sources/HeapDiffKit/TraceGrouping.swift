@@ -6,6 +6,11 @@ struct TraceGrouping {
         var key: Int32
         var size: Int64 = 0
         var count: Int64 = 0
+        /// Of a sampled snapshot: the variance (bytes²) of `size`, or of its
+        /// growth, as the caller's per-trace variances say; 0 when exact.
+        var variance: Double = 0
+        /// The variance of `size` itself (bytes²), whatever `variance` is.
+        var liveVariance: Double = 0
         /// The position of the trace with the most live bytes; it gives the
         /// group its site and traceback. Ties keep the first in file order,
         /// so results are the same on every run.
@@ -13,9 +18,12 @@ struct TraceGrouping {
         var largestMeasure: (bytes: UInt64, count: UInt64)
         var site: Frame
 
-        mutating func add(_ trace: Trace, at position: Int, site traceSite: Frame) {
+        mutating func add(_ trace: Trace, at position: Int, site traceSite: Frame, variance traceVariance: Double,
+                          rateSquared: Double) {
             size = size.saturatingAdding(Int64(saturating: trace.liveBytes))
             count = count.saturatingAdding(Int64(saturating: trace.liveCount))
+            variance += traceVariance
+            liveVariance += rateSquared * Double(trace.liveSamples)
             if (trace.liveBytes, trace.liveCount) > largestMeasure {
                 largest = position
                 largestMeasure = (trace.liveBytes, trace.liveCount)
@@ -31,10 +39,16 @@ struct TraceGrouping {
         private var positions: [Int32] = []
         let resolver: StackResolver
         let traces: [Trace]
+        /// Per trace, what it adds to its groups' variance.
+        let variances: [Double]
+        /// The snapshot's sampling rate, squared (0 when exact).
+        let rateSquared: Double
 
-        init(resolver: StackResolver, traces: [Trace]) {
+        init(resolver: StackResolver, traces: [Trace], variances: [Double], rate: UInt64) {
             self.resolver = resolver
             self.traces = traces
+            self.variances = variances
+            rateSquared = Double(rate) * Double(rate)
         }
 
         subscript(key: Int32) -> Group? {
@@ -49,7 +63,9 @@ struct TraceGrouping {
                 groups.append(Group(key: key, largest: position, largestMeasure: (0, 0), site: site))
                 positions[Int(key)] = Int32(groups.count)
             }
-            groups[Int(positions[Int(key)]) - 1].add(trace, at: position, site: site)
+            groups[Int(positions[Int(key)]) - 1].add(trace, at: position, site: site,
+                                                     variance: position < variances.count ? variances[position] : 0,
+                                                     rateSquared: rateSquared)
         }
 
         /// The full stack of the group's largest trace, innermost first.
@@ -74,10 +90,14 @@ struct TraceGrouping {
     /// Groups of the traces that still have live blocks and pass the
     /// filters, as tracemalloc only knows live blocks; freed-out traces make
     /// no group. Grouped by traceback, a trace's key comes from its stack's
-    /// node in the snapshot's tree, each node keyed once.
-    func groups(of snapshot: Snapshot) -> Groups {
+    /// node in the snapshot's tree, each node keyed once. `variances`, per
+    /// trace, are summed per group: by default each trace's live estimate's
+    /// (`SampledEstimates.liveVariances`), all 0 for an exact snapshot.
+    func groups(of snapshot: Snapshot, variances: [Double]? = nil) -> Groups {
         let resolver = StackResolver(snapshot: snapshot, symbolizer: symbolizer, rule: options.rule)
-        var groups = Groups(resolver: resolver, traces: snapshot.traces)
+        var groups = Groups(resolver: resolver, traces: snapshot.traces,
+                            variances: variances ?? SampledEstimates.liveVariances(snapshot),
+                            rate: snapshot.process.sampleRate)
         var tracebacks: (keys: TracebackKeys, nodes: [Int32])?
         if options.keyType == .traceback {
             let (tree, nodes) = snapshot.stackTree()
@@ -118,18 +138,25 @@ struct TraceGrouping {
 
     /// The live heap of the traces that pass the filters, each counted once;
     /// without filters, the recorder's own total, which also counts the
-    /// blocks of stacks it had no room for.
-    func total(of snapshot: Snapshot) -> HeapTotal {
-        guard !options.filters.isEmpty else { return snapshot.total }
+    /// blocks of stacks it had no room for. `variances` per trace (by
+    /// default its live estimate's) make the total's `sizeVariance`.
+    func total(of snapshot: Snapshot, variances: [Double]? = nil) -> HeapTotal {
+        guard !options.filters.isEmpty else {
+            var total = snapshot.total
+            if let variances { total.sizeVariance = variances.reduce(0, +) }
+            return total
+        }
+        let variances = variances ?? SampledEstimates.liveVariances(snapshot)
         let resolver = StackResolver(snapshot: snapshot, symbolizer: symbolizer, rule: options.rule)
         var total = HeapTotal(size: 0, count: 0)
-        for trace in snapshot.traces where trace.liveCount > 0 {
+        for (position, trace) in snapshot.traces.enumerated() where trace.liveCount > 0 {
             if case .dropped = admission(of: trace.frames, resolver: resolver,
                                          stack: Self.lazyStack(trace.frames, resolver)) {
                 continue
             }
             total.size = total.size.saturatingAdding(Int64(saturating: trace.liveBytes))
             total.count = total.count.saturatingAdding(Int64(saturating: trace.liveCount))
+            total.sizeVariance += variances[position]
         }
         return total
     }

@@ -17,6 +17,9 @@ public enum Trend {
         case shrinking
         /// Did not change.
         case flat
+        /// Sampled snapshots only: it grew or shrank, but by no more than
+        /// the sampling noise of its estimates (`SampledEstimates`).
+        case noise = "within noise"
     }
 
     /// y ≈ slope · x + intercept, with the coefficient of determination r².

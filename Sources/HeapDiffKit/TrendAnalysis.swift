@@ -18,6 +18,16 @@ public struct TrendAnalysis: Sendable {
         /// r² of the recent half's linear fit.
         public var r2: Double
         public var verdict: Trend.Verdict
+        /// Of sampled snapshots: each size's standard error, and that of the
+        /// recent half's growth (its last size minus its first) and so of
+        /// the rates, which that growth over its span also measures; all 0
+        /// when exact (`SampledEstimates`).
+        public var sizeStandardErrors: [Double] = []
+        public var recentGrowthStandardError: Double = 0
+        public var bytesPerSecondStandardError: Double?
+        public var bytesPerSnapshotStandardError: Double = 0
+
+        public var isEstimate: Bool { recentGrowthStandardError > 0 || sizeStandardErrors.contains { $0 > 0 } }
     }
 
     public struct Site: Sendable {
@@ -84,8 +94,9 @@ public struct TrendAnalysis: Sendable {
             progress?(index)
             var snapshot = try load(index)
             let rows = grouping.group(snapshot)
+            let allocSamples = snapshot.traces.reduce(0 as UInt64) { $0 &+ $1.allocSamples }
             snapshot.traces = []
-            grouped.append(Grouped(snapshot: snapshot, rows: rows))
+            grouped.append(Grouped(snapshot: snapshot, rows: rows, allocSamples: allocSamples))
         }
         return try analyze(grouped, count: count, grouping: grouping, axis: axis)
     }
@@ -94,6 +105,8 @@ public struct TrendAnalysis: Sendable {
     private struct Grouped: SeriesMember {
         var snapshot: Snapshot
         var rows: [SeriesGrouping.Row]
+        /// Every stack's allocated sample points (the heap's, for its noise).
+        var allocSamples: UInt64
         var path: String { snapshot.path }
         var process: ProcessRecord { snapshot.process }
     }
@@ -112,32 +125,61 @@ public struct TrendAnalysis: Sendable {
         let ordered = orderedGroups.map(\.snapshot)
         let start = ordered[0].process.monotonicNs
         let seconds = ordered.map { Double($0.process.monotonicNs &- start) / 1e9 }
-        func series(_ sizes: [Int64], _ counts: [Int64]) -> Series {
+        let rates = ordered.map { Double($0.process.sampleRate) }
+        func series(_ sizes: [Int64], _ counts: [Int64], samples: (live: [UInt64], allocated: [UInt64])? = nil) -> Series {
             let y = sizes.map(Double.init)
             let index = (0..<sizes.count).map(Double.init)
             let x = axis == .time ? seconds : index
             let recent = Trend.recentFit(x: x, y: y)
-            return Series(sizes: sizes, counts: counts,
-                          bytesPerSecond: axis == .time ? recent.slope : nil,
-                          bytesPerSnapshot: Trend.recentFit(x: index, y: y).slope,
-                          r2: recent.r2, verdict: Trend.verdict(x: x, y: y))
+            var series = Series(sizes: sizes, counts: counts,
+                                bytesPerSecond: axis == .time ? recent.slope : nil,
+                                bytesPerSnapshot: Trend.recentFit(x: index, y: y).slope,
+                                r2: recent.r2, verdict: Trend.verdict(x: x, y: y))
+            if let samples, rates.contains(where: { $0 > 0 }) {
+                noise(of: &series, samples: samples, x: x, rates: rates)
+            }
+            return series
         }
         let sites = changingSites(orderedGroups.map(\.rows), grouping: grouping).map { changing in
             Site(key: changing.key, site: grouping.site(of: changing.latest), traceback: grouping.traceback(of: changing.latest),
-                 series: series(changing.sizes, changing.counts))
+                 series: series(changing.sizes, changing.counts, samples: (changing.liveSamples, changing.allocSamples)))
         }
         return TrendAnalysis(
             snapshots: ordered, seconds: seconds, axis: axis, sites: ranked(sites),
             heap: series(ordered.map { Int64(saturating: $0.process.liveBytes) },
-                         ordered.map { Int64(saturating: $0.process.liveCount) }),
+                         ordered.map { Int64(saturating: $0.process.liveCount) },
+                         samples: (ordered.map(\.process.liveSamples), orderedGroups.map(\.allocSamples))),
             rss: series(ordered.map { Int64(saturating: $0.process.rss) }, ordered.map { _ in 0 }))
+    }
+
+    /// A sampled series' standard errors, and its verdict when its recent
+    /// half grew or shrank by no more than its noise (`SampledEstimates`):
+    /// over the series' stacks, whose sample points are summed per group,
+    /// the bound on the points that differ holds for the sums too.
+    private static func noise(of series: inout Series, samples: (live: [UInt64], allocated: [UInt64]), x: [Double],
+                              rates: [Double]) {
+        let count = series.sizes.count
+        series.sizeStandardErrors = (0..<count).map { rates[$0] * Double(samples.live[$0]).squareRoot() }
+        let (first, last) = (count - max(2, (count + 1) / 2), count - 1)
+        let points = SampledEstimates.differingPoints(oldLive: samples.live[first], oldAllocated: samples.allocated[first],
+                                                      newLive: samples.live[last], newAllocated: samples.allocated[last])
+        let error = max(rates[first], rates[last]) * Double(points).squareRoot()
+        series.recentGrowthStandardError = error
+        series.bytesPerSnapshotStandardError = error / Double(last - first)
+        if series.bytesPerSecond != nil, x[last] > x[first] {
+            series.bytesPerSecondStandardError = error / (x[last] - x[first])
+        }
+        let change = abs(Double(series.sizes[last]) - Double(series.sizes[first]))
+        if [.steadyGrowth, .shrinking].contains(series.verdict), change <= SampledEstimates.significance * error {
+            series.verdict = .noise
+        }
     }
 
     /// The keys whose live bytes are not the same in every snapshot (a key
     /// missing from a snapshot has 0 there), with their series and the entry
     /// of their latest group, which gives the site and traceback shown.
     private static func changingSites(_ perSnapshot: [[SeriesGrouping.Row]], grouping: SeriesGrouping)
-        -> [(key: GroupKey, sizes: [Int64], counts: [Int64], latest: Int32)] {
+        -> [ChangingSite] {
         let keyCount = grouping.keys.count
         var present = [Int](repeating: 0, count: keyCount)
         var firstSize = [Int64](repeating: 0, count: keyCount)
@@ -158,21 +200,31 @@ public struct TrendAnalysis: Sendable {
         // Present everywhere: it changed if its sizes differ. Missing
         // somewhere: if it ever had a size other than that 0.
         var slot = [Int](repeating: -1, count: keyCount)
-        var changing: [(key: GroupKey, sizes: [Int64], counts: [Int64], latest: Int32)] = []
+        var changing: [ChangingSite] = []
+        let zeros = [Int64](repeating: 0, count: perSnapshot.count), none = [UInt64](repeating: 0, count: perSnapshot.count)
         for key in 0..<keyCount where present[key] > 0
             && (varies[key] || (present[key] < perSnapshot.count && firstSize[key] != 0)) {
             slot[key] = changing.count
-            changing.append((grouping.keys[key], [Int64](repeating: 0, count: perSnapshot.count),
-                             [Int64](repeating: 0, count: perSnapshot.count), latest[key]))
+            changing.append(ChangingSite(key: grouping.keys[key], sizes: zeros, counts: zeros, liveSamples: none,
+                                         allocSamples: none, latest: latest[key]))
         }
         for (index, rows) in perSnapshot.enumerated() {
             for row in rows where slot[Int(row.key)] >= 0 {
                 let site = slot[Int(row.key)]
                 changing[site].sizes[index] = row.size
                 changing[site].counts[index] = row.count
+                changing[site].liveSamples[index] = row.liveSamples
+                changing[site].allocSamples[index] = row.allocSamples
             }
         }
         return changing
+    }
+
+    private struct ChangingSite {
+        var key: GroupKey
+        var sizes: [Int64], counts: [Int64]
+        var liveSamples: [UInt64], allocSamples: [UInt64]
+        var latest: Int32
     }
 
     /// Steady growth first, then by growth per snapshot, then by label (and

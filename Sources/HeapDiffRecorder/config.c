@@ -330,6 +330,30 @@ static void load_unwind(void) {
         hd_warn("HEAPDIFF_UNWIND=%s is not fast, libunwind or verify; using fast", mode);
 }
 
+/* HEAPDIFF_SAMPLE: sample allocations by bytes (sampler.c); a sampled
+ * snapshot needs format 2's fields, so HEAPDIFF_FORMAT=1 is overruled.
+ * HEAPDIFF_KEEP: the ring of periodic snapshots (control.c). */
+static void load_sampling(void) {
+    const char *text = getenv(HD_ENV_SAMPLE);
+    unsigned long long rate = 0;
+    if (text && !hd_parse_sample_rate(text, &rate)) {
+        hd_warn("HEAPDIFF_SAMPLE=%s is not a size from 1 byte to 1 GiB (512KiB, 64k, 1048576) or off; "
+                "recording every allocation", text);
+        rate = 0;
+    }
+    hd_config.sample_rate = rate;
+    if (rate && hd_config.format == HD_FORMAT_V1) {
+        hd_warn("HEAPDIFF_FORMAT=1 cannot hold sampled estimates; writing format %d", HD_FORMAT_VERSION);
+        hd_config.format = HD_FORMAT_VERSION;
+    }
+    text = getenv(HD_ENV_KEEP);
+    if (!hd_parse_keep(text, &hd_config.keep)) {
+        hd_warn("HEAPDIFF_KEEP=%s is not a number of snapshots from 1 to %d, or all; keeping every snapshot", text,
+                HD_KEEP_MAX);
+        hd_config.keep = 0;
+    }
+}
+
 void hd_config_load(void) {
     load_report();
     const char *stats = getenv("HEAPDIFF_STATS");
@@ -343,6 +367,7 @@ void hd_config_load(void) {
     load_python();
     load_format();
     load_unwind();
+    load_sampling();
 }
 
 /* HEAPDIFF_FOLLOW_CHILDREN=0: remove our entry from LD_PRELOAD in place, so

@@ -43,15 +43,41 @@ static bool goes_to_helpers(uint32_t trigger) {
     return trigger == HD_TRIGGER_EXIT && last_seq == 0 && !is_program && !hd_config.keep_helper_exits;
 }
 
+/* HEAPDIFF_KEEP=N: the SEQs of the latest N periodic snapshots, oldest
+ * first from `oldest`; each new one past N deletes the oldest file, so a
+ * service under --interval for days keeps a bounded directory. Guarded by
+ * the writer lock; per process (a fork child starts empty). */
+static uint32_t *kept;
+static unsigned kept_count, kept_oldest;
+
+static void keep_periodic(uint32_t seq) {
+    if (!kept && !(kept = hd_pages_alloc(hd_config.keep * sizeof *kept)))
+        return;   /* no room to remember: nothing is deleted */
+    if (kept_count < hd_config.keep) {
+        kept[(kept_oldest + kept_count++) % hd_config.keep] = seq;
+        return;
+    }
+    char name[400];
+    int dir = hd_output_fd();
+    if (dir >= 0 && hd_snapshot_file_name(name, sizeof name, hd_program_name, (int)getpid(), kept[kept_oldest], false) > 0)
+        unlinkat(dir, name, 0);   /* already gone (moved away by the user) is fine */
+    kept[kept_oldest] = seq;
+    kept_oldest = (kept_oldest + 1) % hd_config.keep;
+}
+
 int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap) {
     pthread_mutex_lock(&writer_lock);
     int result = -1;
     if (exiting && trigger != HD_TRIGGER_EXIT) {
         snprintf(text, cap, "process %d is exiting", (int)getpid());
     } else {
-        result = hd_snapshot_write(goes_to_helpers(trigger), last_seq + 1, trigger, label, text, cap);
-        if (result == 0)
+        bool to_helpers = goes_to_helpers(trigger);
+        result = hd_snapshot_write(to_helpers, last_seq + 1, trigger, label, text, cap);
+        if (result == 0) {
             result = (int)++last_seq;
+            if (trigger == HD_TRIGGER_INTERVAL && hd_config.keep && !to_helpers)
+                keep_periodic(last_seq);
+        }
     }
     pthread_mutex_unlock(&writer_lock);
     return result;
@@ -300,6 +326,8 @@ static void after_fork_child(void) {
     hd_lock_reset();
     pthread_mutex_init(&writer_lock, NULL);
     last_seq = 0;               /* the child's files count from 1 */
+    kept_count = kept_oldest = 0;   /* and it keeps its own periodic ones */
+    hd_sampler_after_fork_child();
     is_program = !hd_config.program_parent;   /* preloaded by hand: every process is the program */
     signal_pending = 0;
     writer_tid = 0;
@@ -349,6 +377,10 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     hd_start_monotonic_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
     hd_config_load();
+    if (hd_config.sample_rate && hd_config.output_ok && !hd_sampler_init()) {
+        hd_warn("cannot set up sampling (HEAPDIFF_SAMPLE); recording every allocation");
+        hd_config.sample_rate = 0;
+    }
     if (!hd_config.follow_children)
         hd_strip_self_from_ld_preload();
     if (hd_config.output_ok) {

@@ -27,6 +27,64 @@ static bool parse_number(const char *text, unsigned long max, unsigned long *out
     return true;
 }
 
+/* Sizes are parsed by hand, not with strtod: its decimal point follows the
+ * locale, which the traced program may have set. */
+bool hd_parse_sample_rate(const char *text, unsigned long long *bytes) {
+    if (!text)
+        return false;
+    while (*text == ' ')
+        text++;
+    if (!*text || !strcasecmp(text, "off") || !strcasecmp(text, "none")) {
+        *bytes = 0;
+        return true;
+    }
+    double value = 0, scale = 1;
+    bool digits = false, point = false;
+    for (; (*text >= '0' && *text <= '9') || (*text == '.' && !point); text++) {
+        if (*text == '.') {
+            point = true;
+            continue;
+        }
+        digits = true;
+        if (point)
+            value += (*text - '0') * (scale /= 10);
+        else if (value < 1e15)
+            value = value * 10 + (*text - '0');
+    }
+    while (*text == ' ')
+        text++;
+    static const struct { const char *names[3]; double multiplier; } units[] = {
+        {{"", "b", "b"}, 1},
+        {{"k", "kb", "kib"}, 1024.0},
+        {{"m", "mb", "mib"}, 1024.0 * 1024},
+        {{"g", "gb", "gib"}, 1024.0 * 1024 * 1024},
+    };
+    size_t length = strlen(text);
+    while (length && text[length - 1] == ' ')
+        length--;
+    double multiplier = 0;
+    for (size_t u = 0; u < sizeof units / sizeof units[0] && !multiplier; u++)
+        for (int n = 0; n < 3; n++)
+            if (strlen(units[u].names[n]) == length && !strncasecmp(text, units[u].names[n], length))
+                multiplier = units[u].multiplier;
+    if (!digits || !multiplier || value * multiplier > HD_SAMPLE_RATE_MAX)
+        return false;
+    *bytes = (unsigned long long)(value * multiplier);
+    return *bytes > 0 || value == 0;   /* "0.5" is no rate, "0" is off */
+}
+
+bool hd_parse_keep(const char *text, unsigned *count) {
+    unsigned long n;
+    if (!text || !*text || !strcasecmp(text, "all")) {
+        *count = 0;
+        return true;
+    }
+    if (!parse_number(text, HD_KEEP_MAX, &n))
+        return false;
+    *count = (unsigned)n;
+    return true;
+}
+
 int hd_parse_signal(const char *text) {
     if (!text)
         return -1;

@@ -197,3 +197,10 @@ void hd_pointer_table_clear(void) {
     }
     hd_live_bytes_now = hd_peak_live_bytes = 0;
 }
+
+void hd_pointer_each(void (*visit)(uintptr_t ptr, void *context), void *context) {
+    for (int i = 0; i < HD_POINTER_SUBTABLES; i++)
+        for (size_t s = 0; tables[i].slots && s <= tables[i].mask; s++)
+            if (tables[i].slots[s].ptr)
+                visit(tables[i].slots[s].ptr, context);
+}

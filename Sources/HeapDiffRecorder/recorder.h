@@ -97,6 +97,8 @@ struct hd_config {
     bool python_native_full;    /* HEAPDIFF_PYTHON_NATIVE=full */
     unsigned format;            /* HEAPDIFF_FORMAT: snapshot format version written */
     enum hd_unwind_mode unwind; /* HEAPDIFF_UNWIND */
+    uint64_t sample_rate;       /* HEAPDIFF_SAMPLE: mean bytes between sample points; 0: every allocation */
+    unsigned keep;              /* HEAPDIFF_KEEP: periodic snapshots kept; 0: all */
     bool output_ok;             /* output_dir exists and is writable */
 };
 extern struct hd_config hd_config HD_HIDDEN;
@@ -132,11 +134,17 @@ bool hd_fd_is(int fd, dev_t dev, ino_t ino) HD_HIDDEN;
 #include "lock.h"
 
 /* ---- trace_table.c (caller holds hd_lock) ---------------------------- */
+/* With sampling on, bytes and counts are estimates and counts have
+ * fractions: they are kept in units of 2^-HD_COUNT_SHIFT blocks. Sample
+ * counts are the sample points of the blocks recorded by sampling (not
+ * those recorded whole), live and since start. */
+enum { HD_COUNT_SHIFT = 16 };
 struct hd_trace {
     struct hd_trace *chain;     /* next in its hash bucket */
     struct hd_trace *all_next;  /* next in its shard's list of every trace */
     uint64_t hash;
     uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
+    uint64_t live_samples, alloc_samples;
     uint32_t frame_count, flags;
     uintptr_t frames[];
 };
@@ -163,7 +171,22 @@ bool hd_pointer_contains(uintptr_t ptr) HD_HIDDEN;
 size_t hd_pointer_table_memory(void) HD_HIDDEN;
 /* Forgets every block (a new attach session: frees since the last one went unseen). */
 void hd_pointer_table_clear(void) HD_HIDDEN;
+/* Every live block's address. */
+void hd_pointer_each(void (*visit)(uintptr_t ptr, void *context), void *context) HD_HIDDEN;
 extern uint64_t hd_live_bytes_now HD_HIDDEN, hd_peak_live_bytes HD_HIDDEN;
+
+/* ---- sampler.c (the hot part: sampler.h) ----------------------------- */
+/* At start-up, when HEAPDIFF_SAMPLE asks for sampling; false when it
+ * cannot be set up (sampling is then off). */
+bool hd_sampler_init(void) HD_HIDDEN;
+/* Every allocation made while recording, over all threads (caller holds
+ * hd_lock); counted only with sampling on. */
+void hd_sampler_totals(uint64_t *bytes, uint64_t *count) HD_HIDDEN;
+void hd_sampler_after_fork_child(void) HD_HIDDEN;
+/* The live-block table enters and forgets sampled blocks here (hd_lock held). */
+void hd_sample_filter_add(uintptr_t ptr) HD_HIDDEN;
+void hd_sample_filter_remove(uintptr_t ptr) HD_HIDDEN;
+size_t hd_sampler_memory(void) HD_HIDDEN;
 
 /* ---- python_layout.c / python_stack.c / python_code.c --------------- */
 /* Where one CPython version keeps what the recorder reads. 3.8 to 3.12:

@@ -145,10 +145,11 @@ static void write_nodes(struct hd_output *out, const struct hd_stack_tree *tree,
 static void write_stacks(struct hd_output *out, const struct hd_stack_copies *stacks, struct hd_payload *entries) {
     uint64_t count = 0;
     uint32_t previous = 0;
+    bool sampled = hd_config.sample_rate != 0;   /* an exact recording's sample counts are 0: left out */
     for (size_t i = 0; i < stacks->count; i++) {
         const struct hd_stack_copy *s = &stacks->items[i];
         if (count == 0) {   /* each record states its field count and restarts the node differences */
-            hd_payload_varint(entries, HD_STACK_FIELDS);
+            hd_payload_varint(entries, sampled ? HD_STACK_FIELDS_SAMPLED : HD_STACK_FIELDS_MIN);
             previous = 0;
         }
         hd_payload_varint(entries, hd_zigzag((int64_t)s->node - (int64_t)previous));
@@ -157,6 +158,10 @@ static void write_stacks(struct hd_output *out, const struct hd_stack_copies *st
         hd_payload_varint(entries, s->live_count);
         hd_payload_varint(entries, s->alloc_bytes);
         hd_payload_varint(entries, s->alloc_count);
+        if (sampled) {
+            hd_payload_varint(entries, s->live_samples);
+            hd_payload_varint(entries, s->alloc_samples);
+        }
         previous = s->node;
         count++;
         table_entry_done(out, HD_RECORD_STACKS, entries, &count, false);

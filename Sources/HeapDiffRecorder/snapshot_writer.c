@@ -146,25 +146,35 @@ static int write_module(struct dl_phdr_info *info, size_t size, void *data) {
 
 struct process_totals {
     uint64_t live_bytes, live_count, alloc_bytes, alloc_count, peak_live;
+    uint64_t live_samples;
     uint32_t flags;
 };
 
 struct copy_context {
     struct hd_stack_copies *stacks;
     struct process_totals *totals;   /* of every stack, copied or not */
-    bool every_stack;                /* freed-out stacks too (format 1, exit snapshots) */
+    bool every_stack;                /* freed-out stacks too (format 1, exit and sampled snapshots) */
+    bool sampled;                    /* counts are in 2^-HD_COUNT_SHIFT blocks */
 };
+
+/* A sampled trace's estimated count, to the nearest block. */
+static uint64_t blocks(uint64_t count, bool sampled) {
+    return sampled ? (count + (1ull << (HD_COUNT_SHIFT - 1))) >> HD_COUNT_SHIFT : count;
+}
 
 static void copy_trace(struct hd_trace *t, void *data) {
     struct copy_context *c = data;
+    uint64_t live_count = blocks(t->live_count, c->sampled), alloc_count = blocks(t->alloc_count, c->sampled);
     c->totals->live_bytes += t->live_bytes;
-    c->totals->live_count += t->live_count;
+    c->totals->live_count += live_count;
     c->totals->alloc_bytes += t->alloc_bytes;
-    c->totals->alloc_count += t->alloc_count;
+    c->totals->alloc_count += alloc_count;
+    c->totals->live_samples += t->live_samples;
     struct hd_stack_copies *s = c->stacks;
     if (s->count == s->capacity || (!c->every_stack && t->live_count == 0))
         return;
-    s->items[s->count++] = (struct hd_stack_copy){t, t->live_bytes, t->live_count, t->alloc_bytes, t->alloc_count, 0};
+    s->items[s->count++] = (struct hd_stack_copy){t, t->live_bytes, live_count, t->alloc_bytes, alloc_count,
+                                                  t->live_samples, t->alloc_samples, 0};
     s->frames += t->frame_count;
 }
 
@@ -189,17 +199,24 @@ static void write_process(struct hd_output *out, uint32_t seq, uint32_t trigger,
     hd_store_u64(p + HD_PROCESS_LIVE_COUNT, totals->live_count);
     hd_store_u64(p + HD_PROCESS_ALLOC_BYTES, totals->alloc_bytes);
     hd_store_u64(p + HD_PROCESS_ALLOC_COUNT, totals->alloc_count);
-    hd_store_u64(p + HD_PROCESS_FREE_BYTES, totals->alloc_bytes - totals->live_bytes);
-    hd_store_u64(p + HD_PROCESS_FREE_COUNT, totals->alloc_count - totals->live_count);
+    /* Sampling: every allocation counted, live ones estimated. */
+    hd_store_u64(p + HD_PROCESS_FREE_BYTES, totals->alloc_bytes > totals->live_bytes ? totals->alloc_bytes - totals->live_bytes : 0);
+    hd_store_u64(p + HD_PROCESS_FREE_COUNT, totals->alloc_count > totals->live_count ? totals->alloc_count - totals->live_count : 0);
     hd_store_u64(p + HD_PROCESS_PEAK_LIVE_BYTES, totals->peak_live);
     hd_store_u32(p + HD_PROCESS_DEPTH, hd_config.depth);
     hd_store_u32(p + HD_PROCESS_FLAGS, totals->flags);
+    /* Format 2 minor 1 appends the sampling rate after the strings. */
+    unsigned char tail[HD_PROCESS_TAIL_SIZE];
+    hd_store_u64(tail + HD_PROCESS_TAIL_SAMPLE_RATE, hd_config.sample_rate);
+    hd_store_u64(tail + HD_PROCESS_TAIL_LIVE_SAMPLES, totals->live_samples);
+    size_t tail_length = hd_config.format == HD_FORMAT_V1 ? 0 : sizeof tail;
     size_t exe_length = strlen(exe_path), label_length = label ? strnlen(label, 4096) : 0;
-    put_record_header(out, HD_RECORD_PROCESS, sizeof p + 12 + exe_length + label_length + cmdline_length);
+    put_record_header(out, HD_RECORD_PROCESS, sizeof p + 12 + exe_length + label_length + cmdline_length + tail_length);
     hd_output_put(out, p, sizeof p);
     put_string(out, exe_path, exe_length);
     put_string(out, label ? label : "", label_length);
     put_string(out, cmdline, cmdline_length);
+    hd_output_put(out, tail, tail_length);
 }
 
 static void write_file(struct hd_output *out, uint32_t seq, uint32_t trigger, const char *label,
@@ -275,11 +292,14 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
 
     /* Copy every stack's counters in one consistent cut. Format 2 leaves
      * out stacks without live blocks except at exit, where every stack's
-     * allocation totals are written once (docs/FORMAT.md). */
+     * allocation totals are written once, and when sampling, where they
+     * are few and tell the analyzer how many points each stack's
+     * allocations crossed since the last snapshot (docs/FORMAT.md). */
     struct hd_stack_copies stacks = {0};
     struct process_totals totals = {0};
-    bool every_stack = hd_config.format == HD_FORMAT_V1 || trigger == HD_TRIGGER_EXIT;
-    struct copy_context copy = {&stacks, &totals, every_stack};
+    bool sampled = hd_config.sample_rate != 0;
+    bool every_stack = hd_config.format == HD_FORMAT_V1 || trigger == HD_TRIGGER_EXIT || sampled;
+    struct copy_context copy = {&stacks, &totals, every_stack, sampled};
     hd_lock();
     uint64_t locked = clock_ns(CLOCK_MONOTONIC);
     size_t capacity = hd_trace_table_count();
@@ -289,6 +309,8 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
     if (stacks.items)
         hd_trace_table_each(copy_trace, &copy);
     totals.peak_live = hd_peak_live_bytes;
+    if (sampled)   /* every allocation, not only the sampled ones */
+        hd_sampler_totals(&totals.alloc_bytes, &totals.alloc_count);
     const struct hd_pycode *codes = hd_pycode_newest();
     uint64_t unlocked = clock_ns(CLOCK_MONOTONIC);
     hd_unlock();

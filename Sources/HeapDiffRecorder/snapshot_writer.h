@@ -63,7 +63,8 @@ static inline void hd_store_u64(unsigned char *at, uint64_t v) {
 /* ---- the stacks of one snapshot, copied under hd_lock ---------------- */
 struct hd_stack_copy {
     const struct hd_trace *trace;   /* frames and flags; immutable once interned */
-    uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
+    uint64_t live_bytes, live_count, alloc_bytes, alloc_count;   /* counts in blocks, rounded */
+    uint64_t live_samples, alloc_samples;
     uint32_t node;                  /* format 2: its node in the tree */
 };
 struct hd_stack_copies {

@@ -32,6 +32,16 @@ struct CheckCommand: ParsableCommand {
             each one that kept growing, with its sites and the folder keeping its snapshots. A program with \
             such verdicts needs no comparison of its own; one that has both is judged on both.
 
+            With --sample BYTES (or snapshots recorded so), the recorder samples allocations, about one \
+            per BYTES allocated, and sizes are estimates: a site then also fails only when its growth \
+            exceeds 3 standard errors of that growth, so that sampling noise is never called a leak (a site \
+            that did not grow passes that by chance but rarely: about once in 700 sites, fewer in fact, \
+            as the error is never understated); and a step back within 3 standard errors does not count as \
+            falling back. The error counts only the blocks allocated or freed between the first and the \
+            last phase, since blocks live in both are the same samples and cancel out: a site that only \
+            grows must have grown by about 9 x BYTES to fail. Pick BYTES so that a leak worth failing for \
+            spans many of them. The report marks estimates with ~ and gives their error after ±.
+
             Exit status: 0 nothing exceeded the limits (and every leak test passed); 1 something did, in the \
             program's own snapshots or in a leak test, even when the program exited non-zero because that \
             test failed (each offending line is printed with its growth, its block-count growth and its \

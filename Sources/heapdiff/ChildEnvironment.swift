@@ -8,6 +8,9 @@ struct ChildEnvironment {
     var interval: String?
     var signal: String?
     var depth: Int?
+    /// Sampling rate in bytes (0 or nil: every allocation), and periodic snapshots kept (nil: all).
+    var sample: UInt64?
+    var keep: UInt32?
     /// heapdiff's own pid: the recorder in its direct child knows itself as
     /// the program, and its descendants as helpers or workers.
     var programParent: Int32
@@ -27,6 +30,8 @@ struct ChildEnvironment {
         if let interval { environment[HD_ENV_INTERVAL] = interval }
         if let signal { environment[HD_ENV_SIGNAL] = signal }
         if let depth { environment[HD_ENV_DEPTH] = String(depth) }
+        if let sample { environment[HD_ENV_SAMPLE] = String(sample) }
+        if let keep { environment[HD_ENV_KEEP] = String(keep) }
         environment[HD_ENV_REPORT] = reportName
         environment[HD_ENV_PROGRAM_PARENT] = String(programParent)
         return environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

@@ -20,6 +20,13 @@ struct DiffCommand: ParsableCommand {
             module and file offset, not by address. If a module was rebuilt since it was recorded, its \
             frames are shown as module+0xOFFSET and a warning says so.
 
+            Snapshots recorded with --sample hold estimates: their figures are marked ~ and followed by \
+            their standard error (±). Within one run, blocks live in both snapshots cancel out of the change, \
+            so a change's error comes from the blocks allocated or freed in between. Two snapshots recorded \
+            differently (sampled at different rates, or one sampled and one not) are refused, as their \
+            figures carry different errors: --rescale compares them anyway, each side an unbiased \
+            estimate at its own rate and each change's error both sides' together.
+
             """ + OutputOptions.discussion + GroupingOptions.discussion
     )
 
@@ -29,6 +36,9 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "The later snapshot.")
     var new: String
 
+    @Flag(help: "Compare snapshots recorded at different sampling rates (or sampled and not) anyway.")
+    var rescale = false
+
     @OptionGroup var grouping: GroupingOptions
 
     @OptionGroup var output: OutputOptions
@@ -36,6 +46,9 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         let before = try Snapshot.load(path: old)
         let after = try Snapshot.load(path: new)
+        if !rescale, let mismatch = SampleRateMismatch(old: before, new: after) {
+            throw CommandError(message: mismatch.description)
+        }
         try ReportPrinter(grouping: grouping, options: output).printDiff(old: before, new: after)
     }
 }

@@ -26,6 +26,10 @@ struct ExportCommand: ParsableCommand {
             its build-id. It is written to -o FILE, by default SNAPSHOT's name with .pb.gz in place of \
             .heapsnap in the current directory ('-o -' writes it to standard output).
 
+            A snapshot recorded with --sample holds estimates, and the exported values are those \
+            estimates (a pprof profile says so in its comment); --base refuses a snapshot recorded at \
+            another rate unless --rescale, as `diff` does.
+
             With --base OLD, the export is of the growth from OLD to SNAPSHOT. Folded stacks keep only \
             the stacks that grew, by how much (a flame graph cannot draw a negative width); a pprof \
             profile holds new minus old for every value of every stack, negative where it shrank.
@@ -53,9 +57,15 @@ struct ExportCommand: ParsableCommand {
     @Flag(name: .customLong("raw-symbols"), help: "Show function names as mangled in the symbol table.")
     var rawSymbols = false
 
+    @Flag(help: "With --base: compare snapshots recorded at different sampling rates (or sampled and not) anyway.")
+    var rescale = false
+
     func run() throws {
         let loaded = try Snapshot.load(path: snapshot)
         let old = try base.map { try Snapshot.load(path: $0) }
+        if let old, !rescale, let mismatch = SampleRateMismatch(old: old, new: loaded) {
+            throw CommandError(message: mismatch.description)
+        }
         let symbolizer = Symbolizer(demangles: !rawSymbols)
         let bytes: [UInt8]
         switch format {

@@ -17,6 +17,14 @@ struct RecordingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Record at most this many frames per call stack, 1 to 256 (default 64).", valueName: "n"))
     var depth: Int?
 
+    @Option(help: SampleRate.help)
+    var sample: SampleRate?
+
+    @Option(help: ArgumentHelp("Keep only the latest n snapshots taken every --interval, deleting older ones "
+                               + "(default: all; snapshots the program takes and the exit snapshot are kept).",
+                               valueName: "n"))
+    var keep: KeptSnapshots?
+
     func validate() throws {
         if let interval {
             guard let seconds = Double(interval), seconds.isFinite, seconds >= 0.01, seconds <= 86_400 * 365 else {
@@ -34,7 +42,8 @@ struct RecordingOptions: ParsableArguments {
     /// The traced program's environment: heapdiff's own plus the recorder's.
     func childEnvironment(library: String, outputDirectory: String, reportName: String?) -> ChildEnvironment {
         ChildEnvironment(library: library, outputDirectory: outputDirectory, interval: interval, signal: signal,
-                         depth: depth, programParent: getpid(), reportName: reportName)
+                         depth: depth, sample: sample?.bytes, keep: keep?.count, programParent: getpid(),
+                         reportName: reportName)
     }
 }
 

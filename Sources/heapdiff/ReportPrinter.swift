@@ -44,11 +44,12 @@ struct ReportPrinter {
         let total = snapshot.total(options, symbolizer: symbolizer)
         switch format {
         case .text:
-            output(textReport.top(statistics, total: total).joined(separator: "\n"))
+            output(textReport.top(statistics, total: total, sampleRates: [snapshot.process.sampleRate])
+                .joined(separator: "\n"))
         case .json:
             output(JSONReport.top(statistics, snapshot: snapshot, keyType: options.keyType, total: total))
         case .csv:
-            output(String(CSVReport.top(statistics).dropLast()))
+            output(String(CSVReport.top(statistics, sampled: snapshot.isSampled).dropLast()))
         }
         printWarnings(about: [snapshot])
     }
@@ -59,11 +60,12 @@ struct ReportPrinter {
         let total = new.total(comparedTo: old, options, symbolizer: symbolizer)
         switch format {
         case .text:
-            output(textReport.diff(diffs, total: total).joined(separator: "\n"))
+            output(textReport.diff(diffs, total: total, sampleRates: [old.process.sampleRate, new.process.sampleRate])
+                .joined(separator: "\n"))
         case .json:
             output(JSONReport.diff(diffs, old: old, new: new, keyType: options.keyType, total: total))
         case .csv:
-            output(String(CSVReport.diff(diffs).dropLast()))
+            output(String(CSVReport.diff(diffs, sampled: old.isSampled || new.isSampled).dropLast()))
         }
         printWarnings(about: [old, new])
     }

@@ -24,6 +24,14 @@ struct TrendCommand: ParsableCommand {
             fluctuating, or shrinking. Steady growth ranks first, then by rate. The traced heap as a whole \
             is extrapolated: at its current rate, when does it reach --until (by default this machine's \
             memory)?
+
+            Snapshots recorded with --sample (`heapdiff run --sample 512KiB --interval 60` on a service) \
+            hold estimates: live bytes and rates are marked ~ and followed by their standard error (±). A \
+            site whose recent half grew or shrank by no more than 3 standard errors of that change is \
+            called "within noise", not steady growth or shrinking: its samples cannot tell the change from \
+            chance. The error of a change counts the blocks allocated or freed between the two ends of the \
+            recent half (blocks live at both are the same samples and cancel out), summed per site over its \
+            call stacks, which can only overstate it; the rate's error is that error over the same span.
             """
     )
 

@@ -14,10 +14,21 @@ struct TrendReport {
         limit == 0 ? analysis.sites : Array(analysis.sites.prefix(limit))
     }
 
+    /// `+113 KiB/s`, or of sampled snapshots `~+113 KiB/s ±12 KiB/s`.
     private func rate(_ series: TrendAnalysis.Series) -> String {
-        if let perSecond = series.bytesPerSecond { return SizeFormatting.size(Int64(perSecond.rounded()), signed: true) + "/s" }
-        return SizeFormatting.size(Int64(series.bytesPerSnapshot.rounded()), signed: true) + "/snapshot"
+        let (value, error, unit) = series.bytesPerSecond.map { ($0, series.bytesPerSecondStandardError ?? 0, "/s") }
+            ?? (series.bytesPerSnapshot, series.bytesPerSnapshotStandardError, "/snapshot")
+        let text = SizeFormatting.size(Int64(value.rounded()), signed: true) + unit
+        guard error > 0 else { return text }
+        return "~" + text + " ±" + SizeFormatting.size(error) + unit
     }
+
+    /// The latest size, with its standard error when sampled.
+    private func live(_ series: TrendAnalysis.Series) -> String {
+        SizeFormatting.estimate(series.sizes.last ?? 0, standardError: series.sizeStandardErrors.last ?? 0)
+    }
+
+    private var sampleRates: [UInt64] { analysis.snapshots.map(\.process.sampleRate) }
 
     static func duration(_ seconds: Double) -> String {
         switch seconds {
@@ -36,7 +47,8 @@ struct TrendReport {
         var lines = ["\(counted(analysis.snapshots.count, "snapshot")) of \(program) (pid \(first.pid)) over "
             + Self.duration(analysis.seconds.last ?? 0)]
         let heap = analysis.heap
-        var heapLine = "traced heap: \(SizeFormatting.size(heap.sizes.first ?? 0)) → \(SizeFormatting.size(heap.sizes.last ?? 0)), "
+        let heapFirst = SizeFormatting.estimate(heap.sizes.first ?? 0, standardError: heap.sizeStandardErrors.first ?? 0)
+        var heapLine = "traced heap: \(heapFirst) → \(live(heap)), "
             + "now \(rate(heap)) (r² \(String(format: "%.2f", heap.r2))): \(heap.verdict.rawValue)"
         // Only a steadily growing heap has a rate worth extrapolating.
         if heap.verdict == .steadyGrowth, let target, let seconds = analysis.secondsUntilHeap(reaches: target.bytes) {
@@ -45,13 +57,15 @@ struct TrendReport {
         lines.append(heapLine)
         lines.append("RSS: \(SizeFormatting.size(analysis.rss.sizes.first ?? 0)) → \(SizeFormatting.size(analysis.rss.sizes.last ?? 0)), "
             + "now \(rate(analysis.rss))")
+        let note = SizeFormatting.samplingNote(rates: sampleRates)
         guard !shown.isEmpty else {
             lines.append("no call site's live memory changed")
+            if let note { lines.append(note) }
             return lines
         }
         let rows = shown.enumerated().map { index, site in
             [String(index + 1), site.series.verdict.rawValue, rate(site.series), String(format: "%.2f", site.series.r2),
-             SizeFormatting.size(site.series.sizes.last ?? 0), site.key.label(paths: paths)]
+             live(site.series), site.key.label(paths: paths)]
         }
         let header = ["#", "verdict", "rate now", "r²", "live now", keyType.rawValue]
         let widths = (0..<header.count).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -65,6 +79,7 @@ struct TrendReport {
         if shown.count < analysis.sites.count {
             lines.append("… and \(analysis.sites.count - shown.count) more (--limit 0 shows all)")
         }
+        if let note { lines.append(note) }
         return lines
     }
 
@@ -72,6 +87,8 @@ struct TrendReport {
         struct Series: Encodable {
             var sizes: [Int64]; var counts: [Int64]; var bytes_per_second: Double?; var bytes_per_snapshot: Double
             var r2: Double; var verdict: String
+            var size_stderrs: [Double]; var bytes_per_second_stderr: Double?; var bytes_per_snapshot_stderr: Double
+            var recent_growth_stderr: Double
         }
         struct Site: Encodable {
             var file: String?; var line: Int?; var function: String?; var module: String; var series: Series
@@ -81,11 +98,17 @@ struct TrendReport {
         struct Report: Encodable {
             var axis: String; var key_type: String; var snapshots: [Snapshot]; var heap: Series; var rss: Series
             var extrapolation: Extrapolation?; var sites: [Site]
+            var sampled: Bool; var sample_rate: UInt64
         }
         func series(_ s: TrendAnalysis.Series) -> Series {
             Series(sizes: s.sizes, counts: s.counts, bytes_per_second: s.bytesPerSecond,
-                   bytes_per_snapshot: s.bytesPerSnapshot, r2: s.r2, verdict: s.verdict.rawValue)
+                   bytes_per_snapshot: s.bytesPerSnapshot, r2: s.r2, verdict: s.verdict.rawValue,
+                   size_stderrs: s.sizeStandardErrors.isEmpty ? s.sizes.map { _ in 0 } : s.sizeStandardErrors,
+                   bytes_per_second_stderr: s.bytesPerSecond == nil ? nil : (s.bytesPerSecondStandardError ?? 0),
+                   bytes_per_snapshot_stderr: s.bytesPerSnapshotStandardError,
+                   recent_growth_stderr: s.recentGrowthStandardError)
         }
+        let rate = sampleRates.max() ?? 0
         let report = Report(
             axis: analysis.axis.rawValue, key_type: keyType.rawValue,
             snapshots: zip(analysis.snapshots, analysis.seconds).map {
@@ -94,7 +117,8 @@ struct TrendReport {
             heap: series(analysis.heap), rss: series(analysis.rss),
             extrapolation: target.map { Extrapolation(target_bytes: $0.bytes, seconds: analysis.secondsUntilHeap(reaches: $0.bytes)) },
             sites: shown.map { Site(file: $0.site.file, line: $0.site.line, function: $0.site.function,
-                                    module: $0.site.module, series: series($0.series)) })
+                                    module: $0.site.module, series: series($0.series)) },
+            sampled: rate > 0, sample_rate: rate)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(report), as: UTF8.self)

@@ -115,7 +115,7 @@ import Testing
         SnapshotBuilderV2.tableRecord(type: HD_RECORD_NODES, count: count, entries: entries)
     }
 
-    static func stacks(_ entries: [UInt8], count: Int, fields: UInt8 = UInt8(HD_STACK_FIELDS)) -> [UInt8] {
+    static func stacks(_ entries: [UInt8], count: Int, fields: UInt8 = UInt8(HD_STACK_FIELDS_MIN)) -> [UInt8] {
         SnapshotBuilderV2.tableRecord(type: HD_RECORD_STACKS, count: count, entries: [fields] + entries)
     }
 

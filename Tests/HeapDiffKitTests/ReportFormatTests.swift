@@ -83,15 +83,18 @@ import Testing
               "format_version": 1,
               "command": "diff",
               "key_type": "lineno",
-              "old": {"path": "old.heapsnap", "program": "/opt/app/bin/server", "pid": 100, "seq": 1, "label": "before", "trigger": "api", "wall_time_ns": 1700000000000000000},
-              "new": {"path": "new.heapsnap", "program": "/opt/app/bin/server", "pid": 100, "seq": 2, "label": "after", "trigger": "signal", "wall_time_ns": 1700000001000000000},
-              "total": {"size": 310, "size_diff": 160, "count": 4, "count_diff": 1},
+              "sampled": false,
+              "old": {"path": "old.heapsnap", "program": "/opt/app/bin/server", "pid": 100, "seq": 1, "label": "before", "trigger": "api", "wall_time_ns": 1700000000000000000, "sample_rate": 0},
+              "new": {"path": "new.heapsnap", "program": "/opt/app/bin/server", "pid": 100, "seq": 2, "label": "after", "trigger": "signal", "wall_time_ns": 1700000001000000000, "sample_rate": 0},
+              "total": {"size": 310, "size_diff": 160, "count": 4, "count_diff": 1, "size_stderr": 0, "size_diff_stderr": 0},
               "statistics": [
                 {
                   "size": 300,
                   "size_diff": 200,
                   "count": 3,
                   "count_diff": 2,
+                  "size_stderr": 0,
+                  "size_diff_stderr": 0,
                   "file": null,
                   "line": null,
                   "function": null,
@@ -108,6 +111,8 @@ import Testing
                   "size_diff": -50,
                   "count": 0,
                   "count_diff": -2,
+                  "size_stderr": 0,
+                  "size_diff_stderr": 0,
                   "file": null,
                   "line": null,
                   "function": null,
@@ -123,6 +128,8 @@ import Testing
                   "size_diff": 10,
                   "count": 1,
                   "count_diff": 1,
+                  "size_stderr": 0,
+                  "size_diff_stderr": 0,
                   "file": null,
                   "line": null,
                   "function": null,
@@ -151,12 +158,14 @@ import Testing
               "format_version": 1,
               "command": "top",
               "key_type": "traceback",
-              "snapshot": {"path": "a.heapsnap", "program": "", "pid": 7, "seq": 3, "label": "", "trigger": "unknown(9)", "wall_time_ns": 0},
-              "total": {"size": 100, "count": 2},
+              "sampled": false,
+              "snapshot": {"path": "a.heapsnap", "program": "", "pid": 7, "seq": 3, "label": "", "trigger": "unknown(9)", "wall_time_ns": 0, "sample_rate": 0},
+              "total": {"size": 100, "count": 2, "size_stderr": 0},
               "statistics": [
                 {
                   "size": 64,
                   "count": 1,
+                  "size_stderr": 0,
                   "file": "/src/server.c",
                   "line": 42,
                   "function": "handle",
@@ -173,7 +182,7 @@ import Testing
             """)
         #expect(JSONReport.top([], snapshot: snapshot, keyType: .file, total: HeapTotal(size: 1, count: 1))
             .hasSuffix("""
-              "total": {"size": 1, "count": 1},
+              "total": {"size": 1, "count": 1, "size_stderr": 0},
               "statistics": []
             }
             """))

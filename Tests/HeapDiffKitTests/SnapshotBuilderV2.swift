@@ -13,6 +13,8 @@ struct SnapshotBuilderV2 {
     var python: PythonInfo?
     /// Per trace flags beyond `truncated` (e.g. NATIVE_OUTER_OMITTED).
     var stackFlags: [UInt64] = []
+    /// From minor 1 the sampling fields are written: PROCESS's tail, and
+    /// each stack's sample counts.
     var minor: UInt32 = 0
     /// Fields appended to every STACKS entry, as a later minor might.
     var extraStackFields: [UInt64] = []
@@ -93,12 +95,14 @@ struct SnapshotBuilderV2 {
         }
         records += chunks(traces.indices).map { range in
             var previous = 0
-            var entries = Self.varint(UInt64(Int(HD_STACK_FIELDS) + extraStackFields.count))
+            let sampling = minor >= 1 ? Int(HD_STACK_FIELDS_SAMPLED) - Int(HD_STACK_FIELDS_MIN) : 0
+            var entries = Self.varint(UInt64(Int(HD_STACK_FIELDS_MIN) + sampling + extraStackFields.count))
             for i in range {
                 let trace = traces[i]
                 let flags = (trace.truncated ? UInt64(HD_TRACE_FLAG_TRUNCATED) : 0) | (i < stackFlags.count ? stackFlags[i] : 0)
                 entries += Self.varint(hd_zigzag(Int64(tree.stackNode[i] - previous)))
                 entries += [flags, trace.liveBytes, trace.liveCount, trace.allocBytes, trace.allocCount].flatMap(Self.varint)
+                if sampling > 0 { entries += [trace.liveSamples, trace.allocSamples].flatMap(Self.varint) }
                 entries += extraStackFields.flatMap(Self.varint)
                 previous = tree.stackNode[i]
             }
@@ -118,7 +122,12 @@ struct SnapshotBuilderV2 {
     private func processRecord() -> [UInt8] {
         let v1 = SnapshotBuilder.processRecord(process)
         let header = Int(HD_RECORD_HEADER_SIZE)
-        return SnapshotBuilder.record(type: UInt32(HD_RECORD_PROCESS), payload: Array(v1[header...]) + processTail)
+        var tail: [UInt8] = []
+        if minor >= 1 {
+            SnapshotBuilder.append64(process.sampleRate, to: &tail)
+            SnapshotBuilder.append64(process.liveSamples, to: &tail)
+        }
+        return SnapshotBuilder.record(type: UInt32(HD_RECORD_PROCESS), payload: Array(v1[header...]) + tail + processTail)
     }
 
     // MARK: - Encoding

@@ -55,6 +55,8 @@ public enum HTMLPage {
         let count = model.snapshots.count
         return "\(model.program) (pid \(model.pid)): \(count) snapshot\(count == 1 ? "" : "s") over "
             + String(format: "%.1f s", seconds) + ", grouped by \(model.keyType)"
+            + (model.sampleRate > 0
+                ? "; sampled every \(SizeFormatting.size(Int64(model.sampleRate))): sizes and counts are estimates" : "")
     }
 
     /// Text for HTML content and attribute values.

@@ -112,7 +112,8 @@ public enum HTMLReport {
             trend: trend.map { table($0, options: options) },
             trendUnavailable: trendUnavailable,
             flame: FlameGraphData(live: liveStacks, base: baseStacks, liveSnapshot: count - 1, baseSnapshot: 0),
-            limit: options.limit, minSizeDiff: options.statistics.minimumSizeDiff)
+            limit: options.limit, minSizeDiff: options.statistics.minimumSizeDiff,
+            sampleRate: first.sampleRate)
     }
 
     // MARK: - Parts

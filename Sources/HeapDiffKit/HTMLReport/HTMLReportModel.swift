@@ -90,4 +90,7 @@ public struct HTMLReportModel: Encodable, Sendable {
     public var limit: Int
     /// --min-size-diff: diff rows that changed by less are hidden.
     public var minSizeDiff: Int64
+    /// The sampling rate of the snapshots (0: every allocation recorded):
+    /// when not 0, every size and count in the page is an estimate.
+    public var sampleRate: UInt64 = 0
 }

@@ -40,6 +40,11 @@ public enum PprofExport {
         } else {
             profile.comment = [builder.string("heapdiff: \(snapshot.path)")]
         }
+        for sampled in [base, snapshot].compactMap({ $0 }) where sampled.isSampled {
+            profile.comment.append(builder.string(
+                "heapdiff: \(sampled.path) was sampled every \(SizeFormatting.size(Int64(sampled.process.sampleRate))): "
+                + "its values are unbiased estimates"))
+        }
         if !snapshot.hasEveryStack || base.map({ !$0.hasEveryStack }) == true {
             profile.comment.append(builder.string(
                 "heapdiff: alloc_* count only the stacks that held memory at the snapshot; the exit snapshot has every stack"))

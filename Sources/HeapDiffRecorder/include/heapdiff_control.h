@@ -35,7 +35,24 @@
 #define HD_ENV_REPORT "HEAPDIFF_REPORT"                  /* set by `heapdiff run`/`check` only */
 #define HD_ENV_FORMAT "HEAPDIFF_FORMAT"                  /* default: the current version; 1 writes version 1 */
 #define HD_ENV_PROGRAM_PARENT "HEAPDIFF_PROGRAM_PARENT"  /* set by `heapdiff run`/`check` only: their pid */
+#define HD_ENV_SAMPLE "HEAPDIFF_SAMPLE"                  /* default: every allocation recorded */
+#define HD_ENV_KEEP "HEAPDIFF_KEEP"                      /* default: every periodic snapshot kept */
 enum { HD_DEFAULT_DEPTH = 64 };
+
+/* ---- sampling and the ring of periodic snapshots --------------------- */
+/* HEAPDIFF_SAMPLE (`--sample` of run, check and attach): the mean number
+ * of bytes between two sample points, written as sizes are on the command
+ * line: "524288", "512KiB", "512k", "1.5 MiB" (units are powers of 1024,
+ * any case). "0", "off" and "" record every allocation (*bytes = 0).
+ * Returns false for anything else, or a rate over HD_SAMPLE_RATE_MAX. */
+enum { HD_SAMPLE_RATE_MAX = 1 << 30 };
+bool hd_parse_sample_rate(const char *text, unsigned long long *bytes);
+/* HEAPDIFF_KEEP (`--keep`): how many of its latest periodic (--interval)
+ * snapshots a process keeps, each new one deleting the oldest; "0", "all"
+ * and "" keep them all (*count = 0). Snapshots taken by the program, on
+ * request or at exit are always kept. False for anything else. */
+enum { HD_KEEP_MAX = 1000000 };
+bool hd_parse_keep(const char *text, unsigned *count);
 
 /* ---- the snapshot signal --------------------------------------------- */
 /* USR1, USR2, RTMIN, RTMIN+N, SIG-prefixed or not, any case, or their

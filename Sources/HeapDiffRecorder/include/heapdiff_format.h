@@ -38,7 +38,9 @@ enum {
     HD_FORMAT_V1 = 1,                  /* flat stacks, one TRACE record each */
     HD_FORMAT_V2 = 2,                  /* stacks as a prefix tree, varints */
     HD_FORMAT_VERSION = HD_FORMAT_V2,  /* what the recorder writes */
-    HD_FORMAT_MINOR = 0,               /* additive changes to HD_FORMAT_VERSION */
+    /* additive changes to HD_FORMAT_VERSION: 1 added the sampling rate
+     * (PROCESS tail) and each stack's sample counts (STACKS fields 6, 7) */
+    HD_FORMAT_MINOR = 1,
     /* magic[8], u32 version, u32 header_size, then from version 2 u32 minor */
     HD_FILE_HEADER_VERSION_OFFSET = 8,
     HD_FILE_HEADER_SIZE_OFFSET = 12,
@@ -73,7 +75,10 @@ enum {
 /*
  * PROCESS payload (every version): fixed part, then three strings, each u32
  * length + bytes (no terminator): program path, label, command line
- * (arguments separated by NUL bytes, as in /proc/PID/cmdline).
+ * (arguments separated by NUL bytes, as in /proc/PID/cmdline); from version
+ * 2 minor 1 a tail follows the strings (HD_PROCESS_TAIL_*, offsets from the
+ * tail's start). A reader of an older file, or of a file with a shorter
+ * tail, takes every tail field it lacks as 0.
  */
 enum {
     HD_PROCESS_PID = 0,                /* u32 */
@@ -95,6 +100,20 @@ enum {
     HD_PROCESS_DEPTH = 112,            /* u32, HEAPDIFF_DEPTH in force */
     HD_PROCESS_FLAGS = 116,            /* u32, HD_PROCESS_FLAG_* */
     HD_PROCESS_FIXED_SIZE = 120,
+};
+enum {
+    /* Sampling (HEAPDIFF_SAMPLE): the mean number of bytes between two sample
+     * points, 0 when every allocation is recorded. When it is not 0, every
+     * block of at least this many bytes is recorded exactly, smaller ones by
+     * sample points: per-stack and live figures are unbiased estimates
+     * (docs/FORMAT.md, "Sampled snapshots"); the allocation totals
+     * (HD_PROCESS_ALLOC_BYTES, _COUNT) still count every allocation. */
+    HD_PROCESS_TAIL_SAMPLE_RATE = 0,   /* u64 bytes */
+    /* sample points of the live blocks recorded by sampling, over every
+     * stack (those dropped too): the standard error of the live bytes is
+     * rate x sqrt(this) */
+    HD_PROCESS_TAIL_LIVE_SAMPLES = 8,  /* u64 */
+    HD_PROCESS_TAIL_SIZE = 16,
 };
 enum {
     /* some stacks could not be interned (trace table full): their blocks
@@ -243,9 +262,11 @@ static inline int64_t hd_unzigzag(uint64_t value) {
  *
  * STACKS: per distinct stack (with live blocks, or every one when the
  * PROCESS flag HD_PROCESS_FLAG_EVERY_STACK is set), after the entry count a
- * varint field count F (HD_STACK_FIELDS in this minor; later minors append
- * fields, readers skip those they do not know), then per entry F varints,
- * in HD_STACK_FIELD_* order.
+ * varint field count F, then per entry F varints, in HD_STACK_FIELD_*
+ * order. F is at least HD_STACK_FIELDS_MIN (minor 0's); the recorder writes
+ * HD_STACK_FIELDS_SAMPLED when sampling, else HD_STACK_FIELDS_MIN (the
+ * sample counts of an exact recording are 0). Later minors append fields;
+ * readers skip those they do not know, and take those a file lacks as 0.
  */
 enum {
     HD_TABLE_RECORD_BYTES = 64 * 1024,
@@ -255,7 +276,14 @@ enum {
     HD_STACK_FIELD_LIVE_COUNT = 3,
     HD_STACK_FIELD_ALLOC_BYTES = 4,    /* allocated from this stack since start */
     HD_STACK_FIELD_ALLOC_COUNT = 5,
-    HD_STACK_FIELDS = 6,
+    HD_STACK_FIELDS_MIN = 6,           /* every minor has these */
+    /* minor 1: sample points of the stack's live blocks recorded by
+     * sampling (those under the rate), and of every block it allocated so
+     * (a cumulative count, as ALLOC_BYTES is) */
+    HD_STACK_FIELD_LIVE_SAMPLES = 6,
+    HD_STACK_FIELD_ALLOC_SAMPLES = 7,
+    HD_STACK_FIELDS_SAMPLED = 8,
+    HD_STACK_FIELDS = HD_STACK_FIELDS_SAMPLED,   /* the fields this minor defines */
 };
 
 /* ==== version 1 ======================================================= */
@@ -320,7 +348,9 @@ _Static_assert(HD_TRACE_FIXED_SIZE == HD_TRACE_FLAGS + 4, "TRACE fixed part ends
 _Static_assert(HD_PYCODE_FIXED_SIZE == HD_PYCODE_FIRST_LINE + 4, "PYCODE fixed part");
 _Static_assert(HD_PYTHON_SIZE == HD_PYTHON_RESERVED + 4, "PYTHON payload");
 _Static_assert(HD_END_SIZE == HD_END_RESERVED + 4, "END payload");
-_Static_assert(HD_STACK_FIELDS == HD_STACK_FIELD_ALLOC_COUNT + 1, "STACKS fields of minor 0");
+_Static_assert(HD_STACK_FIELDS_MIN == HD_STACK_FIELD_ALLOC_COUNT + 1, "STACKS fields of minor 0");
+_Static_assert(HD_STACK_FIELDS_SAMPLED == HD_STACK_FIELD_ALLOC_SAMPLES + 1, "STACKS fields of minor 1");
+_Static_assert(HD_PROCESS_TAIL_SIZE == HD_PROCESS_TAIL_LIVE_SAMPLES + 8, "PROCESS tail of minor 1");
 
 /* CRC-32 shared by writer and reader so both agree bit for bit. */
 uint32_t hd_crc32_update(uint32_t crc, const void *data, size_t length);

@@ -1,0 +1,74 @@
+/* Poisson sampling by bytes (HEAPDIFF_SAMPLE=R), the part inlined into
+ * each hook; the rest is in sampler.c.
+ *
+ * Each thread counts down the bytes it allocates to its next sample point;
+ * the gaps between points are drawn from an exponential distribution of
+ * mean R, so the points form a Poisson process over the bytes allocated. An
+ * allocation that crosses n points is recorded with n (n ≥ 1), and stands
+ * for n·R bytes: an unbiased estimate of its size whatever that size
+ * (heapprofd's and ddprof's counting estimator), whose variance R·size is
+ * estimated by R²·n. Allocations of R bytes or more are recorded whole.
+ * Everything else costs the hook a few additions on its own thread's state:
+ * no lock, no shared cache line, no call. */
+#ifndef HEAPDIFF_SAMPLER_H
+#define HEAPDIFF_SAMPLER_H
+
+#include "recorder.h"
+
+/* One thread's sampling state and allocation totals, in initial-exec TLS.
+ * `bytes` and `count` are written by their thread only and read by the
+ * snapshot writer, so both sides use relaxed atomics (plain moves). */
+struct hd_sampler {
+    int64_t countdown;          /* bytes to the next sample point; < 0: one was crossed */
+    uint64_t random;            /* xorshift64* state; 0 until the thread's first point */
+    uint64_t bytes, count;      /* every allocation this thread made while recording */
+    struct hd_sampler *next;    /* in the list of threads (sampler.c, under hd_lock) */
+    int state;                  /* HD_SAMPLER_* */
+};
+enum { HD_SAMPLER_NEW, HD_SAMPLER_LISTED, HD_SAMPLER_GONE };
+extern __thread struct hd_sampler hd_sampler_tls HD_HIDDEN __attribute__((tls_model("initial-exec")));
+
+/* What hd_sample decided: not recorded, recorded with n sample points
+ * (1 ≤ n < HD_SAMPLE_WHOLE), or recorded whole (R bytes or more). */
+enum { HD_SAMPLE_SKIP = 0, HD_SAMPLE_WHOLE = 0xFFFF };
+uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute__((noinline));
+
+/* Counts an allocation of `size` bytes and decides whether it is recorded.
+ * Only with sampling on (hd_config.sample_rate > 0). */
+static inline __attribute__((always_inline)) uint32_t hd_sample(size_t size) {
+    struct hd_sampler *s = &hd_sampler_tls;
+    __atomic_store_n(&s->bytes, s->bytes + size, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+    int64_t left = s->countdown - (int64_t)size;
+    s->countdown = left;
+    /* One test for both: a point was crossed, or size >= R. */
+    if (HD_LIKELY((left | (int64_t)(hd_config.sample_rate - 1 - size)) >= 0))
+        return HD_SAMPLE_SKIP;
+    return hd_sample_slow(s, size);
+}
+
+/* The membership filter: per slot, how many sampled live blocks hash
+ * there. A free looks at its slot without any lock; only a block whose
+ * slot is not 0 (a sampled one, or rarely another that shares its slot)
+ * goes on to the live-block table. Updated under hd_lock by the table.
+ * Correct without a lock because a block is entered before its malloc
+ * returns, and so before any thread can free it, and leaves at its free. */
+struct hd_sample_filter {
+    unsigned shift;             /* 64 - log2(slots) */
+    uint8_t counts[];           /* saturating at 255, which then stays */
+};
+extern struct hd_sample_filter *hd_sample_filter HD_HIDDEN;
+
+static inline size_t hd_sample_filter_slot(uintptr_t ptr, unsigned shift) {
+    return (size_t)(((uint64_t)ptr * 0x9E3779B97F4A7C15ull) >> shift);
+}
+
+/* Whether ptr may be a sampled block (false: certainly not). */
+static inline bool hd_maybe_sampled(const void *ptr) {
+    const struct hd_sample_filter *f = __atomic_load_n(&hd_sample_filter, __ATOMIC_ACQUIRE);
+    if (HD_UNLIKELY(!f))
+        return true;
+    return __atomic_load_n(&f->counts[hd_sample_filter_slot((uintptr_t)ptr, f->shift)], __ATOMIC_RELAXED) != 0;
+}
+
+#endif
