@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + glib + cpython + libiberty + ruby
-        + hotspot + perl + startup
+        + hotspot + perl + redis + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -36,6 +36,15 @@ enum BuiltInPlumbing {
 
     /// Perl's allocation wrappers (libperl).
     static let perl = ["Perl_safesys*"]
+
+    /// Redis (and the projects that took its zmalloc and sds): the allocator
+    /// wrappers and the string library's growth, so the command that made the
+    /// key or value is the site. Its release builds export these names.
+    static let redis = [
+        "zmalloc*", "zcalloc*", "zrealloc*", "ztrymalloc*", "ztrycalloc*", "ztryrealloc*", "zstrdup",
+        "_sdsnewlen", "sdsnewlen", "sdstrynewlen", "sdsnew", "sdsempty", "sdsdup", "sdsMakeRoomFor*", "sdscatlen",
+        "sdscatsds", "sdscat", "sdscpylen", "sdsgrowzero", "sdsResize",
+    ]
 
     static let cxxRuntime = [
         "operator new*", "__cxa_allocate_exception", "__gnu_cxx::new_allocator*", "__gnu_cxx::__alloc_traits*",

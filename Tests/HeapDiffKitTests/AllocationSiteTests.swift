@@ -122,6 +122,9 @@ import Testing
          "Thread::Thread()"),
         ("/usr/lib/x86_64-linux-gnu/libperl.so.5.36", ["Perl_safesysmalloc"], "Perl_newSV"),
         ("/usr/lib/x86_64-linux-gnu/libperl.so.5.36", ["Perl_safesysrealloc"], "Perl_sv_grow"),
+        ("/usr/bin/redis-check-rdb", ["ztrymalloc_usable_internal", "zmalloc_usable", "_sdsnewlen", "sdsnewlen"],
+         "createRawStringObject"),
+        ("/usr/bin/redis-check-rdb", ["zcalloc_num"], "dictExpand"),
     ])
     func runtimeWrappersAreSkipped(module: String, wrappers: [String], site: String) {
         let frames = Self.libraryProgramStack(module: module, wrappers: wrappers, site: site)
