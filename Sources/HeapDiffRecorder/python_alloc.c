@@ -272,7 +272,6 @@ void hd_python_alloc_init(uint32_t version, bool frames) {
  * allocator after the detach, and one allocated before is freed through
  * them to where it came from, unknown to the tables. */
 static bool late_wrapped[DOMAINS];   /* our wrapper is in the domain's chain */
-static bool late_tracer;
 
 static bool is_ours(int domain, const struct mem_allocator *a) {
     return a->malloc == domain_malloc && a->ctx == &previous[domain];
@@ -295,10 +294,14 @@ unsigned hd_python_alloc_attach(void) {
         }
         wrapped++;
     }
-    if (set_tracer && !late_tracer) {
-        previous_tracer = get_tracer(&previous_tracer_data);
+    /* A tracer is one function, not a chain (tracemalloc's replaces ours
+     * and stop() clears it): ours goes back unless it is there. */
+    void *data;
+    ref_tracer tracer = set_tracer ? get_tracer(&data) : NULL;
+    if (set_tracer && tracer != on_new_reference) {
+        previous_tracer = tracer;
+        previous_tracer_data = data;
         set_tracer(on_new_reference, NULL);
-        late_tracer = true;
     }
     hd_guard = saved_guard;
     return wrapped;
@@ -320,13 +323,9 @@ unsigned hd_python_alloc_detach(void) {
             kept++;   /* another wrapper calls ours: ours stays, passing through */
         }
     }
-    if (late_tracer) {
-        void *data;
-        if (get_tracer(&data) == on_new_reference) {
-            set_tracer(previous_tracer, previous_tracer_data);
-            late_tracer = false;
-        }
-    }
+    void *data;
+    if (set_tracer && get_tracer(&data) == on_new_reference)
+        set_tracer(previous_tracer, previous_tracer_data);
     hd_guard = saved_guard;
     return kept;
 }

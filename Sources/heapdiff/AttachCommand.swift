@@ -35,9 +35,11 @@ struct AttachCommand: ParsableCommand {
             when a thread enters the allocator (or, in an idle process, in a thread blocked in a system call), \
             where no allocator or loader lock is held.
 
-            For a CPython process, allocations carry the Python frames of the thread holding the GIL. pymalloc \
-            stays on, so only objects larger than 512 bytes and native allocations are seen; Python's small \
-            objects live in pymalloc's arenas.
+            For a CPython process (3.8 to 3.13), allocations carry the Python frames of the thread holding \
+            the GIL, and the small objects pymalloc serves are seen too: the interpreter's allocator domains \
+            are wrapped at the attach and given back at the detach, holding the GIL, taken as any foreign \
+            thread takes it. If no thread lets go of the GIL within 2 s (one holds it in C code), heapdiff \
+            records without them and says so: only objects over 512 bytes and native allocations are then seen.
 
             Exit status: 0 after a detach; 1 when heapdiff could not attach, or when the process ended during \
             the attach (what was recorded until then is still reported).
