@@ -10,8 +10,10 @@
  *   NAME.in   commands, one a line: "detach", "snapshot LABEL" (heapdiff
  *             snapshot PID writes there too); when every writer has gone
  *             (heapdiff killed), the session detaches by itself
- *   NAME.out  status lines: "attached SEQ SLOTS MODULES", "snapshot SEQ",
- *             "detached SEQ", "error TEXT", and the recorder's warnings
+ *   NAME.out  status lines: "attached SEQ SLOTS MODULES PYTHON", "snapshot
+ *             SEQ", "detached SEQ SLOTS PYTHON", "error TEXT", and the
+ *             recorder's warnings (PYTHON: what became of CPython's
+ *             allocator domains, hd_python_domains_word)
  * Detaching takes a final snapshot, stops recording, and writes the real
  * functions back into the GOT. The library stays mapped (a thread may still
  * be inside a hook, and code must not vanish under it), inert until the next
@@ -33,6 +35,8 @@
 #include "recorder.h"
 
 enum { REQUEST_MAX = 8192, COMMAND_MAX = 512, HIGH_FD = 512, TICK_MS = 100, FULL_PASS_TICKS = 10 };
+/* How long the session waits for a running interpreter's GIL. */
+enum { GIL_WAIT_MS = 2000 };
 
 /* heapdiff_attach() results, printed by gdb for heapdiff to read. */
 enum { ATTACH_STARTED = 0, ATTACH_BUSY = 1, ATTACH_PRELOADED = 2, ATTACH_BAD_REQUEST = 3, ATTACH_NO_THREAD = 4 };
@@ -140,6 +144,7 @@ static void forked_child(void) {
     /* The session thread stays in the parent; the child lets go of its
      * pipes and may be attached anew. */
     __atomic_store_n(&hd_message_fd, -1, __ATOMIC_RELEASE);
+    hd_python_domains_forked();
     if (__atomic_load_n(&session_running, __ATOMIC_ACQUIRE)) {
         close_end(&current.in);
         close_end(&current.out);
@@ -313,18 +318,25 @@ static void *session_main(void *unused) {
             reset_tables();
             __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
             struct hd_got_counts counts = hd_got_patch(false);
+            /* CPython: its mem and object domains too (pymalloc's small objects). */
+            enum hd_py_domains domains = counts.slots ? hd_python_domains(true, GIL_WAIT_MS) : HD_PY_DOMAINS_NONE;
             char text[4400];
             int baseline = counts.slots ? hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff attach", text, sizeof text) : -1;
             if (baseline > 0) {
-                status(s, "attached %d %u %u", baseline, counts.slots, counts.modules);
+                status(s, "attached %d %u %u %s", baseline, counts.slots, counts.modules,
+                       hd_python_domains_word(domains));
                 record_until_detached(s);
                 int final = hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff detach", text, sizeof text);
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
                 counts = hd_got_patch(true);
-                status(s, "detached %d %u", final, counts.slots);
+                enum hd_py_domains back = domains == HD_PY_DOMAINS_WRAPPED ? hd_python_domains(false, GIL_WAIT_MS)
+                                                                           : HD_PY_DOMAINS_NONE;
+                status(s, "detached %d %u %s", final, counts.slots, hd_python_domains_word(back));
             } else {
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
                 hd_got_patch(true);
+                if (domains == HD_PY_DOMAINS_WRAPPED)
+                    hd_python_domains(false, GIL_WAIT_MS);
                 status(s, "error %s", counts.slots ? "the first snapshot could not be written"
                                                     : "no loaded module calls malloc through its GOT");
             }

@@ -261,3 +261,71 @@ void hd_python_alloc_init(uint32_t version, bool frames) {
     if (failed)
         hd_warn("cannot add an audit hook to Python: objects pymalloc serves are not seen");
 }
+
+/* ---- heapdiff attach: wrapped in a running interpreter, and given back --
+ * Called by python_attach.c's thread while it holds the GIL. Only the mem
+ * and object domains are wrapped: their callers hold the GIL by contract,
+ * so none of them reads a domain while it is rewritten. The raw domain is
+ * used without the GIL (a torn ctx/function pair would crash), and its
+ * default allocator is malloc, which the GOT hooks already see. The
+ * wrappers add no header: a block they saw is freed by the original
+ * allocator after the detach, and one allocated before is freed through
+ * them to where it came from, unknown to the tables. */
+static bool late_wrapped[DOMAINS];   /* our wrapper is in the domain's chain */
+
+static bool is_ours(int domain, const struct mem_allocator *a) {
+    return a->malloc == domain_malloc && a->ctx == &previous[domain];
+}
+
+unsigned hd_python_alloc_attach(void) {
+    int saved_guard = hd_guard;
+    hd_guard = 1;
+    unsigned wrapped = 0;
+    for (int domain = DOMAIN_MEM; domain < DOMAINS; domain++) {
+        /* Still in the chain from an earlier session, below a wrapper
+         * installed since: wrapping again would make previous[] lead
+         * back to ourselves. */
+        if (!late_wrapped[domain]) {
+            get_allocator(domain, &previous[domain]);
+            struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc,
+                                            domain_free};
+            set_allocator(domain, &wrapper);
+            late_wrapped[domain] = true;
+        }
+        wrapped++;
+    }
+    /* A tracer is one function, not a chain (tracemalloc's replaces ours
+     * and stop() clears it): ours goes back unless it is there. */
+    void *data;
+    ref_tracer tracer = set_tracer ? get_tracer(&data) : NULL;
+    if (set_tracer && tracer != on_new_reference) {
+        previous_tracer = tracer;
+        previous_tracer_data = data;
+        set_tracer(on_new_reference, NULL);
+    }
+    hd_guard = saved_guard;
+    return wrapped;
+}
+
+unsigned hd_python_alloc_detach(void) {
+    int saved_guard = hd_guard;
+    hd_guard = 1;
+    unsigned kept = 0;
+    for (int domain = DOMAIN_MEM; domain < DOMAINS; domain++) {
+        if (!late_wrapped[domain])
+            continue;
+        struct mem_allocator current;
+        get_allocator(domain, &current);
+        if (is_ours(domain, &current)) {
+            set_allocator(domain, &previous[domain]);
+            late_wrapped[domain] = false;
+        } else {
+            kept++;   /* another wrapper calls ours: ours stays, passing through */
+        }
+    }
+    void *data;
+    if (set_tracer && get_tracer(&data) == on_new_reference)
+        set_tracer(previous_tracer, previous_tracer_data);
+    hd_guard = saved_guard;
+    return kept;
+}

@@ -98,11 +98,11 @@ void hd_python_init(void) {
         hd_python.enabled = true;
     }
     /* Attached to a running interpreter (libheapdiff-attach.so), the
-     * domains are not wrapped: the audit-hook install is made for start-up
-     * (it swaps the raw allocator for a moment, while no other thread can
-     * use it), and wrapping them late needs the GIL, taken through the
-     * interpreter's own mechanism (a pending call), which attach does not do
-     * yet. pymalloc's small objects then go unseen, as before the merge. */
+     * audit-hook install is not for us (it is made for start-up: it swaps
+     * the raw allocator for a moment, while no other thread can use it):
+     * the session wraps the mem and object domains holding the GIL
+     * (python_attach.c). A 3.13 thread's own state is told by the
+     * interpreter's accessor for allocations that do not come through them. */
     if (!hd_late_load)
         hd_python_alloc_init(version, hd_python.enabled);
     else if (hd_python.enabled && hd_python.layout->own_by_thread_id)

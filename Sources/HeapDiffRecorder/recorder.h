@@ -23,6 +23,7 @@
  *   control_socket.c   `heapdiff snapshot PID` requests; notices to `heapdiff run`
  *   control.c        start-up, writer thread, signal, interval, fork, exit, API
  *   got_hooks.c      heapdiff attach: GOT entries of loaded modules pointed at the hooks, and back
+ *   python_attach.c  heapdiff attach: CPython's allocator domains wrapped holding its GIL, and back
  *   attach.c         heapdiff attach: the entry point the injector calls, the session thread
  */
 #ifndef HEAPDIFF_RECORDER_H
@@ -294,6 +295,31 @@ void hd_python_alloc_init(uint32_t version, bool frames) HD_HIDDEN;
  * missing), and the wrappers installed, once, by a thread holding the GIL. */
 bool hd_python_alloc_resolve(uint32_t version, bool frames) HD_HIDDEN;
 void hd_python_alloc_install(void) HD_HIDDEN;
+/* heapdiff attach, by a thread holding the GIL: the mem and object domains
+ * (and 3.13's reference tracer) wrapped, returning how many domains are;
+ * and given back, returning how many stay because another wrapper was
+ * installed over ours since (ours then passes allocations through). */
+unsigned hd_python_alloc_attach(void) HD_HIDDEN;
+unsigned hd_python_alloc_detach(void) HD_HIDDEN;
+
+/* ---- python_attach.c (heapdiff attach) ------------------------------- */
+/* What became of the domains, as the session reports it. */
+enum hd_py_domains {
+    HD_PY_DOMAINS_NONE,         /* not a CPython whose frames are read */
+    HD_PY_DOMAINS_WRAPPED,
+    HD_PY_DOMAINS_GIVEN_BACK,
+    HD_PY_DOMAINS_KEPT,         /* given back, but one stays under another wrapper */
+    HD_PY_DOMAINS_NOT_RUNNING,  /* not initialized, or finalizing */
+    HD_PY_DOMAINS_GIL_BUSY,     /* the GIL was not free within the wait */
+};
+/* Wraps (wrap) or gives back the domains holding the interpreter's GIL,
+ * taken with PyGILState_Ensure by a thread of ours; waits at most
+ * wait_ms for it. A thread still waiting when the time is up does what
+ * the last request wanted once it gets the GIL: wrapping is then off. */
+enum hd_py_domains hd_python_domains(bool wrap, unsigned wait_ms) HD_HIDDEN;
+/* The word for the session's status line. */
+const char *hd_python_domains_word(enum hd_py_domains d) HD_HIDDEN;
+void hd_python_domains_forked(void) HD_HIDDEN;
 
 /* The id of a code object, interned on first sight (0 when out of memory). */
 uint32_t hd_pycode_id(uintptr_t code) HD_HIDDEN;

@@ -35,9 +35,11 @@ struct AttachCommand: ParsableCommand {
             when a thread enters the allocator (or, in an idle process, in a thread blocked in a system call), \
             where no allocator or loader lock is held.
 
-            For a CPython process, allocations carry the Python frames of the thread holding the GIL. pymalloc \
-            stays on, so only objects larger than 512 bytes and native allocations are seen; Python's small \
-            objects live in pymalloc's arenas.
+            For a CPython process (3.8 to 3.13), allocations carry the Python frames of the thread holding \
+            the GIL, and the small objects pymalloc serves are seen too: the interpreter's allocator domains \
+            are wrapped at the attach and given back at the detach, holding the GIL, taken as any foreign \
+            thread takes it. If no thread lets go of the GIL within 2 s (one holds it in C code), heapdiff \
+            records without them and says so: only objects over 512 bytes and native allocations are then seen.
 
             Exit status: 0 after a detach; 1 when heapdiff could not attach, or when the process ended during \
             the attach (what was recorded until then is still reported).
@@ -162,9 +164,12 @@ struct AttachCommand: ParsableCommand {
             for line in channel.receive(timeout: 0.2) {
                 let words = line.split(separator: " ")
                 if words.first == "attached", words.count >= 4, let seq = Int(words[1]) {
+                    let python = words.count >= 5 ? Self.pythonDomainsAttached(String(words[4])) : nil
                     Console.note("attached: \(words[2]) GOT entries in \(words[3]) modules now lead to the recorder; "
+                        + (python?.note.map { $0 + "; " } ?? "")
                         + "baseline snapshot taken; " + (duration.map { "recording for \(String(format: "%g", $0)) s" }
                         ?? "recording until Ctrl-C") + ", a snapshot every \(String(format: "%g", snapshotInterval)) s")
+                    if let warning = python?.warning { Console.warning(warning) }
                     return seq
                 }
                 if words.first == "error" {
@@ -205,6 +210,9 @@ struct AttachCommand: ParsableCommand {
                     if words.count >= 3, words[2] != "0" {
                         Console.warning("\(words[2]) GOT entries could not be given back")
                     }
+                    if words.count >= 4, let warning = Self.pythonDomainsDetached(String(words[3])) {
+                        Console.warning(warning)
+                    }
                     Console.note("detached from process \(pid)")
                     return .detached
                 }
@@ -213,6 +221,37 @@ struct AttachCommand: ParsableCommand {
             if process.hasExited { return .exited }
         }
         throw CommandError(message: "the recorder in process \(pid) did not detach within 60 s", status: 1)
+    }
+
+    /// The recorder's word for CPython's allocator domains at the attach
+    /// (attach.c, python_attach.c): a note for the attached line, or a warning.
+    static func pythonDomainsAttached(_ word: String) -> (note: String?, warning: String?) {
+        switch word {
+        case "wrapped":
+            return ("Python's allocator domains wrapped (pymalloc's small objects are seen)", nil)
+        case "gil-busy":
+            return (nil, "Python's allocator domains are not wrapped: no thread let go of the GIL within 2 s "
+                + "(one holds it in C code); objects of 512 bytes or less that pymalloc serves go unseen")
+        case "not-running":
+            return (nil, "Python's allocator domains are not wrapped: the interpreter is not running "
+                + "(not initialized, or finalizing)")
+        default:
+            return (nil, nil)
+        }
+    }
+
+    /// The same at the detach: a warning when the domains were not all given back.
+    static func pythonDomainsDetached(_ word: String) -> String? {
+        switch word {
+        case "gil-busy":
+            return "Python's allocator domains could not be given back yet (the GIL was not free within 2 s): "
+                + "they pass allocations straight through, and are given back once a thread lets go of the GIL"
+        case "kept":
+            return "another wrapper (tracemalloc?) was installed over heapdiff's in Python's allocator domains: "
+                + "heapdiff's stays below it, passing allocations straight through"
+        default:
+            return nil
+        }
     }
 
     private func forward(_ line: String) {

@@ -114,6 +114,141 @@ import Testing
                 "\(last.python?.version ?? "no Python")")
     }
 
+    /// A Swift service (swiftc -O): the Swift runtime's allocations reach
+    /// malloc through its GOT, and the rows name the Swift lines that keep
+    /// growing: the payload arrays (600 to 663 bytes plus a 32-byte header),
+    /// the 48-byte session objects beside them, one each per request.
+    @Test func swiftServiceShowsItsGrowingLinesOnTop() throws {
+        let dir = try Harness.temporaryDirectory("attach-swift")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service_swift", in: dir)
+        let plain = try BackgroundProgram(exe, environment: [:], preload: false)
+        let program = try BackgroundProgram(exe, environment: [:], preload: false)
+        try program.waitUntilReady()
+        let out = dir.appendingPathComponent("out")
+        let result = try Self.attach(program.pid, ["--duration", "1.5", "--interval", "0.5", "-o", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        let first = try #require(snapshots.first), last = try #require(snapshots.last)
+        let rows = last.compare(to: first, by: .lineno, symbolizer: Symbolizer())
+        let payload = try Harness.line(of: "payload", in: "attach_service_swift.swift")
+        let session = try Harness.line(of: "session", in: "attach_service_swift.swift")
+        let top = try #require(rows.first)
+        #expect(top.site.line == payload && (top.site.file ?? "").hasSuffix("/attach_service_swift.swift"),
+                "\(rows.prefix(5).map { "\($0.site) \($0.sizeDiff)" })")
+        #expect(top.countDiff >= 200 && top.sizeDiff >= top.countDiff * 632 && top.sizeDiff <= top.countDiff * 695)
+        let sessions = try #require(rows.first { $0.site.line == session })
+        #expect(sessions.sizeDiff == sessions.countDiff * 48 && abs(sessions.countDiff - top.countDiff) <= 3)
+        let recent = try Harness.line(of: "recent", in: "attach_service_swift.swift")
+        let ring = last.statistics(by: .lineno, symbolizer: Symbolizer()).first { $0.site.line == recent }
+        #expect((ring?.count ?? 0) <= 64)
+        #expect(result.stderr.contains("attach_service_swift.swift:\(payload): size="), "\(result.stderr)")
+        #expect(program.finish() == 0)
+        #expect(plain.finish() == 0)
+        #expect(program.stdout == "ready\nserved: sessions intact: true, 64 recent\n" && program.stdout == plain.stdout,
+                "\(program.stdout)")
+        #expect(program.stderr.isEmpty && plain.stderr.isEmpty)
+    }
+
+    /// pymalloc on, a leak of small objects (log lines of 71 or 79 bytes):
+    /// the interpreter's allocator domains are wrapped at the attach, holding
+    /// its GIL, and given back at the detach. Two sessions one after the
+    /// other on the same process: each wraps them again (once), and each
+    /// row's bytes are its count times the size of one line's block, which
+    /// the program prints. The program ends as an unattached copy does.
+    @Test(arguments: pythons)
+    func pythonSmallObjectsAreSeenInEverySession(_ interpreter: PythonVersions.Interpreter) throws {
+        let python = try interpreter.requirePath()
+        let script = PythonTests.programs.appendingPathComponent("attach_small.py").path
+        let dir = try Harness.temporaryDirectory("attach-small")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plain = try BackgroundProgram(python, arguments: [script], environment: [:], preload: false)
+        let program = try BackgroundProgram(python, arguments: [script], environment: [:], preload: false)
+        try program.waitUntilReady()
+        let line = try PythonTests.line(of: "line", in: "attach_small.py")
+        let recent = try PythonTests.line(of: "recent", in: "attach_small.py")
+        var grown: [(count: Int64, size: Int64)] = []
+        for session in 0..<2 {
+            let out = dir.appendingPathComponent("session\(session)")
+            let result = try Self.attach(program.pid, ["--duration", "1.5", "--interval", "0.5", "-o", out.path])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("Python's allocator domains wrapped (pymalloc's small objects are seen)"),
+                    "\(result.stderr)")
+            #expect(!result.stderr.contains("warning"), "\(result.stderr)")
+            let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+            let first = try #require(snapshots.first), last = try #require(snapshots.last)
+            #expect(first.process.liveBytes < 64 * 1024, "baseline \(first.process.liveBytes) B")
+            let rows = last.compare(to: first, by: .lineno, symbolizer: Symbolizer())
+            let top = try #require(rows.first)
+            #expect(top.site.isPython && top.site.file == script && top.site.line == line,
+                    "session \(session): \(rows.prefix(5).map { "\($0.site) \($0.sizeDiff)" })")
+            #expect(top.countDiff >= 100, "\(top.countDiff)")
+            grown.append((top.countDiff, top.sizeDiff))
+            let kept = last.statistics(by: .lineno, symbolizer: Symbolizer())
+                .first { $0.site.line == recent && $0.site.isPython }
+            #expect((kept?.count ?? 0) <= 64)
+        }
+        #expect(program.finish() == 0)
+        #expect(plain.finish() == 0)
+        #expect(program.stdout == plain.stdout && program.stderr == plain.stderr, "\(program.stdout)\(program.stderr)")
+        let summary = try #require(program.stdout.split(separator: "\n").last { $0.hasPrefix("served: ") })
+        #expect(summary.hasPrefix("served: log lines intact: True, "), "\(summary)")
+        let blockSize = try #require(Int64(summary.split(separator: " ")[5]), "\(summary)")
+        #expect(blockSize == (interpreter.hexMinor >= 0x030C ? 71 : 79))
+        for (count, size) in grown {
+            #expect(size == count * blockSize, "\(size) B in \(count) blocks of \(blockSize) B")
+        }
+    }
+
+    /// A thread holds the GIL in C code (libc's sleep through ctypes.PyDLL)
+    /// while heapdiff attaches: the session does not wait for it beyond 2 s,
+    /// records without the domains and says so; the thread that waited for
+    /// the GIL does nothing when it gets it at last, and the next attach
+    /// wraps the domains.
+    @Test(arguments: [PythonVersions.pyenv(8), PythonVersions.pyenv(13)])
+    func pythonHoldingTheGILIsNotWaitedFor(_ interpreter: PythonVersions.Interpreter) throws {
+        let python = try interpreter.requirePath()
+        let script = PythonTests.programs.appendingPathComponent("attach_gil.py").path
+        let dir = try Harness.temporaryDirectory("attach-gil")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let program = try BackgroundProgram(python, arguments: [script], environment: [:], preload: false)
+        try program.waitUntilReady()
+        program.send("hold 6")
+        usleep(300_000)
+        let busy = try Self.attach(program.pid, ["--duration", "1", "--interval", "0.5",
+                                                 "-o", dir.appendingPathComponent("busy").path])
+        #expect(busy.status == 0, "\(busy.stderr)")
+        #expect(busy.stderr.contains("warning: Python's allocator domains are not wrapped: no thread let go of the GIL "
+            + "within 2 s"), "\(busy.stderr)")
+        #expect(Harness.wait(seconds: 20) { program.stdout.contains("held\n") })
+        let free = try Self.attach(program.pid, ["--duration", "1", "--interval", "0.5",
+                                                 "-o", dir.appendingPathComponent("free").path])
+        #expect(free.status == 0, "\(free.stderr)")
+        #expect(free.stderr.contains("Python's allocator domains wrapped"), "\(free.stderr)")
+        let kept = try PythonTests.line(of: "kept", in: "attach_gil.py")
+        #expect(free.stderr.contains("attach_gil.py:\(kept): size="), "\(free.stderr)")
+        #expect(program.finish() == 0)
+        #expect(program.stdout == "ready\nheld\ndone: True\n" && program.stderr.isEmpty,
+                "\(program.stdout)\(program.stderr)")
+    }
+
+    /// A Python service that ends by itself during the attach.
+    @Test(arguments: [PythonVersions.pyenv(13), PythonVersions.debianStatic])
+    func pythonThatExitsDuringTheAttachIsReported(_ interpreter: PythonVersions.Interpreter) throws {
+        let python = try interpreter.requirePath()
+        let script = PythonTests.programs.appendingPathComponent("attach_small.py").path
+        let dir = try Harness.temporaryDirectory("attach-py-exit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let program = try BackgroundProgram(python, arguments: [script, "1500"], environment: [:], preload: false)
+        try program.waitUntilReady()
+        let result = try Self.attach(program.pid, ["--duration", "60", "-o", dir.appendingPathComponent("out").path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("process \(program.pid) exited"), "\(result.stderr)")
+        #expect(program.waitForExit() == 0)
+        #expect(program.stdout.hasSuffix("served: log lines intact: True, "
+            + (interpreter.hexMinor >= 0x030C ? "71" : "79") + " bytes each, 64 recent\n"), "\(program.stdout)")
+    }
+
     /// While a session runs: a second attach is refused, `heapdiff snapshot
     /// PID` lands in the session's directory, Ctrl-C detaches and reports;
     /// then the process can be attached again, and that report covers only
