@@ -9,7 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include "sampler.h"
+#include "recorder.h"
 
 __thread struct hd_sampler hd_sampler_tls __attribute__((tls_model("initial-exec")));
 struct hd_sample_filter *hd_sample_filter;
