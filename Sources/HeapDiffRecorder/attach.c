@@ -152,7 +152,7 @@ static const char *prepare_process(void) {
     if (prepared)
         return NULL;
     hd_resolve_real_allocator();
-    if (!hd_real.malloc || !hd_real.free || !hd_real.calloc || !hd_real.realloc || !hd_got_init())
+    if (!hd_real_allocator_usable() || !hd_got_init())
         return "the process's malloc, free, calloc or realloc could not be found";
     __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
     hd_record_init();
@@ -296,7 +296,7 @@ static void record_until_detached(struct session *s) {
 
 static void *session_main(void *unused) {
     (void)unused;
-    hd_guard = 1;   /* nothing this thread allocates is the program's */
+    (void)hd_guard_enter();   /* for good: nothing this thread allocates is the program's */
     prctl(PR_SET_NAME, "heapdiff-attach", 0, 0, 0);
     struct session *s = &current;
     *s = (struct session){.in = {.fd = -1}, .out = {.fd = -1}};

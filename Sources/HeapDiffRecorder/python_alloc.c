@@ -77,12 +77,12 @@ static void *domain_malloc(void *ctx, size_t size) {
     const struct mem_allocator *prev = ctx;
     if (!hd_recording())
         return prev->malloc(prev->ctx, size);
-    hd_guard = 1;
+    int outer = hd_guard_enter();
     void *p = prev->malloc(prev->ctx, size);
     int saved = errno;
     if (p)
         record(prev, p, size);
-    hd_guard = 0;
+    hd_guard_leave(outer);
     errno = saved;
     return p;
 }
@@ -91,12 +91,12 @@ static void *domain_calloc(void *ctx, size_t count, size_t size) {
     const struct mem_allocator *prev = ctx;
     if (!hd_recording())
         return prev->calloc(prev->ctx, count, size);
-    hd_guard = 1;
+    int outer = hd_guard_enter();
     void *p = prev->calloc(prev->ctx, count, size);
     int saved = errno;
     if (p)
         record(prev, p, count * size);   /* no overflow: the allocator checked */
-    hd_guard = 0;
+    hd_guard_leave(outer);
     errno = saved;
     return p;
 }
@@ -108,7 +108,7 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
     const struct mem_allocator *prev = ctx;
     if (!hd_recording())
         return prev->realloc(prev->ctx, old, size);
-    hd_guard = 1;
+    int outer = hd_guard_enter();
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
     bool traced = old && hd_record_free(old, &old_size, &old_trace);
@@ -118,7 +118,7 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
         record(prev, p, size);
     else if (traced)
         hd_record_restore(old, old_size, old_trace);
-    hd_guard = 0;
+    hd_guard_leave(outer);
     errno = saved;
     return p;
 }
@@ -133,7 +133,9 @@ static void domain_free(void *ctx, void *p) {
     const struct mem_allocator *prev = ctx;
     if (HD_UNLIKELY(p == early_block) && p) {
         early_block = NULL;
+        int outer = hd_guard_enter();
         hd_real.free(p);
+        hd_guard_leave(outer);
         return;
     }
     if (!p || !hd_recording()) {
@@ -141,12 +143,12 @@ static void domain_free(void *ctx, void *p) {
         return;
     }
     int saved = errno;
-    hd_guard = 1;
+    int outer = hd_guard_enter();
     uint64_t size;
     struct hd_trace *trace;
     (void)hd_record_free(p, &size, &trace);
     prev->free(prev->ctx, p);
-    hd_guard = 0;
+    hd_guard_leave(outer);
     errno = saved;
 }
 
@@ -168,12 +170,12 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
         return 0;
     }
     int saved = errno;
-    hd_guard = 1;
+    int outer = hd_guard_enter();
     hd_py_gil_promised = true;
     struct hd_stack stack = hd_capture_stack();
     hd_record_reuse((void *)block, &stack);
     hd_py_gil_promised = false;
-    hd_guard = 0;
+    hd_guard_leave(outer);
     errno = saved;
     return 0;
 }
@@ -184,8 +186,7 @@ void hd_python_alloc_install(void) {
     int expected = 0;
     if (!__atomic_compare_exchange_n(&installed, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
-    int saved_guard = hd_guard;
-    hd_guard = 1;
+    int outer = hd_guard_enter();
     for (int domain = 0; domain < DOMAINS; domain++) {
         get_allocator(domain, &previous[domain]);
         struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc, domain_free};
@@ -195,7 +196,7 @@ void hd_python_alloc_install(void) {
         previous_tracer = get_tracer(&previous_tracer_data);
         set_tracer(on_new_reference, NULL);
     }
-    hd_guard = saved_guard;
+    hd_guard_leave(outer);
 }
 
 /* An audit hook cannot be removed; after the first event it only returns. */

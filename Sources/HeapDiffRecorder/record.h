@@ -11,9 +11,20 @@
  * RECORDING once start-up is complete and the configuration allows it. */
 enum { HD_STATE_UNRESOLVED, HD_STATE_RESOLVING, HD_STATE_PASSTHROUGH, HD_STATE_RECORDING };
 extern int hd_state HD_HIDDEN;
-/* Per-thread recursion guard: set while the recorder runs on this thread, so
- * allocations made by libunwind, libc or the recorder itself are not traced. */
+/* Per-thread recursion guard: held while the recorder runs on this thread,
+ * around every call into the real allocator, and always on the recorder's
+ * own threads, so that what libunwind, libc, the allocator or the recorder
+ * itself allocate meanwhile is not traced. Taken and given back only
+ * through these two, nested calls restoring what they found. */
 extern __thread int hd_guard HD_HIDDEN __attribute__((tls_model("initial-exec")));
+static inline int hd_guard_enter(void) {
+    int outer = hd_guard;
+    hd_guard = 1;
+    return outer;
+}
+static inline void hd_guard_leave(int outer) {
+    hd_guard = outer;
+}
 void hd_record_init(void) HD_HIDDEN;
 /* Whether a code address is the recorder's own. */
 extern uintptr_t hd_self_start HD_HIDDEN, hd_self_end HD_HIDDEN;
