@@ -25,7 +25,7 @@ static void put_record_header(struct hd_output *out, uint32_t type, size_t paylo
 
 void hd_write_stacks_v1(struct hd_output *out, const struct hd_stack_copies *stacks, const struct hd_pycode *codes) {
     if (hd_python.enabled)
-        for (const struct hd_pycode *c = codes; c; c = c->all_next) {
+        for (const struct hd_pycode *c = codes; c; c = hd_pycode_older(c)) {
             unsigned char fixed[HD_PYCODE_FIXED_SIZE];
             hd_store_u32(fixed + HD_PYCODE_ID, c->id);
             hd_store_u32(fixed + HD_PYCODE_FIRST_LINE, c->first_line);

@@ -95,7 +95,7 @@ static bool write_codes(struct hd_output *out, const struct hd_stack_tree *tree,
     names.numbers = hd_pages_alloc(names.slot_count * sizeof *names.numbers);
     bool ok = names.owners && names.numbers;
     uint64_t count = 0;
-    for (const struct hd_pycode *c = codes; c && ok; c = c->all_next) {
+    for (const struct hd_pycode *c = codes; c && ok; c = hd_pycode_older(c)) {
         if (!needed[c->id])
             continue;
         hd_payload_varint(entries, c->id);

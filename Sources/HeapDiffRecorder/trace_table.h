@@ -3,6 +3,7 @@
 #define HEAPDIFF_TRACE_TABLE_H
 
 #include "common.h"
+#include "intern_table.h"
 
 /* Every function here: the caller holds hd_lock. */
 
@@ -12,9 +13,7 @@
  * those recorded whole), live and since start. */
 enum { HD_COUNT_SHIFT = 16 };
 struct hd_trace {
-    struct hd_trace *chain;     /* next in its hash bucket */
-    struct hd_trace *all_next;  /* next in the list of every trace, newest first */
-    uint64_t hash;
+    struct hd_interned link;    /* first: the table's chain, list and hash */
     uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
     uint64_t live_samples, alloc_samples;
     uint32_t frame_count, flags;
