@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "recorder.h"
+#include "thread_state.h"
 
 enum { REQUEST_MAX = 8192, COMMAND_MAX = 512, HIGH_FD = 512, TICK_MS = 100, FULL_PASS_TICKS = 10 };
 
@@ -296,7 +297,7 @@ static void record_until_detached(struct session *s) {
 
 static void *session_main(void *unused) {
     (void)unused;
-    (void)hd_guard_enter();   /* for good: nothing this thread allocates is the program's */
+    (void)hd_guard_enter(hd_thread());   /* for good: nothing this thread allocates is the program's */
     prctl(PR_SET_NAME, "heapdiff-attach", 0, 0, 0);
     struct session *s = &current;
     *s = (struct session){.in = {.fd = -1}, .out = {.fd = -1}};

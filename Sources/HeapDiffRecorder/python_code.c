@@ -12,17 +12,10 @@
 #include "intern_table.h"
 #include "recorder.h"
 
-enum { HD_PYCODE_CACHE = 256, HD_PYNAME_MAX = 4096 };
+enum { HD_PYNAME_MAX = 4096 };
 
 /* Entries and their copied strings (intern_table.h), under hd_lock. */
 static struct hd_intern_table table = {.initial_buckets = 1024};
-
-/* Per-thread cache: a hit costs two compares and no lock. Entries are never
- * freed, so a cached pointer stays valid. */
-static __thread struct {
-    uintptr_t code;
-    const struct hd_pycode *entry;
-} cache[HD_PYCODE_CACHE] __attribute__((tls_model("initial-exec")));
 
 static inline uintptr_t load_ptr(uintptr_t address) {
     return *(const uintptr_t *)address;
@@ -55,7 +48,7 @@ static size_t put_utf8(unsigned char *out, size_t at, size_t cap, uint32_t c) {
  * (ASCII, or 1-, 2- or 4-byte code points); "?" for anything else. */
 static const char *copy_str(uintptr_t obj, uint32_t *length) {
     const struct hd_py_layout *L = hd_python.layout;
-    static __thread unsigned char text[HD_PYNAME_MAX] __attribute__((tls_model("initial-exec")));
+    static unsigned char text[HD_PYNAME_MAX];   /* under hd_lock, as every copy is */
     size_t n = 0;
     if (obj && *(const uintptr_t *)(obj + sizeof(intptr_t)) == hd_python.str_type) {
         uint32_t state = *(const uint32_t *)(obj + L->str_state);
@@ -119,18 +112,18 @@ static const struct hd_pycode *intern(uintptr_t code, uintptr_t linetable) {
     return e;
 }
 
-uint32_t hd_pycode_id(uintptr_t code) {
+uint32_t hd_pycode_id(struct hd_py_thread *py, uintptr_t code) {
     uintptr_t linetable = *(const uintptr_t *)(code + hd_python.layout->code_linetable);
     size_t slot = (code >> 4) & (HD_PYCODE_CACHE - 1);
-    if (cache[slot].code == code && cache[slot].entry->linetable_obj == linetable)
-        return cache[slot].entry->id;
+    if (py->code_cache[slot].code == code && py->code_cache[slot].entry->linetable_obj == linetable)
+        return py->code_cache[slot].entry->id;
     hd_lock();
     const struct hd_pycode *e = intern(code, linetable);
     hd_unlock();
     if (!e)
         return 0;
-    cache[slot].code = code;
-    cache[slot].entry = e;
+    py->code_cache[slot].code = code;
+    py->code_cache[slot].entry = e;
     return e->id;
 }
 

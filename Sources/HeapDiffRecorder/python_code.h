@@ -5,8 +5,10 @@
 #include "common.h"
 #include "intern_table.h"
 
-/* The id of a code object, interned on first sight (0 when out of memory). */
-uint32_t hd_pycode_id(uintptr_t code) HD_HIDDEN;
+/* The id of a code object, interned on first sight (0 when out of memory);
+ * py: the calling thread's state, whose cache is looked in first. */
+struct hd_py_thread;
+uint32_t hd_pycode_id(struct hd_py_thread *py, uintptr_t code) HD_HIDDEN;
 struct hd_pycode {
     struct hd_interned link;    /* first: the table's chain, list and hash */
     uintptr_t code, linetable_obj;

@@ -52,7 +52,8 @@ struct hd_py_layout {
 /* The layout for this version and the frame reader compiled for it (see
  * python_frames.h); NULL, after one warning, when there is none. runtime
  * is _PyRuntime, where 3.13+ publishes its offsets. */
+struct hd_py_thread;
 const struct hd_py_layout *hd_py_layout_for(unsigned major, unsigned minor, uintptr_t runtime,
-                                            int (**capture)(void)) HD_HIDDEN;
+                                            int (**capture)(struct hd_py_thread *py)) HD_HIDDEN;
 
 #endif

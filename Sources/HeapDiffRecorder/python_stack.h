@@ -11,7 +11,7 @@ struct hd_python {
     uint32_t hexversion;               /* PY_VERSION_HEX; 0 when not CPython */
     int (*is_initialized)(void);       /* Py_IsInitialized, in every version */
     const struct hd_py_layout *layout;
-    int (*capture)(void);              /* the capture for this layout */
+    int (*capture)(struct hd_py_thread *py);   /* the capture for this layout */
     uintptr_t runtime, code_type, str_type, bytes_type;
     uintptr_t eval_start, eval_end;    /* _PyEval_EvalFrameDefault */
     /* Attached (libheapdiff-attach.so) to 3.13+, whose domains are not
@@ -24,23 +24,52 @@ extern struct hd_python hd_python HD_HIDDEN;
 enum { HD_PY_PROBE_FRAMES = 20 };
 /* Native frames kept when the probe does not reach the eval loop. */
 enum { HD_PY_DEEP_NATIVE_FRAMES = 8 };
-/* The allocating thread's Python stack, innermost first, as HD_PYFRAME_MAKE
- * frames, and how many of them each eval-loop invocation runs (group 0 is
- * the innermost invocation's). Filled by hd_python_capture. */
-extern __thread uint64_t hd_py_frames[HD_TRACE_MAX_FRAMES] HD_HIDDEN __attribute__((tls_model("initial-exec")));
-extern __thread uint16_t hd_py_groups[HD_TRACE_MAX_FRAMES] HD_HIDDEN __attribute__((tls_model("initial-exec")));
-extern __thread int hd_py_count HD_HIDDEN __attribute__((tls_model("initial-exec")));
-extern __thread int hd_py_group_count HD_HIDDEN __attribute__((tls_model("initial-exec")));
-/* Set by the allocator-domain hooks whose callers hold the GIL by contract
- * (PyMem_*, PyObject_*): the GIL holder is then this thread (3.13). */
-extern __thread bool hd_py_gil_promised HD_HIDDEN __attribute__((tls_model("initial-exec")));
+/* Per thread, what each recently seen interpreter frame resolved to: the
+ * outer frames of a stack stay put while the inner ones allocate, so most
+ * frames are found here (python_frames.h), proven by their code object,
+ * instruction and line table still being the same, without the type check
+ * and code lookup. */
+enum { HD_FRAME_MEMOS = 128 };
+struct hd_py_frame_memo {
+    uintptr_t frame, code, instr, linetable;
+    uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
+};
+/* Per thread, the code objects seen last (python_code.c): a hit costs two
+ * compares and no lock. Entries are never freed. */
+enum { HD_PYCODE_CACHE = 256 };
+struct hd_pycode;
+
+/* One thread's Python state, part of its struct hd_thread (thread_state.h). */
+struct hd_py_thread {
+    /* The allocating thread's Python stack, innermost first, as
+     * HD_PYFRAME_MAKE frames, and how many of them each eval-loop invocation
+     * runs (group 0 is the innermost invocation's). Filled by
+     * hd_python_capture. */
+    int count, group_count;
+    /* Set by the allocator-domain hooks whose callers hold the GIL by
+     * contract (PyMem_*, PyObject_*): the GIL holder is then this thread (3.13). */
+    bool gil_promised;
+    /* 3.13: this thread's thread state, learned where the GIL is held by
+     * contract and proven each time by the state's own thread id. */
+    uintptr_t own_tstate;
+    /* python_alloc.c: the block the object domains handed out last on this
+     * thread: a new object there is a fresh allocation, not a reuse. */
+    uintptr_t last_block;
+    uint64_t frames[HD_TRACE_MAX_FRAMES];
+    uint16_t groups[HD_TRACE_MAX_FRAMES];
+    struct hd_py_frame_memo frame_memos[HD_FRAME_MEMOS];
+    struct {
+        uintptr_t code;
+        const struct hd_pycode *entry;
+    } code_cache[HD_PYCODE_CACHE];
+};
 /* At start-up: is this CPython, which version; its allocator domains hooked
  * (python_alloc.c) once the interpreter starts. */
 void hd_python_init(void) HD_HIDDEN;
-/* Fills hd_py_frames when this thread holds the GIL and runs Python code;
- * returns hd_py_count (0 otherwise). */
-static inline int hd_python_capture(void) {
-    return hd_python.capture();
+/* Fills py->frames when this thread holds the GIL and runs Python code;
+ * returns py->count (0 otherwise). */
+static inline int hd_python_capture(struct hd_py_thread *py) {
+    return hd_python.capture(py);
 }
 /* A CPython process whose interpreter is finalizing or gone, for a snapshot
  * taken by `trigger` (the PYTHON_FINALIZING flag). */

@@ -11,29 +11,17 @@
  * RECORDING once start-up is complete and the configuration allows it. */
 enum { HD_STATE_UNRESOLVED, HD_STATE_RESOLVING, HD_STATE_PASSTHROUGH, HD_STATE_RECORDING };
 extern int hd_state HD_HIDDEN;
-/* Per-thread recursion guard: held while the recorder runs on this thread,
- * around every call into the real allocator, and always on the recorder's
- * own threads, so that what libunwind, libc, the allocator or the recorder
- * itself allocate meanwhile is not traced. Taken and given back only
- * through these two, nested calls restoring what they found. */
-extern __thread int hd_guard HD_HIDDEN __attribute__((tls_model("initial-exec")));
-static inline int hd_guard_enter(void) {
-    int outer = hd_guard;
-    hd_guard = 1;
-    return outer;
-}
-static inline void hd_guard_leave(int outer) {
-    hd_guard = outer;
-}
 void hd_record_init(void) HD_HIDDEN;
 /* Whether a code address is the recorder's own. */
 extern uintptr_t hd_self_start HD_HIDDEN, hd_self_end HD_HIDDEN;
 static inline bool hd_is_self(uintptr_t ip) {
     return ip - hd_self_start < hd_self_end - hd_self_start;
 }
-/* Files a new block under the stack hd_capture_stack() (capture.h) found. */
+/* Files a new block under the stack hd_capture_stack() (capture.h) found;
+ * t: the allocating thread's state (its Python frames, its trace cache). */
 struct hd_stack;
-void hd_record_alloc(void *ptr, size_t size, const struct hd_stack *stack) HD_HIDDEN;
+struct hd_thread;
+void hd_record_alloc(struct hd_thread *t, void *ptr, size_t size, const struct hd_stack *stack) HD_HIDDEN;
 /* Forgets ptr before it is released; reports what it was for realloc. */
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
 /* Puts back a block whose realloc failed: live again, not a new allocation. */
@@ -42,10 +30,6 @@ void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) HD_HIDD
  * from a CPython free list): charged from now on to the stack
  * hd_capture_stack() found, as a new allocation there. Untraced blocks are
  * left alone. */
-void hd_record_reuse(void *ptr, const struct hd_stack *stack) HD_HIDDEN;
-/* Hooks record only once start-up is complete, and never for the recorder. */
-static inline bool hd_recording(void) {
-    return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) == HD_STATE_RECORDING && !hd_guard;
-}
+void hd_record_reuse(struct hd_thread *t, void *ptr, const struct hd_stack *stack) HD_HIDDEN;
 
 #endif
