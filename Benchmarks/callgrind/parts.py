@@ -27,12 +27,15 @@ PARTS = [
     ("unwinding", ("native_unwind.c", "native_unwind.h", "eh_frame.c", "capture.h", "python_unwind.c",
                    "libunwind")),
     ("stack hash", ()),            # the lines of hd_trace_hash in trace_table.c
-    ("trace table and cache", ("trace_table.c",)),
-    ("live-block table", ("pointer_table.c",)),
+    ("trace table and cache", ("trace_table.c", "trace_table.h", "intern_table.c", "intern_table.h")),
+    ("live-block table", ("pointer_table.c", "pointer_table.h")),
     ("lock", ("lock.c", "lock.h")),
     # python_alloc.c: the CPython allocator-domain wrappers, hooks like hooks.c's (issue 15).
-    ("hooks and recording", ("hooks.c", "record.c", "real_alloc.c", "recorder.h", "mmap_arena.c", "python_alloc.c")),
-    ("Python frames", ("python_stack.c", "python_code.c", "python_frames.h", "python_layout.c")),
+    ("hooks and recording", ("hooks.c", "record.c", "real_alloc.c", "recorder.h", "mmap_arena.c", "python_alloc.c",
+                             "common.h", "record.h", "real_alloc.h", "got_hooks.h", "config.h", "sampler.h", "sampler.c",
+                             "thread_state.h")),
+    ("Python frames", ("python_stack.c", "python_code.c", "python_frames.h", "python_layout.c", "python_stack.h",
+                       "python_code.h", "python_layout.h")),
     ("snapshot writing", ("snapshot_writer.c", "crc32.c", "snapshot_v1.c", "snapshot_v2.c", "stack_tree.c",
                           "snapshot_output.c")),
 ]

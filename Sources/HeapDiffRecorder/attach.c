@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "recorder.h"
+#include "thread_state.h"
 
 enum { REQUEST_MAX = 8192, COMMAND_MAX = 512, HIGH_FD = 512, TICK_MS = 100, FULL_PASS_TICKS = 10 };
 /* How long the session waits for a running interpreter's GIL. */
@@ -157,7 +158,7 @@ static const char *prepare_process(void) {
     if (prepared)
         return NULL;
     hd_resolve_real_allocator();
-    if (!hd_real.malloc || !hd_real.free || !hd_real.calloc || !hd_real.realloc || !hd_got_init())
+    if (!hd_real_allocator_usable() || !hd_got_init())
         return "the process's malloc, free, calloc or realloc could not be found";
     __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
     hd_record_init();
@@ -301,7 +302,7 @@ static void record_until_detached(struct session *s) {
 
 static void *session_main(void *unused) {
     (void)unused;
-    hd_guard = 1;   /* nothing this thread allocates is the program's */
+    (void)hd_guard_enter(hd_thread());   /* for good: nothing this thread allocates is the program's */
     prctl(PR_SET_NAME, "heapdiff-attach", 0, 0, 0);
     struct session *s = &current;
     *s = (struct session){.in = {.fd = -1}, .out = {.fd = -1}};

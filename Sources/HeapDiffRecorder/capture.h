@@ -12,18 +12,18 @@
 #ifndef HEAPDIFF_CAPTURE_H
 #define HEAPDIFF_CAPTURE_H
 
-#include "native_unwind.h"
+#include "thread_state.h"
 
-/* Also fills hd_py_frames under Python code. */
-static inline __attribute__((always_inline)) struct hd_stack hd_capture_stack(void) {
+/* Also fills t->py's frames under Python code. */
+static inline __attribute__((always_inline)) struct hd_stack hd_capture_stack(struct hd_thread *t) {
     uintptr_t base = (uintptr_t)__builtin_frame_address(0), caller = (uintptr_t)__builtin_return_address(0);
-    struct hd_unwind_thread *thread = &hd_unwind_tls;
+    struct hd_unwind_thread *thread = &t->unwind;
     uint64_t tag = 0;
     bool python = false;
-    hd_py_count = 0;
-    if (HD_UNLIKELY(hd_python.enabled) && hd_python_capture() > 0 && hd_python.native_inner) {
+    t->py.count = 0;
+    if (HD_UNLIKELY(hd_python.enabled) && hd_python_capture(&t->py) > 0 && hd_python.native_inner) {
         python = true;
-        tag = hd_py_frames[0];
+        tag = t->py.frames[0];
     }
     struct hd_stack stack;
     if (HD_LIKELY(hd_config.unwind != HD_UNWIND_LIBUNWIND) && hd_memo_find(thread, base, caller, tag, &stack))

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "heapdiff.h"
-#include "native_unwind.h"
+#include "thread_state.h"
 
 /* One snapshot at a time, and SEQ in the order the files are taken. The
  * writer lock also guards `listener`, so that fork copies it whole. */
@@ -136,7 +136,7 @@ static long long min_ll(long long a, long long b) { return a < b ? a : b; }
 
 static void *writer_main(void *unused) {
     (void)unused;
-    hd_guard = 1;   /* nothing this thread allocates is the program's */
+    (void)hd_guard_enter(hd_thread());   /* for good: nothing this thread allocates is the program's */
     prctl(PR_SET_NAME, "heapdiff", 0, 0, 0);
     /* The program's signals go to the program's threads. (glibc never lets
      * its own internal signals, which setuid() needs, be blocked.) */
@@ -227,15 +227,14 @@ static void start_writer_thread(void) {
 static void at_exit(void) {
     if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING)
         return;   /* e.g. a fork child with HEAPDIFF_FOLLOW_CHILDREN=0 */
-    int saved = hd_guard;
-    hd_guard = 1;
+    int outer = hd_guard_enter(hd_thread());
     (void)signal_is_ours();   /* says so if the program took the signal */
     /* Exiting first: an interval or signal snapshot that would start after
      * the exit snapshot could be cut off by the process's end mid-write. */
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
     char text[4400];
     hd_take_snapshot(HD_TRIGGER_EXIT, NULL, text, sizeof text);
-    hd_unwind_report();
+    hd_unwind_report(&hd_thread()->unwind);
     if (hd_config.print_stats) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();
@@ -244,7 +243,7 @@ static void at_exit(void) {
         hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB", traces,
                 trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024);
     }
-    hd_guard = saved;
+    hd_guard_leave(hd_thread(), outer);
 }
 
 /* A program that ends itself with a signal whose default action is to
@@ -268,10 +267,10 @@ static bool ends_process(int sig) {
 }
 
 static void snapshot_before_self_signal(int sig) {
-    if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING || hd_guard || !ends_process(sig))
+    if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING || hd_thread()->guard || !ends_process(sig))
         return;
     int saved_errno = errno;
-    hd_guard = 1;
+    int outer = hd_guard_enter(hd_thread());
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 5;
@@ -289,7 +288,7 @@ static void snapshot_before_self_signal(int sig) {
             last_seq++;
         pthread_mutex_unlock(&writer_lock);
     }
-    hd_guard = 0;
+    hd_guard_leave(hd_thread(), outer);
     errno = saved_errno;
 }
 
@@ -309,7 +308,7 @@ HD_EXPORT int raise(int sig) {
 /* fork: hold every lock across it, so the child never inherits a table
  * or a file half-written by a thread that does not exist in the child. */
 static void before_fork(void) {
-    hd_guard = 1;
+    (void)hd_guard_enter(hd_thread());   /* the program forks, never the recorder: given back as 0 */
     pthread_mutex_lock(&writer_lock);
     hd_lock();
 }
@@ -317,7 +316,7 @@ static void before_fork(void) {
 static void after_fork_parent(void) {
     hd_unlock();
     pthread_mutex_unlock(&writer_lock);
-    hd_guard = 0;
+    hd_guard_leave(hd_thread(), 0);
 }
 
 /* The child answers on its own socket, heapdiff.CHILDPID, from its own
@@ -336,7 +335,7 @@ static void after_fork_child(void) {
         start_writer_thread();
     else
         __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
-    hd_guard = 0;
+    hd_guard_leave(hd_thread(), 0);
 }
 
 static void program_name_from_exe(void) {
@@ -372,7 +371,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     if (hd_late_load)
         return;   /* dlopen'ed by heapdiff attach: heapdiff_attach() starts recording */
     hd_resolve_once();
-    hd_guard = 1;
+    int outer = hd_guard_enter(hd_thread());
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     hd_start_monotonic_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
@@ -402,18 +401,17 @@ __attribute__((constructor)) static void heapdiff_start(void) {
         start_writer_thread();
         __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
     }
-    hd_guard = 0;
+    hd_guard_leave(hd_thread(), outer);
 }
 
 HD_EXPORT int heapdiff_snapshot(const char *label) {
     if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING)
         return -1;
-    int saved_errno = errno, saved_guard = hd_guard;
-    hd_guard = 1;
+    int saved_errno = errno, outer = hd_guard_enter(hd_thread());
     char copy[4096], text[4400];
     snprintf(copy, sizeof copy, "%s", label ? label : "");
     int result = hd_take_snapshot(HD_TRIGGER_API, copy, text, sizeof text) > 0 ? 0 : -1;
-    hd_guard = saved_guard;
+    hd_guard_leave(hd_thread(), outer);
     errno = saved_errno;
     return result;
 }

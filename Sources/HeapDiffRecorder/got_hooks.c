@@ -48,18 +48,20 @@ enum { HD_R_JUMP_SLOT = R_AARCH64_JUMP_SLOT, HD_R_GLOB_DAT = R_AARCH64_GLOB_DAT 
 #error "heapdiff attach knows the GOT relocations of x86_64 and aarch64"
 #endif
 
-#define HOOK(name, releases) {#name, releases, (void **)&hd_real.name, 0, 0, 0}
+/* One entry per hooked name (hook_list.h). */
+#define HOOK(name, result, parameters, releases, required) {#name, releases, required, (void **)&hd_real.name, 0, 0, 0},
+#define HOOK_AS_REALLOC(name, result, parameters, releases, required) {#name, releases, required, NULL, 0, 0, 0},
 static struct hook {
     const char *name;
     bool releases;              /* switched in the first pass */
+    bool required;              /* the hooks cannot pass calls on without it */
     void **called;              /* hd_real's field: what the hook calls (NULL: reallocarray calls realloc's) */
     uintptr_t hook;
     uintptr_t real;             /* the definition; 0: the process has none we can use */
     uintptr_t canonical;        /* its address as dlsym and GLOB_DAT entries have it */
 } hooks[] = {
-    HOOK(free, true), HOOK(realloc, true), {"reallocarray", true, NULL, 0, 0, 0},
-    HOOK(malloc, false), HOOK(calloc, false), HOOK(posix_memalign, false),
-    HOOK(aligned_alloc, false), HOOK(memalign, false), HOOK(valloc, false), HOOK(pvalloc, false),
+    HD_HOOKED_FUNCTIONS(HOOK)
+    HD_HOOKED_AS_REALLOC(HOOK_AS_REALLOC)
 };
 enum { HOOK_COUNT = sizeof hooks / sizeof hooks[0] };
 
@@ -359,9 +361,7 @@ bool hd_got_init(void) {
             hooks[i].canonical = 0;   /* unusable: leave every entry of this name alone */
         else if (hooks[i].called)
             memcpy(hooks[i].called, &hooks[i].real, sizeof(void *));
-        const char *name = hooks[i].name;
-        if (!hooks[i].real && (!strcmp(name, "malloc") || !strcmp(name, "free") || !strcmp(name, "calloc") ||
-                               !strcmp(name, "realloc")))
+        if (!hooks[i].real && hooks[i].required)
             ok = false;   /* the hooks could not pass these on */
     }
     return ok;

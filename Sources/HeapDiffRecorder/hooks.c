@@ -2,7 +2,10 @@
  * real function, then hand a successful result to hd_record_alloc (or the
  * pointer to hd_record_free before it is released, so that an address reused
  * by another thread is never confused with the block being freed).
- * Results, alignment and errno are the real allocator's own. */
+ * Results, alignment and errno are the real allocator's own. The names
+ * hooked are listed once, in hook_list.h; the real functions are called
+ * under the recursion guard (thread_state.h), except by the dynamic loader's own
+ * calls under heapdiff attach, which must not touch TLS (got_hooks.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
@@ -30,25 +33,33 @@ void hd_resolve_once(void) {
     (void)resolving();
 }
 
-static inline bool recording(void) {
-    return state() == HD_STATE_RECORDING && !hd_guard;
-}
 
-static inline __attribute__((always_inline)) void after_alloc(void *p, size_t size) {
+/* A real allocator function called under the guard: an allocator that
+ * implements one entry point through another public one (as glibc's
+ * reallocarray calls realloc) is then not recorded twice. */
+#define REAL(t, call)                                                         \
+    ({                                                                        \
+        int outer_ = hd_guard_enter(t);                                       \
+        __typeof__(call) result_ = (call);                                    \
+        hd_guard_leave(t, outer_);                                            \
+        result_;                                                              \
+    })
+
+static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, size_t size) {
     int saved = errno;
-    hd_guard = 1;
+    int outer = hd_guard_enter(t);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
-    struct hd_stack stack = hd_capture_stack();
-    hd_record_alloc(p, size, &stack);
-    hd_guard = 0;
+    struct hd_stack stack = hd_capture_stack(t);
+    hd_record_alloc(t, p, size, &stack);
+    hd_guard_leave(t, outer);
     errno = saved;
 }
 
-static inline bool before_free(void *p, uint64_t *size, struct hd_trace **trace) {
+static inline bool before_free(struct hd_thread *t, void *p, uint64_t *size, struct hd_trace **trace) {
     int saved = errno;
-    hd_guard = 1;
+    int outer = hd_guard_enter(t);
     bool traced = hd_record_free(p, size, trace);
-    hd_guard = 0;
+    hd_guard_leave(t, outer);
     errno = saved;
     return traced;
 }
@@ -63,9 +74,10 @@ HD_EXPORT void *malloc(size_t size) {
         return hd_real.malloc(size);
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return hd_bootstrap_alloc(size, 16);
-    void *p = hd_real.malloc(size);
-    if (p && recording())
-        after_alloc(p, size);
+    struct hd_thread *t = hd_thread();
+    void *p = REAL(t, hd_real.malloc(size));
+    if (p && hd_recording(t))
+        after_alloc(t, p, size);
     return p;
 }
 
@@ -82,9 +94,12 @@ HD_EXPORT void free(void *p) {
         return;
     uint64_t size;
     struct hd_trace *trace;
-    if (recording())
-        (void)before_free(p, &size, &trace);
+    struct hd_thread *t = hd_thread();
+    if (hd_recording(t))
+        (void)before_free(t, p, &size, &trace);
+    int outer = hd_guard_enter(t);
     hd_real.free(p);
+    hd_guard_leave(t, outer);
 }
 
 HD_EXPORT void *calloc(size_t count, size_t size) {
@@ -93,9 +108,10 @@ HD_EXPORT void *calloc(size_t count, size_t size) {
     size_t total;
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return __builtin_mul_overflow(count, size, &total) ? missing() : hd_bootstrap_alloc(total, 16);
-    void *p = hd_real.calloc(count, size);
-    if (p && recording())
-        after_alloc(p, count * size);
+    struct hd_thread *t = hd_thread();
+    void *p = REAL(t, hd_real.calloc(count, size));
+    if (p && hd_recording(t))
+        after_alloc(t, p, count * size);
     return p;
 }
 
@@ -116,19 +132,20 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
             memcpy(p, old, hd_bootstrap_size(old) < total ? hd_bootstrap_size(old) : total);
         return p;
     }
-    if (!recording())
-        return hd_real.realloc(old, total);
+    struct hd_thread *t = hd_thread();
+    if (!hd_recording(t))
+        return REAL(t, hd_real.realloc(old, total));
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
-    bool traced = old && before_free(old, &old_size, &old_trace);
-    void *p = hd_real.realloc(old, total);
+    bool traced = old && before_free(t, old, &old_size, &old_trace);
+    void *p = REAL(t, hd_real.realloc(old, total));
     if (p) {
-        after_alloc(p, total);
+        after_alloc(t, p, total);
     } else if (traced && total != 0) {   /* realloc(p, 0) frees p and returns NULL */
         int saved = errno;
-        hd_guard = 1;
+        int outer = hd_guard_enter(t);
         hd_record_restore(old, old_size, old_trace);
-        hd_guard = 0;
+        hd_guard_leave(t, outer);
         errno = saved;
     }
     return p;
@@ -149,18 +166,14 @@ HD_EXPORT void *reallocarray(void *old, size_t count, size_t size) {
     return realloc_hooked(old, total);
 }
 
-/* The aligned family: alignment rules and error returns stay the real ones.
- * The guard is held across the real call in case an allocator implements one
- * of these through another public entry point (as reallocarray does). */
+/* The aligned family: alignment rules and error returns stay the real ones. */
 #define ALIGNED_BODY(call, size, alignment)                                   \
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())           \
         return hd_bootstrap_alloc(size, alignment);                           \
-    int outer = hd_guard;                                                     \
-    hd_guard = 1;                                                             \
-    void *p = call;                                                           \
-    hd_guard = outer;                                                         \
-    if (p && recording())                                                     \
-        after_alloc(p, size);                                                 \
+    struct hd_thread *t = hd_thread();                                        \
+    void *p = REAL(t, call);                                                  \
+    if (p && hd_recording(t))                                                 \
+        after_alloc(t, p, size);                                              \
     return p;
 
 HD_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
@@ -197,11 +210,15 @@ HD_EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
     }
     if (!hd_real.posix_memalign)
         return ENOMEM;
-    int outer = hd_guard;
-    hd_guard = 1;
-    int r = hd_real.posix_memalign(out, alignment, size);
-    hd_guard = outer;
-    if (r == 0 && recording())
-        after_alloc(*out, size);
+    struct hd_thread *t = hd_thread();
+    int r = REAL(t, hd_real.posix_memalign(out, alignment, size));
+    if (r == 0 && hd_recording(t))
+        after_alloc(t, *out, size);
     return r;
 }
+
+/* Every hook has the signature hook_list.h gives its name. */
+#define SAME_SIGNATURE(name, result, parameters, releases, required) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&name), result(*) parameters), #name " as listed");
+HD_HOOKED_FUNCTIONS(SAME_SIGNATURE)
+HD_HOOKED_AS_REALLOC(SAME_SIGNATURE)

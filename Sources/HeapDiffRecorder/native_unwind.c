@@ -25,15 +25,6 @@
 #include <libunwind.h>
 #include "native_unwind.h"
 
-__thread struct hd_unwind_thread hd_unwind_tls __attribute__((tls_model("initial-exec")));
-
-/* Where stacks are written: room for the deepest stack kept, the
- * recorder's own frames above it, and one more to tell a truncated stack
- * from one that fits exactly. */
-enum { HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
-static __thread uintptr_t capture[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t expected[HD_CAPTURE_MAX] __attribute__((tls_model("initial-exec")));
-
 static uint64_t total_hits, total_walks, total_fallbacks, rules_learned, verified, differed;
 static struct rule_table *rules;
 
@@ -104,8 +95,6 @@ static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
 }
 
 /* ---- the walk --------------------------------------------------------- */
-static __thread struct hd_walk_log walk_log __attribute__((tls_model("initial-exec")));
-
 enum { WALK_OTHER = -1 };
 
 /* A rule from the table, or learned; rare enough to stay out of line. */
@@ -209,13 +198,14 @@ static __attribute__((noinline, noclone)) int walk_native(const struct rule_tabl
 }
 
 static __attribute__((noinline, noclone)) int walk_native_logged(const struct rule_table *table, uintptr_t base,
-                                                         uintptr_t *out, uint32_t limit, bool *stopped) {
-    return walk(table, base, out, limit, false, &walk_log, stopped);
+                                                         uintptr_t *out, uint32_t limit, struct hd_walk_log *log,
+                                                         bool *stopped) {
+    return walk(table, base, out, limit, false, log, stopped);
 }
 
 static __attribute__((noinline, noclone)) int walk_python_logged(const struct rule_table *table, uintptr_t base,
-                                                         uintptr_t *out, bool *stopped) {
-    return walk(table, base, out, HD_PY_PROBE_FRAMES, true, &walk_log, stopped);
+                                                         uintptr_t *out, struct hd_walk_log *log, bool *stopped) {
+    return walk(table, base, out, HD_PY_PROBE_FRAMES, true, log, stopped);
 }
 
 /* ---- unw_backtrace, and what the recorder keeps of it ----------------- */
@@ -249,17 +239,18 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
     const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
         thread->fallbacks++;
-        return libunwind_stack(capture, python);
+        return libunwind_stack(thread->capture, python);
     }
     /* Remember the walk, unless this hook frame's memo set keeps missing
      * (thousands of paths through one frame address): then only now and
      * then, so that the few that repeat still get in. */
     struct hd_memo_table *memos = hd_memo_table(thread);
     size_t set = hd_memo_set(caller, base, tag);
-    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &walk_log : NULL;
+    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &thread->walk_log : NULL;
+    uintptr_t *capture = thread->capture;
     bool stopped;
-    int n = python ? walk_python_logged(table, base, capture, &stopped)
-            : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, &stopped)
+    int n = python ? walk_python_logged(table, base, capture, &thread->walk_log, &stopped)
+            : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, log, &stopped)
                    : walk_native(table, base, capture, hd_config.depth + 1, &stopped);
     struct hd_stack stack;
     if (n == WALK_OTHER) {
@@ -309,8 +300,7 @@ static void print_stack(const char *what, const struct hd_stack *s) {
 }
 
 struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) {
-    (void)thread;
-    struct hd_stack truth = libunwind_stack(expected, python);
+    struct hd_stack truth = libunwind_stack(thread->expected, python);
     __atomic_add_fetch(&verified, 1, __ATOMIC_RELAXED);
     if (!same_stack(&found, &truth, python)) {
         uint64_t count = __atomic_add_fetch(&differed, 1, __ATOMIC_RELAXED);
@@ -336,8 +326,7 @@ void hd_unwind_retire(struct hd_unwind_thread *thread) {
     thread->hits = thread->walks = thread->fallbacks = 0;
 }
 
-void hd_unwind_report(void) {
-    struct hd_unwind_thread *thread = &hd_unwind_tls;
+void hd_unwind_report(const struct hd_unwind_thread *thread) {
     uint64_t hits = total_hits + thread->hits, walks = total_walks + thread->walks;
     uint64_t fallbacks = total_fallbacks + thread->fallbacks;
     if (hd_config.unwind == HD_UNWIND_VERIFY)

@@ -75,13 +75,32 @@ static inline bool hd_memo_skipped(const struct hd_memo_table *table, size_t set
     return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 15) != 0;
 }
 
-/* Per-thread unwinding state (initial-exec TLS). */
+/* What a walk did at each frame, kept for the memo: the rule, the CFA, the
+ * return address read and RBP after the frame (for the first
+ * HD_WALK_LOG_FRAMES frames only: a deeper walk is not remembered). */
+enum { HD_SELF_FRAMES_MAX = 8, HD_WALK_LOG_FRAMES = HD_MEMO_FRAMES + HD_SELF_FRAMES_MAX };
+struct hd_walk_log {
+    uint32_t read;               /* frames whose return address (and RBP) were read */
+    bool stop_cfa;               /* then one more frame's CFA was computed, and the walk stopped */
+    uintptr_t rbp0;              /* RBP at BASE */
+    struct hd_unwind_rule rule[HD_WALK_LOG_FRAMES];
+    uintptr_t cfa[HD_WALK_LOG_FRAMES], next[HD_WALK_LOG_FRAMES], rbp[HD_WALK_LOG_FRAMES];
+};
+
+/* Where stacks are written: room for the deepest stack kept, the
+ * recorder's own frames above it, and one more to tell a truncated stack
+ * from one that fits exactly. */
+enum { HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
+
+/* One thread's unwinding state, part of its struct hd_thread (thread_state.h). */
 struct hd_unwind_thread {
     struct hd_memo_table *memos;    /* NULL until the first walk; freed at thread exit */
     bool memos_gone;                /* the thread is exiting: no new table */
     uint64_t hits, walks, fallbacks;
+    uintptr_t capture[HD_CAPTURE_MAX];    /* the frames of the stack walked last */
+    uintptr_t expected[HD_CAPTURE_MAX];   /* HEAPDIFF_UNWIND=verify: unw_backtrace's */
+    struct hd_walk_log walk_log;          /* what the last walk read, for the memo */
 };
-extern __thread struct hd_unwind_thread hd_unwind_tls HD_HIDDEN __attribute__((tls_model("initial-exec")));
 
 static inline size_t hd_memo_set(uintptr_t caller, uintptr_t base, uint64_t tag) {
     uint64_t h = (caller ^ (base << 7) ^ (tag * 0xff51afd7ed558ccdull)) * 0x9E3779B97F4A7C15ull;
@@ -131,18 +150,6 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
     return false;
 }
 
-/* What a walk did at each frame, kept for the memo: the rule, the CFA, the
- * return address read and RBP after the frame (for the first
- * HD_WALK_LOG_FRAMES frames only: a deeper walk is not remembered). */
-enum { HD_SELF_FRAMES_MAX = 8, HD_WALK_LOG_FRAMES = HD_MEMO_FRAMES + HD_SELF_FRAMES_MAX };
-struct hd_walk_log {
-    uint32_t read;               /* frames whose return address (and RBP) were read */
-    bool stop_cfa;               /* then one more frame's CFA was computed, and the walk stopped */
-    uintptr_t rbp0;              /* RBP at BASE */
-    struct hd_unwind_rule rule[HD_WALK_LOG_FRAMES];
-    uintptr_t cfa[HD_WALK_LOG_FRAMES], next[HD_WALK_LOG_FRAMES], rbp[HD_WALK_LOG_FRAMES];
-};
-
 /* ---- stack_memo.c ---------------------------------------------------- */
 void hd_memo_init(void) HD_HIDDEN;
 /* This thread's table, made on first use (NULL when it cannot be). */
@@ -164,7 +171,8 @@ struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stac
 void hd_unwind_init(void) HD_HIDDEN;
 /* A thread's counters into the process's, as it exits. */
 void hd_unwind_retire(struct hd_unwind_thread *thread) HD_HIDDEN;
-/* HEAPDIFF_STATS / verify: one line on stderr at exit. */
-void hd_unwind_report(void) HD_HIDDEN;
+/* HEAPDIFF_STATS / verify: one line on stderr at exit, with the exiting
+ * thread's own counters. */
+void hd_unwind_report(const struct hd_unwind_thread *thread) HD_HIDDEN;
 
 #endif

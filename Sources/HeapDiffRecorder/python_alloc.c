@@ -53,9 +53,6 @@ static ref_tracer (*get_tracer)(void **data);
 static ref_tracer previous_tracer;
 static void *previous_tracer_data;
 enum { REF_CREATE = 0, TPFLAGS_HAVE_GC = 1 << 14, TPFLAGS_PREHEADER = 1 << 3 | 1 << 4 };
-/* The block the object domains handed out last on this thread: a new
- * object there is a fresh allocation, not a reuse. */
-static __thread uintptr_t last_block __attribute__((tls_model("initial-exec")));
 
 /* The callers of the mem and object domains hold the GIL by contract. */
 static inline bool gil_promised(const struct mem_allocator *prev) {
@@ -64,39 +61,42 @@ static inline bool gil_promised(const struct mem_allocator *prev) {
 
 /* Records a block the previous allocator just returned; inlined into each
  * wrapper so the stack capture starts at the wrapper's caller. */
-static inline __attribute__((always_inline)) void record(const struct mem_allocator *prev, void *p, size_t size) {
-    hd_py_gil_promised = gil_promised(prev);
+static inline __attribute__((always_inline)) void record(struct hd_thread *t, const struct mem_allocator *prev,
+                                                          void *p, size_t size) {
+    t->py.gil_promised = gil_promised(prev);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
-    struct hd_stack stack = hd_capture_stack();
-    hd_record_alloc(p, size, &stack);
-    hd_py_gil_promised = false;
-    last_block = (uintptr_t)p;
+    struct hd_stack stack = hd_capture_stack(t);
+    hd_record_alloc(t, p, size, &stack);
+    t->py.gil_promised = false;
+    t->py.last_block = (uintptr_t)p;   /* a new object there is a fresh allocation, not a reuse */
 }
 
 static void *domain_malloc(void *ctx, size_t size) {
     const struct mem_allocator *prev = ctx;
-    if (!hd_recording())
+    struct hd_thread *t = hd_thread();
+    if (!hd_recording(t))
         return prev->malloc(prev->ctx, size);
-    hd_guard = 1;
+    int outer = hd_guard_enter(t);
     void *p = prev->malloc(prev->ctx, size);
     int saved = errno;
     if (p)
-        record(prev, p, size);
-    hd_guard = 0;
+        record(t, prev, p, size);
+    hd_guard_leave(t, outer);
     errno = saved;
     return p;
 }
 
 static void *domain_calloc(void *ctx, size_t count, size_t size) {
     const struct mem_allocator *prev = ctx;
-    if (!hd_recording())
+    struct hd_thread *t = hd_thread();
+    if (!hd_recording(t))
         return prev->calloc(prev->ctx, count, size);
-    hd_guard = 1;
+    int outer = hd_guard_enter(t);
     void *p = prev->calloc(prev->ctx, count, size);
     int saved = errno;
     if (p)
-        record(prev, p, count * size);   /* no overflow: the allocator checked */
-    hd_guard = 0;
+        record(t, prev, p, count * size);   /* no overflow: the allocator checked */
+    hd_guard_leave(t, outer);
     errno = saved;
     return p;
 }
@@ -106,19 +106,20 @@ static void *domain_calloc(void *ctx, size_t count, size_t size) {
  * then still the caller's. */
 static void *domain_realloc(void *ctx, void *old, size_t size) {
     const struct mem_allocator *prev = ctx;
-    if (!hd_recording())
+    struct hd_thread *t = hd_thread();
+    if (!hd_recording(t))
         return prev->realloc(prev->ctx, old, size);
-    hd_guard = 1;
+    int outer = hd_guard_enter(t);
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
     bool traced = old && hd_record_free(old, &old_size, &old_trace);
     void *p = prev->realloc(prev->ctx, old, size);
     int saved = errno;
     if (p)
-        record(prev, p, size);
+        record(t, prev, p, size);
     else if (traced)
         hd_record_restore(old, old_size, old_trace);
-    hd_guard = 0;
+    hd_guard_leave(t, outer);
     errno = saved;
     return p;
 }
@@ -131,22 +132,25 @@ static void *early_block;
 
 static void domain_free(void *ctx, void *p) {
     const struct mem_allocator *prev = ctx;
+    struct hd_thread *t = hd_thread();
     if (HD_UNLIKELY(p == early_block) && p) {
         early_block = NULL;
+        int outer = hd_guard_enter(t);
         hd_real.free(p);
+        hd_guard_leave(t, outer);
         return;
     }
-    if (!p || !hd_recording()) {
+    if (!p || !hd_recording(t)) {
         prev->free(prev->ctx, p);
         return;
     }
     int saved = errno;
-    hd_guard = 1;
+    int outer = hd_guard_enter(t);
     uint64_t size;
     struct hd_trace *trace;
     (void)hd_record_free(p, &size, &trace);
     prev->free(prev->ctx, p);
-    hd_guard = 0;
+    hd_guard_leave(t, outer);
     errno = saved;
 }
 
@@ -156,24 +160,25 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
     (void)data;
     if (previous_tracer)
         previous_tracer(object, event, previous_tracer_data);
-    if (event != REF_CREATE || !hd_recording())
+    struct hd_thread *t = hd_thread();
+    if (event != REF_CREATE || !hd_recording(t))
         return 0;
     const struct hd_py_layout *L = hd_python.layout;
     uintptr_t type = *(const uintptr_t *)(object + sizeof(intptr_t));
     unsigned long flags = *(const unsigned long *)(type + L->type_flags);
     uintptr_t block = object - (flags & TPFLAGS_HAVE_GC ? L->gc_head_size : 0) -
                       (flags & TPFLAGS_PREHEADER ? 2 * sizeof(void *) : 0);
-    if (block == last_block) {
-        last_block = 0;
+    if (block == t->py.last_block) {
+        t->py.last_block = 0;
         return 0;
     }
     int saved = errno;
-    hd_guard = 1;
-    hd_py_gil_promised = true;
-    struct hd_stack stack = hd_capture_stack();
-    hd_record_reuse((void *)block, &stack);
-    hd_py_gil_promised = false;
-    hd_guard = 0;
+    int outer = hd_guard_enter(t);
+    t->py.gil_promised = true;
+    struct hd_stack stack = hd_capture_stack(t);
+    hd_record_reuse(t, (void *)block, &stack);
+    t->py.gil_promised = false;
+    hd_guard_leave(t, outer);
     errno = saved;
     return 0;
 }
@@ -184,8 +189,8 @@ void hd_python_alloc_install(void) {
     int expected = 0;
     if (!__atomic_compare_exchange_n(&installed, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
-    int saved_guard = hd_guard;
-    hd_guard = 1;
+    struct hd_thread *t = hd_thread();
+    int outer = hd_guard_enter(t);
     for (int domain = 0; domain < DOMAINS; domain++) {
         get_allocator(domain, &previous[domain]);
         struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc, domain_free};
@@ -195,7 +200,7 @@ void hd_python_alloc_install(void) {
         previous_tracer = get_tracer(&previous_tracer_data);
         set_tracer(on_new_reference, NULL);
     }
-    hd_guard = saved_guard;
+    hd_guard_leave(t, outer);
 }
 
 /* An audit hook cannot be removed; after the first event it only returns. */
@@ -278,8 +283,7 @@ static bool is_ours(int domain, const struct mem_allocator *a) {
 }
 
 unsigned hd_python_alloc_attach(void) {
-    int saved_guard = hd_guard;
-    hd_guard = 1;
+    int outer = hd_guard_enter(hd_thread());
     unsigned wrapped = 0;
     for (int domain = DOMAIN_MEM; domain < DOMAINS; domain++) {
         /* Still in the chain from an earlier session, below a wrapper
@@ -303,13 +307,12 @@ unsigned hd_python_alloc_attach(void) {
         previous_tracer_data = data;
         set_tracer(on_new_reference, NULL);
     }
-    hd_guard = saved_guard;
+    hd_guard_leave(hd_thread(), outer);
     return wrapped;
 }
 
 unsigned hd_python_alloc_detach(void) {
-    int saved_guard = hd_guard;
-    hd_guard = 1;
+    int outer = hd_guard_enter(hd_thread());
     unsigned kept = 0;
     for (int domain = DOMAIN_MEM; domain < DOMAINS; domain++) {
         if (!late_wrapped[domain])
@@ -326,6 +329,6 @@ unsigned hd_python_alloc_detach(void) {
     void *data;
     if (set_tracer && get_tracer(&data) == on_new_reference)
         set_tracer(previous_tracer, previous_tracer_data);
-    hd_guard = saved_guard;
+    hd_guard_leave(hd_thread(), outer);
     return kept;
 }

@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include "recorder.h"
+#include "thread_state.h"
 
 enum job_state { IDLE, WAITING, GAVE_UP, RUNNING, DONE };
 
@@ -40,7 +41,7 @@ static bool interpreter_running(void) {
 
 static void *gil_thread(void *unused) {
     (void)unused;
-    hd_guard = 1;   /* the thread state the interpreter makes for us is not the program's */
+    (void)hd_guard_enter(hd_thread());   /* for good: the thread state the interpreter makes for us is not the program's */
     prctl(PR_SET_NAME, "heapdiff-gil", 0, 0, 0);
     int gil = gil_ensure();
     int expected = WAITING;

@@ -9,38 +9,20 @@
  * differs and the new one gets a new id. */
 #define _GNU_SOURCE
 #include <string.h>
+#include "intern_table.h"
 #include "recorder.h"
 
-enum { HD_PYCODE_INITIAL_BUCKETS = 1024, HD_PYCODE_CACHE = 256, HD_PYNAME_MAX = 4096 };
+enum { HD_PYNAME_MAX = 4096 };
 
-static struct hd_pycode **buckets;
-static size_t bucket_count, code_count;
-static struct hd_pycode *all;
-static struct hd_arena arena;
-static size_t arena_bytes;
-
-/* Per-thread cache: a hit costs two compares and no lock. Entries are never
- * freed, so a cached pointer stays valid. */
-static __thread struct {
-    uintptr_t code;
-    const struct hd_pycode *entry;
-} cache[HD_PYCODE_CACHE] __attribute__((tls_model("initial-exec")));
+/* Entries and their copied strings (intern_table.h), under hd_lock. */
+static struct hd_intern_table table = {.initial_buckets = 1024};
 
 static inline uintptr_t load_ptr(uintptr_t address) {
     return *(const uintptr_t *)address;
 }
 
-static inline size_t slot_of(uintptr_t code, size_t count) {
-    return (size_t)((code >> 4) * 0x9E3779B97F4A7C15ull >> 32) & (count - 1);
-}
-
-static void *arena_copy(const void *data, size_t length) {
-    void *p = hd_arena_alloc(&arena, length ? length : 1);
-    if (p) {
-        memcpy(p, data, length);
-        arena_bytes += length;
-    }
-    return p;
+static inline uint64_t hash_of(uintptr_t code) {
+    return (code >> 4) * 0x9E3779B97F4A7C15ull >> 32;
 }
 
 /* Appends code point c as UTF-8. */
@@ -66,7 +48,7 @@ static size_t put_utf8(unsigned char *out, size_t at, size_t cap, uint32_t c) {
  * (ASCII, or 1-, 2- or 4-byte code points); "?" for anything else. */
 static const char *copy_str(uintptr_t obj, uint32_t *length) {
     const struct hd_py_layout *L = hd_python.layout;
-    static __thread unsigned char text[HD_PYNAME_MAX] __attribute__((tls_model("initial-exec")));
+    static unsigned char text[HD_PYNAME_MAX];   /* under hd_lock, as every copy is */
     size_t n = 0;
     if (obj && *(const uintptr_t *)(obj + sizeof(intptr_t)) == hd_python.str_type) {
         uint32_t state = *(const uint32_t *)(obj + L->str_state);
@@ -88,7 +70,7 @@ static const char *copy_str(uintptr_t obj, uint32_t *length) {
         n = 1;
     }
     *length = (uint32_t)n;
-    return arena_copy(text, n);
+    return hd_intern_copy(&table, text, n);
 }
 
 static const unsigned char *copy_bytes(uintptr_t obj, uint32_t *length) {
@@ -99,35 +81,21 @@ static const unsigned char *copy_bytes(uintptr_t obj, uint32_t *length) {
         n = size > 0 && size < HD_MAX_STRING ? (size_t)size : 0;
     }
     *length = (uint32_t)n;
-    return arena_copy(n ? (const void *)(obj + L->bytes_data) : "", n);
-}
-
-static bool grow(void) {
-    size_t new_count = bucket_count ? bucket_count * 2 : HD_PYCODE_INITIAL_BUCKETS;
-    struct hd_pycode **fresh = hd_pages_alloc(new_count * sizeof *fresh);
-    if (!fresh)
-        return false;
-    for (struct hd_pycode *e = all; e; e = e->all_next) {
-        size_t b = slot_of(e->code, new_count);
-        e->chain = fresh[b];
-        fresh[b] = e;
-    }
-    hd_pages_free(buckets, bucket_count * sizeof *buckets);
-    buckets = fresh;
-    bucket_count = new_count;
-    return true;
+    return hd_intern_copy(&table, n ? (const void *)(obj + L->bytes_data) : "", n);
 }
 
 /* Caller holds hd_lock. */
 static const struct hd_pycode *intern(uintptr_t code, uintptr_t linetable) {
-    if (buckets)
-        for (struct hd_pycode *e = buckets[slot_of(code, bucket_count)]; e; e = e->chain)
-            if (e->code == code && e->linetable_obj == linetable)
-                return e;
-    if (code_count >= HD_PYCODE_MAX_ID || (code_count >= bucket_count * 3 / 4 && !grow() && !buckets))
+    uint64_t hash = hash_of(code);
+    for (struct hd_interned *i = hd_intern_chain(&table, hash); i; i = i->chain) {
+        const struct hd_pycode *e = (const struct hd_pycode *)i;
+        if (e->code == code && e->linetable_obj == linetable)
+            return e;
+    }
+    if (table.count >= HD_PYCODE_MAX_ID)
         return NULL;
     const struct hd_py_layout *L = hd_python.layout;
-    struct hd_pycode *e = hd_arena_alloc(&arena, sizeof *e);
+    struct hd_pycode *e = hd_intern_alloc(&table, sizeof *e);
     if (!e)
         return NULL;
     memset(e, 0, sizeof *e);
@@ -139,34 +107,30 @@ static const struct hd_pycode *intern(uintptr_t code, uintptr_t linetable) {
     e->linetable = copy_bytes(linetable, &e->linetable_length);
     if (!e->filename || !e->qualname || !e->linetable)
         return NULL;
-    e->id = (uint32_t)++code_count;
-    size_t b = slot_of(code, bucket_count);
-    e->chain = buckets[b];
-    buckets[b] = e;
-    e->all_next = all;
-    all = e;
+    e->id = (uint32_t)table.count + 1;
+    hd_intern_add(&table, &e->link, hash);
     return e;
 }
 
-uint32_t hd_pycode_id(uintptr_t code) {
+uint32_t hd_pycode_id(struct hd_py_thread *py, uintptr_t code) {
     uintptr_t linetable = *(const uintptr_t *)(code + hd_python.layout->code_linetable);
     size_t slot = (code >> 4) & (HD_PYCODE_CACHE - 1);
-    if (cache[slot].code == code && cache[slot].entry->linetable_obj == linetable)
-        return cache[slot].entry->id;
+    if (py->code_cache[slot].code == code && py->code_cache[slot].entry->linetable_obj == linetable)
+        return py->code_cache[slot].entry->id;
     hd_lock();
     const struct hd_pycode *e = intern(code, linetable);
     hd_unlock();
     if (!e)
         return 0;
-    cache[slot].code = code;
-    cache[slot].entry = e;
+    py->code_cache[slot].code = code;
+    py->code_cache[slot].entry = e;
     return e->id;
 }
 
 const struct hd_pycode *hd_pycode_newest(void) {
-    return all;
+    return (const struct hd_pycode *)table.all;
 }
 
 size_t hd_pycode_memory(void) {
-    return arena_bytes + code_count * sizeof(struct hd_pycode) + bucket_count * sizeof(struct hd_pycode *);
+    return hd_intern_memory(&table);
 }

@@ -17,10 +17,6 @@ static inline uintptr_t hd_py_load(uintptr_t address) {
     return *(const uintptr_t *)address;
 }
 
-/* 3.13: this thread's thread state, learned where the GIL is held by
- * contract and proven each time by the state's own thread id. */
-extern __thread uintptr_t hd_py_own_tstate HD_HIDDEN __attribute__((tls_model("initial-exec")));
-
 /* 3.13: the main interpreter, as last seen alone in the list. */
 extern uintptr_t hd_py_main_seen HD_HIDDEN;
 
@@ -55,7 +51,8 @@ static inline bool hd_py_attached_own(uintptr_t current) {
 /* The thread state of the GIL holder if that is this thread, else 0. The
  * holder is published in _PyRuntime or the main interpreter's GIL; whether
  * it is this thread is told without reading another thread's memory. */
-static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(const struct hd_py_layout *L) {
+static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(struct hd_py_thread *py,
+                                                                               const struct hd_py_layout *L) {
     uintptr_t current;
     if (L->gil == HD_PY_GIL_RUNTIME) {
         current = __atomic_load_n((const uintptr_t *)(hd_python.runtime + L->runtime_tstate_current), __ATOMIC_ACQUIRE);
@@ -72,11 +69,11 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(co
         /* Only a state this thread held the GIL with is read (or, where the
          * caller holds the GIL by contract, the holder, which is then this
          * thread), and it must still be this thread's. */
-        if (current != hd_py_own_tstate && !hd_py_gil_promised && !hd_py_attached_own(current))
+        if (current != py->own_tstate && !py->gil_promised && !hd_py_attached_own(current))
             return 0;
         if (hd_py_load(current + L->tstate_thread_id) != (uintptr_t)pthread_self())
             return 0;
-        hd_py_own_tstate = current;
+        py->own_tstate = current;
         return current;
     }
     if (!*(const int *)(hd_python.runtime + L->runtime_tss_initialized))
@@ -85,25 +82,13 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(co
     return (uintptr_t)pthread_getspecific(key) == current ? current : 0;
 }
 
-/* Per thread, what each recently seen interpreter frame resolved to: the
- * outer frames of a stack stay put while the inner ones allocate, so most
- * frames are found here, proven by their code object, instruction and line
- * table still being the same, without the type check and code lookup. */
-enum { HD_FRAME_MEMOS = 128 };
-struct hd_py_frame_memo {
-    uintptr_t frame, code, instr, linetable;
-    uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
-};
-extern __thread struct hd_py_frame_memo hd_py_frame_memos[HD_FRAME_MEMOS] HD_HIDDEN
-    __attribute__((tls_model("initial-exec")));
-
 /* The frame as a trace frame (code id, instruction index), from the memo
  * or computed: 0 for a frame not started yet, which has no line to show;
  * UINT64_MAX for one that runs no code object (the walk stops there).
  * instr: prev_instr (3.11+) or f_lasti (before). */
-static inline __attribute__((always_inline)) uint64_t hd_py_frame(const struct hd_py_layout *L, uintptr_t frame,
-                                                                  uintptr_t code, uintptr_t instr) {
-    struct hd_py_frame_memo *memo = &hd_py_frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
+static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_thread *py, const struct hd_py_layout *L,
+                                                                  uintptr_t frame, uintptr_t code, uintptr_t instr) {
+    struct hd_py_frame_memo *memo = &py->frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
     if (memo->frame == frame && memo->code == code && memo->instr == instr && code &&
         memo->linetable == hd_py_load(code + L->code_linetable))
         return memo->encoded;
@@ -121,63 +106,66 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(const struct h
         complete = *(const unsigned char *)(frame + L->frame_owner) == L->owner_generator || instr >= traceable;
         index = (uint32_t)((instr - first) / 2);
     }
-    uint32_t id = complete ? hd_pycode_id(code) : 0;
+    uint32_t id = complete ? hd_pycode_id(py, code) : 0;
     uint64_t encoded = id ? HD_PYFRAME_MAKE(id, index) : 0;
     *memo = (struct hd_py_frame_memo){frame, code, instr, hd_py_load(code + L->code_linetable), encoded};
     return encoded;
 }
 
 /* 3.11 and later: _PyInterpreterFrames, several per eval-loop call. */
-static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frames(const struct hd_py_layout *L) {
+static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frames(struct hd_py_thread *py,
+                                                                                 const struct hd_py_layout *L) {
     int count = 0, groups = 0, in_group = 0;
-    uintptr_t tstate = hd_py_own_thread_state(L);
+    uintptr_t tstate = hd_py_own_thread_state(py, L);
     uintptr_t holder = tstate && L->has_cframe ? hd_py_load(tstate + L->tstate_frame) : tstate;
     uintptr_t frame = holder ? hd_py_load(holder + (L->has_cframe ? L->cframe_current_frame : L->tstate_frame)) : 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         /* 3.12+: the shim frame an eval-loop invocation starts with. */
         if (!L->has_is_entry && *(const unsigned char *)(frame + L->frame_owner) == L->owner_cstack) {
-            hd_py_groups[groups++] = (uint16_t)in_group;
+            py->groups[groups++] = (uint16_t)in_group;
             in_group = 0;
             continue;
         }
-        uint64_t encoded = hd_py_frame(L, frame, hd_py_load(frame + L->frame_code), hd_py_load(frame + L->frame_prev_instr));
+        uint64_t encoded =
+            hd_py_frame(py, L, frame, hd_py_load(frame + L->frame_code), hd_py_load(frame + L->frame_prev_instr));
         if (encoded == UINT64_MAX)
             break;   /* not a frame we understand: keep what we have */
         if (encoded) {
-            hd_py_frames[count++] = encoded;
+            py->frames[count++] = encoded;
             in_group++;
         }
         /* 3.11: the eval loop was entered (a native frame) for this frame:
          * what we collected since the previous entry runs in that invocation. */
         if (L->has_is_entry && *(const unsigned char *)(frame + L->frame_is_entry)) {
-            hd_py_groups[groups++] = (uint16_t)in_group;
+            py->groups[groups++] = (uint16_t)in_group;
             in_group = 0;
         }
     }
     if (in_group)
-        hd_py_groups[groups++] = (uint16_t)in_group;
-    hd_py_group_count = groups;
-    hd_py_count = count;
+        py->groups[groups++] = (uint16_t)in_group;
+    py->group_count = groups;
+    py->count = count;
     return count;
 }
 
 /* 3.8 to 3.10: PyFrameObjects, each run by a call of its own of the eval
  * loop (a frame not started yet is an empty group). */
-static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(const struct hd_py_layout *L) {
+static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(struct hd_py_thread *py,
+                                                                            const struct hd_py_layout *L) {
     int count = 0, groups = 0;
-    uintptr_t tstate = hd_py_own_thread_state(L);
+    uintptr_t tstate = hd_py_own_thread_state(py, L);
     uintptr_t frame = tstate ? hd_py_load(tstate + L->tstate_frame) : 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         int lasti = *(const int *)(frame + L->frame_lasti);
-        uint64_t encoded = hd_py_frame(L, frame, hd_py_load(frame + L->frame_code), (uintptr_t)(intptr_t)lasti);
+        uint64_t encoded = hd_py_frame(py, L, frame, hd_py_load(frame + L->frame_code), (uintptr_t)(intptr_t)lasti);
         if (encoded == UINT64_MAX)
             break;
         if (encoded)
-            hd_py_frames[count++] = encoded;
-        hd_py_groups[groups++] = encoded ? 1 : 0;
+            py->frames[count++] = encoded;
+        py->groups[groups++] = encoded ? 1 : 0;
     }
-    hd_py_group_count = groups;
-    hd_py_count = count;
+    py->group_count = groups;
+    py->count = count;
     return count;
 }
 

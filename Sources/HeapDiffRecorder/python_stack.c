@@ -13,17 +13,10 @@
 #include "python_frames.h"
 
 struct hd_python hd_python;
-__thread uint64_t hd_py_frames[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
-__thread uint16_t hd_py_groups[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
-__thread int hd_py_count __attribute__((tls_model("initial-exec")));
-__thread int hd_py_group_count __attribute__((tls_model("initial-exec")));
-__thread bool hd_py_gil_promised __attribute__((tls_model("initial-exec")));
-__thread uintptr_t hd_py_own_tstate __attribute__((tls_model("initial-exec")));
 uintptr_t hd_py_main_seen;
-__thread struct hd_py_frame_memo hd_py_frame_memos[HD_FRAME_MEMOS] __attribute__((tls_model("initial-exec")));
 
-static int no_frames(void) {
-    hd_py_count = 0;
+static int no_frames(struct hd_py_thread *py) {
+    py->count = 0;
     return 0;
 }
 
@@ -79,7 +72,7 @@ void hd_python_init(void) {
         setenv("PYTHONMALLOC", "malloc", 0);
     hd_python.runtime = (uintptr_t)dlsym(RTLD_DEFAULT, "_PyRuntime");
     hd_python.is_initialized = (int (*)(void))dlsym(RTLD_DEFAULT, "Py_IsInitialized");
-    int (*capture)(void) = NULL;
+    int (*capture)(struct hd_py_thread *py) = NULL;
     hd_python.layout = hd_py_layout_for(major, minor, hd_python.runtime, &capture);
     if (hd_python.layout) {
         hd_python.code_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyCode_Type");

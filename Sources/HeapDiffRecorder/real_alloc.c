@@ -52,16 +52,15 @@ size_t hd_bootstrap_size(const void *p) {
 /* Preloaded, the real function is the next definition after ours; attached,
  * it is the one the process's modules are bound to (the global scope's, which
  * may be another allocator than libc's). */
-#define RESOLVE(name) hd_real.name = (__typeof__(hd_real.name))dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, #name)
+#define RESOLVE(name, result, parameters, releases, required) \
+    hd_real.name = (__typeof__(hd_real.name))dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, #name);
 
 void hd_resolve_real_allocator(void) {
-    RESOLVE(malloc);
-    RESOLVE(free);
-    RESOLVE(calloc);
-    RESOLVE(realloc);
-    RESOLVE(posix_memalign);
-    RESOLVE(aligned_alloc);
-    RESOLVE(memalign);
-    RESOLVE(valloc);
-    RESOLVE(pvalloc);
+    HD_HOOKED_FUNCTIONS(RESOLVE)
+}
+
+#define REQUIRED(name, result, parameters, releases, required) && (!(required) || hd_real.name)
+
+bool hd_real_allocator_usable(void) {
+    return true HD_HOOKED_FUNCTIONS(REQUIRED);
 }

@@ -6,13 +6,10 @@
 #include <string.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-#include "native_unwind.h"
+#include "thread_state.h"
 
 int hd_state = HD_STATE_UNRESOLVED;
-__thread int hd_guard __attribute__((tls_model("initial-exec")));
-
-/* A Python stack merged into the native one. */
-static __thread uintptr_t merged[HD_TRACE_MAX_FRAMES] __attribute__((tls_model("initial-exec")));
+__thread struct hd_thread hd_thread_tls __attribute__((tls_model("initial-exec")));
 
 /* Our own text: frames in it are skipped, whatever the compiler inlined. */
 uintptr_t hd_self_start, hd_self_end;
@@ -41,30 +38,27 @@ void hd_record_init(void) {
     hd_unwind_init();
 }
 
-/* Per-thread cache of recently seen stacks: a hit finds the trace without
- * touching the shared table. Entries stay valid because traces are never
- * freed; a hit is confirmed by comparing the frames, not just the hash. */
-enum { HD_TRACE_CACHE = 64 };
-static __thread struct hd_trace *trace_cache[HD_TRACE_CACHE] __attribute__((tls_model("initial-exec")));
-
 /* Each eval-loop frame is followed by the Python frames that invocation
- * runs (hd_py_groups says how many), innermost first, as memray and py-spy
+ * runs (py->groups says how many), innermost first, as memray and py-spy
  * show them. Python frames left over (eval frames the unwinder did not see,
  * or beyond a probe that stopped in deep native code) go after the last
  * native frame kept. */
-static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, bool probed, uint32_t *flags) {
+static uint32_t merge_python(struct hd_thread *t, const uintptr_t *native, uint32_t native_count, bool probed,
+                             uint32_t *flags) {
+    const struct hd_py_thread *py = &t->py;
+    uintptr_t *merged = t->merged;
     uint32_t limit = hd_config.depth;
     /* The usual case, the native probe: it stops at the first eval-loop
      * frame (or has none, in deep native code), so every Python frame
      * follows the native ones, as two copies. */
-    if (probed && native_count + (uint32_t)hd_py_count <= limit) {
+    if (probed && native_count + (uint32_t)py->count <= limit) {
         /* A few frames each: loops, not memcpy calls. */
         for (uint32_t i = 0; i < native_count; i++)
             merged[i] = native[i];
-        for (int i = 0; i < hd_py_count; i++)
-            merged[native_count + (uint32_t)i] = (uintptr_t)hd_py_frames[i];
+        for (int i = 0; i < py->count; i++)
+            merged[native_count + (uint32_t)i] = (uintptr_t)py->frames[i];
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
-        return native_count + (uint32_t)hd_py_count;
+        return native_count + (uint32_t)py->count;
     }
     /* Each frame is placed only while there is room: FULL says one did not
      * fit (an exact fit is not truncated). */
@@ -77,14 +71,14 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, boo
             break;
         }
         merged[out++] = native[i];
-        if (!hd_python_is_eval(native[i]) || group >= hd_py_group_count)
+        if (!hd_python_is_eval(native[i]) || group >= py->group_count)
             continue;
-        for (int end = next + hd_py_groups[group++]; next < end; next++) {
+        for (int end = next + py->groups[group++]; next < end; next++) {
             if (out == limit) {
                 full = true;
                 break;
             }
-            merged[out++] = (uintptr_t)hd_py_frames[next];
+            merged[out++] = (uintptr_t)py->frames[next];
         }
         if (probed)
             break;   /* the native frames stop at the innermost eval loop */
@@ -92,11 +86,11 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, boo
     /* Native frames between the probe and the Python frames were not unwound. */
     if (probed)
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
-    for (; next < hd_py_count && !full; next++) {
+    for (; next < py->count && !full; next++) {
         if (out == limit)
             full = true;
         else
-            merged[out++] = (uintptr_t)hd_py_frames[next];
+            merged[out++] = (uintptr_t)py->frames[next];
     }
     if (full)
         *flags |= HD_TRACE_FLAG_TRUNCATED;
@@ -106,10 +100,11 @@ static uint32_t merge_python(const uintptr_t *native, uint32_t native_count, boo
 /* The trace of the stack the hook captured, or NULL; the caller holds
  * hd_lock after it returns (taken here, once the stack is ready). reused:
  * a block that must already be traced, else 0. */
-static inline __attribute__((always_inline)) struct hd_trace *captured_trace_locked(const struct hd_stack *stack,
+static inline __attribute__((always_inline)) struct hd_trace *captured_trace_locked(struct hd_thread *t,
+                                                                                    const struct hd_stack *stack,
                                                                                     uintptr_t reused) {
     /* A native stack proven by the memo carries its trace. */
-    struct hd_trace **remembered = hd_py_count == 0 ? stack->trace : NULL;
+    struct hd_trace **remembered = t->py.count == 0 ? stack->trace : NULL;
     struct hd_trace *trace = remembered ? *remembered : NULL;
     if (HD_LIKELY(trace != NULL)) {
         hd_lock();
@@ -117,15 +112,15 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     }
     uint32_t count = stack->count, flags = 0;
     const uintptr_t *frames = stack->frames;
-    if (HD_UNLIKELY(hd_py_count > 0)) {
-        count = merge_python(frames, count, stack->probed, &flags);
-        frames = merged;
+    if (HD_UNLIKELY(t->py.count > 0)) {
+        count = merge_python(t, frames, count, stack->probed, &flags);
+        frames = t->merged;
     } else if (count > hd_config.depth) {
         count = hd_config.depth;
         flags |= HD_TRACE_FLAG_TRUNCATED;
     }
     uint64_t hash = hd_trace_hash(frames, count, flags);
-    struct hd_trace **cached = &trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
+    struct hd_trace **cached = &t->trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
     trace = *cached;
     hd_lock();
     if (reused && !hd_pointer_contains(reused))
@@ -137,15 +132,15 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     return trace;
 }
 
-void hd_record_alloc(void *ptr, size_t size, const struct hd_stack *stack) {
-    struct hd_trace *trace = captured_trace_locked(stack, 0);
+void hd_record_alloc(struct hd_thread *t, void *ptr, size_t size, const struct hd_stack *stack) {
+    struct hd_trace *trace = captured_trace_locked(t, stack, 0);
     if (trace)
         hd_pointer_insert((uintptr_t)ptr, size, trace);
     hd_unlock();
 }
 
-void hd_record_reuse(void *ptr, const struct hd_stack *stack) {
-    struct hd_trace *trace = captured_trace_locked(stack, (uintptr_t)ptr);
+void hd_record_reuse(struct hd_thread *t, void *ptr, const struct hd_stack *stack) {
+    struct hd_trace *trace = captured_trace_locked(t, stack, (uintptr_t)ptr);
     if (trace)
         (void)hd_pointer_retrace((uintptr_t)ptr, trace);
     hd_unlock();

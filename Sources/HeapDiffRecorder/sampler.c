@@ -9,7 +9,8 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include "sampler.h"
+#include "recorder.h"
+#include "thread_state.h"
 
 __thread struct hd_sampler hd_sampler_tls __attribute__((tls_model("initial-exec")));
 struct hd_sample_filter *hd_sample_filter;
@@ -84,8 +85,7 @@ static pthread_key_t thread_key;
 
 static void thread_ends(void *value) {
     struct hd_sampler *s = value;
-    int guard = hd_guard;
-    hd_guard = 1;
+    int outer = hd_guard_enter(hd_thread());
     hd_lock();
     for (struct hd_sampler **link = &threads; *link; link = &(*link)->next)
         if (*link == s) {
@@ -97,7 +97,7 @@ static void thread_ends(void *value) {
     /* What it allocates after this (other destructors) is not counted. */
     s->state = HD_SAMPLER_GONE;
     hd_unlock();
-    hd_guard = guard;
+    hd_guard_leave(hd_thread(), outer);
 }
 
 /* Seeds the thread's generator, and lists it (under the guard: the key's
@@ -106,15 +106,14 @@ static void start_thread(struct hd_sampler *s) {
     s->random = splitmix64(seed + __atomic_add_fetch(&threads_seeded, 1, __ATOMIC_RELAXED)) | 1;
     if (s->state != HD_SAMPLER_NEW)
         return;
-    int guard = hd_guard;
-    hd_guard = 1;
+    int outer = hd_guard_enter(hd_thread());
     hd_lock();
     s->next = threads;
     threads = s;
     s->state = HD_SAMPLER_LISTED;
     hd_unlock();
     (void)pthread_setspecific(thread_key, s);
-    hd_guard = guard;
+    hd_guard_leave(hd_thread(), outer);
 }
 
 uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {

@@ -13,7 +13,7 @@
 #ifndef HEAPDIFF_SAMPLER_H
 #define HEAPDIFF_SAMPLER_H
 
-#include "recorder.h"
+#include "config.h"
 
 /* One thread's sampling state and allocation totals, in initial-exec TLS.
  * `bytes` and `count` are written by their thread only and read by the
@@ -70,5 +70,18 @@ static inline bool hd_maybe_sampled(const void *ptr) {
         return true;
     return __atomic_load_n(&f->counts[hd_sample_filter_slot((uintptr_t)ptr, f->shift)], __ATOMIC_RELAXED) != 0;
 }
+
+/* ---- sampler.c: the rest ------------------------------------------- */
+/* At start-up, when HEAPDIFF_SAMPLE asks for sampling; false when it
+ * cannot be set up (sampling is then off). */
+bool hd_sampler_init(void) HD_HIDDEN;
+/* Every allocation made while recording, over all threads (caller holds
+ * hd_lock); counted only with sampling on. */
+void hd_sampler_totals(uint64_t *bytes, uint64_t *count) HD_HIDDEN;
+void hd_sampler_after_fork_child(void) HD_HIDDEN;
+/* The live-block table enters and forgets sampled blocks here (hd_lock held). */
+void hd_sample_filter_add(uintptr_t ptr) HD_HIDDEN;
+void hd_sample_filter_remove(uintptr_t ptr) HD_HIDDEN;
+size_t hd_sampler_memory(void) HD_HIDDEN;
 
 #endif

@@ -40,13 +40,24 @@ void hd_output_put(struct hd_output *out, const void *data, size_t size) {
     }
 }
 
-void hd_output_record(struct hd_output *out, uint32_t type, const void *payload, size_t size) {
+void hd_output_record_header(struct hd_output *out, uint32_t type, size_t payload_size) {
     unsigned char header[HD_RECORD_HEADER_SIZE];
-    hd_store_u32(header, type);
-    hd_store_u32(header + 4, (uint32_t)size);
+    hd_store_u32(header + HD_RECORD_TYPE_OFFSET, type);
+    hd_store_u32(header + HD_RECORD_LENGTH_OFFSET, (uint32_t)payload_size);
     hd_output_put(out, header, sizeof header);
-    hd_output_put(out, payload, size);
     out->records++;
+}
+
+void hd_output_record(struct hd_output *out, uint32_t type, const void *payload, size_t size) {
+    hd_output_record_header(out, type, size);
+    hd_output_put(out, payload, size);
+}
+
+void hd_output_string(struct hd_output *out, const void *data, size_t length) {
+    unsigned char prefix[HD_STRING_LENGTH_SIZE];
+    hd_store_u32(prefix, (uint32_t)length);
+    hd_output_put(out, prefix, sizeof prefix);
+    hd_output_put(out, data, length);
 }
 
 void hd_output_end(struct hd_output *out) {
@@ -98,12 +109,8 @@ void hd_payload_bytes(struct hd_payload *p, const void *data, size_t size) {
 void hd_output_table(struct hd_output *out, uint32_t type, struct hd_payload *entries, uint64_t count) {
     unsigned char count_bytes[HD_VARINT_MAX];
     size_t count_length = hd_varint_put(count_bytes, count);
-    unsigned char header[HD_RECORD_HEADER_SIZE];
-    hd_store_u32(header, type);
-    hd_store_u32(header + 4, (uint32_t)(count_length + entries->length));
-    hd_output_put(out, header, sizeof header);
+    hd_output_record_header(out, type, count_length + entries->length);
     hd_output_put(out, count_bytes, count_length);
     hd_output_put(out, entries->bytes, entries->length);
-    out->records++;
     entries->length = 0;
 }

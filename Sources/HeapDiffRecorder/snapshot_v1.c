@@ -6,35 +6,19 @@
 #include <string.h>
 #include "snapshot_writer.h"
 
-static void put_u32(struct hd_output *out, uint32_t v) {
-    unsigned char b[4];
-    hd_store_u32(b, v);
-    hd_output_put(out, b, sizeof b);
-}
-
-static void put_string(struct hd_output *out, const void *s, uint32_t n) {
-    put_u32(out, n);
-    hd_output_put(out, s, n);
-}
-
-static void put_record_header(struct hd_output *out, uint32_t type, size_t payload) {
-    put_u32(out, type);
-    put_u32(out, (uint32_t)payload);
-    out->records++;
-}
-
 void hd_write_stacks_v1(struct hd_output *out, const struct hd_stack_copies *stacks, const struct hd_pycode *codes) {
     if (hd_python.enabled)
-        for (const struct hd_pycode *c = codes; c; c = c->all_next) {
+        for (const struct hd_pycode *c = codes; c; c = hd_pycode_older(c)) {
             unsigned char fixed[HD_PYCODE_FIXED_SIZE];
             hd_store_u32(fixed + HD_PYCODE_ID, c->id);
             hd_store_u32(fixed + HD_PYCODE_FIRST_LINE, c->first_line);
-            put_record_header(out, HD_RECORD_PYCODE, sizeof fixed + 12 + c->filename_length + c->qualname_length +
-                                                         c->linetable_length);
+            hd_output_record_header(out, HD_RECORD_PYCODE,
+                                    sizeof fixed + 3 * HD_STRING_LENGTH_SIZE + c->filename_length +
+                                        c->qualname_length + c->linetable_length);
             hd_output_put(out, fixed, sizeof fixed);
-            put_string(out, c->filename, c->filename_length);
-            put_string(out, c->qualname, c->qualname_length);
-            put_string(out, c->linetable, c->linetable_length);
+            hd_output_string(out, c->filename, c->filename_length);
+            hd_output_string(out, c->qualname, c->qualname_length);
+            hd_output_string(out, c->linetable, c->linetable_length);
         }
     for (size_t i = 0; i < stacks->count; i++) {
         const struct hd_stack_copy *s = &stacks->items[i];
@@ -46,7 +30,7 @@ void hd_write_stacks_v1(struct hd_output *out, const struct hd_stack_copies *sta
         hd_store_u64(fixed + HD_TRACE_ALLOC_COUNT, s->alloc_count);
         hd_store_u32(fixed + HD_TRACE_FRAME_COUNT, t->frame_count);
         hd_store_u32(fixed + HD_TRACE_FLAGS, t->flags);
-        put_record_header(out, HD_RECORD_TRACE, sizeof fixed + (size_t)t->frame_count * HD_TRACE_FRAME_SIZE);
+        hd_output_record_header(out, HD_RECORD_TRACE, sizeof fixed + (size_t)t->frame_count * HD_TRACE_FRAME_SIZE);
         hd_output_put(out, fixed, sizeof fixed);
         /* x86_64 and aarch64 are little-endian, as the format is. */
         hd_output_put(out, t->frames, (size_t)t->frame_count * HD_TRACE_FRAME_SIZE);

@@ -95,7 +95,7 @@ static bool write_codes(struct hd_output *out, const struct hd_stack_tree *tree,
     names.numbers = hd_pages_alloc(names.slot_count * sizeof *names.numbers);
     bool ok = names.owners && names.numbers;
     uint64_t count = 0;
-    for (const struct hd_pycode *c = codes; c && ok; c = c->all_next) {
+    for (const struct hd_pycode *c = codes; c && ok; c = hd_pycode_older(c)) {
         if (!needed[c->id])
             continue;
         hd_payload_varint(entries, c->id);
@@ -145,23 +145,25 @@ static void write_nodes(struct hd_output *out, const struct hd_stack_tree *tree,
 static void write_stacks(struct hd_output *out, const struct hd_stack_copies *stacks, struct hd_payload *entries) {
     uint64_t count = 0;
     uint32_t previous = 0;
-    bool sampled = hd_config.sample_rate != 0;   /* an exact recording's sample counts are 0: left out */
+    /* An exact recording's sample counts are 0: left out. */
+    unsigned fields = hd_config.sample_rate != 0 ? HD_STACK_FIELDS_SAMPLED : HD_STACK_FIELDS_MIN;
     for (size_t i = 0; i < stacks->count; i++) {
         const struct hd_stack_copy *s = &stacks->items[i];
         if (count == 0) {   /* each record states its field count and restarts the node differences */
-            hd_payload_varint(entries, sampled ? HD_STACK_FIELDS_SAMPLED : HD_STACK_FIELDS_MIN);
+            hd_payload_varint(entries, fields);
             previous = 0;
         }
-        hd_payload_varint(entries, hd_zigzag((int64_t)s->node - (int64_t)previous));
-        hd_payload_varint(entries, s->trace->flags);
-        hd_payload_varint(entries, s->live_bytes);
-        hd_payload_varint(entries, s->live_count);
-        hd_payload_varint(entries, s->alloc_bytes);
-        hd_payload_varint(entries, s->alloc_count);
-        if (sampled) {
-            hd_payload_varint(entries, s->live_samples);
-            hd_payload_varint(entries, s->alloc_samples);
-        }
+        uint64_t field[HD_STACK_FIELDS];
+        field[HD_STACK_FIELD_NODE] = hd_zigzag((int64_t)s->node - (int64_t)previous);
+        field[HD_STACK_FIELD_FLAGS] = s->trace->flags;
+        field[HD_STACK_FIELD_LIVE_BYTES] = s->live_bytes;
+        field[HD_STACK_FIELD_LIVE_COUNT] = s->live_count;
+        field[HD_STACK_FIELD_ALLOC_BYTES] = s->alloc_bytes;
+        field[HD_STACK_FIELD_ALLOC_COUNT] = s->alloc_count;
+        field[HD_STACK_FIELD_LIVE_SAMPLES] = s->live_samples;
+        field[HD_STACK_FIELD_ALLOC_SAMPLES] = s->alloc_samples;
+        for (unsigned f = 0; f < fields; f++)
+            hd_payload_varint(entries, field[f]);
         previous = s->node;
         count++;
         table_entry_done(out, HD_RECORD_STACKS, entries, &count, false);

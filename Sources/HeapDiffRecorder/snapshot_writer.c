@@ -51,23 +51,6 @@ static uint64_t status_kib(const char *status, const char *field) {
     return kib * 1024;
 }
 
-static void put_u32(struct hd_output *out, uint32_t v) {
-    unsigned char b[4];
-    hd_store_u32(b, v);
-    hd_output_put(out, b, sizeof b);
-}
-
-static void put_string(struct hd_output *out, const char *s, size_t n) {
-    put_u32(out, (uint32_t)n);
-    hd_output_put(out, s, n);
-}
-
-static void put_record_header(struct hd_output *out, uint32_t type, size_t payload) {
-    put_u32(out, type);
-    put_u32(out, (uint32_t)payload);
-    out->records++;
-}
-
 /* ---- module table ---------------------------------------------------- */
 
 struct module_context {
@@ -120,22 +103,22 @@ static int write_module(struct dl_phdr_info *info, size_t size, void *data) {
     const unsigned char *id = NULL;
     size_t id_length = find_build_id(info, &id);
     size_t path_length = strnlen(path, 4096);
-    put_record_header(m->out, HD_RECORD_MODULE,
-                      HD_MODULE_FIXED_SIZE + 4 + path_length + 4 + id_length + ranges * HD_MODULE_RANGE_SIZE);
+    hd_output_record_header(m->out, HD_RECORD_MODULE,
+                            HD_MODULE_FIXED_SIZE + HD_STRING_LENGTH_SIZE + path_length + HD_STRING_LENGTH_SIZE +
+                                id_length + ranges * HD_MODULE_RANGE_SIZE);
     unsigned char fixed[HD_MODULE_FIXED_SIZE];
     hd_store_u32(fixed + HD_MODULE_INDEX, m->index++);
     hd_store_u32(fixed + HD_MODULE_RANGE_COUNT, ranges);
     hd_store_u64(fixed + HD_MODULE_LOAD_BIAS, info->dlpi_addr);
     hd_output_put(m->out, fixed, sizeof fixed);
-    put_string(m->out, path, path_length);
-    put_u32(m->out, (uint32_t)id_length);
-    hd_output_put(m->out, id, id_length);
+    hd_output_string(m->out, path, path_length);
+    hd_output_string(m->out, id, id_length);
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
             unsigned char range[HD_MODULE_RANGE_SIZE];
-            hd_store_u64(range, info->dlpi_addr + ph->p_vaddr);
-            hd_store_u64(range + 8, info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+            hd_store_u64(range + HD_MODULE_RANGE_START, info->dlpi_addr + ph->p_vaddr);
+            hd_store_u64(range + HD_MODULE_RANGE_END, info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
             hd_output_put(m->out, range, sizeof range);
         }
     }
@@ -211,11 +194,13 @@ static void write_process(struct hd_output *out, uint32_t seq, uint32_t trigger,
     hd_store_u64(tail + HD_PROCESS_TAIL_LIVE_SAMPLES, totals->live_samples);
     size_t tail_length = hd_config.format == HD_FORMAT_V1 ? 0 : sizeof tail;
     size_t exe_length = strlen(exe_path), label_length = label ? strnlen(label, 4096) : 0;
-    put_record_header(out, HD_RECORD_PROCESS, sizeof p + 12 + exe_length + label_length + cmdline_length + tail_length);
+    hd_output_record_header(out, HD_RECORD_PROCESS,
+                            sizeof p + 3 * HD_STRING_LENGTH_SIZE + exe_length + label_length + cmdline_length +
+                                tail_length);
     hd_output_put(out, p, sizeof p);
-    put_string(out, exe_path, exe_length);
-    put_string(out, label ? label : "", label_length);
-    put_string(out, cmdline, cmdline_length);
+    hd_output_string(out, exe_path, exe_length);
+    hd_output_string(out, label ? label : "", label_length);
+    hd_output_string(out, cmdline, cmdline_length);
     hd_output_put(out, tail, tail_length);
 }
 

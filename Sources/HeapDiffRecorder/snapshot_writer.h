@@ -26,6 +26,10 @@ struct hd_output {
 void hd_output_flush(struct hd_output *out) HD_HIDDEN;
 void hd_output_put(struct hd_output *out, const void *data, size_t size) HD_HIDDEN;
 void hd_output_record(struct hd_output *out, uint32_t type, const void *payload, size_t size) HD_HIDDEN;
+/* A record's header, its payload written next by the caller. */
+void hd_output_record_header(struct hd_output *out, uint32_t type, size_t payload_size) HD_HIDDEN;
+/* A string field (HD_STRING_LENGTH_SIZE bytes of length, then the bytes). */
+void hd_output_string(struct hd_output *out, const void *data, size_t length) HD_HIDDEN;
 /* The END record: count and CRC of everything before it; then flushes. */
 void hd_output_end(struct hd_output *out) HD_HIDDEN;
 

@@ -3,7 +3,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <string.h>
-#include "native_unwind.h"
+#include "thread_state.h"
 
 const uintptr_t hd_memo_sentinel = ~(uintptr_t)HD_MEMO_SENTINEL_VALUE;
 
@@ -11,7 +11,7 @@ static pthread_key_t memo_key;
 static bool memo_key_ok;
 
 static void release_memos(void *memos) {
-    struct hd_unwind_thread *thread = &hd_unwind_tls;
+    struct hd_unwind_thread *thread = &hd_thread()->unwind;
     hd_pages_free(memos, sizeof(struct hd_memo_table));
     thread->memos = NULL;
     thread->memos_gone = true;   /* a later allocation in this exiting thread walks */

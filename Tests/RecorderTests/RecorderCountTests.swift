@@ -37,6 +37,31 @@ import Testing
         #expect(after.process.freeCount - before.process.freeCount >= 400)
     }
 
+    /// The real allocator runs under the recursion guard: one whose malloc
+    /// calls its own memalign (through the recorder's memalign hook) still
+    /// has each block recorded once, by the malloc hook.
+    @Test func anAllocatorBuiltOnItsOwnEntryPointsIsRecordedOnce() throws {
+        let dir = try Harness.temporaryDirectory("nested")
+        let exe = try Harness.build("exact_counts", in: dir)
+        let shim = dir.appendingPathComponent("malloc_via_memalign.so").path
+        let source = Harness.programsDirectory.appendingPathComponent("malloc_via_memalign.c").path
+        let built = try Harness.run("/usr/bin/cc", arguments: ["-shared", "-fPIC", "-O1", "-o", shim, source],
+                                    preload: false)
+        #expect(built.status == 0, "stderr: \(built.stderr)")
+        let out = dir.appendingPathComponent("out")
+        // The recorder first, the allocator it passes calls on to next.
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path,
+                                                        "LD_PRELOAD": "\(Harness.library) \(shim)"], preload: false)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let files = try Harness.snapshotFiles(in: out, program: "exact_counts")
+        #expect(files.count == 3)   // before, after, exit
+        let before = try Snapshot.load(path: files[0]), after = try Snapshot.load(path: files[1])
+        // 1,000 mallocs and 10 callocs between the two, each counted once.
+        #expect(after.process.allocCount - before.process.allocCount == 1_010)
+        let hundred = try #require(try Harness.statistic("hundred", in: "exact_counts.c", of: after, symbolizer: symbolizer))
+        #expect(hundred.count == 600 && hundred.size == 60_000)
+    }
+
     @Test func eightThreadsFreeingEachOthersBlocks() throws {
         let dir = try Harness.temporaryDirectory("threads")
         let exe = try Harness.build("threads", in: dir)

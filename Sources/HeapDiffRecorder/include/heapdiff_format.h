@@ -51,7 +51,9 @@ enum {
 
 /* ---- records --------------------------------------------------------- */
 enum {
-    HD_RECORD_HEADER_SIZE = 8,         /* u32 type, u32 payload length */
+    HD_RECORD_TYPE_OFFSET = 0,         /* u32 */
+    HD_RECORD_LENGTH_OFFSET = 4,       /* u32, of the payload that follows */
+    HD_RECORD_HEADER_SIZE = 8,
     HD_RECORD_PROCESS = 1,
     HD_RECORD_MODULE = 2,
     HD_RECORD_TRACE = 3,               /* version 1 only */
@@ -142,8 +144,15 @@ enum {
     HD_MODULE_RANGE_COUNT = 4,         /* u32 */
     HD_MODULE_LOAD_BIAS = 8,           /* u64, dlpi_addr */
     HD_MODULE_FIXED_SIZE = 16,
+    /* one executable range */
+    HD_MODULE_RANGE_START = 0,         /* u64 */
+    HD_MODULE_RANGE_END = 8,           /* u64, exclusive */
     HD_MODULE_RANGE_SIZE = 16,
 };
+
+/* The strings of PROCESS, MODULE and PYCODE: a u32 byte count, then the
+ * bytes (no terminator). */
+enum { HD_STRING_LENGTH_SIZE = 4 };
 
 /*
  * A frame is a native return address, or, in a CPython process, a Python
@@ -341,9 +350,11 @@ enum {
 /* The layouts above, checked where they are defined. */
 _Static_assert(HD_FILE_HEADER_SIZE_V1 == HD_FILE_HEADER_SIZE_OFFSET + 4, "v1 header: magic, version, size");
 _Static_assert(HD_FILE_HEADER_SIZE == HD_FILE_HEADER_MINOR_OFFSET + 4, "v2 header adds the minor");
+_Static_assert(HD_RECORD_HEADER_SIZE == HD_RECORD_LENGTH_OFFSET + 4, "record header: type, length");
 _Static_assert(HD_PROCESS_FIXED_SIZE == HD_PROCESS_FLAGS + 4, "PROCESS fixed part ends with flags");
 _Static_assert(HD_PROCESS_DEPTH == HD_PROCESS_PEAK_LIVE_BYTES + 8, "PROCESS fields are contiguous");
 _Static_assert(HD_MODULE_FIXED_SIZE == HD_MODULE_LOAD_BIAS + 8, "MODULE fixed part ends with the bias");
+_Static_assert(HD_MODULE_RANGE_SIZE == HD_MODULE_RANGE_END + 8, "MODULE range: start, end");
 _Static_assert(HD_TRACE_FIXED_SIZE == HD_TRACE_FLAGS + 4, "TRACE fixed part ends with flags");
 _Static_assert(HD_PYCODE_FIXED_SIZE == HD_PYCODE_FIRST_LINE + 4, "PYCODE fixed part");
 _Static_assert(HD_PYTHON_SIZE == HD_PYTHON_RESERVED + 4, "PYTHON payload");

@@ -1,0 +1,17 @@
+/* control.c: start-up, the writer thread, signal, interval, fork, exit, API. */
+#ifndef HEAPDIFF_RECORDER_CONTROL_H
+#define HEAPDIFF_RECORDER_CONTROL_H
+
+#include "common.h"
+
+/* One snapshot, numbered after the last one this process wrote; returns its
+ * SEQ with the file's path in text, or -1 with the reason in text (not
+ * written, after a warning, or the process is exiting). */
+int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t text_cap) HD_HIDDEN;
+/* The next snapshot's SEQ comes after this one (files another copy of the
+ * recorder already wrote into the directory). */
+void hd_seq_at_least(uint32_t seq) HD_HIDDEN;
+/* The fork and exit handlers and the program's name, once per process. */
+void hd_control_prepare(void) HD_HIDDEN;
+
+#endif

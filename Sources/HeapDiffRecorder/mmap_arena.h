@@ -1,0 +1,13 @@
+/* mmap_arena.c: bookkeeping memory straight from mmap, never the traced allocator. */
+#ifndef HEAPDIFF_MMAP_ARENA_H
+#define HEAPDIFF_MMAP_ARENA_H
+
+#include "common.h"
+
+struct hd_arena { unsigned char *cursor, *end; };
+void *hd_arena_alloc(struct hd_arena *arena, size_t size) HD_HIDDEN;
+void *hd_pages_alloc(size_t size) HD_HIDDEN;   /* zeroed, NULL on failure */
+void hd_pages_free(void *pages, size_t size) HD_HIDDEN;
+void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) HD_HIDDEN;   /* mremap; NULL on failure */
+
+#endif

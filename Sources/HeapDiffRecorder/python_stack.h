@@ -1,0 +1,81 @@
+/* python_stack.c: which interpreter; the allocating thread's Python frames
+ * (read by python_frames.h). */
+#ifndef HEAPDIFF_PYTHON_STACK_H
+#define HEAPDIFF_PYTHON_STACK_H
+
+#include "python_layout.h"
+
+struct hd_python {
+    bool enabled;                      /* a supported CPython: read its frames */
+    bool native_inner;                 /* stop unwinding at the innermost eval loop */
+    uint32_t hexversion;               /* PY_VERSION_HEX; 0 when not CPython */
+    int (*is_initialized)(void);       /* Py_IsInitialized, in every version */
+    const struct hd_py_layout *layout;
+    int (*capture)(struct hd_py_thread *py);   /* the capture for this layout */
+    uintptr_t runtime, code_type, str_type, bytes_type;
+    uintptr_t eval_start, eval_end;    /* _PyEval_EvalFrameDefault */
+    /* Attached (libheapdiff-attach.so) to 3.13+, whose domains are not
+     * wrapped: PyThreadState_GetUnchecked, a thread-local read. */
+    uintptr_t (*own_thread_state)(void);
+};
+extern struct hd_python hd_python HD_HIDDEN;
+/* Under Python code, native frames that the probe unwinds before looking for
+ * the eval loop (HEAPDIFF_PYTHON_NATIVE=inner). */
+enum { HD_PY_PROBE_FRAMES = 20 };
+/* Native frames kept when the probe does not reach the eval loop. */
+enum { HD_PY_DEEP_NATIVE_FRAMES = 8 };
+/* Per thread, what each recently seen interpreter frame resolved to: the
+ * outer frames of a stack stay put while the inner ones allocate, so most
+ * frames are found here (python_frames.h), proven by their code object,
+ * instruction and line table still being the same, without the type check
+ * and code lookup. */
+enum { HD_FRAME_MEMOS = 128 };
+struct hd_py_frame_memo {
+    uintptr_t frame, code, instr, linetable;
+    uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
+};
+/* Per thread, the code objects seen last (python_code.c): a hit costs two
+ * compares and no lock. Entries are never freed. */
+enum { HD_PYCODE_CACHE = 256 };
+struct hd_pycode;
+
+/* One thread's Python state, part of its struct hd_thread (thread_state.h). */
+struct hd_py_thread {
+    /* The allocating thread's Python stack, innermost first, as
+     * HD_PYFRAME_MAKE frames, and how many of them each eval-loop invocation
+     * runs (group 0 is the innermost invocation's). Filled by
+     * hd_python_capture. */
+    int count, group_count;
+    /* Set by the allocator-domain hooks whose callers hold the GIL by
+     * contract (PyMem_*, PyObject_*): the GIL holder is then this thread (3.13). */
+    bool gil_promised;
+    /* 3.13: this thread's thread state, learned where the GIL is held by
+     * contract and proven each time by the state's own thread id. */
+    uintptr_t own_tstate;
+    /* python_alloc.c: the block the object domains handed out last on this
+     * thread: a new object there is a fresh allocation, not a reuse. */
+    uintptr_t last_block;
+    uint64_t frames[HD_TRACE_MAX_FRAMES];
+    uint16_t groups[HD_TRACE_MAX_FRAMES];
+    struct hd_py_frame_memo frame_memos[HD_FRAME_MEMOS];
+    struct {
+        uintptr_t code;
+        const struct hd_pycode *entry;
+    } code_cache[HD_PYCODE_CACHE];
+};
+/* At start-up: is this CPython, which version; its allocator domains hooked
+ * (python_alloc.c) once the interpreter starts. */
+void hd_python_init(void) HD_HIDDEN;
+/* Fills py->frames when this thread holds the GIL and runs Python code;
+ * returns py->count (0 otherwise). */
+static inline int hd_python_capture(struct hd_py_thread *py) {
+    return hd_python.capture(py);
+}
+/* A CPython process whose interpreter is finalizing or gone, for a snapshot
+ * taken by `trigger` (the PYTHON_FINALIZING flag). */
+bool hd_python_finalizing(uint32_t trigger) HD_HIDDEN;
+static inline bool hd_python_is_eval(uintptr_t ip) {
+    return ip >= hd_python.eval_start && ip < hd_python.eval_end;
+}
+
+#endif

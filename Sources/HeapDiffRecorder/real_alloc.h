@@ -1,0 +1,24 @@
+/* real_alloc.c: the real allocator and the bootstrap arena. */
+#ifndef HEAPDIFF_REAL_ALLOC_H
+#define HEAPDIFF_REAL_ALLOC_H
+
+#include "common.h"
+#include "hook_list.h"
+
+/* The real function of each hooked name (hook_list.h); NULL when the
+ * process has none. Called only under the recursion guard (record.h). */
+#define HD_REAL_POINTER(name, result, parameters, releases, required) result(*name) parameters;
+struct hd_real_allocator {
+    HD_HOOKED_FUNCTIONS(HD_REAL_POINTER)
+};
+#undef HD_REAL_POINTER
+extern struct hd_real_allocator hd_real HD_HIDDEN;
+void hd_resolve_real_allocator(void) HD_HIDDEN;
+/* Whether every function the hooks cannot do without was found. */
+bool hd_real_allocator_usable(void) HD_HIDDEN;
+void hd_resolve_once(void) HD_HIDDEN;   /* hooks.c: resolve unless done */
+void *hd_bootstrap_alloc(size_t size, size_t alignment) HD_HIDDEN;
+bool hd_is_bootstrap(const void *p) HD_HIDDEN;
+size_t hd_bootstrap_size(const void *p) HD_HIDDEN;
+
+#endif

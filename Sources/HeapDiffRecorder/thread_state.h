@@ -1,0 +1,53 @@
+/* Everything the recorder keeps per thread, in one struct in initial-exec
+ * TLS (global-dynamic in libheapdiff-attach.so, see the Makefile): a hook
+ * finds it once, with hd_thread(), and passes it down the allocation path,
+ * so each function's signature shows what per-thread state it reads and
+ * writes. */
+#ifndef HEAPDIFF_THREAD_STATE_H
+#define HEAPDIFF_THREAD_STATE_H
+
+#include "native_unwind.h"
+
+enum { HD_TRACE_CACHE = 64 };
+
+struct hd_thread {
+    /* The recursion guard: held while the recorder runs on this thread,
+     * around every call into the real allocator, and always on the
+     * recorder's own threads, so that what libunwind, libc, the allocator or
+     * the recorder itself allocate meanwhile is not traced. Taken and given
+     * back only through hd_guard_enter and hd_guard_leave. */
+    int guard;
+    /* ---- sampler.h: the sampler's per-thread countdown and totals (struct
+     * hd_sampler, today hd_sampler_tls) belong here once sampling is wired
+     * into the hooks. ---- */
+    /* record.c: recently seen stacks, by hash: a hit finds the trace without
+     * the shared table (traces are never freed), confirmed by the frames. */
+    struct hd_trace *trace_cache[HD_TRACE_CACHE];
+    /* record.c: a Python stack merged into the native one. */
+    uintptr_t merged[HD_TRACE_MAX_FRAMES];
+    struct hd_unwind_thread unwind;   /* the memo, the walk's scratch (native_unwind.h) */
+    struct hd_py_thread py;           /* Python frames and caches (python_stack.h) */
+};
+extern __thread struct hd_thread hd_thread_tls HD_HIDDEN __attribute__((tls_model("initial-exec")));
+
+static inline __attribute__((always_inline)) struct hd_thread *hd_thread(void) {
+    return &hd_thread_tls;
+}
+
+/* Takes the guard; returns what hd_guard_leave gives back (nesting keeps
+ * an outer holder's guard). */
+static inline int hd_guard_enter(struct hd_thread *t) {
+    int outer = t->guard;
+    t->guard = 1;
+    return outer;
+}
+static inline void hd_guard_leave(struct hd_thread *t, int outer) {
+    t->guard = outer;
+}
+
+/* Hooks record only once start-up is complete, and never for the recorder. */
+static inline bool hd_recording(const struct hd_thread *t) {
+    return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) == HD_STATE_RECORDING && !t->guard;
+}
+
+#endif

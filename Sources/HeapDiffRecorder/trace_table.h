@@ -1,0 +1,32 @@
+/* trace_table.c: call stacks interned once, with per-stack counters. */
+#ifndef HEAPDIFF_TRACE_TABLE_H
+#define HEAPDIFF_TRACE_TABLE_H
+
+#include "common.h"
+#include "intern_table.h"
+
+/* Every function here: the caller holds hd_lock. */
+
+/* With sampling on, bytes and counts are estimates and counts have
+ * fractions: they are kept in units of 2^-HD_COUNT_SHIFT blocks. Sample
+ * counts are the sample points of the blocks recorded by sampling (not
+ * those recorded whole), live and since start. */
+enum { HD_COUNT_SHIFT = 16 };
+struct hd_trace {
+    struct hd_interned link;    /* first: the table's chain, list and hash */
+    uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
+    uint64_t live_samples, alloc_samples;
+    uint32_t frame_count, flags;
+    uintptr_t frames[];
+};
+uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
+/* The trace for this stack, created on first sight; NULL when out of memory. */
+struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
+bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
+                      uint32_t flags) HD_HIDDEN;
+void hd_trace_table_each(void (*visit)(struct hd_trace *, void *), void *context) HD_HIDDEN;
+size_t hd_trace_table_count(void) HD_HIDDEN;
+size_t hd_trace_table_memory(void) HD_HIDDEN;
+extern bool hd_traces_dropped HD_HIDDEN;
+
+#endif
