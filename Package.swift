@@ -49,7 +49,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             // The pprof schema profile.pb.swift was generated from (see Pprof/README.md).
-            exclude: ["Pprof/profile.proto", "Pprof/README.md"]
+            exclude: ["Output/Pprof/profile.proto", "Output/Pprof/README.md"]
         ),
         .target(
             name: "HeapDiffTesting",
