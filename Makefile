@@ -87,6 +87,7 @@ demo: cli
 
 test: cli
 	@scripts/setup.sh test
+	scripts/check-layers.py
 	HEAPDIFF_LIBRARY=$(CURDIR)/$(RECORDER) HEAPDIFF_CLI="$$($(SWIFT) build --show-bin-path)/heapdiff" $(SWIFT) test
 	$(MAKE) test-pytest test-install
 
