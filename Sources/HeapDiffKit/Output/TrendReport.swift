@@ -1,14 +1,23 @@
 import Foundation
-import HeapDiffKit
 
 /// How `trend` shows its analysis: an aligned table for people, JSON for tools.
-struct TrendReport {
-    var analysis: TrendAnalysis
-    var keyType: KeyType
-    var limit: Int
+public struct TrendReport {
+    public var analysis: TrendAnalysis
+    public var keyType: KeyType
+    /// Sites shown at most (0: all).
+    public var limit: Int
     /// The heap size to extrapolate to, and how to name it.
-    var target: (bytes: Int64, name: String)?
-    var paths: PathDisplay
+    public var target: (bytes: Int64, name: String)?
+    public var paths: PathDisplay
+
+    public init(analysis: TrendAnalysis, keyType: KeyType, limit: Int, target: (bytes: Int64, name: String)?,
+                paths: PathDisplay) {
+        self.analysis = analysis
+        self.keyType = keyType
+        self.limit = limit
+        self.target = target
+        self.paths = paths
+    }
 
     private var shown: [TrendAnalysis.Site] {
         limit == 0 ? analysis.sites : Array(analysis.sites.prefix(limit))
@@ -30,7 +39,7 @@ struct TrendReport {
 
     private var sampleRates: [UInt64] { analysis.snapshots.map(\.process.sampleRate) }
 
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         switch seconds {
         case ..<1: return String(format: "%.0f ms", seconds * 1_000)
         case ..<10: return String(format: "%.1f s", seconds)
@@ -41,7 +50,7 @@ struct TrendReport {
         }
     }
 
-    func text() -> [String] {
+    public func text() -> [String] {
         let first = analysis.snapshots[0].process
         let program = URL(fileURLWithPath: first.program).lastPathComponent
         var lines = ["\(counted(analysis.snapshots.count, "snapshot")) of \(program) (pid \(first.pid)) over "
@@ -83,7 +92,7 @@ struct TrendReport {
         return lines
     }
 
-    func json() throws -> String {
+    public func json() throws -> String {
         struct Series: Encodable {
             var sizes: [Int64]; var counts: [Int64]; var bytes_per_second: Double?; var bytes_per_snapshot: Double
             var r2: Double; var verdict: String
