@@ -65,13 +65,4 @@ public struct LeakTestsReport {
         parts.append("\(passed) passed")
         return "\(counted(verdicts.count, "leak test")) judged by \(harnesses): " + parts.joined(separator: ", ")
     }
-
-    /// `check --format json`'s `leak_tests`.
-    public func json() -> [[String: Any]] {
-        verdicts.map { verdict in
-            ["status": verdict.status.name,
-             "harness": verdict.harness, "test": verdict.test, "pid": Int(verdict.pid),
-             "snapshots": verdict.snapshots, "summary": verdict.summary]
-        }
-    }
 }
