@@ -105,7 +105,19 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
     /// The snapshots a trend is fitted over (it needs three).
     public var trend: [Member] {
         let own = own
-        return own.count >= 3 ? own : comparable
+        return own.count >= Self.trendMinimum ? own : comparable
+    }
+
+    /// Snapshots a trend needs at least.
+    public static var trendMinimum: Int { 3 }
+
+    /// Whether `trend` has enough snapshots for a trend.
+    public var hasTrend: Bool { trend.count >= Self.trendMinimum }
+
+    /// The snapshots taken from `seq` on: an attach's own, not those of an
+    /// earlier session into the same directory.
+    public func since(seq: UInt32) -> SnapshotSeries {
+        SnapshotSeries(members.filter { $0.process.seq >= seq })
     }
 
     /// A leak check's phases: the own snapshots, or the exit snapshot when
