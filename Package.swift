@@ -52,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "HeapDiffTesting",
-            dependencies: ["HeapDiffKit"]
+            dependencies: ["HeapDiffKit", "HeapDiffFormat"]
         ),
         .executableTarget(
             name: "heapdiff",
