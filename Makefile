@@ -4,12 +4,13 @@
 CC ?= cc
 SWIFT ?= swift
 BUILD := build
-RECORDER_SRC := $(wildcard Sources/HeapDiffRecorder/*.c)
-RECORDER_HDR := $(wildcard Sources/HeapDiffRecorder/*.h Sources/HeapDiffRecorder/include/*.h)
+RECORDER_SRC := $(wildcard Sources/HeapDiffRecorder/*.c Sources/HeapDiffFormat/*.c)
+RECORDER_HDR := $(wildcard Sources/HeapDiffRecorder/*.h Sources/HeapDiffRecorder/include/*.h Sources/HeapDiffFormat/include/*.h)
 RECORDER := $(BUILD)/libheapdiff.so
 # The preload library: C11, libc + libunwind only, never the Swift runtime.
 RECORDER_CFLAGS := -std=c11 -O2 -g -flto -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
-	-fno-omit-frame-pointer -ftls-model=initial-exec -ISources/HeapDiffRecorder/include
+	-fno-omit-frame-pointer -ftls-model=initial-exec -ISources/HeapDiffRecorder/include \
+	-ISources/HeapDiffFormat/include
 RECORDER_LDFLAGS := -shared -Wl,-z,now -Wl,--as-needed
 RECORDER_LIBS := -lunwind -ldl -lpthread
 # The same recorder built for `heapdiff attach`, which dlopens it into a process
@@ -87,6 +88,7 @@ demo: cli
 
 test: cli
 	@scripts/setup.sh test
+	scripts/check-layers.py
 	HEAPDIFF_LIBRARY=$(CURDIR)/$(RECORDER) HEAPDIFF_CLI="$$($(SWIFT) build --show-bin-path)/heapdiff" $(SWIFT) test
 	$(MAKE) test-pytest test-install
 

@@ -16,14 +16,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
-        // The snapshot format header and its CRC, and the CLI-recorder protocol
-        // (heapdiff_control.h, control_protocol.c), shared with the C recorder.
-        // The recorder itself (libheapdiff.so) is built by the Makefile with cc:
+        // The contract between recorder and analyzer: the snapshot format
+        // (heapdiff_format.h, crc32.c) and the CLI-recorder protocol
+        // (heapdiff_control.h, control_protocol.c), compiled into both. The
+        // recorder itself (libheapdiff.so) is built by the Makefile with cc:
         // a preload library must not pull the Swift runtime into traced programs.
         .target(
-            name: "CHeapDiffFormat",
-            path: "Sources/HeapDiffRecorder",
-            sources: ["crc32.c", "control_protocol.c"],
+            name: "HeapDiffFormat",
             publicHeadersPath: "include"
         ),
         // elfutils libdw (libdw-dev), for offline symbolization.
@@ -45,15 +44,15 @@ let package = Package(
         .target(
             name: "HeapDiffKit",
             dependencies: [
-                "CHeapDiffFormat", "CLibdw", "CZlib", "CSwiftDemangle",
+                "HeapDiffFormat", "CLibdw", "CZlib", "CSwiftDemangle",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             // The pprof schema profile.pb.swift was generated from (see Pprof/README.md).
-            exclude: ["Pprof/profile.proto", "Pprof/README.md"]
+            exclude: ["Output/Pprof/profile.proto", "Output/Pprof/README.md"]
         ),
         .target(
             name: "HeapDiffTesting",
-            dependencies: ["HeapDiffKit"]
+            dependencies: ["HeapDiffKit", "HeapDiffFormat"]
         ),
         .executableTarget(
             name: "heapdiff",
@@ -80,7 +79,7 @@ let package = Package(
 if ProcessInfo.processInfo.environment["HEAPDIFF_FUZZ"] != nil {
     package.targets.append(.executableTarget(
         name: "FuzzSnapshotReader",
-        dependencies: ["HeapDiffKit", "CHeapDiffFormat"],
+        dependencies: ["HeapDiffKit", "HeapDiffFormat"],
         path: "Fuzz/FuzzSnapshotReader"
     ))
 }

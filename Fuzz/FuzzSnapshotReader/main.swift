@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 import Glibc
 import HeapDiffKit
 

@@ -1,7 +1,7 @@
 /* Format 1's stack records, written when HEAPDIFF_FORMAT=1 asks for them
  * (to compare sizes, or for a reader that predates format 2): every code
  * object seen so far as a PYCODE record, every stack as a TRACE record with
- * its frames as u64s. Layouts: include/heapdiff_format.h. */
+ * its frames as u64s. Layouts: Sources/HeapDiffFormat/include/heapdiff_format.h. */
 #define _GNU_SOURCE
 #include <string.h>
 #include "snapshot_writer.h"

@@ -1,4 +1,4 @@
-/* Format 2's stack records (include/heapdiff_format.h, docs/FORMAT.md):
+/* Format 2's stack records (Sources/HeapDiffFormat/include/heapdiff_format.h, docs/FORMAT.md):
  * the Python code objects some frame names (CODES), the distinct frames
  * (FRAMES), the prefix tree (NODES) and one entry per stack (STACKS), each
  * table split into records of about HD_TABLE_RECORD_BYTES. */

@@ -1,4 +1,4 @@
-/* Writes one snapshot file (layout: include/heapdiff_format.h, docs/FORMAT.md).
+/* Writes one snapshot file (layout: Sources/HeapDiffFormat/include/heapdiff_format.h, docs/FORMAT.md).
  *
  * Counters are copied under hd_lock, which is brief; the file is then
  * written without it, so allocating threads wait only for the copy, never

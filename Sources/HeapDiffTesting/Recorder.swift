@@ -1,4 +1,5 @@
 import Foundation
+import HeapDiffFormat
 import HeapDiffKit
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +19,7 @@ struct Recorder: @unchecked Sendable {
     /// The recorder, or nil when it is not preloaded.
     static let inThisProcess: Recorder? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "heapdiff_snapshot") else { return nil }
-        let configured = ProcessInfo.processInfo.environment["HEAPDIFF_OUTPUT"].flatMap { $0.isEmpty ? nil : $0 }
+        let configured = ProcessInfo.processInfo.environment[HD_ENV_OUTPUT].flatMap { $0.isEmpty ? nil : $0 }
         let output = URL(fileURLWithPath: configured ?? ".",
                          relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             .standardizedFileURL.path

@@ -224,19 +224,7 @@ struct CheckCommand: ParsableCommand {
             own?.text().forEach(Console.printToStandardError)
             leakTests?.text().forEach(Console.printToStandardError)
         case .json:
-            guard let leakTests else {
-                if let own { print(try own.json()) }
-                return
-            }
-            var document: [String: Any] = [:]
-            if let own, let object = try JSONSerialization.jsonObject(with: Data(try own.json().utf8)) as? [String: Any] {
-                document = object
-            }
-            document["passed"] = own?.result.passed != false && leakTests.leaked.isEmpty && leakTests.unjudged.isEmpty
-            document["leak_tests"] = leakTests.json()
-            let data = try JSONSerialization.data(withJSONObject: document,
-                                                  options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            if own != nil || leakTests != nil { print(try CheckReport.json(own: own, leakTests: leakTests)) }
         }
     }
 

@@ -17,26 +17,13 @@ extension CheckCommand {
     }
 
     func checkSnapshotFiles() throws {
-        let series = try snapshots.map { try Snapshot.load(path: $0) }
-        let pids = Set(series.map(\.process.pid))
-        guard pids.count == 1, let first = series.first else {
-            throw CommandError(message: "the snapshots are from \(pids.count) processes (pids "
-                + pids.sorted().map(String.init).joined(separator: ", ") + "); give the snapshots of one process")
-        }
-        if let twice = Dictionary(grouping: series, by: \.process.seq).values.first(where: { $0.count > 1 }) {
-            throw CommandError(message: "\(twice[0].path) and \(twice[1].path) are the same snapshot "
-                + "(#\(twice[0].process.seq) of process \(first.process.pid))")
-        }
+        let series = try SnapshotSeries.ofOneProcess(try snapshots.map { try Snapshot.load(path: $0) },
+                                                     analysis: "a leak check").members
         let policy = LeakCheck.Policy(maxGrowthPerSite: maxGrowthPerSite.bytes, maxTotalGrowth: maxGrowth?.bytes,
                                       warmupSnapshots: warmupSnapshots)
         let symbolizer = grouping.makeSymbolizer()
-        let result: LeakCheck.Result
-        do {
-            result = try LeakCheck.check(series, policy: policy, options: grouping.statisticsOptions,
+        let result = try LeakCheck.check(series, policy: policy, options: grouping.statisticsOptions,
                                          symbolizer: symbolizer)
-        } catch let failure as SeriesError {
-            throw CommandError(message: "\(failure)")
-        }
         let directories = Set(series.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().standardizedFileURL.path })
         let report = CheckReport(result: result, policy: policy, keyType: grouping.keyType, limit: grouping.limit,
                                  directory: directories.count == 1 ? directories.first ?? "" : "the files given",

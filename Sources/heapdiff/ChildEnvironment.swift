@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 
 /// The environment of the program that `run` starts: heapdiff's own, plus
 /// what loads and configures the recorder (names from heapdiff_control.h).

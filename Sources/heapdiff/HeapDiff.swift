@@ -61,6 +61,9 @@ struct HeapDiff: ParsableCommand {
         case let failure as SnapshotError:
             Console.error(failure.description)
             Foundation.exit(CommandError.badInput)
+        case let failure as SeriesError:
+            Console.error(failure.description)
+            Foundation.exit(CommandError.badInput)
         case is ExitCode:
             exit(withError: error)  // already reported; exits with its status, silently
         default:

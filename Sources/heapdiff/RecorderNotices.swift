@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 import Foundation
 import HeapDiffKit
 

@@ -72,7 +72,7 @@ struct ReportCommand: ParsableCommand {
             throw CommandError(message: missing.description, status: 1)
         }
         // In the order taken, without the snapshots of an interpreter's teardown (SnapshotSeries.comparable).
-        let series = try SnapshotSeries.loadInputs(inputs, pid: pid, analysis: "a report")
+        let series = try SnapshotSeries.load(inputs: inputs, pid: pid, analysis: "a report")
         let paths = series.comparable.map(\.path)
         let symbolizer = grouping.makeSymbolizer()
         let options = HTMLReport.Options(

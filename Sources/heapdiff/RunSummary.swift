@@ -55,8 +55,7 @@ struct RunSummary {
         let symbolizer = grouping.makeSymbolizer()
         do {
             if hasProgramFiles {
-                let series = try SnapshotSeries.load(directory: directory, pid: pid)
-                try reportProgram(SnapshotSeries(series.members.filter { $0.process.seq >= firstSeq }),
+                try reportProgram(try SnapshotSeries.load(directory: directory, pid: pid).since(seq: firstSeq),
                                   symbolizer: symbolizer)
             }
             try reportWorkers(symbolizer: symbolizer)
@@ -89,9 +88,8 @@ struct RunSummary {
                 try printer.printTop(try Snapshot.load(path: only.path))
             }
         }
-        let trend = series.trend
-        if trend.count >= 3 {
-            try printTrend(trend, symbolizer: symbolizer)
+        if series.hasTrend {
+            try printTrend(series.trend, symbolizer: symbolizer)
         }
     }
 
@@ -139,7 +137,7 @@ struct RunSummary {
                                     symbolizer: symbolizer)
         try printer.printDiff(old: try Snapshot.load(path: comparison.old.path),
                               new: try Snapshot.load(path: comparison.new.path))
-        if most.trend.count >= 3 {
+        if most.hasTrend {
             Console.note("`heapdiff trend \(shownDirectory) --pid \(most.pid ?? 0)` for its trend")
         }
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CHeapDiffFormat
+import HeapDiffFormat
 
 /// `--sample BYTES` (run, check; attach can take the same option): the
 /// sampling rate, read by the recorder's own parser (heapdiff_control.h),

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CHeapDiffFormat
+import HeapDiffFormat
 import Foundation
 import HeapDiffKit
 

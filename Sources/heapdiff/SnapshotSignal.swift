@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 
 /// The signal that makes the recorder take a snapshot, spelled as in
 /// `HEAPDIFF_SIGNAL`: `USR1`, `SIGUSR2`, `RTMIN`, `RTMIN+3`, a number, or

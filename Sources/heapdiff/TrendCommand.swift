@@ -53,7 +53,7 @@ struct TrendCommand: ParsableCommand {
     @OptionGroup var grouping: GroupingOptions
 
     func run() throws {
-        let series = try SnapshotSeries.loadInputs(inputs, pid: pid, analysis: "a trend")
+        let series = try SnapshotSeries.load(inputs: inputs, pid: pid, analysis: "a trend")
         let paths = series.members.map(\.path)
         let symbolizer = grouping.makeSymbolizer()
         let analysis: TrendAnalysis
@@ -79,16 +79,5 @@ struct TrendCommand: ParsableCommand {
         case .json: print(try report.json())
         }
         symbolizer.warnings.forEach { Console.warning($0) }
-    }
-}
-
-/// The machine facts a trend is extrapolated against.
-enum TrendInputs {
-    /// MemTotal from /proc/meminfo, in bytes.
-    static func machineMemory() -> Int64? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
-              let kib = Int64(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kib * 1024
     }
 }

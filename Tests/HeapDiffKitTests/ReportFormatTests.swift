@@ -80,7 +80,7 @@ import Testing
         let total = new.total(comparedTo: old, Self.options, symbolizer: symbolizer)
         #expect(JSONReport.diff(diffs, old: old, new: new, keyType: .lineno, total: total) == """
             {
-              "format_version": 1,
+              "format_version": 2,
               "command": "diff",
               "key_type": "lineno",
               "sampled": false,
@@ -155,7 +155,7 @@ import Testing
                                   traceback: [inlined, site])
         #expect(JSONReport.top([statistic], snapshot: snapshot, keyType: .traceback) == """
             {
-              "format_version": 1,
+              "format_version": 2,
               "command": "top",
               "key_type": "traceback",
               "sampled": false,

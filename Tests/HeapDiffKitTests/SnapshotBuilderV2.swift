@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 import HeapDiffKit
 
 /// Writes version-2 snapshot bytes for tests, independently of the reader:

@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 import Testing
 @testable import HeapDiffKit
 

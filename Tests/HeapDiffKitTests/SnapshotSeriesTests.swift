@@ -172,8 +172,12 @@ import Testing
         #expect(series.members.last?.process.commandLine.last?.count == 40_000)   // a record longer than the first read
         #expect(try SnapshotSeries.load(inputs: [directory.path], pid: nil).members.map(\.path) == paths)
         #expect(try SnapshotSeries.load(inputs: paths.reversed(), pid: nil).members.map(\.path) == paths)
-        #expect(throws: SeriesError.mixedProcesses(path: otherPath, pid: 8, firstPath: paths[0], firstPID: 7)) {
+        #expect(throws: SeriesError.mixedProcesses(path: otherPath, pid: 8, firstPath: paths[0], firstPID: 7,
+                                                          analysis: "a series")) {
             try SnapshotSeries.load(files: [paths[0], otherPath])
+        }
+        #expect(throws: SeriesError.sameSnapshot(path: paths[1], otherPath: paths[1], seq: 2, pid: 7)) {
+            try SnapshotSeries.load(files: [paths[1], paths[0], paths[1]], analysis: "a trend")
         }
         // A damaged file is reported as loading it would report it.
         let bad = try directory.write(Array("not a snapshot".utf8), name: "python3.11.7.4.heapsnap")

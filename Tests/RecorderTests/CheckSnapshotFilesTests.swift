@@ -58,7 +58,10 @@ import Testing
         let first = try Self.leakyServiceSnapshots(in: dir, tag: "a")
         let second = try Self.leakyServiceSnapshots(in: dir, tag: "b")
         let cases: [([String], String)] = [
-            (["--snapshots", first[0], second[1]], "heapdiff: error: the snapshots are from 2 processes"),
+            // The same words as trend's and report's (SnapshotSeries.ofOneProcess).
+            (["--snapshots", first[0], second[1]], "heapdiff: error: \(second[1]) is of process "),
+            (["--snapshots", first[0], second[1]], "\(first[0]) of process "),
+            (["--snapshots", first[0], second[1]], "; a leak check follows one process"),
             (["--snapshots", first[0], first[0]], "are the same snapshot (#1 of process"),
             (["--snapshots", first[0]], "took 1 snapshot of its own, so no comparison spans its workload"),
             (["--snapshots", first[0], first[1], "--", "/bin/true"], "give either --snapshots FILE… or a program"),

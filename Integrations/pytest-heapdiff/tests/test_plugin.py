@@ -132,7 +132,7 @@ def test_under_heapdiff_check_without_leak_tests_nothing_spans_the_workload(pyte
 def test_verdict_records_are_named_as_heapdiff_control_h_names_them():
     from pytest_heapdiff import verdicts
 
-    header = os.path.join(os.path.dirname(__file__), "..", "..", "..", "Sources", "HeapDiffRecorder", "include",
+    header = os.path.join(os.path.dirname(__file__), "..", "..", "..", "Sources", "HeapDiffFormat", "include",
                           "heapdiff_control.h")
     with open(header) as text:
         defined = dict(re.findall(r'#define (HD_VERDICTS?_\w+) "([^"]*)"', text.read()))

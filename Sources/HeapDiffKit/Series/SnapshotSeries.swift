@@ -105,7 +105,19 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
     /// The snapshots a trend is fitted over (it needs three).
     public var trend: [Member] {
         let own = own
-        return own.count >= 3 ? own : comparable
+        return own.count >= Self.trendMinimum ? own : comparable
+    }
+
+    /// Snapshots a trend needs at least.
+    public static var trendMinimum: Int { 3 }
+
+    /// Whether `trend` has enough snapshots for a trend.
+    public var hasTrend: Bool { trend.count >= Self.trendMinimum }
+
+    /// The snapshots taken from `seq` on: an attach's own, not those of an
+    /// earlier session into the same directory.
+    public func since(seq: UInt32) -> SnapshotSeries {
+        SnapshotSeries(members.filter { $0.process.seq >= seq })
     }
 
     /// A leak check's phases: the own snapshots, or the exit snapshot when
@@ -181,7 +193,11 @@ extension SnapshotSeries: Equatable where Member: Equatable {}
 /// Why a series cannot be read or used.
 public enum SeriesError: Error, Equatable, CustomStringConvertible {
     case noSnapshots(directory: String)
-    case mixedProcesses(path: String, pid: UInt32, firstPath: String, firstPID: UInt32)
+    /// Files of two processes given as one series; `analysis` names what
+    /// follows one process ("a trend", "a leak check").
+    case mixedProcesses(path: String, pid: UInt32, firstPath: String, firstPID: UInt32, analysis: String)
+    /// One snapshot given twice (two files with the same SEQ of one process).
+    case sameSnapshot(path: String, otherPath: String, seq: UInt32, pid: UInt32)
     /// A leak check has fewer than two phases: `own` snapshots the program took itself.
     case tooFewPhases(program: String, pid: Int32?, own: Int)
 
@@ -189,14 +205,36 @@ public enum SeriesError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .noSnapshots(let directory):
             return "\(directory): no snapshots"
-        case let .mixedProcesses(path, pid, firstPath, firstPID):
-            return "\(path) is of process \(pid), \(firstPath) of process \(firstPID); a series follows one process"
+        case let .mixedProcesses(path, pid, firstPath, firstPID, analysis):
+            return "\(path) is of process \(pid), \(firstPath) of process \(firstPID); \(analysis) follows one process"
+        case let .sameSnapshot(path, otherPath, seq, pid):
+            return "\(path) and \(otherPath) are the same snapshot (#\(seq) of process \(pid))"
         case let .tooFewPhases(program, pid, own):
             let who = pid.map { "\(program) (pid \($0))" } ?? program
             let took = own == 0 ? "took no snapshot of its own" : "took \(own) snapshot\(own == 1 ? "" : "s") of its own"
             return "\(who) \(took), so no comparison spans its workload (its exit snapshot is not a phase): "
                 + "take one snapshot after warm-up and one after the load, with heapdiff_snapshot() or --interval"
         }
+    }
+}
+
+extension SnapshotSeries {
+    /// `members`, given one by one, as the series of one process, each
+    /// snapshot once: the check behind every command that takes snapshot
+    /// files (`trend`, `report`, `check --snapshots`). `analysis` names the
+    /// command's use of them in the error ("a trend").
+    public static func ofOneProcess(_ members: [Member], analysis: String = "a series") throws(SeriesError)
+        -> SnapshotSeries {
+        if let first = members.first, let other = members.first(where: { $0.process.pid != first.process.pid }) {
+            throw .mixedProcesses(path: other.path, pid: other.process.pid, firstPath: first.path,
+                                  firstPID: first.process.pid, analysis: analysis)
+        }
+        let series = SnapshotSeries(members)
+        if let twice = zip(series.members, series.members.dropFirst()).first(where: { $0.process.seq == $1.process.seq }) {
+            throw .sameSnapshot(path: twice.0.path, otherPath: twice.1.path, seq: twice.0.process.seq,
+                                pid: twice.0.process.pid)
+        }
+        return series
     }
 }
 
@@ -230,23 +268,20 @@ extension SnapshotSeries where Member == SnapshotFile {
         }
     }
 
-    /// Snapshot files given one by one, which must be of one process.
-    public static func load(files paths: [String]) throws -> SnapshotSeries {
-        let files = try paths.map { try SnapshotFile(path: $0) }
-        if let first = files.first, let other = files.first(where: { $0.process.pid != first.process.pid }) {
-            throw SeriesError.mixedProcesses(path: other.path, pid: other.process.pid,
-                                                  firstPath: first.path, firstPID: first.process.pid)
-        }
-        return SnapshotSeries(files)
+    /// Snapshot files given one by one, which must be of one process
+    /// (`ofOneProcess`).
+    public static func load(files paths: [String], analysis: String = "a series") throws -> SnapshotSeries {
+        try ofOneProcess(try paths.map { try SnapshotFile(path: $0) }, analysis: analysis)
     }
 
     /// What `trend` and `report` take: snapshot files of one process, or a
     /// directory, from which `pid`'s series is taken, or else the series of
-    /// the process that left the most snapshots.
-    public static func load(inputs: [String], pid: Int32?) throws -> SnapshotSeries {
+    /// the process that left the most snapshots. `analysis` words the error
+    /// for files of two processes (`ofOneProcess`).
+    public static func load(inputs: [String], pid: Int32?, analysis: String = "a series") throws -> SnapshotSeries {
         var isDirectory: ObjCBool = false
         guard inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
-              isDirectory.boolValue else { return try load(files: inputs) }
+              isDirectory.boolValue else { return try load(files: inputs, analysis: analysis) }
         let directory = inputs[0]
         let counts = try SnapshotDirectory.processes(in: directory).map { process in
             (pid: process, count: try SnapshotDirectory.snapshots(in: directory, pid: process).count)

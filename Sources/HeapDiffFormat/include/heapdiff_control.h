@@ -1,6 +1,6 @@
 /*
  * The protocol between the heapdiff CLI and the recorder, defined once: the
- * recorder (libheapdiff.so) and the CLI (Swift, module CHeapDiffFormat) both
+ * recorder (libheapdiff.so) and the CLI (Swift, module HeapDiffFormat) both
  * call these functions, so neither side restates a name, a default or a
  * message layout. docs/PROTOCOL.md explains it in prose.
  *

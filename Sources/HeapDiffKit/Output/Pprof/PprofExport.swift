@@ -109,13 +109,13 @@ private struct PprofBuilder {
     mutating func add(_ snapshot: Snapshot, sign: Int64) {
         let moduleMappings = snapshot.modules.map { mappingID(for: $0) }
         let map = AddressMap(modules: snapshot.modules)
+        let python = PythonFrameDecoder(python: snapshot.python)
         var addressLocations: [UInt64: UInt64] = [:]
         for trace in snapshot.traces {
             let stack = trace.frames.map { address -> UInt64 in
                 if let known = addressLocations[address] { return known }
-                let id = PythonFrameAddress.isPython(address) && snapshot.python != nil
-                    ? pythonLocationID(for: PythonFrameDecoder(python: snapshot.python).frame(for: address))
-                    : locationID(for: address, map: map, modules: snapshot.modules, mappings: moduleMappings)
+                let id = python.pythonFrame(at: address).map { pythonLocationID(for: $0) }
+                    ?? locationID(for: address, map: map, modules: snapshot.modules, mappings: moduleMappings)
                 addressLocations[address] = id
                 return id
             }

@@ -1,5 +1,5 @@
 /* The CLI-recorder protocol (include/heapdiff_control.h), compiled into
- * both libheapdiff.so and the CLI's CHeapDiffFormat module. Plain system
+ * both libheapdiff.so and the CLI's HeapDiffFormat module. Plain system
  * calls and stack buffers only: the recorder calls it with its guard held. */
 #define _GNU_SOURCE
 #include "heapdiff_control.h"

@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 import Foundation
 
 /// The snapshot files that one process left in an output directory.

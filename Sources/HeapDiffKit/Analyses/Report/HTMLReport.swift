@@ -79,7 +79,7 @@ public enum HTMLReport {
         var trend: TrendAnalysis?
         var trendUnavailable: String?
         do {
-            guard count >= 3 else { throw TrendAnalysis.Failure.tooFewSnapshots(count) }
+            guard count >= SnapshotSeries<Snapshot>.trendMinimum else { throw TrendAnalysis.Failure.tooFewSnapshots(count) }
             trend = try TrendAnalysis.analyze(count: count, load: read, options: options.statistics, axis: options.axis,
                                               symbolizer: symbolizer, progress: progress)
         } catch let failure as TrendAnalysis.Failure {

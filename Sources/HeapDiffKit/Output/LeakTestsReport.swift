@@ -1,20 +1,23 @@
-import Foundation
-import HeapDiffKit
 
 /// The verdicts that test harnesses (pytest-heapdiff, HeapDiffTesting)
 /// recorded during a run of `check` or `run`, worded for both: how many leak
 /// tests were judged and by whom, and each one that leaked (its sites, the
 /// harness's own summary, and where its snapshots are) or could not be judged.
-struct LeakTestsReport {
-    var verdicts: [LeakTestVerdict]
-    var paths: PathDisplay
+public struct LeakTestsReport {
+    public var verdicts: [LeakTestVerdict]
+    public var paths: PathDisplay
 
-    var leaked: [LeakTestVerdict] { verdicts.filter { $0.status == .leaked } }
-    var unjudged: [LeakTestVerdict] { verdicts.filter { $0.status == .error } }
-    var passed: Int { verdicts.filter { $0.status == .passed }.count }
+    public init(verdicts: [LeakTestVerdict], paths: PathDisplay) {
+        self.verdicts = verdicts
+        self.paths = paths
+    }
+
+    public var leaked: [LeakTestVerdict] { verdicts.filter { $0.status == .leaked } }
+    public var unjudged: [LeakTestVerdict] { verdicts.filter { $0.status == .error } }
+    public var passed: Int { verdicts.filter { $0.status == .passed }.count }
 
     /// "pytest-heapdiff", "pytest-heapdiff and HeapDiffTesting".
-    var harnesses: String {
+    public var harnesses: String {
         var names: [String] = []
         for verdict in verdicts where !names.contains(verdict.harness) { names.append(verdict.harness) }
         return names.count <= 2 ? names.joined(separator: " and ")
@@ -33,7 +36,7 @@ struct LeakTestsReport {
 
     /// `check`'s text: a line per leaked test and per test that could not be
     /// judged, then the count.
-    func text() -> [String] {
+    public func text() -> [String] {
         var lines = leaked.map { verdict in
             "leak test \(name(verdict)) kept growing: \(verdict.summary.isEmpty ? "(no summary)" : verdict.summary); "
                 + "snapshots in \(verdict.snapshots.isEmpty ? "(not kept)" : paths.show(verdict.snapshots))"
@@ -51,7 +54,7 @@ struct LeakTestsReport {
     }
 
     /// `run`'s one line.
-    func summaryLine() -> String {
+    public func summaryLine() -> String {
         var parts: [String] = []
         if let first = leaked.first {
             let folder = first.snapshots.isEmpty ? "" : ", snapshots in \(paths.show(first.snapshots))"
@@ -61,14 +64,5 @@ struct LeakTestsReport {
         if !unjudged.isEmpty { parts.append("\(unjudged.count) could not be judged") }
         parts.append("\(passed) passed")
         return "\(counted(verdicts.count, "leak test")) judged by \(harnesses): " + parts.joined(separator: ", ")
-    }
-
-    /// `check --format json`'s `leak_tests`.
-    func json() -> [[String: Any]] {
-        verdicts.map { verdict in
-            ["status": verdict.status.name,
-             "harness": verdict.harness, "test": verdict.test, "pid": Int(verdict.pid),
-             "snapshots": verdict.snapshots, "summary": verdict.summary]
-        }
     }
 }

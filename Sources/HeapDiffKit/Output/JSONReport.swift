@@ -6,10 +6,6 @@
 /// Every documented key is always present (null when unknown), so the output
 /// of two runs can also be compared as text.
 public enum JSONReport {
-    /// Bumped on any change that could break a reader of the previous version;
-    /// adding keys is not such a change.
-    public static let formatVersion = 1
-
     /// `total` defaults to the whole traced heap; pass the filtered one when
     /// the statistics were filtered.
     public static func top(_ statistics: [Statistic], snapshot: Snapshot, keyType: KeyType,
@@ -54,7 +50,7 @@ public enum JSONReport {
     // MARK: - Parts
 
     private static func header(_ json: inout JSONWriter, command: String, keyType: KeyType, sampled: Bool) {
-        json.key("format_version"); json.value(formatVersion)
+        json.key("format_version"); json.value(JSONFormat.version)
         json.key("command"); json.value(command)
         json.key("key_type"); json.value(keyType.rawValue)
         json.key("sampled"); json.value(sampled)
@@ -113,13 +109,15 @@ public enum JSONReport {
     }
 
     private static func frameFields(_ frame: Frame, in json: inout JSONWriter) {
-        json.key("file"); json.value(frame.file)
-        json.key("line"); json.value(frame.line)
-        json.key("function"); json.value(frame.function)
-        json.key("module"); json.value(frame.module)
-        json.key("offset"); json.value(frame.offset)
-        json.key("inlined"); json.value(frame.inlined)
-        if frame.isPython { json.key("python"); json.value(true) }
+        for (key, value) in JSONFrame.fields(frame) {
+            json.key(key)
+            switch value {
+            case .string(let text): json.value(text)
+            case .integer(let number): json.value(number)
+            case .unsigned(let number): json.value(number)
+            case .flag(let flag): json.value(flag)
+            }
+        }
     }
 }
 

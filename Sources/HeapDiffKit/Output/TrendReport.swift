@@ -1,14 +1,23 @@
 import Foundation
-import HeapDiffKit
 
 /// How `trend` shows its analysis: an aligned table for people, JSON for tools.
-struct TrendReport {
-    var analysis: TrendAnalysis
-    var keyType: KeyType
-    var limit: Int
+public struct TrendReport {
+    public var analysis: TrendAnalysis
+    public var keyType: KeyType
+    /// Sites shown at most (0: all).
+    public var limit: Int
     /// The heap size to extrapolate to, and how to name it.
-    var target: (bytes: Int64, name: String)?
-    var paths: PathDisplay
+    public var target: (bytes: Int64, name: String)?
+    public var paths: PathDisplay
+
+    public init(analysis: TrendAnalysis, keyType: KeyType, limit: Int, target: (bytes: Int64, name: String)?,
+                paths: PathDisplay) {
+        self.analysis = analysis
+        self.keyType = keyType
+        self.limit = limit
+        self.target = target
+        self.paths = paths
+    }
 
     private var shown: [TrendAnalysis.Site] {
         limit == 0 ? analysis.sites : Array(analysis.sites.prefix(limit))
@@ -30,7 +39,7 @@ struct TrendReport {
 
     private var sampleRates: [UInt64] { analysis.snapshots.map(\.process.sampleRate) }
 
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         switch seconds {
         case ..<1: return String(format: "%.0f ms", seconds * 1_000)
         case ..<10: return String(format: "%.1f s", seconds)
@@ -41,7 +50,7 @@ struct TrendReport {
         }
     }
 
-    func text() -> [String] {
+    public func text() -> [String] {
         let first = analysis.snapshots[0].process
         let program = URL(fileURLWithPath: first.program).lastPathComponent
         var lines = ["\(counted(analysis.snapshots.count, "snapshot")) of \(program) (pid \(first.pid)) over "
@@ -83,28 +92,27 @@ struct TrendReport {
         return lines
     }
 
-    func json() throws -> String {
+    /// `trend --format json` (docs/JSON.md).
+    public func json() throws -> String {
         struct Series: Encodable {
-            var sizes: [Int64]; var counts: [Int64]; var bytes_per_second: Double?; var bytes_per_snapshot: Double
-            var r2: Double; var verdict: String
-            var size_stderrs: [Double]; var bytes_per_second_stderr: Double?; var bytes_per_snapshot_stderr: Double
-            var recent_growth_stderr: Double
+            var sizes: [Int64]; var counts: [Int64]; var bytes_per_second: JSONNullable<Double>
+            var bytes_per_snapshot: Double; var r2: Double; var verdict: String
+            var size_stderrs: [Double]; var bytes_per_second_stderr: JSONNullable<Double>
+            var bytes_per_snapshot_stderr: Double; var recent_growth_stderr: Double
         }
-        struct Site: Encodable {
-            var file: String?; var line: Int?; var function: String?; var module: String; var series: Series
-        }
+        struct Site: Encodable { var series: Series }
         struct Snapshot: Encodable { var path: String; var seq: UInt32; var label: String; var seconds: Double }
-        struct Extrapolation: Encodable { var target_bytes: Int64; var seconds: Double? }
+        struct Extrapolation: Encodable { var target_bytes: Int64; var seconds: JSONNullable<Double> }
         struct Report: Encodable {
             var axis: String; var key_type: String; var snapshots: [Snapshot]; var heap: Series; var rss: Series
-            var extrapolation: Extrapolation?; var sites: [Site]
+            var extrapolation: JSONNullable<Extrapolation>; var sites: [JSONSited<Site>]
             var sampled: Bool; var sample_rate: UInt64
         }
         func series(_ s: TrendAnalysis.Series) -> Series {
-            Series(sizes: s.sizes, counts: s.counts, bytes_per_second: s.bytesPerSecond,
+            Series(sizes: s.sizes, counts: s.counts, bytes_per_second: JSONNullable(s.bytesPerSecond),
                    bytes_per_snapshot: s.bytesPerSnapshot, r2: s.r2, verdict: s.verdict.rawValue,
                    size_stderrs: s.sizeStandardErrors.isEmpty ? s.sizes.map { _ in 0 } : s.sizeStandardErrors,
-                   bytes_per_second_stderr: s.bytesPerSecond == nil ? nil : (s.bytesPerSecondStandardError ?? 0),
+                   bytes_per_second_stderr: JSONNullable(s.bytesPerSecond == nil ? nil : (s.bytesPerSecondStandardError ?? 0)),
                    bytes_per_snapshot_stderr: s.bytesPerSnapshotStandardError,
                    recent_growth_stderr: s.recentGrowthStandardError)
         }
@@ -115,12 +123,11 @@ struct TrendReport {
                 Snapshot(path: $0.path, seq: $0.process.seq, label: $0.process.label, seconds: $1)
             },
             heap: series(analysis.heap), rss: series(analysis.rss),
-            extrapolation: target.map { Extrapolation(target_bytes: $0.bytes, seconds: analysis.secondsUntilHeap(reaches: $0.bytes)) },
-            sites: shown.map { Site(file: $0.site.file, line: $0.site.line, function: $0.site.function,
-                                    module: $0.site.module, series: series($0.series)) },
+            extrapolation: JSONNullable(target.map {
+                Extrapolation(target_bytes: $0.bytes, seconds: JSONNullable(analysis.secondsUntilHeap(reaches: $0.bytes)))
+            }),
+            sites: shown.map { JSONSited(site: $0.site, fields: Site(series: series($0.series))) },
             sampled: rate > 0, sample_rate: rate)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
+        return try JSONDocument(command: "trend", fields: report).encoded()
     }
 }

@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 
 /// A Python code object as the recorder copied it (a PYCODE record): what
 /// is needed to show a Python frame after the process, or the code object,

@@ -112,42 +112,85 @@ public struct CheckReport {
         return parts.joined(separator: "; ")
     }
 
+    /// `check --format json` without leak tests (docs/JSON.md).
     public func json() throws -> String {
-        struct Frame: Encodable { var function: String?; var file: String?; var line: Int?; var module: String; var offset: UInt64 }
+        try Self.json(own: self, leakTests: nil)
+    }
+
+    /// `check --format json` (docs/JSON.md): the own series' report (nil
+    /// when test harnesses judged leak tests instead and no comparison
+    /// spans the workload); with leak tests, their verdicts as `leak_tests`,
+    /// and `passed` the whole check's.
+    public static func json(own: CheckReport?, leakTests: LeakTestsReport?) throws -> String {
+        let passed = own?.result.passed != false && leakTests?.leaked.isEmpty != false
+            && leakTests?.unjudged.isEmpty != false
+        let document = JSONDocument(command: "check", fields: Document(
+            passed: passed, own: own.map(Own.init), leak_tests: leakTests.map { $0.verdicts.map(LeakTest.init) }))
+        return try document.encoded()
+    }
+
+    private struct Document: Encodable {
+        var passed: Bool
+        var own: Own?
+        var leak_tests: [LeakTest]?
+
+        func encode(to encoder: Encoder) throws {
+            try own?.encode(to: encoder)
+            var container = encoder.container(keyedBy: JSONFrame.Key.self)
+            try container.encode(passed, forKey: .init(stringValue: "passed"))
+            if let leak_tests { try container.encode(leak_tests, forKey: .init(stringValue: "leak_tests")) }
+        }
+    }
+
+    private struct Own: Encodable {
         struct Finding: Encodable {
-            var file: String?; var line: Int?; var function: String?; var module: String
-            var size_diff: Int64; var count_diff: Int64; var sizes: [Int64]; var counts: [Int64]; var traceback: [Frame]
-            var size_diff_stderr: Int64; var size_stderrs: [Int64]
+            var size_diff: Int64; var count_diff: Int64; var sizes: [Int64]; var counts: [Int64]
+            var traceback: [JSONFrame]; var size_diff_stderr: Int64; var size_stderrs: [Int64]
         }
         struct Snapshot: Encodable { var path: String; var seq: UInt32; var label: String }
-        struct Report: Encodable {
-            var passed: Bool; var key_type: String; var max_growth_per_site: Int64; var max_growth: Int64?
-            var total_size_diff: Int64; var total_count_diff: Int64; var total_exceeded: Bool
-            var snapshots: [Snapshot]; var findings: [Finding]
-            var sampled: Bool; var sample_rate: UInt64; var total_size_diff_stderr: Int64
+
+        var key_type: String; var max_growth_per_site: Int64; var max_growth: JSONNullable<Int64>
+        var total_size_diff: Int64; var total_count_diff: Int64; var total_exceeded: Bool
+        var snapshots: [Snapshot]; var findings: [JSONSited<Finding>]
+        var sampled: Bool; var sample_rate: UInt64; var total_size_diff_stderr: Int64
+
+        init(_ report: CheckReport) {
+            let result = report.result
+            func bytes(_ standardError: Double) -> Int64 { Int64(exactly: standardError.rounded()) ?? .max }
+            key_type = report.keyType.rawValue
+            max_growth_per_site = report.policy.maxGrowthPerSite
+            max_growth = JSONNullable(report.policy.maxTotalGrowth)
+            total_size_diff = result.totalSizeDiff
+            total_count_diff = result.totalCountDiff
+            total_exceeded = result.totalExceeded
+            snapshots = result.compared.map { Snapshot(path: $0.path, seq: $0.process.seq, label: $0.process.label) }
+            findings = result.findings.map { finding in
+                JSONSited(site: finding.site, fields: Finding(
+                    size_diff: finding.sizeDiff, count_diff: finding.countDiff, sizes: finding.sizes,
+                    counts: finding.counts, traceback: finding.traceback.map(JSONFrame.init),
+                    size_diff_stderr: bytes(finding.sizeDiffStandardError),
+                    size_stderrs: finding.sizes.indices.map {
+                        bytes($0 < finding.sizeStandardErrors.count ? finding.sizeStandardErrors[$0] : 0)
+                    }))
+            }
+            sampled = result.sampleRate > 0
+            sample_rate = result.sampleRate
+            total_size_diff_stderr = bytes(result.totalSizeDiffStandardError)
         }
-        func bytes(_ standardError: Double) -> Int64 { Int64(exactly: standardError.rounded()) ?? .max }
-        func frame(_ f: HeapDiffKit.Frame) -> Frame {
-            Frame(function: f.function, file: f.file, line: f.line, module: f.module, offset: f.offset)
+    }
+
+    /// One harness's verdict on one leak test, as `leak_tests` lists it.
+    private struct LeakTest: Encodable {
+        var status: String; var harness: String; var test: String; var pid: Int32; var snapshots: String
+        var summary: String
+
+        init(_ verdict: LeakTestVerdict) {
+            status = verdict.status.name
+            harness = verdict.harness
+            test = verdict.test
+            pid = verdict.pid
+            snapshots = verdict.snapshots
+            summary = verdict.summary
         }
-        let report = Report(
-            passed: result.passed, key_type: keyType.rawValue, max_growth_per_site: policy.maxGrowthPerSite,
-            max_growth: policy.maxTotalGrowth, total_size_diff: result.totalSizeDiff,
-            total_count_diff: result.totalCountDiff, total_exceeded: result.totalExceeded,
-            snapshots: result.compared.map { Snapshot(path: $0.path, seq: $0.process.seq, label: $0.process.label) },
-            findings: result.findings.map { finding in
-                Finding(file: finding.site.file, line: finding.site.line, function: finding.site.function,
-                        module: finding.site.module, size_diff: finding.sizeDiff, count_diff: finding.countDiff,
-                        sizes: finding.sizes, counts: finding.counts, traceback: finding.traceback.map(frame),
-                        size_diff_stderr: bytes(finding.sizeDiffStandardError),
-                        size_stderrs: finding.sizes.indices.map {
-                            bytes($0 < finding.sizeStandardErrors.count ? finding.sizeStandardErrors[$0] : 0)
-                        })
-            },
-            sampled: result.sampleRate > 0, sample_rate: result.sampleRate,
-            total_size_diff_stderr: bytes(result.totalSizeDiffStandardError))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
     }
 }

@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 
 /// Why a byte range could not be decoded; the reader adds the file name and
 /// the record it was in.

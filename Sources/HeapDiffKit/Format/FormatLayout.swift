@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 
 /// The on-disk layout from `heapdiff_format.h`, converted once to Swift types.
 ///

@@ -2,7 +2,7 @@
  * heapdiff snapshot file format: the single source of truth.
  *
  * The recorder (C) writes it with these offsets and helpers, and the analyzer
- * (Swift, module CHeapDiffFormat) reads it with the same ones; docs/FORMAT.md
+ * (Swift, module HeapDiffFormat) reads it with the same ones; docs/FORMAT.md
  * explains it in prose.
  *
  * Versioning (docs/FORMAT.md, "Versioning"):

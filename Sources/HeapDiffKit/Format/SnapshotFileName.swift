@@ -1,11 +1,13 @@
+import HeapDiffFormat
+
 /// The recorder's naming of snapshot files: `PROGRAM.PID.SEQ.heapsnap`, or
 /// `….heapsnap.gz` once someone compressed it with gzip (read as it is).
 ///
 /// Parsed from the right, because the program name may itself contain dots.
 /// Files being written are named `.NAME.tmp` and do not parse.
 public struct SnapshotFileName: Equatable, Sendable {
-    public static let suffix = ".heapsnap"
-    public static let compressedSuffix = ".heapsnap.gz"
+    public static let suffix = HD_SNAPSHOT_SUFFIX
+    public static let compressedSuffix = HD_SNAPSHOT_SUFFIX + ".gz"
 
     public var program: String
     public var pid: Int32

@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 
 /// Decoding of a version-2 file's records: PROCESS, MODULE and PYTHON as in
 /// version 1 (later minors may append fields, which are skipped), then the

@@ -28,7 +28,6 @@ final class StackResolver {
     private let moduleRoles: [AllocationSiteRule.Role?]
     private var resolved: [UInt64: Resolved] = [:]
     private let python: PythonFrameDecoder
-    private let hasPython: Bool
 
     init(snapshot: Snapshot, symbolizer: Symbolizer, rule: AllocationSiteRule) {
         self.symbolizer = symbolizer
@@ -37,7 +36,6 @@ final class StackResolver {
         map = AddressMap(modules: snapshot.modules)
         moduleRoles = snapshot.modules.map { rule.role(modulePath: $0.path) }
         python = PythonFrameDecoder(python: snapshot.python)
-        hasPython = snapshot.python != nil
     }
 
     /// The frames one return address expands to, innermost first; never empty.
@@ -90,7 +88,7 @@ final class StackResolver {
         }
         if let generated { return generated }
         // Under Python code with only library frames, the innermost Python frame.
-        if hasPython, let index = addresses.firstIndex(where: PythonFrameAddress.isPython) {
+        if let index = addresses.firstIndex(where: python.isPython) {
             return (Position(address: index, inline: 0), frames(at: addresses[index])[0])
         }
         // No own code: the program lives among the libraries (cc1 under
@@ -120,8 +118,8 @@ final class StackResolver {
 
     private func resolve(_ address: UInt64) -> Resolved {
         if let known = resolved[address] { return known }
-        var frames = PythonFrameAddress.isPython(address) && hasPython
-            ? [python.frame(for: address)] : symbolizer.symbolize(address: address, map: map, modules: modules)
+        var frames = python.pythonFrame(at: address).map { [$0] }
+            ?? symbolizer.symbolize(address: address, map: map, modules: modules)
         if frames.isEmpty { frames = [Frame(module: "", offset: address)] }
         let result = Resolved(frames: frames, roles: frames.map(rule.role(of:)))
         resolved[address] = result

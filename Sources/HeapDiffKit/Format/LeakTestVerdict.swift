@@ -1,4 +1,4 @@
-import CHeapDiffFormat
+import HeapDiffFormat
 
 /// What a test harness (pytest-heapdiff, HeapDiffTesting) decided about one
 /// leak test it judged inside the traced process, as it records it for

@@ -118,7 +118,7 @@ public struct TrendAnalysis: Sendable {
         // work has stopped and would bend the recent half of every series
         // towards flat, and an interpreter's teardown is never a point.
         let orderedGroups = SnapshotSeries(grouped).trend
-        guard orderedGroups.count >= 3 else {
+        guard orderedGroups.count >= SnapshotSeries<Snapshot>.trendMinimum else {
             throw orderedGroups.count == count ? Failure.tooFewSnapshots(count)
                 : Failure.tooFewBeforeTeardown(orderedGroups.count, leftOut: count - orderedGroups.count)
         }
