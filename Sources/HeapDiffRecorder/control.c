@@ -240,9 +240,13 @@ static void at_exit(void) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();
         size_t pointer_bytes = hd_pointer_table_memory(), code_bytes = hd_pycode_memory();
+        size_t filter_bytes = hd_sampler_memory();
         hd_unlock();
-        hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB", traces,
-                trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024);
+        char filter[64] = "";
+        if (filter_bytes)   /* sampling on */
+            snprintf(filter, sizeof filter, ", sampling filter %zu KiB", filter_bytes / 1024);
+        hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB%s", traces,
+                trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024, filter);
     }
     hd_guard = saved;
 }

@@ -2,6 +2,9 @@
  * real function, then hand a successful result to hd_record_alloc (or the
  * pointer to hd_record_free before it is released, so that an address reused
  * by another thread is never confused with the block being freed).
+ * With sampling on (HEAPDIFF_SAMPLE), a new block is recorded only when it
+ * crosses a sample point (sampler.h), and a free goes to the live-block
+ * table only when the membership filter says its block may be there.
  * Results, alignment and errno are the real allocator's own. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -9,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "capture.h"
+#include "sampler.h"
 
 static inline int state(void) {
     return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE);
@@ -34,7 +38,7 @@ static inline bool recording(void) {
     return state() == HD_STATE_RECORDING && !hd_guard;
 }
 
-static inline __attribute__((always_inline)) void after_alloc(void *p, size_t size) {
+static inline __attribute__((always_inline)) void after_alloc(void *p, uint64_t size) {
     int saved = errno;
     hd_guard = 1;
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
@@ -42,6 +46,19 @@ static inline __attribute__((always_inline)) void after_alloc(void *p, size_t si
     hd_record_alloc(p, size, &stack);
     hd_guard = 0;
     errno = saved;
+}
+
+/* A new block, recorded if sampling keeps it (every one without sampling). */
+static inline __attribute__((always_inline)) void record_new(void *p, size_t size) {
+    uint64_t kept;
+    if (hd_sample_keep(size, &kept))
+        after_alloc(p, kept);
+}
+
+/* Whether a block being freed may be in the live-block table: always
+ * without sampling; with it, a lock-free look at the membership filter. */
+static inline bool maybe_traced(void *p) {
+    return hd_maybe_sampled(p);
 }
 
 static inline bool before_free(void *p, uint64_t *size, struct hd_trace **trace) {
@@ -65,7 +82,7 @@ HD_EXPORT void *malloc(size_t size) {
         return hd_bootstrap_alloc(size, 16);
     void *p = hd_real.malloc(size);
     if (p && recording())
-        after_alloc(p, size);
+        record_new(p, size);
     return p;
 }
 
@@ -82,7 +99,7 @@ HD_EXPORT void free(void *p) {
         return;
     uint64_t size;
     struct hd_trace *trace;
-    if (recording())
+    if (recording() && maybe_traced(p))
         (void)before_free(p, &size, &trace);
     hd_real.free(p);
 }
@@ -95,7 +112,7 @@ HD_EXPORT void *calloc(size_t count, size_t size) {
         return __builtin_mul_overflow(count, size, &total) ? missing() : hd_bootstrap_alloc(total, 16);
     void *p = hd_real.calloc(count, size);
     if (p && recording())
-        after_alloc(p, count * size);
+        record_new(p, count * size);
     return p;
 }
 
@@ -120,10 +137,10 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
         return hd_real.realloc(old, total);
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
-    bool traced = old && before_free(old, &old_size, &old_trace);
+    bool traced = old && maybe_traced(old) && before_free(old, &old_size, &old_trace);
     void *p = hd_real.realloc(old, total);
     if (p) {
-        after_alloc(p, total);
+        record_new(p, total);
     } else if (traced && total != 0) {   /* realloc(p, 0) frees p and returns NULL */
         int saved = errno;
         hd_guard = 1;
@@ -160,7 +177,7 @@ HD_EXPORT void *reallocarray(void *old, size_t count, size_t size) {
     void *p = call;                                                           \
     hd_guard = outer;                                                         \
     if (p && recording())                                                     \
-        after_alloc(p, size);                                                 \
+        record_new(p, size);                                                  \
     return p;
 
 HD_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
@@ -202,6 +219,6 @@ HD_EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
     int r = hd_real.posix_memalign(out, alignment, size);
     hd_guard = outer;
     if (r == 0 && recording())
-        after_alloc(*out, size);
+        record_new(*out, size);
     return r;
 }

@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include "capture.h"
+#include "sampler.h"
 
 /* PyMemAllocatorEx, unchanged since 3.5. */
 struct mem_allocator {
@@ -62,15 +63,19 @@ static inline bool gil_promised(const struct mem_allocator *prev) {
     return prev != &previous[DOMAIN_RAW];
 }
 
-/* Records a block the previous allocator just returned; inlined into each
+/* Records a block the previous allocator just returned (with sampling on,
+ * if it crossed a sample point, as the malloc hooks do); inlined into each
  * wrapper so the stack capture starts at the wrapper's caller. */
 static inline __attribute__((always_inline)) void record(const struct mem_allocator *prev, void *p, size_t size) {
+    last_block = (uintptr_t)p;
+    uint64_t kept;
+    if (!hd_sample_keep(size, &kept))
+        return;
     hd_py_gil_promised = gil_promised(prev);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_stack stack = hd_capture_stack();
-    hd_record_alloc(p, size, &stack);
+    hd_record_alloc(p, kept, &stack);
     hd_py_gil_promised = false;
-    last_block = (uintptr_t)p;
 }
 
 static void *domain_malloc(void *ctx, size_t size) {
@@ -111,7 +116,7 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
     hd_guard = 1;
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
-    bool traced = old && hd_record_free(old, &old_size, &old_trace);
+    bool traced = old && hd_maybe_sampled(old) && hd_record_free(old, &old_size, &old_trace);
     void *p = prev->realloc(prev->ctx, old, size);
     int saved = errno;
     if (p)
@@ -144,7 +149,8 @@ static void domain_free(void *ctx, void *p) {
     hd_guard = 1;
     uint64_t size;
     struct hd_trace *trace;
-    (void)hd_record_free(p, &size, &trace);
+    if (hd_maybe_sampled(p))   /* with sampling, most blocks were never recorded */
+        (void)hd_record_free(p, &size, &trace);
     prev->free(prev->ctx, p);
     hd_guard = 0;
     errno = saved;
@@ -167,6 +173,8 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
         last_block = 0;
         return 0;
     }
+    if (!hd_maybe_sampled((void *)block))
+        return 0;   /* sampling: a block never recorded has nothing to move */
     int saved = errno;
     hd_guard = 1;
     hd_py_gil_promised = true;

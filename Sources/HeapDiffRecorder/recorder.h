@@ -98,6 +98,8 @@ struct hd_config {
     unsigned format;            /* HEAPDIFF_FORMAT: snapshot format version written */
     enum hd_unwind_mode unwind; /* HEAPDIFF_UNWIND */
     uint64_t sample_rate;       /* HEAPDIFF_SAMPLE: mean bytes between sample points; 0: every allocation */
+    uint64_t sample_seed;       /* HEAPDIFF_SAMPLE_SEED, when sample_seeded */
+    bool sample_seeded;
     unsigned keep;              /* HEAPDIFF_KEEP: periodic snapshots kept; 0: all */
     bool output_ok;             /* output_dir exists and is writable */
 };
@@ -159,6 +161,12 @@ size_t hd_trace_table_memory(void) HD_HIDDEN;
 extern bool hd_traces_dropped HD_HIDDEN;
 
 /* ---- pointer_table.c (caller holds hd_lock) -------------------------- */
+/* A block's size as the table keeps it. With sampling on, a block recorded
+ * for the sample points it crossed carries their number above HD_SIZE_BITS
+ * (hd_sample_pack) and weighs points × R bytes in its trace; one recorded
+ * whole weighs its size. Callers hand the value back as they got it
+ * (realloc's restore). */
+enum { HD_SIZE_BITS = 48 };
 void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 void hd_pointer_prefetch(uintptr_t ptr) HD_HIDDEN;   /* no lock needed */
 /* Forgets ptr; returns false when it was not traced. */

@@ -4,6 +4,7 @@
  * never touches a shared line), and the membership filter that lets a free
  * skip the lock for the blocks that were not sampled. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
@@ -120,7 +121,9 @@ static void start_thread(struct hd_sampler *s) {
 uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
     uint64_t rate = hd_config.sample_rate;
     if (HD_UNLIKELY(s->random == 0)) {   /* the thread's first point is a gap away from its first byte */
+        int saved = errno;
         start_thread(s);
+        errno = saved;
         s->countdown += next_gap(s, rate);
     }
     if (size >= rate) {   /* recorded whole, and left out of the byte stream */
@@ -159,7 +162,7 @@ void hd_sampler_after_fork_child(void) {
         }
     threads = self->state == HD_SAMPLER_LISTED ? self : NULL;
     self->next = NULL;
-    seed = fresh_seed();
+    seed = hd_config.sample_seeded ? splitmix64(seed ^ (uint64_t)getpid()) : fresh_seed();
     if (self->random)
         self->random = splitmix64(seed) | 1;
 }
@@ -229,7 +232,7 @@ size_t hd_sampler_memory(void) {
 /* At start-up, with sampling asked for: false (sampling then off) when the
  * filter or the thread key cannot be had. */
 bool hd_sampler_init(void) {
-    seed = fresh_seed();
+    seed = hd_config.sample_seeded ? hd_config.sample_seed : fresh_seed();
     struct hd_sample_filter *f = new_filter(FILTER_FIRST_BITS);
     if (!f || pthread_key_create(&thread_key, thread_ends) != 0)
         return false;

@@ -31,6 +31,7 @@ extern __thread struct hd_sampler hd_sampler_tls HD_HIDDEN __attribute__((tls_mo
 /* What hd_sample decided: not recorded, recorded with n sample points
  * (1 ≤ n < HD_SAMPLE_WHOLE), or recorded whole (R bytes or more). */
 enum { HD_SAMPLE_SKIP = 0, HD_SAMPLE_WHOLE = 0xFFFF };
+/* Keeps errno (it may list the thread, which may call into libc). */
 uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute__((noinline));
 
 /* Counts an allocation of `size` bytes and decides whether it is recorded.
@@ -45,6 +46,27 @@ static inline __attribute__((always_inline)) uint32_t hd_sample(size_t size) {
     if (HD_LIKELY((left | (int64_t)(hd_config.sample_rate - 1 - size)) >= 0))
         return HD_SAMPLE_SKIP;
     return hd_sample_slow(s, size);
+}
+
+/* The size the live-block table keeps for a block recorded by sampling:
+ * the points it crossed above HD_SIZE_BITS (pointer_table.c weighs it as
+ * points × R bytes), or the plain size for a block recorded whole. */
+static inline uint64_t hd_sample_pack(size_t size, uint32_t points) {
+    return points == HD_SAMPLE_WHOLE ? (uint64_t)size : (uint64_t)size | (uint64_t)points << HD_SIZE_BITS;
+}
+
+/* The one sampling decision of a hook, for a new block of `size` bytes:
+ * whether it is recorded, and the size to record it with. Without sampling,
+ * every block, with its size. (A block of 0 bytes crosses no sample point.) */
+static inline __attribute__((always_inline)) bool hd_sample_keep(size_t size, uint64_t *kept) {
+    *kept = size;
+    if (HD_LIKELY(hd_config.sample_rate == 0))
+        return true;
+    uint32_t points = hd_sample(size);
+    if (HD_LIKELY(points == HD_SAMPLE_SKIP))
+        return false;
+    *kept = hd_sample_pack(size, points);
+    return true;
 }
 
 /* The membership filter: per slot, how many sampled live blocks hash
