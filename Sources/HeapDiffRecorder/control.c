@@ -338,8 +338,10 @@ static void after_fork_child(void) {
     hd_listener_drop_inherited(&listener);
     if (hd_config.follow_children)
         start_writer_thread();
-    else
+    else {
+        hd_sampling_stop();
         __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
+    }
     hd_guard = 0;
 }
 
@@ -405,6 +407,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
         }
         start_writer_thread();
         __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
+        hd_sampling_start();
     }
     hd_guard = 0;
 }

@@ -75,9 +75,47 @@ static void *missing(void) {
     return NULL;
 }
 
-HD_EXPORT void *malloc(size_t size) {
-    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
-        return hd_real.malloc(size);
+/* Sampling's fast path: with sampling on (hd_sampling: recording, with
+ * HEAPDIFF_SAMPLE) and outside the recorder, an allocation that crosses no
+ * sample point (nearly all) is counted and passed on in a tail call, and a
+ * free whose block the filter says was never recorded goes straight to the
+ * real free: the hook keeps no frame. The allocations that crossed a point
+ * are recorded by the *_sampled functions, called in tail position so that
+ * the stack capture starts at the program's frame as the hook's would.
+ * They are counted before the real call: one that fails is counted too. */
+static inline bool sampling_fast(void) {
+    return HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !hd_guard;
+}
+
+static __attribute__((noinline)) void *malloc_sampled(size_t size) {
+    uint32_t points = hd_sample_slow(&hd_sampler_tls, size);
+    void *p = hd_real.malloc(size);
+    if (p && points != HD_SAMPLE_SKIP && recording())
+        after_alloc(p, hd_sample_pack(size, points));
+    return p;
+}
+
+static __attribute__((noinline)) void *calloc_sampled(size_t count, size_t size, size_t total) {
+    uint32_t points = hd_sample_slow(&hd_sampler_tls, total);
+    void *p = hd_real.calloc(count, size);
+    if (p && points != HD_SAMPLE_SKIP && recording())
+        after_alloc(p, hd_sample_pack(total, points));
+    return p;
+}
+
+/* The old block was never recorded (the caller asked the filter). */
+static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) {
+    uint32_t points = hd_sample_slow(&hd_sampler_tls, total);
+    void *p = hd_real.realloc(old, total);
+    if (p && points != HD_SAMPLE_SKIP && recording())
+        after_alloc(p, hd_sample_pack(total, points));
+    return p;
+}
+
+/* Everything but sampling's fast path, out of the hook (in tail position:
+ * the stack capture starts at the program's frame as the hook's would), so
+ * that the hook itself sets up no frame before that path. */
+static __attribute__((noinline)) void *malloc_general(size_t size) {
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return hd_bootstrap_alloc(size, 16);
     void *p = hd_real.malloc(size);
@@ -86,11 +124,18 @@ HD_EXPORT void *malloc(size_t size) {
     return p;
 }
 
-HD_EXPORT void free(void *p) {
-    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0)))) {
-        hd_real.free(p);
-        return;
+HD_EXPORT void *malloc(size_t size) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
+        return hd_real.malloc(size);
+    if (sampling_fast()) {
+        if (HD_LIKELY(!hd_sample_crossed(size)))
+            return hd_real.malloc(size);
+        return malloc_sampled(size);
     }
+    return malloc_general(size);
+}
+
+static __attribute__((noinline)) void free_general(void *p) {
     if (!p || HD_UNLIKELY(hd_is_bootstrap(p)))
         return;
     /* Freed while another thread is still finding the real free: the real
@@ -104,9 +149,19 @@ HD_EXPORT void free(void *p) {
     hd_real.free(p);
 }
 
-HD_EXPORT void *calloc(size_t count, size_t size) {
-    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
-        return hd_real.calloc(count, size);
+HD_EXPORT void free(void *p) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0)))) {
+        hd_real.free(p);
+        return;
+    }
+    if (HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !hd_is_bootstrap(p) && !hd_maybe_sampled(p)) {
+        hd_real.free(p);   /* never recorded (the guard does not matter) */
+        return;
+    }
+    free_general(p);
+}
+
+static __attribute__((noinline)) void *calloc_general(size_t count, size_t size) {
     size_t total;
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return __builtin_mul_overflow(count, size, &total) ? missing() : hd_bootstrap_alloc(total, 16);
@@ -114,6 +169,18 @@ HD_EXPORT void *calloc(size_t count, size_t size) {
     if (p && recording())
         record_new(p, count * size);
     return p;
+}
+
+HD_EXPORT void *calloc(size_t count, size_t size) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
+        return hd_real.calloc(count, size);
+    size_t total;
+    if (sampling_fast() && !__builtin_mul_overflow(count, size, &total)) {
+        if (HD_LIKELY(!hd_sample_crossed(total)))
+            return hd_real.calloc(count, size);
+        return calloc_sampled(count, size, total);
+    }
+    return calloc_general(count, size);
 }
 
 /* realloc: the old block is forgotten first; if the real call fails it is
@@ -135,6 +202,13 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
     }
     if (!recording())
         return hd_real.realloc(old, total);
+    /* Sampling, and the old block certainly not recorded: as malloc.
+     * (realloc(p, 0), which frees, takes the general path.) */
+    if (sampling_fast() && total != 0 && (!old || !hd_maybe_sampled(old))) {
+        if (HD_LIKELY(!hd_sample_crossed(total)))
+            return hd_real.realloc(old, total);
+        return realloc_sampled(old, total);
+    }
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
     bool traced = old && maybe_traced(old) && before_free(old, &old_size, &old_trace);

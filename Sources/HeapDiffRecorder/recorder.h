@@ -191,6 +191,9 @@ bool hd_sampler_init(void) HD_HIDDEN;
  * hd_lock); counted only with sampling on. */
 void hd_sampler_totals(uint64_t *bytes, uint64_t *count) HD_HIDDEN;
 void hd_sampler_after_fork_child(void) HD_HIDDEN;
+/* The hooks' sampling fast path on (recording starts) and off (it stops). */
+void hd_sampling_start(void) HD_HIDDEN;
+void hd_sampling_stop(void) HD_HIDDEN;
 /* The live-block table enters and forgets sampled blocks here (hd_lock held). */
 void hd_sample_filter_add(uintptr_t ptr) HD_HIDDEN;
 void hd_sample_filter_remove(uintptr_t ptr) HD_HIDDEN;

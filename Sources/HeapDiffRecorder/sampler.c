@@ -14,6 +14,16 @@
 
 __thread struct hd_sampler hd_sampler_tls __attribute__((tls_model("initial-exec")));
 struct hd_sample_filter *hd_sample_filter;
+int hd_sampling;
+
+void hd_sampling_start(void) {
+    if (hd_config.sample_rate && hd_sample_filter)
+        __atomic_store_n(&hd_sampling, 1, __ATOMIC_RELEASE);
+}
+
+void hd_sampling_stop(void) {
+    __atomic_store_n(&hd_sampling, 0, __ATOMIC_RELEASE);
+}
 
 /* ---- the gaps: exponential with mean R -------------------------------- */
 

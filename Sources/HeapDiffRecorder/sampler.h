@@ -28,24 +28,33 @@ struct hd_sampler {
 enum { HD_SAMPLER_NEW, HD_SAMPLER_LISTED, HD_SAMPLER_GONE };
 extern __thread struct hd_sampler hd_sampler_tls HD_HIDDEN __attribute__((tls_model("initial-exec")));
 
+/* Set while recording with sampling on (hd_state is then RECORDING), so
+ * that a hook asks one question before its sampling fast path; cleared
+ * when recording stops (a fork child that is not followed). */
+extern int hd_sampling HD_HIDDEN;
+
 /* What hd_sample decided: not recorded, recorded with n sample points
  * (1 ≤ n < HD_SAMPLE_WHOLE), or recorded whole (R bytes or more). */
 enum { HD_SAMPLE_SKIP = 0, HD_SAMPLE_WHOLE = 0xFFFF };
 /* Keeps errno (it may list the thread, which may call into libc). */
 uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute__((noinline));
 
-/* Counts an allocation of `size` bytes and decides whether it is recorded.
- * Only with sampling on (hd_config.sample_rate > 0). */
-static inline __attribute__((always_inline)) uint32_t hd_sample(size_t size) {
+/* Counts an allocation of `size` bytes; true when it crossed a sample
+ * point or is as large as the rate (hd_sample_slow then says how to record
+ * it). Only with sampling on (hd_config.sample_rate > 0). */
+static inline __attribute__((always_inline)) bool hd_sample_crossed(size_t size) {
     struct hd_sampler *s = &hd_sampler_tls;
     __atomic_store_n(&s->bytes, s->bytes + size, __ATOMIC_RELAXED);
     __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
     int64_t left = s->countdown - (int64_t)size;
     s->countdown = left;
     /* One test for both: a point was crossed, or size >= R. */
-    if (HD_LIKELY((left | (int64_t)(hd_config.sample_rate - 1 - size)) >= 0))
-        return HD_SAMPLE_SKIP;
-    return hd_sample_slow(s, size);
+    return HD_UNLIKELY((left | (int64_t)(hd_config.sample_rate - 1 - size)) < 0);
+}
+
+/* Counts an allocation and decides: HD_SAMPLE_SKIP, the points, or WHOLE. */
+static inline __attribute__((always_inline)) uint32_t hd_sample(size_t size) {
+    return hd_sample_crossed(size) ? hd_sample_slow(&hd_sampler_tls, size) : HD_SAMPLE_SKIP;
 }
 
 /* The size the live-block table keeps for a block recorded by sampling:
