@@ -154,7 +154,7 @@ HD_EXPORT void free(void *p) {
         hd_real.free(p);
         return;
     }
-    if (HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !hd_is_bootstrap(p) && !hd_maybe_sampled(p)) {
+    if (HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !hd_is_bootstrap(p) && !hd_filter_may_hold(p)) {
         hd_real.free(p);   /* never recorded (the guard does not matter) */
         return;
     }

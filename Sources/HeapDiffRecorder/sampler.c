@@ -93,6 +93,17 @@ static struct hd_sampler *threads;
 static uint64_t gone_bytes, gone_count;
 static pthread_key_t thread_key;
 
+/* A thread's bytes so far (sampler.h). */
+static uint64_t bytes_of(const struct hd_sampler *s) {
+    return (uint64_t)(__atomic_load_n(&s->credit, __ATOMIC_RELAXED) - __atomic_load_n(&s->countdown, __ATOMIC_RELAXED));
+}
+
+/* Gaps and whole allocations move both: the bytes counted stay right. */
+static void add_credit(struct hd_sampler *s, int64_t bytes) {
+    __atomic_store_n(&s->credit, s->credit + bytes, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->countdown, s->countdown + bytes, __ATOMIC_RELAXED);
+}
+
 static void thread_ends(void *value) {
     struct hd_sampler *s = value;
     int guard = hd_guard;
@@ -103,7 +114,7 @@ static void thread_ends(void *value) {
             *link = s->next;
             break;
         }
-    gone_bytes += __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
+    gone_bytes += bytes_of(s);
     gone_count += __atomic_load_n(&s->count, __ATOMIC_RELAXED);
     /* What it allocates after this (other destructors) is not counted. */
     s->state = HD_SAMPLER_GONE;
@@ -134,16 +145,16 @@ uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
         int saved = errno;
         start_thread(s);
         errno = saved;
-        s->countdown += next_gap(s, rate);
+        add_credit(s, next_gap(s, rate));
     }
     if (size >= rate) {   /* recorded whole, and left out of the byte stream */
-        s->countdown += (int64_t)size;
+        add_credit(s, (int64_t)size);
         return HD_SAMPLE_WHOLE;
     }
     uint32_t points = 0;
     while (s->countdown < 0) {
         points++;
-        s->countdown += next_gap(s, rate);
+        add_credit(s, next_gap(s, rate));
     }
     return points < HD_SAMPLE_WHOLE ? points : HD_SAMPLE_WHOLE - 1;   /* for size < R, never reached */
 }
@@ -151,7 +162,7 @@ uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
 void hd_sampler_totals(uint64_t *bytes, uint64_t *count) {
     uint64_t b = gone_bytes, c = gone_count;
     for (const struct hd_sampler *s = threads; s; s = s->next) {
-        b += __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
+        b += bytes_of(s);
         c += __atomic_load_n(&s->count, __ATOMIC_RELAXED);
     }
     *bytes = b;
@@ -167,7 +178,7 @@ void hd_sampler_after_fork_child(void) {
     struct hd_sampler *self = &hd_sampler_tls;
     for (struct hd_sampler *s = threads; s; s = s->next)
         if (s != self) {
-            gone_bytes += s->bytes;
+            gone_bytes += bytes_of(s);
             gone_count += s->count;
         }
     threads = self->state == HD_SAMPLER_LISTED ? self : NULL;

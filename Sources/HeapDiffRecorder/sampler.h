@@ -16,12 +16,17 @@
 #include "recorder.h"
 
 /* One thread's sampling state and allocation totals, in initial-exec TLS.
- * `bytes` and `count` are written by their thread only and read by the
- * snapshot writer, so both sides use relaxed atomics (plain moves). */
+ * Written by their thread only and read by the snapshot writer, so both
+ * sides use relaxed atomics (plain moves). The bytes the thread allocated
+ * are not added up one by one: they are credit - countdown, where credit
+ * (the gaps drawn plus the allocations recorded whole) changes only at a
+ * sample point; read by another thread while a gap is being added, they
+ * may be off by that gap. */
 struct hd_sampler {
     int64_t countdown;          /* bytes to the next sample point; < 0: one was crossed */
     uint64_t random;            /* xorshift64* state; 0 until the thread's first point */
-    uint64_t bytes, count;      /* every allocation this thread made while recording */
+    int64_t credit;
+    uint64_t count;             /* every allocation this thread made while recording */
     struct hd_sampler *next;    /* in the list of threads (sampler.c, under hd_lock) */
     int state;                  /* HD_SAMPLER_* */
 };
@@ -44,10 +49,9 @@ uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute
  * it). Only with sampling on (hd_config.sample_rate > 0). */
 static inline __attribute__((always_inline)) bool hd_sample_crossed(size_t size) {
     struct hd_sampler *s = &hd_sampler_tls;
-    __atomic_store_n(&s->bytes, s->bytes + size, __ATOMIC_RELAXED);
     __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
     int64_t left = s->countdown - (int64_t)size;
-    s->countdown = left;
+    __atomic_store_n(&s->countdown, left, __ATOMIC_RELAXED);
     /* One test for both: a point was crossed, or size >= R. */
     return HD_UNLIKELY((left | (int64_t)(hd_config.sample_rate - 1 - size)) < 0);
 }
@@ -92,6 +96,12 @@ extern struct hd_sample_filter *hd_sample_filter HD_HIDDEN;
 
 static inline size_t hd_sample_filter_slot(uintptr_t ptr, unsigned shift) {
     return (size_t)(((uint64_t)ptr * 0x9E3779B97F4A7C15ull) >> shift);
+}
+
+/* The same, when sampling is on (hd_sampling: the filter exists). */
+static inline bool hd_filter_may_hold(const void *ptr) {
+    const struct hd_sample_filter *f = __atomic_load_n(&hd_sample_filter, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&f->counts[hd_sample_filter_slot((uintptr_t)ptr, f->shift)], __ATOMIC_RELAXED) != 0;
 }
 
 /* Whether ptr may be a sampled block (false: certainly not). */
