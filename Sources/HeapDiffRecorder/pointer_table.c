@@ -6,7 +6,8 @@
 #define _GNU_SOURCE
 #include "recorder.h"
 
-enum { HD_POINTER_SUBTABLES = 64, HD_POINTER_INITIAL_SLOTS = 1024 };
+/* Sampling records few blocks: its sub-tables start small. */
+enum { HD_POINTER_SUBTABLES = 64, HD_POINTER_INITIAL_SLOTS = 1024, HD_POINTER_INITIAL_SLOTS_SAMPLED = 64 };
 
 struct slot {
     uintptr_t ptr;              /* 0: empty */
@@ -42,7 +43,9 @@ static void place(struct slot *slots, size_t mask, struct slot entry) {
 
 static bool grow(struct subtable *t) {
     size_t old_count = t->slots ? t->mask + 1 : 0;
-    size_t new_count = old_count ? old_count * 2 : HD_POINTER_INITIAL_SLOTS;
+    size_t new_count = old_count            ? old_count * 2
+                       : hd_config.sample_rate ? HD_POINTER_INITIAL_SLOTS_SAMPLED
+                                               : HD_POINTER_INITIAL_SLOTS;
     struct slot *fresh = hd_pages_alloc(new_count * sizeof *fresh);
     if (!fresh)
         return false;
