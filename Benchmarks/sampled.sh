@@ -25,7 +25,7 @@ section="$(mktemp)"
   echo
   echo "Written by Benchmarks/sampled.sh on $(date -u +%Y-%m-%d), $(nproc) cores, load average"
   echo "$(cut -d' ' -f1-3 /proc/loadavg) at the start (other work was running: wall-clock ratios carry that noise;"
-  echo "Benchmarks/CALLGRIND.md's sampled rows count instructions, which it does not move)."
+  echo "the callgrind section at the end counts instructions, which it does not move)."
   echo "Contenders: the bare program, the recorder recording every allocation, the recorder sampling one point"
   echo "per $rate on average (HEAPDIFF_SAMPLE=$rate), jemalloc alone and jemalloc's profiler at"
   echo "lg_prof_sample:19 (its peer: the same mean rate; compare it with jemalloc alone, since it replaces the allocator)."

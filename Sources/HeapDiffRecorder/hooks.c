@@ -83,10 +83,6 @@ static void *missing(void) {
  * are recorded by the *_sampled functions, called in tail position so that
  * the stack capture starts at the program's frame as the hook's would.
  * They are counted before the real call: one that fails is counted too. */
-static inline bool sampling_fast(void) {
-    return HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !hd_guard;
-}
-
 static __attribute__((noinline)) void *malloc_sampled(size_t size) {
     uint32_t points = hd_sample_slow(&hd_sampler_tls, size);
     void *p = hd_real.malloc(size);
@@ -127,7 +123,7 @@ static __attribute__((noinline)) void *malloc_general(size_t size) {
 HD_EXPORT void *malloc(size_t size) {
     if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
         return hd_real.malloc(size);
-    if (sampling_fast()) {
+    if (hd_sampling_fast()) {
         if (HD_LIKELY(!hd_sample_crossed(size)))
             return hd_real.malloc(size);
         return malloc_sampled(size);
@@ -175,7 +171,7 @@ HD_EXPORT void *calloc(size_t count, size_t size) {
     if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
         return hd_real.calloc(count, size);
     size_t total;
-    if (sampling_fast() && !__builtin_mul_overflow(count, size, &total)) {
+    if (hd_sampling_fast() && !__builtin_mul_overflow(count, size, &total)) {
         if (HD_LIKELY(!hd_sample_crossed(total)))
             return hd_real.calloc(count, size);
         return calloc_sampled(count, size, total);
@@ -204,7 +200,7 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
         return hd_real.realloc(old, total);
     /* Sampling, and the old block certainly not recorded: as malloc.
      * (realloc(p, 0), which frees, takes the general path.) */
-    if (sampling_fast() && total != 0 && (!old || !hd_maybe_sampled(old))) {
+    if (hd_sampling_fast() && total != 0 && (!old || !hd_maybe_sampled(old))) {
         if (HD_LIKELY(!hd_sample_crossed(total)))
             return hd_real.realloc(old, total);
         return realloc_sampled(old, total);

@@ -63,14 +63,11 @@ static inline bool gil_promised(const struct mem_allocator *prev) {
     return prev != &previous[DOMAIN_RAW];
 }
 
-/* Records a block the previous allocator just returned (with sampling on,
- * if it crossed a sample point, as the malloc hooks do); inlined into each
- * wrapper so the stack capture starts at the wrapper's caller. */
-static inline __attribute__((always_inline)) void record(const struct mem_allocator *prev, void *p, size_t size) {
-    last_block = (uintptr_t)p;
-    uint64_t kept;
-    if (!hd_sample_keep(size, &kept))
-        return;
+/* Records a block the previous allocator just returned, with the size the
+ * table keeps (hd_sample_keep); inlined into each wrapper so the stack
+ * capture starts at the wrapper's caller. */
+static inline __attribute__((always_inline)) void record_kept(const struct mem_allocator *prev, void *p,
+                                                              uint64_t kept) {
     hd_py_gil_promised = gil_promised(prev);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_stack stack = hd_capture_stack();
@@ -78,7 +75,35 @@ static inline __attribute__((always_inline)) void record(const struct mem_alloca
     hd_py_gil_promised = false;
 }
 
-static void *domain_malloc(void *ctx, size_t size) {
+/* The same, if sampling keeps it (every block without sampling). */
+static inline __attribute__((always_inline)) void record(const struct mem_allocator *prev, void *p, size_t size) {
+    last_block = (uintptr_t)p;
+    uint64_t kept;
+    if (hd_sample_keep(size, &kept))
+        record_kept(prev, p, kept);
+}
+
+/* Sampling's fast path, as in hooks.c: an allocation that crosses no sample
+ * point is counted and passed on under the guard (so that the allocator's
+ * own calls into the raw domain and malloc are not counted again), without
+ * the recording path's frame; domain_malloc_sampled records the others.
+ * Everything else goes to domain_malloc_general, in tail position, so the
+ * stack capture there starts at the wrapper's caller. */
+static __attribute__((noinline)) void *domain_malloc_sampled(void *ctx, size_t size) {
+    const struct mem_allocator *prev = ctx;
+    uint32_t points = hd_sample_slow(&hd_sampler_tls, size);
+    hd_guard = 1;
+    void *p = prev->malloc(prev->ctx, size);
+    int saved = errno;
+    last_block = (uintptr_t)p;
+    if (p && points != HD_SAMPLE_SKIP)
+        record_kept(prev, p, hd_sample_pack(size, points));
+    hd_guard = 0;
+    errno = saved;
+    return p;
+}
+
+static __attribute__((noinline)) void *domain_malloc_general(void *ctx, size_t size) {
     const struct mem_allocator *prev = ctx;
     if (!hd_recording())
         return prev->malloc(prev->ctx, size);
@@ -90,6 +115,20 @@ static void *domain_malloc(void *ctx, size_t size) {
     hd_guard = 0;
     errno = saved;
     return p;
+}
+
+static void *domain_malloc(void *ctx, size_t size) {
+    if (hd_sampling_fast()) {
+        if (HD_UNLIKELY(hd_sample_crossed(size)))
+            return domain_malloc_sampled(ctx, size);
+        const struct mem_allocator *prev = ctx;
+        hd_guard = 1;
+        void *p = prev->malloc(prev->ctx, size);
+        hd_guard = 0;
+        last_block = (uintptr_t)p;
+        return p;
+    }
+    return domain_malloc_general(ctx, size);
 }
 
 static void *domain_calloc(void *ctx, size_t count, size_t size) {
@@ -134,7 +173,7 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
  * debug builds) would reject it. It is caught here and given back to libc. */
 static void *early_block;
 
-static void domain_free(void *ctx, void *p) {
+static __attribute__((noinline)) void domain_free_general(void *ctx, void *p) {
     const struct mem_allocator *prev = ctx;
     if (HD_UNLIKELY(p == early_block) && p) {
         early_block = NULL;
@@ -154,6 +193,19 @@ static void domain_free(void *ctx, void *p) {
     prev->free(prev->ctx, p);
     hd_guard = 0;
     errno = saved;
+}
+
+/* Sampling's fast path: a block the filter says was never recorded goes to
+ * the allocator under the guard, as domain_free_general would send it. */
+static void domain_free(void *ctx, void *p) {
+    if (hd_sampling_fast() && p != early_block && !hd_filter_may_hold(p)) {
+        const struct mem_allocator *prev = ctx;
+        hd_guard = 1;
+        prev->free(prev->ctx, p);
+        hd_guard = 0;
+        return;
+    }
+    domain_free_general(ctx, p);
 }
 
 /* Every new object, fresh or reused (3.13+). A fresh one was just recorded

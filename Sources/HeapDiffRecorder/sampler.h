@@ -38,6 +38,11 @@ extern __thread struct hd_sampler hd_sampler_tls HD_HIDDEN __attribute__((tls_mo
  * when recording stops (a fork child that is not followed). */
 extern int hd_sampling HD_HIDDEN;
 
+/* A hook's sampling fast path applies: sampling on, outside the recorder. */
+static inline bool hd_sampling_fast(void) {
+    return HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !hd_guard;
+}
+
 /* What hd_sample decided: not recorded, recorded with n sample points
  * (1 ≤ n < HD_SAMPLE_WHOLE), or recorded whole (R bytes or more). */
 enum { HD_SAMPLE_SKIP = 0, HD_SAMPLE_WHOLE = 0xFFFF };
