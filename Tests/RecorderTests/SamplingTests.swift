@@ -4,8 +4,7 @@ import Testing
 
 /// Sampled recording (`HEAPDIFF_SAMPLE`): the live-block table and its
 /// membership filter never lose or double-count a block, across threads,
-/// realloc and fork; the process totals count every allocation; a free of
-/// an unsampled block takes no lock.
+/// realloc and fork; the process totals count every allocation.
 @Suite struct SamplingTests {
     let symbolizer = Symbolizer()
 
