@@ -35,7 +35,7 @@ MANUALS := $(BUILD)/share/man/man1
 COMPLETIONS := $(BUILD)/share/completions
 
 .PHONY: all setup recorder cli release install demo test test-pytest test-install bench bench-analysis bench-leaks \
-	bench-trend bench-python bench-sizes bench-callgrind fuzz clean
+	bench-trend bench-python bench-sizes bench-callgrind bench-sampled fuzz clean
 
 all: $(RELEASE_CLI) $(MANUALS)/heapdiff.1 $(COMPLETIONS)/heapdiff.bash
 
@@ -119,6 +119,11 @@ bench: cli
 bench-analysis: $(RECORDER)
 	$(SWIFT) build -c release --scratch-path .build-b
 	@Benchmarks/analysis/run.sh "$$($(SWIFT) build -c release --scratch-path .build-b --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# Sampled recording (HEAPDIFF_SAMPLE=512KiB) beside full recording, the bare
+# program and jemalloc's sampled profiler; replaces that section of RESULTS.md.
+bench-sampled: cli
+	@Benchmarks/sampled.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
 
 # A Python service loop bare, under heapdiff, heaptrack and memray; writes Benchmarks/PYTHON.md.
 bench-python: cli

@@ -60,6 +60,11 @@ def main():
     parser.add_argument("--skip", action="append", default=[], help="a peer not to run (e.g. massif)")
     parser.add_argument("--memray", help="a Python with memray installed: adds memray --native "
                                          "--trace-python-allocators (the program is PYTHON SCRIPT ARGS)")
+    parser.add_argument("--sample", action="append", default=[],
+                        help="a sampling rate (HEAPDIFF_SAMPLE): adds the recorder sampling at that rate")
+    parser.add_argument("--jemalloc", help="Debian's libjemalloc.so.2: adds jemalloc alone and jemalloc's own "
+                                           "sampled profiler (prof:true,lg_prof_sample:LG) as the peer of sampling")
+    parser.add_argument("--jemalloc-lg-sample", type=int, default=19)
     parser.add_argument("program", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     program = args.program[1:] if args.program and args.program[0] == "--" else args.program
@@ -77,7 +82,19 @@ def main():
     contenders = {"bare": lambda out: (program, base_env)}
     contenders["heapdiff recorder"] = lambda out: (
         program, {**base_env, "LD_PRELOAD": args.library, "HEAPDIFF_OUTPUT": out, "HEAPDIFF_SIGNAL": "off"})
-    contenders["heapdiff run"] = lambda out: ([args.heapdiff, "run", "--output", out, "--"] + program, base_env)
+    if "heapdiff run" not in args.skip:
+        contenders["heapdiff run"] = lambda out: ([args.heapdiff, "run", "--output", out, "--"] + program, base_env)
+    for rate in args.sample:
+        contenders[f"heapdiff recorder, sampled {rate}"] = lambda out, rate=rate: (
+            program, {**base_env, "LD_PRELOAD": args.library, "HEAPDIFF_OUTPUT": out, "HEAPDIFF_SIGNAL": "off",
+                      "HEAPDIFF_SAMPLE": rate})
+    if args.jemalloc:
+        lg = args.jemalloc_lg_sample
+        contenders["jemalloc"] = lambda out: (program, {**base_env, "LD_PRELOAD": args.jemalloc})
+        # prof_prefix puts its dumps (none without prof_final) in the contender's own directory.
+        contenders[f"jemalloc prof, lg_prof_sample:{lg}"] = lambda out: (
+            program, {**base_env, "LD_PRELOAD": args.jemalloc,
+                      "MALLOC_CONF": f"prof:true,lg_prof_sample:{lg},prof_prefix:{out}/jeprof"})
     notes = []
     if shutil.which("heaptrack") and "heaptrack" not in args.skip:
         # Capped at 8 GiB of address space: on the wide churn heaptrack's
@@ -109,7 +126,7 @@ def main():
             try:
                 wall, peak_rss = run_once(command, env, work)
             except RuntimeError as error:
-                if name in ("bare", "heapdiff recorder", "heapdiff run"):
+                if name in ("bare", "heapdiff recorder", "heapdiff run") or name.startswith("heapdiff recorder, sampled"):
                     raise SystemExit(f"benchmark: {name} failed: {error}")
                 after = os.times()
                 cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
@@ -137,6 +154,11 @@ def main():
                      f"{m['cpu'] / max(bare['cpu'], 1e-9):.2f} | {m['rss'] / 2**20:.1f} | {m['size'] / 1024:.0f} |")
     for name, reason in failures.items():
         lines.append(f"| {name} | — | — | — | — | — | — |")
+    prof = next((n for n in med if n.startswith("jemalloc prof")), None)
+    if prof and "jemalloc" in med:
+        lines.append("")
+        lines.append(f"jemalloc's profiler against jemalloc alone: {med[prof]['wall'] / med['jemalloc']['wall']:.2f}× wall, "
+                     f"{med[prof]['cpu'] / max(med['jemalloc']['cpu'], 1e-9):.2f}× CPU.")
     rec = med["heapdiff recorder"]
     for peer in ("heaptrack", "memray --native", "massif"):
         if peer in med:

@@ -3,7 +3,8 @@
 # libunwind (the recorder's stack capture), elfutils libdw (symbols),
 # zlib (gzipped pprof export) and Chart.js (inlined into `heapdiff report`'s
 # HTML when it is generated, never committed);
-# with "bench", also GNU time for the benchmarks' peak-memory figures; with
+# with "bench", also GNU time for the benchmarks' peak-memory figures and
+# jemalloc (its sampled profiler is the peer of sampled recording); with
 # "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
 # Chromium, which renders an HTML report headless in a test, Debian's
 # CPython 3.11 with Flask and its venv module (pytest-heapdiff's tests), which the
@@ -21,6 +22,8 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 # `scripts/setup.sh bench`: what the benchmarks need on top (peers are optional).
 if [ "${1:-}" = bench ]; then
   [ -x /usr/bin/time ] || need+=(time)
+  # jemalloc's own sampled profiler, the peer of sampled recording (make bench-sampled).
+  [ -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ] || need+=(libjemalloc2)
 fi
 # `scripts/setup.sh test`: the standard tools the pprof export and the HTML report are checked with,
 # and gdb, which `heapdiff attach` loads the recorder with.

@@ -346,6 +346,20 @@ static void load_sampling(void) {
         hd_warn("HEAPDIFF_FORMAT=1 cannot hold sampled estimates; writing format %d", HD_FORMAT_VERSION);
         hd_config.format = HD_FORMAT_VERSION;
     }
+    /* HEAPDIFF_SAMPLE_SEED: the sample points a run draws, fixed (tests
+     * compare runs; the default seed is fresh for every process). */
+    text = getenv("HEAPDIFF_SAMPLE_SEED");
+    if (text && *text) {
+        char *end;
+        errno = 0;
+        unsigned long long seed = strtoull(text, &end, 10);
+        if (errno || *end || *text == '-')
+            hd_warn("HEAPDIFF_SAMPLE_SEED=%s is not a number; drawing a fresh seed", text);
+        else {
+            hd_config.sample_seed = seed;
+            hd_config.sample_seeded = true;
+        }
+    }
     text = getenv(HD_ENV_KEEP);
     if (!hd_parse_keep(text, &hd_config.keep)) {
         hd_warn("HEAPDIFF_KEEP=%s is not a number of snapshots from 1 to %d, or all; keeping every snapshot", text,

@@ -25,6 +25,8 @@ struct hd_config {
     unsigned format;            /* HEAPDIFF_FORMAT: snapshot format version written */
     enum hd_unwind_mode unwind; /* HEAPDIFF_UNWIND */
     uint64_t sample_rate;       /* HEAPDIFF_SAMPLE: mean bytes between sample points; 0: every allocation */
+    uint64_t sample_seed;       /* HEAPDIFF_SAMPLE_SEED, when sample_seeded */
+    bool sample_seeded;
     unsigned keep;              /* HEAPDIFF_KEEP: periodic snapshots kept; 0: all */
     bool output_ok;             /* output_dir exists and is writable */
 };

@@ -239,9 +239,13 @@ static void at_exit(void) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();
         size_t pointer_bytes = hd_pointer_table_memory(), code_bytes = hd_pycode_memory();
+        size_t filter_bytes = hd_sampler_memory();
         hd_unlock();
-        hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB", traces,
-                trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024);
+        char filter[64] = "";
+        if (filter_bytes)   /* sampling on */
+            snprintf(filter, sizeof filter, ", sampling filter %zu KiB", filter_bytes / 1024);
+        hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB%s", traces,
+                trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024, filter);
     }
     hd_guard_leave(hd_thread(), outer);
 }
@@ -333,8 +337,10 @@ static void after_fork_child(void) {
     hd_listener_drop_inherited(&listener);
     if (hd_config.follow_children)
         start_writer_thread();
-    else
+    else {
+        hd_sampling_stop();
         __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
+    }
     hd_guard_leave(hd_thread(), 0);
 }
 
@@ -400,6 +406,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
         }
         start_writer_thread();
         __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
+        hd_sampling_start();
     }
     hd_guard_leave(hd_thread(), outer);
 }

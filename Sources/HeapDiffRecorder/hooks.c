@@ -2,16 +2,21 @@
  * real function, then hand a successful result to hd_record_alloc (or the
  * pointer to hd_record_free before it is released, so that an address reused
  * by another thread is never confused with the block being freed).
+ * With sampling on (HEAPDIFF_SAMPLE), a new block is recorded only when it
+ * crosses a sample point (sampler.h), and a free goes to the live-block
+ * table only when the membership filter says its block may be there.
  * Results, alignment and errno are the real allocator's own. The names
  * hooked are listed once, in hook_list.h; the real functions are called
  * under the recursion guard (thread_state.h), except by the dynamic loader's own
- * calls under heapdiff attach, which must not touch TLS (got_hooks.h). */
+ * calls under heapdiff attach, which must not touch TLS (got_hooks.h), and
+ * by sampling's fast path, which tail-calls them (see there). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include "capture.h"
+#include "sampler.h"
 
 static inline int state(void) {
     return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE);
@@ -45,7 +50,7 @@ void hd_resolve_once(void) {
         result_;                                                              \
     })
 
-static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, size_t size) {
+static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, uint64_t size) {
     int saved = errno;
     int outer = hd_guard_enter(t);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
@@ -53,6 +58,13 @@ static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *
     hd_record_alloc(t, p, size, &stack);
     hd_guard_leave(t, outer);
     errno = saved;
+}
+
+/* A new block, recorded if sampling keeps it (every one without sampling). */
+static inline __attribute__((always_inline)) void record_new(struct hd_thread *t, void *p, size_t size) {
+    uint64_t kept;
+    if (hd_sample_keep(size, &kept))
+        after_alloc(t, p, kept);
 }
 
 static inline bool before_free(struct hd_thread *t, void *p, uint64_t *size, struct hd_trace **trace) {
@@ -69,23 +81,69 @@ static void *missing(void) {
     return NULL;
 }
 
-HD_EXPORT void *malloc(size_t size) {
-    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
-        return hd_real.malloc(size);
+/* Sampling's fast path: with sampling on (hd_sampling: recording, with
+ * HEAPDIFF_SAMPLE) and outside the recorder, an allocation that crosses no
+ * sample point (nearly all) is counted and passed on in a tail call, and a
+ * free whose block the filter says was never recorded goes straight to the
+ * real free: the hook keeps no frame, and so takes no guard (an allocator
+ * that calls its own public entry points then has those counted too, an
+ * estimate's worth). The allocations that crossed a point are recorded by
+ * the *_sampled functions, called in tail position so that the stack
+ * capture starts at the program's frame as the hook's would. They are
+ * counted before the real call: one that fails is counted too. */
+static __attribute__((noinline)) void *malloc_sampled(size_t size) {
+    struct hd_thread *t = hd_thread();
+    uint32_t points = hd_sample_slow(&hd_sampler_tls, size);
+    void *p = REAL(t, hd_real.malloc(size));
+    if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
+        after_alloc(t, p, hd_sample_pack(size, points));
+    return p;
+}
+
+static __attribute__((noinline)) void *calloc_sampled(size_t count, size_t size, size_t total) {
+    struct hd_thread *t = hd_thread();
+    uint32_t points = hd_sample_slow(&hd_sampler_tls, total);
+    void *p = REAL(t, hd_real.calloc(count, size));
+    if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
+        after_alloc(t, p, hd_sample_pack(total, points));
+    return p;
+}
+
+/* The old block was never recorded (the caller asked the filter). */
+static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) {
+    struct hd_thread *t = hd_thread();
+    uint32_t points = hd_sample_slow(&hd_sampler_tls, total);
+    void *p = REAL(t, hd_real.realloc(old, total));
+    if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
+        after_alloc(t, p, hd_sample_pack(total, points));
+    return p;
+}
+
+/* Everything but sampling's fast path, out of the hook (in tail position:
+ * the stack capture starts at the program's frame as the hook's would), so
+ * that the hook itself sets up no frame before that path. */
+static __attribute__((noinline)) void *malloc_general(size_t size) {
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return hd_bootstrap_alloc(size, 16);
     struct hd_thread *t = hd_thread();
     void *p = REAL(t, hd_real.malloc(size));
     if (p && hd_recording(t))
-        after_alloc(t, p, size);
+        record_new(t, p, size);
     return p;
 }
 
-HD_EXPORT void free(void *p) {
-    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0)))) {
-        hd_real.free(p);
-        return;
+HD_EXPORT void *malloc(size_t size) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
+        return hd_real.malloc(size);
+    if (hd_sampling_fast(hd_thread())) {
+        if (HD_LIKELY(!hd_sample_crossed(size)))
+            return hd_real.malloc(size);
+        return malloc_sampled(size);
     }
+    return malloc_general(size);
+}
+
+static __attribute__((noinline)) void free_general(void *p) {
     if (!p || HD_UNLIKELY(hd_is_bootstrap(p)))
         return;
     /* Freed while another thread is still finding the real free: the real
@@ -95,24 +153,46 @@ HD_EXPORT void free(void *p) {
     uint64_t size;
     struct hd_trace *trace;
     struct hd_thread *t = hd_thread();
-    if (hd_recording(t))
+    if (hd_recording(t) && hd_maybe_sampled(p))
         (void)before_free(t, p, &size, &trace);
     int outer = hd_guard_enter(t);
     hd_real.free(p);
     hd_guard_leave(t, outer);
 }
 
-HD_EXPORT void *calloc(size_t count, size_t size) {
-    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
-        return hd_real.calloc(count, size);
+HD_EXPORT void free(void *p) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0)))) {
+        hd_real.free(p);
+        return;
+    }
+    if (HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !hd_is_bootstrap(p) && !hd_filter_may_hold(p)) {
+        hd_real.free(p);   /* never recorded (the guard does not matter) */
+        return;
+    }
+    free_general(p);
+}
+
+static __attribute__((noinline)) void *calloc_general(size_t count, size_t size) {
     size_t total;
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return __builtin_mul_overflow(count, size, &total) ? missing() : hd_bootstrap_alloc(total, 16);
     struct hd_thread *t = hd_thread();
     void *p = REAL(t, hd_real.calloc(count, size));
     if (p && hd_recording(t))
-        after_alloc(t, p, count * size);
+        record_new(t, p, count * size);
     return p;
+}
+
+HD_EXPORT void *calloc(size_t count, size_t size) {
+    if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
+        return hd_real.calloc(count, size);
+    size_t total;
+    if (hd_sampling_fast(hd_thread()) && !__builtin_mul_overflow(count, size, &total)) {
+        if (HD_LIKELY(!hd_sample_crossed(total)))
+            return hd_real.calloc(count, size);
+        return calloc_sampled(count, size, total);
+    }
+    return calloc_general(count, size);
 }
 
 /* realloc: the old block is forgotten first; if the real call fails it is
@@ -135,12 +215,19 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
         return REAL(t, hd_real.realloc(old, total));
+    /* Sampling, and the old block certainly not recorded: as malloc.
+     * (realloc(p, 0), which frees, takes the general path.) */
+    if (hd_sampling_fast(t) && total != 0 && (!old || !hd_maybe_sampled(old))) {
+        if (HD_LIKELY(!hd_sample_crossed(total)))
+            return REAL(t, hd_real.realloc(old, total));
+        return realloc_sampled(old, total);
+    }
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
-    bool traced = old && before_free(t, old, &old_size, &old_trace);
+    bool traced = old && hd_maybe_sampled(old) && before_free(t, old, &old_size, &old_trace);
     void *p = REAL(t, hd_real.realloc(old, total));
     if (p) {
-        after_alloc(t, p, total);
+        record_new(t, p, total);
     } else if (traced && total != 0) {   /* realloc(p, 0) frees p and returns NULL */
         int saved = errno;
         int outer = hd_guard_enter(t);
@@ -173,7 +260,7 @@ HD_EXPORT void *reallocarray(void *old, size_t count, size_t size) {
     struct hd_thread *t = hd_thread();                                        \
     void *p = REAL(t, call);                                                  \
     if (p && hd_recording(t))                                                 \
-        after_alloc(t, p, size);                                              \
+        record_new(t, p, size);                                               \
     return p;
 
 HD_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
@@ -213,7 +300,7 @@ HD_EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
     struct hd_thread *t = hd_thread();
     int r = REAL(t, hd_real.posix_memalign(out, alignment, size));
     if (r == 0 && hd_recording(t))
-        after_alloc(t, *out, size);
+        record_new(t, *out, size);
     return r;
 }
 

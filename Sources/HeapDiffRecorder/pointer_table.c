@@ -6,7 +6,8 @@
 #define _GNU_SOURCE
 #include "recorder.h"
 
-enum { HD_POINTER_SUBTABLES = 64, HD_POINTER_INITIAL_SLOTS = 1024 };
+/* Sampling records few blocks: its sub-tables start small. */
+enum { HD_POINTER_SUBTABLES = 64, HD_POINTER_INITIAL_SLOTS = 1024, HD_POINTER_INITIAL_SLOTS_SAMPLED = 64 };
 
 struct slot {
     uintptr_t ptr;              /* 0: empty */
@@ -42,7 +43,9 @@ static void place(struct slot *slots, size_t mask, struct slot entry) {
 
 static bool grow(struct subtable *t) {
     size_t old_count = t->slots ? t->mask + 1 : 0;
-    size_t new_count = old_count ? old_count * 2 : HD_POINTER_INITIAL_SLOTS;
+    size_t new_count = old_count            ? old_count * 2
+                       : hd_config.sample_rate ? HD_POINTER_INITIAL_SLOTS_SAMPLED
+                                               : HD_POINTER_INITIAL_SLOTS;
     struct slot *fresh = hd_pages_alloc(new_count * sizeof *fresh);
     if (!fresh)
         return false;
@@ -79,10 +82,44 @@ __attribute__((always_inline)) inline void hd_pointer_prefetch(uintptr_t ptr) {
         __builtin_prefetch(&slots[h & mask], 1);
 }
 
+/* What one block adds to its trace. Exact: its size and one block. With
+ * sampling on, counts are in 2^-HD_COUNT_SHIFT blocks: a block recorded
+ * whole counts its size and one block; one recorded for n sample points
+ * stands for n·R bytes, i.e. n·R / size blocks of its size, and n samples. */
+struct weight { uint64_t bytes, count, samples; };
+
+static inline __attribute__((always_inline)) struct weight weight_of(uint64_t size) {
+    uint64_t rate = hd_config.sample_rate;
+    if (HD_LIKELY(rate == 0))
+        return (struct weight){size, 1, 0};
+    uint64_t points = size >> HD_SIZE_BITS, bytes = size & ((1ull << HD_SIZE_BITS) - 1);
+    if (points == 0)
+        return (struct weight){bytes, 1ull << HD_COUNT_SHIFT, 0};
+    uint64_t estimate = points * rate;
+    return (struct weight){estimate, (estimate << HD_COUNT_SHIFT) / (bytes ? bytes : 1), points};
+}
+
 static void forget_counts(struct hd_trace *trace, uint64_t size) {
-    trace->live_bytes -= size;
-    trace->live_count--;
-    hd_live_bytes_now -= size;
+    struct weight w = weight_of(size);
+    trace->live_bytes -= w.bytes;
+    trace->live_count -= w.count;
+    trace->live_samples -= w.samples;
+    hd_live_bytes_now -= w.bytes;
+}
+
+static inline __attribute__((always_inline)) void add_counts(struct hd_trace *trace, uint64_t size, bool fresh) {
+    struct weight w = weight_of(size);
+    trace->live_bytes += w.bytes;
+    trace->live_count += w.count;
+    trace->live_samples += w.samples;
+    if (fresh) {
+        trace->alloc_bytes += w.bytes;
+        trace->alloc_count += w.count;
+        trace->alloc_samples += w.samples;
+    }
+    hd_live_bytes_now += w.bytes;
+    if (hd_live_bytes_now > hd_peak_live_bytes)
+        hd_peak_live_bytes = hd_live_bytes_now;
 }
 
 static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace,
@@ -96,20 +133,15 @@ static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t
     size_t i = h & t->mask;
     while (t->slots[i].ptr && t->slots[i].ptr != ptr)
         i = (i + 1) & t->mask;
-    if (t->slots[i].ptr == ptr)
-        forget_counts(t->slots[i].trace, t->slots[i].size);   /* its free went by untraced */
-    else
+    bool entered = t->slots[i].ptr != ptr;
+    if (entered)
         t->used++;
+    else
+        forget_counts(t->slots[i].trace, t->slots[i].size);   /* its free went by untraced */
     t->slots[i] = (struct slot){ptr, size, trace};
-    trace->live_bytes += size;
-    trace->live_count++;
-    if (fresh) {
-        trace->alloc_bytes += size;
-        trace->alloc_count++;
-    }
-    hd_live_bytes_now += size;
-    if (hd_live_bytes_now > hd_peak_live_bytes)
-        hd_peak_live_bytes = hd_live_bytes_now;
+    add_counts(trace, size, fresh);
+    if (entered && HD_UNLIKELY(hd_config.sample_rate))
+        hd_sample_filter_add(ptr);   /* after the slot: a filter rebuilt now from the table has it */
 }
 
 __attribute__((always_inline)) inline void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
@@ -145,11 +177,7 @@ bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) {
         return false;
     forget_counts(slot->trace, slot->size);
     slot->trace = trace;
-    trace->live_bytes += slot->size;
-    trace->live_count++;
-    trace->alloc_bytes += slot->size;
-    trace->alloc_count++;
-    hd_live_bytes_now += slot->size;
+    add_counts(trace, slot->size, true);
     return true;
 }
 
@@ -167,6 +195,8 @@ __attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint
     *size = t->slots[i].size;
     *trace = t->slots[i].trace;
     forget_counts(*trace, *size);
+    if (HD_UNLIKELY(hd_config.sample_rate))
+        hd_sample_filter_remove(ptr);
     /* Backward shift: pull later members of the probe run into the hole,
      * unless their home slot lies cyclically in (hole, j]. */
     size_t hole = i;

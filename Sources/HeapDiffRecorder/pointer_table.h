@@ -7,6 +7,12 @@
 
 /* Every function here but hd_pointer_prefetch: the caller holds hd_lock. */
 
+/* A block's size as the table keeps it. With sampling on, a block recorded
+ * for the sample points it crossed carries their number above HD_SIZE_BITS
+ * (hd_sample_pack) and weighs points × R bytes in its trace; one recorded
+ * whole weighs its size. Callers hand the value back as they got it
+ * (realloc's restore). */
+enum { HD_SIZE_BITS = 48 };
 void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 void hd_pointer_prefetch(uintptr_t ptr) HD_HIDDEN;   /* no lock needed */
 /* Puts back a block hd_pointer_remove forgot (its realloc failed). */

@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include "capture.h"
+#include "sampler.h"
 
 /* PyMemAllocatorEx, unchanged since 3.5. */
 struct mem_allocator {
@@ -59,19 +60,49 @@ static inline bool gil_promised(const struct mem_allocator *prev) {
     return prev != &previous[DOMAIN_RAW];
 }
 
-/* Records a block the previous allocator just returned; inlined into each
- * wrapper so the stack capture starts at the wrapper's caller. */
-static inline __attribute__((always_inline)) void record(struct hd_thread *t, const struct mem_allocator *prev,
-                                                          void *p, size_t size) {
+/* Records a block the previous allocator just returned, with the size the
+ * table keeps (hd_sample_keep); inlined into each wrapper so the stack
+ * capture starts at the wrapper's caller. */
+static inline __attribute__((always_inline)) void record_kept(struct hd_thread *t, const struct mem_allocator *prev,
+                                                              void *p, uint64_t kept) {
     t->py.gil_promised = gil_promised(prev);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_stack stack = hd_capture_stack(t);
-    hd_record_alloc(t, p, size, &stack);
+    hd_record_alloc(t, p, kept, &stack);
     t->py.gil_promised = false;
-    t->py.last_block = (uintptr_t)p;   /* a new object there is a fresh allocation, not a reuse */
 }
 
-static void *domain_malloc(void *ctx, size_t size) {
+/* The same, if sampling keeps it (every block without sampling). */
+static inline __attribute__((always_inline)) void record(struct hd_thread *t, const struct mem_allocator *prev,
+                                                          void *p, size_t size) {
+    t->py.last_block = (uintptr_t)p;   /* a new object there is a fresh allocation, not a reuse */
+    uint64_t kept;
+    if (hd_sample_keep(size, &kept))
+        record_kept(t, prev, p, kept);
+}
+
+/* Sampling's fast path, as in hooks.c: an allocation that crosses no sample
+ * point is counted and passed on under the guard (so that the allocator's
+ * own calls into the raw domain and malloc are not counted again), without
+ * the recording path's frame; domain_malloc_sampled records the others.
+ * Everything else goes to domain_malloc_general, in tail position, so the
+ * stack capture there starts at the wrapper's caller. */
+static __attribute__((noinline)) void *domain_malloc_sampled(void *ctx, size_t size) {
+    const struct mem_allocator *prev = ctx;
+    struct hd_thread *t = hd_thread();
+    uint32_t points = hd_sample_slow(&hd_sampler_tls, size);
+    int outer = hd_guard_enter(t);
+    void *p = prev->malloc(prev->ctx, size);
+    int saved = errno;
+    t->py.last_block = (uintptr_t)p;
+    if (p && points != HD_SAMPLE_SKIP)
+        record_kept(t, prev, p, hd_sample_pack(size, points));
+    hd_guard_leave(t, outer);
+    errno = saved;
+    return p;
+}
+
+static __attribute__((noinline)) void *domain_malloc_general(void *ctx, size_t size) {
     const struct mem_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
@@ -84,6 +115,21 @@ static void *domain_malloc(void *ctx, size_t size) {
     hd_guard_leave(t, outer);
     errno = saved;
     return p;
+}
+
+static void *domain_malloc(void *ctx, size_t size) {
+    struct hd_thread *t = hd_thread();
+    if (hd_sampling_fast(t)) {
+        if (HD_UNLIKELY(hd_sample_crossed(size)))
+            return domain_malloc_sampled(ctx, size);
+        const struct mem_allocator *prev = ctx;
+        int outer = hd_guard_enter(t);
+        void *p = prev->malloc(prev->ctx, size);
+        hd_guard_leave(t, outer);
+        t->py.last_block = (uintptr_t)p;
+        return p;
+    }
+    return domain_malloc_general(ctx, size);
 }
 
 static void *domain_calloc(void *ctx, size_t count, size_t size) {
@@ -112,7 +158,7 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
     int outer = hd_guard_enter(t);
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
-    bool traced = old && hd_record_free(old, &old_size, &old_trace);
+    bool traced = old && hd_maybe_sampled(old) && hd_record_free(old, &old_size, &old_trace);
     void *p = prev->realloc(prev->ctx, old, size);
     int saved = errno;
     if (p)
@@ -130,7 +176,7 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
  * debug builds) would reject it. It is caught here and given back to libc. */
 static void *early_block;
 
-static void domain_free(void *ctx, void *p) {
+static __attribute__((noinline)) void domain_free_general(void *ctx, void *p) {
     const struct mem_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     if (HD_UNLIKELY(p == early_block) && p) {
@@ -148,10 +194,25 @@ static void domain_free(void *ctx, void *p) {
     int outer = hd_guard_enter(t);
     uint64_t size;
     struct hd_trace *trace;
-    (void)hd_record_free(p, &size, &trace);
+    if (hd_maybe_sampled(p))   /* with sampling, most blocks were never recorded */
+        (void)hd_record_free(p, &size, &trace);
     prev->free(prev->ctx, p);
     hd_guard_leave(t, outer);
     errno = saved;
+}
+
+/* Sampling's fast path: a block the filter says was never recorded goes to
+ * the allocator under the guard, as domain_free_general would send it. */
+static void domain_free(void *ctx, void *p) {
+    struct hd_thread *t = hd_thread();
+    if (hd_sampling_fast(t) && p != early_block && !hd_filter_may_hold(p)) {
+        const struct mem_allocator *prev = ctx;
+        int outer = hd_guard_enter(t);
+        prev->free(prev->ctx, p);
+        hd_guard_leave(t, outer);
+        return;
+    }
+    domain_free_general(ctx, p);
 }
 
 /* Every new object, fresh or reused (3.13+). A fresh one was just recorded
@@ -172,6 +233,8 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
         t->py.last_block = 0;
         return 0;
     }
+    if (!hd_maybe_sampled((void *)block))
+        return 0;   /* sampling: a block never recorded has nothing to move */
     int saved = errno;
     int outer = hd_guard_enter(t);
     t->py.gil_promised = true;

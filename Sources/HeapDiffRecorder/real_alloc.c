@@ -40,7 +40,7 @@ void *hd_bootstrap_alloc(size_t size, size_t alignment) {
 }
 
 bool hd_is_bootstrap(const void *p) {
-    return (const unsigned char *)p >= bootstrap && (const unsigned char *)p < bootstrap + HD_BOOTSTRAP_SIZE;
+    return (uintptr_t)p - (uintptr_t)bootstrap < HD_BOOTSTRAP_SIZE;   /* one compare: every free asks */
 }
 
 size_t hd_bootstrap_size(const void *p) {

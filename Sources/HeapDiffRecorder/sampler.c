@@ -4,6 +4,7 @@
  * never touches a shared line), and the membership filter that lets a free
  * skip the lock for the blocks that were not sampled. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
@@ -14,6 +15,16 @@
 
 __thread struct hd_sampler hd_sampler_tls __attribute__((tls_model("initial-exec")));
 struct hd_sample_filter *hd_sample_filter;
+int hd_sampling;
+
+void hd_sampling_start(void) {
+    if (hd_config.sample_rate && hd_sample_filter)
+        __atomic_store_n(&hd_sampling, 1, __ATOMIC_RELEASE);
+}
+
+void hd_sampling_stop(void) {
+    __atomic_store_n(&hd_sampling, 0, __ATOMIC_RELEASE);
+}
 
 /* ---- the gaps: exponential with mean R -------------------------------- */
 
@@ -83,6 +94,17 @@ static struct hd_sampler *threads;
 static uint64_t gone_bytes, gone_count;
 static pthread_key_t thread_key;
 
+/* A thread's bytes so far (sampler.h). */
+static uint64_t bytes_of(const struct hd_sampler *s) {
+    return (uint64_t)(__atomic_load_n(&s->credit, __ATOMIC_RELAXED) - __atomic_load_n(&s->countdown, __ATOMIC_RELAXED));
+}
+
+/* Gaps and whole allocations move both: the bytes counted stay right. */
+static void add_credit(struct hd_sampler *s, int64_t bytes) {
+    __atomic_store_n(&s->credit, s->credit + bytes, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->countdown, s->countdown + bytes, __ATOMIC_RELAXED);
+}
+
 static void thread_ends(void *value) {
     struct hd_sampler *s = value;
     int outer = hd_guard_enter(hd_thread());
@@ -92,7 +114,7 @@ static void thread_ends(void *value) {
             *link = s->next;
             break;
         }
-    gone_bytes += __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
+    gone_bytes += bytes_of(s);
     gone_count += __atomic_load_n(&s->count, __ATOMIC_RELAXED);
     /* What it allocates after this (other destructors) is not counted. */
     s->state = HD_SAMPLER_GONE;
@@ -119,17 +141,19 @@ static void start_thread(struct hd_sampler *s) {
 uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
     uint64_t rate = hd_config.sample_rate;
     if (HD_UNLIKELY(s->random == 0)) {   /* the thread's first point is a gap away from its first byte */
+        int saved = errno;
         start_thread(s);
-        s->countdown += next_gap(s, rate);
+        errno = saved;
+        add_credit(s, next_gap(s, rate));
     }
     if (size >= rate) {   /* recorded whole, and left out of the byte stream */
-        s->countdown += (int64_t)size;
+        add_credit(s, (int64_t)size);
         return HD_SAMPLE_WHOLE;
     }
     uint32_t points = 0;
     while (s->countdown < 0) {
         points++;
-        s->countdown += next_gap(s, rate);
+        add_credit(s, next_gap(s, rate));
     }
     return points < HD_SAMPLE_WHOLE ? points : HD_SAMPLE_WHOLE - 1;   /* for size < R, never reached */
 }
@@ -137,7 +161,7 @@ uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
 void hd_sampler_totals(uint64_t *bytes, uint64_t *count) {
     uint64_t b = gone_bytes, c = gone_count;
     for (const struct hd_sampler *s = threads; s; s = s->next) {
-        b += __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
+        b += bytes_of(s);
         c += __atomic_load_n(&s->count, __ATOMIC_RELAXED);
     }
     *bytes = b;
@@ -153,12 +177,12 @@ void hd_sampler_after_fork_child(void) {
     struct hd_sampler *self = &hd_sampler_tls;
     for (struct hd_sampler *s = threads; s; s = s->next)
         if (s != self) {
-            gone_bytes += s->bytes;
+            gone_bytes += bytes_of(s);
             gone_count += s->count;
         }
     threads = self->state == HD_SAMPLER_LISTED ? self : NULL;
     self->next = NULL;
-    seed = fresh_seed();
+    seed = hd_config.sample_seeded ? splitmix64(seed ^ (uint64_t)getpid()) : fresh_seed();
     if (self->random)
         self->random = splitmix64(seed) | 1;
 }
@@ -228,7 +252,7 @@ size_t hd_sampler_memory(void) {
 /* At start-up, with sampling asked for: false (sampling then off) when the
  * filter or the thread key cannot be had. */
 bool hd_sampler_init(void) {
-    seed = fresh_seed();
+    seed = hd_config.sample_seeded ? hd_config.sample_seed : fresh_seed();
     struct hd_sample_filter *f = new_filter(FILTER_FIRST_BITS);
     if (!f || pthread_key_create(&thread_key, thread_ends) != 0)
         return false;

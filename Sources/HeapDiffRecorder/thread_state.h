@@ -45,6 +45,12 @@ static inline void hd_guard_leave(struct hd_thread *t, int outer) {
     t->guard = outer;
 }
 
+/* A hook's sampling fast path applies: sampling on (sampler.h), outside
+ * the recorder. */
+static inline bool hd_sampling_fast(const struct hd_thread *t) {
+    return HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !t->guard;
+}
+
 /* Hooks record only once start-up is complete, and never for the recorder. */
 static inline bool hd_recording(const struct hd_thread *t) {
     return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) == HD_STATE_RECORDING && !t->guard;

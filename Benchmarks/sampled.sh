@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `make bench-sampled`: sampled recording (HEAPDIFF_SAMPLE, default 512KiB)
+# beside the full recording, the bare program and jemalloc's own sampled
+# profiler (Debian's libjemalloc2, MALLOC_CONF=prof:true,lg_prof_sample:19,
+# i.e. one sample per 512 KiB on average), alternating round by round; the
+# churn at 5M and 20M pairs, the STL workload and the CPython service loop
+# (pymalloc on). Replaces the "Sampled recording" section of RESULTS.md.
+# BENCH_ROUNDS (11), BENCH_SAMPLE (512KiB).
+set -euo pipefail
+heapdiff="$1"
+library="$2"
+here="$(cd "$(dirname "$0")" && pwd)"
+build="$here/../build/bench"
+mkdir -p "$build"
+"$here/../scripts/setup.sh" bench
+cc -O2 -g -fno-omit-frame-pointer -o "$build/churn" "$here/churn/churn.c"
+c++ -O2 -g -o "$build/stl_workload" "$here/stl/stl_workload.cpp"
+python="$(python3 -c 'import sys; print(sys.executable)')"
+rate="${BENCH_SAMPLE:-512KiB}"
+jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+results="$here/RESULTS.md"
+section="$(mktemp)"
+{
+  echo "## Sampled recording (\`make bench-sampled\`)"
+  echo
+  echo "Written by Benchmarks/sampled.sh on $(date -u +%Y-%m-%d), $(nproc) cores, load average"
+  echo "$(cut -d' ' -f1-3 /proc/loadavg) at the start (other work was running: wall-clock ratios carry that noise;"
+  echo "the callgrind section at the end counts instructions, which it does not move)."
+  echo "Contenders: the bare program, the recorder recording every allocation, the recorder sampling one point"
+  echo "per $rate on average (HEAPDIFF_SAMPLE=$rate), jemalloc alone and jemalloc's profiler at"
+  echo "lg_prof_sample:19 (its peer: the same mean rate; compare it with jemalloc alone, since it replaces the allocator)."
+  echo
+} > "$section"
+compare() {
+  python3 "$here/compare.py" --rounds "${BENCH_ROUNDS:-11}" --heapdiff "$heapdiff" --library "$library" \
+    --results "$section" --skip heaptrack --skip massif --skip "heapdiff run" --sample "$rate" \
+    --jemalloc "$jemalloc" "$@"
+}
+compare --name "Sampled: allocation churn, narrow, 5M pairs" -- "$build/churn" 5000000 narrow
+compare --name "Sampled: allocation churn, narrow, 20M pairs" -- "$build/churn" 20000000 narrow
+compare --name "Sampled: C++ STL (300,000 rounds)" -- "$build/stl_workload" 300000
+compare --name "Sampled: CPython $("$python" -c 'import platform; print(platform.python_version())') service loop, pymalloc on (10,000 requests)" \
+  -- "$python" "$here/python-service/service.py" 10000
+{
+  echo "### Recorder memory when sampling"
+  echo
+  echo "From the recorder's \`HEAPDIFF_STATS=1\` line at exit (stack table, live-block table, Python code table and"
+  echo "sampling filter), beside the bare program's peak RSS (an upper bound of its heap) and the peak RSS sampled."
+  echo
+  echo "| workload | recorder tables KiB | peak RSS bare MiB | peak RSS sampled MiB | tables / bare RSS |"
+  echo "|---|---:|---:|---:|---:|"
+  for workload in "churn 20000000 narrow" "stl_workload 300000" "python service.py 10000"; do
+    set -- $workload
+    case "$1" in
+      churn|stl_workload) command=("$build/$1" "${@:2}") ;;
+      python) command=("$python" "$here/python-service/$2" "${@:3}") ;;
+    esac
+    out="$(mktemp -d)"
+    bare_rss=$(/usr/bin/time -f %M "${command[@]}" 2>&1 >/dev/null | tail -1)
+    stats=$( { /usr/bin/time -f "rss %M" env HEAPDIFF_STATS=1 HEAPDIFF_SAMPLE="$rate" HEAPDIFF_OUTPUT="$out" \
+      LD_PRELOAD="$library" "${command[@]}" >/dev/null; } 2>&1 )
+    line=$(echo "$stats" | grep 'stats: .*distinct stacks' | head -1)
+    sampled_rss=$(echo "$stats" | grep '^rss ' | cut -d' ' -f2)
+    kib=$(echo "$line" | grep -o '[0-9]* KiB' | awk '{s += $1} END {print s}')
+    share=$(python3 -c "print(f'{100 * $kib / max($bare_rss, 1):.2f}%')")
+    echo "| \`$workload\` | $kib | $((bare_rss / 1024)) | $((sampled_rss / 1024)) | $share |"
+    rm -rf "$out"
+  done
+  echo
+} >> "$section"
+# Instructions by part (callgrind), which the machine's load does not move.
+{
+  echo "### Instructions per allocation (callgrind), every allocation and sampled"
+  echo
+  echo "Benchmarks/callgrind/parts.py over shorter runs: this recorder recording every allocation, and sampling at"
+  echo "$rate (HEAPDIFF_SAMPLE). \"the bare program\" is the same program without the recorder; the sampled column's"
+  echo "overhead is what a hook costs on its fast path plus the few allocations recorded."
+  echo
+} >> "$section"
+instructions="$(mktemp)"
+(cd "$here/.." && python3 Benchmarks/callgrind/parts.py --out "$instructions" \
+  --library "every allocation::$library" --library "sampled $rate::$library" --env "sampled $rate::HEAPDIFF_SAMPLE=$rate" \
+  "Allocation churn, narrow|build/bench/churn 1000000 narrow" \
+  "C++ STL (100,000 rounds)|build/bench/stl_workload 100000" \
+  "CPython service loop (2,000 requests, pymalloc on)|$python Benchmarks/python-service/service.py 2000" > /dev/null)
+sed 's/^### /#### /' "$instructions" >> "$section"
+rm -f "$instructions"
+# Replace an older section of this script's (it is last in the file), keep the rest.
+python3 - "$results" "$section" <<'PY'
+import sys
+results, section = sys.argv[1], sys.argv[2]
+text = open(results).read()
+marker = "## Sampled recording (`make bench-sampled`)"
+if marker in text:
+    text = text[:text.index(marker)].rstrip("\n") + "\n"
+open(results, "w").write(text + "\n" + open(section).read())
+PY
+rm -f "$section"
+echo "wrote the sampled section of $results"

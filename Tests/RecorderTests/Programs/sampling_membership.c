@@ -1,0 +1,85 @@
+/* Sampled recording's bookkeeping, where a lost or doubled block would show:
+ * 8 threads each allocate blocks that are kept, blocks handed to the next
+ * thread and freed there, blocks grown and shrunk with realloc (in place or
+ * moved) and then freed or kept, and calloc'd and aligned blocks; then the
+ * process forks, and parent and child each free the blocks made before the
+ * fork at @site forked, and take a snapshot ("parent", "child").
+ *
+ * Whatever was sampled, a site whose blocks are all freed must show nothing
+ * live, and a site none of whose blocks is freed must show as live exactly
+ * what it allocated (estimates and sample points alike). With every block
+ * recorded whole (HEAPDIFF_SAMPLE=1) the counts are exact: see the test. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "heapdiff.h"
+
+enum { THREADS = 8, ROUNDS = 3000, FORKED = 2000 };
+
+static void *handed[THREADS][ROUNDS];
+static void *grown_kept[THREADS][ROUNDS / 10];
+static pthread_barrier_t barrier;
+
+static size_t size_of(int thread, int round) {
+    return 16 + (size_t)((round * 37 + thread * 11) % 700);
+}
+
+static void *worker(void *arg) {
+    int id = (int)(long)arg;
+    for (int round = 0; round < ROUNDS; round++) {
+        void *kept = malloc(size_of(id, round)); // @site kept
+        memset(kept, 1, 8);
+        handed[id][round] = malloc(size_of(id, round + 1)); // @site handed
+        /* A realloc chain: grows (mostly moving), shrinks (in place), freed. */
+        char *chain = malloc(24); // @site chain
+        for (size_t size = 48; size < 6000; size = size * 3 / 2)
+            chain = realloc(chain, size); // @site chain_grow
+        chain = realloc(chain, 40); // @site chain_shrink
+        free(chain);
+        if (round % 10 == 0) {
+            char *block = malloc(100); // @site grown_start
+            block = realloc(block, 100 + (size_t)round); // @site grown_kept
+            grown_kept[id][round / 10] = block;
+        }
+        free(calloc(3, 40)); // @site calloc_freed
+        void *aligned = NULL;
+        if (posix_memalign(&aligned, 64, 200) == 0) // @site aligned_freed
+            free(aligned);
+        (void)kept;
+    }
+    pthread_barrier_wait(&barrier);
+    /* Each thread frees the blocks its neighbour handed over. */
+    int neighbour = (id + 1) % THREADS;
+    for (int round = 0; round < ROUNDS; round++)
+        free(handed[neighbour][round]);
+    return NULL;
+}
+
+int main(void) {
+    pthread_t threads[THREADS];
+    pthread_barrier_init(&barrier, NULL, THREADS);
+    for (long i = 0; i < THREADS; i++)
+        pthread_create(&threads[i], NULL, worker, (void *)i);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+
+    static void *forked[FORKED];
+    for (int i = 0; i < FORKED; i++)
+        forked[i] = malloc(size_of(i, 7)); // @site forked
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0)
+        return 2;
+    for (int i = 0; i < FORKED; i++)
+        free(forked[i]);
+    if (child == 0)
+        _exit(heapdiff_snapshot_if_traced("child") == 0 ? 0 : 3);
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return 4;
+    printf("%d\n", (int)child);
+    return heapdiff_snapshot_if_traced("parent") == 0 ? 0 : 1;
+}

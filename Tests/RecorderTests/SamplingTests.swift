@@ -1,0 +1,129 @@
+import Foundation
+import HeapDiffKit
+import Testing
+
+/// Sampled recording (`HEAPDIFF_SAMPLE`): the live-block table and its
+/// membership filter never lose or double-count a block, across threads,
+/// realloc and fork; the process totals count every allocation.
+@Suite struct SamplingTests {
+    let symbolizer = Symbolizer()
+
+    /// Per marked line of `file`: the summed counters of its traces (those
+    /// whose allocation site is that line), freed-out traces included.
+    struct Counters: Equatable {
+        var liveBytes: UInt64 = 0, liveCount: UInt64 = 0, allocBytes: UInt64 = 0, allocCount: UInt64 = 0
+        var liveSamples: UInt64 = 0, allocSamples: UInt64 = 0
+    }
+
+    func counters(_ sites: [String], in file: String, of snapshot: Snapshot) throws -> [String: Counters] {
+        let lines = Dictionary(uniqueKeysWithValues: try sites.map { (try Harness.line(of: $0, in: file), $0) })
+        var result = Dictionary(uniqueKeysWithValues: sites.map { ($0, Counters()) })
+        for trace in snapshot.traces {
+            // The trace's site, as grouping by line names it (a freed-out trace made live to be grouped).
+            var alone = snapshot
+            var probe = trace
+            probe.liveCount = 1
+            alone.traces = [probe]
+            guard let site = alone.statistics(by: .lineno, symbolizer: symbolizer).first?.site,
+                  (site.file ?? "").hasSuffix("/" + file), let line = site.line, let name = lines[line] else { continue }
+            result[name]!.liveBytes += trace.liveBytes
+            result[name]!.liveCount += trace.liveCount
+            result[name]!.allocBytes += trace.allocBytes
+            result[name]!.allocCount += trace.allocCount
+            result[name]!.liveSamples += trace.liveSamples
+            result[name]!.allocSamples += trace.allocSamples
+        }
+        return result
+    }
+
+    static let freedSites = ["handed", "chain", "chain_grow", "chain_shrink", "grown_start", "calloc_freed",
+                             "aligned_freed", "forked"]
+    static let keptSites = ["kept", "grown_kept"]
+
+    /// Runs sampling_membership.c; returns the parent's and the child's snapshots.
+    func runMembership(rate: String?, in dir: URL, exe: String) throws -> (parent: Snapshot, child: Snapshot) {
+        let out = dir.appendingPathComponent("out-\(rate ?? "exact")")
+        var environment = ["HEAPDIFF_OUTPUT": out.path]
+        if let rate { environment["HEAPDIFF_SAMPLE"] = rate }
+        let result = try Harness.run(exe, environment: environment)
+        try #require(result.status == 0, "stderr: \(result.stderr)")
+        let childPid = try #require(Int32(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        let parent = try #require(snapshots.first { $0.process.label == "parent" })
+        let child = try #require(snapshots.first { $0.process.label == "child" && $0.process.pid == UInt32(childPid) })
+        return (parent, child)
+    }
+
+    @Test func everyBlockRecordedWholeGivesTheExactCounts() throws {
+        // HEAPDIFF_SAMPLE=1: every allocation is at least the rate, so each is
+        // recorded whole, through the sampled path (filter included).
+        let dir = try Harness.temporaryDirectory("sampling-whole")
+        let exe = try Harness.build("sampling_membership", in: dir)
+        let sampled = try runMembership(rate: "1", in: dir, exe: exe)
+        let exact = try runMembership(rate: nil, in: dir, exe: exe)
+        #expect(sampled.parent.process.sampleRate == 1 && exact.parent.process.sampleRate == 0)
+        let sites = Self.freedSites + Self.keptSites
+        for (name, snapshots) in [("parent", (sampled.parent, exact.parent)), ("child", (sampled.child, exact.child))] {
+            let whole = try counters(sites, in: "sampling_membership.c", of: snapshots.0)
+            let reference = try counters(sites, in: "sampling_membership.c", of: snapshots.1)
+            for site in Self.freedSites {
+                #expect(whole[site]!.liveCount == 0 && whole[site]!.liveBytes == 0, "\(name) \(site): \(whole[site]!)")
+            }
+            // 8 threads x 3,000 kept blocks of 16 + (37 round + 11 thread) mod 700 bytes.
+            var keptBytes: UInt64 = 0
+            for thread in 0..<8 {
+                for round in 0..<3000 { keptBytes += 16 + UInt64((round * 37 + thread * 11) % 700) }
+            }
+            #expect(whole["kept"]!.liveCount == 24_000 && whole["kept"]!.liveBytes == keptBytes, "\(name)")
+            // 8 threads x 300 blocks grown to 100 + round bytes (round = 0, 10, … 2990).
+            var grownBytes: UInt64 = 0
+            for step in 0..<300 { grownBytes += 8 * (100 + UInt64(step * 10)) }
+            #expect(whole["grown_kept"]!.liveCount == 2_400 && whole["grown_kept"]!.liveBytes == grownBytes, "\(name)")
+            #expect(whole.mapValues(\.liveBytes) == reference.mapValues(\.liveBytes), "\(name)")
+            // A sampled snapshot keeps every stack (an exact one only those with live blocks), so
+            // every site's allocations are there: 8 threads x 3,000 rounds, a 12-step realloc chain
+            // per round, a block grown with realloc every 10th round, 2,000 before the fork.
+            #expect(whole.mapValues(\.allocCount) == [
+                "kept": 24_000, "handed": 24_000, "chain": 24_000, "chain_grow": 288_000, "chain_shrink": 24_000,
+                "grown_start": 2_400, "grown_kept": 2_400, "calloc_freed": 24_000, "aligned_freed": 24_000,
+                "forked": 2_000,
+            ], "\(name)")
+            #expect(whole["kept"]!.allocCount == reference["kept"]!.allocCount)
+            #expect(whole.values.allSatisfy { $0.liveSamples == 0 && $0.allocSamples == 0 })
+            #expect(snapshots.0.process.liveSamples == 0)
+        }
+    }
+
+    @Test(arguments: ["4096", "64KiB"])
+    func noBlockIsLostOrCountedTwice(rate: String) throws {
+        let dir = try Harness.temporaryDirectory("sampling-membership")
+        let exe = try Harness.build("sampling_membership", in: dir)
+        let exact = try runMembership(rate: nil, in: dir, exe: exe)
+        let sites = Self.freedSites + Self.keptSites
+        // Three runs: each draws its own sample points.
+        for _ in 0..<3 {
+            let sampled = try runMembership(rate: rate, in: dir, exe: exe)
+            for (name, snapshot) in [("parent", sampled.parent), ("child", sampled.child)] {
+                #expect(snapshot.process.sampleRate == (rate == "4096" ? 4096 : 65536))
+                let counters = try counters(sites, in: "sampling_membership.c", of: snapshot)
+                for site in Self.freedSites {
+                    let c = counters[site]!
+                    #expect(c.liveBytes == 0 && c.liveCount == 0 && c.liveSamples == 0, "\(name) \(site): \(c)")
+                }
+                for site in Self.keptSites {
+                    // Nothing of theirs was freed: live is all they allocated, sample for sample.
+                    let c = counters[site]!
+                    #expect(c.liveBytes == c.allocBytes && c.liveCount == c.allocCount && c.liveSamples == c.allocSamples,
+                            "\(name) \(site): \(c)")
+                }
+                #expect(counters["kept"]!.liveSamples > 0, "\(name): kept was never sampled")
+                #expect(snapshot.process.liveSamples == snapshot.traces.reduce(0) { $0 + $1.liveSamples })
+            }
+            // The process totals count every allocation, sampled or not: as many as the exact recording's.
+            let allocations = Double(exact.parent.process.allocCount), bytes = Double(exact.parent.process.allocBytes)
+            #expect(abs(Double(sampled.parent.process.allocCount) - allocations) <= 0.001 * allocations,
+                    "\(sampled.parent.process.allocCount) allocations counted, \(allocations) recorded exactly")
+            #expect(abs(Double(sampled.parent.process.allocBytes) - bytes) <= 0.001 * bytes)
+        }
+    }
+}
