@@ -50,14 +50,19 @@ void hd_resolve_once(void) {
         result_;                                                              \
     })
 
-static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, uint64_t size) {
+/* Records a new block; the caller holds the guard. */
+static inline __attribute__((always_inline)) void record_guarded(struct hd_thread *t, void *p, uint64_t size) {
     int saved = errno;
-    int outer = hd_guard_enter(t);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_stack stack = hd_capture_stack(t);
     hd_record_alloc(t, p, size, &stack);
-    hd_guard_leave(t, outer);
     errno = saved;
+}
+
+static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, uint64_t size) {
+    int outer = hd_guard_enter(t);
+    record_guarded(t, p, size);
+    hd_guard_leave(t, outer);
 }
 
 /* A new block, recorded if sampling keeps it (every one without sampling). */
@@ -125,10 +130,16 @@ static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) 
 static __attribute__((noinline)) void *malloc_general(size_t size) {
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return hd_bootstrap_alloc(size, 16);
+    /* The guard taken once, for the real call and the recording (the
+     * hottest path of full recording). */
     struct hd_thread *t = hd_thread();
-    void *p = REAL(t, hd_real.malloc(size));
-    if (p && hd_recording(t))
-        record_new(t, p, size);
+    bool recording = hd_recording(t);
+    int outer = hd_guard_enter(t);
+    void *p = hd_real.malloc(size);
+    uint64_t kept;
+    if (p && recording && hd_sample_keep(size, &kept))
+        record_guarded(t, p, kept);
+    hd_guard_leave(t, outer);
     return p;
 }
 
@@ -153,9 +164,13 @@ static __attribute__((noinline)) void free_general(void *p) {
     uint64_t size;
     struct hd_trace *trace;
     struct hd_thread *t = hd_thread();
-    if (hd_recording(t) && hd_maybe_sampled(p))
-        (void)before_free(t, p, &size, &trace);
-    int outer = hd_guard_enter(t);
+    bool recording = hd_recording(t);
+    int outer = hd_guard_enter(t);   /* once, for the table and the real call */
+    if (recording && hd_maybe_sampled(p)) {
+        int saved = errno;
+        (void)hd_record_free(p, &size, &trace);
+        errno = saved;
+    }
     hd_real.free(p);
     hd_guard_leave(t, outer);
 }
