@@ -365,18 +365,7 @@ HD_EXPORT int heapdiff_attach(const char *text) {
         return ATTACH_BAD_REQUEST;
     }
     memcpy(request, text, length + 1);
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    pthread_t thread;
-    int r = pthread_create(&thread, &attr, session_main, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    if (r != 0) {
+    if (hd_start_own_thread(session_main, true) != 0) {
         __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
         return ATTACH_NO_THREAD;
     }

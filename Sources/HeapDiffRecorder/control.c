@@ -213,13 +213,8 @@ static void on_snapshot_signal(int sig, siginfo_t *info, void *context) {
 }
 
 static void start_writer_thread(void) {
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    pthread_t thread;
-    int r = pthread_create(&thread, &attr, writer_main, NULL);
-    pthread_attr_destroy(&attr);
+    /* Signals stay unblocked: the snapshot signal is forwarded to this thread. */
+    int r = hd_start_own_thread(writer_main, false);
     if (r != 0)
         hd_warn("cannot start the snapshot thread: %s; only heapdiff_snapshot() and exit snapshots", strerror(r));
 }

@@ -60,20 +60,6 @@ static void *gil_thread(void *unused) {
     return NULL;
 }
 
-static bool start_thread(void) {
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    pthread_t thread;
-    int r = pthread_create(&thread, &attr, gil_thread, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    return r == 0;
-}
 
 enum hd_py_domains hd_python_domains(bool wrap, unsigned wait_ms) {
     if (!hd_python.enabled)
@@ -90,7 +76,7 @@ enum hd_py_domains hd_python_domains(bool wrap, unsigned wait_ms) {
     if (!__atomic_compare_exchange_n(&state, &expected, WAITING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return HD_PY_DOMAINS_GIL_BUSY;   /* a thread from before still waits for it */
     job_wrap = wrap;
-    if (!start_thread()) {
+    if (hd_start_own_thread(gil_thread, true) != 0) {
         __atomic_store_n(&state, IDLE, __ATOMIC_RELEASE);
         return HD_PY_DOMAINS_GIL_BUSY;
     }

@@ -7,6 +7,7 @@
  *   real_alloc.c     the real allocator (dlsym RTLD_NEXT) and the bootstrap arena
  *   config.c         HEAPDIFF_* environment, validated once
  *   private_fds.c    the recorder's descriptors (and libunwind's), kept high
+ *   own_thread.c     the recorder's own threads: detached, small stack, signals blocked
  *   lock.c           the one lock that guards both tables
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
@@ -38,6 +39,7 @@
 #include "real_alloc.h"
 #include "config.h"
 #include "private_fds.h"
+#include "own_thread.h"
 #include "lock.h"
 #include "trace_table.h"
 #include "pointer_table.h"
