@@ -17,7 +17,7 @@ cd "$elsewhere"
 export PATH="$prefix/bin:$PATH"
 unset HEAPDIFF_LIBRARY HEAPDIFF_CLI LD_PRELOAD
 [ "$(command -v heapdiff)" = "$prefix/bin/heapdiff" ] || fail "heapdiff is not $prefix/bin/heapdiff"
-expected=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' "$root/Sources/heapdiff/Version.swift")
+expected=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' "$root/Sources/heapdiff/Terminal/Version.swift")
 [ -n "$expected" ] && [ "$(heapdiff --version)" = "$expected" ] || fail "heapdiff --version: $(heapdiff --version)"
 # The Swift runtime is linked in: the tool does not depend on the toolchain's location.
 ! readelf -d "$prefix/bin/heapdiff" | grep -q 'libswiftCore' || fail "bin/heapdiff loads libswiftCore.so"
