@@ -112,6 +112,20 @@ def test_under_heapdiff_check_a_leaking_marked_test_fails_the_check(sessions, tm
     assert len([name for name in os.listdir(folder) if name.endswith(".heapsnap")]) == 5
 
 
+def test_under_heapdiff_check_the_command_need_not_be_on_path(sessions, monkeypatch):
+    # check tells the program where it is (HEAPDIFF_CLI), so pytest-heapdiff
+    # judges the marked tests without heapdiff on PATH.
+    cli = heapdiff_cli()
+    monkeypatch.delenv("HEAPDIFF_CLI", raising=False)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + ":/usr/bin:/bin")
+    result = sessions.run(cli, "check", "--", sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                          "test_sessions.py")
+    expect_one_leak_named(result)
+    assert result.ret == 1
+    result.stderr.fnmatch_lines(["heapdiff check: FAILED: 1 of 2 leak tests judged by pytest-heapdiff in 1 process "
+                                 "kept growing"])
+
+
 def test_under_heapdiff_check_bounded_marked_tests_pass_the_check(sessions):
     result = heapdiff_check(sessions, "test_sessions.py", "-k", "test_latest_request_per_user_is_bounded")
     result.assert_outcomes(passed=1, deselected=1)

@@ -37,6 +37,9 @@
 #define HD_ENV_PROGRAM_PARENT "HEAPDIFF_PROGRAM_PARENT"  /* set by `heapdiff run`/`check` only: their pid */
 #define HD_ENV_SAMPLE "HEAPDIFF_SAMPLE"                  /* default: every allocation recorded */
 #define HD_ENV_KEEP "HEAPDIFF_KEEP"                      /* default: every periodic snapshot kept */
+/* The heapdiff command for test harnesses (pytest-heapdiff) in the traced
+ * program: `run` and `check` set it to themselves unless it is set. */
+#define HD_ENV_CLI "HEAPDIFF_CLI"
 enum { HD_DEFAULT_DEPTH = 64 };
 
 /* ---- sampling and the ring of periodic snapshots --------------------- */

@@ -1,3 +1,4 @@
+import Foundation
 import HeapDiffFormat
 
 /// The environment of the program that `run` starts: heapdiff's own, plus
@@ -16,6 +17,14 @@ struct ChildEnvironment {
     var programParent: Int32
     /// Where the recorders send their notices (`RecorderNotices`).
     var reportName: String?
+    /// This heapdiff, for a test harness in the program that needs the
+    /// command (pytest-heapdiff): `heapdiff check -- python -m pytest` works
+    /// without heapdiff on PATH. A HEAPDIFF_CLI already set is kept.
+    var cli: String? = ChildEnvironment.ownExecutable()
+
+    static func ownExecutable() -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    }
 
     /// `KEY=VALUE` entries, sorted by key so the result is reproducible.
     func entries(from base: [String: String]) -> [String] {
@@ -34,6 +43,7 @@ struct ChildEnvironment {
         if let keep { environment[HD_ENV_KEEP] = String(keep) }
         environment[HD_ENV_REPORT] = reportName
         environment[HD_ENV_PROGRAM_PARENT] = String(programParent)
+        if environment[HD_ENV_CLI] == nil, let cli { environment[HD_ENV_CLI] = cli }
         return environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 }
