@@ -68,7 +68,7 @@ static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *
 /* A new block, recorded if sampling keeps it (every one without sampling). */
 static inline __attribute__((always_inline)) void record_new(struct hd_thread *t, void *p, size_t size) {
     uint64_t kept;
-    if (hd_sample_keep(size, &kept))
+    if (hd_sample_keep(&t->sampler, size, &kept))
         after_alloc(t, p, kept);
 }
 
@@ -98,7 +98,7 @@ static void *missing(void) {
  * counted before the real call: one that fails is counted too. */
 static __attribute__((noinline)) void *malloc_sampled(size_t size) {
     struct hd_thread *t = hd_thread();
-    uint32_t points = hd_sample_slow(&hd_sampler_tls, size);
+    uint32_t points = hd_sample_slow(&t->sampler, size);
     void *p = REAL(t, hd_real.malloc(size));
     if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
         after_alloc(t, p, hd_sample_pack(size, points));
@@ -107,7 +107,7 @@ static __attribute__((noinline)) void *malloc_sampled(size_t size) {
 
 static __attribute__((noinline)) void *calloc_sampled(size_t count, size_t size, size_t total) {
     struct hd_thread *t = hd_thread();
-    uint32_t points = hd_sample_slow(&hd_sampler_tls, total);
+    uint32_t points = hd_sample_slow(&t->sampler, total);
     void *p = REAL(t, hd_real.calloc(count, size));
     if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
         after_alloc(t, p, hd_sample_pack(total, points));
@@ -117,7 +117,7 @@ static __attribute__((noinline)) void *calloc_sampled(size_t count, size_t size,
 /* The old block was never recorded (the caller asked the filter). */
 static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) {
     struct hd_thread *t = hd_thread();
-    uint32_t points = hd_sample_slow(&hd_sampler_tls, total);
+    uint32_t points = hd_sample_slow(&t->sampler, total);
     void *p = REAL(t, hd_real.realloc(old, total));
     if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
         after_alloc(t, p, hd_sample_pack(total, points));
@@ -137,7 +137,7 @@ static __attribute__((noinline)) void *malloc_general(size_t size) {
     int outer = hd_guard_enter(t);
     void *p = hd_real.malloc(size);
     uint64_t kept;
-    if (p && recording && hd_sample_keep(size, &kept))
+    if (p && recording && hd_sample_keep(&t->sampler, size, &kept))
         record_guarded(t, p, kept);
     hd_guard_leave(t, outer);
     return p;
@@ -146,8 +146,9 @@ static __attribute__((noinline)) void *malloc_general(size_t size) {
 HD_EXPORT void *malloc(size_t size) {
     if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
         return hd_real.malloc(size);
-    if (hd_sampling_fast(hd_thread())) {
-        if (HD_LIKELY(!hd_sample_crossed(size)))
+    struct hd_thread *t = hd_thread();
+    if (hd_sampling_fast(t)) {
+        if (HD_LIKELY(!hd_sample_crossed(&t->sampler, size)))
             return hd_real.malloc(size);
         return malloc_sampled(size);
     }
@@ -202,8 +203,9 @@ HD_EXPORT void *calloc(size_t count, size_t size) {
     if (HD_UNLIKELY(hd_called_by_loader(__builtin_return_address(0))))
         return hd_real.calloc(count, size);
     size_t total;
-    if (hd_sampling_fast(hd_thread()) && !__builtin_mul_overflow(count, size, &total)) {
-        if (HD_LIKELY(!hd_sample_crossed(total)))
+    struct hd_thread *t = hd_thread();
+    if (hd_sampling_fast(t) && !__builtin_mul_overflow(count, size, &total)) {
+        if (HD_LIKELY(!hd_sample_crossed(&t->sampler, total)))
             return hd_real.calloc(count, size);
         return calloc_sampled(count, size, total);
     }
@@ -233,7 +235,7 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
     /* Sampling, and the old block certainly not recorded: as malloc.
      * (realloc(p, 0), which frees, takes the general path.) */
     if (hd_sampling_fast(t) && total != 0 && (!old || !hd_maybe_sampled(old))) {
-        if (HD_LIKELY(!hd_sample_crossed(total)))
+        if (HD_LIKELY(!hd_sample_crossed(&t->sampler, total)))
             return REAL(t, hd_real.realloc(old, total));
         return realloc_sampled(old, total);
     }

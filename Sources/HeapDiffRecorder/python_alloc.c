@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) void record(struct hd_thread *t, co
                                                           void *p, size_t size) {
     t->py.last_block = (uintptr_t)p;   /* a new object there is a fresh allocation, not a reuse */
     uint64_t kept;
-    if (hd_sample_keep(size, &kept))
+    if (hd_sample_keep(&t->sampler, size, &kept))
         record_kept(t, prev, p, kept);
 }
 
@@ -90,7 +90,7 @@ static inline __attribute__((always_inline)) void record(struct hd_thread *t, co
 static __attribute__((noinline)) void *domain_malloc_sampled(void *ctx, size_t size) {
     const struct mem_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
-    uint32_t points = hd_sample_slow(&hd_sampler_tls, size);
+    uint32_t points = hd_sample_slow(&t->sampler, size);
     int outer = hd_guard_enter(t);
     void *p = prev->malloc(prev->ctx, size);
     int saved = errno;
@@ -120,7 +120,7 @@ static __attribute__((noinline)) void *domain_malloc_general(void *ctx, size_t s
 static void *domain_malloc(void *ctx, size_t size) {
     struct hd_thread *t = hd_thread();
     if (hd_sampling_fast(t)) {
-        if (HD_UNLIKELY(hd_sample_crossed(size)))
+        if (HD_UNLIKELY(hd_sample_crossed(&t->sampler, size)))
             return domain_malloc_sampled(ctx, size);
         const struct mem_allocator *prev = ctx;
         int outer = hd_guard_enter(t);

@@ -13,7 +13,6 @@
 #include "recorder.h"
 #include "thread_state.h"
 
-__thread struct hd_sampler hd_sampler_tls __attribute__((tls_model("initial-exec")));
 struct hd_sample_filter *hd_sample_filter;
 int hd_sampling;
 
@@ -174,7 +173,7 @@ void hd_sampler_totals(uint64_t *bytes, uint64_t *count) {
 void hd_sampler_after_fork_child(void) {
     if (!hd_config.sample_rate)
         return;
-    struct hd_sampler *self = &hd_sampler_tls;
+    struct hd_sampler *self = &hd_thread()->sampler;
     for (struct hd_sampler *s = threads; s; s = s->next)
         if (s != self) {
             gone_bytes += bytes_of(s);

@@ -31,7 +31,7 @@ struct hd_sampler {
     int state;                  /* HD_SAMPLER_* */
 };
 enum { HD_SAMPLER_NEW, HD_SAMPLER_LISTED, HD_SAMPLER_GONE };
-extern __thread struct hd_sampler hd_sampler_tls HD_HIDDEN __attribute__((tls_model("initial-exec")));
+/* (In the thread's struct hd_thread, thread_state.h: hooks pass &t->sampler.) */
 
 /* Set while recording with sampling on (hd_state is then RECORDING), so
  * that a hook asks one question before its sampling fast path; cleared
@@ -50,8 +50,7 @@ uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute
 /* Counts an allocation of `size` bytes; true when it crossed a sample
  * point or is as large as the rate (hd_sample_slow then says how to record
  * it). Only with sampling on (hd_config.sample_rate > 0). */
-static inline __attribute__((always_inline)) bool hd_sample_crossed(size_t size) {
-    struct hd_sampler *s = &hd_sampler_tls;
+static inline __attribute__((always_inline)) bool hd_sample_crossed(struct hd_sampler *s, size_t size) {
     __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
     int64_t left = s->countdown - (int64_t)size;
     __atomic_store_n(&s->countdown, left, __ATOMIC_RELAXED);
@@ -60,8 +59,8 @@ static inline __attribute__((always_inline)) bool hd_sample_crossed(size_t size)
 }
 
 /* Counts an allocation and decides: HD_SAMPLE_SKIP, the points, or WHOLE. */
-static inline __attribute__((always_inline)) uint32_t hd_sample(size_t size) {
-    return hd_sample_crossed(size) ? hd_sample_slow(&hd_sampler_tls, size) : HD_SAMPLE_SKIP;
+static inline __attribute__((always_inline)) uint32_t hd_sample(struct hd_sampler *s, size_t size) {
+    return hd_sample_crossed(s, size) ? hd_sample_slow(s, size) : HD_SAMPLE_SKIP;
 }
 
 /* The size the live-block table keeps for a block recorded by sampling:
@@ -74,11 +73,11 @@ static inline uint64_t hd_sample_pack(size_t size, uint32_t points) {
 /* The one sampling decision of a hook, for a new block of `size` bytes:
  * whether it is recorded, and the size to record it with. Without sampling,
  * every block, with its size. (A block of 0 bytes crosses no sample point.) */
-static inline __attribute__((always_inline)) bool hd_sample_keep(size_t size, uint64_t *kept) {
+static inline __attribute__((always_inline)) bool hd_sample_keep(struct hd_sampler *s, size_t size, uint64_t *kept) {
     *kept = size;
     if (HD_LIKELY(hd_config.sample_rate == 0))
         return true;
-    uint32_t points = hd_sample(size);
+    uint32_t points = hd_sample(s, size);
     if (HD_LIKELY(points == HD_SAMPLE_SKIP))
         return false;
     *kept = hd_sample_pack(size, points);

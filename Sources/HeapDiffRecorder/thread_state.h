@@ -17,9 +17,9 @@ struct hd_thread {
      * the recorder itself allocate meanwhile is not traced. Taken and given
      * back only through hd_guard_enter and hd_guard_leave. */
     int guard;
-    /* ---- sampler.h: the sampler's per-thread countdown and totals (struct
-     * hd_sampler, today hd_sampler_tls) belong here once sampling is wired
-     * into the hooks. ---- */
+    /* sampler.h: bytes to the next sample point, this thread's totals
+     * (HEAPDIFF_SAMPLE); beside the guard, read by the same hooks. */
+    struct hd_sampler sampler;
     /* record.c: recently seen stacks, by hash: a hit finds the trace without
      * the shared table (traces are never freed), confirmed by the frames. */
     struct hd_trace *trace_cache[HD_TRACE_CACHE];
