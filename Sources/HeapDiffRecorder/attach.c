@@ -186,6 +186,19 @@ static const char *configure(struct session *s) {
     s->interval = field_copy("interval", text, sizeof text) ? strtod(text, NULL) : 0;
     if (!(s->interval == 0 || (s->interval >= 0.01 && s->interval <= 86400.0 * 365)))
         return "bad interval in the request";
+    /* --sample: sampled from this session on. The sampler is set up once
+     * per process; a thread's countdown left from an earlier session's rate
+     * finishes its gap before the new rate's gaps begin. */
+    static bool sampler_ready;
+    unsigned long long rate = 0;
+    if (field_copy("sample", text, sizeof text) && !hd_parse_sample_rate(text, &rate))
+        return "bad sample rate in the request";
+    if (rate && !sampler_ready) {
+        if (!hd_sampler_init())
+            return "sampling could not be set up";
+        sampler_ready = true;
+    }
+    hd_config.sample_rate = rate;
     /* SEQ goes on from the files already there: this process may have been
      * attached before by another copy of the library (heapdiff upgraded). */
     if (field_copy("after", text, sizeof text))
@@ -209,6 +222,7 @@ static const char *configure(struct session *s) {
 static void zero_counts(struct hd_trace *t, void *unused) {
     (void)unused;
     t->live_bytes = t->live_count = t->alloc_bytes = t->alloc_count = 0;
+    t->live_samples = t->alloc_samples = 0;
 }
 
 /* Blocks from an earlier session whose frees went unseen are forgotten;
@@ -318,6 +332,7 @@ static void *session_main(void *unused) {
         } else {
             reset_tables();
             __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
+            hd_sampling_start();   /* with --sample */
             struct hd_got_counts counts = hd_got_patch(false);
             /* CPython: its mem and object domains too (pymalloc's small objects). */
             enum hd_py_domains domains = counts.slots ? hd_python_domains(true, GIL_WAIT_MS) : HD_PY_DOMAINS_NONE;
@@ -328,12 +343,14 @@ static void *session_main(void *unused) {
                        hd_python_domains_word(domains));
                 record_until_detached(s);
                 int final = hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff detach", text, sizeof text);
+                hd_sampling_stop();
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
                 counts = hd_got_patch(true);
                 enum hd_py_domains back = domains == HD_PY_DOMAINS_WRAPPED ? hd_python_domains(false, GIL_WAIT_MS)
                                                                            : HD_PY_DOMAINS_NONE;
                 status(s, "detached %d %u %s", final, counts.slots, hd_python_domains_word(back));
             } else {
+                hd_sampling_stop();
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
                 hd_got_patch(true);
                 if (domains == HD_PY_DOMAINS_WRAPPED)

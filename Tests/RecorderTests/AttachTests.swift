@@ -76,6 +76,44 @@ import Testing
         #expect(attached.report.contains("steady growth"))
     }
 
+    /// `--sample`: the same service sampled at 64 KiB. Its bodies (512–575 B,
+    /// ~1.5 MiB over the attach) are the largest growth by far, so they rank
+    /// first as estimates; the next session without --sample is exact again.
+    @Test func sampledAttachNamesTheLeakingLine() throws {
+        let dir = try Harness.temporaryDirectory("attach-sampled-build")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service", in: dir)
+        let attached = try Self.attachDuringRun(exe, arguments: ["4000"], tag: "sampled",
+                                                attachArguments: ["--duration", "1.5", "--interval", "0.5",
+                                                                  "--sample", "64KiB"])
+        #expect(attached.snapshots.allSatisfy { $0.process.sampleRate == 65536 })
+        let rows = try Self.growth(attached)
+        let body = try Harness.line(of: "body", in: "attach_service.c")
+        #expect(rows.first?.site.line == body, "\(rows.prefix(5).map { "\($0.site) \($0.sizeDiff)" })")
+        #expect((rows.first?.sizeDiff ?? 0) > 0)
+        #expect(attached.report.contains("attach_service.c:\(body): size=~"), "\(attached.report)")
+        #expect(attached.report.contains("sampled every 64.0 KiB"))
+    }
+
+    @Test func aSessionAfterASampledOneIsExact() throws {
+        let dir = try Harness.temporaryDirectory("attach-resampled")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service", in: dir)
+        let program = try BackgroundProgram(exe, arguments: ["6000"], environment: [:], preload: false)
+        try program.waitUntilReady()
+        let sampled = try Self.attach(program.pid, ["--duration", "0.5", "--interval", "0.25", "--sample", "64KiB",
+                                                    "-o", dir.appendingPathComponent("sampled").path])
+        #expect(sampled.status == 0, "\(sampled.stderr)")
+        let exact = try Self.attach(program.pid, ["--duration", "0.5", "--interval", "0.25",
+                                                  "-o", dir.appendingPathComponent("exact").path])
+        #expect(exact.status == 0, "\(exact.stderr)")
+        #expect(program.waitForExit() == 0, "\(program.stderr)")
+        let files = try Harness.snapshotFiles(in: dir.appendingPathComponent("exact"))
+        let snapshots = try files.map { try Snapshot.load(path: $0) }
+        #expect(!snapshots.isEmpty && snapshots.allSatisfy { $0.process.sampleRate == 0 })
+        #expect(!exact.stderr.contains("~"), "\(exact.stderr)")
+    }
+
     @Test func cxxServiceShowsItsLeakingLinesOnTop() throws {
         let dir = try Harness.temporaryDirectory("attach-cxx-build")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -53,12 +53,13 @@ final class AttachChannel {
     deinit { close() }
 
     /// The request heapdiff_attach() is given: where the FIFOs and snapshots are.
-    func request(interval: Double?, depth: Int?) -> String {
+    func request(interval: Double?, depth: Int?, sample: UInt64? = nil) -> String {
         // SEQ must go on after the process's files already in the directory, whichever recorder wrote them.
         let after = (try? SnapshotDirectory.snapshots(in: directory, pid: pid).last?.seq) ?? nil
         var lines = ["in=\(commandsPath)", "out=\(statusPath)", "output=\(directory)", "after=\(after ?? 0)"]
         if let interval { lines.append("interval=\(interval)") }
         if let depth { lines.append("depth=\(depth)") }
+        if let sample, sample > 0 { lines.append("sample=\(sample)") }
         return lines.joined(separator: "\n")
     }
 

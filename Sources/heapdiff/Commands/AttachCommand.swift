@@ -68,6 +68,12 @@ struct AttachCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Record at most this many frames per call stack, 1 to 256 (default 64).", valueName: "n"))
     var depth: Int?
 
+    @Option(help: ArgumentHelp("Sample allocations, about one per this many bytes allocated (512KiB, 64k, 1048576): "
+                                + "cheap enough for a production service; sizes are then estimates with an error "
+                                + "(see 'Running in production' in the README). Default: every allocation.",
+                                valueName: "bytes"))
+    var sample: SampleRate?
+
     @OptionGroup var grouping: GroupingOptions
 
     func validate() throws {
@@ -117,7 +123,7 @@ struct AttachCommand: ParsableCommand {
         Console.note("attaching to process \(pid) (\(target.programName)) with gdb…")
         let injector = GDBInjector(gdb: gdb)
         let outcome = try injector.inject(pid: pid, library: library,
-                                          request: channel.request(interval: snapshotInterval, depth: depth),
+                                          request: channel.request(interval: snapshotInterval, depth: depth, sample: sample?.bytes),
                                           scratch: directory)
         try check(outcome, process: process)
 
