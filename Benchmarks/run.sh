@@ -4,13 +4,7 @@
 set -euo pipefail
 heapdiff="$1"
 library="$2"
-here="$(cd "$(dirname "$0")" && pwd)"
-build="$here/../build/bench"
-mkdir -p "$build"
-"$here/../scripts/setup.sh" bench
-cc -O2 -g -fno-omit-frame-pointer -o "$build/churn" "$here/churn/churn.c"
-c++ -O2 -g -o "$build/stl_workload" "$here/stl/stl_workload.cpp"
-python="$(python3 -c 'import sys; print(sys.executable)')"   # the interpreter itself, not a shim script
+source "$(dirname "$0")/workloads.sh"   # here, build, python; the workloads built
 results="$here/RESULTS.md"
 {
   echo "# Benchmark results"
