@@ -92,3 +92,16 @@ import Testing
         #expect(usedShort == [4, 5, 6])
     }
 }
+
+@Suite struct TrendSummaryOptionsTests {
+    /// run's and attach's short trend: whole-stack groups become lines; every
+    /// other grouping, and the rest of the options, stay as given.
+    @Test func tracebackBecomesLinenoAndNothingElseChanges() {
+        let traceback = StatisticsOptions(keyType: .traceback, cumulative: true, limit: 7)
+        #expect(traceback.forTrendSummary == StatisticsOptions(keyType: .lineno, cumulative: true, limit: 7))
+        for keyType in [KeyType.lineno, .function, .file, .module] {
+            let options = StatisticsOptions(keyType: keyType, limit: 3)
+            #expect(options.forTrendSummary == options)
+        }
+    }
+}

@@ -248,3 +248,14 @@ public struct TrendAnalysis: Sendable {
         }.map { sites[$0] }
     }
 }
+
+extension StatisticsOptions {
+    /// The options of the short trend `run` and `attach` print after their
+    /// diff: grouped by whole stack (traceback), each series would be too
+    /// fine to read there, so such a summary groups by line instead.
+    public var forTrendSummary: StatisticsOptions {
+        var options = self
+        if options.keyType == .traceback { options.keyType = .lineno }
+        return options
+    }
+}

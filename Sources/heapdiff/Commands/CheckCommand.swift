@@ -54,7 +54,8 @@ struct CheckCommand: ParsableCommand {
             such as `swift test`, a wrapper script), that process is checked. \
             `trend`, `report` and `run`'s summary choose their snapshots by the same rules.
 
-            The report goes to standard error as text, or to standard output with --format json (the \
+            The report goes to standard error as text, or to standard output with --format json \
+            (docs/JSON.md; the \
             program's standard output is then sent to standard error); with leak-test verdicts the JSON \
             document adds `leak_tests` (status, harness, test, pid, snapshots, summary of each) and its \
             `passed` is the whole check's. Snapshots are kept in --output when \

@@ -96,8 +96,7 @@ struct RunSummary {
     /// With three or more snapshots, which sites grow steadily and which only
     /// warmed up: a first-vs-last diff cannot tell them apart.
     private func printTrend(_ files: [SnapshotFile], symbolizer: Symbolizer) throws {
-        var options = grouping.statisticsOptions
-        if options.keyType == .traceback { options.keyType = .lineno }   // a trend per whole stack is too fine
+        let options = grouping.statisticsOptions.forTrendSummary
         let analysis = try TrendAnalysis.analyze(count: files.count, load: { try Snapshot.load(path: files[$0].path) },
                                                  options: options, axis: periodic ? .time : .index,
                                                  symbolizer: symbolizer)
