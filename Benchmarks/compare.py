@@ -47,6 +47,15 @@ def dir_size(path):
     return total
 
 
+def with_assignments(environment, assignments):
+    """A copy of environment with each KEY=VALUE of assignments set (--env, --peer-env)."""
+    result = dict(environment)
+    for assignment in assignments:
+        key, _, value = assignment.partition("=")
+        result[key] = value
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", required=True)
@@ -69,14 +78,8 @@ def main():
     args = parser.parse_args()
     program = args.program[1:] if args.program and args.program[0] == "--" else args.program
 
-    base_env = dict(os.environ)
-    for kv in args.env:
-        k, _, v = kv.partition("=")
-        base_env[k] = v
-    peer_env = dict(base_env)
-    for kv in args.peer_env:
-        k, _, v = kv.partition("=")
-        peer_env[k] = v
+    base_env = with_assignments(os.environ, args.env)
+    peer_env = with_assignments(base_env, args.peer_env)
     work = tempfile.mkdtemp(prefix="heapdiff-bench-")
 
     contenders = {"bare": lambda out: (program, base_env)}

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+from compare import with_assignments   # the same directory: Benchmarks/
+
 STATS = re.compile(r"snapshot (\d+) \(format (\d)\): (\d+) stacks, (\d+) bytes, lock held ([\d.]+) ms, "
                    r"written in ([\d.]+) ms \(([\d.]+) ms CPU\)")
 
@@ -83,14 +85,8 @@ def main():
     parser.add_argument("program", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     program = args.program[1:] if args.program and args.program[0] == "--" else args.program
-    env = dict(os.environ)
-    for kv in args.env:
-        k, _, v = kv.partition("=")
-        env[k] = v
-    peer_env = dict(env)
-    for kv in args.peer_env:
-        k, _, v = kv.partition("=")
-        peer_env[k] = v
+    env = with_assignments(os.environ, args.env)
+    peer_env = with_assignments(env, args.peer_env)
     for k in list(peer_env):
         if k.startswith("HEAPDIFF_"):
             del peer_env[k]
