@@ -145,137 +145,6 @@ static void load_program_parent(void) {
     hd_config.program_parent = (int)pid;
 }
 
-bool hd_helpers_directory(int dir) {
-    /* Like the output directory: 1733 when made by root, so that processes
-     * that switched user can add their files too; 0700 otherwise. */
-    bool shared = geteuid() == 0;
-    if (mkdirat(dir, HD_HELPERS_SUBDIRECTORY, 0700) == 0) {
-        if (shared)
-            fchmodat(dir, HD_HELPERS_SUBDIRECTORY, 01733, 0);
-    } else if (errno != EEXIST) {
-        return false;
-    }
-    /* Only a real directory of our own, or root's shared one: never a link
-     * planted in its place. */
-    struct stat st;
-    if (fstatat(dir, HD_HELPERS_SUBDIRECTORY, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return false;
-    bool ours = st.st_uid == geteuid(), roots_shared = st.st_uid == 0 && (st.st_mode & 07777) == 01733;
-    if (!S_ISDIR(st.st_mode) || !(ours || roots_shared)) {
-        errno = EPERM;
-        return false;
-    }
-    return true;
-}
-
-/* mkdir -p: missing parents as mkdir(1) makes them, the directory itself
- * private (0700), or, for root, 1733: a process that switches to another
- * user (an nginx or postgres worker) can still add its files, while nobody
- * but root can list the directory or read a file in it (files are 0600) and
- * the sticky bit keeps users from renaming each other's files. */
-static int make_output_dir(char *dir) {
-    for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        int r = mkdir(dir, 0777);
-        int error = errno;
-        *slash = '/';
-        if (r != 0 && error != EEXIST) {
-            errno = error;
-            return -1;
-        }
-    }
-    if (mkdir(dir, 0700) != 0)
-        return -1;
-    if (geteuid() == 0)
-        chmod(dir, 01733);
-    return 0;
-}
-
-static bool open_output_dir(void) {
-    int fd = open(hd_config.output_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return false;
-    }
-    hd_config.output_fd = hd_private_fd(fd);
-    hd_config.output_dev = st.st_dev;
-    hd_config.output_ino = st.st_ino;
-    return true;
-}
-
-/* The directory is held open from start-up, so that a process that later
- * switches user writes there without needing to reach it by path (a root
- * user's home is 0700); when the program has closed our descriptor, the
- * path is tried again. */
-int hd_output_fd(void) {
-    if (hd_fd_is(hd_config.output_fd, hd_config.output_dev, hd_config.output_ino))
-        return hd_config.output_fd;
-    return open_output_dir() ? hd_config.output_fd : -1;
-}
-
-/* heapdiff attach: each session names its directory, held open as
- * HEAPDIFF_OUTPUT's is; the previous session's descriptor is let go. */
-bool hd_output_dir_use(const char *dir) {
-    if (strlen(dir) >= sizeof hd_config.output_dir)
-        return false;
-    if (hd_config.output_ino && hd_fd_is(hd_config.output_fd, hd_config.output_dev, hd_config.output_ino))
-        close(hd_config.output_fd);
-    hd_config.output_fd = -1;
-    hd_config.output_ino = 0;
-    strcpy(hd_config.output_dir, dir);
-    return open_output_dir();
-}
-
-/* The output directory is made absolute now, because the program may chdir
- * later, and created when missing (see make_output_dir). */
-static void load_output_dir(void) {
-    const char *text = getenv(HD_ENV_OUTPUT);
-    char *dir = hd_config.output_dir;
-    size_t cap = sizeof hd_config.output_dir;
-    hd_config.output_ok = false;
-    hd_config.output_fd = -1;
-    if (!text || !*text)
-        text = ".";
-    if (text[0] == '/') {
-        if (strlen(text) >= cap) {
-            hd_fail("HEAPDIFF_OUTPUT is longer than %zu bytes; no snapshots will be written", cap - 1);
-            return;
-        }
-        strcpy(dir, text);
-    } else {
-        if (!getcwd(dir, cap) || strlen(dir) + 1 + strlen(text) >= cap) {
-            hd_fail("cannot resolve HEAPDIFF_OUTPUT=%s against the working directory; no snapshots will be written",
-                    text);
-            return;
-        }
-        if (strcmp(text, ".") != 0) {
-            strcat(dir, "/");
-            strcat(dir, text);
-        }
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        if (errno != ENOENT || (make_output_dir(dir) != 0 && errno != EEXIST)) {
-            hd_fail("cannot create output directory %s: %s; no snapshots will be written", dir, strerror(errno));
-            return;
-        }
-    } else if (!S_ISDIR(st.st_mode)) {
-        hd_fail("HEAPDIFF_OUTPUT=%s is not a directory; no snapshots will be written", dir);
-        return;
-    }
-    if (access(dir, W_OK | X_OK) != 0) {
-        hd_fail("output directory %s is not writable: %s; no snapshots will be written", dir, strerror(errno));
-        return;
-    }
-    if (!open_output_dir()) {
-        hd_fail("cannot open output directory %s: %s; no snapshots will be written", dir, strerror(errno));
-        return;
-    }
-    hd_config.output_ok = true;
-}
-
 /* HEAPDIFF_PYTHONMALLOC=malloc turns pymalloc off for the program (it sets
  * PYTHONMALLOC=malloc, which the program then sees); the default, keep,
  * leaves it on and wraps the interpreter's allocator domains instead.
@@ -377,7 +246,7 @@ void hd_config_load(void) {
     load_signal();
     load_follow_children();
     load_program_parent();
-    load_output_dir();
+    hd_output_dir_load();
     load_python();
     load_format();
     load_unwind();

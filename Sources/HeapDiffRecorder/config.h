@@ -36,6 +36,9 @@ void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)
 void hd_note(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 /* hd_warn, and a HD_REPORT_WRITE_FAILED notice to `heapdiff run`. */
 void hd_fail(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
+/* HEAPDIFF_OUTPUT resolved, created and opened (output_dir.c); on
+ * failure one line on stderr and output_ok stays false. */
+void hd_output_dir_load(void) HD_HIDDEN;
 /* The output directory, opened again by path when the program closed our
  * descriptor; -1 (errno set) when it cannot be opened. */
 int hd_output_fd(void) HD_HIDDEN;
