@@ -11,14 +11,26 @@
 enum { HD_TRACE_CACHE = 64 };
 
 struct hd_thread {
-    /* The recursion guard: held while the recorder runs on this thread,
-     * around every call into the real allocator, and always on the
-     * recorder's own threads, so that what libunwind, libc, the allocator or
-     * the recorder itself allocate meanwhile is not traced. Taken and given
-     * back only through hd_guard_enter and hd_guard_leave. */
-    int guard;
+    union {
+        struct {
+            /* The recursion guard: held while the recorder runs on this
+             * thread, around every call into the real allocator, and always
+             * on the recorder's own threads, so that what libunwind, libc,
+             * the allocator or the recorder itself allocate meanwhile is not
+             * traced. Taken and given back only through hd_guard_enter and
+             * hd_guard_leave. */
+            int guard;
+            /* sampler.c: the sampling epoch this thread's countdown was
+             * drawn in (0: none yet). */
+            uint32_t sampling_epoch;
+        };
+        /* Both in one word, which equals hd_sampling_key (sampler.h) only
+         * outside the recorder with a countdown of the current epoch: the
+         * hooks' fast path asks that alone. */
+        uint64_t sampling_word;
+    };
     /* sampler.h: bytes to the next sample point, this thread's totals
-     * (HEAPDIFF_SAMPLE); beside the guard, read by the same hooks. */
+     * (HEAPDIFF_SAMPLE); beside the word above, read by the same hooks. */
     struct hd_sampler sampler;
     /* record.c: recently seen stacks, by hash: a hit finds the trace without
      * the shared table (traces are never freed), confirmed by the frames. */
@@ -45,10 +57,10 @@ static inline void hd_guard_leave(struct hd_thread *t, int outer) {
     t->guard = outer;
 }
 
-/* A hook's sampling fast path applies: sampling on (sampler.h), outside
- * the recorder. */
+/* A hook's sampling fast path applies: sampling on, outside the recorder,
+ * and this thread's countdown drawn at the current rate (sampler.h). */
 static inline bool hd_sampling_fast(const struct hd_thread *t) {
-    return HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !t->guard;
+    return t->sampling_word == __atomic_load_n(&hd_sampling_key, __ATOMIC_RELAXED);
 }
 
 /* Hooks record only once start-up is complete, and never for the recorder. */
