@@ -97,12 +97,15 @@ static void *missing(void) {
  * estimate's worth). The allocations that crossed a point are recorded by
  * the *_sampled functions, called in tail position so that the stack
  * capture starts at the program's frame as the hook's would. They are
- * counted before the real call: one that fails is counted too. */
+ * counted before the real call: one that fails on the fast path is counted
+ * too; on the slow path (sizes of R and more among them) it is taken back. */
 static __attribute__((noinline)) void *malloc_sampled(size_t size) {
     struct hd_thread *t = hd_thread();
     uint32_t points = hd_sample_slow(&t->sampler, size);
     void *p = REAL(t, hd_real.malloc(size));
-    if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
+    if (!p)
+        hd_sample_failed(&t->sampler, size);
+    else if (points != HD_SAMPLE_SKIP && hd_recording(t))
         after_alloc(t, p, hd_sample_pack(size, points));
     return p;
 }
@@ -111,7 +114,9 @@ static __attribute__((noinline)) void *calloc_sampled(size_t count, size_t size,
     struct hd_thread *t = hd_thread();
     uint32_t points = hd_sample_slow(&t->sampler, total);
     void *p = REAL(t, hd_real.calloc(count, size));
-    if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
+    if (!p)
+        hd_sample_failed(&t->sampler, total);
+    else if (points != HD_SAMPLE_SKIP && hd_recording(t))
         after_alloc(t, p, hd_sample_pack(total, points));
     return p;
 }
@@ -121,7 +126,9 @@ static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) 
     struct hd_thread *t = hd_thread();
     uint32_t points = hd_sample_slow(&t->sampler, total);
     void *p = REAL(t, hd_real.realloc(old, total));
-    if (p && points != HD_SAMPLE_SKIP && hd_recording(t))
+    if (!p)
+        hd_sample_failed(&t->sampler, total);
+    else if (points != HD_SAMPLE_SKIP && hd_recording(t))
         after_alloc(t, p, hd_sample_pack(total, points));
     return p;
 }

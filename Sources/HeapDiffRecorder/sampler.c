@@ -135,10 +135,11 @@ static uint64_t bytes_of(const struct hd_sampler *s) {
     return (uint64_t)(__atomic_load_n(&s->credit, __ATOMIC_RELAXED) - __atomic_load_n(&s->countdown, __ATOMIC_RELAXED));
 }
 
-/* Gaps and whole allocations move both: the bytes counted stay right. */
-static void add_credit(struct hd_sampler *s, int64_t bytes) {
-    __atomic_store_n(&s->credit, s->credit + bytes, __ATOMIC_RELAXED);
-    __atomic_store_n(&s->countdown, s->countdown + bytes, __ATOMIC_RELAXED);
+/* Moves both, so the bytes counted stay right (wrapping arithmetic: a
+ * refused size of 2^63 or more passes through them). */
+static void add_credit(struct hd_sampler *s, uint64_t bytes) {
+    __atomic_store_n(&s->credit, (int64_t)((uint64_t)s->credit + bytes), __ATOMIC_RELAXED);
+    __atomic_store_n(&s->countdown, (int64_t)((uint64_t)s->countdown + bytes), __ATOMIC_RELAXED);
 }
 
 static void thread_ends(void *value) {
@@ -179,7 +180,7 @@ static void start_thread(struct hd_sampler *s) {
  * countdown, so the thread's bytes stay exact. */
 static void place(struct hd_sampler *s, int64_t d, uint64_t rate) {
     int64_t countdown = d < (int64_t)rate - 1 ? d : (int64_t)rate - 1;
-    add_credit(s, countdown - s->countdown);
+    add_credit(s, (uint64_t)countdown - (uint64_t)s->countdown);
     __atomic_store_n(&s->reserve, d - countdown, __ATOMIC_RELAXED);
 }
 
@@ -190,7 +191,10 @@ uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
     int outer = hd_guard_enter(t);
     uint64_t rate = hd_config.sample_rate;
     uint32_t epoch = current_epoch();
-    int64_t d;   /* to the next point, after this allocation; < 0: crossed */
+    /* The distance to the next point after this allocation (< 0: crossed),
+     * in wrapping arithmetic: a size of 2^63 or more, which the real
+     * allocator refuses, is taken back out whole. */
+    uint64_t after;
     if (HD_UNLIKELY(t->sampling_epoch != epoch)) {
         if (epoch == 0) {   /* sampling stopped meanwhile: nothing to decide */
             hd_guard_leave(t, outer);
@@ -204,16 +208,18 @@ uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
             start_thread(s);
             errno = saved;
         }
-        d = next_gap(s, rate) - (int64_t)size;
+        after = (uint64_t)next_gap(s, rate) - size;
         t->sampling_epoch = epoch;
     } else {
-        d = s->countdown + s->reserve;
+        after = (uint64_t)s->countdown + (uint64_t)s->reserve;
     }
     uint32_t points = 0;
+    int64_t d;
     if (size >= rate) {   /* recorded whole, and left out of the byte stream */
-        d += (int64_t)size;
+        d = (int64_t)(after + size);
         points = HD_SAMPLE_WHOLE;
     } else {
+        d = (int64_t)after;
         while (d < 0) {
             points++;
             d += next_gap(s, rate);
@@ -224,6 +230,11 @@ uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
     place(s, d, rate);   /* (the bytes counted include this allocation's, whole or not) */
     hd_guard_leave(t, outer);
     return points;
+}
+
+void hd_sample_failed(struct hd_sampler *s, size_t size) {
+    __atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->credit, (int64_t)((uint64_t)s->credit - size), __ATOMIC_RELAXED);
 }
 
 uint32_t hd_sample(struct hd_sampler *s, size_t size) {

@@ -59,27 +59,31 @@ enum { HD_SAMPLE_SKIP = 0, HD_SAMPLE_WHOLE = 0xFFFF };
  * drawn in this epoch): decides, draws the next gap, and (re)arms the
  * thread. Keeps errno (it may list the thread, which may call into libc). */
 uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute__((noinline));
+/* An allocation counted before the real call, which refused it, taken
+ * back out of the totals (the slow path's: sizes of R and more always). */
+void hd_sample_failed(struct hd_sampler *s, size_t size) HD_HIDDEN;
 /* Counts an allocation and decides, off the fast path (a thread not armed
  * yet, calloc and realloc's general paths, CPython's domains). */
 uint32_t hd_sample(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute__((noinline));
 
-/* Counts an allocation of `size` bytes on an armed thread; true when the
- * countdown reached 0 or below (a sample point crossed, size >= R, or only
- * the countdown's share of a long gap used up: hd_sample_slow tells). On
- * x86-64 each update is one instruction, so a signal handler's allocation
- * that interrupts the hook is never lost, and the snapshot writer reads
- * either value whole. */
+/* Counts an allocation of `size` bytes on an armed thread; true when it
+ * took the countdown (0 ≤ countdown < R between allocations) to 0 or past
+ * it, compared unsigned, so that a size of 2^63 or more does too: a sample
+ * point crossed, size >= R, or only the countdown's share of a long gap
+ * used up (hd_sample_slow tells). On x86-64 each update is one instruction,
+ * so a signal handler's allocation that interrupts the hook is never lost,
+ * and the snapshot writer reads either value whole. */
 static inline __attribute__((always_inline)) bool hd_sample_crossed(struct hd_sampler *s, size_t size) {
 #if defined(__x86_64__)
     bool crossed;
     __asm__ volatile("addq $1, %0" : "+m"(s->count));
-    __asm__ volatile("subq %2, %0" : "+m"(s->countdown), "=@ccle"(crossed) : "r"((int64_t)size));
+    __asm__ volatile("subq %2, %0" : "+m"(s->countdown), "=@ccbe"(crossed) : "r"(size));
     return HD_UNLIKELY(crossed);
 #else
     __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
-    int64_t left = s->countdown - (int64_t)size;
-    __atomic_store_n(&s->countdown, left, __ATOMIC_RELAXED);
-    return HD_UNLIKELY(left <= 0);
+    uint64_t countdown = (uint64_t)s->countdown;
+    __atomic_store_n(&s->countdown, (int64_t)(countdown - size), __ATOMIC_RELAXED);
+    return HD_UNLIKELY(countdown <= size);
 #endif
 }
 

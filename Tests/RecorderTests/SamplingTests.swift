@@ -142,7 +142,7 @@ import Testing
         // Blocks of 64 KiB and more among a churn of small ones, at 64 KiB:
         // each is recorded whole wherever the thread's countdown stands (the
         // countdown never holds more than R - 1 bytes), and the totals count
-        // every allocation, to the unit.
+        // every allocation, to the unit (a refused one not at all).
         let dir = try Harness.temporaryDirectory("sampling-totals")
         let exe = try Harness.build("sampling_totals", in: dir)
         let exact = try runTotals(rate: nil, in: dir, exe: exe, run: 0)
@@ -158,7 +158,8 @@ import Testing
                 let c = counters[site]!
                 #expect(c.liveCount == 2000 && c.liveBytes == bigBytes && c.liveSamples == 0, "run \(run) \(site): \(c)")
             }
-            #expect(counters["small"]!.liveCount == 0, "run \(run): \(counters["small"]!)")
+            // ~100 MB of small blocks: sampled ~1,500 times at 64 KiB, after the refused malloc too.
+            #expect(counters["small"]!.liveCount == 0 && counters["small"]!.allocSamples > 500, "run \(run): \(counters["small"]!)")
             #expect(sampled.process.allocCount == exact.process.allocCount, "run \(run)")
             #expect(sampled.process.allocBytes == exact.process.allocBytes, "run \(run)")
         }
