@@ -21,23 +21,15 @@ static void hold_bootstrap(struct hd_sample_filter *f);
 /* The sampling word (thread_state.h) of a thread outside the recorder
  * whose countdown was drawn in `epoch`. */
 static uint64_t key_of(uint32_t epoch) {
-    struct { int guard; uint32_t epoch; } word = {0, epoch};
-    _Static_assert(sizeof word == sizeof(uint64_t) &&
-                       offsetof(struct hd_thread, guard) == offsetof(struct hd_thread, sampling_word) &&
-                       offsetof(struct hd_thread, sampling_epoch) == offsetof(struct hd_thread, sampling_word) + 4,
-                   "the sampling word is the guard and the epoch");
-    uint64_t key;
-    memcpy(&key, &word, sizeof key);
-    return key;
+    _Static_assert(offsetof(struct hd_thread, sampling_epoch) == offsetof(struct hd_thread, sampling_word) &&
+                       offsetof(struct hd_thread, guard) == offsetof(struct hd_thread, sampling_word) + 4,
+                   "the sampling word is the epoch, then the guard");
+    return (uint64_t)epoch * HD_SAMPLING_FIRST_KEY;
 }
 
 static uint32_t current_epoch(void) {
     uint64_t key = __atomic_load_n(&hd_sampling_key, __ATOMIC_ACQUIRE);
-    if (key == HD_SAMPLING_OFF)
-        return 0;
-    struct { int guard; uint32_t epoch; } word;
-    memcpy(&word, &key, sizeof word);
-    return word.epoch;
+    return key == HD_SAMPLING_OFF ? 0 : (uint32_t)(key / HD_SAMPLING_FIRST_KEY);
 }
 
 /* A new epoch: every thread draws its next gap at this rate before its
@@ -50,13 +42,17 @@ void hd_sampling_start(void) {
     hold_bootstrap(hd_sample_filter);   /* (already held, unless a block was made since) */
     __atomic_store_n(&hd_free_filter, hd_sample_filter, __ATOMIC_RELEASE);
     hd_unlock();
-    if (++last_epoch == 0)
+    if (!hd_late_load)
+        last_epoch = 1;   /* preloaded: started once (hd_sampling_fast) */
+    else if (++last_epoch == 0)
         last_epoch = 1;
     __atomic_store_n(&hd_sampling_key, key_of(last_epoch), __ATOMIC_RELEASE);
 }
 
 void hd_sampling_stop(void) {
     __atomic_store_n(&hd_sampling_key, HD_SAMPLING_OFF, __ATOMIC_RELEASE);
+    if (!hd_late_load)   /* preloaded, only a fork child stops: its one thread */
+        hd_thread()->sampling_epoch = 0;
     hd_lock();
     __atomic_store_n(&hd_free_filter, NULL, __ATOMIC_RELEASE);
     hd_unlock();

@@ -41,13 +41,19 @@ enum { HD_SAMPLER_NEW, HD_SAMPLER_LISTED, HD_SAMPLER_GONE };
 /* (In the thread's struct hd_thread, thread_state.h: hooks pass &t->sampler.) */
 
 /* While sampling is on (recording, with HEAPDIFF_SAMPLE): the sampling
- * epoch (≥ 1, a new one each time sampling starts) shifted left 32; while
- * it is off, HD_SAMPLING_OFF, which no thread's word equals. A thread whose
+ * epoch (≥ 1, a new one each time sampling starts) beside a guard of 0;
+ * while it is off, HD_SAMPLING_OFF, which no thread's word equals. A thread whose
  * sampling word (thread_state.h: its guard, and the epoch its countdown was
  * drawn in) equals it takes a hook's fast path: one compare stands for
  * "sampling on, outside the recorder, countdown drawn at this rate". */
 extern uint64_t hd_sampling_key HD_HIDDEN;
 #define HD_SAMPLING_OFF (~(uint64_t)0)
+/* The key of epoch 1 (the epoch, then a guard of 0, in one word). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HD_SAMPLING_FIRST_KEY ((uint64_t)1)
+#else
+#define HD_SAMPLING_FIRST_KEY ((uint64_t)1 << 32)
+#endif
 
 /* hd_sampling_fast(t), whether a hook's sampling fast path applies, is in
  * thread_state.h: it reads the thread's word. */

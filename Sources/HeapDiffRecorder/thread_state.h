@@ -13,6 +13,9 @@ enum { HD_TRACE_CACHE = 64 };
 struct hd_thread {
     union {
         struct {
+            /* sampler.c: the sampling epoch this thread's countdown was
+             * drawn in (0: none yet). */
+            uint32_t sampling_epoch;
             /* The recursion guard: held while the recorder runs on this
              * thread, around every call into the real allocator, and always
              * on the recorder's own threads, so that what libunwind, libc,
@@ -20,11 +23,8 @@ struct hd_thread {
              * traced. Taken and given back only through hd_guard_enter and
              * hd_guard_leave. */
             int guard;
-            /* sampler.c: the sampling epoch this thread's countdown was
-             * drawn in (0: none yet). */
-            uint32_t sampling_epoch;
         };
-        /* Both in one word, which equals hd_sampling_key (sampler.h) only
+        /* Both in one word, which equals the sampling key (sampler.h) only
          * outside the recorder with a countdown of the current epoch: the
          * hooks' fast path asks that alone. */
         uint64_t sampling_word;
@@ -58,9 +58,15 @@ static inline void hd_guard_leave(struct hd_thread *t, int outer) {
 }
 
 /* A hook's sampling fast path applies: sampling on, outside the recorder,
- * and this thread's countdown drawn at the current rate (sampler.h). */
+ * and this thread's countdown drawn at the current rate (sampler.h).
+ * Preloaded, sampling starts once (epoch 1) and stops only in a fork child
+ * that is not followed, whose one thread is disarmed then: the key is a
+ * constant, compared in one instruction. Attached, sessions start and stop
+ * it: the key is loaded. */
 static inline bool hd_sampling_fast(const struct hd_thread *t) {
-    return t->sampling_word == __atomic_load_n(&hd_sampling_key, __ATOMIC_RELAXED);
+    if (hd_late_load)
+        return t->sampling_word == __atomic_load_n(&hd_sampling_key, __ATOMIC_RELAXED);
+    return t->sampling_word == HD_SAMPLING_FIRST_KEY;
 }
 
 /* Hooks record only once start-up is complete, and never for the recorder. */
