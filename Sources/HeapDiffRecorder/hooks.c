@@ -89,8 +89,8 @@ static void *missing(void) {
 /* Sampling's fast path: with sampling on (recording, with HEAPDIFF_SAMPLE)
  * and outside the recorder (one compare: hd_sampling_fast), an allocation
  * that crosses no sample point (nearly all) is counted and passed on in a
- * tail call, 8 instructions on x86-64; a free whose block the filter says
- * was never recorded goes straight to the real free, 10 instructions (with
+ * tail call, 7 instructions on x86-64 (preloaded); a free whose block the
+ * filter says was never recorded goes straight to the real free, 10 (with
  * sampling off the filter pointer is NULL and every free goes to
  * free_general). The hook keeps no frame, and so takes no guard (an allocator
  * that calls its own public entry points then has those counted too, an
