@@ -35,7 +35,7 @@ MANUALS := $(BUILD)/share/man/man1
 COMPLETIONS := $(BUILD)/share/completions
 
 .PHONY: all setup recorder cli release install demo test test-pytest test-install bench bench-analysis bench-leaks \
-	bench-trend bench-python bench-sizes bench-callgrind bench-sampled fuzz clean
+	bench-trend bench-python bench-sizes bench-callgrind bench-sampled bench-sampled-callgrind fuzz clean
 
 all: $(RELEASE_CLI) $(MANUALS)/heapdiff.1 $(COMPLETIONS)/heapdiff.bash
 
@@ -124,6 +124,17 @@ bench-analysis: $(RECORDER)
 # program and jemalloc's sampled profiler; replaces that section of RESULTS.md.
 bench-sampled: cli
 	@Benchmarks/sampled.sh "$$($(SWIFT) build --show-bin-path)/heapdiff" $(CURDIR)/$(RECORDER)
+
+# Only the callgrind part of bench-sampled (instructions per allocation by part,
+# every allocation and sampled), which load does not move: replaces that
+# subsection, the last of RESULTS.md.
+bench-sampled-callgrind: $(RECORDER)
+	@out="$$(mktemp)" && Benchmarks/callgrind/sampled.sh $(CURDIR)/$(RECORDER) "$$out" && \
+	  python3 -c 'import sys; results, new = sys.argv[1], open(sys.argv[2]).read(); text = open(results).read(); \
+	    marker = "### Instructions per allocation (callgrind), every allocation and sampled"; \
+	    assert marker in text, results + ": no callgrind subsection to replace (run make bench-sampled)"; \
+	    open(results, "w").write(text[:text.index(marker)] + new)' Benchmarks/RESULTS.md "$$out" && \
+	  rm -f "$$out" && echo "wrote the sampled callgrind subsection of Benchmarks/RESULTS.md"
 
 # A Python service loop bare, under heapdiff, heaptrack and memray; writes Benchmarks/PYTHON.md.
 bench-python: cli

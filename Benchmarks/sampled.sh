@@ -63,21 +63,9 @@ compare --name "Sampled: CPython $("$python" -c 'import platform; print(platform
   echo
 } >> "$section"
 # Instructions by part (callgrind), which the machine's load does not move.
-{
-  echo "### Instructions per allocation (callgrind), every allocation and sampled"
-  echo
-  echo "Benchmarks/callgrind/parts.py over shorter runs: this recorder recording every allocation, and sampling at"
-  echo "$rate (HEAPDIFF_SAMPLE). \"the bare program\" is the same program without the recorder; the sampled column's"
-  echo "overhead is what a hook costs on its fast path plus the few allocations recorded."
-  echo
-} >> "$section"
 instructions="$(mktemp)"
-(cd "$here/.." && python3 Benchmarks/callgrind/parts.py --out "$instructions" \
-  --library "every allocation::$library" --library "sampled $rate::$library" --env "sampled $rate::HEAPDIFF_SAMPLE=$rate" \
-  "Allocation churn, narrow|build/bench/churn 1000000 narrow" \
-  "C++ STL (100,000 rounds)|build/bench/stl_workload 100000" \
-  "CPython service loop (2,000 requests, pymalloc on)|$python Benchmarks/python-service/service.py 2000" > /dev/null)
-sed 's/^### /#### /' "$instructions" >> "$section"
+"$here/callgrind/sampled.sh" "$library" "$instructions" "$rate"
+cat "$instructions" >> "$section"
 rm -f "$instructions"
 # Replace an older section of this script's (it is last in the file), keep the rest.
 python3 - "$results" "$section" <<'PY'

@@ -13,16 +13,49 @@
 #include "recorder.h"
 #include "thread_state.h"
 
-struct hd_sample_filter *hd_sample_filter;
-int hd_sampling;
+struct hd_sample_filter *hd_sample_filter, *hd_free_filter;
+uint64_t hd_sampling_key = HD_SAMPLING_OFF;
+static uint32_t last_epoch;
+static void hold_bootstrap(struct hd_sample_filter *f);
 
+/* The sampling word (thread_state.h) of a thread outside the recorder
+ * whose countdown was drawn in `epoch`. */
+static uint64_t key_of(uint32_t epoch) {
+    _Static_assert(offsetof(struct hd_thread, sampling_epoch) == offsetof(struct hd_thread, sampling_word) &&
+                       offsetof(struct hd_thread, guard) == offsetof(struct hd_thread, sampling_word) + 4,
+                   "the sampling word is the epoch, then the guard");
+    return (uint64_t)epoch * HD_SAMPLING_FIRST_KEY;
+}
+
+static uint32_t current_epoch(void) {
+    uint64_t key = __atomic_load_n(&hd_sampling_key, __ATOMIC_ACQUIRE);
+    return key == HD_SAMPLING_OFF ? 0 : (uint32_t)(key / HD_SAMPLING_FIRST_KEY);
+}
+
+/* A new epoch: every thread draws its next gap at this rate before its
+ * next fast path (a countdown left from an earlier session's rate is not
+ * used). Frees ask the filter from now on. */
 void hd_sampling_start(void) {
-    if (hd_config.sample_rate && hd_sample_filter)
-        __atomic_store_n(&hd_sampling, 1, __ATOMIC_RELEASE);
+    if (!hd_config.sample_rate || !hd_sample_filter)
+        return;
+    hd_lock();
+    hold_bootstrap(hd_sample_filter);   /* (already held, unless a block was made since) */
+    __atomic_store_n(&hd_free_filter, hd_sample_filter, __ATOMIC_RELEASE);
+    hd_unlock();
+    if (!hd_late_load)
+        last_epoch = 1;   /* preloaded: started once (hd_sampling_fast) */
+    else if (++last_epoch == 0)
+        last_epoch = 1;
+    __atomic_store_n(&hd_sampling_key, key_of(last_epoch), __ATOMIC_RELEASE);
 }
 
 void hd_sampling_stop(void) {
-    __atomic_store_n(&hd_sampling, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&hd_sampling_key, HD_SAMPLING_OFF, __ATOMIC_RELEASE);
+    if (!hd_late_load)   /* preloaded, only a fork child stops: its one thread */
+        hd_thread()->sampling_epoch = 0;
+    hd_lock();
+    __atomic_store_n(&hd_free_filter, NULL, __ATOMIC_RELEASE);
+    hd_unlock();
 }
 
 /* ---- the gaps: exponential with mean R -------------------------------- */
@@ -98,10 +131,11 @@ static uint64_t bytes_of(const struct hd_sampler *s) {
     return (uint64_t)(__atomic_load_n(&s->credit, __ATOMIC_RELAXED) - __atomic_load_n(&s->countdown, __ATOMIC_RELAXED));
 }
 
-/* Gaps and whole allocations move both: the bytes counted stay right. */
-static void add_credit(struct hd_sampler *s, int64_t bytes) {
-    __atomic_store_n(&s->credit, s->credit + bytes, __ATOMIC_RELAXED);
-    __atomic_store_n(&s->countdown, s->countdown + bytes, __ATOMIC_RELAXED);
+/* Moves both, so the bytes counted stay right (wrapping arithmetic: a
+ * refused size of 2^63 or more passes through them). */
+static void add_credit(struct hd_sampler *s, uint64_t bytes) {
+    __atomic_store_n(&s->credit, (int64_t)((uint64_t)s->credit + bytes), __ATOMIC_RELAXED);
+    __atomic_store_n(&s->countdown, (int64_t)((uint64_t)s->countdown + bytes), __ATOMIC_RELAXED);
 }
 
 static void thread_ends(void *value) {
@@ -137,24 +171,73 @@ static void start_thread(struct hd_sampler *s) {
     hd_guard_leave(hd_thread(), outer);
 }
 
+/* The distance to the next point after this allocation, d ≥ 0, split
+ * into the countdown (at most R - 1) and the reserve; credit follows the
+ * countdown, so the thread's bytes stay exact. */
+static void place(struct hd_sampler *s, int64_t d, uint64_t rate) {
+    int64_t countdown = d < (int64_t)rate - 1 ? d : (int64_t)rate - 1;
+    add_credit(s, (uint64_t)countdown - (uint64_t)s->countdown);
+    __atomic_store_n(&s->reserve, d - countdown, __ATOMIC_RELAXED);
+}
+
+/* Under the guard: an allocation made meanwhile (a signal handler's) goes
+ * by uncounted rather than meet this thread's state half updated. */
 uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) {
+    struct hd_thread *t = hd_thread();
+    int outer = hd_guard_enter(t);
     uint64_t rate = hd_config.sample_rate;
-    if (HD_UNLIKELY(s->random == 0)) {   /* the thread's first point is a gap away from its first byte */
-        int saved = errno;
-        start_thread(s);
-        errno = saved;
-        add_credit(s, next_gap(s, rate));
-    }
-    if (size >= rate) {   /* recorded whole, and left out of the byte stream */
-        add_credit(s, (int64_t)size);
-        return HD_SAMPLE_WHOLE;
+    uint32_t epoch = current_epoch();
+    /* The distance to the next point after this allocation (< 0: crossed),
+     * in wrapping arithmetic: a size of 2^63 or more, which the real
+     * allocator refuses, is taken back out whole. */
+    uint64_t after;
+    if (HD_UNLIKELY(t->sampling_epoch != epoch)) {
+        if (epoch == 0) {   /* sampling stopped meanwhile: nothing to decide */
+            hd_guard_leave(t, outer);
+            return HD_SAMPLE_SKIP;
+        }
+        /* Armed: the thread's first point is a gap away from the first
+         * byte of this allocation (a gap drawn at an earlier rate is
+         * dropped: the exponential has no memory, so this is one too). */
+        if (HD_UNLIKELY(s->random == 0)) {
+            int saved = errno;
+            start_thread(s);
+            errno = saved;
+        }
+        after = (uint64_t)next_gap(s, rate) - size;
+        t->sampling_epoch = epoch;
+    } else {
+        after = (uint64_t)s->countdown + (uint64_t)s->reserve;
     }
     uint32_t points = 0;
-    while (s->countdown < 0) {
-        points++;
-        add_credit(s, next_gap(s, rate));
+    int64_t d;
+    if (size >= rate) {   /* recorded whole, and left out of the byte stream */
+        d = (int64_t)(after + size);
+        points = HD_SAMPLE_WHOLE;
+    } else {
+        d = (int64_t)after;
+        while (d < 0) {
+            points++;
+            d += next_gap(s, rate);
+        }
+        if (points >= HD_SAMPLE_WHOLE)
+            points = HD_SAMPLE_WHOLE - 1;   /* for size < R, never reached */
     }
-    return points < HD_SAMPLE_WHOLE ? points : HD_SAMPLE_WHOLE - 1;   /* for size < R, never reached */
+    place(s, d, rate);   /* (the bytes counted include this allocation's, whole or not) */
+    hd_guard_leave(t, outer);
+    return points;
+}
+
+void hd_sample_failed(struct hd_sampler *s, size_t size) {
+    __atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->credit, (int64_t)((uint64_t)s->credit - size), __ATOMIC_RELAXED);
+}
+
+uint32_t hd_sample(struct hd_sampler *s, size_t size) {
+    bool crossed = hd_sample_crossed(s, size);
+    if (!crossed && hd_thread()->sampling_epoch == current_epoch())
+        return HD_SAMPLE_SKIP;
+    return hd_sample_slow(s, size);
 }
 
 void hd_sampler_totals(uint64_t *bytes, uint64_t *count) {
@@ -194,12 +277,25 @@ void hd_sampler_after_fork_child(void) {
 enum { FILTER_FIRST_BITS = 16, FILTER_SLOTS_PER_BLOCK = 32 };
 static size_t filter_live, filter_bytes;
 
+/* The bootstrap arena's blocks (real_alloc.c) are never the real
+ * allocator's: their slots are taken for good (255 stays), so that a free
+ * the filter rules out needs no test of its own for them. Every 16-byte
+ * step of the part in use: dlsym's few blocks, all made before sampling
+ * starts (the arena serves only while the real functions are looked up). */
+static void hold_bootstrap(struct hd_sample_filter *f) {
+    uintptr_t start;
+    size_t used = hd_bootstrap_in_use(&start);
+    for (uintptr_t p = start; p < start + used; p += 16)
+        __atomic_store_n(&f->counts[hd_sample_filter_slot(p, f->shift)], (uint8_t)255, __ATOMIC_RELAXED);
+}
+
 static struct hd_sample_filter *new_filter(unsigned bits) {
     size_t size = sizeof(struct hd_sample_filter) + ((size_t)1 << bits);
     struct hd_sample_filter *f = hd_pages_alloc(size);
     if (f) {
         f->shift = 64 - bits;
         filter_bytes += size;
+        hold_bootstrap(f);
     }
     return f;
 }
@@ -223,6 +319,8 @@ static void grow_filter(void) {
         return;   /* the old one stays right, only busier */
     hd_pointer_each(count_in_each, f);
     __atomic_store_n(&hd_sample_filter, f, __ATOMIC_RELEASE);
+    if (hd_free_filter)   /* sampling on: frees ask the new one */
+        __atomic_store_n(&hd_free_filter, f, __ATOMIC_RELEASE);
 }
 
 void hd_sample_filter_add(uintptr_t ptr) {

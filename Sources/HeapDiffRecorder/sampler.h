@@ -17,50 +17,80 @@
 
 /* One thread's sampling state and allocation totals, in initial-exec TLS.
  * Written by their thread only and read by the snapshot writer, so both
- * sides use relaxed atomics (plain moves). The bytes the thread allocated
- * are not added up one by one: they are credit - countdown, where credit
- * (the gaps drawn plus the allocations recorded whole) changes only at a
- * sample point; read by another thread while a gap is being added, they
- * may be off by that gap. */
+ * sides use relaxed atomics, or (the fast path) single read-modify-write
+ * instructions, which another thread sees whole. The bytes the thread
+ * allocated are not added up one by one: they are credit - countdown, where
+ * credit (the gap bytes moved into the countdown plus the allocations
+ * recorded whole) changes only when the countdown runs out; read by another
+ * thread meanwhile, they may be off by one gap.
+ *
+ * The countdown holds at most R - 1 bytes of the gap to the next point; the
+ * rest of a longer gap waits in reserve. An allocation of R bytes or more
+ * then always takes the countdown to 0 or below, so the fast path asks one
+ * question for both "crossed a point" and "as large as the rate". */
 struct hd_sampler {
-    int64_t countdown;          /* bytes to the next sample point; < 0: one was crossed */
+    int64_t countdown;          /* ≤ R - 1; ≤ 0 after an allocation: hd_sample_slow decides */
+    uint64_t count;             /* every allocation this thread made while sampling */
+    int64_t reserve;            /* the rest of the gap, beyond the countdown */
     uint64_t random;            /* xorshift64* state; 0 until the thread's first point */
     int64_t credit;
-    uint64_t count;             /* every allocation this thread made while recording */
     struct hd_sampler *next;    /* in the list of threads (sampler.c, under hd_lock) */
     int state;                  /* HD_SAMPLER_* */
 };
 enum { HD_SAMPLER_NEW, HD_SAMPLER_LISTED, HD_SAMPLER_GONE };
 /* (In the thread's struct hd_thread, thread_state.h: hooks pass &t->sampler.) */
 
-/* Set while recording with sampling on (hd_state is then RECORDING), so
- * that a hook asks one question before its sampling fast path; cleared
- * when recording stops (a fork child that is not followed). */
-extern int hd_sampling HD_HIDDEN;
+/* While sampling is on (recording, with HEAPDIFF_SAMPLE): the sampling
+ * epoch (≥ 1, a new one each time sampling starts) beside a guard of 0;
+ * while it is off, HD_SAMPLING_OFF, which no thread's word equals. A thread whose
+ * sampling word (thread_state.h: its guard, and the epoch its countdown was
+ * drawn in) equals it takes a hook's fast path: one compare stands for
+ * "sampling on, outside the recorder, countdown drawn at this rate". */
+extern uint64_t hd_sampling_key HD_HIDDEN;
+#define HD_SAMPLING_OFF (~(uint64_t)0)
+/* The key of epoch 1 (the epoch, then a guard of 0, in one word). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HD_SAMPLING_FIRST_KEY ((uint64_t)1)
+#else
+#define HD_SAMPLING_FIRST_KEY ((uint64_t)1 << 32)
+#endif
 
 /* hd_sampling_fast(t), whether a hook's sampling fast path applies, is in
- * thread_state.h: it reads the guard. */
+ * thread_state.h: it reads the thread's word. */
 
 /* What hd_sample decided: not recorded, recorded with n sample points
  * (1 ≤ n < HD_SAMPLE_WHOLE), or recorded whole (R bytes or more). */
 enum { HD_SAMPLE_SKIP = 0, HD_SAMPLE_WHOLE = 0xFFFF };
-/* Keeps errno (it may list the thread, which may call into libc). */
+/* After hd_sample_crossed said true (or for a thread whose countdown was not
+ * drawn in this epoch): decides, draws the next gap, and (re)arms the
+ * thread. Keeps errno (it may list the thread, which may call into libc). */
 uint32_t hd_sample_slow(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute__((noinline));
+/* An allocation counted before the real call, which refused it, taken
+ * back out of the totals (the slow path's: sizes of R and more always). */
+void hd_sample_failed(struct hd_sampler *s, size_t size) HD_HIDDEN;
+/* Counts an allocation and decides, off the fast path (a thread not armed
+ * yet, calloc and realloc's general paths, CPython's domains). */
+uint32_t hd_sample(struct hd_sampler *s, size_t size) HD_HIDDEN __attribute__((noinline));
 
-/* Counts an allocation of `size` bytes; true when it crossed a sample
- * point or is as large as the rate (hd_sample_slow then says how to record
- * it). Only with sampling on (hd_config.sample_rate > 0). */
+/* Counts an allocation of `size` bytes on an armed thread; true when it
+ * took the countdown (0 ≤ countdown < R between allocations) to 0 or past
+ * it, compared unsigned, so that a size of 2^63 or more does too: a sample
+ * point crossed, size >= R, or only the countdown's share of a long gap
+ * used up (hd_sample_slow tells). On x86-64 each update is one instruction,
+ * so a signal handler's allocation that interrupts the hook is never lost,
+ * and the snapshot writer reads either value whole. */
 static inline __attribute__((always_inline)) bool hd_sample_crossed(struct hd_sampler *s, size_t size) {
+#if defined(__x86_64__)
+    bool crossed;
+    __asm__ volatile("addq $1, %0" : "+m"(s->count));
+    __asm__ volatile("subq %2, %0" : "+m"(s->countdown), "=@ccbe"(crossed) : "r"(size));
+    return HD_UNLIKELY(crossed);
+#else
     __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
-    int64_t left = s->countdown - (int64_t)size;
-    __atomic_store_n(&s->countdown, left, __ATOMIC_RELAXED);
-    /* One test for both: a point was crossed, or size >= R. */
-    return HD_UNLIKELY((left | (int64_t)(hd_config.sample_rate - 1 - size)) < 0);
-}
-
-/* Counts an allocation and decides: HD_SAMPLE_SKIP, the points, or WHOLE. */
-static inline __attribute__((always_inline)) uint32_t hd_sample(struct hd_sampler *s, size_t size) {
-    return hd_sample_crossed(s, size) ? hd_sample_slow(s, size) : HD_SAMPLE_SKIP;
+    uint64_t countdown = (uint64_t)s->countdown;
+    __atomic_store_n(&s->countdown, (int64_t)(countdown - size), __ATOMIC_RELAXED);
+    return HD_UNLIKELY(countdown <= size);
+#endif
 }
 
 /* The size the live-block table keeps for a block recorded by sampling:
@@ -70,9 +100,10 @@ static inline uint64_t hd_sample_pack(size_t size, uint32_t points) {
     return points == HD_SAMPLE_WHOLE ? (uint64_t)size : (uint64_t)size | (uint64_t)points << HD_SIZE_BITS;
 }
 
-/* The one sampling decision of a hook, for a new block of `size` bytes:
- * whether it is recorded, and the size to record it with. Without sampling,
- * every block, with its size. (A block of 0 bytes crosses no sample point.) */
+/* The one sampling decision of a hook's general path, for a new block of
+ * `size` bytes: whether it is recorded, and the size to record it with.
+ * Without sampling, every block, with its size. (A block of 0 bytes
+ * crosses no sample point.) */
 static inline __attribute__((always_inline)) bool hd_sample_keep(struct hd_sampler *s, size_t size, uint64_t *kept) {
     *kept = size;
     if (HD_LIKELY(hd_config.sample_rate == 0))
@@ -94,24 +125,48 @@ struct hd_sample_filter {
     unsigned shift;             /* 64 - log2(slots) */
     uint8_t counts[];           /* saturating at 255, which then stays */
 };
+/* The filter the table keeps (NULL until sampling is first set up), and
+ * the one frees ask: the same while sampling is on, NULL otherwise (every
+ * free then goes to the table, as recording without sampling needs). The
+ * bootstrap arena's blocks (real_alloc.c) hold slots of every filter for
+ * good, so that a free the filter rules out needs no other test. */
 extern struct hd_sample_filter *hd_sample_filter HD_HIDDEN;
+extern struct hd_sample_filter *hd_free_filter HD_HIDDEN;
 
 static inline size_t hd_sample_filter_slot(uintptr_t ptr, unsigned shift) {
     return (size_t)(((uint64_t)ptr * 0x9E3779B97F4A7C15ull) >> shift);
 }
 
-/* The same, when sampling is on (hd_sampling: the filter exists). */
-static inline bool hd_filter_may_hold(const void *ptr) {
-    const struct hd_sample_filter *f = __atomic_load_n(&hd_sample_filter, __ATOMIC_ACQUIRE);
+static inline bool hd_filter_slot_taken(const struct hd_sample_filter *f, const void *ptr) {
     return __atomic_load_n(&f->counts[hd_sample_filter_slot((uintptr_t)ptr, f->shift)], __ATOMIC_RELAXED) != 0;
 }
 
-/* Whether ptr may be a sampled block (false: certainly not). */
+/* The same for free's fast path: on x86-64 the slot is compared in place,
+ * one instruction (elsewhere the inline asm costs the compiler a register). */
+static inline __attribute__((always_inline)) bool hd_filter_slot_taken_fast(const struct hd_sample_filter *f,
+                                                                            const void *ptr) {
+#if defined(__x86_64__)
+    bool taken;
+    __asm__("cmpb $0, %1" : "=@ccne"(taken) : "m"(f->counts[hd_sample_filter_slot((uintptr_t)ptr, f->shift)]));
+    return taken;
+#else
+    return hd_filter_slot_taken(f, ptr);
+#endif
+}
+
+/* Whether ptr may be a sampled block, for a caller that found its thread
+ * on the fast path (hd_sampling_fast: the filter exists). */
+static inline bool hd_filter_may_hold(const void *ptr) {
+    return hd_filter_slot_taken(__atomic_load_n(&hd_sample_filter, __ATOMIC_ACQUIRE), ptr);
+}
+
+/* Whether a free must ask the live-block table about ptr (false: it was
+ * certainly never recorded while sampling). Always true without sampling. */
 static inline bool hd_maybe_sampled(const void *ptr) {
-    const struct hd_sample_filter *f = __atomic_load_n(&hd_sample_filter, __ATOMIC_ACQUIRE);
-    if (HD_UNLIKELY(!f))
+    const struct hd_sample_filter *f = __atomic_load_n(&hd_free_filter, __ATOMIC_ACQUIRE);
+    if (HD_UNLIKELY(!f))   /* (so hinted, full recording's free_general keeps a register: callgrind) */
         return true;
-    return __atomic_load_n(&f->counts[hd_sample_filter_slot((uintptr_t)ptr, f->shift)], __ATOMIC_RELAXED) != 0;
+    return hd_filter_slot_taken(f, ptr);   /* (not sampling: the general paths) */
 }
 
 /* ---- sampler.c: the rest ------------------------------------------- */

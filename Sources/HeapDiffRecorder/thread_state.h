@@ -11,14 +11,26 @@
 enum { HD_TRACE_CACHE = 64 };
 
 struct hd_thread {
-    /* The recursion guard: held while the recorder runs on this thread,
-     * around every call into the real allocator, and always on the
-     * recorder's own threads, so that what libunwind, libc, the allocator or
-     * the recorder itself allocate meanwhile is not traced. Taken and given
-     * back only through hd_guard_enter and hd_guard_leave. */
-    int guard;
+    union {
+        struct {
+            /* sampler.c: the sampling epoch this thread's countdown was
+             * drawn in (0: none yet). */
+            uint32_t sampling_epoch;
+            /* The recursion guard: held while the recorder runs on this
+             * thread, around every call into the real allocator, and always
+             * on the recorder's own threads, so that what libunwind, libc,
+             * the allocator or the recorder itself allocate meanwhile is not
+             * traced. Taken and given back only through hd_guard_enter and
+             * hd_guard_leave. */
+            int guard;
+        };
+        /* Both in one word, which equals the sampling key (sampler.h) only
+         * outside the recorder with a countdown of the current epoch: the
+         * hooks' fast path asks that alone. */
+        uint64_t sampling_word;
+    };
     /* sampler.h: bytes to the next sample point, this thread's totals
-     * (HEAPDIFF_SAMPLE); beside the guard, read by the same hooks. */
+     * (HEAPDIFF_SAMPLE); beside the word above, read by the same hooks. */
     struct hd_sampler sampler;
     /* record.c: recently seen stacks, by hash: a hit finds the trace without
      * the shared table (traces are never freed), confirmed by the frames. */
@@ -45,10 +57,16 @@ static inline void hd_guard_leave(struct hd_thread *t, int outer) {
     t->guard = outer;
 }
 
-/* A hook's sampling fast path applies: sampling on (sampler.h), outside
- * the recorder. */
+/* A hook's sampling fast path applies: sampling on, outside the recorder,
+ * and this thread's countdown drawn at the current rate (sampler.h).
+ * Preloaded, sampling starts once (epoch 1) and stops only in a fork child
+ * that is not followed, whose one thread is disarmed then: the key is a
+ * constant, compared in one instruction. Attached, sessions start and stop
+ * it: the key is loaded. */
 static inline bool hd_sampling_fast(const struct hd_thread *t) {
-    return HD_LIKELY(__atomic_load_n(&hd_sampling, __ATOMIC_RELAXED)) && !t->guard;
+    if (hd_late_load)
+        return t->sampling_word == __atomic_load_n(&hd_sampling_key, __ATOMIC_RELAXED);
+    return t->sampling_word == HD_SAMPLING_FIRST_KEY;
 }
 
 /* Hooks record only once start-up is complete, and never for the recorder. */

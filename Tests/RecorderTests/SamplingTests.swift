@@ -126,4 +126,43 @@ import Testing
             #expect(abs(Double(sampled.parent.process.allocBytes) - bytes) <= 0.001 * bytes)
         }
     }
+
+    /// Runs sampling_totals.c; returns its "end" snapshot.
+    func runTotals(rate: String?, in dir: URL, exe: String, run: Int) throws -> Snapshot {
+        let out = dir.appendingPathComponent("out-\(rate ?? "exact")-\(run)")
+        var environment = ["HEAPDIFF_OUTPUT": out.path]
+        if let rate { environment["HEAPDIFF_SAMPLE"] = rate }
+        let result = try Harness.run(exe, environment: environment)
+        try #require(result.status == 0, "stderr: \(result.stderr)")
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        return try #require(snapshots.first { $0.process.label == "end" })
+    }
+
+    @Test func blocksOfTheRateOrMoreAreWholeAndTheTotalsExact() throws {
+        // Blocks of 64 KiB and more among a churn of small ones, at 64 KiB:
+        // each is recorded whole wherever the thread's countdown stands (the
+        // countdown never holds more than R - 1 bytes), and the totals count
+        // every allocation, to the unit (a refused one not at all).
+        let dir = try Harness.temporaryDirectory("sampling-totals")
+        let exe = try Harness.build("sampling_totals", in: dir)
+        let exact = try runTotals(rate: nil, in: dir, exe: exe, run: 0)
+        let bigSites = ["big_malloc", "big_calloc", "big_realloc"]
+        var bigBytes: UInt64 = 0
+        for i in 0..<2000 { bigBytes += 65536 + UInt64(i % 7) * 1000 }
+        // Three runs: each draws its own sample points.
+        for run in 1...3 {
+            let sampled = try runTotals(rate: "64KiB", in: dir, exe: exe, run: run)
+            #expect(sampled.process.sampleRate == 65536)
+            let counters = try counters(bigSites + ["small"], in: "sampling_totals.c", of: sampled)
+            for site in bigSites {
+                let c = counters[site]!
+                #expect(c.liveCount == 2000 && c.liveBytes == bigBytes && c.liveSamples == 0, "run \(run) \(site): \(c)")
+            }
+            // ~100 MB of small blocks: sampled ~1,500 times at 64 KiB, after the refused malloc too.
+            #expect(counters["small"]!.liveCount == 0 && counters["small"]!.allocSamples > 500, "run \(run): \(counters["small"]!)")
+            #expect(sampled.process.allocCount == exact.process.allocCount, "run \(run)")
+            #expect(sampled.process.allocBytes == exact.process.allocBytes, "run \(run)")
+        }
+        #expect(exact.process.allocCount >= 200_000 + 4 * 2000)
+    }
 }
