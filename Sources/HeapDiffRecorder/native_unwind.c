@@ -241,12 +241,9 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
         thread->fallbacks++;
         return libunwind_stack(thread->capture, python);
     }
-    /* Remember the walk, unless this hook frame's memo set keeps missing
-     * (thousands of paths through one frame address): then only now and
-     * then, so that the few that repeat still get in. */
+    /* The walk is remembered (stack_memo.c). */
     struct hd_memo_table *memos = hd_memo_table(thread);
-    size_t set = hd_memo_set(caller, base, tag);
-    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &thread->walk_log : NULL;
+    struct hd_walk_log *log = memos ? &thread->walk_log : NULL;
     uintptr_t *capture = thread->capture;
     bool stopped;
     int n = python ? walk_python_logged(table, base, capture, &thread->walk_log, &stopped)
@@ -265,7 +262,7 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
                 stack.count = HD_PY_DEEP_NATIVE_FRAMES;
         }
         if (log)
-            stack.trace = hd_memo_remember(memos, set, base, caller, tag, &stack, log);
+            stack.trace = hd_memo_remember(memos, hd_memo_set(caller, base, tag), base, caller, tag, &stack, log);
     }
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
         return hd_unwind_verify(thread, stack, python);
