@@ -24,7 +24,7 @@ static inline int state(void) {
 
 /* Until dlsym has found the real functions (and while it is doing so, since
  * it allocates), requests are served from the bootstrap arena. */
-static bool resolving(void) {
+static __attribute__((noinline, cold)) bool resolving(void) {
     int expected = HD_STATE_UNRESOLVED;
     if (__atomic_compare_exchange_n(&hd_state, &expected, HD_STATE_RESOLVING, false,
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -127,7 +127,7 @@ static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) 
 /* Everything but sampling's fast path, out of the hook (in tail position:
  * the stack capture starts at the program's frame as the hook's would), so
  * that the hook itself sets up no frame before that path. */
-static __attribute__((noinline)) void *malloc_general(size_t size) {
+static __attribute__((noinline, flatten)) void *malloc_general(size_t size) {
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return hd_bootstrap_alloc(size, 16);
     /* The guard taken once, for the real call and the recording (the
@@ -155,7 +155,7 @@ HD_EXPORT void *malloc(size_t size) {
     return malloc_general(size);
 }
 
-static __attribute__((noinline)) void free_general(void *p) {
+static __attribute__((noinline, flatten)) void free_general(void *p) {
     if (!p || HD_UNLIKELY(hd_is_bootstrap(p)))
         return;
     /* Freed while another thread is still finding the real free: the real

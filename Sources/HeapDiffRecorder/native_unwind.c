@@ -331,7 +331,7 @@ void hd_unwind_report(const struct hd_unwind_thread *thread) {
                 (unsigned long long)verified, (unsigned long long)differed);
     if (hd_config.print_stats || hd_config.unwind == HD_UNWIND_VERIFY)
         hd_note("stats: stacks proven from memory %llu, walked %llu, by unw_backtrace %llu; %llu return addresses "
-                "read from .eh_frame",
+                "read from .eh_frame; this thread's stack memo %zu KiB",
                 (unsigned long long)hits, (unsigned long long)walks, (unsigned long long)fallbacks,
-                (unsigned long long)rules_learned);
+                (unsigned long long)rules_learned, hd_memo_memory(thread->memos) / 1024);
 }

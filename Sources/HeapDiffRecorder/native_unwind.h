@@ -166,6 +166,9 @@ struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) HD_HIDDEN;
 struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
                                    uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) HD_HIDDEN;
 
+/* The bytes a memo table holds (0 for NULL). */
+size_t hd_memo_memory(const struct hd_memo_table *table) HD_HIDDEN;
+
 /* ---- native_unwind.c -------------------------------------------------- */
 /* The stack when the memo has none: walked with the rules (and remembered),
  * or from unw_backtrace (HEAPDIFF_UNWIND=libunwind, or a frame the rules do

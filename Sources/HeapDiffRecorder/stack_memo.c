@@ -207,3 +207,10 @@ struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uint
     table->recent[set] = (uint8_t)(key - &table->keys[set * HD_MEMO_WAYS]);
     return tag ? NULL : &leaf->trace;   /* a Python stack's trace depends on more than its native frames */
 }
+
+size_t hd_memo_memory(const struct hd_memo_table *table) {
+    if (!table)
+        return 0;
+    return sizeof *table + (size_t)table->node_capacity * (sizeof *table->checks + sizeof *table->other) +
+           (size_t)table->word_capacity * sizeof *table->words;
+}
