@@ -241,9 +241,12 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
         thread->fallbacks++;
         return libunwind_stack(thread->capture, python);
     }
-    /* The walk is remembered (stack_memo.c). */
+    /* Remember the walk, unless this hook frame's memo set keeps missing
+     * (thousands of paths through one frame address): then only now and
+     * then, so that the few that repeat still get in. */
     struct hd_memo_table *memos = hd_memo_table(thread);
-    struct hd_walk_log *log = memos ? &thread->walk_log : NULL;
+    size_t set = hd_memo_set(caller, base, tag);
+    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &thread->walk_log : NULL;
     uintptr_t *capture = thread->capture;
     bool stopped;
     int n = python ? walk_python_logged(table, base, capture, &thread->walk_log, &stopped)
@@ -262,7 +265,7 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
                 stack.count = HD_PY_DEEP_NATIVE_FRAMES;
         }
         if (log)
-            stack.trace = hd_memo_remember(memos, hd_memo_set(caller, base, tag), base, caller, tag, &stack, log);
+            stack.trace = hd_memo_remember(memos, set, base, caller, tag, &stack, log);
     }
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
         return hd_unwind_verify(thread, stack, python);
@@ -331,7 +334,7 @@ void hd_unwind_report(const struct hd_unwind_thread *thread) {
                 (unsigned long long)verified, (unsigned long long)differed);
     if (hd_config.print_stats || hd_config.unwind == HD_UNWIND_VERIFY)
         hd_note("stats: stacks proven from memory %llu, walked %llu, by unw_backtrace %llu; %llu return addresses "
-                "read from .eh_frame; this thread's stack memo %zu KiB",
+                "read from .eh_frame",
                 (unsigned long long)hits, (unsigned long long)walks, (unsigned long long)fallbacks,
-                (unsigned long long)rules_learned, hd_memo_memory(thread->memos) / 1024);
+                (unsigned long long)rules_learned);
 }

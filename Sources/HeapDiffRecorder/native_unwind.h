@@ -37,47 +37,43 @@ struct hd_stack {
  * read that the frames depend on, in the order read. Reading the same
  * words again and finding the same values proves the walk would give the
  * same frames; and since each address read follows from the values read
- * before it, the proof never reads a word the walk itself would not.
- *
- * The walks from one hook frame (its caller and frame address: the key)
- * are kept as a trie of their checks: the walk is a function of the values
- * it has read, so two walks that agree on their first k values read the
- * same address next, and differ at most in the value found there. A path
- * is laid out in one run of checks ending in a leaf (a check that always
- * fails); a walk that leaves an existing path at some check is appended as
- * a new run, linked from that check as a sibling (same address, another
- * value). Proving a stack is then one straight run of compares for a hook
- * frame with a single path, and a sibling list looked at per check where
- * paths part (thousands of paths through one hook frame: the wide churn). */
-enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8, HD_MEMO_SIBLINGS = 16 };
+ * before it, the proof never reads a word the walk itself would not. */
+enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8 };
 struct hd_memo_check { uintptr_t address, value; };
-/* A remembered stack, in the table's word arena. */
-struct hd_memo_leaf {
+struct hd_memo {
     struct hd_trace *trace;      /* tag 0: the interned trace of these frames, once known */
-    uint32_t count;
-    uint32_t probed;
-    uintptr_t frames[];
+    uint16_t count, checks;
+    bool probed;
+    struct hd_memo_check check[HD_MEMO_CHECKS + 1];   /* then a check that always fails */
+    uintptr_t frames[HD_MEMO_FRAMES];
 };
-/* The word every leaf's check reads, and a value it never holds. */
+/* The word every memo's last check reads, and a value it never holds. */
 extern const uintptr_t hd_memo_sentinel HD_HIDDEN;
 enum { HD_MEMO_SENTINEL_VALUE = 1 };
+/* The keys are apart from the memos, and memos are handed out in the order
+ * first used: a thread's memory grows with the stacks it remembers, not
+ * with the table's size. */
 struct hd_memo_key {
-    uintptr_t caller, base;      /* the hook's return address and frame address; caller 0: unused */
+    uintptr_t caller, base;      /* the hook's return address and frame address */
     uint64_t tag;                /* 0, or the innermost Python frame */
-    uint32_t root;               /* the first check of its trie */
+    struct hd_memo *memo;        /* NULL until this way is first used */
 };
-/* Memory grows with the paths remembered, up to a bound; past it the
- * whole memo is forgotten and learned again. */
 struct hd_memo_table {
     uint8_t recent[HD_MEMO_SETS];   /* the way that hit last, tried first */
-    unsigned victim;
+    /* How well a set pays: +2 a proof found, -1 a miss, within +-64. Below
+     * HD_MEMO_THRASH (under 1 in 3 found, where looking and remembering
+     * cost more than the walks saved: thousands of paths through one hook
+     * frame) the set is looked in, and walks remembered, 1 time in 16. */
+    int8_t score[HD_MEMO_SETS];
+    unsigned victim, skip, used;
     struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
-    struct hd_memo_check *checks;   /* the trie's nodes; node 0 unused */
-    uint32_t *other;                /* per node: its next sibling (0: none); a leaf's: its offset in words */
-    uint32_t nodes, node_capacity;
-    uintptr_t *words;               /* the leaves */
-    uint32_t words_used, word_capacity;
+    struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
 };
+enum { HD_MEMO_THRASH = -32 };
+/* This set is not looked in this time (the walk is not remembered either). */
+static inline bool hd_memo_skipped(const struct hd_memo_table *table, size_t set) {
+    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 15) != 0;
+}
 
 /* What a walk did at each frame, kept for the memo: the rule, the CFA, the
  * return address read and RBP after the frame (for the first
@@ -118,18 +114,20 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
     if (HD_UNLIKELY(table == NULL))
         return false;
     size_t set = hd_memo_set(caller, base, tag);
+    /* A set that keeps missing is only looked in now and then. */
+    table->skip++;
+    if (hd_memo_skipped(table, set))
+        return false;
     const struct hd_memo_key *ways = &table->keys[set * HD_MEMO_WAYS];
-    unsigned recent = table->recent[set], way = recent;
-    for (unsigned n = 0;; n++) {
-        if (n == HD_MEMO_WAYS)
-            return false;
-        way = (recent + n) % HD_MEMO_WAYS;
-        if (ways[way].caller == caller && ways[way].base == base && ways[way].tag == tag)
-            break;
-    }
-    const struct hd_memo_check *checks = table->checks, *check = &checks[ways[way].root];
-    for (;;) {
-        /* Two checks a round; the leaf's check stops it. */
+    unsigned recent = table->recent[set];
+    for (unsigned n = 0; n < HD_MEMO_WAYS; n++) {
+        unsigned way = (recent + n) % HD_MEMO_WAYS;
+        const struct hd_memo_key *key = &ways[way];
+        if (key->caller != caller || key->base != base || key->tag != tag)
+            continue;
+        struct hd_memo *memo = key->memo;
+        /* Two checks a round; the sentinel after the last one stops it. */
+        const struct hd_memo_check *check = memo->check;
         for (;; check += 2) {
             if (*(const uintptr_t *)check[0].address != check[0].value)
                 break;
@@ -138,36 +136,28 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
                 break;
             }
         }
-        uint32_t at = (uint32_t)(check - checks);
-        if (HD_LIKELY(check->address == (uintptr_t)&hd_memo_sentinel)) {
-            struct hd_memo_leaf *leaf = (struct hd_memo_leaf *)&table->words[table->other[at]];
+        if (check == memo->check + memo->checks) {
             table->recent[set] = (uint8_t)way;
+            if (table->score[set] <= 62)
+                table->score[set] += 2;
             thread->hits++;
-            *out = (struct hd_stack){leaf->frames, leaf->count, leaf->probed, tag ? NULL : &leaf->trace};
+            *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
             return true;
         }
-        /* Where paths part: another value at the same address. */
-        uintptr_t value = *(const uintptr_t *)check->address;
-        uint32_t sibling = table->other[at];
-        while (sibling && checks[sibling].value != value)
-            sibling = table->other[sibling];
-        if (!sibling)
-            return false;
-        check = &checks[sibling + 1];
     }
+    if (table->score[set] > -64)
+        table->score[set]--;
+    return false;
 }
 
 /* ---- stack_memo.c ---------------------------------------------------- */
 void hd_memo_init(void) HD_HIDDEN;
 /* This thread's table, made on first use (NULL when it cannot be). */
 struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) HD_HIDDEN;
-/* Remembers a walk under its key in SET; returns the slot for its trace,
- * or NULL when it is not remembered. */
+/* Remembers a walk in SET (a way chosen round-robin); returns the slot for
+ * its trace, or NULL when it is not remembered. */
 struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
                                    uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) HD_HIDDEN;
-
-/* The bytes a memo table holds (0 for NULL). */
-size_t hd_memo_memory(const struct hd_memo_table *table) HD_HIDDEN;
 
 /* ---- native_unwind.c -------------------------------------------------- */
 /* The stack when the memo has none: walked with the rules (and remembered),
