@@ -50,13 +50,14 @@ void hd_resolve_once(void) {
         result_;                                                              \
     })
 
-/* Records a new block; the caller holds the guard. */
+/* Records a new block; the caller holds the guard. errno is left alone:
+ * the fast path calls nothing that sets it, and each slow path that may
+ * (unwinding, Python frames, interning, a table growing, the lock's wait)
+ * keeps it itself. */
 static inline __attribute__((always_inline)) void record_guarded(struct hd_thread *t, void *p, uint64_t size) {
-    int saved = errno;
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_stack stack = hd_capture_stack(t);
     hd_record_alloc(t, p, size, &stack);
-    errno = saved;
 }
 
 static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, uint64_t size) {
@@ -167,11 +168,8 @@ static __attribute__((noinline, flatten)) void free_general(void *p) {
     struct hd_thread *t = hd_thread();
     bool recording = hd_recording(t);
     int outer = hd_guard_enter(t);   /* once, for the table and the real call */
-    if (recording && hd_maybe_sampled(p)) {
-        int saved = errno;
-        (void)hd_record_free(p, &size, &trace);
-        errno = saved;
-    }
+    if (recording && hd_maybe_sampled(p))
+        (void)hd_record_free(p, &size, &trace);   /* leaves errno alone (see record_guarded) */
     hd_real.free(p);
     hd_guard_leave(t, outer);
 }

@@ -6,6 +6,7 @@
  * Traces are never freed, so a trace pointer stays valid for the life of
  * the process (record.c's per-thread cache relies on that). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <string.h>
 #include "intern_table.h"
 #include "trace_table.h"
@@ -40,7 +41,9 @@ bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *
            memcmp(t->frames, frames, count * sizeof *frames) == 0;
 }
 
-struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) {
+/* Out of line, and keeping errno (it may map memory): the hooks leave errno
+ * alone on their fast paths. */
+static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) {
     for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
         if (hd_trace_matches((struct hd_trace *)e, hash, frames, count, flags))
             return (struct hd_trace *)e;
@@ -54,6 +57,13 @@ struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_
     t->flags = flags;
     memcpy(t->frames, frames, count * sizeof *frames);
     hd_intern_add(&table, &t->link, hash);
+    return t;
+}
+
+struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) {
+    int saved = errno;
+    struct hd_trace *t = intern(hash, frames, count, flags);
+    errno = saved;
     return t;
 }
 
