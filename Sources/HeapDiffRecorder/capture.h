@@ -12,6 +12,7 @@
 #ifndef HEAPDIFF_CAPTURE_H
 #define HEAPDIFF_CAPTURE_H
 
+#include <errno.h>
 #include "thread_state.h"
 
 /* Also fills t->py's frames under Python code. */
@@ -21,9 +22,13 @@ static inline __attribute__((always_inline)) struct hd_stack hd_capture_stack(st
     uint64_t tag = 0;
     bool python = false;
     t->py.count = 0;
-    if (HD_UNLIKELY(hd_python.enabled) && hd_python_capture(&t->py) > 0 && hd_python.native_inner) {
-        python = true;
-        tag = t->py.frames[0];
+    if (HD_UNLIKELY(hd_python.enabled)) {
+        int saved = errno;   /* the hooks leave errno alone on their fast paths */
+        if (hd_python_capture(&t->py) > 0 && hd_python.native_inner) {
+            python = true;
+            tag = t->py.frames[0];
+        }
+        errno = saved;
     }
     struct hd_stack stack;
     if (HD_LIKELY(hd_config.unwind != HD_UNWIND_LIBUNWIND) && hd_memo_find(thread, base, caller, tag, &stack))

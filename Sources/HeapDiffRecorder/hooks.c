@@ -24,7 +24,7 @@ static inline int state(void) {
 
 /* Until dlsym has found the real functions (and while it is doing so, since
  * it allocates), requests are served from the bootstrap arena. */
-static bool resolving(void) {
+static __attribute__((noinline, cold)) bool resolving(void) {
     int expected = HD_STATE_UNRESOLVED;
     if (__atomic_compare_exchange_n(&hd_state, &expected, HD_STATE_RESOLVING, false,
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -50,13 +50,14 @@ void hd_resolve_once(void) {
         result_;                                                              \
     })
 
-/* Records a new block; the caller holds the guard. */
+/* Records a new block; the caller holds the guard. errno is left alone:
+ * the fast path calls nothing that sets it, and each slow path that may
+ * (unwinding, Python frames, interning, a table growing, the lock's wait)
+ * keeps it itself. */
 static inline __attribute__((always_inline)) void record_guarded(struct hd_thread *t, void *p, uint64_t size) {
-    int saved = errno;
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_stack stack = hd_capture_stack(t);
     hd_record_alloc(t, p, size, &stack);
-    errno = saved;
 }
 
 static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, uint64_t size) {
@@ -136,7 +137,7 @@ static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) 
 /* Everything but sampling's fast path, out of the hook (in tail position:
  * the stack capture starts at the program's frame as the hook's would), so
  * that the hook itself sets up no frame before that path. */
-static __attribute__((noinline)) void *malloc_general(size_t size) {
+static __attribute__((noinline, flatten)) void *malloc_general(size_t size) {
     if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
         return hd_bootstrap_alloc(size, 16);
     /* The guard taken once, for the real call and the recording (the
@@ -164,7 +165,7 @@ HD_EXPORT void *malloc(size_t size) {
     return malloc_general(size);
 }
 
-static __attribute__((noinline)) void free_general(void *p) {
+static __attribute__((noinline, flatten)) void free_general(void *p) {
     if (!p || HD_UNLIKELY(hd_is_bootstrap(p)))
         return;
     /* Freed while another thread is still finding the real free: the real
@@ -176,11 +177,8 @@ static __attribute__((noinline)) void free_general(void *p) {
     struct hd_thread *t = hd_thread();
     bool recording = hd_recording(t);
     int outer = hd_guard_enter(t);   /* once, for the table and the real call */
-    if (recording && hd_maybe_sampled(p)) {
-        int saved = errno;
-        (void)hd_record_free(p, &size, &trace);
-        errno = saved;
-    }
+    if (recording && hd_maybe_sampled(p))
+        (void)hd_record_free(p, &size, &trace);   /* leaves errno alone (see record_guarded) */
     hd_real.free(p);
     hd_guard_leave(t, outer);
 }

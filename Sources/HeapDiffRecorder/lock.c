@@ -3,6 +3,7 @@
  * holder would burn its whole time slice). No allocation, no futex setup, and
  * trivially reset in a fork child. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sched.h>
 #include "recorder.h"
 
@@ -18,6 +19,7 @@ int hd_lock_word;
 
 /* Taking the lock is inlined (recorder.h); this is the wait when it is held. */
 void hd_lock_contended(void) {
+    int saved = errno;   /* the hooks leave errno alone on their fast paths */
     do {
         for (int spins = 0; __atomic_load_n(&hd_lock_word, __ATOMIC_RELAXED); spins++) {
             if (spins < 64)
@@ -26,6 +28,7 @@ void hd_lock_contended(void) {
                 sched_yield();
         }
     } while (__atomic_exchange_n(&hd_lock_word, 1, __ATOMIC_ACQUIRE));
+    errno = saved;
 }
 
 void hd_lock_reset(void) {

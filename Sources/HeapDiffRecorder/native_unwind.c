@@ -18,6 +18,7 @@
  * HEAPDIFF_UNWIND=libunwind calls unw_backtrace for every allocation;
  * HEAPDIFF_UNWIND=verify does both and counts every difference. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -234,8 +235,8 @@ static struct hd_stack libunwind_stack(uintptr_t *buffer, bool python) {
     return stack;
 }
 
-struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
-                          bool python) {
+static struct hd_stack unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
+                             bool python) {
     const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
         thread->fallbacks++;
@@ -272,6 +273,16 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
     return stack;
 }
 
+/* The hooks leave errno alone on their fast paths; this slow one may call
+ * libc (mmap, libunwind), so it keeps errno itself. */
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
+                          bool python) {
+    int saved = errno;
+    struct hd_stack stack = unwind(thread, base, caller, tag, python);
+    errno = saved;
+    return stack;
+}
+
 /* ---- HEAPDIFF_UNWIND=verify ------------------------------------------- */
 /* What the recorder files from a native stack: its first DEPTH frames, and
  * whether there were more. */
@@ -300,6 +311,7 @@ static void print_stack(const char *what, const struct hd_stack *s) {
 }
 
 struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) {
+    int saved = errno;
     struct hd_stack truth = libunwind_stack(thread->expected, python);
     __atomic_add_fetch(&verified, 1, __ATOMIC_RELAXED);
     if (!same_stack(&found, &truth, python)) {
@@ -310,6 +322,7 @@ struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stac
             print_stack("libunwind", &truth);
         }
     }
+    errno = saved;
     return found;
 }
 

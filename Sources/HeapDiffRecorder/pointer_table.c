@@ -4,6 +4,7 @@
  * the pointer's hash so that growing one rehashes 1/64 of the blocks at a
  * time, not all of them at once. Guarded by hd_lock. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include "recorder.h"
 
 /* Sampling records few blocks: its sub-tables start small. */
@@ -62,7 +63,10 @@ static bool grow(struct subtable *t) {
 /* Room for one more block: grow past 3/4 full; if that fails, fill up to
  * one free slot (probing needs one). */
 static __attribute__((noinline)) bool make_room(struct subtable *t) {
-    if (grow(t))
+    int saved = errno;   /* mmap: the hooks leave errno alone on their fast paths */
+    bool grown = grow(t);
+    errno = saved;
+    if (grown)
         return true;
     if (!t->slots || t->used + 1 >= t->mask)
         return false;
@@ -161,8 +165,11 @@ static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t
         forget_counts(t->slots[i].trace, t->slots[i].size);   /* its free went by untraced */
     t->slots[i] = (struct slot){ptr, size, trace};
     add_counts(trace, size, fresh);
-    if (entered && HD_UNLIKELY(hd_config.sample_rate))
+    if (entered && HD_UNLIKELY(hd_config.sample_rate)) {
+        int saved = errno;           /* the filter may grow */
         hd_sample_filter_add(ptr);   /* after the slot: a filter rebuilt now from the table has it */
+        errno = saved;
+    }
 }
 
 __attribute__((always_inline)) inline void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {

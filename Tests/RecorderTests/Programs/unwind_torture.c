@@ -13,6 +13,7 @@
  * thread happens to be (not deterministic: for the unw_backtrace check). */
 #define _GNU_SOURCE
 #include <alloca.h>
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -42,9 +43,16 @@ static void keep(void *p) {
         kept[i] = p;
 }
 
-/* The one call site reached from everywhere. */
+/* The one call site reached from everywhere. malloc must give errno back
+ * as it found it, whichever of the recorder's paths (a proven stack, a
+ * walk, unw_backtrace, a table growing) the allocation took. */
+static volatile sig_atomic_t errno_changed;
 static NOINLINE void leaf(size_t size) {
+    int expected = 1000 + (int)size;
+    errno = expected;
     keep(malloc(size));
+    if (errno != expected)
+        errno_changed = 1;
     KEEP_FRAME();
 }
 
@@ -150,8 +158,10 @@ static NOINLINE void in_handler(int depth) {
 static volatile sig_atomic_t handled;
 static void on_signal(int sig) {
     (void)sig;
+    int saved = errno;
     in_handler(3);
     handled++;
+    errno = saved;
 }
 
 static NOINLINE void raise_from(int depth) {
@@ -244,5 +254,9 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "async") == 0)
         async_phase();
     printf("%lu blocks\n", kept_count);
+    if (errno_changed) {
+        fprintf(stderr, "unwind_torture: malloc changed errno\n");
+        return 1;
+    }
     return 0;
 }
