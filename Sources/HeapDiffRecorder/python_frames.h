@@ -11,6 +11,7 @@
 #define HEAPDIFF_PYTHON_FRAMES_H
 
 #include <pthread.h>
+#include <string.h>
 #include "recorder.h"
 
 static inline uintptr_t hd_py_load(uintptr_t address) {
@@ -107,18 +108,28 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
         index = (uint32_t)((instr - first) / 2);
     }
     uint32_t id = complete ? hd_pycode_id(py, code) : 0;
+    if (complete && !id)
+        py->id_failed = true;   /* out of memory or ids: this stack is not remembered */
     uint64_t encoded = id ? HD_PYFRAME_MAKE(id, index) : 0;
     *memo = (struct hd_py_frame_memo){frame, code, instr, hd_py_load(code + L->code_linetable), encoded};
     return encoded;
 }
 
+/* The GIL holder's innermost frame if that is this thread, else 0. */
+static inline __attribute__((always_inline)) uintptr_t hd_py_first_frame(struct hd_py_thread *py,
+                                                                         const struct hd_py_layout *L) {
+    uintptr_t tstate = hd_py_own_thread_state(py, L);
+    if (L->frames == HD_PY_FRAME_OBJECTS)
+        return tstate ? hd_py_load(tstate + L->tstate_frame) : 0;
+    uintptr_t holder = tstate && L->has_cframe ? hd_py_load(tstate + L->tstate_frame) : tstate;
+    return holder ? hd_py_load(holder + (L->has_cframe ? L->cframe_current_frame : L->tstate_frame)) : 0;
+}
+
 /* 3.11 and later: _PyInterpreterFrames, several per eval-loop call. */
 static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frames(struct hd_py_thread *py,
-                                                                                 const struct hd_py_layout *L) {
+                                                                                 const struct hd_py_layout *L,
+                                                                                 uintptr_t frame) {
     int count = 0, groups = 0, in_group = 0;
-    uintptr_t tstate = hd_py_own_thread_state(py, L);
-    uintptr_t holder = tstate && L->has_cframe ? hd_py_load(tstate + L->tstate_frame) : tstate;
-    uintptr_t frame = holder ? hd_py_load(holder + (L->has_cframe ? L->cframe_current_frame : L->tstate_frame)) : 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         /* 3.12+: the shim frame an eval-loop invocation starts with. */
         if (!L->has_is_entry && *(const unsigned char *)(frame + L->frame_owner) == L->owner_cstack) {
@@ -151,10 +162,9 @@ static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frame
 /* 3.8 to 3.10: PyFrameObjects, each run by a call of its own of the eval
  * loop (a frame not started yet is an empty group). */
 static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(struct hd_py_thread *py,
-                                                                            const struct hd_py_layout *L) {
+                                                                            const struct hd_py_layout *L,
+                                                                            uintptr_t frame) {
     int count = 0, groups = 0;
-    uintptr_t tstate = hd_py_own_thread_state(py, L);
-    uintptr_t frame = tstate ? hd_py_load(tstate + L->tstate_frame) : 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         int lasti = *(const int *)(frame + L->frame_lasti);
         uint64_t encoded = hd_py_frame(py, L, frame, hd_py_load(frame + L->frame_code), (uintptr_t)(intptr_t)lasti);
@@ -166,6 +176,98 @@ static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(str
     }
     py->group_count = groups;
     py->count = count;
+    return count;
+}
+
+/* The raw words the frames from FRAME outward are decided by, into
+ * py->raw, and their hash; -1 when the stack is deeper than
+ * HD_PY_RAW_MAX or a code word has low bits set (not remembered). */
+static inline __attribute__((always_inline)) int hd_py_read_raw(struct hd_py_thread *py, const struct hd_py_layout *L,
+                                                                 uintptr_t frame, uint64_t *hash) {
+    struct hd_py_raw *raw = py->raw;
+    uint64_t h = 0;
+    uintptr_t low = 0;
+    int n = 0;
+    for (; frame; frame = hd_py_load(frame + L->frame_previous), n++) {
+        if (HD_UNLIKELY(n == HD_PY_RAW_MAX))
+            return -1;
+        uintptr_t code, instr;
+        if (L->frames == HD_PY_FRAME_OBJECTS) {
+            code = hd_py_load(frame + L->frame_code);
+            instr = (uintptr_t)(intptr_t)*(const int *)(frame + L->frame_lasti);
+            low |= code;
+        } else {
+            unsigned owner = *(const unsigned char *)(frame + L->frame_owner);
+            if (!L->has_is_entry && owner == L->owner_cstack) {
+                code = HD_PY_RAW_SHIM;
+                instr = 0;
+            } else {
+                uintptr_t object = hd_py_load(frame + L->frame_code);
+                low |= object;
+                code = object | (owner == L->owner_generator ? HD_PY_RAW_GENERATOR : 0);
+                if (L->has_is_entry && *(const unsigned char *)(frame + L->frame_is_entry))
+                    code |= HD_PY_RAW_ENTRY;
+                instr = hd_py_load(frame + L->frame_prev_instr);
+            }
+        }
+        raw[n] = (struct hd_py_raw){code, instr};
+        h = hd_py_raw_mix(h, code, instr);
+    }
+    if (HD_UNLIKELY(low & HD_PY_RAW_MARKS))
+        return -1;
+    *hash = hd_py_raw_final(h, (uint32_t)n);
+    return n;
+}
+
+/* The stack remembered for these raw words, if every word and every code
+ * object's line table is still the same. */
+static inline __attribute__((always_inline)) struct hd_py_stack *hd_py_stack_find(struct hd_py_stack *e,
+                                                                                  const struct hd_py_raw *raw, int n,
+                                                                                  uint64_t hash,
+                                                                                  const struct hd_py_layout *L) {
+    if (e->hash != hash || e->raw_count != (uint32_t)n)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        uintptr_t code = raw[i].code, linetable = e->linetable[i];
+        if (code != e->raw[i].code || raw[i].instr != e->raw[i].instr)
+            return NULL;
+        if (linetable && hd_py_load((code & ~(uintptr_t)HD_PY_RAW_MARKS) + L->code_linetable) != linetable)
+            return NULL;
+    }
+    return e;
+}
+
+/* The capture for one layout: the stack remembered if its raw words prove
+ * it, else read frame by frame (and remembered). */
+static inline __attribute__((always_inline)) int hd_py_capture(struct hd_py_thread *py, const struct hd_py_layout *L) {
+    py->stack = NULL;
+    uintptr_t frame = hd_py_first_frame(py, L);
+    if (!frame) {
+        py->count = py->group_count = 0;
+        return 0;
+    }
+    struct hd_py_stacks *stacks = HD_LIKELY(py->stacks != NULL) ? py->stacks : hd_py_stacks_table(py);
+    uint64_t hash;
+    int n = stacks ? hd_py_read_raw(py, L, frame, &hash) : -1;
+    if (n < 0)
+        return L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
+                                                : hd_py_capture_interpreter_frames(py, L, frame);
+    struct hd_py_stack *e = &stacks->entry[(hash >> 40) & (HD_PY_STACKS - 1)];
+    if (hd_py_stack_find(e, py->raw, n, hash, L)) {
+        stacks->hits++;
+        py->stack = e;
+        py->frames_pending = true;
+        py->count = e->count;
+        py->group_count = e->group_count;
+        py->frames[0] = e->frames[0];
+        return e->count;
+    }
+    stacks->misses++;
+    py->id_failed = false;
+    int count = L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
+                                                 : hd_py_capture_interpreter_frames(py, L, frame);
+    py->frames_pending = false;
+    py->stack = hd_py_stack_fill(py, e, n, hash) ? e : NULL;
     return count;
 }
 

@@ -1,0 +1,119 @@
+/* Each thread's recently seen Python stacks, whole (python_stacks.h says
+ * why and what proves one): the table, an entry filled after a walk, and
+ * the native variants that carry an interned trace. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include "thread_state.h"
+
+static pthread_key_t stacks_key;
+static bool stacks_key_ok;
+static uint64_t retired_hits, retired_misses;
+
+static void release_stacks(void *table) {
+    struct hd_py_thread *py = &hd_thread()->py;
+    struct hd_py_stacks *stacks = table;
+    __atomic_fetch_add(&retired_hits, stacks->hits, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&retired_misses, stacks->misses, __ATOMIC_RELAXED);
+    py->stacks = NULL;
+    py->stack = NULL;
+    py->stacks_gone = true;   /* a later allocation in this exiting thread reads frame by frame */
+    hd_pages_free(table, sizeof(struct hd_py_stacks));
+}
+
+static void make_key(void) {
+    stacks_key_ok = pthread_key_create(&stacks_key, release_stacks) == 0;
+}
+
+struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (py->stacks_gone)
+        return NULL;
+    pthread_once(&once, make_key);
+    if (!stacks_key_ok) {
+        py->stacks_gone = true;
+        return NULL;
+    }
+    py->stacks = hd_pages_alloc(sizeof(struct hd_py_stacks));
+    if (py->stacks && pthread_setspecific(stacks_key, py->stacks) != 0) {
+        hd_pages_free(py->stacks, sizeof(struct hd_py_stacks));
+        py->stacks = NULL;
+    }
+    if (!py->stacks)
+        py->stacks_gone = true;
+    return py->stacks;
+}
+
+bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uint64_t hash) {
+    const struct hd_py_layout *L = hd_python.layout;
+    e->raw_count = 0;   /* empty until it is whole */
+    if (py->id_failed || py->count > n || py->group_count > n)
+        return false;
+    for (int i = 0; i < n; i++) {
+        uintptr_t code = py->raw[i].code & ~(uintptr_t)HD_PY_RAW_MARKS;
+        if (py->raw[i].code == HD_PY_RAW_SHIM) {
+            e->linetable[i] = 0;
+            continue;
+        }
+        /* The walk stopped at a frame that runs no code object: such a
+         * stack is read frame by frame each time. */
+        if (!code || *(const uintptr_t *)(code + sizeof(intptr_t)) != hd_python.code_type)
+            return false;
+        e->linetable[i] = *(const uintptr_t *)(code + L->code_linetable);
+        if (!e->linetable[i])
+            return false;
+    }
+    memcpy(e->raw, py->raw, (size_t)n * sizeof *py->raw);
+    memcpy(e->frames, py->frames, (size_t)py->count * sizeof *py->frames);
+    memcpy(e->groups, py->groups, (size_t)py->group_count * sizeof *py->groups);
+    e->count = (uint16_t)py->count;
+    e->group_count = (uint16_t)py->group_count;
+    e->hash = hash;
+    e->id = ++py->stacks->next_id;   /* traces remembered under an older id are not this stack's */
+    e->raw_count = (uint32_t)n;
+    return true;
+}
+
+void hd_py_stack_frames(struct hd_py_thread *py) {
+    const struct hd_py_stack *e = py->stack;
+    if (!py->frames_pending)
+        return;
+    py->frames_pending = false;
+    memcpy(py->frames, e->frames, (size_t)e->count * sizeof *e->frames);
+    memcpy(py->groups, e->groups, (size_t)e->group_count * sizeof *e->groups);
+}
+
+/* The slot of (Python stack, native frames). */
+static struct hd_py_trace *trace_slot(struct hd_py_stacks *stacks, uint64_t id, const struct hd_stack *native) {
+    uint64_t h = id * 0x9E3779B97F4A7C15ull;
+    for (uint32_t i = 0; i < native->count; i++)
+        h = (h ^ native->frames[i]) * 0xff51afd7ed558ccdull;
+    return &stacks->traces[(h >> 40) & (HD_PY_TRACES - 1)];
+}
+
+struct hd_trace *hd_py_stack_trace(struct hd_py_thread *py, const struct hd_stack *native) {
+    const struct hd_py_trace *slot = trace_slot(py->stacks, py->stack->id, native);
+    if (slot->stack_id != py->stack->id || slot->count != native->count || slot->probed != native->probed)
+        return NULL;
+    for (uint32_t i = 0; i < native->count; i++)
+        if (slot->frames[i] != native->frames[i])
+            return NULL;
+    return slot->trace;
+}
+
+void hd_py_stack_remember(struct hd_py_thread *py, const struct hd_stack *native, struct hd_trace *trace) {
+    if (!trace || native->count > HD_PY_NATIVE_MAX)
+        return;
+    struct hd_py_trace *slot = trace_slot(py->stacks, py->stack->id, native);
+    slot->stack_id = py->stack->id;
+    slot->count = native->count;
+    slot->probed = native->probed;
+    memcpy(slot->frames, native->frames, native->count * sizeof *native->frames);
+    slot->trace = trace;
+}
+
+void hd_py_stacks_counts(uint64_t *hits, uint64_t *misses) {
+    const struct hd_py_stacks *own = hd_thread()->py.stacks;
+    *hits = __atomic_load_n(&retired_hits, __ATOMIC_RELAXED) + (own ? own->hits : 0);
+    *misses = __atomic_load_n(&retired_misses, __ATOMIC_RELAXED) + (own ? own->misses : 0);
+}
