@@ -179,44 +179,65 @@ static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(str
     return count;
 }
 
+/* One frame's raw words. */
+static inline __attribute__((always_inline)) struct hd_py_raw hd_py_raw_frame(const struct hd_py_layout *L,
+                                                                              uintptr_t frame) {
+    uintptr_t code = hd_py_load(frame + L->frame_code);
+    if (L->frames == HD_PY_FRAME_OBJECTS)
+        return (struct hd_py_raw){code, (uintptr_t)(intptr_t)*(const int *)(frame + L->frame_lasti), 0};
+    uintptr_t mark;
+    if (!L->has_is_entry)
+        mark = *(const unsigned char *)(frame + L->frame_owner);
+    else if (L->frame_owner == L->frame_is_entry + 1)   /* 3.11: both in one load */
+        mark = *(const uint16_t *)(frame + L->frame_is_entry);
+    else
+        mark = *(const unsigned char *)(frame + L->frame_is_entry) |
+               (uintptr_t)*(const unsigned char *)(frame + L->frame_owner) << 8;
+    return (struct hd_py_raw){code, hd_py_load(frame + L->frame_prev_instr), mark};
+}
+
 /* The raw words the frames from FRAME outward are decided by, into
  * py->raw, and their hash; -1 when the stack is deeper than
- * HD_PY_RAW_MAX or a code word has low bits set (not remembered). */
+ * HD_PY_RAW_MAX (not remembered). */
 static inline __attribute__((always_inline)) int hd_py_read_raw(struct hd_py_thread *py, const struct hd_py_layout *L,
                                                                  uintptr_t frame, uint64_t *hash) {
     struct hd_py_raw *raw = py->raw;
     uint64_t h = 0;
-    uintptr_t low = 0;
     int n = 0;
     for (; frame; frame = hd_py_load(frame + L->frame_previous), n++) {
         if (HD_UNLIKELY(n == HD_PY_RAW_MAX))
             return -1;
-        uintptr_t code, instr;
-        if (L->frames == HD_PY_FRAME_OBJECTS) {
-            code = hd_py_load(frame + L->frame_code);
-            instr = (uintptr_t)(intptr_t)*(const int *)(frame + L->frame_lasti);
-            low |= code;
-        } else {
-            unsigned owner = *(const unsigned char *)(frame + L->frame_owner);
-            if (!L->has_is_entry && owner == L->owner_cstack) {
-                code = HD_PY_RAW_SHIM;
-                instr = 0;
-            } else {
-                uintptr_t object = hd_py_load(frame + L->frame_code);
-                low |= object;
-                code = object | (owner == L->owner_generator ? HD_PY_RAW_GENERATOR : 0);
-                if (L->has_is_entry && *(const unsigned char *)(frame + L->frame_is_entry))
-                    code |= HD_PY_RAW_ENTRY;
-                instr = hd_py_load(frame + L->frame_prev_instr);
-            }
-        }
-        raw[n] = (struct hd_py_raw){code, instr};
-        h = hd_py_raw_mix(h, code, instr);
+        struct hd_py_raw r = hd_py_raw_frame(L, frame);
+        raw[n] = r;
+        h = hd_py_raw_mix(h, r.code ^ (r.mark << 56), r.instr);
     }
-    if (HD_UNLIKELY(low & HD_PY_RAW_MARKS))
-        return -1;
     *hash = hd_py_raw_final(h, (uint32_t)n);
     return n;
+}
+
+/* Whether the stack from FRAME outward is remembered stack E, read and
+ * compared in one pass: every raw word, and every code object's line
+ * table, the same. */
+static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd_py_stack *e,
+                                                                 const struct hd_py_layout *L, uintptr_t frame) {
+    uint32_t n = e->raw_count, i = 0;
+    for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
+        if (i == n)
+            return false;
+        struct hd_py_raw r = hd_py_raw_frame(L, frame);
+        const struct hd_py_raw *want = &e->raw[i];
+        if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
+            return false;
+        uintptr_t linetable = e->linetable[i];
+        if (linetable && hd_py_load(r.code + L->code_linetable) != linetable)
+            return false;
+    }
+    return i == n && n != 0;
+}
+
+/* Where the stack an innermost frame was last part of is looked for first. */
+static inline size_t hd_py_predict_slot(struct hd_py_raw innermost) {
+    return (size_t)(((innermost.code ^ (innermost.instr << 7)) * 0x9E3779B97F4A7C15ull) >> 40) & (HD_PY_PREDICT - 1);
 }
 
 /* The stack remembered for these raw words, if every word and every code
@@ -229,9 +250,9 @@ static inline __attribute__((always_inline)) struct hd_py_stack *hd_py_stack_fin
         return NULL;
     for (int i = 0; i < n; i++) {
         uintptr_t code = raw[i].code, linetable = e->linetable[i];
-        if (code != e->raw[i].code || raw[i].instr != e->raw[i].instr)
+        if (((code ^ e->raw[i].code) | (raw[i].instr ^ e->raw[i].instr) | (raw[i].mark ^ e->raw[i].mark)) != 0)
             return NULL;
-        if (linetable && hd_py_load((code & ~(uintptr_t)HD_PY_RAW_MARKS) + L->code_linetable) != linetable)
+        if (linetable && hd_py_load(code + L->code_linetable) != linetable)
             return NULL;
     }
     return e;
@@ -247,13 +268,23 @@ static inline __attribute__((always_inline)) int hd_py_capture(struct hd_py_thre
         return 0;
     }
     struct hd_py_stacks *stacks = HD_LIKELY(py->stacks != NULL) ? py->stacks : hd_py_stacks_table(py);
+    if (HD_UNLIKELY(!stacks))
+        return L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
+                                                : hd_py_capture_interpreter_frames(py, L, frame);
+    /* First the stack this innermost frame was last seen in: one pass. */
+    struct hd_py_stack **predicted = &stacks->predict[hd_py_predict_slot(hd_py_raw_frame(L, frame))];
+    struct hd_py_stack *e = *predicted;
+    if (HD_LIKELY(e != NULL) && hd_py_stack_is(e, L, frame))
+        goto found;
     uint64_t hash;
-    int n = stacks ? hd_py_read_raw(py, L, frame, &hash) : -1;
+    int n = hd_py_read_raw(py, L, frame, &hash);
     if (n < 0)
         return L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
                                                 : hd_py_capture_interpreter_frames(py, L, frame);
-    struct hd_py_stack *e = &stacks->entry[(hash >> 40) & (HD_PY_STACKS - 1)];
+    e = &stacks->entry[(hash >> 40) & (HD_PY_STACKS - 1)];
+    *predicted = e;
     if (hd_py_stack_find(e, py->raw, n, hash, L)) {
+    found:
         stacks->hits++;
         py->stack = e;
         py->frames_pending = true;

@@ -50,8 +50,9 @@ bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uin
     if (py->id_failed || py->count > n || py->group_count > n)
         return false;
     for (int i = 0; i < n; i++) {
-        uintptr_t code = py->raw[i].code & ~(uintptr_t)HD_PY_RAW_MARKS;
-        if (py->raw[i].code == HD_PY_RAW_SHIM) {
+        uintptr_t code = py->raw[i].code;
+        /* 3.12+: the shim frame an eval-loop invocation starts with runs no code of its own. */
+        if (L->frames == HD_PY_INTERPRETER_FRAMES && !L->has_is_entry && py->raw[i].mark == L->owner_cstack) {
             e->linetable[i] = 0;
             continue;
         }
@@ -83,11 +84,11 @@ void hd_py_stack_frames(struct hd_py_thread *py) {
     memcpy(py->groups, e->groups, (size_t)e->group_count * sizeof *e->groups);
 }
 
-/* The slot of (Python stack, native frames). */
-static struct hd_py_trace *trace_slot(struct hd_py_stacks *stacks, uint64_t id, const struct hd_stack *native) {
-    uint64_t h = id * 0x9E3779B97F4A7C15ull;
-    for (uint32_t i = 0; i < native->count; i++)
-        h = (h ^ native->frames[i]) * 0xff51afd7ed558ccdull;
+/* The slot of (Python stack, native frames), by where the frames are: a
+ * native stack proven from the memo is read in place, so its address
+ * tells it apart cheaply; the frames are still compared. */
+static inline struct hd_py_trace *trace_slot(struct hd_py_stacks *stacks, uint64_t id, const struct hd_stack *native) {
+    uint64_t h = (id ^ (uintptr_t)native->frames ^ ((uint64_t)native->count << 58)) * 0x9E3779B97F4A7C15ull;
     return &stacks->traces[(h >> 40) & (HD_PY_TRACES - 1)];
 }
 

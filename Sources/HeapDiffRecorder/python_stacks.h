@@ -22,13 +22,13 @@
  * frame every time); remembered stacks per thread; (Python stack, native
  * frames) pairs whose trace is remembered per thread, and their native
  * depth at most. */
-enum { HD_PY_RAW_MAX = 48, HD_PY_STACKS = 256, HD_PY_TRACES = 1024, HD_PY_NATIVE_MAX = 16 };
-/* Marks in the low bits of a raw code word (code objects are 8-aligned). */
-enum { HD_PY_RAW_ENTRY = 1, HD_PY_RAW_GENERATOR = 2, HD_PY_RAW_SHIM = 4, HD_PY_RAW_MARKS = 7 };
-
+enum { HD_PY_RAW_MAX = 64, HD_PY_STACKS = 256, HD_PY_TRACES = 1024, HD_PY_NATIVE_MAX = 16 };
+/* Innermost frames (code word, instruction) whose last stack is tried first. */
+enum { HD_PY_PREDICT = 256 };
 struct hd_py_raw {
-    uintptr_t code;              /* the code object, with marks; HD_PY_RAW_SHIM alone for a shim frame */
+    uintptr_t code;              /* the code object (3.13: any executable) */
     uintptr_t instr;             /* prev_instr (3.11+), or f_lasti */
+    uintptr_t mark;              /* the frame's owner, and is_entry (3.11); 0 before 3.11 */
 };
 
 struct hd_py_stack {
@@ -37,7 +37,7 @@ struct hd_py_stack {
     uint32_t raw_count;          /* 0: an empty entry */
     uint16_t count, group_count; /* what hd_python_capture gave for it */
     struct hd_py_raw raw[HD_PY_RAW_MAX];
-    uintptr_t linetable[HD_PY_RAW_MAX];   /* each code object's line table then; 0 for a shim frame */
+    uintptr_t linetable[HD_PY_RAW_MAX];   /* each code object's line table then; 0 for a shim frame (3.12+) */
     uint64_t frames[HD_PY_RAW_MAX];
     uint16_t groups[HD_PY_RAW_MAX];
 };
@@ -55,6 +55,7 @@ struct hd_py_trace {
 struct hd_py_stacks {
     struct hd_py_stack entry[HD_PY_STACKS];
     struct hd_py_trace traces[HD_PY_TRACES];
+    struct hd_py_stack *predict[HD_PY_PREDICT];
     uint64_t next_id;
     uint64_t hits, misses;
 };
