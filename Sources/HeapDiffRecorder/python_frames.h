@@ -220,10 +220,9 @@ static inline __attribute__((always_inline)) int hd_py_read_raw(struct hd_py_thr
  * table, the same. */
 static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd_py_stack *e,
                                                                  const struct hd_py_layout *L, uintptr_t frame) {
-    uint32_t n = e->raw_count, i = 0;
+    uint32_t i = 0;
+    /* The word after the last is one no frame has (hd_py_stack_fill). */
     for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
-        if (i == n)
-            return false;
         struct hd_py_raw r = hd_py_raw_frame(L, frame);
         const struct hd_py_raw *want = &e->raw[i];
         if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
@@ -232,7 +231,7 @@ static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd
         if (linetable && hd_py_load(r.code + L->code_linetable) != linetable)
             return false;
     }
-    return i == n && n != 0;
+    return i == e->raw_count;
 }
 
 /* Where the stack an innermost frame was last part of is looked for first. */

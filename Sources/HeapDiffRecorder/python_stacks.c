@@ -47,6 +47,7 @@ struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) {
 bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uint64_t hash) {
     const struct hd_py_layout *L = hd_python.layout;
     e->raw_count = 0;   /* empty until it is whole */
+    e->raw[0] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
     if (py->id_failed || py->count > n || py->group_count > n)
         return false;
     for (int i = 0; i < n; i++) {
@@ -65,6 +66,7 @@ bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uin
             return false;
     }
     memcpy(e->raw, py->raw, (size_t)n * sizeof *py->raw);
+    e->raw[n] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
     memcpy(e->frames, py->frames, (size_t)py->count * sizeof *py->frames);
     memcpy(e->groups, py->groups, (size_t)py->group_count * sizeof *py->groups);
     e->count = (uint16_t)py->count;
@@ -84,32 +86,15 @@ void hd_py_stack_frames(struct hd_py_thread *py) {
     memcpy(py->groups, e->groups, (size_t)e->group_count * sizeof *e->groups);
 }
 
-/* The slot of (Python stack, native frames), by where the frames are: a
- * native stack proven from the memo is read in place, so its address
- * tells it apart cheaply; the frames are still compared. */
-static inline struct hd_py_trace *trace_slot(struct hd_py_stacks *stacks, uint64_t id, const struct hd_stack *native) {
-    uint64_t h = (id ^ (uintptr_t)native->frames ^ ((uint64_t)native->count << 58)) * 0x9E3779B97F4A7C15ull;
-    return &stacks->traces[(h >> 40) & (HD_PY_TRACES - 1)];
-}
-
-struct hd_trace *hd_py_stack_trace(struct hd_py_thread *py, const struct hd_stack *native) {
-    const struct hd_py_trace *slot = trace_slot(py->stacks, py->stack->id, native);
-    if (slot->stack_id != py->stack->id || slot->count != native->count || slot->probed != native->probed)
-        return NULL;
-    for (uint32_t i = 0; i < native->count; i++)
-        if (slot->frames[i] != native->frames[i])
-            return NULL;
-    return slot->trace;
-}
-
-void hd_py_stack_remember(struct hd_py_thread *py, const struct hd_stack *native, struct hd_trace *trace) {
-    if (!trace || native->count > HD_PY_NATIVE_MAX)
+void hd_py_stack_remember(struct hd_py_stacks *stacks, const struct hd_py_stack *e, const uintptr_t *frames,
+                          uint32_t count, bool probed, struct hd_trace *trace) {
+    if (!trace || count > HD_PY_NATIVE_MAX)
         return;
-    struct hd_py_trace *slot = trace_slot(py->stacks, py->stack->id, native);
-    slot->stack_id = py->stack->id;
-    slot->count = native->count;
-    slot->probed = native->probed;
-    memcpy(slot->frames, native->frames, native->count * sizeof *native->frames);
+    struct hd_py_trace *slot = hd_py_trace_slot(stacks, e->id, frames, count);
+    slot->stack_id = e->id;
+    slot->count = count;
+    slot->probed = probed;
+    memcpy(slot->frames, frames, count * sizeof *frames);
     slot->trace = trace;
 }
 

@@ -115,7 +115,7 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     struct hd_py_stack *python = t->py.count > 0 ? t->py.stack : NULL;
     if (python) {
         /* A Python stack found whole, with the same native frames as before. */
-        trace = hd_py_stack_trace(&t->py, stack);
+        trace = hd_py_stack_trace(t->py.stacks, python, frames, count, stack->probed);
         if (HD_LIKELY(trace != NULL)) {
             hd_lock();
             return !reused || hd_pointer_contains(reused) ? trace : NULL;
@@ -140,7 +140,7 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     if (remembered)
         *remembered = trace;   /* the memo is this thread's */
     if (python)
-        hd_py_stack_remember(&t->py, stack, trace);
+        hd_py_stack_remember(t->py.stacks, python, stack->frames, stack->count, stack->probed, trace);
     return trace;
 }
 
