@@ -22,7 +22,7 @@
  * frame every time); remembered stacks per thread; (Python stack, native
  * frames) pairs whose trace is remembered per thread, and their native
  * depth at most. */
-enum { HD_PY_RAW_MAX = 64, HD_PY_STACKS = 256, HD_PY_TRACES = 1024, HD_PY_NATIVE_MAX = 16 };
+enum { HD_PY_RAW_MAX = 128, HD_PY_STACKS = 256, HD_PY_TRACES = 1024, HD_PY_NATIVE_MAX = 16 };
 /* Innermost frames (code word, instruction) whose last stack is tried first. */
 enum { HD_PY_PREDICT = 256 };
 enum { HD_PY_RAW_END = 1 << 20 };   /* no mark read is this big */
