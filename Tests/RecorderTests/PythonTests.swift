@@ -208,9 +208,13 @@ import Testing
         func path(_ frames: [String]) -> String { (frames + [top]).joined(separator: " ") }
         var expected: [String: Int64] = [:]
         for i in warmup..<(warmup + requests) {
-            expected[path(["alternate:\(try site(i % 2 == 1 ? "odd" : "even"))", "\(rounds)\(try site("alternate"))"]), default: 0] += 1
-            let recursion = Array(repeating: "recurse:\(try site("recurse"))", count: i % 5)
-            expected[path(["recurse:\(try site("bottom"))"] + recursion + ["\(rounds)\(try site("recurse_top"))"]), default: 0] += 1
+            for (n, caller) in [(i, "alternate"), (i + 1, "alternate_next")] {
+                expected[path(["alternate:\(try site(n % 2 == 1 ? "odd" : "even"))", "\(rounds)\(try site(caller))"]), default: 0] += 1
+            }
+            for (depth, caller) in [(i % 5, "recurse_top"), ((i + 2) % 5, "recurse_next")] {
+                let recursion = Array(repeating: "recurse:\(try site("recurse"))", count: depth)
+                expected[path(["recurse:\(try site("bottom"))"] + recursion + ["\(rounds)\(try site(caller))"]), default: 0] += 1
+            }
             expected[path(["producer:\(try site("generator"))", "\(rounds)\(try site("next"))"]), default: 0] += 1
             expected[path(["<module>:\(i % 3 + 1)", "compiled:\(try site("exec"))", "\(rounds)\(try site("compiled"))"]), default: 0] += 1
         }

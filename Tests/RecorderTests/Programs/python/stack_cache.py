@@ -49,8 +49,12 @@ def compiled(k):
 
 def rounds(first, count, generator):
     for i in range(first, first + count):
+        # Back to back, so that each follows a stack that differs only
+        # in outer frames.
         alternate(i)  # @site alternate
+        alternate(i + 1)  # @site alternate_next
         recurse(i % 5)  # @site recurse_top
+        recurse((i + 2) % 5)  # @site recurse_next
         next(generator)  # @site next
         compiled(i % 3)  # @site compiled
 
