@@ -35,7 +35,7 @@ PARTS = [
                              "common.h", "record.h", "real_alloc.h", "got_hooks.h", "config.h", "sampler.h", "sampler.c",
                              "thread_state.h")),
     ("Python frames", ("python_stack.c", "python_code.c", "python_frames.h", "python_layout.c", "python_stack.h",
-                       "python_code.h", "python_layout.h")),
+                       "python_code.h", "python_layout.h", "python_stacks.c", "python_stacks.h")),
     ("snapshot writing", ("snapshot_writer.c", "crc32.c", "snapshot_v1.c", "snapshot_v2.c", "stack_tree.c",
                           "snapshot_output.c")),
 ]

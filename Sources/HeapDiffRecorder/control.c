@@ -241,6 +241,11 @@ static void at_exit(void) {
             snprintf(filter, sizeof filter, ", sampling filter %zu KiB", filter_bytes / 1024);
         hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB%s", traces,
                 trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024, filter);
+        uint64_t found, read;
+        hd_py_stacks_counts(&found, &read);
+        if (found + read)
+            hd_note("stats: Python stacks found whole %llu, read frame by frame %llu", (unsigned long long)found,
+                    (unsigned long long)read);
     }
     hd_guard_leave(hd_thread(), outer);
 }

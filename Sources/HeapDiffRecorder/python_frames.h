@@ -11,6 +11,7 @@
 #define HEAPDIFF_PYTHON_FRAMES_H
 
 #include <pthread.h>
+#include <string.h>
 #include "recorder.h"
 
 static inline uintptr_t hd_py_load(uintptr_t address) {
@@ -107,18 +108,28 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
         index = (uint32_t)((instr - first) / 2);
     }
     uint32_t id = complete ? hd_pycode_id(py, code) : 0;
+    if (complete && !id)
+        py->id_failed = true;   /* out of memory or ids: this stack is not remembered */
     uint64_t encoded = id ? HD_PYFRAME_MAKE(id, index) : 0;
     *memo = (struct hd_py_frame_memo){frame, code, instr, hd_py_load(code + L->code_linetable), encoded};
     return encoded;
 }
 
+/* The GIL holder's innermost frame if that is this thread, else 0. */
+static inline __attribute__((always_inline)) uintptr_t hd_py_first_frame(struct hd_py_thread *py,
+                                                                         const struct hd_py_layout *L) {
+    uintptr_t tstate = hd_py_own_thread_state(py, L);
+    if (L->frames == HD_PY_FRAME_OBJECTS)
+        return tstate ? hd_py_load(tstate + L->tstate_frame) : 0;
+    uintptr_t holder = tstate && L->has_cframe ? hd_py_load(tstate + L->tstate_frame) : tstate;
+    return holder ? hd_py_load(holder + (L->has_cframe ? L->cframe_current_frame : L->tstate_frame)) : 0;
+}
+
 /* 3.11 and later: _PyInterpreterFrames, several per eval-loop call. */
 static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frames(struct hd_py_thread *py,
-                                                                                 const struct hd_py_layout *L) {
+                                                                                 const struct hd_py_layout *L,
+                                                                                 uintptr_t frame) {
     int count = 0, groups = 0, in_group = 0;
-    uintptr_t tstate = hd_py_own_thread_state(py, L);
-    uintptr_t holder = tstate && L->has_cframe ? hd_py_load(tstate + L->tstate_frame) : tstate;
-    uintptr_t frame = holder ? hd_py_load(holder + (L->has_cframe ? L->cframe_current_frame : L->tstate_frame)) : 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         /* 3.12+: the shim frame an eval-loop invocation starts with. */
         if (!L->has_is_entry && *(const unsigned char *)(frame + L->frame_owner) == L->owner_cstack) {
@@ -151,10 +162,9 @@ static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frame
 /* 3.8 to 3.10: PyFrameObjects, each run by a call of its own of the eval
  * loop (a frame not started yet is an empty group). */
 static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(struct hd_py_thread *py,
-                                                                            const struct hd_py_layout *L) {
+                                                                            const struct hd_py_layout *L,
+                                                                            uintptr_t frame) {
     int count = 0, groups = 0;
-    uintptr_t tstate = hd_py_own_thread_state(py, L);
-    uintptr_t frame = tstate ? hd_py_load(tstate + L->tstate_frame) : 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         int lasti = *(const int *)(frame + L->frame_lasti);
         uint64_t encoded = hd_py_frame(py, L, frame, hd_py_load(frame + L->frame_code), (uintptr_t)(intptr_t)lasti);
@@ -166,6 +176,128 @@ static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(str
     }
     py->group_count = groups;
     py->count = count;
+    return count;
+}
+
+/* One frame's raw words. */
+static inline __attribute__((always_inline)) struct hd_py_raw hd_py_raw_frame(const struct hd_py_layout *L,
+                                                                              uintptr_t frame) {
+    uintptr_t code = hd_py_load(frame + L->frame_code);
+    if (L->frames == HD_PY_FRAME_OBJECTS)
+        return (struct hd_py_raw){code, (uintptr_t)(intptr_t)*(const int *)(frame + L->frame_lasti), 0};
+    uintptr_t mark;
+    if (!L->has_is_entry)
+        mark = *(const unsigned char *)(frame + L->frame_owner);
+    else if (L->frame_owner == L->frame_is_entry + 1)   /* 3.11: both in one load */
+        mark = *(const uint16_t *)(frame + L->frame_is_entry);
+    else
+        mark = *(const unsigned char *)(frame + L->frame_is_entry) |
+               (uintptr_t)*(const unsigned char *)(frame + L->frame_owner) << 8;
+    return (struct hd_py_raw){code, hd_py_load(frame + L->frame_prev_instr), mark};
+}
+
+/* The raw words the frames from FRAME outward are decided by, into
+ * py->raw, and their hash; -1 when the stack is deeper than
+ * HD_PY_RAW_MAX (not remembered). */
+static inline __attribute__((always_inline)) int hd_py_read_raw(struct hd_py_thread *py, const struct hd_py_layout *L,
+                                                                 uintptr_t frame, uint64_t *hash) {
+    struct hd_py_raw *raw = py->raw;
+    uint64_t h = 0;
+    int n = 0;
+    for (; frame; frame = hd_py_load(frame + L->frame_previous), n++) {
+        if (HD_UNLIKELY(n == HD_PY_RAW_MAX))
+            return -1;
+        struct hd_py_raw r = hd_py_raw_frame(L, frame);
+        raw[n] = r;
+        h = hd_py_raw_mix(h, r.code ^ (r.mark << 56), r.instr);
+    }
+    *hash = hd_py_raw_final(h, (uint32_t)n);
+    return n;
+}
+
+/* Whether the stack from FRAME outward is remembered stack E, read and
+ * compared in one pass: every raw word, and every code object's line
+ * table, the same. */
+static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd_py_stack *e,
+                                                                 const struct hd_py_layout *L, uintptr_t frame) {
+    uint32_t i = 0;
+    /* The word after the last is one no frame has (hd_py_stack_fill). */
+    for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
+        struct hd_py_raw r = hd_py_raw_frame(L, frame);
+        const struct hd_py_raw *want = &e->raw[i];
+        if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
+            return false;
+        uintptr_t linetable = e->linetable[i];
+        if (linetable && hd_py_load(r.code + L->code_linetable) != linetable)
+            return false;
+    }
+    return i == e->raw_count;
+}
+
+/* Where the stack an innermost frame was last part of is looked for first. */
+static inline size_t hd_py_predict_slot(struct hd_py_raw innermost) {
+    return (size_t)(((innermost.code ^ (innermost.instr << 7)) * 0x9E3779B97F4A7C15ull) >> 40) & (HD_PY_PREDICT - 1);
+}
+
+/* The stack remembered for these raw words, if every word and every code
+ * object's line table is still the same. */
+static inline __attribute__((always_inline)) struct hd_py_stack *hd_py_stack_find(struct hd_py_stack *e,
+                                                                                  const struct hd_py_raw *raw, int n,
+                                                                                  uint64_t hash,
+                                                                                  const struct hd_py_layout *L) {
+    if (e->hash != hash || e->raw_count != (uint32_t)n)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        uintptr_t code = raw[i].code, linetable = e->linetable[i];
+        if (((code ^ e->raw[i].code) | (raw[i].instr ^ e->raw[i].instr) | (raw[i].mark ^ e->raw[i].mark)) != 0)
+            return NULL;
+        if (linetable && hd_py_load(code + L->code_linetable) != linetable)
+            return NULL;
+    }
+    return e;
+}
+
+/* The capture for one layout: the stack remembered if its raw words prove
+ * it, else read frame by frame (and remembered). */
+static inline __attribute__((always_inline)) int hd_py_capture(struct hd_py_thread *py, const struct hd_py_layout *L) {
+    py->stack = NULL;
+    uintptr_t frame = hd_py_first_frame(py, L);
+    if (!frame) {
+        py->count = py->group_count = 0;
+        return 0;
+    }
+    struct hd_py_stacks *stacks = HD_LIKELY(py->stacks != NULL) ? py->stacks : hd_py_stacks_table(py);
+    if (HD_UNLIKELY(!stacks))
+        return L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
+                                                : hd_py_capture_interpreter_frames(py, L, frame);
+    /* First the stack this innermost frame was last seen in: one pass. */
+    struct hd_py_stack **predicted = &stacks->predict[hd_py_predict_slot(hd_py_raw_frame(L, frame))];
+    struct hd_py_stack *e = *predicted;
+    if (HD_LIKELY(e != NULL) && hd_py_stack_is(e, L, frame))
+        goto found;
+    uint64_t hash;
+    int n = hd_py_read_raw(py, L, frame, &hash);
+    if (n < 0)
+        return L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
+                                                : hd_py_capture_interpreter_frames(py, L, frame);
+    e = &stacks->entry[(hash >> 40) & (HD_PY_STACKS - 1)];
+    *predicted = e;
+    if (hd_py_stack_find(e, py->raw, n, hash, L)) {
+    found:
+        stacks->hits++;
+        py->stack = e;
+        py->frames_pending = true;
+        py->count = e->count;
+        py->group_count = e->group_count;
+        py->frames[0] = e->frames[0];
+        return e->count;
+    }
+    stacks->misses++;
+    py->id_failed = false;
+    int count = L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
+                                                 : hd_py_capture_interpreter_frames(py, L, frame);
+    py->frames_pending = false;
+    py->stack = hd_py_stack_fill(py, e, n, hash) ? e : NULL;
     return count;
 }
 

@@ -150,12 +150,12 @@ static bool load_debug_offsets(uintptr_t runtime) {
     return true;
 }
 
-static int capture_3_8(struct hd_py_thread *py) { return hd_py_capture_frame_objects(py, &layout_3_8); }
-static int capture_3_9(struct hd_py_thread *py) { return hd_py_capture_frame_objects(py, &layout_3_9); }
-static int capture_3_10(struct hd_py_thread *py) { return hd_py_capture_frame_objects(py, &layout_3_10); }
-static int capture_3_11(struct hd_py_thread *py) { return hd_py_capture_interpreter_frames(py, &layout_3_11); }
-static int capture_3_12(struct hd_py_thread *py) { return hd_py_capture_interpreter_frames(py, &layout_3_12); }
-static int capture_3_13(struct hd_py_thread *py) { return hd_py_capture_interpreter_frames(py, &layout_3_13); }
+static int capture_3_8(struct hd_py_thread *py) { return hd_py_capture(py, &layout_3_8); }
+static int capture_3_9(struct hd_py_thread *py) { return hd_py_capture(py, &layout_3_9); }
+static int capture_3_10(struct hd_py_thread *py) { return hd_py_capture(py, &layout_3_10); }
+static int capture_3_11(struct hd_py_thread *py) { return hd_py_capture(py, &layout_3_11); }
+static int capture_3_12(struct hd_py_thread *py) { return hd_py_capture(py, &layout_3_12); }
+static int capture_3_13(struct hd_py_thread *py) { return hd_py_capture(py, &layout_3_13); }
 
 const struct hd_py_layout *hd_py_layout_for(unsigned major, unsigned minor, uintptr_t runtime,
                                             int (**capture)(struct hd_py_thread *py)) {

@@ -4,6 +4,7 @@
 #define HEAPDIFF_PYTHON_STACK_H
 
 #include "python_layout.h"
+#include "python_stacks.h"
 
 struct hd_python {
     bool enabled;                      /* a supported CPython: read its frames */
@@ -57,6 +58,15 @@ struct hd_py_thread {
     uintptr_t last_block;
     uint64_t frames[HD_TRACE_MAX_FRAMES];
     uint16_t groups[HD_TRACE_MAX_FRAMES];
+    /* python_stacks.c: this thread's whole stacks (NULL until the first
+     * Python frame; freed at thread exit), and the one captured last: found
+     * (its frames and groups then copied into the arrays above only if
+     * they are needed: FRAMES_PENDING), or to be filled with what the walk
+     * and the recording find. RAW: the words that walk read. */
+    struct hd_py_stacks *stacks;
+    bool stacks_gone, frames_pending, id_failed;
+    struct hd_py_stack *stack;
+    struct hd_py_raw raw[HD_PY_RAW_MAX];
     struct hd_py_frame_memo frame_memos[HD_FRAME_MEMOS];
     struct {
         uintptr_t code;

@@ -112,6 +112,16 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     }
     uint32_t count = stack->count, flags = 0;
     const uintptr_t *frames = stack->frames;
+    struct hd_py_stack *python = t->py.count > 0 ? t->py.stack : NULL;
+    if (python) {
+        /* A Python stack found whole, with the same native frames as before. */
+        trace = hd_py_stack_trace(t->py.stacks, python, frames, count, stack->probed);
+        if (HD_LIKELY(trace != NULL)) {
+            hd_lock();
+            return !reused || hd_pointer_contains(reused) ? trace : NULL;
+        }
+        hd_py_stack_frames(&t->py);
+    }
     if (HD_UNLIKELY(t->py.count > 0)) {
         count = merge_python(t, frames, count, stack->probed, &flags);
         frames = t->merged;
@@ -129,6 +139,8 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
         trace = *cached = hd_trace_intern(hash, frames, count, flags);
     if (remembered)
         *remembered = trace;   /* the memo is this thread's */
+    if (python)
+        hd_py_stack_remember(t->py.stacks, python, stack->frames, stack->count, stack->probed, trace);
     return trace;
 }
 

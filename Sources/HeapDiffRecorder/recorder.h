@@ -15,6 +15,7 @@
  *   python_stack.c   CPython: which interpreter; the allocating thread's Python frames (python_frames.h)
  *   python_alloc.c   CPython: the allocator domains wrapped; free-list reuse re-attributed
  *   python_code.c    CPython: code objects interned once (file, name, line table)
+ *   python_stacks.c  CPython: each thread's recent Python stacks, whole, and their traces
  *   eh_frame.c       one return address's unwind rule, read from .eh_frame as libunwind reads it
  *   native_unwind.c  native stacks: proven from memory, walked with the rules, or unw_backtrace
  *   stack_memo.c     the per-thread memo of walked stacks and the words that prove them

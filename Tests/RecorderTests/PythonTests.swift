@@ -178,6 +178,49 @@ import Testing
         }
     }
 
+    /// The recorder remembers whole Python stacks per thread and proves them
+    /// by rereading each frame's code object, instruction and marks: one
+    /// allocating line reached from two lines of one caller in turn, through
+    /// recursion of changing depth, from a generator and from code compiled
+    /// anew each call with another line number must each get exactly its own
+    /// calls.
+    @Test(arguments: interpreters)
+    func rememberedPythonStacksKeepEveryPathApart(_ python: Interpreter) throws {
+        let warmup = 30, requests = 600
+        let dir = try Harness.temporaryDirectory("py-stack-cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (old, new, _) = try Self.snapshots("stack_cache", arguments: [String(warmup), String(requests)],
+                                               interpreter: try python.requirePath(), in: dir)
+        let file = Self.programs.appendingPathComponent("stack_cache.py").path
+        let site = { (name: String) in try Self.line(of: name, in: "stack_cache.py") }
+        let make = try site("make")
+        // Each kept bytes object's row, keyed by its Python frames (line and function, innermost first).
+        var counts: [String: Int64] = [:]
+        // (The list they are kept in grows at the same line: its block is not a 1,033-byte one.)
+        for row in new.compare(to: old, by: .traceback, symbolizer: Symbolizer())
+        where row.site.line == make && row.sizeDiff == row.countDiff * 1033 && row.countDiff != 0 {
+            let python = row.traceback.filter(\.isPython)
+            #expect(python.first?.file == file && python.first?.function == "make")
+            let key = python.dropFirst().map { "\($0.function ?? "?"):\($0.line ?? 0)" }.joined(separator: " ")
+            counts[key, default: 0] += row.countDiff
+        }
+        let rounds = "rounds:", top = "<module>:\(try site("rounds_after"))"
+        func path(_ frames: [String]) -> String { (frames + [top]).joined(separator: " ") }
+        var expected: [String: Int64] = [:]
+        for i in warmup..<(warmup + requests) {
+            for (n, caller) in [(i, "alternate"), (i + 1, "alternate_next")] {
+                expected[path(["alternate:\(try site(n % 2 == 1 ? "odd" : "even"))", "\(rounds)\(try site(caller))"]), default: 0] += 1
+            }
+            for (depth, caller) in [(i % 5, "recurse_top"), ((i + 2) % 5, "recurse_next")] {
+                let recursion = Array(repeating: "recurse:\(try site("recurse"))", count: depth)
+                expected[path(["recurse:\(try site("bottom"))"] + recursion + ["\(rounds)\(try site(caller))"]), default: 0] += 1
+            }
+            expected[path(["producer:\(try site("generator"))", "\(rounds)\(try site("next"))"]), default: 0] += 1
+            expected[path(["<module>:\(i % 3 + 1)", "compiled:\(try site("exec"))", "\(rounds)\(try site("compiled"))"]), default: 0] += 1
+        }
+        #expect(counts == expected, "\(counts.sorted { $0.key < $1.key })")
+    }
+
     /// A dataclass's __init__ and a namedtuple's __new__ run code compiled
     /// from a string (`<string>`): what they allocate is charged to the line
     /// that constructs the object.

@@ -1,0 +1,105 @@
+/* Each thread's recently seen Python stacks, whole (python_stacks.h says
+ * why and what proves one): the table, an entry filled after a walk, and
+ * the native variants that carry an interned trace. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include "thread_state.h"
+
+static pthread_key_t stacks_key;
+static bool stacks_key_ok;
+static uint64_t retired_hits, retired_misses;
+
+static void release_stacks(void *table) {
+    struct hd_py_thread *py = &hd_thread()->py;
+    struct hd_py_stacks *stacks = table;
+    __atomic_fetch_add(&retired_hits, stacks->hits, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&retired_misses, stacks->misses, __ATOMIC_RELAXED);
+    py->stacks = NULL;
+    py->stack = NULL;
+    py->stacks_gone = true;   /* a later allocation in this exiting thread reads frame by frame */
+    hd_pages_free(table, sizeof(struct hd_py_stacks));
+}
+
+static void make_key(void) {
+    stacks_key_ok = pthread_key_create(&stacks_key, release_stacks) == 0;
+}
+
+struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (py->stacks_gone)
+        return NULL;
+    pthread_once(&once, make_key);
+    if (!stacks_key_ok) {
+        py->stacks_gone = true;
+        return NULL;
+    }
+    py->stacks = hd_pages_alloc(sizeof(struct hd_py_stacks));
+    if (py->stacks && pthread_setspecific(stacks_key, py->stacks) != 0) {
+        hd_pages_free(py->stacks, sizeof(struct hd_py_stacks));
+        py->stacks = NULL;
+    }
+    if (!py->stacks)
+        py->stacks_gone = true;
+    return py->stacks;
+}
+
+bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uint64_t hash) {
+    const struct hd_py_layout *L = hd_python.layout;
+    e->raw_count = 0;   /* empty until it is whole */
+    e->raw[0] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
+    if (py->id_failed || py->count > n || py->group_count > n)
+        return false;
+    for (int i = 0; i < n; i++) {
+        uintptr_t code = py->raw[i].code;
+        /* 3.12+: the shim frame an eval-loop invocation starts with runs no code of its own. */
+        if (L->frames == HD_PY_INTERPRETER_FRAMES && !L->has_is_entry && py->raw[i].mark == L->owner_cstack) {
+            e->linetable[i] = 0;
+            continue;
+        }
+        /* The walk stopped at a frame that runs no code object: such a
+         * stack is read frame by frame each time. */
+        if (!code || *(const uintptr_t *)(code + sizeof(intptr_t)) != hd_python.code_type)
+            return false;
+        e->linetable[i] = *(const uintptr_t *)(code + L->code_linetable);
+        if (!e->linetable[i])
+            return false;
+    }
+    memcpy(e->raw, py->raw, (size_t)n * sizeof *py->raw);
+    e->raw[n] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
+    memcpy(e->frames, py->frames, (size_t)py->count * sizeof *py->frames);
+    memcpy(e->groups, py->groups, (size_t)py->group_count * sizeof *py->groups);
+    e->count = (uint16_t)py->count;
+    e->group_count = (uint16_t)py->group_count;
+    e->hash = hash;
+    e->id = ++py->stacks->next_id;   /* traces remembered under an older id are not this stack's */
+    e->raw_count = (uint32_t)n;
+    return true;
+}
+
+void hd_py_stack_frames(struct hd_py_thread *py) {
+    const struct hd_py_stack *e = py->stack;
+    if (!py->frames_pending)
+        return;
+    py->frames_pending = false;
+    memcpy(py->frames, e->frames, (size_t)e->count * sizeof *e->frames);
+    memcpy(py->groups, e->groups, (size_t)e->group_count * sizeof *e->groups);
+}
+
+void hd_py_stack_remember(struct hd_py_stacks *stacks, const struct hd_py_stack *e, const uintptr_t *frames,
+                          uint32_t count, bool probed, struct hd_trace *trace) {
+    if (!trace || count > HD_PY_NATIVE_MAX)
+        return;
+    struct hd_py_trace *slot = hd_py_trace_slot(stacks, e->id, frames, count);
+    slot->stack_id = e->id;
+    slot->count = count;
+    slot->probed = probed;
+    memcpy(slot->frames, frames, count * sizeof *frames);
+    slot->trace = trace;
+}
+
+void hd_py_stacks_counts(uint64_t *hits, uint64_t *misses) {
+    const struct hd_py_stacks *own = hd_thread()->py.stacks;
+    *hits = __atomic_load_n(&retired_hits, __ATOMIC_RELAXED) + (own ? own->hits : 0);
+    *misses = __atomic_load_n(&retired_misses, __ATOMIC_RELAXED) + (own ? own->misses : 0);
+}
