@@ -51,16 +51,16 @@ HD_EXPORT int dlclose(void *handle) {
     }
     unsigned long long before = unloads_so_far();
     int result = real(handle);
+    int saved = errno;   /* the program sees dlclose's own */
     if (unloads_so_far() != before) {
         struct hd_thread *t = hd_thread();
         int outer = hd_guard_enter(t);
-        int saved = errno;
         __atomic_store_n(&hd_modules_unloaded, true, __ATOMIC_RELEASE);
         __atomic_store_n(&hd_config.unwind, HD_UNWIND_LIBUNWIND, __ATOMIC_RELEASE);
         unw_flush_cache(unw_local_addr_space, 0, 0);
-        errno = saved;
         hd_guard_leave(t, outer);
     }
+    errno = saved;
     return result;
 }
 
