@@ -25,6 +25,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include "native_unwind.h"
+#include "unloads.h"
 
 static uint64_t total_hits, total_walks, total_fallbacks, rules_learned, verified, differed;
 static struct rule_table *rules;
@@ -225,7 +226,10 @@ static uint32_t python_cut(const uintptr_t *frames, uint32_t count, bool *probed
 
 static struct hd_stack libunwind_stack(uintptr_t *buffer, bool python) {
     unsigned keep = hd_config.depth > HD_PY_PROBE_FRAMES || !python ? hd_config.depth : HD_PY_PROBE_FRAMES;
-    int n = unw_backtrace((void **)buffer, (int)(keep + HD_SELF_FRAMES_MAX + 1));
+    int size = (int)(keep + HD_SELF_FRAMES_MAX + 1);
+    /* After a library was unloaded, unw_backtrace's cache may be stale (unloads.h). */
+    int n = HD_UNLIKELY(__atomic_load_n(&hd_modules_unloaded, __ATOMIC_ACQUIRE)) ? hd_unwind_step_by_step(buffer, size)
+                                                                                 : unw_backtrace((void **)buffer, size);
     uint32_t first = 0;
     while (first < (uint32_t)(n > 0 ? n : 0) && hd_is_self(buffer[first]))
         first++;

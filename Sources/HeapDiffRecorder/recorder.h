@@ -19,6 +19,7 @@
  *   eh_frame.c       one return address's unwind rule, read from .eh_frame as libunwind reads it
  *   native_unwind.c  native stacks: proven from memory, walked with the rules, or unw_backtrace
  *   stack_memo.c     the per-thread memo of walked stacks and the words that prove them
+ *   unloads.c        dlclose passed through; after an unload, cached unwind rules are dropped
  *   capture.h        the stack capture, inlined into each hook
  *   sampler.c        HEAPDIFF_SAMPLE's per-thread countdown (the hot part in sampler.h)
  *   record.c         the one recording function every allocation hook calls

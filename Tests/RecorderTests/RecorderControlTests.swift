@@ -100,6 +100,29 @@ import Testing
         #expect(try Harness.snapshotFiles(in: unfollowed).isEmpty)
     }
 
+    /// Files are named as the program was started (argv[0]'s basename, as
+    /// `ps` shows it), not after the executable a symlink leads to (Debian's
+    /// redis-server is a link to redis-check-rdb); a login shell's leading
+    /// '-' is dropped. The PROCESS record keeps the executable's own path.
+    @Test func filesAreNamedAsTheProgramWasStarted() throws {
+        let dir = try Harness.temporaryDirectory("name")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("passthrough", in: dir)
+        let real = URL(fileURLWithPath: exe).resolvingSymlinksInPath().path
+        let link = dir.appendingPathComponent("my-server")
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: exe)
+        for (name, command, arguments) in [("my-server", link.path, [String]()),
+                                           ("login-name", "/bin/bash", ["-c", "exec -a -login-name \(exe)"])] {
+            let out = dir.appendingPathComponent(name + "-out")
+            let result = try Harness.run(command, arguments: arguments, environment: ["HEAPDIFF_OUTPUT": out.path])
+            #expect(result.status == 3, "\(result.stderr)")
+            let names = try FileManager.default.contentsOfDirectory(atPath: out.path)
+            let snapshot = try Snapshot.load(path: out.appendingPathComponent(try #require(names.first)).path)
+            #expect(names == ["\(name).\(snapshot.process.pid).1.heapsnap"])
+            #expect(snapshot.process.program == real)
+        }
+    }
+
     @Test(arguments: [
         ("HEAPDIFF_DEPTH", "abc", "HEAPDIFF_DEPTH=abc is not a whole number"),
         ("HEAPDIFF_DEPTH", "0", "HEAPDIFF_DEPTH=0 is not a whole number"),

@@ -79,10 +79,10 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let names = try Self.names(in: out)
         let pid = try #require(names.compactMap(SnapshotFileName.init).first?.pid)
-        #expect(names == ["helpers"] + (1...3).map { "python3.11.\(pid).\($0).heapsnap" }, "\(names)")
+        #expect(names == ["helpers"] + (1...3).map { "python3.\(pid).\($0).heapsnap" }, "\(names)")
         let helpers = try Self.names(in: out.appendingPathComponent("helpers")).compactMap(SnapshotFileName.init)
         #expect(helpers.count > 5 && helpers.contains { $0.program == "bash" }, "\(helpers)")
-        #expect(run.stderr.contains("heapdiff: growth from python3.11.\(pid).1.heapsnap to python3.11.\(pid).2.heapsnap "
+        #expect(run.stderr.contains("heapdiff: growth from python3.\(pid).1.heapsnap to python3.\(pid).2.heapsnap "
             + "(later ones were taken as Python finalized):"), "\(run.stderr)")
         let check = try Harness.run(Harness.cli, arguments: ["check", "--", "/root/.pyenv/shims/python3", script],
                                     environment: env, preload: false, timeout: 300)

@@ -173,6 +173,15 @@ def test_verdict_lines_keep_five_fields_and_fit():
         "heapdiff check: FAILED: 2 call sites kept growing past 4096 B; …",
     ])
     assert verdicts.summary(report) == "a.py:11: grew +620 KiB (+600 blocks); b.py:2: grew +8.0 KiB (-1 blocks)"
+    # Sampled (HEAPDIFF_SAMPLE), growth and blocks are estimates: the site still, not the FAILED line,
+    # which ends with the snapshot folder that the verdict names again.
+    sampled = "\n".join([
+        "a.py:11: grew ~+832 KiB ±231 KiB (~+818 blocks): ~256 KiB → ~448 KiB → ~704 KiB → ~1088 KiB",
+        "    a.py:11 in f (Python)",
+        "heapdiff check: FAILED: 1 call site kept growing past 4096 B and beyond 3 standard errors; …; "
+        "snapshots in check/x",
+    ])
+    assert verdicts.summary(sampled) == "a.py:11: grew ~+832 KiB ±231 KiB (~+818 blocks)"
 
 
 def test_without_heapdiff_marked_tests_run_once(pytester, monkeypatch):

@@ -14,8 +14,9 @@ PASSED, LEAKED, ERROR = "passed", "leaked", "error"
 MAX_LINE = 4096
 
 # A growing site's first line in `heapdiff check`'s report:
-# "test_x.py:11: grew +615 KiB (+600 blocks): 205 KiB → …"; its stack lines are indented.
-_FINDING = re.compile(r"^(?!heapdiff check:)(\S.* \([+-][\d,]+ blocks\)): ")
+# "test_x.py:11: grew +615 KiB (+600 blocks): 205 KiB → …", sampled "… (~+818 blocks): …";
+# its stack lines are indented.
+_FINDING = re.compile(r"^(?!heapdiff check:)(\S.* \(~?[+-][\d,]+ blocks\)): ")
 # Sites named in a summary before "and N more call sites" (CheckReport.summarySites).
 SUMMARY_SITES = 3
 
