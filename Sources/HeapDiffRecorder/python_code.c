@@ -4,9 +4,11 @@
  * outlive the code object, and the line is computed offline from the line
  * table, so the hook only records (code id, instruction index).
  *
- * A code object is recognised by its address and its line table's address:
- * when a code object dies and a new one takes its address, the line table
- * differs and the new one gets a new id. */
+ * A code object is recognised by its address and the addresses of its line
+ * table, file name and qualified name, and its first line (hd_pycode_is):
+ * when a code object dies and a new one takes its address, one of them
+ * differs and the new one gets a new id, or none does and its lines are the
+ * dead one's. */
 #define _GNU_SOURCE
 #include <string.h>
 #include "intern_table.h"
@@ -85,26 +87,27 @@ static const unsigned char *copy_bytes(uintptr_t obj, uint32_t *length) {
 }
 
 /* Caller holds hd_lock. */
-static const struct hd_pycode *intern(uintptr_t code, uintptr_t linetable) {
+static const struct hd_pycode *intern(uintptr_t code, const struct hd_py_layout *L) {
     uint64_t hash = hash_of(code);
     for (struct hd_interned *i = hd_intern_chain(&table, hash); i; i = i->chain) {
         const struct hd_pycode *e = (const struct hd_pycode *)i;
-        if (e->code == code && e->linetable_obj == linetable)
+        if (e->code == code && hd_pycode_is(e, L, code))
             return e;
     }
     if (table.count >= HD_PYCODE_MAX_ID)
         return NULL;
-    const struct hd_py_layout *L = hd_python.layout;
     struct hd_pycode *e = hd_intern_alloc(&table, sizeof *e);
     if (!e)
         return NULL;
     memset(e, 0, sizeof *e);
     e->code = code;
-    e->linetable_obj = linetable;
+    e->linetable_obj = load_ptr(code + L->code_linetable);
+    e->filename_obj = load_ptr(code + L->code_filename);
+    e->qualname_obj = load_ptr(code + L->code_qualname);
     e->first_line = (uint32_t)*(const int *)(code + L->code_firstlineno);
-    e->filename = copy_str(load_ptr(code + L->code_filename), &e->filename_length);
-    e->qualname = copy_str(load_ptr(code + L->code_qualname), &e->qualname_length);
-    e->linetable = copy_bytes(linetable, &e->linetable_length);
+    e->filename = copy_str(e->filename_obj, &e->filename_length);
+    e->qualname = copy_str(e->qualname_obj, &e->qualname_length);
+    e->linetable = copy_bytes(e->linetable_obj, &e->linetable_length);
     if (!e->filename || !e->qualname || !e->linetable)
         return NULL;
     e->id = (uint32_t)table.count + 1;
@@ -112,19 +115,19 @@ static const struct hd_pycode *intern(uintptr_t code, uintptr_t linetable) {
     return e;
 }
 
-uint32_t hd_pycode_id(struct hd_py_thread *py, uintptr_t code) {
-    uintptr_t linetable = *(const uintptr_t *)(code + hd_python.layout->code_linetable);
+const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code) {
+    const struct hd_py_layout *L = hd_python.layout;
     size_t slot = (code >> 4) & (HD_PYCODE_CACHE - 1);
-    if (py->code_cache[slot].code == code && py->code_cache[slot].entry->linetable_obj == linetable)
-        return py->code_cache[slot].entry->id;
+    if (py->code_cache[slot].code == code && hd_pycode_is(py->code_cache[slot].entry, L, code))
+        return py->code_cache[slot].entry;
     hd_lock();
-    const struct hd_pycode *e = intern(code, linetable);
+    const struct hd_pycode *e = intern(code, L);
     hd_unlock();
     if (!e)
-        return 0;
+        return NULL;
     py->code_cache[slot].code = code;
     py->code_cache[slot].entry = e;
-    return e->id;
+    return e;
 }
 
 const struct hd_pycode *hd_pycode_newest(void) {

@@ -4,14 +4,17 @@
 
 #include "common.h"
 #include "intern_table.h"
+#include "python_layout.h"
 
-/* The id of a code object, interned on first sight (0 when out of memory);
+/* A code object's entry, interned on first sight (NULL when out of memory);
  * py: the calling thread's state, whose cache is looked in first. */
 struct hd_py_thread;
-uint32_t hd_pycode_id(struct hd_py_thread *py, uintptr_t code) HD_HIDDEN;
+const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code) HD_HIDDEN;
 struct hd_pycode {
     struct hd_interned link;    /* first: the table's chain, list and hash */
-    uintptr_t code, linetable_obj;
+    /* What tells this code object from a later one at its address: its
+     * line table, file name and qualified name objects and its first line. */
+    uintptr_t code, linetable_obj, filename_obj, qualname_obj;
     uint32_t id, first_line;
     uint32_t filename_length, qualname_length, linetable_length;
     const char *filename, *qualname;
@@ -24,5 +27,19 @@ static inline const struct hd_pycode *hd_pycode_older(const struct hd_pycode *co
     return (const struct hd_pycode *)code->link.all_next;
 }
 size_t hd_pycode_memory(void) HD_HIDDEN;
+
+/* Whether the code object at E's address is still E's: the same line table,
+ * file name and qualified name objects and first line. A dead code object's
+ * successor at its address with all four the same gives the same lines
+ * (every one-line function shares the empty line table before 3.11, so the
+ * line table alone does not tell them apart). Compared without a branch each. */
+static inline __attribute__((always_inline)) bool hd_pycode_is(const struct hd_pycode *e, const struct hd_py_layout *L,
+                                                                uintptr_t code) {
+    uintptr_t differ = (*(const uintptr_t *)(code + L->code_linetable) ^ e->linetable_obj) |
+                       (*(const uintptr_t *)(code + L->code_filename) ^ e->filename_obj) |
+                       (*(const uintptr_t *)(code + L->code_qualname) ^ e->qualname_obj) |
+                       ((uint32_t)*(const int *)(code + L->code_firstlineno) ^ e->first_line);
+    return differ == 0;
+}
 
 #endif

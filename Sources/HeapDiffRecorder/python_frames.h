@@ -88,11 +88,15 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
  * UINT64_MAX for one that runs no code object (the walk stops there).
  * instr: prev_instr (3.11+) or f_lasti (before). */
 static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_thread *py, const struct hd_py_layout *L,
-                                                                  uintptr_t frame, uintptr_t code, uintptr_t instr) {
+                                                                  int step, uintptr_t frame, uintptr_t code,
+                                                                  uintptr_t instr) {
     struct hd_py_frame_memo *memo = &py->frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
-    if (memo->frame == frame && memo->code == code && memo->instr == instr && code &&
-        memo->linetable == hd_py_load(code + L->code_linetable))
+    if (memo->frame == frame && memo->code == code && memo->instr == instr && memo->entry &&
+        hd_pycode_is(memo->entry, L, code)) {
+        if (step < HD_PY_RAW_MAX)
+            py->raw_entry[step] = memo->entry;
         return memo->encoded;
+    }
     if (!code || hd_py_load(code + sizeof(intptr_t)) != hd_python.code_type)
         return UINT64_MAX;
     bool complete;
@@ -107,11 +111,14 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
         complete = *(const unsigned char *)(frame + L->frame_owner) == L->owner_generator || instr >= traceable;
         index = (uint32_t)((instr - first) / 2);
     }
-    uint32_t id = complete ? hd_pycode_id(py, code) : 0;
-    if (complete && !id)
+    /* Interned even when not started: its entry proves the memo and a remembered stack. */
+    const struct hd_pycode *entry = hd_pycode_entry(py, code);
+    if (!entry)
         py->id_failed = true;   /* out of memory or ids: this stack is not remembered */
-    uint64_t encoded = id ? HD_PYFRAME_MAKE(id, index) : 0;
-    *memo = (struct hd_py_frame_memo){frame, code, instr, hd_py_load(code + L->code_linetable), encoded};
+    uint64_t encoded = complete && entry ? HD_PYFRAME_MAKE(entry->id, index) : 0;
+    *memo = (struct hd_py_frame_memo){frame, code, instr, entry, encoded};
+    if (step < HD_PY_RAW_MAX)
+        py->raw_entry[step] = entry;
     return encoded;
 }
 
@@ -138,7 +145,7 @@ static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frame
             continue;
         }
         uint64_t encoded =
-            hd_py_frame(py, L, frame, hd_py_load(frame + L->frame_code), hd_py_load(frame + L->frame_prev_instr));
+            hd_py_frame(py, L, steps, frame, hd_py_load(frame + L->frame_code), hd_py_load(frame + L->frame_prev_instr));
         if (encoded == UINT64_MAX)
             break;   /* not a frame we understand: keep what we have */
         if (encoded) {
@@ -167,7 +174,8 @@ static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(str
     int count = 0, groups = 0;
     for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         int lasti = *(const int *)(frame + L->frame_lasti);
-        uint64_t encoded = hd_py_frame(py, L, frame, hd_py_load(frame + L->frame_code), (uintptr_t)(intptr_t)lasti);
+        uint64_t encoded =
+            hd_py_frame(py, L, steps, frame, hd_py_load(frame + L->frame_code), (uintptr_t)(intptr_t)lasti);
         if (encoded == UINT64_MAX)
             break;
         if (encoded)
@@ -216,8 +224,8 @@ static inline __attribute__((always_inline)) int hd_py_read_raw(struct hd_py_thr
 }
 
 /* Whether the stack from FRAME outward is remembered stack E, read and
- * compared in one pass: every raw word, and every code object's line
- * table, the same. */
+ * compared in one pass: every raw word the same, and every code object
+ * still its entry's (hd_pycode_is). */
 static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd_py_stack *e,
                                                                  const struct hd_py_layout *L, uintptr_t frame) {
     uint32_t i = 0;
@@ -227,8 +235,8 @@ static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd
         const struct hd_py_raw *want = &e->raw[i];
         if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
             return false;
-        uintptr_t linetable = e->linetable[i];
-        if (linetable && hd_py_load(r.code + L->code_linetable) != linetable)
+        const struct hd_pycode *entry = e->code_entry[i];
+        if (entry && !hd_pycode_is(entry, L, r.code))
             return false;
     }
     return i == e->raw_count;
@@ -239,8 +247,8 @@ static inline size_t hd_py_predict_slot(struct hd_py_raw innermost) {
     return (size_t)(((innermost.code ^ (innermost.instr << 7)) * 0x9E3779B97F4A7C15ull) >> 40) & (HD_PY_PREDICT - 1);
 }
 
-/* The stack remembered for these raw words, if every word and every code
- * object's line table is still the same. */
+/* The stack remembered for these raw words, if every word is the same and
+ * every code object still its entry's. */
 static inline __attribute__((always_inline)) struct hd_py_stack *hd_py_stack_find(struct hd_py_stack *e,
                                                                                   const struct hd_py_raw *raw, int n,
                                                                                   uint64_t hash,
@@ -248,10 +256,11 @@ static inline __attribute__((always_inline)) struct hd_py_stack *hd_py_stack_fin
     if (e->hash != hash || e->raw_count != (uint32_t)n)
         return NULL;
     for (int i = 0; i < n; i++) {
-        uintptr_t code = raw[i].code, linetable = e->linetable[i];
+        uintptr_t code = raw[i].code;
+        const struct hd_pycode *entry = e->code_entry[i];
         if (((code ^ e->raw[i].code) | (raw[i].instr ^ e->raw[i].instr) | (raw[i].mark ^ e->raw[i].mark)) != 0)
             return NULL;
-        if (linetable && hd_py_load(code + L->code_linetable) != linetable)
+        if (entry && !hd_pycode_is(entry, L, code))
             return NULL;
     }
     return e;

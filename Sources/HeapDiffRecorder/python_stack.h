@@ -28,11 +28,13 @@ enum { HD_PY_DEEP_NATIVE_FRAMES = 8 };
 /* Per thread, what each recently seen interpreter frame resolved to: the
  * outer frames of a stack stay put while the inner ones allocate, so most
  * frames are found here (python_frames.h), proven by their code object,
- * instruction and line table still being the same, without the type check
+ * instruction and code entry (hd_pycode_is) still being the same, without the type check
  * and code lookup. */
 enum { HD_FRAME_MEMOS = 128 };
+struct hd_pycode;
 struct hd_py_frame_memo {
-    uintptr_t frame, code, instr, linetable;
+    uintptr_t frame, code, instr;
+    const struct hd_pycode *entry;   /* the code object's, proven by hd_pycode_is; NULL: none */
     uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
 };
 /* Per thread, the code objects seen last (python_code.c): a hit costs two
@@ -67,6 +69,9 @@ struct hd_py_thread {
     bool stacks_gone, frames_pending, id_failed;
     struct hd_py_stack *stack;
     struct hd_py_raw raw[HD_PY_RAW_MAX];
+    /* Each walked frame's code entry, by step (as raw), from the last
+     * frame-by-frame read: what hd_py_stack_fill remembers. */
+    const struct hd_pycode *raw_entry[HD_PY_RAW_MAX];
     struct hd_py_frame_memo frame_memos[HD_FRAME_MEMOS];
     struct {
         uintptr_t code;

@@ -54,15 +54,15 @@ bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uin
         uintptr_t code = py->raw[i].code;
         /* 3.12+: the shim frame an eval-loop invocation starts with runs no code of its own. */
         if (L->frames == HD_PY_INTERPRETER_FRAMES && !L->has_is_entry && py->raw[i].mark == L->owner_cstack) {
-            e->linetable[i] = 0;
+            e->code_entry[i] = NULL;
             continue;
         }
         /* The walk stopped at a frame that runs no code object: such a
          * stack is read frame by frame each time. */
         if (!code || *(const uintptr_t *)(code + sizeof(intptr_t)) != hd_python.code_type)
             return false;
-        e->linetable[i] = *(const uintptr_t *)(code + L->code_linetable);
-        if (!e->linetable[i])
+        e->code_entry[i] = py->raw_entry[i];   /* the capture just walked it, step for step */
+        if (!e->code_entry[i] || e->code_entry[i]->code != code)
             return false;
     }
     memcpy(e->raw, py->raw, (size_t)n * sizeof *py->raw);

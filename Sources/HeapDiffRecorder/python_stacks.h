@@ -8,9 +8,10 @@
  * pointer (f_lasti before 3.11) and the marks that group frames (is_entry,
  * owner) — and looks for that exact list among the stacks this thread has
  * seen. A stack found is proven by comparing every raw word, and each code
- * object's line table, as the per-frame memo proves one frame: the same
- * code object at the same instruction, with the same marks, gives the same
- * frames. It then gives the frames (code id, instruction) without decoding
+ * object against its interned entry (hd_pycode_is: line table, file name,
+ * qualified name, first line), as the per-frame memo proves one frame: the
+ * same code object at the same instruction, with the same marks, gives the
+ * same frames. It then gives the frames (code id, instruction) without decoding
  * them, and, when the native frames up to the eval loop are also the same
  * as last time, the interned trace, without merging, hashing or a lookup. */
 #ifndef HEAPDIFF_PYTHON_STACKS_H
@@ -18,6 +19,7 @@
 
 #include "common.h"
 
+struct hd_pycode;
 /* Raw frames a remembered stack has at most (deeper ones are read frame by
  * frame every time); remembered stacks per thread; (Python stack, native
  * frames) pairs whose trace is remembered per thread, and their native
@@ -40,7 +42,7 @@ struct hd_py_stack {
     uint16_t count, group_count; /* what hd_python_capture gave for it */
     /* Then a word whose mark no frame has, which stops a comparison. */
     struct hd_py_raw raw[HD_PY_RAW_MAX + 1];
-    uintptr_t linetable[HD_PY_RAW_MAX];   /* each code object's line table then; 0 for a shim frame (3.12+) */
+    const struct hd_pycode *code_entry[HD_PY_RAW_MAX];   /* each code object's then; NULL for a shim frame (3.12+) */
     uint64_t frames[HD_PY_RAW_MAX];
     uint16_t groups[HD_PY_RAW_MAX];
 };

@@ -221,6 +221,32 @@ import Testing
         #expect(counts == expected, "\(counts.sorted { $0.key < $1.key })")
     }
 
+    /// A code object that takes a dead one's address, with a line table at
+    /// the dead one's line table's address (before 3.11 every one-line
+    /// function shares the empty one), is not taken for the dead one: each
+    /// round's bytearray (object and buffer, 1,057 or 3,057 bytes) is charged
+    /// to line 1 of that round's own file, never to an earlier round's.
+    @Test(arguments: interpreters)
+    func aCodeObjectAtADeadOnesAddressIsItsOwn(_ python: Interpreter) throws {
+        let rounds = 200
+        let (rows, _, run) = try Self.diff("code_reuse", python, arguments: [String(rounds)])
+        // The program counts the code objects that took an address seen before.
+        let reused = try #require(Int(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(reused >= rounds, "only \(reused) code objects took a dead one's address")
+        var expected: [String: [Int64]] = [:]
+        for i in 0..<rounds {
+            expected["a_\(i).py:1"] = [2, 1057]
+            expected["bb_\(i).py:1"] = [2, 3057]
+        }
+        var seen: [String: [Int64]] = [:]
+        for row in rows where row.site.isPython && row.countDiff != 0 {
+            guard let file = row.site.file, file.hasPrefix("a_") || file.hasPrefix("bb_") else { continue }
+            let key = "\(file):\(row.site.line ?? 0)", sum = seen[key] ?? [0, 0]
+            seen[key] = [sum[0] + row.countDiff, sum[1] + row.sizeDiff]
+        }
+        #expect(seen == expected, "\(seen.filter { expected[$0.key] != $0.value }.sorted { $0.key < $1.key }.prefix(8))")
+    }
+
     /// A dataclass's __init__ and a namedtuple's __new__ run code compiled
     /// from a string (`<string>`): what they allocate is charged to the line
     /// that constructs the object.
