@@ -10,9 +10,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
 build="$root/build/bench"
 baseline="${BASELINE:-81c7f4e}"
-mkdir -p "$build"
-cc -O2 -g -fno-omit-frame-pointer -o "$build/churn" "$here/../churn/churn.c"
-c++ -O2 -g -o "$build/stl_workload" "$here/../stl/stl_workload.cpp"
+"$root/Benchmarks/build-workloads.sh" "$build"
 # The baseline recorder, built from its own sources the way its Makefile built it.
 old="$root/build/baseline-$baseline"
 if [ ! -f "$old/libheapdiff.so" ]; then
