@@ -12,5 +12,7 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
                       size_t text_cap) HD_HIDDEN;
 extern uint64_t hd_start_monotonic_ns HD_HIDDEN;
 extern char hd_program_name[256] HD_HIDDEN;
+/* Sets hd_program_name once, before main() when preloaded (program_name.c). */
+void hd_program_name_init(void) HD_HIDDEN;
 
 #endif
