@@ -183,4 +183,19 @@ import Testing
         let bad = try directory.write(Array("not a snapshot".utf8), name: "python3.11.7.4.heapsnap")
         #expect(throws: SnapshotError.notASnapshot(path: bad)) { try SnapshotFile(path: bad) }
     }
+
+    /// A series is titled by the name its program was started as, which the
+    /// recorder puts in the file names, not by the executable a symlink
+    /// leads to; a file named otherwise falls back to the executable.
+    @Test func theProgramIsNamedAsItWasStarted() {
+        func member(_ path: String, _ program: String) -> SnapshotFile {
+            SnapshotFile(path: path, process: ProcessRecord(pid: 12, seq: 1, trigger: .api, program: program))
+        }
+        #expect(SnapshotSeries([member("/runs/redis-server.12.1.heapsnap", "/usr/bin/redis-check-rdb")]).program
+            == "redis-server")
+        #expect(SnapshotSeries([member("/runs/my.app.v2.12.1.heapsnap.gz", "/opt/x")]).program == "my.app.v2")
+        #expect(SnapshotSeries([member("/tmp/copied.heapsnap", "/usr/bin/redis-check-rdb")]).program == "redis-check-rdb")
+        #expect(SnapshotSeries([member("/tmp/copied.heapsnap", "")]).program == "the program")
+        #expect(SnapshotSeries([SnapshotFile]()).program == "the program")
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HeapDiffFormat
 
 /// The recorder's naming of snapshot files: `PROGRAM.PID.SEQ.heapsnap`, or
@@ -24,5 +25,19 @@ public struct SnapshotFileName: Equatable, Sendable {
         self.program = parts.dropLast(2).joined(separator: ".")
         self.pid = pid
         self.seq = seq
+    }
+}
+
+extension SnapshotFileName {
+    /// The name a snapshot's program is shown by: the one in its file name,
+    /// which the recorder takes from how the program was started (`argv[0]`,
+    /// as `ps` shows it: `redis-server`, not the `redis-check-rdb` it links
+    /// to); else the executable's name from its PROCESS record.
+    public static func programName(path: String, process: ProcessRecord) -> String? {
+        if let name = SnapshotFileName(URL(fileURLWithPath: path).lastPathComponent)?.program, !name.isEmpty {
+            return name
+        }
+        guard !process.program.isEmpty else { return nil }
+        return URL(fileURLWithPath: process.program).lastPathComponent
     }
 }

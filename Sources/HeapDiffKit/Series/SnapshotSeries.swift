@@ -62,10 +62,10 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
 
     public var pid: Int32? { members.first.map { Int32(bitPattern: $0.process.pid) } }
 
-    /// The program's name, from its path (`python3.11`, `server`).
+    /// The program's name as it was started (`python3.11`, `redis-server`).
     public var program: String {
-        guard let path = members.last?.process.program, !path.isEmpty else { return "the program" }
-        return URL(fileURLWithPath: path).lastPathComponent
+        guard let last = members.last else { return "the program" }
+        return SnapshotFileName.programName(path: last.path, process: last.process) ?? "the program"
     }
 
     // MARK: - The rules

@@ -57,6 +57,7 @@ public enum HTMLReport {
         var collector = SiteSeriesCollector(snapshots: count)
         var points = [HTMLReportModel.SnapshotPoint?](repeating: nil, count: count)
         var process: ProcessRecord?
+        var programName: String?
         var baseStacks: [String: UInt64] = [:], liveStacks: [String: UInt64] = [:]
 
         // TrendAnalysis keeps only the groups that changed, over the snapshots
@@ -67,7 +68,10 @@ public enum HTMLReport {
             let snapshot = try load(index)
             collector.add(snapshot.statisticsByKey(options.statistics, symbolizer: symbolizer), at: index)
             points[index] = point(snapshot, total: snapshot.total(options.statistics, symbolizer: symbolizer))
-            if index == 0 { process = snapshot.process }
+            if index == 0 {
+                process = snapshot.process
+                programName = SnapshotFileName.programName(path: snapshot.path, process: snapshot.process)
+            }
             if index == 0 || index == count - 1 {
                 let stacks = FoldedStacks.bytesPerStack(of: snapshot, symbolizer: symbolizer)
                 if index == 0 { baseStacks = stacks }
@@ -96,7 +100,7 @@ public enum HTMLReport {
         let others = collector.sum(excluding: Set(sites.embedded))
         let position = Dictionary(uniqueKeysWithValues: sites.embedded.enumerated().map { ($1, $0) })
         let first = process ?? ProcessRecord()
-        let program = URL(fileURLWithPath: first.program).lastPathComponent
+        let program = programName ?? "the program"
         return HTMLReportModel(
             title: options.title ?? "heapdiff report: \(program) (pid \(first.pid))",
             program: first.program, pid: first.pid, keyType: options.statistics.keyType.rawValue,
