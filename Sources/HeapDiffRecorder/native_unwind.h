@@ -63,7 +63,7 @@ struct hd_memo_table {
     /* How well a set pays: +2 a proof found, -1 a miss, within +-64. Below
      * HD_MEMO_THRASH (under 1 in 3 found, where looking and remembering
      * cost more than the walks saved: thousands of paths through one hook
-     * frame) the set is looked in, and walks remembered, 1 time in 16. */
+     * frame) the set is looked in, and walks remembered, 1 time in 64. */
     int8_t score[HD_MEMO_SETS];
     unsigned victim, skip, used;
     struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
@@ -72,7 +72,7 @@ struct hd_memo_table {
 enum { HD_MEMO_THRASH = -32 };
 /* This set is not looked in this time (the walk is not remembered either). */
 static inline bool hd_memo_skipped(const struct hd_memo_table *table, size_t set) {
-    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 15) != 0;
+    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 63) != 0;
 }
 
 /* What a walk did at each frame, kept for the memo: the rule, the CFA, the
