@@ -14,9 +14,9 @@
 enum { HD_COUNT_SHIFT = 16 };
 struct hd_trace {
     struct hd_interned link;    /* first: the table's chain, list and hash */
+    uint32_t frame_count, flags;
     uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
     uint64_t live_samples, alloc_samples;
-    uint32_t frame_count, flags;
     uintptr_t frames[];
 };
 uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
