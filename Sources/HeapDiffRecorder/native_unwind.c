@@ -16,9 +16,11 @@
  * reading them again (capture.h), a few loads instead of a walk.
  *
  * HEAPDIFF_UNWIND=libunwind calls unw_backtrace for every allocation;
- * HEAPDIFF_UNWIND=verify does both and counts every difference. */
+ * HEAPDIFF_UNWIND=verify does both and counts every difference
+ * (unwind_verify.c). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +29,7 @@
 #include "native_unwind.h"
 #include "unloads.h"
 
-static uint64_t total_hits, total_walks, total_fallbacks, rules_learned, verified, differed;
+static uint64_t total_hits, total_walks, total_fallbacks, rules_learned;
 static struct rule_table *rules;
 
 /* ---- rules per return address: one table for all threads ------------ */
@@ -35,7 +37,7 @@ static struct rule_table *rules;
  * before its address is published, and entries never change). Writers
  * hold hd_lock, which fork already handles. Outgrown tables are kept:
  * a reader may still be probing one. */
-struct rule_slot { uintptr_t ip; struct hd_unwind_rule rule; };
+struct rule_slot { uintptr_t ip; union { struct hd_unwind_rule rule; uint64_t word; }; };
 struct rule_table { size_t mask, used; unsigned shift; struct rule_slot slots[]; };
 
 static inline size_t rule_home(const struct rule_table *t, uintptr_t ip) {
@@ -108,6 +110,17 @@ static __attribute__((noinline)) struct hd_unwind_rule rule_slow(uintptr_t ip) {
 
 enum step { STEP_NEXT, STEP_END, STEP_OTHER };
 
+/* CFA = RBP + 16, the caller's RBP at CFA - 16, as one word (x86-64 is
+ * little-endian): struct hd_unwind_rule's fields in order. */
+#define FRAME_POINTER_RULE                                                                              \
+    ((uint64_t)(uint32_t)16 | (uint64_t)(uint16_t)-16 << 32 | (uint64_t)HD_RULE_STANDARD << 48 |      \
+     (uint64_t)(HD_RULE_CFA_RBP | HD_RULE_RBP_SAVED) << 56)
+_Static_assert(offsetof(struct hd_unwind_rule, rbp_offset) == 4 && offsetof(struct hd_unwind_rule, kind) == 6 &&
+                   offsetof(struct hd_unwind_rule, flags) == 7 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "FRAME_POINTER_RULE and RBP_SAVED_SHAPE spell the rule's fields in memory order");
+/* The rule's top 16 bits (kind, flags) when CFA = RSP + offset with RBP saved. */
+#define RBP_SAVED_SHAPE ((uint64_t)HD_RULE_STANDARD | (uint64_t)HD_RULE_RBP_SAVED << 8)
+
 /* One frame: the rule of its return address RIP applied to (RSP, RBP) as
  * libunwind's trace applies it: CFA = RSP or RBP + offset, the caller's
  * return address at CFA-8 (into *RIP), its RBP at CFA+offset when saved,
@@ -116,6 +129,62 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
                                                             uintptr_t *rip, uintptr_t *rsp, uintptr_t *rbp,
                                                             struct hd_walk_log *log, uint32_t k) {
     const struct rule_slot *slot = &slots[(*rip * 0x9E3779B97F4A7C15ull) >> shift];
+    /* Frame-pointer code's rule, the one most frames have where there are
+     * frame pointers, told by one compare of the whole rule in the table:
+     * the same step as below, with its offsets as immediates. */
+    if (HD_LIKELY(slot->ip == *rip && slot->word == FRAME_POINTER_RULE)) {
+        uintptr_t cfa = *rbp + 16;
+        if (HD_UNLIKELY(cfa <= *rsp))
+            return STEP_OTHER;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->rule[k] = slot->rule;
+            log->cfa[k] = cfa;
+        }
+        *rip = *(const uintptr_t *)(cfa - 8);
+        *rbp = *(const uintptr_t *)(cfa - 16);
+        *rsp = cfa;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->next[k] = *rip;
+            log->rbp[k] = *rbp;
+        }
+        return STEP_NEXT;
+    }
+    /* Code without frame pointers: CFA = RSP + offset, RBP unsaved (the
+     * rule's upper half zero). */
+    if (HD_LIKELY(slot->ip == *rip && slot->word >> 32 == 0)) {
+        uintptr_t cfa = *rsp + (intptr_t)slot->rule.cfa_offset;
+        if (HD_UNLIKELY(cfa <= *rsp))
+            return STEP_OTHER;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->rule[k] = slot->rule;
+            log->cfa[k] = cfa;
+        }
+        *rip = *(const uintptr_t *)(cfa - 8);
+        *rsp = cfa;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->next[k] = *rip;
+            log->rbp[k] = *rbp;
+        }
+        return STEP_NEXT;
+    }
+    /* Without frame pointers, RBP saved as any other register. */
+    if (HD_LIKELY(slot->ip == *rip && slot->word >> 48 == RBP_SAVED_SHAPE)) {
+        uintptr_t cfa = *rsp + (intptr_t)slot->rule.cfa_offset;
+        if (HD_UNLIKELY(cfa <= *rsp))
+            return STEP_OTHER;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->rule[k] = slot->rule;
+            log->cfa[k] = cfa;
+        }
+        *rip = *(const uintptr_t *)(cfa - 8);
+        *rbp = *(const uintptr_t *)(cfa + (intptr_t)slot->rule.rbp_offset);
+        *rsp = cfa;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->next[k] = *rip;
+            log->rbp[k] = *rbp;
+        }
+        return STEP_NEXT;
+    }
     struct hd_unwind_rule rule = slot->rule;
     if (HD_UNLIKELY(slot->ip != *rip))
         rule = rule_slow(*rip);
@@ -224,7 +293,7 @@ static uint32_t python_cut(const uintptr_t *frames, uint32_t count, bool *probed
     return *probed ? HD_PY_DEEP_NATIVE_FRAMES : count;
 }
 
-static struct hd_stack libunwind_stack(uintptr_t *buffer, bool python) {
+struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) {
     unsigned keep = hd_config.depth > HD_PY_PROBE_FRAMES || !python ? hd_config.depth : HD_PY_PROBE_FRAMES;
     int size = (int)(keep + HD_SELF_FRAMES_MAX + 1);
     /* After a library was unloaded, unw_backtrace's cache may be stale (unloads.h). */
@@ -244,7 +313,7 @@ static struct hd_stack unwind(struct hd_unwind_thread *thread, uintptr_t base, u
     const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
         thread->fallbacks++;
-        return libunwind_stack(thread->capture, python);
+        return hd_libunwind_stack(thread->capture, python);
     }
     /* Remember the walk, unless this hook frame's memo set keeps missing
      * (thousands of paths through one frame address): then only now and
@@ -260,7 +329,7 @@ static struct hd_stack unwind(struct hd_unwind_thread *thread, uintptr_t base, u
     struct hd_stack stack;
     if (n == WALK_OTHER) {
         thread->fallbacks++;
-        stack = libunwind_stack(capture, python);
+        stack = hd_libunwind_stack(capture, python);
     } else {
         thread->walks++;
         stack = (struct hd_stack){capture, (uint32_t)n, false, NULL};
@@ -287,49 +356,6 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
     return stack;
 }
 
-/* ---- HEAPDIFF_UNWIND=verify ------------------------------------------- */
-/* What the recorder files from a native stack: its first DEPTH frames, and
- * whether there were more. */
-static bool same_stack(const struct hd_stack *a, const struct hd_stack *b, bool python) {
-    uint32_t an = a->count, bn = b->count;
-    if (python) {
-        if (a->probed != b->probed)
-            return false;
-    } else {
-        bool a_cut = an > hd_config.depth, b_cut = bn > hd_config.depth;
-        if (a_cut != b_cut)
-            return false;
-        if (a_cut)
-            an = bn = hd_config.depth;
-    }
-    return an == bn && memcmp(a->frames, b->frames, an * sizeof *a->frames) == 0;
-}
-
-static void print_stack(const char *what, const struct hd_stack *s) {
-    char line[400];
-    int used = 0;
-    for (uint32_t i = 0; i < s->count && used < (int)sizeof line - 20; i++)
-        used += snprintf(line + used, sizeof line - (size_t)used, " %lx", (unsigned long)s->frames[i]);
-    line[used] = '\0';
-    hd_warn("  %s (%u frames%s):%s", what, s->count, s->probed ? ", probed" : "", line);
-}
-
-struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) {
-    int saved = errno;
-    struct hd_stack truth = libunwind_stack(thread->expected, python);
-    __atomic_add_fetch(&verified, 1, __ATOMIC_RELAXED);
-    if (!same_stack(&found, &truth, python)) {
-        uint64_t count = __atomic_add_fetch(&differed, 1, __ATOMIC_RELAXED);
-        if (count <= 5) {
-            hd_warn("unwind check: this stack differs from unw_backtrace's");
-            print_stack("recorded", &found);
-            print_stack("libunwind", &truth);
-        }
-    }
-    errno = saved;
-    return found;
-}
-
 /* ---- start-up and report ---------------------------------------------- */
 void hd_unwind_init(void) {
     hd_memo_init();
@@ -347,8 +373,7 @@ void hd_unwind_report(const struct hd_unwind_thread *thread) {
     uint64_t hits = total_hits + thread->hits, walks = total_walks + thread->walks;
     uint64_t fallbacks = total_fallbacks + thread->fallbacks;
     if (hd_config.unwind == HD_UNWIND_VERIFY)
-        hd_note("unwind check: %llu stacks compared with unw_backtrace, %llu differed",
-                (unsigned long long)verified, (unsigned long long)differed);
+        hd_unwind_verify_report();
     if (hd_config.print_stats || hd_config.unwind == HD_UNWIND_VERIFY)
         hd_note("stats: stacks proven from memory %llu, walked %llu, by unw_backtrace %llu; %llu return addresses "
                 "read from .eh_frame",

@@ -165,9 +165,16 @@ struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uint
  * not cover). PYTHON: stop at the innermost eval loop. */
 struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
                           bool python) HD_HIDDEN __attribute__((noinline));
+/* unw_backtrace's stack, into BUFFER (the recorder's own frames skipped;
+ * under Python code, cut at the innermost eval loop). */
+struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) HD_HIDDEN;
+
+/* ---- unwind_verify.c -------------------------------------------------- */
 /* HEAPDIFF_UNWIND=verify: the stack found is compared with unw_backtrace's. */
 struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) HD_HIDDEN
     __attribute__((noinline));
+/* Its one line on stderr at exit: how many compared, how many differed. */
+void hd_unwind_verify_report(void) HD_HIDDEN;
 void hd_unwind_init(void) HD_HIDDEN;
 /* A thread's counters into the process's, as it exits. */
 void hd_unwind_retire(struct hd_unwind_thread *thread) HD_HIDDEN;
