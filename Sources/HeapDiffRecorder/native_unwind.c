@@ -77,6 +77,7 @@ static void rule_put(struct rule_table *t, uintptr_t ip, struct hd_unwind_rule r
 
 /* The rule for a return address not in the table yet. */
 static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
+    int saved = errno;   /* reading .eh_frame, the lock's wait and mmap may set it */
     struct hd_unwind_rule rule = hd_eh_frame_rule(ip);
     hd_lock();
     struct rule_table *t = rules;
@@ -95,6 +96,7 @@ static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
         rule_put(t, ip, rule);
     rules_learned++;
     hd_unlock();
+    errno = saved;
     return rule;
 }
 
@@ -294,6 +296,7 @@ static uint32_t python_cut(const uintptr_t *frames, uint32_t count, bool *probed
 }
 
 struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) {
+    int saved = errno;
     unsigned keep = hd_config.depth > HD_PY_PROBE_FRAMES || !python ? hd_config.depth : HD_PY_PROBE_FRAMES;
     int size = (int)(keep + HD_SELF_FRAMES_MAX + 1);
     /* After a library was unloaded, unw_backtrace's cache may be stale (unloads.h). */
@@ -305,11 +308,15 @@ struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) {
     struct hd_stack stack = {buffer + first, n > 0 ? (uint32_t)n - first : 0, false, NULL};
     if (python)
         stack.count = python_cut(stack.frames, stack.count, &stack.probed);
+    errno = saved;
     return stack;
 }
 
-static struct hd_stack unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
-                             bool python) {
+/* The hooks leave errno alone on their fast paths, and so does the walk:
+ * each part of it that may call libc (learning a rule, the memo table's
+ * memory, unw_backtrace, the verify check) keeps errno itself. */
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
+                          bool python) {
     const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
         thread->fallbacks++;
@@ -343,16 +350,6 @@ static struct hd_stack unwind(struct hd_unwind_thread *thread, uintptr_t base, u
     }
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
         return hd_unwind_verify(thread, stack, python);
-    return stack;
-}
-
-/* The hooks leave errno alone on their fast paths; this slow one may call
- * libc (mmap, libunwind), so it keeps errno itself. */
-struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
-                          bool python) {
-    int saved = errno;
-    struct hd_stack stack = unwind(thread, base, caller, tag, python);
-    errno = saved;
     return stack;
 }
 
