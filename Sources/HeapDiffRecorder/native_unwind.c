@@ -16,18 +16,21 @@
  * reading them again (capture.h), a few loads instead of a walk.
  *
  * HEAPDIFF_UNWIND=libunwind calls unw_backtrace for every allocation;
- * HEAPDIFF_UNWIND=verify does both and counts every difference. */
+ * HEAPDIFF_UNWIND=verify does both and counts every difference
+ * (unwind_verify.c). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include "native_unwind.h"
+#include "trace_table.h"
 #include "unloads.h"
 
-static uint64_t total_hits, total_walks, total_fallbacks, rules_learned, verified, differed;
+static uint64_t total_hits, total_walks, total_fallbacks, rules_learned;
 static struct rule_table *rules;
 
 /* ---- rules per return address: one table for all threads ------------ */
@@ -35,7 +38,7 @@ static struct rule_table *rules;
  * before its address is published, and entries never change). Writers
  * hold hd_lock, which fork already handles. Outgrown tables are kept:
  * a reader may still be probing one. */
-struct rule_slot { uintptr_t ip; struct hd_unwind_rule rule; };
+struct rule_slot { uintptr_t ip; union { struct hd_unwind_rule rule; uint64_t word; }; };
 struct rule_table { size_t mask, used; unsigned shift; struct rule_slot slots[]; };
 
 static inline size_t rule_home(const struct rule_table *t, uintptr_t ip) {
@@ -75,6 +78,7 @@ static void rule_put(struct rule_table *t, uintptr_t ip, struct hd_unwind_rule r
 
 /* The rule for a return address not in the table yet. */
 static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
+    int saved = errno;   /* reading .eh_frame, the lock's wait and mmap may set it */
     struct hd_unwind_rule rule = hd_eh_frame_rule(ip);
     hd_lock();
     struct rule_table *t = rules;
@@ -93,6 +97,7 @@ static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
         rule_put(t, ip, rule);
     rules_learned++;
     hd_unlock();
+    errno = saved;
     return rule;
 }
 
@@ -108,6 +113,17 @@ static __attribute__((noinline)) struct hd_unwind_rule rule_slow(uintptr_t ip) {
 
 enum step { STEP_NEXT, STEP_END, STEP_OTHER };
 
+/* CFA = RBP + 16, the caller's RBP at CFA - 16, as one word (x86-64 is
+ * little-endian): struct hd_unwind_rule's fields in order. */
+#define FRAME_POINTER_RULE                                                                              \
+    ((uint64_t)(uint32_t)16 | (uint64_t)(uint16_t)-16 << 32 | (uint64_t)HD_RULE_STANDARD << 48 |      \
+     (uint64_t)(HD_RULE_CFA_RBP | HD_RULE_RBP_SAVED) << 56)
+_Static_assert(offsetof(struct hd_unwind_rule, rbp_offset) == 4 && offsetof(struct hd_unwind_rule, kind) == 6 &&
+                   offsetof(struct hd_unwind_rule, flags) == 7 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "FRAME_POINTER_RULE and RBP_SAVED_SHAPE spell the rule's fields in memory order");
+/* The rule's top 16 bits (kind, flags) when CFA = RSP + offset with RBP saved. */
+#define RBP_SAVED_SHAPE ((uint64_t)HD_RULE_STANDARD | (uint64_t)HD_RULE_RBP_SAVED << 8)
+
 /* One frame: the rule of its return address RIP applied to (RSP, RBP) as
  * libunwind's trace applies it: CFA = RSP or RBP + offset, the caller's
  * return address at CFA-8 (into *RIP), its RBP at CFA+offset when saved,
@@ -116,6 +132,62 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
                                                             uintptr_t *rip, uintptr_t *rsp, uintptr_t *rbp,
                                                             struct hd_walk_log *log, uint32_t k) {
     const struct rule_slot *slot = &slots[(*rip * 0x9E3779B97F4A7C15ull) >> shift];
+    /* Frame-pointer code's rule, the one most frames have where there are
+     * frame pointers, told by one compare of the whole rule in the table:
+     * the same step as below, with its offsets as immediates. */
+    if (HD_LIKELY(slot->ip == *rip && slot->word == FRAME_POINTER_RULE)) {
+        uintptr_t cfa = *rbp + 16;
+        if (HD_UNLIKELY(cfa <= *rsp))
+            return STEP_OTHER;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->rule[k] = slot->rule;
+            log->cfa[k] = cfa;
+        }
+        *rip = *(const uintptr_t *)(cfa - 8);
+        *rbp = *(const uintptr_t *)(cfa - 16);
+        *rsp = cfa;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->next[k] = *rip;
+            log->rbp[k] = *rbp;
+        }
+        return STEP_NEXT;
+    }
+    /* Code without frame pointers: CFA = RSP + offset, RBP unsaved (the
+     * rule's upper half zero). */
+    if (HD_LIKELY(slot->ip == *rip && slot->word >> 32 == 0)) {
+        uintptr_t cfa = *rsp + (intptr_t)slot->rule.cfa_offset;
+        if (HD_UNLIKELY(cfa <= *rsp))
+            return STEP_OTHER;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->rule[k] = slot->rule;
+            log->cfa[k] = cfa;
+        }
+        *rip = *(const uintptr_t *)(cfa - 8);
+        *rsp = cfa;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->next[k] = *rip;
+            log->rbp[k] = *rbp;
+        }
+        return STEP_NEXT;
+    }
+    /* Without frame pointers, RBP saved as any other register. */
+    if (HD_LIKELY(slot->ip == *rip && slot->word >> 48 == RBP_SAVED_SHAPE)) {
+        uintptr_t cfa = *rsp + (intptr_t)slot->rule.cfa_offset;
+        if (HD_UNLIKELY(cfa <= *rsp))
+            return STEP_OTHER;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->rule[k] = slot->rule;
+            log->cfa[k] = cfa;
+        }
+        *rip = *(const uintptr_t *)(cfa - 8);
+        *rbp = *(const uintptr_t *)(cfa + (intptr_t)slot->rule.rbp_offset);
+        *rsp = cfa;
+        if (log && k < HD_WALK_LOG_FRAMES) {
+            log->next[k] = *rip;
+            log->rbp[k] = *rbp;
+        }
+        return STEP_NEXT;
+    }
     struct hd_unwind_rule rule = slot->rule;
     if (HD_UNLIKELY(slot->ip != *rip))
         rule = rule_slow(*rip);
@@ -158,13 +230,15 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
  * eval loop (*STOPPED then, as at LIMIT). LOG (when not NULL) is filled
  * for the memo. Returns how many frames, or WALK_OTHER. */
 static inline __attribute__((always_inline)) int walk(const struct rule_table *table, uintptr_t base, uintptr_t *out,
-                                                      uint32_t limit, bool python, struct hd_walk_log *log, bool *stopped) {
+                                                      uint32_t limit, bool python, struct hd_walk_log *log, bool *stopped,
+                                                      uint64_t *hash) {
     const struct rule_slot *slots = table->slots;
     const unsigned shift = table->shift;
     uintptr_t rip = *(const uintptr_t *)(base + 8);   /* proven by the memo's key */
     uintptr_t rbp = *(const uintptr_t *)base;
     uintptr_t rsp = base + 16;
     uint32_t n = 0, k = 0;   /* frames kept; frames whose words were read */
+    uint64_t h = 0;          /* HASH: the frames kept, hashed as they are found */
     enum step result = STEP_NEXT;
     if (log) {
         log->rbp0 = rbp;
@@ -178,6 +252,8 @@ static inline __attribute__((always_inline)) int walk(const struct rule_table *t
     if (result == STEP_NEXT)
         while (rip >= 0x4000) {
             out[n++] = rip;
+            if (hash)
+                h = hd_trace_hash_frame(h, rip);
             if ((python && hd_python_is_eval(rip)) || n == limit) {
                 *stopped = true;
                 break;
@@ -190,24 +266,26 @@ static inline __attribute__((always_inline)) int walk(const struct rule_table *t
         return WALK_OTHER;
     if (log)
         log->read = k;
+    if (hash)
+        *hash = h;
     return (int)n;
 }
 
 /* One copy of the loop per use, so that each has only what it needs. */
 static __attribute__((noinline, noclone)) int walk_native(const struct rule_table *table, uintptr_t base, uintptr_t *out,
-                                                  uint32_t limit, bool *stopped) {
-    return walk(table, base, out, limit, false, NULL, stopped);
+                                                  uint32_t limit, bool *stopped, uint64_t *hash) {
+    return walk(table, base, out, limit, false, NULL, stopped, hash);
 }
 
 static __attribute__((noinline, noclone)) int walk_native_logged(const struct rule_table *table, uintptr_t base,
                                                          uintptr_t *out, uint32_t limit, struct hd_walk_log *log,
-                                                         bool *stopped) {
-    return walk(table, base, out, limit, false, log, stopped);
+                                                         bool *stopped, uint64_t *hash) {
+    return walk(table, base, out, limit, false, log, stopped, hash);
 }
 
 static __attribute__((noinline, noclone)) int walk_python_logged(const struct rule_table *table, uintptr_t base,
                                                          uintptr_t *out, struct hd_walk_log *log, bool *stopped) {
-    return walk(table, base, out, HD_PY_PROBE_FRAMES, true, log, stopped);
+    return walk(table, base, out, HD_PY_PROBE_FRAMES, true, log, stopped, NULL);
 }
 
 /* ---- unw_backtrace, and what the recorder keeps of it ----------------- */
@@ -224,7 +302,8 @@ static uint32_t python_cut(const uintptr_t *frames, uint32_t count, bool *probed
     return *probed ? HD_PY_DEEP_NATIVE_FRAMES : count;
 }
 
-static struct hd_stack libunwind_stack(uintptr_t *buffer, bool python) {
+struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) {
+    int saved = errno;
     unsigned keep = hd_config.depth > HD_PY_PROBE_FRAMES || !python ? hd_config.depth : HD_PY_PROBE_FRAMES;
     int size = (int)(keep + HD_SELF_FRAMES_MAX + 1);
     /* After a library was unloaded, unw_backtrace's cache may be stale (unloads.h). */
@@ -233,18 +312,22 @@ static struct hd_stack libunwind_stack(uintptr_t *buffer, bool python) {
     uint32_t first = 0;
     while (first < (uint32_t)(n > 0 ? n : 0) && hd_is_self(buffer[first]))
         first++;
-    struct hd_stack stack = {buffer + first, n > 0 ? (uint32_t)n - first : 0, false, NULL};
+    struct hd_stack stack = {buffer + first, n > 0 ? (uint32_t)n - first : 0, false, false, NULL};
     if (python)
         stack.count = python_cut(stack.frames, stack.count, &stack.probed);
+    errno = saved;
     return stack;
 }
 
-static struct hd_stack unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
-                             bool python) {
+/* The hooks leave errno alone on their fast paths, and so does the walk:
+ * each part of it that may call libc (learning a rule, the memo table's
+ * memory, unw_backtrace, the verify check) keeps errno itself. */
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
+                          bool python) {
     const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
         thread->fallbacks++;
-        return libunwind_stack(thread->capture, python);
+        return hd_libunwind_stack(thread->capture, python);
     }
     /* Remember the walk, unless this hook frame's memo set keeps missing
      * (thousands of paths through one frame address): then only now and
@@ -254,16 +337,23 @@ static struct hd_stack unwind(struct hd_unwind_thread *thread, uintptr_t base, u
     struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &thread->walk_log : NULL;
     uintptr_t *capture = thread->capture;
     bool stopped;
+    uint64_t hash = 0;
     int n = python ? walk_python_logged(table, base, capture, &thread->walk_log, &stopped)
-            : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, log, &stopped)
-                   : walk_native(table, base, capture, hd_config.depth + 1, &stopped);
+            : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, log, &stopped, &hash)
+                   : walk_native(table, base, capture, hd_config.depth + 1, &stopped, &hash);
     struct hd_stack stack;
     if (n == WALK_OTHER) {
         thread->fallbacks++;
-        stack = libunwind_stack(capture, python);
+        stack = hd_libunwind_stack(capture, python);
     } else {
         thread->walks++;
-        stack = (struct hd_stack){capture, (uint32_t)n, false, NULL};
+        stack = (struct hd_stack){capture, (uint32_t)n, false, false, NULL};
+        /* The trace's hash, as record.c would compute it, for a native stack
+         * filed whole (a longer one is cut to the depth limit, and flagged). */
+        if (!python && (uint32_t)n <= hd_config.depth) {
+            thread->walk_hash = hd_trace_hash_end(hash, (uint32_t)n, 0);
+            stack.hashed = true;
+        }
         if (python && stopped) {
             stack.probed = true;
             if (!hd_python_is_eval(capture[n - 1]))
@@ -275,59 +365,6 @@ static struct hd_stack unwind(struct hd_unwind_thread *thread, uintptr_t base, u
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
         return hd_unwind_verify(thread, stack, python);
     return stack;
-}
-
-/* The hooks leave errno alone on their fast paths; this slow one may call
- * libc (mmap, libunwind), so it keeps errno itself. */
-struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
-                          bool python) {
-    int saved = errno;
-    struct hd_stack stack = unwind(thread, base, caller, tag, python);
-    errno = saved;
-    return stack;
-}
-
-/* ---- HEAPDIFF_UNWIND=verify ------------------------------------------- */
-/* What the recorder files from a native stack: its first DEPTH frames, and
- * whether there were more. */
-static bool same_stack(const struct hd_stack *a, const struct hd_stack *b, bool python) {
-    uint32_t an = a->count, bn = b->count;
-    if (python) {
-        if (a->probed != b->probed)
-            return false;
-    } else {
-        bool a_cut = an > hd_config.depth, b_cut = bn > hd_config.depth;
-        if (a_cut != b_cut)
-            return false;
-        if (a_cut)
-            an = bn = hd_config.depth;
-    }
-    return an == bn && memcmp(a->frames, b->frames, an * sizeof *a->frames) == 0;
-}
-
-static void print_stack(const char *what, const struct hd_stack *s) {
-    char line[400];
-    int used = 0;
-    for (uint32_t i = 0; i < s->count && used < (int)sizeof line - 20; i++)
-        used += snprintf(line + used, sizeof line - (size_t)used, " %lx", (unsigned long)s->frames[i]);
-    line[used] = '\0';
-    hd_warn("  %s (%u frames%s):%s", what, s->count, s->probed ? ", probed" : "", line);
-}
-
-struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) {
-    int saved = errno;
-    struct hd_stack truth = libunwind_stack(thread->expected, python);
-    __atomic_add_fetch(&verified, 1, __ATOMIC_RELAXED);
-    if (!same_stack(&found, &truth, python)) {
-        uint64_t count = __atomic_add_fetch(&differed, 1, __ATOMIC_RELAXED);
-        if (count <= 5) {
-            hd_warn("unwind check: this stack differs from unw_backtrace's");
-            print_stack("recorded", &found);
-            print_stack("libunwind", &truth);
-        }
-    }
-    errno = saved;
-    return found;
 }
 
 /* ---- start-up and report ---------------------------------------------- */
@@ -347,8 +384,7 @@ void hd_unwind_report(const struct hd_unwind_thread *thread) {
     uint64_t hits = total_hits + thread->hits, walks = total_walks + thread->walks;
     uint64_t fallbacks = total_fallbacks + thread->fallbacks;
     if (hd_config.unwind == HD_UNWIND_VERIFY)
-        hd_note("unwind check: %llu stacks compared with unw_backtrace, %llu differed",
-                (unsigned long long)verified, (unsigned long long)differed);
+        hd_unwind_verify_report();
     if (hd_config.print_stats || hd_config.unwind == HD_UNWIND_VERIFY)
         hd_note("stats: stacks proven from memory %llu, walked %llu, by unw_backtrace %llu; %llu return addresses "
                 "read from .eh_frame",

@@ -30,6 +30,7 @@ struct hd_stack {
     const uintptr_t *frames;
     uint32_t count;
     bool probed;                 /* Python: the frames stop at the innermost eval loop */
+    bool hashed;                 /* the walk hashed these frames: the thread's walk_hash */
     struct hd_trace **trace;     /* a memo's slot for the interned trace, or NULL */
 };
 
@@ -63,7 +64,7 @@ struct hd_memo_table {
     /* How well a set pays: +2 a proof found, -1 a miss, within +-64. Below
      * HD_MEMO_THRASH (under 1 in 3 found, where looking and remembering
      * cost more than the walks saved: thousands of paths through one hook
-     * frame) the set is looked in, and walks remembered, 1 time in 16. */
+     * frame) the set is looked in, and walks remembered, 1 time in 64. */
     int8_t score[HD_MEMO_SETS];
     unsigned victim, skip, used;
     struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
@@ -72,7 +73,7 @@ struct hd_memo_table {
 enum { HD_MEMO_THRASH = -32 };
 /* This set is not looked in this time (the walk is not remembered either). */
 static inline bool hd_memo_skipped(const struct hd_memo_table *table, size_t set) {
-    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 15) != 0;
+    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 63) != 0;
 }
 
 /* What a walk did at each frame, kept for the memo: the rule, the CFA, the
@@ -100,6 +101,7 @@ struct hd_unwind_thread {
     uintptr_t capture[HD_CAPTURE_MAX];    /* the frames of the stack walked last */
     uintptr_t expected[HD_CAPTURE_MAX];   /* HEAPDIFF_UNWIND=verify: unw_backtrace's */
     struct hd_walk_log walk_log;          /* what the last walk read, for the memo */
+    uint64_t walk_hash;                   /* the trace hash of the frames walked last (hd_stack.hashed) */
 };
 
 static inline size_t hd_memo_set(uintptr_t caller, uintptr_t base, uint64_t tag) {
@@ -141,7 +143,7 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
             if (table->score[set] <= 62)
                 table->score[set] += 2;
             thread->hits++;
-            *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
+            *out = (struct hd_stack){memo->frames, memo->count, memo->probed, false, tag ? NULL : &memo->trace};
             return true;
         }
     }
@@ -165,9 +167,16 @@ struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uint
  * not cover). PYTHON: stop at the innermost eval loop. */
 struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
                           bool python) HD_HIDDEN __attribute__((noinline));
+/* unw_backtrace's stack, into BUFFER (the recorder's own frames skipped;
+ * under Python code, cut at the innermost eval loop). */
+struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) HD_HIDDEN;
+
+/* ---- unwind_verify.c -------------------------------------------------- */
 /* HEAPDIFF_UNWIND=verify: the stack found is compared with unw_backtrace's. */
 struct hd_stack hd_unwind_verify(struct hd_unwind_thread *thread, struct hd_stack found, bool python) HD_HIDDEN
     __attribute__((noinline));
+/* Its one line on stderr at exit: how many compared, how many differed. */
+void hd_unwind_verify_report(void) HD_HIDDEN;
 void hd_unwind_init(void) HD_HIDDEN;
 /* A thread's counters into the process's, as it exits. */
 void hd_unwind_retire(struct hd_unwind_thread *thread) HD_HIDDEN;

@@ -1,6 +1,7 @@
 /* The per-thread memo of walked stacks (native_unwind.h explains the
  * proof): each thread's table, and what a walk leaves in it. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include "thread_state.h"
@@ -25,12 +26,14 @@ void hd_memo_init(void) {
 struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) {
     if (HD_LIKELY(thread->memos) || thread->memos_gone || !memo_key_ok)
         return thread->memos;
+    int saved = errno;   /* mmap may set it; the hooks leave it alone */
     thread->memos = hd_pages_alloc(sizeof(struct hd_memo_table));
     if (thread->memos && pthread_setspecific(memo_key, thread->memos) != 0) {
         hd_pages_free(thread->memos, sizeof(struct hd_memo_table));
         thread->memos = NULL;
         thread->memos_gone = true;
     }
+    errno = saved;
     return thread->memos;
 }
 
