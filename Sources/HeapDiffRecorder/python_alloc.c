@@ -221,10 +221,7 @@ static inline void notice_code_death(const struct mem_allocator *prev, void *p) 
 static bool code_objects_plain(void) {
     if (!hd_python.enabled || !hd_python.code_type)
         return false;
-    /* 3.13+ give tp_flags' offset (_Py_DebugOffsets); before, the layout
-     * tables do not carry it: it follows 21 words in every version (3.8-3.12). */
-    size_t at = hd_python.layout->type_flags ? hd_python.layout->type_flags : 21 * sizeof(void *);
-    unsigned long flags = *(const unsigned long *)(hd_python.code_type + at);
+    unsigned long flags = *(const unsigned long *)(hd_python.code_type + hd_python.layout->type_flags);
     return !(flags & (TPFLAGS_HAVE_GC | TPFLAGS_PREHEADER));
 }
 
