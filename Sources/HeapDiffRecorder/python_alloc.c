@@ -208,21 +208,9 @@ static __attribute__((noinline)) void domain_free_general(void *ctx, void *p) {
  * 24). A block that is not an object and happens to hold the type's address
  * there only costs its stacks one full proof. */
 static inline void notice_code_death(const struct mem_allocator *prev, void *p) {
-    /* hd_python.code_type is 0 without a supported interpreter: no block's second word is read then. */
     if (prev == &previous[DOMAIN_OBJ] && p &&
-        HD_UNLIKELY(hd_py_code_generation != 0) &&
-        *(const uintptr_t *)((uintptr_t)p + sizeof(intptr_t)) == hd_python.code_type)
+        HD_UNLIKELY(*(const uintptr_t *)((uintptr_t)p + sizeof(intptr_t)) == hd_python.code_type))
         hd_pycode_died((uintptr_t)p);
-}
-
-/* Whether code objects are plain objects at the start of their block, as in
- * every version so far; a GC header or a pre-header (a later version)
- * would put the type word elsewhere, and then deaths are not watched. */
-static bool code_objects_plain(void) {
-    if (!hd_python.enabled || !hd_python.code_type)
-        return false;
-    unsigned long flags = *(const unsigned long *)(hd_python.code_type + hd_python.layout->type_flags);
-    return !(flags & (TPFLAGS_HAVE_GC | TPFLAGS_PREHEADER));
 }
 
 /* Sampling's fast path: a block the filter says was never recorded goes to
@@ -284,7 +272,7 @@ void hd_python_alloc_install(void) {
         struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc, domain_free};
         set_allocator(domain, &wrapper);
     }
-    hd_pycode_watch(code_objects_plain());   /* every object-domain free is seen from now on */
+    hd_pycode_watch(true);   /* every object-domain free is seen from now on */
     if (set_tracer) {
         previous_tracer = get_tracer(&previous_tracer_data);
         set_tracer(on_new_reference, NULL);
@@ -387,7 +375,7 @@ unsigned hd_python_alloc_attach(void) {
         }
         wrapped++;
     }
-    hd_pycode_watch(code_objects_plain());   /* deaths since the last session went unseen: a new generation */
+    hd_pycode_watch(true);   /* deaths since the last session went unseen: a new generation */
     /* A tracer is one function, not a chain (tracemalloc's replaces ours
      * and stop() clears it): ours goes back unless it is there. */
     void *data;
