@@ -201,22 +201,9 @@ static __attribute__((noinline)) void domain_free_general(void *ctx, void *p) {
     errno = saved;
 }
 
-/* A code object being freed (python_code.h: hd_py_code_generation). Code
- * objects are not GC-tracked in any supported version, so the object starts
- * the block and its type follows the reference count; every object-domain
- * block has room for that word (pymalloc's smallest is 16 bytes, malloc's
- * 24). A block that is not an object and happens to hold the type's address
- * there only costs its stacks one full proof. */
-static inline void notice_code_death(const struct mem_allocator *prev, void *p) {
-    if (prev == &previous[DOMAIN_OBJ] && p &&
-        HD_UNLIKELY(*(const uintptr_t *)((uintptr_t)p + sizeof(intptr_t)) == hd_python.code_type))
-        hd_pycode_died((uintptr_t)p);
-}
-
 /* Sampling's fast path: a block the filter says was never recorded goes to
  * the allocator under the guard, as domain_free_general would send it. */
 static void domain_free(void *ctx, void *p) {
-    notice_code_death(ctx, p);
     struct hd_thread *t = hd_thread();
     if (hd_sampling_fast(t) && p != early_block && !hd_filter_may_hold(p)) {
         const struct mem_allocator *prev = ctx;
@@ -272,7 +259,6 @@ void hd_python_alloc_install(void) {
         struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc, domain_free};
         set_allocator(domain, &wrapper);
     }
-    hd_pycode_watch(true);   /* every object-domain free is seen from now on */
     if (set_tracer) {
         previous_tracer = get_tracer(&previous_tracer_data);
         set_tracer(on_new_reference, NULL);
@@ -375,7 +361,6 @@ unsigned hd_python_alloc_attach(void) {
         }
         wrapped++;
     }
-    hd_pycode_watch(true);   /* deaths since the last session went unseen: a new generation */
     /* A tracer is one function, not a chain (tracemalloc's replaces ours
      * and stop() clears it): ours goes back unless it is there. */
     void *data;
@@ -404,7 +389,6 @@ unsigned hd_python_alloc_detach(void) {
             kept++;   /* another wrapper calls ours: ours stays, passing through */
         }
     }
-    hd_pycode_watch(false);   /* until the next session, code objects may die unseen */
     void *data;
     if (set_tracer && get_tracer(&data) == on_new_reference)
         set_tracer(previous_tracer, previous_tracer_data);

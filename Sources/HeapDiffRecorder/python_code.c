@@ -130,26 +130,6 @@ const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code)
     return e;
 }
 
-uint64_t hd_py_code_generation;
-static uint64_t generations;   /* every generation ever given, so none is reused */
-
-void hd_pycode_watch(bool watching) {
-    uint64_t next = __atomic_add_fetch(&generations, 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&hd_py_code_generation, watching ? next : 0, __ATOMIC_RELAXED);
-}
-
-void hd_pycode_died(uintptr_t code) {
-    hd_lock();   /* nothing under it allocates: no guard needed */
-    for (struct hd_interned *i = hd_intern_chain(&table, hash_of(code)); i; i = i->chain) {
-        struct hd_pycode *e = (struct hd_pycode *)i;
-        if (e->code == code)
-            e->dead = true;
-    }
-    hd_unlock();
-    if (__atomic_load_n(&hd_py_code_generation, __ATOMIC_RELAXED))
-        hd_pycode_watch(true);
-}
-
 const struct hd_pycode *hd_pycode_newest(void) {
     return (const struct hd_pycode *)table.all;
 }

@@ -16,10 +16,6 @@ struct hd_pycode {
      * line table, file name and qualified name objects and its first line. */
     uintptr_t code, linetable_obj, filename_obj, qualname_obj;
     uint32_t id, first_line;
-    /* Its code object was seen freed (hd_pycode_died): never matched again,
-     * so a new code object at its address gets an entry of its own even
-     * when its line table, names and first line are the dead one's. */
-    bool dead;
     uint32_t filename_length, qualname_length, linetable_length;
     const char *filename, *qualname;
     const unsigned char *linetable;
@@ -32,17 +28,6 @@ static inline const struct hd_pycode *hd_pycode_older(const struct hd_pycode *co
 }
 size_t hd_pycode_memory(void) HD_HIDDEN;
 
-/* Code objects' deaths. While the object domain's frees pass through the
- * recorder (python_alloc.c), every code object freed bumps this generation
- * and marks its entry dead; a remembered stack proven in the current
- * generation then needs no hd_pycode_is per frame, since none of its code
- * objects can have died since. 0 while deaths may go unseen (before the
- * domains are wrapped, between attach sessions): then every proof compares. */
-extern uint64_t hd_py_code_generation HD_HIDDEN;
-void hd_pycode_watch(bool watching) HD_HIDDEN;
-/* The code object at CODE is being freed (the caller holds the GIL). */
-void hd_pycode_died(uintptr_t code) HD_HIDDEN;
-
 /* Whether the code object at E's address is still E's: the same line table,
  * file name and qualified name objects and first line. A dead code object's
  * successor at its address with all four the same gives the same lines
@@ -50,7 +35,7 @@ void hd_pycode_died(uintptr_t code) HD_HIDDEN;
  * line table alone does not tell them apart). Compared without a branch each. */
 static inline __attribute__((always_inline)) bool hd_pycode_is(const struct hd_pycode *e, const struct hd_py_layout *L,
                                                                 uintptr_t code) {
-    uintptr_t differ = (uintptr_t)e->dead | (*(const uintptr_t *)(code + L->code_linetable) ^ e->linetable_obj) |
+    uintptr_t differ = (*(const uintptr_t *)(code + L->code_linetable) ^ e->linetable_obj) |
                        (*(const uintptr_t *)(code + L->code_filename) ^ e->filename_obj) |
                        (*(const uintptr_t *)(code + L->code_qualname) ^ e->qualname_obj) |
                        ((uint32_t)*(const int *)(code + L->code_firstlineno) ^ e->first_line);

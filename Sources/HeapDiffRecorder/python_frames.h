@@ -223,44 +223,23 @@ static inline __attribute__((always_inline)) int hd_py_read_raw(struct hd_py_thr
     return n;
 }
 
-/* Whether E's code entries were proven since the last code object died
- * (python_code.h): then the same code object addresses are the same code. */
-static inline bool hd_py_stack_code_current(const struct hd_py_stack *e, uint64_t generation) {
-    return generation != 0 && e->proven_generation == generation;
-}
-
-/* The stack from FRAME outward compared with E's raw words in one pass;
- * with PROVE, each code object with its entry too (a constant: each caller
- * gets a loop of its own). The frame count, or -1 at the first difference. */
-static inline __attribute__((always_inline)) int hd_py_stack_compare(const struct hd_py_stack *e,
-                                                                     const struct hd_py_layout *L, uintptr_t frame,
-                                                                     bool prove) {
-    int i = 0;
+/* Whether the stack from FRAME outward is remembered stack E, read and
+ * compared in one pass: every raw word the same, and every code object
+ * still its entry's (hd_pycode_is). */
+static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd_py_stack *e,
+                                                                 const struct hd_py_layout *L, uintptr_t frame) {
+    uint32_t i = 0;
     /* The word after the last is one no frame has (hd_py_stack_fill). */
     for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
         struct hd_py_raw r = hd_py_raw_frame(L, frame);
         const struct hd_py_raw *want = &e->raw[i];
         if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
-            return -1;
-        const struct hd_pycode *entry = prove ? e->code_entry[i] : NULL;
-        if (prove && entry && !hd_pycode_is(entry, L, r.code))
-            return -1;
+            return false;
+        const struct hd_pycode *entry = e->code_entry[i];
+        if (entry && !hd_pycode_is(entry, L, r.code))
+            return false;
     }
-    return i;
-}
-
-/* Whether the stack from FRAME outward is remembered stack E: every raw
- * word the same, and every code object still its entry's (hd_pycode_is)
- * unless none has died since E was last proven. */
-static inline __attribute__((always_inline)) bool hd_py_stack_is(struct hd_py_stack *e, const struct hd_py_layout *L,
-                                                                 uintptr_t frame) {
-    uint64_t generation = __atomic_load_n(&hd_py_code_generation, __ATOMIC_RELAXED);
-    if (HD_LIKELY(hd_py_stack_code_current(e, generation)))
-        return hd_py_stack_compare(e, L, frame, false) == (int)e->raw_count;
-    if (hd_py_stack_compare(e, L, frame, true) != (int)e->raw_count)
-        return false;
-    e->proven_generation = generation;
-    return true;
+    return i == e->raw_count;
 }
 
 /* Where the stack an innermost frame was last part of is looked for first. */
@@ -276,17 +255,14 @@ static inline __attribute__((always_inline)) struct hd_py_stack *hd_py_stack_fin
                                                                                   const struct hd_py_layout *L) {
     if (e->hash != hash || e->raw_count != (uint32_t)n)
         return NULL;
-    uint64_t generation = __atomic_load_n(&hd_py_code_generation, __ATOMIC_RELAXED);
-    bool current = hd_py_stack_code_current(e, generation);
     for (int i = 0; i < n; i++) {
         uintptr_t code = raw[i].code;
         const struct hd_pycode *entry = e->code_entry[i];
         if (((code ^ e->raw[i].code) | (raw[i].instr ^ e->raw[i].instr) | (raw[i].mark ^ e->raw[i].mark)) != 0)
             return NULL;
-        if (!current && entry && !hd_pycode_is(entry, L, code))
+        if (entry && !hd_pycode_is(entry, L, code))
             return NULL;
     }
-    e->proven_generation = generation;
     return e;
 }
 

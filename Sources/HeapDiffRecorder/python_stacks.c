@@ -74,7 +74,6 @@ bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uin
     e->hash = hash;
     e->id = ++py->stacks->next_id;   /* traces remembered under an older id are not this stack's */
     e->raw_count = (uint32_t)n;
-    e->proven_generation = hd_py_code_generation;   /* its entries were proven by this walk */
     return true;
 }
 

@@ -9,9 +9,7 @@
  * owner) — and looks for that exact list among the stacks this thread has
  * seen. A stack found is proven by comparing every raw word, and each code
  * object against its interned entry (hd_pycode_is: line table, file name,
- * qualified name, first line) unless no code object has died since the
- * stack was last proven (hd_py_code_generation), as the per-frame memo
- * proves one frame: the
+ * qualified name, first line), as the per-frame memo proves one frame: the
  * same code object at the same instruction, with the same marks, gives the
  * same frames. It then gives the frames (code id, instruction) without decoding
  * them, and, when the native frames up to the eval loop are also the same
@@ -40,7 +38,6 @@ struct hd_py_raw {
 struct hd_py_stack {
     uint64_t hash;
     uint64_t id;                 /* this thread's number for the stack, new each time an entry is filled */
-    uint64_t proven_generation;  /* hd_py_code_generation its code entries were last proven in */
     uint32_t raw_count;          /* 0: an empty entry */
     uint16_t count, group_count; /* what hd_python_capture gave for it */
     /* Then a word whose mark no frame has, which stops a comparison. */
