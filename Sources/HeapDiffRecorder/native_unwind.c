@@ -27,7 +27,6 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include "native_unwind.h"
-#include "trace_table.h"
 #include "unloads.h"
 
 static uint64_t total_hits, total_walks, total_fallbacks, rules_learned;
@@ -230,15 +229,13 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
  * eval loop (*STOPPED then, as at LIMIT). LOG (when not NULL) is filled
  * for the memo. Returns how many frames, or WALK_OTHER. */
 static inline __attribute__((always_inline)) int walk(const struct rule_table *table, uintptr_t base, uintptr_t *out,
-                                                      uint32_t limit, bool python, struct hd_walk_log *log, bool *stopped,
-                                                      uint64_t *hash) {
+                                                      uint32_t limit, bool python, struct hd_walk_log *log, bool *stopped) {
     const struct rule_slot *slots = table->slots;
     const unsigned shift = table->shift;
     uintptr_t rip = *(const uintptr_t *)(base + 8);   /* proven by the memo's key */
     uintptr_t rbp = *(const uintptr_t *)base;
     uintptr_t rsp = base + 16;
     uint32_t n = 0, k = 0;   /* frames kept; frames whose words were read */
-    uint64_t h = 0;          /* HASH: the frames kept, hashed as they are found */
     enum step result = STEP_NEXT;
     if (log) {
         log->rbp0 = rbp;
@@ -252,8 +249,6 @@ static inline __attribute__((always_inline)) int walk(const struct rule_table *t
     if (result == STEP_NEXT)
         while (rip >= 0x4000) {
             out[n++] = rip;
-            if (hash)
-                h = hd_trace_hash_frame(h, rip);
             if ((python && hd_python_is_eval(rip)) || n == limit) {
                 *stopped = true;
                 break;
@@ -266,26 +261,24 @@ static inline __attribute__((always_inline)) int walk(const struct rule_table *t
         return WALK_OTHER;
     if (log)
         log->read = k;
-    if (hash)
-        *hash = h;
     return (int)n;
 }
 
 /* One copy of the loop per use, so that each has only what it needs. */
 static __attribute__((noinline, noclone)) int walk_native(const struct rule_table *table, uintptr_t base, uintptr_t *out,
-                                                  uint32_t limit, bool *stopped, uint64_t *hash) {
-    return walk(table, base, out, limit, false, NULL, stopped, hash);
+                                                  uint32_t limit, bool *stopped) {
+    return walk(table, base, out, limit, false, NULL, stopped);
 }
 
 static __attribute__((noinline, noclone)) int walk_native_logged(const struct rule_table *table, uintptr_t base,
                                                          uintptr_t *out, uint32_t limit, struct hd_walk_log *log,
-                                                         bool *stopped, uint64_t *hash) {
-    return walk(table, base, out, limit, false, log, stopped, hash);
+                                                         bool *stopped) {
+    return walk(table, base, out, limit, false, log, stopped);
 }
 
 static __attribute__((noinline, noclone)) int walk_python_logged(const struct rule_table *table, uintptr_t base,
                                                          uintptr_t *out, struct hd_walk_log *log, bool *stopped) {
-    return walk(table, base, out, HD_PY_PROBE_FRAMES, true, log, stopped, NULL);
+    return walk(table, base, out, HD_PY_PROBE_FRAMES, true, log, stopped);
 }
 
 /* ---- unw_backtrace, and what the recorder keeps of it ----------------- */
@@ -312,7 +305,7 @@ struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) {
     uint32_t first = 0;
     while (first < (uint32_t)(n > 0 ? n : 0) && hd_is_self(buffer[first]))
         first++;
-    struct hd_stack stack = {buffer + first, n > 0 ? (uint32_t)n - first : 0, false, false, NULL};
+    struct hd_stack stack = {buffer + first, n > 0 ? (uint32_t)n - first : 0, false, NULL};
     if (python)
         stack.count = python_cut(stack.frames, stack.count, &stack.probed);
     errno = saved;
@@ -337,23 +330,16 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
     struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &thread->walk_log : NULL;
     uintptr_t *capture = thread->capture;
     bool stopped;
-    uint64_t hash = 0;
     int n = python ? walk_python_logged(table, base, capture, &thread->walk_log, &stopped)
-            : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, log, &stopped, &hash)
-                   : walk_native(table, base, capture, hd_config.depth + 1, &stopped, &hash);
+            : log  ? walk_native_logged(table, base, capture, hd_config.depth + 1, log, &stopped)
+                   : walk_native(table, base, capture, hd_config.depth + 1, &stopped);
     struct hd_stack stack;
     if (n == WALK_OTHER) {
         thread->fallbacks++;
         stack = hd_libunwind_stack(capture, python);
     } else {
         thread->walks++;
-        stack = (struct hd_stack){capture, (uint32_t)n, false, false, NULL};
-        /* The trace's hash, as record.c would compute it, for a native stack
-         * filed whole (a longer one is cut to the depth limit, and flagged). */
-        if (!python && (uint32_t)n <= hd_config.depth) {
-            thread->walk_hash = hd_trace_hash_end(hash, (uint32_t)n, 0);
-            stack.hashed = true;
-        }
+        stack = (struct hd_stack){capture, (uint32_t)n, false, NULL};
         if (python && stopped) {
             stack.probed = true;
             if (!hd_python_is_eval(capture[n - 1]))

@@ -30,7 +30,6 @@ struct hd_stack {
     const uintptr_t *frames;
     uint32_t count;
     bool probed;                 /* Python: the frames stop at the innermost eval loop */
-    bool hashed;                 /* the walk hashed these frames: the thread's walk_hash */
     struct hd_trace **trace;     /* a memo's slot for the interned trace, or NULL */
 };
 
@@ -101,7 +100,6 @@ struct hd_unwind_thread {
     uintptr_t capture[HD_CAPTURE_MAX];    /* the frames of the stack walked last */
     uintptr_t expected[HD_CAPTURE_MAX];   /* HEAPDIFF_UNWIND=verify: unw_backtrace's */
     struct hd_walk_log walk_log;          /* what the last walk read, for the memo */
-    uint64_t walk_hash;                   /* the trace hash of the frames walked last (hd_stack.hashed) */
 };
 
 static inline size_t hd_memo_set(uintptr_t caller, uintptr_t base, uint64_t tag) {
@@ -143,7 +141,7 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
             if (table->score[set] <= 62)
                 table->score[set] += 2;
             thread->hits++;
-            *out = (struct hd_stack){memo->frames, memo->count, memo->probed, false, tag ? NULL : &memo->trace};
+            *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
             return true;
         }
     }

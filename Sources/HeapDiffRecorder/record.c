@@ -129,8 +129,7 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
         count = hd_config.depth;
         flags |= HD_TRACE_FLAG_TRUNCATED;
     }
-    /* A walked native stack was hashed as it was walked. */
-    uint64_t hash = stack->hashed && t->py.count == 0 ? t->unwind.walk_hash : hd_trace_hash(frames, count, flags);
+    uint64_t hash = hd_trace_hash(frames, count, flags);
     struct hd_trace **cached = &t->trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
     trace = *cached;
     hd_lock();

@@ -19,23 +19,6 @@ struct hd_trace {
     uint64_t live_samples, alloc_samples;
     uintptr_t frames[];
 };
-/* The stack hash a frame at a time: one rotate, xor and multiply a frame
- * (the rotation carries every earlier frame's high bits into the low bits
- * the next product spreads), then the count and flags and a final mix into
- * the low bits the tables index by. Frames first, so that a walk can hash
- * them as it finds them (native_unwind.c); hd_trace_hash is the same.
- * Equality is always confirmed by comparing frames, so this only needs to
- * spread well. */
-static inline uint64_t hd_trace_hash_frame(uint64_t h, uintptr_t frame) {
-    return (((h << 23) | (h >> 41)) ^ frame) * 0x9E3779B97F4A7C15ull;
-}
-static inline uint64_t hd_trace_hash_end(uint64_t h, uint32_t count, uint32_t flags) {
-    h ^= ((uint64_t)flags << 32) ^ count;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 29;
-    return h;
-}
 uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
 /* The trace for this stack, created on first sight; NULL when out of memory. */
 struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN
