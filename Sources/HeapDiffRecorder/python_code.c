@@ -16,6 +16,8 @@
 
 enum { HD_PYNAME_MAX = 4096 };
 
+uint64_t hd_py_code_epoch;
+
 /* Entries and their copied strings (intern_table.h), under hd_lock. */
 static struct hd_intern_table table = {.initial_buckets = 1024};
 
@@ -128,6 +130,19 @@ const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code)
     py->code_cache[slot].code = code;
     py->code_cache[slot].entry = e;
     return e;
+}
+
+/* PyTypeObject's tp_flags follows 21 pointer-sized fields in every version
+ * read (3.8+); a GC header or a pre-header would put the type elsewhere in
+ * the block than hd_pycode_freeing looks. */
+enum { TYPE_FLAGS_OFFSET = 21 * sizeof(void *), TPFLAGS_NOT_PLAIN = 1 << 14 | 1 << 3 | 1 << 4 };
+
+void hd_pycode_watch_frees(void) {
+    if (!hd_python.enabled || hd_late_load)
+        return;
+    unsigned long flags = *(const unsigned long *)(hd_python.code_type + TYPE_FLAGS_OFFSET);
+    if (!(flags & TPFLAGS_NOT_PLAIN))
+        __atomic_store_n(&hd_py_code_epoch, 1, __ATOMIC_RELAXED);
 }
 
 const struct hd_pycode *hd_pycode_newest(void) {

@@ -38,6 +38,7 @@ struct hd_py_raw {
 struct hd_py_stack {
     uint64_t hash;
     uint64_t id;                 /* this thread's number for the stack, new each time an entry is filled */
+    uint64_t code_epoch;         /* hd_py_code_epoch when its code objects were last proven its entries' */
     uint32_t raw_count;          /* 0: an empty entry */
     uint16_t count, group_count; /* what hd_python_capture gave for it */
     /* Then a word whose mark no frame has, which stops a comparison. */

@@ -52,11 +52,15 @@ static uint32_t merge_python(struct hd_thread *t, const uintptr_t *native, uint3
      * frame (or has none, in deep native code), so every Python frame
      * follows the native ones, as two copies. */
     if (probed && native_count + (uint32_t)py->count <= limit) {
-        /* A few frames each: loops, not memcpy calls. */
+        /* A few frames each in a service's steady state: loops, not memcpy
+         * calls; but tens of Python frames under imports (start-up). */
         for (uint32_t i = 0; i < native_count; i++)
             merged[i] = native[i];
-        for (int i = 0; i < py->count; i++)
-            merged[native_count + (uint32_t)i] = (uintptr_t)py->frames[i];
+        if (py->count > 16)
+            memcpy(merged + native_count, py->frames, (size_t)py->count * sizeof *merged);
+        else
+            for (int i = 0; i < py->count; i++)
+                merged[native_count + (uint32_t)i] = (uintptr_t)py->frames[i];
         *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
         return native_count + (uint32_t)py->count;
     }
