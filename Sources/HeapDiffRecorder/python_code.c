@@ -120,8 +120,12 @@ static const struct hd_pycode *intern(uintptr_t code, const struct hd_py_layout 
 const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code) {
     const struct hd_py_layout *L = hd_python.layout;
     size_t slot = (code >> 4) & (HD_PYCODE_CACHE - 1);
-    if (py->code_cache[slot].code == code && hd_pycode_is(py->code_cache[slot].entry, L, code))
+    uint64_t epoch = hd_pycode_epoch();   /* no code object freed since: still proven */
+    if (py->code_cache[slot].code == code &&
+        ((epoch != 0 && py->code_cache[slot].code_epoch == epoch) || hd_pycode_is(py->code_cache[slot].entry, L, code))) {
+        py->code_cache[slot].code_epoch = epoch;
         return py->code_cache[slot].entry;
+    }
     hd_lock();
     const struct hd_pycode *e = intern(code, L);
     hd_unlock();
@@ -129,6 +133,7 @@ const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code)
         return NULL;
     py->code_cache[slot].code = code;
     py->code_cache[slot].entry = e;
+    py->code_cache[slot].code_epoch = epoch;
     return e;
 }
 

@@ -91,8 +91,10 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
                                                                   int step, uintptr_t frame, uintptr_t code,
                                                                   uintptr_t instr) {
     struct hd_py_frame_memo *memo = &py->frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
+    uint64_t epoch = hd_pycode_epoch();   /* no code object freed since: still proven */
     if (memo->frame == frame && memo->code == code && memo->instr == instr && memo->entry &&
-        hd_pycode_is(memo->entry, L, code)) {
+        ((epoch != 0 && memo->code_epoch == epoch) || hd_pycode_is(memo->entry, L, code))) {
+        memo->code_epoch = epoch;
         if (step < HD_PY_RAW_MAX)
             py->raw_entry[step] = memo->entry;
         return memo->encoded;
@@ -116,7 +118,7 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
     if (!entry)
         py->id_failed = true;   /* out of memory or ids: this stack is not remembered */
     uint64_t encoded = complete && entry ? HD_PYFRAME_MAKE(entry->id, index) : 0;
-    *memo = (struct hd_py_frame_memo){frame, code, instr, entry, encoded};
+    *memo = (struct hd_py_frame_memo){frame, code, instr, entry, encoded, epoch};
     if (step < HD_PY_RAW_MAX)
         py->raw_entry[step] = entry;
     return encoded;

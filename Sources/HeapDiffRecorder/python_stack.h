@@ -36,6 +36,7 @@ struct hd_py_frame_memo {
     uintptr_t frame, code, instr;
     const struct hd_pycode *entry;   /* the code object's, proven by hd_pycode_is; NULL: none */
     uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
+    uint64_t code_epoch;         /* hd_py_code_epoch when the entry was last proven */
 };
 /* Per thread, the code objects seen last (python_code.c): a hit costs two
  * compares and no lock. Entries are never freed. */
@@ -79,6 +80,7 @@ struct hd_py_thread {
     struct {
         uintptr_t code;
         const struct hd_pycode *entry;
+        uint64_t code_epoch;     /* hd_py_code_epoch when the entry was last proven */
     } code_cache[HD_PYCODE_CACHE];
 };
 /* At start-up: is this CPython, which version; its allocator domains hooked
