@@ -130,7 +130,7 @@ static uint32_t shared_depth(const struct hd_trace *t, const struct hd_trace *be
 /* A stack made ready to add: the outer frames it shares with the stack
  * before it keep that stack's nodes; for each frame after them, the hash of
  * its path (depth d is frames[count - 1 - d], the outermost frame depth 0)
- * and a prefetch of its slot. */
+ * and a prefetch of its slot. Only those hashes are set. */
 struct prepared {
     uint32_t shared;
     uint64_t hashes[HD_TRACE_MAX_FRAMES];
@@ -139,9 +139,14 @@ struct prepared {
 static void prepare(const struct hd_stack_tree *tree, const struct hd_trace *t, const struct hd_trace *before,
                     const struct prepared *previous, struct prepared *p) {
     p->shared = shared_depth(t, before);
-    uint64_t h = p->shared ? previous->hashes[p->shared - 1] : 0;
-    for (uint32_t d = 0; d < p->shared; d++)
-        p->hashes[d] = previous->hashes[d];
+    uint64_t h = 0;
+    if (p->shared) {
+        /* The path hash at the last shared depth: the stack before computed
+         * it past the frames it shared with its own predecessor; below
+         * them, its node is that predecessor's, added already. */
+        uint32_t d = p->shared - 1;
+        h = d >= previous->shared ? previous->hashes[d] : tree->path_hash[tree->last_path[d]];
+    }
     for (uint32_t d = p->shared; d < t->frame_count; d++) {
         h = p->hashes[d] = extend_hash(h, t->frames[t->frame_count - 1 - d]);
         __builtin_prefetch(&tree->slots[slot_of(tree, h)]);
