@@ -90,7 +90,9 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
 static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_thread *py, const struct hd_py_layout *L,
                                                                   int step, uintptr_t frame, uintptr_t code,
                                                                   uintptr_t instr) {
-    struct hd_py_frame_memo *memo = &py->frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
+    struct hd_py_frame_memo *memo = HD_LIKELY(py->stacks != NULL)
+                                        ? &py->stacks->frame_memos[(frame >> 4) & (HD_PY_TABLE_FRAME_MEMOS - 1)]
+                                        : &py->frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
     uint64_t epoch = hd_pycode_epoch();   /* no code object freed since: still proven */
     if (memo->frame == frame && memo->code == code && memo->instr == instr && memo->entry &&
         ((epoch != 0 && memo->code_epoch == epoch) || hd_pycode_is(memo->entry, L, code))) {

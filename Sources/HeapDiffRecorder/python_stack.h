@@ -25,19 +25,9 @@ extern struct hd_python hd_python HD_HIDDEN;
 enum { HD_PY_PROBE_FRAMES = 20 };
 /* Native frames kept when the probe does not reach the eval loop. */
 enum { HD_PY_DEEP_NATIVE_FRAMES = 8 };
-/* Per thread, what each recently seen interpreter frame resolved to: the
- * outer frames of a stack stay put while the inner ones allocate, so most
- * frames are found here (python_frames.h), proven by their code object,
- * instruction and code entry (hd_pycode_is) still being the same, without the type check
- * and code lookup. */
+/* The frame memo (struct hd_py_frame_memo, python_stacks.h): HD_FRAME_MEMOS
+ * in TLS, for a thread without a stacks table. */
 enum { HD_FRAME_MEMOS = 128 };
-struct hd_pycode;
-struct hd_py_frame_memo {
-    uintptr_t frame, code, instr;
-    const struct hd_pycode *entry;   /* the code object's, proven by hd_pycode_is; NULL: none */
-    uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
-    uint64_t code_epoch;         /* hd_py_code_epoch when the entry was last proven */
-};
 /* Per thread, the code objects seen last (python_code.c): a hit costs two
  * compares and no lock. Entries are never freed. */
 enum { HD_PYCODE_CACHE = 256 };

@@ -14,21 +14,27 @@
 static struct hd_intern_table table = {.initial_buckets = 4096};
 bool hd_traces_dropped;
 
-/* One rotate, xor and multiply a frame: the rotation carries every earlier
+/* A stack may come in two pieces, FRAMES then MORE (native frames, then the
+ * Python frames merged after them): hashed, compared and copied as the one
+ * stack they make, without first copying them together.
+ *
+ * One rotate, xor and multiply a frame: the rotation carries every earlier
  * frame's high bits into the low bits the next product spreads; the final
  * mix spreads the whole into the low bits the tables index by. Equality is
  * always confirmed by comparing frames, so this only needs to spread well.
  * (About five instructions a frame; independent products rotated by
  * position took ten.) */
-uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) {
-    uint64_t h = ((uint64_t)flags << 32) ^ count;
-    uint32_t i = 0;
-    for (; i + 2 <= count; i += 2) {
-        h = (((h << 23) | (h >> 41)) ^ frames[i]) * 0x9E3779B97F4A7C15ull;
-        h = (((h << 23) | (h >> 41)) ^ frames[i + 1]) * 0x9E3779B97F4A7C15ull;
+uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, const uintptr_t *more, uint32_t more_count) {
+    uint64_t h = ((uint64_t)flags << 32) ^ (count + more_count);
+    for (int piece = 0; piece < 2; piece++, frames = more, count = more_count) {
+        uint32_t i = 0;
+        for (; i + 2 <= count; i += 2) {
+            h = (((h << 23) | (h >> 41)) ^ frames[i]) * 0x9E3779B97F4A7C15ull;
+            h = (((h << 23) | (h >> 41)) ^ frames[i + 1]) * 0x9E3779B97F4A7C15ull;
+        }
+        if (i < count)
+            h = (((h << 23) | (h >> 41)) ^ frames[i]) * 0x9E3779B97F4A7C15ull;
     }
-    if (i < count)
-        h = (((h << 23) | (h >> 41)) ^ frames[i]) * 0x9E3779B97F4A7C15ull;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 29;
@@ -36,33 +42,38 @@ uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) 
 }
 
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
-                      uint32_t flags) {
-    return t->link.hash == hash && t->frame_count == count && t->flags == flags &&
-           memcmp(t->frames, frames, count * sizeof *frames) == 0;
+                      uint32_t flags, const uintptr_t *more, uint32_t more_count) {
+    return t->link.hash == hash && t->frame_count == count + more_count && t->flags == flags &&
+           memcmp(t->frames, frames, count * sizeof *frames) == 0 &&
+           (!more_count || memcmp(t->frames + count, more, more_count * sizeof *more) == 0);
 }
 
 /* Out of line, and keeping errno (it may map memory): the hooks leave errno
  * alone on their fast paths. */
-static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) {
+static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
+                               const uintptr_t *more, uint32_t more_count) {
     for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
-        if (hd_trace_matches((struct hd_trace *)e, hash, frames, count, flags))
+        if (hd_trace_matches((struct hd_trace *)e, hash, frames, count, flags, more, more_count))
             return (struct hd_trace *)e;
-    struct hd_trace *t = hd_intern_alloc(&table, sizeof(struct hd_trace) + count * sizeof *frames);
+    struct hd_trace *t = hd_intern_alloc(&table, sizeof(struct hd_trace) + (count + more_count) * sizeof *frames);
     if (!t) {
         hd_traces_dropped = true;
         return NULL;
     }
     memset(t, 0, sizeof *t);
-    t->frame_count = count;
+    t->frame_count = count + more_count;
     t->flags = flags;
     memcpy(t->frames, frames, count * sizeof *frames);
+    if (more_count)
+        memcpy(t->frames + count, more, more_count * sizeof *more);
     hd_intern_add(&table, &t->link, hash);
     return t;
 }
 
-struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) {
+struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
+                                 const uintptr_t *more, uint32_t more_count) {
     int saved = errno;
-    struct hd_trace *t = intern(hash, frames, count, flags);
+    struct hd_trace *t = intern(hash, frames, count, flags, more, more_count);
     errno = saved;
     return t;
 }

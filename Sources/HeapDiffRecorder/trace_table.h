@@ -19,12 +19,14 @@ struct hd_trace {
     uint32_t frame_count, flags;
     uintptr_t frames[];
 };
-uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
+/* Each takes a stack in up to two pieces, FRAMES then MORE (MORE_COUNT 0: one piece). */
+uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, const uintptr_t *more,
+                       uint32_t more_count) HD_HIDDEN;
 /* The trace for this stack, created on first sight; NULL when out of memory. */
-struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN
-    __attribute__((noinline));
+struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
+                                 const uintptr_t *more, uint32_t more_count) HD_HIDDEN __attribute__((noinline));
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
-                      uint32_t flags) HD_HIDDEN;
+                      uint32_t flags, const uintptr_t *more, uint32_t more_count) HD_HIDDEN;
 void hd_trace_table_each(void (*visit)(struct hd_trace *, void *), void *context) HD_HIDDEN;
 size_t hd_trace_table_count(void) HD_HIDDEN;
 size_t hd_trace_table_memory(void) HD_HIDDEN;
