@@ -26,7 +26,7 @@ import tempfile
 PARTS = [
     ("unwinding", ("native_unwind.c", "native_unwind.h", "eh_frame.c", "capture.h", "python_unwind.c",
                    "libunwind")),
-    ("stack hash", ()),            # the lines of hd_trace_hash in trace_table.c
+    ("stack hash", ()),            # the lines of hd_trace_hash* in trace_table.c
     ("trace table and cache", ("trace_table.c", "trace_table.h", "intern_table.c", "intern_table.h")),
     ("live-block table", ("pointer_table.c", "pointer_table.h")),
     ("lock", ("lock.c", "lock.h")),
@@ -74,14 +74,15 @@ def by_file(text):
 
 
 def hash_lines(text):
-    """Instructions on the lines of hd_trace_hash (inlined or not)."""
+    """Instructions on the lines of hd_trace_hash and its steps
+    (hd_trace_hash_frames, hd_trace_hash_finish), inlined or not."""
     m = re.search(r"-- Auto-annotated source: \S*trace_table\.c\n(.*?)(?=\n-- Auto-annotated source|\Z)", text, re.S)
     if not m:
         return 0
     count, inside = 0, False
     for line in m.group(1).splitlines():
         body = re.sub(r"^\s*(\.|[\d,]+)\s+", "", line, count=1)
-        if "hd_trace_hash(const uintptr_t" in body and body.rstrip().endswith("{"):
+        if re.match(r"uint64_t hd_trace_hash\w*\(", body) and body.rstrip().endswith("{"):
             inside = True
         if inside:
             n = re.match(r"^\s*([\d,]+)\s", line)

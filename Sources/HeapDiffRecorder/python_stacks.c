@@ -61,6 +61,7 @@ bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uin
     e->count = (uint16_t)py->count;
     e->group_count = (uint16_t)py->group_count;
     e->hash = hash;
+    e->frames_hash = hd_trace_hash_frames(HD_TRACE_HASH_SEED, (const uintptr_t *)e->frames, e->count);
     e->id = ++py->stacks->next_id;   /* traces remembered under an older id are not this stack's */
     e->code_epoch = hd_pycode_epoch();   /* the walk just proved every code entry */
     e->raw_count = (uint32_t)n;

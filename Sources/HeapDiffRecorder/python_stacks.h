@@ -41,6 +41,7 @@ struct hd_py_stack {
     uint64_t code_epoch;         /* hd_py_code_epoch when its code objects were last proven its entries' */
     uint32_t raw_count;          /* 0: an empty entry */
     uint16_t count, group_count; /* what hd_python_capture gave for it */
+    uint64_t frames_hash;        /* its frames' share of a trace's hash (hd_trace_hash_frames) */
     /* Then a word whose mark no frame has, which stops a comparison. */
     struct hd_py_raw raw[HD_PY_RAW_MAX + 1];
     const struct hd_pycode *code_entry[HD_PY_RAW_MAX];   /* each code object's then; NULL for a shim frame (3.12+) */

@@ -129,7 +129,10 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
         count = hd_config.depth;
         flags |= HD_TRACE_FLAG_TRUNCATED;
     }
-    uint64_t hash = hd_trace_hash(frames, count, flags, more, more_count);
+    /* A remembered Python stack's share of the hash is kept with it. */
+    uint64_t hash = python && more ? hd_trace_hash_finish(hd_trace_hash_frames(python->frames_hash, frames, count),
+                                                          count + more_count, flags)
+                                   : hd_trace_hash(frames, count, flags, more, more_count);
     struct hd_trace **cached = &t->trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
     trace = *cached;
     hd_lock();

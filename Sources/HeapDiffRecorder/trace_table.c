@@ -18,27 +18,37 @@ bool hd_traces_dropped;
  * Python frames merged after them): hashed, compared and copied as the one
  * stack they make, without first copying them together.
  *
- * One rotate, xor and multiply a frame: the rotation carries every earlier
- * frame's high bits into the low bits the next product spreads; the final
- * mix spreads the whole into the low bits the tables index by. Equality is
- * always confirmed by comparing frames, so this only needs to spread well.
- * (About five instructions a frame; independent products rotated by
- * position took ten.) */
-uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, const uintptr_t *more, uint32_t more_count) {
-    uint64_t h = ((uint64_t)flags << 32) ^ (count + more_count);
-    for (int piece = 0; piece < 2; piece++, frames = more, count = more_count) {
-        uint32_t i = 0;
-        for (; i + 2 <= count; i += 2) {
-            h = (((h << 23) | (h >> 41)) ^ frames[i]) * 0x9E3779B97F4A7C15ull;
-            h = (((h << 23) | (h >> 41)) ^ frames[i + 1]) * 0x9E3779B97F4A7C15ull;
-        }
-        if (i < count)
-            h = (((h << 23) | (h >> 41)) ^ frames[i]) * 0x9E3779B97F4A7C15ull;
+ * Frames are hashed from the outermost in, so that the outer piece's share
+ * can be worked out once and kept (a remembered Python stack keeps its own,
+ * python_stacks.c), and the count and flags last. One rotate, xor and
+ * multiply a frame: the rotation carries every earlier frame's high bits
+ * into the low bits the next product spreads; the final mix spreads the
+ * whole into the low bits the tables index by. Equality is always confirmed
+ * by comparing frames, so this only needs to spread well. (About five
+ * instructions a frame; independent products rotated by position took ten.) */
+uint64_t hd_trace_hash_frames(uint64_t h, const uintptr_t *frames, uint32_t count) {
+    uint32_t i = count;
+    for (; i >= 2; i -= 2) {
+        h = (((h << 23) | (h >> 41)) ^ frames[i - 1]) * 0x9E3779B97F4A7C15ull;
+        h = (((h << 23) | (h >> 41)) ^ frames[i - 2]) * 0x9E3779B97F4A7C15ull;
     }
+    if (i)
+        h = (((h << 23) | (h >> 41)) ^ frames[0]) * 0x9E3779B97F4A7C15ull;
+    return h;
+}
+
+uint64_t hd_trace_hash_finish(uint64_t h, uint32_t count, uint32_t flags) {
+    h ^= ((uint64_t)flags << 32) ^ count;
+    h *= 0x9E3779B97F4A7C15ull;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 29;
     return h;
+}
+
+uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, const uintptr_t *more, uint32_t more_count) {
+    uint64_t h = hd_trace_hash_frames(HD_TRACE_HASH_SEED, more, more_count);
+    return hd_trace_hash_finish(hd_trace_hash_frames(h, frames, count), count + more_count, flags);
 }
 
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
