@@ -41,14 +41,16 @@ static inline uint64_t hd_pycode_epoch(void) {
     return __atomic_load_n(&hd_py_code_epoch, __ATOMIC_RELAXED);
 }
 /* Turns the epoch on (python_alloc.c, once its object-domain wrapper is
- * installed), if code objects are plain objects whose block is the object. */
+ * installed), if code objects are plain objects whose block is the object;
+ * not when sampling, where frames are read for few allocations and every
+ * free stays as cheap as it can be. */
 void hd_pycode_watch_frees(void) HD_HIDDEN;
 /* The object domain's free, before BLOCK goes back: a code object (every
  * code object is freed there; no version gives them a GC header or a free
  * list) ends the proofs made before it. Told by its type word. */
 static inline void hd_pycode_freeing(const void *block) {
-    if (block && *(const uintptr_t *)((uintptr_t)block + sizeof(intptr_t)) == hd_python.code_type &&
-        __atomic_load_n(&hd_py_code_epoch, __ATOMIC_RELAXED) != 0)
+    if (__atomic_load_n(&hd_py_code_epoch, __ATOMIC_RELAXED) != 0 && block &&
+        *(const uintptr_t *)((uintptr_t)block + sizeof(intptr_t)) == hd_python.code_type)
         __atomic_fetch_add(&hd_py_code_epoch, 1, __ATOMIC_RELAXED);
 }
 
