@@ -47,24 +47,37 @@ uint64_t hd_trace_hash_finish(uint64_t h, uint32_t count, uint32_t flags) {
 }
 
 uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, const uintptr_t *more, uint32_t more_count) {
-    uint64_t h = hd_trace_hash_frames(HD_TRACE_HASH_SEED, more, more_count);
+    uint64_t h = more_count ? hd_trace_hash_frames(HD_TRACE_HASH_SEED, more, more_count) : HD_TRACE_HASH_SEED;
     return hd_trace_hash_finish(hd_trace_hash_frames(h, frames, count), count + more_count, flags);
+}
+
+static inline __attribute__((always_inline)) bool matches(const struct hd_trace *t, uint64_t hash,
+                                                          const uintptr_t *frames, uint32_t count, uint32_t flags,
+                                                          const uintptr_t *more, uint32_t more_count) {
+    return t->link.hash == hash && t->frame_count == count + more_count && t->flags == flags &&
+           memcmp(t->frames, frames, count * sizeof *frames) == 0 &&
+           (!more_count || memcmp(t->frames + count, more, more_count * sizeof *more) == 0);
 }
 
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
                       uint32_t flags, const uintptr_t *more, uint32_t more_count) {
-    return t->link.hash == hash && t->frame_count == count + more_count && t->flags == flags &&
-           memcmp(t->frames, frames, count * sizeof *frames) == 0 &&
-           (!more_count || memcmp(t->frames + count, more, more_count * sizeof *more) == 0);
+    return matches(t, hash, frames, count, flags, more, more_count);
 }
 
 /* Out of line, and keeping errno (it may map memory): the hooks leave errno
  * alone on their fast paths. */
 static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
                                const uintptr_t *more, uint32_t more_count) {
-    for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
-        if (hd_trace_matches((struct hd_trace *)e, hash, frames, count, flags, more, more_count))
-            return (struct hd_trace *)e;
+    /* One piece (native stacks) or two: the chain compared with the pieces' count known. */
+    if (!more_count) {
+        for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
+            if (matches((struct hd_trace *)e, hash, frames, count, flags, NULL, 0))
+                return (struct hd_trace *)e;
+    } else {
+        for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
+            if (matches((struct hd_trace *)e, hash, frames, count, flags, more, more_count))
+                return (struct hd_trace *)e;
+    }
     struct hd_trace *t = hd_intern_alloc(&table, sizeof(struct hd_trace) + (count + more_count) * sizeof *frames);
     if (!t) {
         hd_traces_dropped = true;
