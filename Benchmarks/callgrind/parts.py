@@ -5,7 +5,7 @@ valgrind's callgrind (repeatable on a loaded machine, unlike timings).
 Each workload runs bare and under each recorder library given; the
 recorder's instructions are split by the source file they come from (with
 LTO the hot path is inlined across files, but every instruction keeps its
-file and line), and the stack hash by its functions' lines. Whatever the
+file and line), and the stack hash by its function's lines. Whatever the
 run costs beyond the bare program and the recorder's own files (libc
 helpers the recorder calls, glibc malloc instead of pymalloc under Python)
 is "other". Allocations are counted by the recorder itself (the exit
@@ -26,7 +26,7 @@ import tempfile
 PARTS = [
     ("unwinding", ("native_unwind.c", "native_unwind.h", "eh_frame.c", "capture.h", "python_unwind.c",
                    "libunwind")),
-    ("stack hash", ()),            # the lines of the hash functions (HASH_FUNCTIONS)
+    ("stack hash", ()),            # the lines of hd_trace_hash* in trace_table.c
     ("trace table and cache", ("trace_table.c", "trace_table.h", "intern_table.c", "intern_table.h")),
     ("live-block table", ("pointer_table.c", "pointer_table.h")),
     ("lock", ("lock.c", "lock.h")),
@@ -73,31 +73,23 @@ def by_file(text):
     return counts
 
 
-# The stack hash's functions: hd_trace_hash, and the steps it is made of,
-# which the walk also inlines to hash frames as it finds them.
-HASH_FUNCTIONS = (("trace_table.c", ("hd_trace_hash(const uintptr_t",)),
-                  ("trace_table.h", ("hd_trace_hash_frame(uint64_t", "hd_trace_hash_end(uint64_t")))
-
-
 def hash_lines(text):
-    """Instructions on the lines of the stack hash's functions (inlined or not)."""
-    count = 0
-    for source, signatures in HASH_FUNCTIONS:
-        pattern = r"-- Auto-annotated source: \S*" + re.escape(source) + r"\n(.*?)(?=\n-- Auto-annotated source|\Z)"
-        m = re.search(pattern, text, re.S)
-        if not m:
-            continue
-        inside = False
-        for line in m.group(1).splitlines():
-            body = re.sub(r"^\s*(\.|[\d,]+)\s+", "", line, count=1)
-            if any(sig in body for sig in signatures) and body.rstrip().endswith("{"):
-                inside = True
-            if inside:
-                n = re.match(r"^\s*([\d,]+)\s", line)
-                if n:
-                    count += int(n.group(1).replace(",", ""))
-                if body.startswith("}"):
-                    inside = False
+    """Instructions on the lines of hd_trace_hash and its steps
+    (hd_trace_hash_frames, hd_trace_hash_finish), inlined or not."""
+    m = re.search(r"-- Auto-annotated source: \S*trace_table\.c\n(.*?)(?=\n-- Auto-annotated source|\Z)", text, re.S)
+    if not m:
+        return 0
+    count, inside = 0, False
+    for line in m.group(1).splitlines():
+        body = re.sub(r"^\s*(\.|[\d,]+)\s+", "", line, count=1)
+        if re.match(r"uint64_t hd_trace_hash\w*\(", body) and body.rstrip().endswith("{"):
+            inside = True
+        if inside:
+            n = re.match(r"^\s*([\d,]+)\s", line)
+            if n:
+                count += int(n.group(1).replace(",", ""))
+            if body.startswith("}"):
+                inside = False
     return count
 
 

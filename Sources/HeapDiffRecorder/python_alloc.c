@@ -205,6 +205,8 @@ static __attribute__((noinline)) void domain_free_general(void *ctx, void *p) {
  * the allocator under the guard, as domain_free_general would send it. */
 static void domain_free(void *ctx, void *p) {
     struct hd_thread *t = hd_thread();
+    if (ctx == &previous[DOMAIN_OBJ])   /* where code objects are freed */
+        hd_pycode_freeing(p);
     if (hd_sampling_fast(t) && p != early_block && !hd_filter_may_hold(p)) {
         const struct mem_allocator *prev = ctx;
         int outer = hd_guard_enter(t);
@@ -263,6 +265,7 @@ void hd_python_alloc_install(void) {
         previous_tracer = get_tracer(&previous_tracer_data);
         set_tracer(on_new_reference, NULL);
     }
+    hd_pycode_watch_frees();   /* from now on every code object freed is seen */
     hd_guard_leave(t, outer);
 }
 

@@ -16,6 +16,8 @@
 
 enum { HD_PYNAME_MAX = 4096 };
 
+uint64_t hd_py_code_epoch;
+
 /* Entries and their copied strings (intern_table.h), under hd_lock. */
 static struct hd_intern_table table = {.initial_buckets = 1024};
 
@@ -118,8 +120,12 @@ static const struct hd_pycode *intern(uintptr_t code, const struct hd_py_layout 
 const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code) {
     const struct hd_py_layout *L = hd_python.layout;
     size_t slot = (code >> 4) & (HD_PYCODE_CACHE - 1);
-    if (py->code_cache[slot].code == code && hd_pycode_is(py->code_cache[slot].entry, L, code))
+    uint64_t epoch = hd_pycode_epoch();   /* no code object freed since: still proven */
+    if (py->code_cache[slot].code == code &&
+        ((epoch != 0 && py->code_cache[slot].code_epoch == epoch) || hd_pycode_is(py->code_cache[slot].entry, L, code))) {
+        py->code_cache[slot].code_epoch = epoch;
         return py->code_cache[slot].entry;
+    }
     hd_lock();
     const struct hd_pycode *e = intern(code, L);
     hd_unlock();
@@ -127,7 +133,21 @@ const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code)
         return NULL;
     py->code_cache[slot].code = code;
     py->code_cache[slot].entry = e;
+    py->code_cache[slot].code_epoch = epoch;
     return e;
+}
+
+/* PyTypeObject's tp_flags follows 21 pointer-sized fields in every version
+ * read (3.8+); a GC header or a pre-header would put the type elsewhere in
+ * the block than hd_pycode_freeing looks. */
+enum { TYPE_FLAGS_OFFSET = 21 * sizeof(void *), TPFLAGS_NOT_PLAIN = 1 << 14 | 1 << 3 | 1 << 4 };
+
+void hd_pycode_watch_frees(void) {
+    if (!hd_python.enabled || hd_late_load || hd_config.sample_rate != 0)
+        return;
+    unsigned long flags = *(const unsigned long *)(hd_python.code_type + TYPE_FLAGS_OFFSET);
+    if (!(flags & TPFLAGS_NOT_PLAIN))
+        __atomic_store_n(&hd_py_code_epoch, 1, __ATOMIC_RELAXED);
 }
 
 const struct hd_pycode *hd_pycode_newest(void) {

@@ -5,6 +5,7 @@
 #include "common.h"
 #include "intern_table.h"
 #include "python_layout.h"
+#include "python_stack.h"
 
 /* A code object's entry, interned on first sight (NULL when out of memory);
  * py: the calling thread's state, whose cache is looked in first. */
@@ -27,6 +28,31 @@ static inline const struct hd_pycode *hd_pycode_older(const struct hd_pycode *co
     return (const struct hd_pycode *)code->link.all_next;
 }
 size_t hd_pycode_memory(void) HD_HIDDEN;
+
+/* Code objects freed so far, counted by the object domain's free wrapper
+ * (python_alloc.c) from the moment it is installed at start-up; 0 while no
+ * wrapper watches (before it, or attached). A proof that a stack's code
+ * objects are still its entries' (hd_pycode_is) holds for as long as this
+ * stays what it was when the proof was made: a code object outlives every
+ * frame running it, and a dead one's successor at its address can only be
+ * allocated after it was freed. */
+extern uint64_t hd_py_code_epoch HD_HIDDEN;
+static inline uint64_t hd_pycode_epoch(void) {
+    return __atomic_load_n(&hd_py_code_epoch, __ATOMIC_RELAXED);
+}
+/* Turns the epoch on (python_alloc.c, once its object-domain wrapper is
+ * installed), if code objects are plain objects whose block is the object;
+ * not when sampling, where frames are read for few allocations and every
+ * free stays as cheap as it can be. */
+void hd_pycode_watch_frees(void) HD_HIDDEN;
+/* The object domain's free, before BLOCK goes back: a code object (every
+ * code object is freed there; no version gives them a GC header or a free
+ * list) ends the proofs made before it. Told by its type word. */
+static inline void hd_pycode_freeing(const void *block) {
+    if (__atomic_load_n(&hd_py_code_epoch, __ATOMIC_RELAXED) != 0 && block &&
+        *(const uintptr_t *)((uintptr_t)block + sizeof(intptr_t)) == hd_python.code_type)
+        __atomic_fetch_add(&hd_py_code_epoch, 1, __ATOMIC_RELAXED);
+}
 
 /* Whether the code object at E's address is still E's: the same line table,
  * file name and qualified name objects and first line. A dead code object's

@@ -90,9 +90,13 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
 static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_thread *py, const struct hd_py_layout *L,
                                                                   int step, uintptr_t frame, uintptr_t code,
                                                                   uintptr_t instr) {
-    struct hd_py_frame_memo *memo = &py->frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
+    struct hd_py_frame_memo *memo = HD_LIKELY(py->stacks != NULL)
+                                        ? &py->stacks->frame_memos[(frame >> 4) & (HD_PY_TABLE_FRAME_MEMOS - 1)]
+                                        : &py->frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
+    uint64_t epoch = hd_pycode_epoch();   /* no code object freed since: still proven */
     if (memo->frame == frame && memo->code == code && memo->instr == instr && memo->entry &&
-        hd_pycode_is(memo->entry, L, code)) {
+        ((epoch != 0 && memo->code_epoch == epoch) || hd_pycode_is(memo->entry, L, code))) {
+        memo->code_epoch = epoch;
         if (step < HD_PY_RAW_MAX)
             py->raw_entry[step] = memo->entry;
         return memo->encoded;
@@ -116,7 +120,7 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
     if (!entry)
         py->id_failed = true;   /* out of memory or ids: this stack is not remembered */
     uint64_t encoded = complete && entry ? HD_PYFRAME_MAKE(entry->id, index) : 0;
-    *memo = (struct hd_py_frame_memo){frame, code, instr, entry, encoded};
+    *memo = (struct hd_py_frame_memo){frame, code, instr, entry, encoded, epoch};
     if (step < HD_PY_RAW_MAX)
         py->raw_entry[step] = entry;
     return encoded;
@@ -137,11 +141,14 @@ static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frame
                                                                                  const struct hd_py_layout *L,
                                                                                  uintptr_t frame) {
     int count = 0, groups = 0, in_group = 0;
-    for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
+    int steps = 0;
+    for (; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         /* 3.12+: the shim frame an eval-loop invocation starts with. */
         if (!L->has_is_entry && *(const unsigned char *)(frame + L->frame_owner) == L->owner_cstack) {
             py->groups[groups++] = (uint16_t)in_group;
             in_group = 0;
+            if (steps < HD_PY_RAW_MAX)
+                py->raw_entry[steps] = NULL;   /* runs no code of its own */
             continue;
         }
         uint64_t encoded =
@@ -163,6 +170,7 @@ static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frame
         py->groups[groups++] = (uint16_t)in_group;
     py->group_count = groups;
     py->count = count;
+    py->walked = frame ? -1 : steps;
     return count;
 }
 
@@ -172,7 +180,8 @@ static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(str
                                                                             const struct hd_py_layout *L,
                                                                             uintptr_t frame) {
     int count = 0, groups = 0;
-    for (int steps = 0; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
+    int steps = 0;
+    for (; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
         int lasti = *(const int *)(frame + L->frame_lasti);
         uint64_t encoded =
             hd_py_frame(py, L, steps, frame, hd_py_load(frame + L->frame_code), (uintptr_t)(intptr_t)lasti);
@@ -184,6 +193,7 @@ static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(str
     }
     py->group_count = groups;
     py->count = count;
+    py->walked = frame ? -1 : steps;
     return count;
 }
 
@@ -225,11 +235,22 @@ static inline __attribute__((always_inline)) int hd_py_read_raw(struct hd_py_thr
 
 /* Whether the stack from FRAME outward is remembered stack E, read and
  * compared in one pass: every raw word the same, and every code object
- * still its entry's (hd_pycode_is). */
-static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd_py_stack *e,
-                                                                 const struct hd_py_layout *L, uintptr_t frame) {
+ * still its entry's (hd_pycode_is) — which needs no rereading while no code
+ * object has been freed since E's were last proven (python_code.h). */
+static inline __attribute__((always_inline)) bool hd_py_stack_is(struct hd_py_stack *e, const struct hd_py_layout *L,
+                                                                 uintptr_t frame) {
     uint32_t i = 0;
+    uint64_t epoch = hd_pycode_epoch();
     /* The word after the last is one no frame has (hd_py_stack_fill). */
+    if (HD_LIKELY(epoch != 0 && e->code_epoch == epoch)) {
+        for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
+            struct hd_py_raw r = hd_py_raw_frame(L, frame);
+            const struct hd_py_raw *want = &e->raw[i];
+            if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
+                return false;
+        }
+        return i == e->raw_count;
+    }
     for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
         struct hd_py_raw r = hd_py_raw_frame(L, frame);
         const struct hd_py_raw *want = &e->raw[i];
@@ -239,7 +260,10 @@ static inline __attribute__((always_inline)) bool hd_py_stack_is(const struct hd
         if (entry && !hd_pycode_is(entry, L, r.code))
             return false;
     }
-    return i == e->raw_count;
+    if (i != e->raw_count)
+        return false;
+    e->code_epoch = epoch;
+    return true;
 }
 
 /* Where the stack an innermost frame was last part of is looked for first. */
@@ -248,21 +272,24 @@ static inline size_t hd_py_predict_slot(struct hd_py_raw innermost) {
 }
 
 /* The stack remembered for these raw words, if every word is the same and
- * every code object still its entry's. */
+ * every code object still its entry's (or none freed since it was proven). */
 static inline __attribute__((always_inline)) struct hd_py_stack *hd_py_stack_find(struct hd_py_stack *e,
                                                                                   const struct hd_py_raw *raw, int n,
                                                                                   uint64_t hash,
                                                                                   const struct hd_py_layout *L) {
     if (e->hash != hash || e->raw_count != (uint32_t)n)
         return NULL;
+    uint64_t epoch = hd_pycode_epoch();
+    bool proven = epoch != 0 && e->code_epoch == epoch;
     for (int i = 0; i < n; i++) {
         uintptr_t code = raw[i].code;
         const struct hd_pycode *entry = e->code_entry[i];
         if (((code ^ e->raw[i].code) | (raw[i].instr ^ e->raw[i].instr) | (raw[i].mark ^ e->raw[i].mark)) != 0)
             return NULL;
-        if (entry && !hd_pycode_is(entry, L, code))
+        if (!proven && entry && !hd_pycode_is(entry, L, code))
             return NULL;
     }
+    e->code_epoch = epoch;
     return e;
 }
 

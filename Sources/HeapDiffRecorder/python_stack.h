@@ -25,18 +25,9 @@ extern struct hd_python hd_python HD_HIDDEN;
 enum { HD_PY_PROBE_FRAMES = 20 };
 /* Native frames kept when the probe does not reach the eval loop. */
 enum { HD_PY_DEEP_NATIVE_FRAMES = 8 };
-/* Per thread, what each recently seen interpreter frame resolved to: the
- * outer frames of a stack stay put while the inner ones allocate, so most
- * frames are found here (python_frames.h), proven by their code object,
- * instruction and code entry (hd_pycode_is) still being the same, without the type check
- * and code lookup. */
+/* The frame memo (struct hd_py_frame_memo, python_stacks.h): HD_FRAME_MEMOS
+ * in TLS, for a thread without a stacks table. */
 enum { HD_FRAME_MEMOS = 128 };
-struct hd_pycode;
-struct hd_py_frame_memo {
-    uintptr_t frame, code, instr;
-    const struct hd_pycode *entry;   /* the code object's, proven by hd_pycode_is; NULL: none */
-    uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
-};
 /* Per thread, the code objects seen last (python_code.c): a hit costs two
  * compares and no lock. Entries are never freed. */
 enum { HD_PYCODE_CACHE = 256 };
@@ -69,13 +60,17 @@ struct hd_py_thread {
     bool stacks_gone, frames_pending, id_failed;
     struct hd_py_stack *stack;
     struct hd_py_raw raw[HD_PY_RAW_MAX];
-    /* Each walked frame's code entry, by step (as raw), from the last
-     * frame-by-frame read: what hd_py_stack_fill remembers. */
+    /* Each walked frame's code entry, by step (as raw; NULL for a shim
+     * frame), from the last frame-by-frame read: what hd_py_stack_fill
+     * remembers; WALKED: how many frames that read went through, to the
+     * outermost, each running a code object or a shim (-1: it stopped short). */
+    int walked;
     const struct hd_pycode *raw_entry[HD_PY_RAW_MAX];
     struct hd_py_frame_memo frame_memos[HD_FRAME_MEMOS];
     struct {
         uintptr_t code;
         const struct hd_pycode *entry;
+        uint64_t code_epoch;     /* hd_py_code_epoch when the entry was last proven */
     } code_cache[HD_PYCODE_CACHE];
 };
 /* At start-up: is this CPython, which version; its allocator domains hooked

@@ -45,26 +45,15 @@ struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) {
 }
 
 bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uint64_t hash) {
-    const struct hd_py_layout *L = hd_python.layout;
     e->raw_count = 0;   /* empty until it is whole */
     e->raw[0] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
-    if (py->id_failed || py->count > n || py->group_count > n)
+    /* The frame-by-frame read just went through these same N frames, each
+     * running a code object (its entry, proven, by step) or a shim: a walk
+     * that stopped at a frame running no code object is read frame by frame
+     * each time. */
+    if (py->id_failed || py->walked != n || py->count > n || py->group_count > n)
         return false;
-    for (int i = 0; i < n; i++) {
-        uintptr_t code = py->raw[i].code;
-        /* 3.12+: the shim frame an eval-loop invocation starts with runs no code of its own. */
-        if (L->frames == HD_PY_INTERPRETER_FRAMES && !L->has_is_entry && py->raw[i].mark == L->owner_cstack) {
-            e->code_entry[i] = NULL;
-            continue;
-        }
-        /* The walk stopped at a frame that runs no code object: such a
-         * stack is read frame by frame each time. */
-        if (!code || *(const uintptr_t *)(code + sizeof(intptr_t)) != hd_python.code_type)
-            return false;
-        e->code_entry[i] = py->raw_entry[i];   /* the capture just walked it, step for step */
-        if (!e->code_entry[i] || e->code_entry[i]->code != code)
-            return false;
-    }
+    memcpy(e->code_entry, py->raw_entry, (size_t)n * sizeof *py->raw_entry);
     memcpy(e->raw, py->raw, (size_t)n * sizeof *py->raw);
     e->raw[n] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
     memcpy(e->frames, py->frames, (size_t)py->count * sizeof *py->frames);
@@ -72,7 +61,9 @@ bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uin
     e->count = (uint16_t)py->count;
     e->group_count = (uint16_t)py->group_count;
     e->hash = hash;
+    e->frames_hash = hd_trace_hash_frames(HD_TRACE_HASH_SEED, (const uintptr_t *)e->frames, e->count);
     e->id = ++py->stacks->next_id;   /* traces remembered under an older id are not this stack's */
+    e->code_epoch = hd_pycode_epoch();   /* the walk just proved every code entry */
     e->raw_count = (uint32_t)n;
     return true;
 }

@@ -38,8 +38,10 @@ struct hd_py_raw {
 struct hd_py_stack {
     uint64_t hash;
     uint64_t id;                 /* this thread's number for the stack, new each time an entry is filled */
+    uint64_t code_epoch;         /* hd_py_code_epoch when its code objects were last proven its entries' */
     uint32_t raw_count;          /* 0: an empty entry */
     uint16_t count, group_count; /* what hd_python_capture gave for it */
+    uint64_t frames_hash;        /* its frames' share of a trace's hash (hd_trace_hash_frames) */
     /* Then a word whose mark no frame has, which stops a comparison. */
     struct hd_py_raw raw[HD_PY_RAW_MAX + 1];
     const struct hd_pycode *code_entry[HD_PY_RAW_MAX];   /* each code object's then; NULL for a shim frame (3.12+) */
@@ -57,7 +59,23 @@ struct hd_py_trace {
     uintptr_t frames[HD_PY_NATIVE_MAX];
 };
 
+/* Per thread, what each recently seen interpreter frame resolved to: the
+ * outer frames of a stack stay put while the inner ones allocate, so most
+ * frames are found here (python_frames.h), proven by their code object,
+ * instruction and code entry (hd_pycode_is) still being the same, without the type check
+ * and code lookup. */
+struct hd_py_frame_memo {
+    uintptr_t frame, code, instr;
+    const struct hd_pycode *entry;   /* the code object's, proven by hd_pycode_is; NULL: none */
+    uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
+    uint64_t code_epoch;         /* hd_py_code_epoch when the entry was last proven */
+};
+/* Per thread with a table, the frame memo made larger than
+ * the one in TLS, which every thread's static TLS would carry: start-up
+ * reads tens of thousands of new stacks whose outer frames recur. */
+enum { HD_PY_TABLE_FRAME_MEMOS = 2048 };
 struct hd_py_stacks {
+    struct hd_py_frame_memo frame_memos[HD_PY_TABLE_FRAME_MEMOS];
     struct hd_py_stack entry[HD_PY_STACKS];
     struct hd_py_trace traces[HD_PY_TRACES];
     struct hd_py_stack *predict[HD_PY_PREDICT];

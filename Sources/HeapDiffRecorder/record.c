@@ -45,21 +45,10 @@ void hd_record_init(void) {
  * native frame kept. */
 static uint32_t merge_python(struct hd_thread *t, const uintptr_t *native, uint32_t native_count, bool probed,
                              uint32_t *flags) {
+    /* (A probe's stack that fits is not merged: captured_trace_locked.) */
     const struct hd_py_thread *py = &t->py;
     uintptr_t *merged = t->merged;
     uint32_t limit = hd_config.depth;
-    /* The usual case, the native probe: it stops at the first eval-loop
-     * frame (or has none, in deep native code), so every Python frame
-     * follows the native ones, as two copies. */
-    if (probed && native_count + (uint32_t)py->count <= limit) {
-        /* A few frames each: loops, not memcpy calls. */
-        for (uint32_t i = 0; i < native_count; i++)
-            merged[i] = native[i];
-        for (int i = 0; i < py->count; i++)
-            merged[native_count + (uint32_t)i] = (uintptr_t)py->frames[i];
-        *flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
-        return native_count + (uint32_t)py->count;
-    }
     /* Each frame is placed only while there is room: FULL says one did not
      * fit (an exact fit is not truncated). */
     uint32_t out = 0;
@@ -120,23 +109,37 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
             hd_lock();
             return !reused || hd_pointer_contains(reused) ? trace : NULL;
         }
-        hd_py_stack_frames(&t->py);
     }
-    if (HD_UNLIKELY(t->py.count > 0)) {
+    /* The usual case under Python code, the native probe: it stops at the
+     * first eval-loop frame (or has none, in deep native code), so every
+     * Python frame follows the native ones: the stack is those two pieces,
+     * not merged into one copy (a remembered stack's frames read in place). */
+    const uintptr_t *more = NULL;
+    uint32_t more_count = 0;
+    if (HD_UNLIKELY(t->py.count > 0) && stack->probed && count + (uint32_t)t->py.count <= hd_config.depth) {
+        more = (const uintptr_t *)(t->py.frames_pending ? python->frames : t->py.frames);
+        more_count = (uint32_t)t->py.count;
+        flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
+    } else if (HD_UNLIKELY(t->py.count > 0)) {
+        if (python)
+            hd_py_stack_frames(&t->py);
         count = merge_python(t, frames, count, stack->probed, &flags);
         frames = t->merged;
     } else if (count > hd_config.depth) {
         count = hd_config.depth;
         flags |= HD_TRACE_FLAG_TRUNCATED;
     }
-    uint64_t hash = hd_trace_hash(frames, count, flags);
+    /* A remembered Python stack's share of the hash is kept with it. */
+    uint64_t hash = python && more ? hd_trace_hash_finish(hd_trace_hash_frames(python->frames_hash, frames, count),
+                                                          count + more_count, flags)
+                                   : hd_trace_hash(frames, count, flags, more, more_count);
     struct hd_trace **cached = &t->trace_cache[(hash >> 20) & (HD_TRACE_CACHE - 1)];
     trace = *cached;
     hd_lock();
     if (reused && !hd_pointer_contains(reused))
         return NULL;
-    if (!trace || !hd_trace_matches(trace, hash, frames, count, flags))
-        trace = *cached = hd_trace_intern(hash, frames, count, flags);
+    if (!trace || !hd_trace_matches(trace, hash, frames, count, flags, more, more_count))
+        trace = *cached = hd_trace_intern(hash, frames, count, flags, more, more_count);
     if (remembered)
         *remembered = trace;   /* the memo is this thread's */
     if (python)

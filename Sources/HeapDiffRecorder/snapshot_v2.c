@@ -7,8 +7,9 @@
 #include <string.h>
 #include "snapshot_writer.h"
 
-/* Ends a table's record once it is big enough, or at the end of the table. */
-static void table_entry_done(struct hd_output *out, uint32_t type, struct hd_payload *entries, uint64_t *count,
+/* Ends a table's record once it is big enough, or at the end of the table.
+ * Inlined: it follows each of the ~10^5-10^6 entries of an exit snapshot. */
+static inline __attribute__((always_inline)) void table_entry_done(struct hd_output *out, uint32_t type, struct hd_payload *entries, uint64_t *count,
                              bool last) {
     if (*count && (last || entries->length >= HD_TABLE_RECORD_BYTES)) {
         hd_output_table(out, type, entries, *count);
@@ -134,8 +135,13 @@ static void write_frames(struct hd_output *out, const struct hd_stack_tree *tree
 static void write_nodes(struct hd_output *out, const struct hd_stack_tree *tree, struct hd_payload *entries) {
     uint64_t count = 0;
     for (uint32_t node = 1; node < tree->nodes; node++) {
-        hd_payload_varint(entries, tree->frame_index[node]);
-        hd_payload_varint(entries, node - tree->parent[node]);
+        /* Room for the entry once, then its two varints unchecked. */
+        if (!hd_payload_room(entries, 2 * HD_VARINT_MAX))
+            return;
+        unsigned char *at = entries->bytes + entries->length;
+        size_t length = hd_varint_put(at, tree->frame_index[node]);
+        length += hd_varint_put(at + length, node - tree->parent[node]);
+        entries->length += length;
         count++;
         table_entry_done(out, HD_RECORD_NODES, entries, &count, false);
     }
@@ -162,8 +168,12 @@ static void write_stacks(struct hd_output *out, const struct hd_stack_copies *st
         field[HD_STACK_FIELD_ALLOC_COUNT] = s->alloc_count;
         field[HD_STACK_FIELD_LIVE_SAMPLES] = s->live_samples;
         field[HD_STACK_FIELD_ALLOC_SAMPLES] = s->alloc_samples;
+        if (!hd_payload_room(entries, HD_STACK_FIELDS * HD_VARINT_MAX))
+            return;
+        size_t length = entries->length;
         for (unsigned f = 0; f < fields; f++)
-            hd_payload_varint(entries, field[f]);
+            length += hd_varint_put(entries->bytes + length, field[f]);
+        entries->length = length;
         previous = s->node;
         count++;
         table_entry_done(out, HD_RECORD_STACKS, entries, &count, false);
@@ -174,7 +184,7 @@ static void write_stacks(struct hd_output *out, const struct hd_stack_copies *st
 bool hd_write_stacks_v2(struct hd_output *out, struct hd_stack_copies *stacks, const struct hd_pycode *codes) {
     struct hd_stack_tree tree;
     struct hd_payload entries;
-    bool ok = hd_stack_tree_init(&tree, stacks->frames);
+    bool ok = hd_stack_tree_init(&tree, stacks->frames, stacks->count);
     ok = hd_payload_init(&entries, 2 * HD_TABLE_RECORD_BYTES) && ok;
     ok = ok && hd_stack_tree_add_stacks(&tree, stacks) && hd_stack_tree_finish(&tree) && write_codes(out, &tree, codes, &entries);
     if (ok) {

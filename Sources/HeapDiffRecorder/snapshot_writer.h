@@ -43,8 +43,12 @@ bool hd_payload_init(struct hd_payload *p, size_t capacity) HD_HIDDEN;
 void hd_payload_free(struct hd_payload *p) HD_HIDDEN;
 void hd_payload_bytes(struct hd_payload *p, const void *data, size_t size) HD_HIDDEN;
 bool hd_payload_reserve(struct hd_payload *p, size_t more) HD_HIDDEN;
+/* Room for MORE bytes: checked inline, grown out of line. */
+static inline bool hd_payload_room(struct hd_payload *p, size_t more) {
+    return p->capacity - p->length >= more || hd_payload_reserve(p, more);
+}
 static inline void hd_payload_varint(struct hd_payload *p, uint64_t value) {
-    if (p->capacity - p->length >= HD_VARINT_MAX || hd_payload_reserve(p, HD_VARINT_MAX))
+    if (hd_payload_room(p, HD_VARINT_MAX))
         p->length += hd_varint_put(p->bytes + p->length, value);
 }
 static inline void hd_payload_string(struct hd_payload *p, const void *data, size_t size) {
@@ -97,8 +101,8 @@ struct hd_stack_tree {
     uint32_t last_path[HD_TRACE_MAX_FRAMES];
     bool failed;                    /* out of memory */
 };
-/* Room for stacks of `frames` frames in all. */
-bool hd_stack_tree_init(struct hd_stack_tree *tree, uint64_t frames) HD_HIDDEN;
+/* Room for `stacks` stacks of `frames` frames in all. */
+bool hd_stack_tree_init(struct hd_stack_tree *tree, uint64_t frames, size_t stacks) HD_HIDDEN;
 /* Adds every stack with its prefixes and sets each one's node. */
 struct hd_stack_copies;
 bool hd_stack_tree_add_stacks(struct hd_stack_tree *tree, struct hd_stack_copies *stacks) HD_HIDDEN;

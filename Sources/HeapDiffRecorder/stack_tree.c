@@ -13,7 +13,7 @@
 #include <string.h>
 #include "snapshot_writer.h"
 
-enum { INITIAL_SLOT_BITS = 14 };
+enum { INITIAL_SLOT_BITS = 14, AVERAGE_OWN_NODES = 4 };
 
 /* Nodes in the last snapshot's tree (the writer lock orders snapshots). */
 static uint32_t last_node_count;
@@ -31,7 +31,7 @@ static inline size_t slot_of(const struct hd_stack_tree *tree, uint64_t path_has
     return (size_t)((path_hash * 0xff51afd7ed558ccdull) >> tree->slot_shift);
 }
 
-bool hd_stack_tree_init(struct hd_stack_tree *tree, uint64_t frames) {
+bool hd_stack_tree_init(struct hd_stack_tree *tree, uint64_t frames, size_t stacks) {
     memset(tree, 0, sizeof *tree);
     /* Nodes never outnumber the frames, plus the root. The arrays are
      * reserved, not touched: only the pages the nodes use cost memory. */
@@ -43,9 +43,17 @@ bool hd_stack_tree_init(struct hd_stack_tree *tree, uint64_t frames) {
     tree->frame = hd_pages_alloc(capacity * sizeof *tree->frame);
     tree->path_hash = hd_pages_alloc(capacity * sizeof *tree->path_hash);
     /* Sized for as many nodes as the last snapshot had, so that a series
-     * of similar snapshots does not grow the table each time. */
+     * of similar snapshots does not grow the table each time, and for the
+     * first (an exit snapshot is often the first) by its stacks: each is a
+     * node, and each adds a few of its own (about 5 in a Python program's
+     * start-up), so the table is not rebuilt again and again as it fills. */
+    uint64_t expected = last_node_count;
+    if (expected < AVERAGE_OWN_NODES * (uint64_t)stacks)
+        expected = AVERAGE_OWN_NODES * (uint64_t)stacks;
+    if (expected > capacity)
+        expected = capacity;
     unsigned bits = INITIAL_SLOT_BITS;
-    while (bits < 31 && ((size_t)1 << bits) < 2 * (size_t)last_node_count + (last_node_count >> 3))
+    while (bits < 31 && ((size_t)1 << bits) < 2 * (size_t)expected + (expected >> 3))
         bits++;
     tree->slot_count = (size_t)1 << bits;
     tree->slot_shift = 64 - bits;
@@ -104,20 +112,25 @@ static uint32_t child(struct hd_stack_tree *tree, uint32_t parent, uint64_t fram
     return node;
 }
 
-/* The outer frames a stack shares with the one before it. */
+/* The outer frames a stack shares with the one before it: compared from
+ * the outermost in, four at a time (most stacks share tens of frames). */
 static uint32_t shared_depth(const struct hd_trace *t, const struct hd_trace *before) {
-    uint32_t shared = 0;
-    if (before)
-        while (shared < t->frame_count && shared < before->frame_count &&
-               t->frames[t->frame_count - 1 - shared] == before->frames[before->frame_count - 1 - shared])
-            shared++;
+    if (!before)
+        return 0;
+    uint32_t limit = t->frame_count < before->frame_count ? t->frame_count : before->frame_count, shared = 0;
+    const uintptr_t *a = t->frames + t->frame_count, *b = before->frames + before->frame_count;
+    for (; shared + 4 <= limit; shared += 4, a -= 4, b -= 4)
+        if (((a[-1] ^ b[-1]) | (a[-2] ^ b[-2]) | (a[-3] ^ b[-3]) | (a[-4] ^ b[-4])) != 0)
+            break;
+    for (; shared < limit && a[-1] == b[-1]; shared++, a--, b--)
+        ;
     return shared;
 }
 
 /* A stack made ready to add: the outer frames it shares with the stack
  * before it keep that stack's nodes; for each frame after them, the hash of
  * its path (depth d is frames[count - 1 - d], the outermost frame depth 0)
- * and a prefetch of its slot. */
+ * and a prefetch of its slot. Only those hashes are set. */
 struct prepared {
     uint32_t shared;
     uint64_t hashes[HD_TRACE_MAX_FRAMES];
@@ -126,9 +139,14 @@ struct prepared {
 static void prepare(const struct hd_stack_tree *tree, const struct hd_trace *t, const struct hd_trace *before,
                     const struct prepared *previous, struct prepared *p) {
     p->shared = shared_depth(t, before);
-    uint64_t h = p->shared ? previous->hashes[p->shared - 1] : 0;
-    for (uint32_t d = 0; d < p->shared; d++)
-        p->hashes[d] = previous->hashes[d];
+    uint64_t h = 0;
+    if (p->shared) {
+        /* The path hash at the last shared depth: the stack before computed
+         * it past the frames it shared with its own predecessor; below
+         * them, its node is that predecessor's, added already. */
+        uint32_t d = p->shared - 1;
+        h = d >= previous->shared ? previous->hashes[d] : tree->path_hash[tree->last_path[d]];
+    }
     for (uint32_t d = p->shared; d < t->frame_count; d++) {
         h = p->hashes[d] = extend_hash(h, t->frames[t->frame_count - 1 - d]);
         __builtin_prefetch(&tree->slots[slot_of(tree, h)]);
@@ -193,9 +211,9 @@ static void sort_u64(uint64_t *a, size_t n) {
 }
 
 /* The distinct frames: far fewer than the nodes, so their table stays in
- * cache. Each slot: a frame, and its index once they are sorted. */
+ * cache. Each slot: a frame and its number in the order first seen. */
 struct frame_set {
-    struct hd_tree_slot *slots;   /* frame; parent = index; node = 1 when used */
+    struct hd_tree_slot *slots;   /* frame; parent = number; node = 1 when used */
     size_t count;                 /* power of two */
     unsigned shift;
     uint32_t used;
@@ -208,49 +226,56 @@ static struct hd_tree_slot *frame_slot(struct frame_set *set, uint64_t frame) {
     return &set->slots[s];
 }
 
-static bool frame_set_add(struct frame_set *set, uint64_t frame) {
+/* The frame's number in the order first seen (UINT32_MAX: out of memory). */
+static uint32_t frame_set_add(struct frame_set *set, uint64_t frame) {
     struct hd_tree_slot *slot = frame_slot(set, frame);
     if (slot->node)
-        return true;
-    *slot = (struct hd_tree_slot){frame, 0, 1};
+        return slot->parent;
+    uint32_t number = set->used;
+    *slot = (struct hd_tree_slot){frame, number, 1};
     if (++set->used * 2 <= set->count)
-        return true;
+        return number;
     struct frame_set bigger = {hd_pages_alloc(set->count * 2 * sizeof *set->slots), set->count * 2, set->shift - 1,
                                set->used};
     if (!bigger.slots)
-        return false;
+        return UINT32_MAX;
     for (size_t i = 0; i < set->count; i++)
         if (set->slots[i].node)
             *frame_slot(&bigger, set->slots[i].frame) = set->slots[i];
     hd_pages_free(set->slots, set->count * sizeof *set->slots);
     *set = bigger;
-    return true;
+    return number;
 }
 
+/* Each node's frame is looked up once, numbered in the order first seen;
+ * only the distinct frames are then sorted and looked up again, and the
+ * nodes renumbered through an array. */
 bool hd_stack_tree_finish(struct hd_stack_tree *tree) {
     if (tree->failed)
         return false;
     struct frame_set set = {hd_pages_alloc(1024 * sizeof *set.slots), 1024, 64 - 10, 0};
-    bool ok = set.slots != NULL;
+    tree->frame_index = hd_pages_alloc((size_t)tree->node_capacity * sizeof *tree->frame_index);
+    bool ok = set.slots != NULL && tree->frame_index != NULL;
     for (uint32_t node = 1; node < tree->nodes && ok; node++)
-        ok = frame_set_add(&set, tree->frame[node]);
+        ok = (tree->frame_index[node] = frame_set_add(&set, tree->frame[node])) != UINT32_MAX;
     uint32_t n = set.used;
     tree->frame_count = n;
     tree->frames = ok ? hd_pages_alloc((size_t)(n ? n : 1) * sizeof *tree->frames) : NULL;
-    tree->frame_index = ok ? hd_pages_alloc((size_t)tree->node_capacity * sizeof *tree->frame_index) : NULL;
-    if (tree->frames && tree->frame_index) {
+    uint32_t *rank = ok ? hd_pages_alloc((size_t)(n ? n : 1) * sizeof *rank) : NULL;
+    if (tree->frames && rank) {
         uint32_t i = 0;
         for (size_t s = 0; s < set.count; s++)
             if (set.slots[s].node)
                 tree->frames[i++] = set.slots[s].frame;
         sort_u64(tree->frames, n);
         for (i = 0; i < n; i++)
-            frame_slot(&set, tree->frames[i])->parent = i;
+            rank[frame_slot(&set, tree->frames[i])->parent] = i;
         for (uint32_t node = 1; node < tree->nodes; node++)
-            tree->frame_index[node] = frame_slot(&set, tree->frame[node])->parent;
+            tree->frame_index[node] = rank[tree->frame_index[node]];
     } else {
         tree->failed = true;
     }
+    hd_pages_free(rank, (size_t)(n ? n : 1) * sizeof *rank);
     hd_pages_free(set.slots, set.count * sizeof *set.slots);
     return !tree->failed;
 }

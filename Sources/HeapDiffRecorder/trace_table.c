@@ -14,55 +14,89 @@
 static struct hd_intern_table table = {.initial_buckets = 4096};
 bool hd_traces_dropped;
 
-/* One rotate, xor and multiply a frame: the rotation carries every earlier
- * frame's high bits into the low bits the next product spreads; the final
- * mix spreads the whole into the low bits the tables index by. Equality is
- * always confirmed by comparing frames, so this only needs to spread well.
- * (About five instructions a frame; independent products rotated by
- * position took ten.) */
-uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) {
-    uint64_t h = ((uint64_t)flags << 32) ^ count;
-    uint32_t i = 0;
-    for (; i + 2 <= count; i += 2) {
-        h = (((h << 23) | (h >> 41)) ^ frames[i]) * 0x9E3779B97F4A7C15ull;
-        h = (((h << 23) | (h >> 41)) ^ frames[i + 1]) * 0x9E3779B97F4A7C15ull;
+/* A stack may come in two pieces, FRAMES then MORE (native frames, then the
+ * Python frames merged after them): hashed, compared and copied as the one
+ * stack they make, without first copying them together.
+ *
+ * Frames are hashed from the outermost in, so that the outer piece's share
+ * can be worked out once and kept (a remembered Python stack keeps its own,
+ * python_stacks.c), and the count and flags last. One rotate, xor and
+ * multiply a frame: the rotation carries every earlier frame's high bits
+ * into the low bits the next product spreads; the final mix spreads the
+ * whole into the low bits the tables index by. Equality is always confirmed
+ * by comparing frames, so this only needs to spread well. (About five
+ * instructions a frame; independent products rotated by position took ten.) */
+uint64_t hd_trace_hash_frames(uint64_t h, const uintptr_t *frames, uint32_t count) {
+    uint32_t i = count;
+    for (; i >= 2; i -= 2) {
+        h = (((h << 23) | (h >> 41)) ^ frames[i - 1]) * 0x9E3779B97F4A7C15ull;
+        h = (((h << 23) | (h >> 41)) ^ frames[i - 2]) * 0x9E3779B97F4A7C15ull;
     }
-    if (i < count)
-        h = (((h << 23) | (h >> 41)) ^ frames[i]) * 0x9E3779B97F4A7C15ull;
+    if (i)
+        h = (((h << 23) | (h >> 41)) ^ frames[0]) * 0x9E3779B97F4A7C15ull;
+    return h;
+}
+
+uint64_t hd_trace_hash_finish(uint64_t h, uint32_t count, uint32_t flags) {
+    h ^= ((uint64_t)flags << 32) ^ count;
+    h *= 0x9E3779B97F4A7C15ull;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 29;
     return h;
 }
 
+uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, const uintptr_t *more, uint32_t more_count) {
+    uint64_t h = more_count ? hd_trace_hash_frames(HD_TRACE_HASH_SEED, more, more_count) : HD_TRACE_HASH_SEED;
+    return hd_trace_hash_finish(hd_trace_hash_frames(h, frames, count), count + more_count, flags);
+}
+
+static inline __attribute__((always_inline)) bool matches(const struct hd_trace *t, uint64_t hash,
+                                                          const uintptr_t *frames, uint32_t count, uint32_t flags,
+                                                          const uintptr_t *more, uint32_t more_count) {
+    return t->link.hash == hash && t->frame_count == count + more_count && t->flags == flags &&
+           memcmp(t->frames, frames, count * sizeof *frames) == 0 &&
+           (!more_count || memcmp(t->frames + count, more, more_count * sizeof *more) == 0);
+}
+
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
-                      uint32_t flags) {
-    return t->link.hash == hash && t->frame_count == count && t->flags == flags &&
-           memcmp(t->frames, frames, count * sizeof *frames) == 0;
+                      uint32_t flags, const uintptr_t *more, uint32_t more_count) {
+    return matches(t, hash, frames, count, flags, more, more_count);
 }
 
 /* Out of line, and keeping errno (it may map memory): the hooks leave errno
  * alone on their fast paths. */
-static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) {
-    for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
-        if (hd_trace_matches((struct hd_trace *)e, hash, frames, count, flags))
-            return (struct hd_trace *)e;
-    struct hd_trace *t = hd_intern_alloc(&table, sizeof(struct hd_trace) + count * sizeof *frames);
+static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
+                               const uintptr_t *more, uint32_t more_count) {
+    /* One piece (native stacks) or two: the chain compared with the pieces' count known. */
+    if (!more_count) {
+        for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
+            if (matches((struct hd_trace *)e, hash, frames, count, flags, NULL, 0))
+                return (struct hd_trace *)e;
+    } else {
+        for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
+            if (matches((struct hd_trace *)e, hash, frames, count, flags, more, more_count))
+                return (struct hd_trace *)e;
+    }
+    struct hd_trace *t = hd_intern_alloc(&table, sizeof(struct hd_trace) + (count + more_count) * sizeof *frames);
     if (!t) {
         hd_traces_dropped = true;
         return NULL;
     }
     memset(t, 0, sizeof *t);
-    t->frame_count = count;
+    t->frame_count = count + more_count;
     t->flags = flags;
     memcpy(t->frames, frames, count * sizeof *frames);
+    if (more_count)
+        memcpy(t->frames + count, more, more_count * sizeof *more);
     hd_intern_add(&table, &t->link, hash);
     return t;
 }
 
-struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) {
+struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
+                                 const uintptr_t *more, uint32_t more_count) {
     int saved = errno;
-    struct hd_trace *t = intern(hash, frames, count, flags);
+    struct hd_trace *t = intern(hash, frames, count, flags, more, more_count);
     errno = saved;
     return t;
 }

@@ -19,12 +19,20 @@ struct hd_trace {
     uint64_t live_samples, alloc_samples;
     uintptr_t frames[];
 };
-uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN;
+/* Each takes a stack in up to two pieces, FRAMES then MORE (MORE_COUNT 0: one piece). */
+uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, const uintptr_t *more,
+                       uint32_t more_count) HD_HIDDEN;
+/* The same hash in steps: the outer piece's share (from the seed), kept
+ * and continued with the inner piece's, then finished with the whole
+ * stack's frame count and flags. */
+enum { HD_TRACE_HASH_SEED = 0x243F6A88 };
+uint64_t hd_trace_hash_frames(uint64_t h, const uintptr_t *frames, uint32_t count) HD_HIDDEN;
+uint64_t hd_trace_hash_finish(uint64_t h, uint32_t count, uint32_t flags) HD_HIDDEN;
 /* The trace for this stack, created on first sight; NULL when out of memory. */
-struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags) HD_HIDDEN
-    __attribute__((noinline));
+struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
+                                 const uintptr_t *more, uint32_t more_count) HD_HIDDEN __attribute__((noinline));
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
-                      uint32_t flags) HD_HIDDEN;
+                      uint32_t flags, const uintptr_t *more, uint32_t more_count) HD_HIDDEN;
 void hd_trace_table_each(void (*visit)(struct hd_trace *, void *), void *context) HD_HIDDEN;
 size_t hd_trace_table_count(void) HD_HIDDEN;
 size_t hd_trace_table_memory(void) HD_HIDDEN;
