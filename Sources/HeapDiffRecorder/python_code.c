@@ -150,6 +150,17 @@ void hd_pycode_watch_frees(void) {
         __atomic_store_n(&hd_py_code_epoch, 1, __ATOMIC_RELAXED);
 }
 
+void hd_pycode_died(uintptr_t code) {
+    hd_lock();   /* nothing under it allocates: no guard needed */
+    for (struct hd_interned *i = hd_intern_chain(&table, hash_of(code)); i; i = i->chain) {
+        struct hd_pycode *e = (struct hd_pycode *)i;
+        if (e->code == code)
+            e->dead = true;
+    }
+    hd_unlock();
+    __atomic_fetch_add(&hd_py_code_epoch, 1, __ATOMIC_RELAXED);
+}
+
 const struct hd_pycode *hd_pycode_newest(void) {
     return (const struct hd_pycode *)table.all;
 }

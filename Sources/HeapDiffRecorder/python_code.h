@@ -17,6 +17,12 @@ struct hd_pycode {
      * line table, file name and qualified name objects and its first line. */
     uintptr_t code, linetable_obj, filename_obj, qualname_obj;
     uint32_t id, first_line;
+    /* Its code object was seen freed (hd_pycode_died): never matched again,
+     * so a new code object at its address gets an entry of its own even
+     * when its line table, names and first line sit at the dead one's
+     * addresses (a file name freed with it and reused). Written under
+     * hd_lock; a snapshot writer never reads it. */
+    bool dead;
     uint32_t filename_length, qualname_length, linetable_length;
     const char *filename, *qualname;
     const unsigned char *linetable;
@@ -45,13 +51,16 @@ static inline uint64_t hd_pycode_epoch(void) {
  * not when sampling, where frames are read for few allocations and every
  * free stays as cheap as it can be. */
 void hd_pycode_watch_frees(void) HD_HIDDEN;
+/* A code object is being freed: its entries are marked dead, and the
+ * proofs made before end (the epoch moves). */
+void hd_pycode_died(uintptr_t code) HD_HIDDEN;
 /* The object domain's free, before BLOCK goes back: a code object (every
  * code object is freed there; no version gives them a GC header or a free
  * list) ends the proofs made before it. Told by its type word. */
 static inline void hd_pycode_freeing(const void *block) {
     if (__atomic_load_n(&hd_py_code_epoch, __ATOMIC_RELAXED) != 0 && block &&
-        *(const uintptr_t *)((uintptr_t)block + sizeof(intptr_t)) == hd_python.code_type)
-        __atomic_fetch_add(&hd_py_code_epoch, 1, __ATOMIC_RELAXED);
+        HD_UNLIKELY(*(const uintptr_t *)((uintptr_t)block + sizeof(intptr_t)) == hd_python.code_type))
+        hd_pycode_died((uintptr_t)block);
 }
 
 /* Whether the code object at E's address is still E's: the same line table,
@@ -61,7 +70,7 @@ static inline void hd_pycode_freeing(const void *block) {
  * line table alone does not tell them apart). Compared without a branch each. */
 static inline __attribute__((always_inline)) bool hd_pycode_is(const struct hd_pycode *e, const struct hd_py_layout *L,
                                                                 uintptr_t code) {
-    uintptr_t differ = (*(const uintptr_t *)(code + L->code_linetable) ^ e->linetable_obj) |
+    uintptr_t differ = (uintptr_t)e->dead | (*(const uintptr_t *)(code + L->code_linetable) ^ e->linetable_obj) |
                        (*(const uintptr_t *)(code + L->code_filename) ^ e->filename_obj) |
                        (*(const uintptr_t *)(code + L->code_qualname) ^ e->qualname_obj) |
                        ((uint32_t)*(const int *)(code + L->code_firstlineno) ^ e->first_line);
