@@ -233,8 +233,13 @@ import Testing
         #expect(summary.hasPrefix("served: log lines intact: True, "), "\(summary)")
         let blockSize = try #require(Int64(summary.split(separator: " ")[5]), "\(summary)")
         #expect(blockSize == (interpreter.hexMinor >= 0x030C ? 71 : 79))
+        // The row's average block is the line's block, to the byte. Not its
+        // total to the byte: the workers run on while a snapshot is taken,
+        // and a line being formatted then is counted at its writer's buffer
+        // size (CPython resizes it to the line's right after); one such
+        // block in thousands moves the total by a few bytes, not the average.
         for (count, size) in grown {
-            #expect(size == count * blockSize, "\(size) B in \(count) blocks of \(blockSize) B")
+            #expect((size + count / 2) / count == blockSize, "\(size) B in \(count) blocks of \(blockSize) B")
         }
     }
 
