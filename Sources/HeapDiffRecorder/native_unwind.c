@@ -123,6 +123,31 @@ _Static_assert(offsetof(struct hd_unwind_rule, rbp_offset) == 4 && offsetof(stru
 /* The rule's top 16 bits (kind, flags) when CFA = RSP + offset with RBP saved. */
 #define RBP_SAVED_SHAPE ((uint64_t)HD_RULE_STANDARD | (uint64_t)HD_RULE_RBP_SAVED << 8)
 
+/* A standard rule's step once its CFA is known: the caller's return address
+ * at CFA-8 (into *RIP), its RBP at CFA+RBP_OFFSET when RESTORES_RBP, its
+ * RSP = CFA; what LOG (when not NULL) keeps for the memo. Inlined with
+ * constant arguments into each fast case below, so each stays a few loads. */
+static inline __attribute__((always_inline)) enum step advance(const struct hd_unwind_rule *rule, uintptr_t cfa,
+                                                               bool restores_rbp, intptr_t rbp_offset,
+                                                               uintptr_t *rip, uintptr_t *rsp, uintptr_t *rbp,
+                                                               struct hd_walk_log *log, uint32_t k) {
+    if (HD_UNLIKELY(cfa <= *rsp))
+        return STEP_OTHER;
+    if (log && k < HD_WALK_LOG_FRAMES) {
+        log->rule[k] = *rule;
+        log->cfa[k] = cfa;
+    }
+    *rip = *(const uintptr_t *)(cfa - 8);
+    if (restores_rbp)
+        *rbp = *(const uintptr_t *)(cfa + rbp_offset);
+    *rsp = cfa;
+    if (log && k < HD_WALK_LOG_FRAMES) {
+        log->next[k] = *rip;
+        log->rbp[k] = *rbp;
+    }
+    return STEP_NEXT;
+}
+
 /* One frame: the rule of its return address RIP applied to (RSP, RBP) as
  * libunwind's trace applies it: CFA = RSP or RBP + offset, the caller's
  * return address at CFA-8 (into *RIP), its RBP at CFA+offset when saved,
@@ -134,59 +159,16 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
     /* Frame-pointer code's rule, the one most frames have where there are
      * frame pointers, told by one compare of the whole rule in the table:
      * the same step as below, with its offsets as immediates. */
-    if (HD_LIKELY(slot->ip == *rip && slot->word == FRAME_POINTER_RULE)) {
-        uintptr_t cfa = *rbp + 16;
-        if (HD_UNLIKELY(cfa <= *rsp))
-            return STEP_OTHER;
-        if (log && k < HD_WALK_LOG_FRAMES) {
-            log->rule[k] = slot->rule;
-            log->cfa[k] = cfa;
-        }
-        *rip = *(const uintptr_t *)(cfa - 8);
-        *rbp = *(const uintptr_t *)(cfa - 16);
-        *rsp = cfa;
-        if (log && k < HD_WALK_LOG_FRAMES) {
-            log->next[k] = *rip;
-            log->rbp[k] = *rbp;
-        }
-        return STEP_NEXT;
-    }
+    if (HD_LIKELY(slot->ip == *rip && slot->word == FRAME_POINTER_RULE))
+        return advance(&slot->rule, *rbp + 16, true, -16, rip, rsp, rbp, log, k);
     /* Code without frame pointers: CFA = RSP + offset, RBP unsaved (the
      * rule's upper half zero). */
-    if (HD_LIKELY(slot->ip == *rip && slot->word >> 32 == 0)) {
-        uintptr_t cfa = *rsp + (intptr_t)slot->rule.cfa_offset;
-        if (HD_UNLIKELY(cfa <= *rsp))
-            return STEP_OTHER;
-        if (log && k < HD_WALK_LOG_FRAMES) {
-            log->rule[k] = slot->rule;
-            log->cfa[k] = cfa;
-        }
-        *rip = *(const uintptr_t *)(cfa - 8);
-        *rsp = cfa;
-        if (log && k < HD_WALK_LOG_FRAMES) {
-            log->next[k] = *rip;
-            log->rbp[k] = *rbp;
-        }
-        return STEP_NEXT;
-    }
+    if (HD_LIKELY(slot->ip == *rip && slot->word >> 32 == 0))
+        return advance(&slot->rule, *rsp + (intptr_t)slot->rule.cfa_offset, false, 0, rip, rsp, rbp, log, k);
     /* Without frame pointers, RBP saved as any other register. */
-    if (HD_LIKELY(slot->ip == *rip && slot->word >> 48 == RBP_SAVED_SHAPE)) {
-        uintptr_t cfa = *rsp + (intptr_t)slot->rule.cfa_offset;
-        if (HD_UNLIKELY(cfa <= *rsp))
-            return STEP_OTHER;
-        if (log && k < HD_WALK_LOG_FRAMES) {
-            log->rule[k] = slot->rule;
-            log->cfa[k] = cfa;
-        }
-        *rip = *(const uintptr_t *)(cfa - 8);
-        *rbp = *(const uintptr_t *)(cfa + (intptr_t)slot->rule.rbp_offset);
-        *rsp = cfa;
-        if (log && k < HD_WALK_LOG_FRAMES) {
-            log->next[k] = *rip;
-            log->rbp[k] = *rbp;
-        }
-        return STEP_NEXT;
-    }
+    if (HD_LIKELY(slot->ip == *rip && slot->word >> 48 == RBP_SAVED_SHAPE))
+        return advance(&slot->rule, *rsp + (intptr_t)slot->rule.cfa_offset, true, (intptr_t)slot->rule.rbp_offset,
+                       rip, rsp, rbp, log, k);
     struct hd_unwind_rule rule = slot->rule;
     if (HD_UNLIKELY(slot->ip != *rip))
         rule = rule_slow(*rip);
