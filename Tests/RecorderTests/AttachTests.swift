@@ -420,7 +420,9 @@ import Testing
 
     /// A plain program waiting for its stdin to close.
     static func waiter(in dir: URL, flags: [String] = ["-g", "-O0"], preload: Bool = false) throws -> BackgroundProgram {
-        let program = try BackgroundProgram(try Harness.build("waiter", in: dir, flags: flags), environment: [:],
+        // Preloaded, its exit snapshot goes to the test's directory, not the suite's working directory.
+        let environment = preload ? ["HEAPDIFF_OUTPUT": dir.appendingPathComponent("preloaded").path] : [:]
+        let program = try BackgroundProgram(try Harness.build("waiter", in: dir, flags: flags), environment: environment,
                                             preload: preload)
         try program.waitUntilReady()
         return program
