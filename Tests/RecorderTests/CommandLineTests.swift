@@ -25,6 +25,19 @@ import Testing
         #expect(result.stderr.contains("/no/such/program"))
     }
 
+    @Test(arguments: ["run", "check"]) func helpAfterTheCommandIsItsHelp(_ command: String) throws {
+        for flag in ["--help", "-h"] {
+            let result = try Harness.run(Harness.cli, arguments: [command, flag], preload: false)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdoutText.hasPrefix("OVERVIEW: "), "\(result.stdoutText)")
+            #expect(result.stdoutText.contains("USAGE: heapdiff \(command) "), "\(result.stdoutText)")
+        }
+        // After `--` it is the program's name.
+        let program = try Harness.run(Harness.cli, arguments: ["run", "--", "--help"], preload: false)
+        #expect(program.status == 127)
+        #expect(program.stderr == "heapdiff: error: cannot run --help: No such file or directory\n")
+    }
+
     @Test func diffRanksTheLeakingLineFirst() throws {
         let dir = try Harness.temporaryDirectory("diff")
         let exe = try Harness.build("leaky_service", in: dir)

@@ -105,6 +105,7 @@ struct CheckCommand: ParsableCommand {
     static let programFailed: Int32 = 3
 
     func validate() throws {
+        if asksForHelp(programAndArguments) { throw CleanExit.helpRequest(self) }
         try validateSnapshotFiles()
         guard !snapshots.isEmpty || programArguments(from: programAndArguments).first?.isEmpty == false else {
             throw ValidationError("missing the program to run, as in `heapdiff check -- PROGRAM [ARGS…]`")

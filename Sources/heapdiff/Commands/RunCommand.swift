@@ -68,6 +68,7 @@ struct RunCommand: ParsableCommand {
     var programAndArguments: [String] = []
 
     func validate() throws {
+        if asksForHelp(programAndArguments) { throw CleanExit.helpRequest(self) }
         guard let program = programArguments(from: programAndArguments).first, !program.isEmpty else {
             throw ValidationError("missing the program to run, as in `heapdiff run -- PROGRAM [ARGS…]`")
         }

@@ -51,3 +51,9 @@ struct RecordingOptions: ParsableArguments {
 func programArguments(from captured: [String]) -> [String] {
     captured.first == "--" ? Array(captured.dropFirst()) : captured
 }
+
+/// `heapdiff run --help` asks for run's help, not to run a program named `--help`
+/// (which `heapdiff run -- --help` still does).
+func asksForHelp(_ captured: [String]) -> Bool {
+    captured.first == "--help" || captured.first == "-h"
+}
