@@ -151,6 +151,20 @@ import Testing
         #expect(rule.adding(functions: [Glob("ht_create")]).siteIndex(of: cc1 + [
             Frame(module: "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", offset: 0x60, function: "init_stringpool()"),
         ]) == 5)
+        // JIT-compiled code (outside every module) is passed over: a JVM's class loading is charged to
+        // libjvm's function, not to the Java frame's bare address.
+        let jvm = "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so"
+        let defineClass = [
+            Frame(module: jvm, offset: 1, function: "os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)"),
+            Frame(module: jvm, offset: 2, function: "AllocateHeap(unsigned long, MEMFLAGS, AllocFailStrategy::AllocFailEnum)"),
+            Frame(module: jvm, offset: 3, function: "SymbolTable::allocate_symbol(char const*, int, bool)"),
+            Frame(module: "/usr/lib/jvm/java-17-openjdk-amd64/lib/libjava.so", offset: 4,
+                  function: "Java_java_lang_ClassLoader_defineClass2"),
+            Frame(module: "", offset: 0x7fef8cedf6f5),
+            Frame(module: jvm, offset: 5, function: "JavaCalls::call_helper(JavaValue*, methodHandle const&, JavaCallArguments*, JavaThread*)"),
+        ]
+        #expect(rule.role(of: defineClass[4]) == .library)
+        #expect(rule.siteIndex(of: defineClass) == 2)
         // Nothing but wrappers and nameless frames: the first frame that is no wrapper.
         let nameless = [Frame(module: "/usr/lib/gcc/cc1", offset: 1, function: "xmalloc"), Frame(module: "/usr/lib/gcc/cc1", offset: 2)]
         #expect(rule.siteIndex(of: nameless) == 1)

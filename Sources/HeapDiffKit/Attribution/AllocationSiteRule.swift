@@ -15,7 +15,9 @@
 ///   frame of a system program (`/usr/bin/ruby`'s stripped `main`): skipped
 ///   only while a frame of the program's own code exists, so that a program
 ///   that itself lives under /usr/lib (gcc's cc1, libruby, libjvm) is charged
-///   to its own functions rather than to its allocator wrapper;
+///   to its own functions rather than to its allocator wrapper; so is code
+///   outside every module (JIT-compiled Java or JavaScript), which has no
+///   name to show;
 /// - *generated* Python code (`<string>`: a dataclass's `__init__`) is
 ///   passed over while own code calls it;
 /// - everything else is *own* code.
@@ -96,6 +98,9 @@ public struct AllocationSiteRule: Equatable, Sendable {
         if frame.function == nil, !frame.module.isEmpty, namelessLibraryModules.matchAny(path: frame.module) {
             return .library
         }
+        // Code outside every module (a JVM's or V8's JIT-compiled code) has no name or line to show:
+        // charged to the named native frames around it, like a nameless frame of a system library.
+        if frame.module.isEmpty, frame.function == nil, frame.file == nil { return .library }
         if isGenerated(frame) { return .generated }
         return .own
     }
