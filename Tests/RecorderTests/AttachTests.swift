@@ -256,14 +256,16 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let program = try BackgroundProgram(python, arguments: [script], environment: [:], preload: false)
         try program.waitUntilReady()
-        program.send("hold 6")
-        usleep(300_000)
+        // Held for 10 s from the moment the program says so: the attach (gdb, then 2 s waiting for the GIL)
+        // ends well within it even on a loaded machine (300 ms after asking and 6 s did not, once).
+        program.send("hold 10")
+        #expect(Harness.wait(seconds: 20) { program.stdout.contains("holding\n") })
         let busy = try Self.attach(program.pid, ["--duration", "1", "--interval", "0.5",
                                                  "-o", dir.appendingPathComponent("busy").path])
         #expect(busy.status == 0, "\(busy.stderr)")
         #expect(busy.stderr.contains("warning: Python's allocator domains are not wrapped: no thread let go of the GIL "
             + "within 2 s"), "\(busy.stderr)")
-        #expect(Harness.wait(seconds: 20) { program.stdout.contains("held\n") })
+        #expect(Harness.wait(seconds: 30) { program.stdout.contains("held\n") })
         let free = try Self.attach(program.pid, ["--duration", "1", "--interval", "0.5",
                                                  "-o", dir.appendingPathComponent("free").path])
         #expect(free.status == 0, "\(free.stderr)")
@@ -271,7 +273,7 @@ import Testing
         let kept = try PythonTests.line(of: "kept", in: "attach_gil.py")
         #expect(free.stderr.contains("attach_gil.py:\(kept): size="), "\(free.stderr)")
         #expect(program.finish() == 0)
-        #expect(program.stdout == "ready\nheld\ndone: True\n" && program.stderr.isEmpty,
+        #expect(program.stdout == "ready\nholding\nheld\ndone: True\n" && program.stderr.isEmpty,
                 "\(program.stdout)\(program.stderr)")
     }
 

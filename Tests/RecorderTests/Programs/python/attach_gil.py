@@ -22,6 +22,7 @@ worker = threading.Thread(target=work)
 worker.start()
 print("ready", flush=True)
 for command in sys.stdin:
+    print("holding", flush=True)  # the test attaches once it reads this
     libc.sleep(int(command.split()[1]))
     print("held", flush=True)
 stop.set()
