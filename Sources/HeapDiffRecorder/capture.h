@@ -15,18 +15,19 @@
 #include <errno.h>
 #include "thread_state.h"
 
-/* Also fills t->py's frames under Python code. */
-static inline __attribute__((always_inline)) struct hd_stack hd_capture_stack(struct hd_thread *t) {
+/* Also fills the thread's Python frames (in B, its buffers: hd_buffers)
+ * under Python code. */
+static inline __attribute__((always_inline)) struct hd_stack hd_capture_stack(struct hd_thread_buffers *b) {
     uintptr_t base = (uintptr_t)__builtin_frame_address(0), caller = (uintptr_t)__builtin_return_address(0);
-    struct hd_unwind_thread *thread = &t->unwind;
+    struct hd_unwind_thread *thread = &b->unwind;
     uint64_t tag = 0;
     bool python = false;
-    t->py.count = 0;
+    b->py.count = 0;
     if (HD_UNLIKELY(hd_python.enabled)) {
         int saved = errno;   /* the hooks leave errno alone on their fast paths */
-        if (hd_python_capture(&t->py) > 0 && hd_python.native_inner) {
+        if (hd_python_capture(&b->py) > 0 && hd_python.native_inner) {
             python = true;
-            tag = t->py.frames[0];
+            tag = b->py.frames[0];
         }
         errno = saved;
     }

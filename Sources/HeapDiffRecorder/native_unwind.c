@@ -337,7 +337,6 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
 
 /* ---- start-up and report ---------------------------------------------- */
 void hd_unwind_init(void) {
-    hd_memo_init();
     rules = rule_table_new(12);
 }
 
@@ -349,6 +348,9 @@ void hd_unwind_retire(struct hd_unwind_thread *thread) {
 }
 
 void hd_unwind_report(const struct hd_unwind_thread *thread) {
+    static const struct hd_unwind_thread none;   /* the exiting thread never recorded */
+    if (!thread)
+        thread = &none;
     uint64_t hits = total_hits + thread->hits, walks = total_walks + thread->walks;
     uint64_t fallbacks = total_fallbacks + thread->fallbacks;
     if (hd_config.unwind == HD_UNWIND_VERIFY)

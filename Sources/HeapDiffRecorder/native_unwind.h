@@ -95,7 +95,7 @@ enum { HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
 /* One thread's unwinding state, part of its struct hd_thread (thread_state.h). */
 struct hd_unwind_thread {
     struct hd_memo_table *memos;    /* NULL until the first walk; freed at thread exit */
-    bool memos_gone;                /* the thread is exiting: no new table */
+    bool memos_gone;                /* no table: none could be made, or the thread is exiting */
     uint64_t hits, walks, fallbacks;
     uintptr_t capture[HD_CAPTURE_MAX];    /* the frames of the stack walked last */
     uintptr_t expected[HD_CAPTURE_MAX];   /* HEAPDIFF_UNWIND=verify: unw_backtrace's */
@@ -151,7 +151,8 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
 }
 
 /* ---- stack_memo.c ---------------------------------------------------- */
-void hd_memo_init(void) HD_HIDDEN;
+/* Frees this thread's table, at its exit (thread_buffers.c), its counts kept. */
+void hd_memo_release(struct hd_unwind_thread *thread) HD_HIDDEN;
 /* This thread's table, made on first use (NULL when it cannot be). */
 struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) HD_HIDDEN;
 /* Remembers a walk in SET (a way chosen round-robin); returns the slot for

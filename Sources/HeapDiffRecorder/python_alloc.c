@@ -65,17 +65,22 @@ static inline bool gil_promised(const struct mem_allocator *prev) {
  * capture starts at the wrapper's caller. */
 static inline __attribute__((always_inline)) void record_kept(struct hd_thread *t, const struct mem_allocator *prev,
                                                               void *p, uint64_t kept) {
-    t->py.gil_promised = gil_promised(prev);
+    struct hd_thread_buffers *b = hd_buffers(t);
+    if (HD_UNLIKELY(!b)) {
+        __atomic_store_n(&hd_traces_dropped, true, __ATOMIC_RELAXED);   /* no memory for bookkeeping */
+        return;
+    }
+    b->py.gil_promised = gil_promised(prev);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
-    struct hd_stack stack = hd_capture_stack(t);
+    struct hd_stack stack = hd_capture_stack(b);
     hd_record_alloc(t, p, kept, &stack);
-    t->py.gil_promised = false;
+    b->py.gil_promised = false;
 }
 
 /* The same, if sampling keeps it (every block without sampling). */
 static inline __attribute__((always_inline)) void record(struct hd_thread *t, const struct mem_allocator *prev,
                                                           void *p, size_t size) {
-    t->py.last_block = (uintptr_t)p;   /* a new object there is a fresh allocation, not a reuse */
+    t->py_last_block = (uintptr_t)p;   /* a new object there is a fresh allocation, not a reuse */
     uint64_t kept;
     if (hd_sample_keep(&t->sampler, size, &kept))
         record_kept(t, prev, p, kept);
@@ -94,7 +99,7 @@ static __attribute__((noinline)) void *domain_malloc_sampled(void *ctx, size_t s
     int outer = hd_guard_enter(t);
     void *p = prev->malloc(prev->ctx, size);
     int saved = errno;
-    t->py.last_block = (uintptr_t)p;
+    t->py_last_block = (uintptr_t)p;
     if (p && points != HD_SAMPLE_SKIP)
         record_kept(t, prev, p, hd_sample_pack(size, points));
     hd_guard_leave(t, outer);
@@ -126,7 +131,7 @@ static void *domain_malloc(void *ctx, size_t size) {
         int outer = hd_guard_enter(t);
         void *p = prev->malloc(prev->ctx, size);
         hd_guard_leave(t, outer);
-        t->py.last_block = (uintptr_t)p;
+        t->py_last_block = (uintptr_t)p;
         return p;
     }
     return domain_malloc_general(ctx, size);
@@ -234,18 +239,21 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
     unsigned long flags = *(const unsigned long *)(type + L->type_flags);
     uintptr_t block = object - (flags & TPFLAGS_HAVE_GC ? L->gc_head_size : 0) -
                       (flags & TPFLAGS_PREHEADER ? 2 * sizeof(void *) : 0);
-    if (block == t->py.last_block) {
-        t->py.last_block = 0;
+    if (block == t->py_last_block) {
+        t->py_last_block = 0;
         return 0;
     }
     if (!hd_maybe_sampled((void *)block))
         return 0;   /* sampling: a block never recorded has nothing to move */
     int saved = errno;
     int outer = hd_guard_enter(t);
-    t->py.gil_promised = true;
-    struct hd_stack stack = hd_capture_stack(t);
-    hd_record_reuse(t, (void *)block, &stack);
-    t->py.gil_promised = false;
+    struct hd_thread_buffers *b = hd_buffers(t);
+    if (b) {
+        b->py.gil_promised = true;
+        struct hd_stack stack = hd_capture_stack(b);
+        hd_record_reuse(t, (void *)block, &stack);
+        b->py.gil_promised = false;
+    }
     hd_guard_leave(t, outer);
     errno = saved;
     return 0;

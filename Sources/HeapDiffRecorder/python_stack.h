@@ -46,13 +46,10 @@ struct hd_py_thread {
     /* 3.13: this thread's thread state, learned where the GIL is held by
      * contract and proven each time by the state's own thread id. */
     uintptr_t own_tstate;
-    /* python_alloc.c: the block the object domains handed out last on this
-     * thread: a new object there is a fresh allocation, not a reuse. */
-    uintptr_t last_block;
     uint64_t frames[HD_TRACE_MAX_FRAMES];
     uint16_t groups[HD_TRACE_MAX_FRAMES];
     /* python_stacks.c: this thread's whole stacks (NULL until the first
-     * Python frame; freed at thread exit), and the one captured last: found
+     * Python frame; freed with the thread's buffers), and the one captured last: found
      * (its frames and groups then copied into the arrays above only if
      * they are needed: FRAMES_PENDING), or to be filled with what the walk
      * and the recording find. RAW: the words that walk read. */

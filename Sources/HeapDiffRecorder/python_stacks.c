@@ -6,39 +6,24 @@
 #include <string.h>
 #include "thread_state.h"
 
-static pthread_key_t stacks_key;
-static bool stacks_key_ok;
 static uint64_t retired_hits, retired_misses;
 
-static void release_stacks(void *table) {
-    struct hd_py_thread *py = &hd_thread()->py;
-    struct hd_py_stacks *stacks = table;
+/* At thread exit, with the thread's buffers (thread_buffers.c). */
+void hd_py_stacks_release(struct hd_py_thread *py) {
+    struct hd_py_stacks *stacks = py->stacks;
+    if (!stacks)
+        return;
     __atomic_fetch_add(&retired_hits, stacks->hits, __ATOMIC_RELAXED);
     __atomic_fetch_add(&retired_misses, stacks->misses, __ATOMIC_RELAXED);
     py->stacks = NULL;
     py->stack = NULL;
-    py->stacks_gone = true;   /* a later allocation in this exiting thread reads frame by frame */
-    hd_pages_free(table, sizeof(struct hd_py_stacks));
-}
-
-static void make_key(void) {
-    stacks_key_ok = pthread_key_create(&stacks_key, release_stacks) == 0;
+    hd_pages_free(stacks, sizeof(struct hd_py_stacks));
 }
 
 struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     if (py->stacks_gone)
         return NULL;
-    pthread_once(&once, make_key);
-    if (!stacks_key_ok) {
-        py->stacks_gone = true;
-        return NULL;
-    }
     py->stacks = hd_pages_alloc(sizeof(struct hd_py_stacks));
-    if (py->stacks && pthread_setspecific(stacks_key, py->stacks) != 0) {
-        hd_pages_free(py->stacks, sizeof(struct hd_py_stacks));
-        py->stacks = NULL;
-    }
     if (!py->stacks)
         py->stacks_gone = true;
     return py->stacks;
@@ -90,7 +75,8 @@ void hd_py_stack_remember(struct hd_py_stacks *stacks, const struct hd_py_stack 
 }
 
 void hd_py_stacks_counts(uint64_t *hits, uint64_t *misses) {
-    const struct hd_py_stacks *own = hd_thread()->py.stacks;
+    const struct hd_thread_buffers *b = hd_thread()->buffers;
+    const struct hd_py_stacks *own = b ? b->py.stacks : NULL;
     *hits = __atomic_load_n(&retired_hits, __ATOMIC_RELAXED) + (own ? own->hits : 0);
     *misses = __atomic_load_n(&retired_misses, __ATOMIC_RELAXED) + (own ? own->misses : 0);
 }

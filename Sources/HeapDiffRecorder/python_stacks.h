@@ -87,6 +87,8 @@ struct hd_py_thread;
 struct hd_stack;
 /* This thread's table, made on first use (NULL when it cannot be). */
 struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) HD_HIDDEN;
+/* Frees it, at thread exit (its counts kept for the exit's stats). */
+void hd_py_stacks_release(struct hd_py_thread *py) HD_HIDDEN;
 /* Remembers the stack just read frame by frame (py->frames, groups, count)
  * under its N raw words (py->raw) in E; false when it cannot be proven
  * later (a frame not running a code object, an id not given). */

@@ -36,6 +36,7 @@ void hd_record_init(void) {
     /* Per-thread caches of unwind info: no global lock on the hot path. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     hd_unwind_init();
+    hd_thread_buffers_init();
 }
 
 /* Each eval-loop frame is followed by the Python frames that invocation
@@ -46,8 +47,8 @@ void hd_record_init(void) {
 static uint32_t merge_python(struct hd_thread *t, const uintptr_t *native, uint32_t native_count, bool probed,
                              uint32_t *flags) {
     /* (A probe's stack that fits is not merged: captured_trace_locked.) */
-    const struct hd_py_thread *py = &t->py;
-    uintptr_t *merged = t->merged;
+    const struct hd_py_thread *py = &t->buffers->py;
+    uintptr_t *merged = t->buffers->merged;
     uint32_t limit = hd_config.depth;
     /* Each frame is placed only while there is room: FULL says one did not
      * fit (an exact fit is not truncated). */
@@ -92,8 +93,9 @@ static uint32_t merge_python(struct hd_thread *t, const uintptr_t *native, uint3
 static inline __attribute__((always_inline)) struct hd_trace *captured_trace_locked(struct hd_thread *t,
                                                                                     const struct hd_stack *stack,
                                                                                     uintptr_t reused) {
+    struct hd_thread_buffers *b = t->buffers;   /* made before the capture */
     /* A native stack proven by the memo carries its trace. */
-    struct hd_trace **remembered = t->py.count == 0 ? stack->trace : NULL;
+    struct hd_trace **remembered = b->py.count == 0 ? stack->trace : NULL;
     struct hd_trace *trace = remembered ? *remembered : NULL;
     if (HD_LIKELY(trace != NULL)) {
         hd_lock();
@@ -101,10 +103,10 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     }
     uint32_t count = stack->count, flags = 0;
     const uintptr_t *frames = stack->frames;
-    struct hd_py_stack *python = t->py.count > 0 ? t->py.stack : NULL;
+    struct hd_py_stack *python = b->py.count > 0 ? b->py.stack : NULL;
     if (python) {
         /* A Python stack found whole, with the same native frames as before. */
-        trace = hd_py_stack_trace(t->py.stacks, python, frames, count, stack->probed);
+        trace = hd_py_stack_trace(b->py.stacks, python, frames, count, stack->probed);
         if (HD_LIKELY(trace != NULL)) {
             hd_lock();
             return !reused || hd_pointer_contains(reused) ? trace : NULL;
@@ -116,15 +118,15 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
      * not merged into one copy (a remembered stack's frames read in place). */
     const uintptr_t *more = NULL;
     uint32_t more_count = 0;
-    if (HD_UNLIKELY(t->py.count > 0) && stack->probed && count + (uint32_t)t->py.count <= hd_config.depth) {
-        more = (const uintptr_t *)(t->py.frames_pending ? python->frames : t->py.frames);
-        more_count = (uint32_t)t->py.count;
+    if (HD_UNLIKELY(b->py.count > 0) && stack->probed && count + (uint32_t)b->py.count <= hd_config.depth) {
+        more = (const uintptr_t *)(b->py.frames_pending ? python->frames : b->py.frames);
+        more_count = (uint32_t)b->py.count;
         flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
-    } else if (HD_UNLIKELY(t->py.count > 0)) {
+    } else if (HD_UNLIKELY(b->py.count > 0)) {
         if (python)
-            hd_py_stack_frames(&t->py);
+            hd_py_stack_frames(&b->py);
         count = merge_python(t, frames, count, stack->probed, &flags);
-        frames = t->merged;
+        frames = b->merged;
     } else if (count > hd_config.depth) {
         count = hd_config.depth;
         flags |= HD_TRACE_FLAG_TRUNCATED;
@@ -143,7 +145,7 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     if (remembered)
         *remembered = trace;   /* the memo is this thread's */
     if (python)
-        hd_py_stack_remember(t->py.stacks, python, stack->frames, stack->count, stack->probed, trace);
+        hd_py_stack_remember(b->py.stacks, python, stack->frames, stack->count, stack->probed, trace);
     return trace;
 }
 

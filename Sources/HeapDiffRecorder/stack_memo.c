@@ -2,37 +2,26 @@
  * proof): each thread's table, and what a walk leaves in it. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include "thread_state.h"
 
 const uintptr_t hd_memo_sentinel = ~(uintptr_t)HD_MEMO_SENTINEL_VALUE;
 
-static pthread_key_t memo_key;
-static bool memo_key_ok;
-
-static void release_memos(void *memos) {
-    struct hd_unwind_thread *thread = &hd_thread()->unwind;
-    hd_pages_free(memos, sizeof(struct hd_memo_table));
+/* At thread exit, with the thread's buffers (thread_buffers.c). */
+void hd_memo_release(struct hd_unwind_thread *thread) {
+    if (thread->memos)
+        hd_pages_free(thread->memos, sizeof(struct hd_memo_table));
     thread->memos = NULL;
-    thread->memos_gone = true;   /* a later allocation in this exiting thread walks */
     hd_unwind_retire(thread);
 }
 
-void hd_memo_init(void) {
-    memo_key_ok = pthread_key_create(&memo_key, release_memos) == 0;
-}
-
 struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) {
-    if (HD_LIKELY(thread->memos) || thread->memos_gone || !memo_key_ok)
+    if (HD_LIKELY(thread->memos) || thread->memos_gone)
         return thread->memos;
     int saved = errno;   /* mmap may set it; the hooks leave it alone */
     thread->memos = hd_pages_alloc(sizeof(struct hd_memo_table));
-    if (thread->memos && pthread_setspecific(memo_key, thread->memos) != 0) {
-        hd_pages_free(thread->memos, sizeof(struct hd_memo_table));
-        thread->memos = NULL;
+    if (!thread->memos)
         thread->memos_gone = true;
-    }
     errno = saved;
     return thread->memos;
 }

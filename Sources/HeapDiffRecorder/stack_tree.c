@@ -165,7 +165,10 @@ static uint32_t add(struct hd_stack_tree *tree, const struct hd_trace *t, const 
  * fetched, two ahead its frames, one ahead the slots of its new frames. The
  * tree is mostly cache misses otherwise, one per new frame. */
 bool hd_stack_tree_add_stacks(struct hd_stack_tree *tree, struct hd_stack_copies *stacks) {
-    static __thread struct prepared ready[2] __attribute__((tls_model("initial-exec")));
+    /* (Mapped, not TLS nor stack: 4 KB in TLS is taken from every thread's stack.) */
+    struct prepared *ready = hd_pages_alloc(2 * sizeof *ready);
+    if (!ready)
+        return !(tree->failed = true);
     struct hd_stack_copy *items = stacks->items;
     size_t n = stacks->count;
     if (n)
@@ -183,6 +186,7 @@ bool hd_stack_tree_add_stacks(struct hd_stack_tree *tree, struct hd_stack_copies
             prepare(tree, items[i + 1].trace, items[i].trace, &ready[i & 1], &ready[(i + 1) & 1]);
         items[i].node = add(tree, items[i].trace, &ready[i & 1]);
     }
+    hd_pages_free(ready, 2 * sizeof *ready);
     return !tree->failed;
 }
 

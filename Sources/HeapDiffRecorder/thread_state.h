@@ -1,8 +1,14 @@
-/* Everything the recorder keeps per thread, in one struct in initial-exec
- * TLS (global-dynamic in libheapdiff-attach.so, see the Makefile): a hook
- * finds it once, with hd_thread(), and passes it down the allocation path,
+/* Everything the recorder keeps per thread: a small struct in initial-exec
+ * TLS (global-dynamic in libheapdiff-attach.so, see the Makefile), which a
+ * hook finds once, with hd_thread(), and passes down the allocation path,
  * so each function's signature shows what per-thread state it reads and
- * writes. */
+ * writes; and the thread's larger buffers, which it points to.
+ *
+ * The buffers (~27 KB) are kept out of TLS because glibc carves every
+ * module's initial-exec TLS out of each new thread's stack: with them there,
+ * a thread started with a PTHREAD_STACK_MIN stack failed to start (EINVAL)
+ * and every small stack lost that much (node printed "pthread_create:
+ * Invalid argument"). */
 #ifndef HEAPDIFF_THREAD_STATE_H
 #define HEAPDIFF_THREAD_STATE_H
 
@@ -35,15 +41,38 @@ struct hd_thread {
     /* record.c: recently seen stacks, by hash: a hit finds the trace without
      * the shared table (traces are never freed), confirmed by the frames. */
     struct hd_trace *trace_cache[HD_TRACE_CACHE];
-    /* record.c: a Python stack merged into the native one. */
-    uintptr_t merged[HD_TRACE_MAX_FRAMES];
-    struct hd_unwind_thread unwind;   /* the memo, the walk's scratch (native_unwind.h) */
-    struct hd_py_thread py;           /* Python frames and caches (python_stack.h) */
+    /* python_alloc.c: the block the object domains handed out last on this
+     * thread: a new object there is a fresh allocation, not a reuse. */
+    uintptr_t py_last_block;
+    /* NULL until the thread first records (thread_buffers.c); released at
+     * its exit, after which it gets plain ones (no memo, no remembered
+     * Python stacks) if it records again. */
+    struct hd_thread_buffers *buffers;
+    bool exiting;
 };
 extern __thread struct hd_thread hd_thread_tls HD_HIDDEN __attribute__((tls_model("initial-exec")));
 
 static inline __attribute__((always_inline)) struct hd_thread *hd_thread(void) {
     return &hd_thread_tls;
+}
+
+struct hd_thread_buffers {
+    /* record.c: a Python stack merged into the native one. */
+    uintptr_t merged[HD_TRACE_MAX_FRAMES];
+    struct hd_unwind_thread unwind;   /* the memo, the walk's scratch (native_unwind.h) */
+    struct hd_py_thread py;           /* Python frames and caches (python_stack.h) */
+};
+
+/* At start-up, before any thread records. */
+void hd_thread_buffers_init(void) HD_HIDDEN;
+/* Makes this thread's buffers; NULL when no memory is left (the caller
+ * then records nothing). Keeps errno. */
+struct hd_thread_buffers *hd_thread_buffers_make(struct hd_thread *t) HD_HIDDEN __attribute__((noinline));
+
+/* The thread's buffers, made at its first recording. */
+static inline __attribute__((always_inline)) struct hd_thread_buffers *hd_buffers(struct hd_thread *t) {
+    struct hd_thread_buffers *b = t->buffers;
+    return HD_LIKELY(b != NULL) ? b : hd_thread_buffers_make(t);
 }
 
 /* Takes the guard; returns what hd_guard_leave gives back (nesting keeps

@@ -77,6 +77,25 @@ import Testing
         #expect(worker.site.function == "worker")
     }
 
+    /// The recorder's per-thread state takes nothing from a thread's stack beyond a few hundred bytes of TLS:
+    /// threads with PTHREAD_STACK_MIN stacks start (they failed with EINVAL when it was 27 KB of TLS), and a
+    /// program's key destructor that allocates after the recorder let go of the thread is still recorded.
+    @Test func threadsWithTheSmallestStacksStartAndAreRecorded() throws {
+        let dir = try Harness.temporaryDirectory("small-stacks")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("small_stacks", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0 && result.stdoutText == "20 threads\n", "\(result.stdoutText)\(result.stderr)")
+        let files = try Harness.snapshotFiles(in: out)
+        let snapshot = try Snapshot.load(path: try #require(files.first { $0.contains(".1.heapsnap") }))
+        let small = try #require(try Harness.statistic("small", in: "small_stacks.c", of: snapshot, symbolizer: symbolizer))
+        #expect(small.count == 200 && small.size == 20_000)
+        let exiting = try #require(try Harness.statistic("exiting", in: "small_stacks.c", of: snapshot,
+                                                          symbolizer: symbolizer))
+        #expect(exiting.count == 20 && exiting.size == 960)
+    }
+
     @Test func operatorNewIsTracedThroughLibstdcxx() throws {
         let dir = try Harness.temporaryDirectory("cxx")
         let exe = try Harness.build("cxx_new", in: dir)
