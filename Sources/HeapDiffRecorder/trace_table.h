@@ -17,8 +17,14 @@ struct hd_trace {
     uint32_t frame_count, flags;
     uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
     uint64_t live_samples, alloc_samples;
-    uintptr_t frames[];
+    uint32_t node;              /* its innermost frame's node in trace_tree.h's tree */
+    uint32_t unused;
+    uintptr_t frames[];         /* a copy, only while frame_count <= HD_TRACE_FLAT_MAX */
 };
+/* Stacks up to this deep also keep their frames in the trace: comparing
+ * them is then a memcmp, not a walk up the tree (native stacks, the hot
+ * path's trace cache). Deeper ones, Python's, are only their node. */
+enum { HD_TRACE_FLAT_MAX = 16 };
 /* Each takes a stack in up to two pieces, FRAMES then MORE (MORE_COUNT 0: one piece). */
 uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, const uintptr_t *more,
                        uint32_t more_count) HD_HIDDEN;
