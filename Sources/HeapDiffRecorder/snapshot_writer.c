@@ -297,11 +297,13 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
     uint64_t locked = clock_ns(CLOCK_MONOTONIC);
     size_t capacity = hd_trace_table_count();
     size_t copies_size = (capacity ? capacity : 1) * sizeof *stacks.items;
-    stacks.items = hd_pages_alloc(copies_size);
+    stacks.items = hd_pages_alloc_now(copies_size);
     stacks.capacity = stacks.items ? capacity : 0;
     if (stacks.items)
         hd_trace_table_each(copy_trace, &copy);
     stacks.tree_nodes = hd_tree_node_count();
+    /* A node is made only for a stack interned, unless interning it failed. */
+    stacks.every_node = every_stack && stacks.count == capacity && !hd_traces_dropped;
     totals.peak_live = hd_peak_live_bytes;
     if (sampled)   /* every allocation, not only the sampled ones */
         hd_sampler_totals(&totals.alloc_bytes, &totals.alloc_count);

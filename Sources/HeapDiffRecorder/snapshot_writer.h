@@ -81,6 +81,7 @@ struct hd_stack_copies {
     size_t count, capacity;
     uint64_t frames;                /* sum of their frame counts */
     uint32_t tree_nodes;            /* trace_tree.h's nodes when they were copied */
+    bool every_node;                /* every stack copied, none dropped: each of those nodes is used */
 };
 
 /* ---- stack_tree.c ------------------------------------------------------ */

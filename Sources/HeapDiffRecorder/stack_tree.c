@@ -113,27 +113,35 @@ bool hd_stack_tree_select(struct hd_stack_tree *tree, struct hd_stack_copies *st
         tree_nodes = 1;   /* no stack interned yet: the root alone */
     tree->node_capacity = tree_nodes;
     /* Per node of the whole tree: used (1), then its new number (0: unused). */
-    uint32_t *number = hd_pages_alloc((size_t)tree_nodes * sizeof *number);
-    tree->parent = hd_pages_alloc((size_t)tree_nodes * sizeof *tree->parent);
-    tree->frame_index = hd_pages_alloc((size_t)tree_nodes * sizeof *tree->frame_index);
+    uint32_t *number = hd_pages_alloc_now((size_t)tree_nodes * sizeof *number);
+    tree->parent = hd_pages_alloc_now((size_t)tree_nodes * sizeof *tree->parent);
+    tree->frame_index = hd_pages_alloc_now((size_t)tree_nodes * sizeof *tree->frame_index);
     if (!number || !tree->parent || !tree->frame_index) {
         hd_pages_free(number, (size_t)tree_nodes * sizeof *number);
         tree->failed = true;
         return false;
     }
-    for (size_t i = 0; i < stacks->count; i++)
-        number[stacks->items[i].trace->node] = 1;
-    /* A parent precedes its children: one pass down marks every prefix. */
-    for (uint32_t node = tree_nodes - 1; node > 0; node--)
-        if (number[node])
-            number[hd_tree_node(node)->parent] = 1;
-    number[0] = 0;
     uint32_t next = 1;
-    for (uint32_t node = 1; node < tree_nodes; node++)
-        if (number[node]) {
-            tree->parent[next] = number[hd_tree_node(node)->parent];
-            number[node] = next++;
+    if (stacks->every_node) {   /* an exit snapshot: the whole tree, numbered as it is */
+        for (uint32_t node = 1; node < tree_nodes; node++) {
+            tree->parent[node] = hd_tree_node(node)->parent;
+            number[node] = node;
         }
+        next = tree_nodes;
+    } else {
+        for (size_t i = 0; i < stacks->count; i++)
+            number[stacks->items[i].trace->node] = 1;
+        /* A parent precedes its children: one pass down marks every prefix. */
+        for (uint32_t node = tree_nodes - 1; node > 0; node--)
+            if (number[node])
+                number[hd_tree_node(node)->parent] = 1;
+        number[0] = 0;
+        for (uint32_t node = 1; node < tree_nodes; node++)
+            if (number[node]) {
+                tree->parent[next] = number[hd_tree_node(node)->parent];
+                number[node] = next++;
+            }
+    }
     tree->nodes = next;
     for (size_t i = 0; i < stacks->count; i++)
         stacks->items[i].node = number[stacks->items[i].trace->node];

@@ -59,7 +59,7 @@ static inline __attribute__((always_inline)) bool matches(const struct hd_trace 
                                                           const uintptr_t *more, uint32_t more_count) {
     if (t->link.hash != hash || t->frame_count != count + more_count || t->flags != flags)
         return false;
-    if (HD_UNLIKELY(t->frame_count > HD_TRACE_FLAT_MAX))
+    if (!t->flat)
         return hd_tree_is_path(t->node, frames, count, more, more_count);
     return memcmp(t->frames, frames, count * sizeof *frames) == 0 &&
            (!more_count || memcmp(t->frames + count, more, more_count * sizeof *more) == 0);
@@ -68,6 +68,36 @@ static inline __attribute__((always_inline)) bool matches(const struct hd_trace 
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
                       uint32_t flags, const uintptr_t *more, uint32_t more_count) {
     return matches(t, hash, frames, count, flags, more, more_count);
+}
+
+/* A stack seen for the first time: out of line, so that looking up one
+ * already interned (most calls) stays a small function. */
+static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, const uintptr_t *frames, uint32_t count,
+                                                         uint32_t flags, const uintptr_t *more, uint32_t more_count) {
+    uint32_t total = count + more_count;
+    /* A second piece is Python frames; so may be some of one piece's. */
+    bool flat = total <= HD_TRACE_FLAT_PYTHON || more_count == 0;
+    for (uint32_t i = 0; i < count && flat && total > HD_TRACE_FLAT_PYTHON; i++)
+        flat = !hd_pyframe_is(frames[i]);
+    uint32_t node = hd_tree_path(frames, count, more, more_count);
+    struct hd_trace *t = node == UINT32_MAX ? NULL
+                         : hd_intern_alloc(&table, sizeof(struct hd_trace) + (flat ? total * sizeof *frames : 0));
+    if (!t) {
+        hd_traces_dropped = true;
+        return NULL;
+    }
+    memset(t, 0, sizeof *t);
+    t->frame_count = total;
+    t->flags = flags;
+    t->node = node;
+    t->flat = flat;
+    if (flat) {
+        memcpy(t->frames, frames, count * sizeof *frames);
+        if (more_count)
+            memcpy(t->frames + count, more, more_count * sizeof *more);
+    }
+    hd_intern_add(&table, &t->link, hash);
+    return t;
 }
 
 /* Out of line, and keeping errno (it may map memory): the hooks leave errno
@@ -84,26 +114,7 @@ static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t 
             if (matches((struct hd_trace *)e, hash, frames, count, flags, more, more_count))
                 return (struct hd_trace *)e;
     }
-    uint32_t total = count + more_count;
-    bool flat = total <= HD_TRACE_FLAT_MAX;
-    uint32_t node = hd_tree_path(frames, count, more, more_count);
-    struct hd_trace *t = node == UINT32_MAX ? NULL
-                         : hd_intern_alloc(&table, sizeof(struct hd_trace) + (flat ? total * sizeof *frames : 0));
-    if (!t) {
-        hd_traces_dropped = true;
-        return NULL;
-    }
-    memset(t, 0, sizeof *t);
-    t->frame_count = total;
-    t->flags = flags;
-    t->node = node;
-    if (flat) {
-        memcpy(t->frames, frames, count * sizeof *frames);
-        if (more_count)
-            memcpy(t->frames + count, more, more_count * sizeof *more);
-    }
-    hd_intern_add(&table, &t->link, hash);
-    return t;
+    return create(hash, frames, count, flags, more, more_count);
 }
 
 struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,

@@ -37,7 +37,9 @@ static bool make_room(void) {
     if (node_count == UINT32_MAX - 1)
         return false;
     if (node_count % CHUNK_NODES == 0) {
-        struct hd_tree_node *chunk = hd_pages_alloc(CHUNK_NODES * sizeof *chunk);
+        /* Past the first chunk, mapped at once: a program with that many nodes will fill it. */
+        struct hd_tree_node *chunk = node_count ? hd_pages_alloc_now(CHUNK_NODES * sizeof *chunk)
+                                                : hd_pages_alloc(CHUNK_NODES * sizeof *chunk);
         if (!chunk)
             return false;
         hd_tree_chunks[node_count / CHUNK_NODES] = chunk;
@@ -46,9 +48,10 @@ static bool make_room(void) {
 }
 
 static bool grow_slots(void) {
-    unsigned bits = slot_count ? 64 - slot_shift + 1 : INITIAL_SLOT_BITS;
+    /* Four times larger each time: fewer rehashes of every node. */
+    unsigned bits = slot_count ? 64 - slot_shift + 2 : INITIAL_SLOT_BITS;
     size_t count = (size_t)1 << bits;
-    uint32_t *fresh = hd_pages_alloc(count * sizeof *fresh);
+    uint32_t *fresh = slot_count ? hd_pages_alloc_now(count * sizeof *fresh) : hd_pages_alloc(count * sizeof *fresh);
     if (!fresh)
         return false;
     hd_pages_free(slots, slot_count * sizeof *slots);
@@ -74,6 +77,23 @@ static bool make_root(void) {
     return true;
 }
 
+/* A new node for FRAME under PARENT, filed in slot S; UINT32_MAX when out of memory. */
+static uint32_t add(uint32_t parent, uint64_t frame, size_t s) {
+    if ((size_t)(node_count + 1) * 2 > slot_count) {
+        if (!grow_slots())
+            return UINT32_MAX;
+        s = slot_of(parent, frame);   /* its slot moved */
+        while (slots[s])
+            s = (s + 1) & (slot_count - 1);
+    }
+    if (!make_room())
+        return UINT32_MAX;
+    uint32_t node = node_count++;
+    hd_tree_chunks[node / CHUNK_NODES][node % CHUNK_NODES] = (struct hd_tree_node){frame, parent, 0};
+    slots[s] = node;
+    return node;
+}
+
 /* PARENT's child for FRAME, made if new; UINT32_MAX when out of memory. */
 static uint32_t child(uint32_t parent, uint64_t frame) {
     size_t mask = slot_count - 1, s = slot_of(parent, frame);
@@ -82,17 +102,15 @@ static uint32_t child(uint32_t parent, uint64_t frame) {
         if (n->frame == frame && n->parent == parent)
             return node;
     }
-    if ((size_t)(node_count + 1) * 2 > slot_count) {
-        if (!grow_slots())
-            return UINT32_MAX;
-        return child(parent, frame);   /* its slot moved */
-    }
-    if (!make_room())
-        return UINT32_MAX;
-    uint32_t node = node_count++;
-    hd_tree_chunks[node / CHUNK_NODES][node % CHUNK_NODES] = (struct hd_tree_node){frame, parent, 0};
-    slots[s] = node;
-    return node;
+    return add(parent, frame, s);
+}
+
+/* A child of a node just made: it has none yet, so no node is compared. */
+static uint32_t new_child(uint32_t parent, uint64_t frame) {
+    size_t mask = slot_count - 1, s = slot_of(parent, frame);
+    while (slots[s])
+        s = (s + 1) & mask;
+    return add(parent, frame, s);
 }
 
 /* How many of a stack piece's frames, taken from its outermost in (the
@@ -120,10 +138,12 @@ uint32_t hd_tree_path(const uintptr_t *frames, uint32_t count, const uintptr_t *
     uint32_t d = more_count ? shared_reversed(more + more_count, last_frames, more_count < limit ? more_count : limit) : 0;
     if (d == more_count && d < limit)
         d += shared_reversed(frames + count, last_frames + d, limit - d);
-    uint32_t node = d ? last_nodes[d - 1] : 0;
+    /* Then each frame's node is looked up, until one is new: every frame
+     * inward of it is new too. */
+    uint32_t node = d ? last_nodes[d - 1] : 0, made = node_count;
     for (; d < n; d++) {
         uintptr_t frame = d < more_count ? more[more_count - 1 - d] : frames[count - 1 - (d - more_count)];
-        node = child(node, frame);
+        node = node >= made ? new_child(node, frame) : child(node, frame);
         if (node == UINT32_MAX) {
             last_depth = d;
             return UINT32_MAX;
