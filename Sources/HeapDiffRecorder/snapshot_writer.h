@@ -1,7 +1,7 @@
 /* Internal interface of the snapshot writer's files:
  *   snapshot_writer.c  the cut under the lock, the file's name and life, PROCESS and MODULEs
  *   snapshot_output.c  buffered output with the running CRC, records, varints
- *   stack_tree.c       the stacks as a prefix tree, built at snapshot time
+ *   stack_tree.c       the part of trace_tree.c's prefix tree a snapshot's stacks use
  *   snapshot_v2.c      format 2: CODES, FRAMES, NODES, STACKS
  *   snapshot_v1.c      format 1: PYCODEs, TRACEs (HEAPDIFF_FORMAT=1)
  * Everything here runs in the thread taking the snapshot, outside hd_lock,
