@@ -9,7 +9,9 @@
 
 static bool grow(struct hd_intern_table *t) {
     size_t new_count = t->bucket_count ? t->bucket_count * 2 : t->initial_buckets;
-    struct hd_interned **fresh = hd_pages_alloc(new_count * sizeof *fresh);
+    /* Every bucket is read and many written as the entries are filed again. */
+    struct hd_interned **fresh = t->bucket_count ? hd_pages_alloc_now(new_count * sizeof *fresh)
+                                                 : hd_pages_alloc(new_count * sizeof *fresh);
     if (!fresh)
         return false;
     for (struct hd_interned *e = t->all; e; e = e->all_next) {

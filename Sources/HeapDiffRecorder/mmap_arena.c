@@ -12,6 +12,11 @@ void *hd_pages_alloc(size_t size) {
     return p == MAP_FAILED ? NULL : p;
 }
 
+void *hd_pages_alloc_now(size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 /* Grows (or shrinks) a hd_pages_alloc block, moving its pages if needed;
  * NULL on failure, when the old block is still valid. */
 void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) {
@@ -32,7 +37,8 @@ void *hd_arena_alloc(struct hd_arena *arena, size_t size) {
     size = (size + 15) & ~(size_t)15;
     if ((size_t)(arena->end - arena->cursor) < size) {
         size_t chunk = size > HD_ARENA_CHUNK ? size : HD_ARENA_CHUNK;
-        unsigned char *fresh = hd_pages_alloc(chunk);
+        /* An arena that filled a chunk will fill the next one too: mapped at once. */
+        unsigned char *fresh = arena->end ? hd_pages_alloc_now(chunk) : hd_pages_alloc(chunk);
         if (!fresh)
             return NULL;
         arena->cursor = fresh;

@@ -7,6 +7,10 @@
 struct hd_arena { unsigned char *cursor, *end; };
 void *hd_arena_alloc(struct hd_arena *arena, size_t size) HD_HIDDEN;
 void *hd_pages_alloc(size_t size) HD_HIDDEN;   /* zeroed, NULL on failure */
+/* The same, every page mapped at once (MAP_POPULATE): for memory about to
+ * be filled whole or hashed into, one call instead of a page fault per page
+ * (two when a page is read before it is written). */
+void *hd_pages_alloc_now(size_t size) HD_HIDDEN;
 void hd_pages_free(void *pages, size_t size) HD_HIDDEN;
 void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) HD_HIDDEN;   /* mremap; NULL on failure */
 

@@ -9,6 +9,7 @@
  *   private_fds.c    the recorder's descriptors (and libunwind's), kept high
  *   own_thread.c     the recorder's own threads: detached, small stack, signals blocked
  *   lock.c           the one lock that guards both tables
+ *   trace_tree.c     the interned stacks' frames as one prefix tree
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
  *   python_layout.c  CPython: where each version keeps what is read (tables, _Py_DebugOffsets)

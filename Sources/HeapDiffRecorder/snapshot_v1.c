@@ -32,7 +32,12 @@ void hd_write_stacks_v1(struct hd_output *out, const struct hd_stack_copies *sta
         hd_store_u32(fixed + HD_TRACE_FLAGS, t->flags);
         hd_output_record_header(out, HD_RECORD_TRACE, sizeof fixed + (size_t)t->frame_count * HD_TRACE_FRAME_SIZE);
         hd_output_put(out, fixed, sizeof fixed);
-        /* x86_64 and aarch64 are little-endian, as the format is. */
-        hd_output_put(out, t->frames, (size_t)t->frame_count * HD_TRACE_FRAME_SIZE);
+        /* Its frames, innermost first: the path up the tree from its node.
+         * x86_64 and aarch64 are little-endian, as the format is. */
+        uint64_t frames[HD_TRACE_MAX_FRAMES];
+        uint32_t node = t->node, count = t->frame_count <= HD_TRACE_MAX_FRAMES ? t->frame_count : HD_TRACE_MAX_FRAMES;
+        for (uint32_t f = 0; f < count; f++, node = hd_tree_node(node)->parent)
+            frames[f] = hd_tree_node(node)->frame;
+        hd_output_put(out, frames, (size_t)count * HD_TRACE_FRAME_SIZE);
     }
 }

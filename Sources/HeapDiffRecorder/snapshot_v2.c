@@ -184,9 +184,9 @@ static void write_stacks(struct hd_output *out, const struct hd_stack_copies *st
 bool hd_write_stacks_v2(struct hd_output *out, struct hd_stack_copies *stacks, const struct hd_pycode *codes) {
     struct hd_stack_tree tree;
     struct hd_payload entries;
-    bool ok = hd_stack_tree_init(&tree, stacks->frames, stacks->count);
+    bool ok = hd_stack_tree_select(&tree, stacks, stacks->tree_nodes);
     ok = hd_payload_init(&entries, 2 * HD_TABLE_RECORD_BYTES) && ok;
-    ok = ok && hd_stack_tree_add_stacks(&tree, stacks) && hd_stack_tree_finish(&tree) && write_codes(out, &tree, codes, &entries);
+    ok = ok && write_codes(out, &tree, codes, &entries);
     if (ok) {
         write_frames(out, &tree, &entries);
         write_nodes(out, &tree, &entries);

@@ -10,6 +10,7 @@
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "snapshot_writer.h"
@@ -18,6 +19,12 @@ uint64_t hd_start_monotonic_ns;
 char hd_program_name[256] = "program";
 
 enum { CMDLINE_MAX = 128 * 1024 };
+
+/* This thread's minor page faults so far (HEAPDIFF_STATS). */
+static uint64_t minor_faults(void) {
+    struct rusage usage;
+    return getrusage(RUSAGE_THREAD, &usage) == 0 ? (uint64_t)usage.ru_minflt : 0;
+}
 
 static uint64_t clock_ns(clockid_t clock) {
     struct timespec ts;
@@ -246,6 +253,7 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
         return -1;
     }
     uint64_t started = clock_ns(CLOCK_MONOTONIC), started_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t started_faults = hd_config.print_stats ? minor_faults() : 0;
     pid_t pid = getpid();
     /* Names relative to the output directory: a helper's exit snapshot
      * goes to its subfolder (control.c decides). */
@@ -289,10 +297,13 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
     uint64_t locked = clock_ns(CLOCK_MONOTONIC);
     size_t capacity = hd_trace_table_count();
     size_t copies_size = (capacity ? capacity : 1) * sizeof *stacks.items;
-    stacks.items = hd_pages_alloc(copies_size);
+    stacks.items = hd_pages_alloc_now(copies_size);
     stacks.capacity = stacks.items ? capacity : 0;
     if (stacks.items)
         hd_trace_table_each(copy_trace, &copy);
+    stacks.tree_nodes = hd_tree_node_count();
+    /* A node is made only for a stack interned, unless interning it failed. */
+    stacks.every_node = every_stack && stacks.count == capacity && !hd_traces_dropped;
     totals.peak_live = hd_peak_live_bytes;
     if (sampled)   /* every allocation, not only the sampled ones */
         hd_sampler_totals(&totals.alloc_bytes, &totals.alloc_count);
@@ -347,9 +358,11 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
     result = 0;
     if (hd_config.print_stats) {
         uint64_t finished = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - started_cpu;
-        hd_note("snapshot %u (format %u): %zu stacks, %llu bytes, lock held %.3f ms, written in %.3f ms (%.3f ms CPU)",
+        hd_note("snapshot %u (format %u): %zu stacks, %llu bytes, lock held %.3f ms, written in %.3f ms (%.3f ms CPU, "
+                "%llu page faults)",
                 seq, hd_config.format, stacks.count, (unsigned long long)out.bytes,
-                (double)(unlocked - locked) / 1e6, (double)(finished - started) / 1e6, (double)cpu / 1e6);
+                (double)(unlocked - locked) / 1e6, (double)(finished - started) / 1e6, (double)cpu / 1e6,
+                (unsigned long long)(minor_faults() - started_faults));
     }
 done:
     hd_pages_free(stacks.items, copies_size);

@@ -1,7 +1,7 @@
 /* Internal interface of the snapshot writer's files:
  *   snapshot_writer.c  the cut under the lock, the file's name and life, PROCESS and MODULEs
  *   snapshot_output.c  buffered output with the running CRC, records, varints
- *   stack_tree.c       the stacks as a prefix tree, built at snapshot time
+ *   stack_tree.c       the part of trace_tree.c's prefix tree a snapshot's stacks use
  *   snapshot_v2.c      format 2: CODES, FRAMES, NODES, STACKS
  *   snapshot_v1.c      format 1: PYCODEs, TRACEs (HEAPDIFF_FORMAT=1)
  * Everything here runs in the thread taking the snapshot, outside hd_lock,
@@ -10,6 +10,7 @@
 #define HEAPDIFF_SNAPSHOT_WRITER_H
 
 #include "recorder.h"
+#include "trace_tree.h"
 
 /* ---- snapshot_output.c ----------------------------------------------- */
 enum { HD_OUTPUT_BUFFER = 256 * 1024 };
@@ -79,35 +80,25 @@ struct hd_stack_copies {
     struct hd_stack_copy *items;
     size_t count, capacity;
     uint64_t frames;                /* sum of their frame counts */
+    uint32_t tree_nodes;            /* trace_tree.h's nodes when they were copied */
+    bool every_node;                /* every stack copied, none dropped: each of those nodes is used */
 };
 
 /* ---- stack_tree.c ------------------------------------------------------ */
-/* Node 0 is the root (the empty stack); node i > 0 is a frame and its
- * parent, numbered in the order created, so a parent precedes its children. */
-struct hd_tree_slot { uint64_t frame; uint32_t parent, node; };   /* node + 1; 0: empty */
+/* The part of trace_tree.h's tree that one snapshot's stacks use, numbered
+ * anew in the same order (node 0 the root, a parent before its children). */
 struct hd_stack_tree {
     uint32_t *parent;               /* per node */
-    uint64_t *frame;                /* per node: its frame's value */
-    uint64_t *path_hash;            /* per node: hash of its frames from the outermost in */
-    uint32_t *frame_index;          /* per node, after _finish: index in `frames` */
+    uint32_t *frame_index;          /* per node: index in `frames` */
     uint32_t nodes, node_capacity;
-    struct hd_tree_slot *slots;     /* (parent, frame) -> node, at most half full, */
-    size_t slot_count;              /* placed by the node's path hash */
-    unsigned slot_shift;            /* 64 - log2(slot_count) */
-    uint64_t *frames;               /* after _finish: the distinct frames, ascending */
+    uint64_t *frames;               /* the distinct frames, ascending */
     uint32_t frame_count;
-    /* The nodes of the stack added last, from the outermost frame in:
-     * consecutive stacks often share their outer frames. */
-    uint32_t last_path[HD_TRACE_MAX_FRAMES];
     bool failed;                    /* out of memory */
 };
-/* Room for `stacks` stacks of `frames` frames in all. */
-bool hd_stack_tree_init(struct hd_stack_tree *tree, uint64_t frames, size_t stacks) HD_HIDDEN;
-/* Adds every stack with its prefixes and sets each one's node. */
-struct hd_stack_copies;
-bool hd_stack_tree_add_stacks(struct hd_stack_tree *tree, struct hd_stack_copies *stacks) HD_HIDDEN;
-/* Lists the distinct frames, ascending, and gives each node its frame's index. */
-bool hd_stack_tree_finish(struct hd_stack_tree *tree) HD_HIDDEN;
+/* The nodes the stacks use among the tree's first `tree_nodes` (those that
+ * existed when they were copied), each stack's node set; then the distinct
+ * frames listed, ascending, and each node given its frame's index. */
+bool hd_stack_tree_select(struct hd_stack_tree *tree, struct hd_stack_copies *stacks, uint32_t tree_nodes) HD_HIDDEN;
 void hd_stack_tree_free(struct hd_stack_tree *tree) HD_HIDDEN;
 
 /* ---- snapshot_v2.c / snapshot_v1.c ------------------------------------- */

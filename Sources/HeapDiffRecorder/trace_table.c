@@ -2,7 +2,9 @@
  * shares one hd_trace, which carries that stack's counters. This is what
  * makes a snapshot's size grow with distinct stacks, not with allocations.
  *
- * Interned in an hd_intern_table (intern_table.h), guarded by hd_lock.
+ * Interned in an hd_intern_table (intern_table.h), guarded by hd_lock. A
+ * trace's frames are its node in the prefix tree of every interned stack
+ * (trace_tree.c); a short one also keeps them flat.
  * Traces are never freed, so a trace pointer stays valid for the life of
  * the process (record.c's per-thread cache relies on that). */
 #define _GNU_SOURCE
@@ -10,6 +12,7 @@
 #include <string.h>
 #include "intern_table.h"
 #include "trace_table.h"
+#include "trace_tree.h"
 
 static struct hd_intern_table table = {.initial_buckets = 4096};
 bool hd_traces_dropped;
@@ -54,14 +57,47 @@ uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, 
 static inline __attribute__((always_inline)) bool matches(const struct hd_trace *t, uint64_t hash,
                                                           const uintptr_t *frames, uint32_t count, uint32_t flags,
                                                           const uintptr_t *more, uint32_t more_count) {
-    return t->link.hash == hash && t->frame_count == count + more_count && t->flags == flags &&
-           memcmp(t->frames, frames, count * sizeof *frames) == 0 &&
+    if (t->link.hash != hash || t->frame_count != count + more_count || t->flags != flags)
+        return false;
+    if (!t->flat)
+        return hd_tree_is_path(t->node, frames, count, more, more_count);
+    return memcmp(t->frames, frames, count * sizeof *frames) == 0 &&
            (!more_count || memcmp(t->frames + count, more, more_count * sizeof *more) == 0);
 }
 
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
                       uint32_t flags, const uintptr_t *more, uint32_t more_count) {
     return matches(t, hash, frames, count, flags, more, more_count);
+}
+
+/* A stack seen for the first time: out of line, so that looking up one
+ * already interned (most calls) stays a small function. */
+static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, const uintptr_t *frames, uint32_t count,
+                                                         uint32_t flags, const uintptr_t *more, uint32_t more_count) {
+    uint32_t total = count + more_count;
+    /* A second piece is Python frames; so may be some of one piece's. */
+    bool flat = total <= HD_TRACE_FLAT_PYTHON || more_count == 0;
+    for (uint32_t i = 0; i < count && flat && total > HD_TRACE_FLAT_PYTHON; i++)
+        flat = !hd_pyframe_is(frames[i]);
+    uint32_t node = hd_tree_path(frames, count, more, more_count);
+    struct hd_trace *t = node == UINT32_MAX ? NULL
+                         : hd_intern_alloc(&table, sizeof(struct hd_trace) + (flat ? total * sizeof *frames : 0));
+    if (!t) {
+        hd_traces_dropped = true;
+        return NULL;
+    }
+    memset(t, 0, sizeof *t);
+    t->frame_count = total;
+    t->flags = flags;
+    t->node = node;
+    t->flat = flat;
+    if (flat) {
+        memcpy(t->frames, frames, count * sizeof *frames);
+        if (more_count)
+            memcpy(t->frames + count, more, more_count * sizeof *more);
+    }
+    hd_intern_add(&table, &t->link, hash);
+    return t;
 }
 
 /* Out of line, and keeping errno (it may map memory): the hooks leave errno
@@ -78,19 +114,7 @@ static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t 
             if (matches((struct hd_trace *)e, hash, frames, count, flags, more, more_count))
                 return (struct hd_trace *)e;
     }
-    struct hd_trace *t = hd_intern_alloc(&table, sizeof(struct hd_trace) + (count + more_count) * sizeof *frames);
-    if (!t) {
-        hd_traces_dropped = true;
-        return NULL;
-    }
-    memset(t, 0, sizeof *t);
-    t->frame_count = count + more_count;
-    t->flags = flags;
-    memcpy(t->frames, frames, count * sizeof *frames);
-    if (more_count)
-        memcpy(t->frames + count, more, more_count * sizeof *more);
-    hd_intern_add(&table, &t->link, hash);
-    return t;
+    return create(hash, frames, count, flags, more, more_count);
 }
 
 struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
@@ -111,5 +135,5 @@ size_t hd_trace_table_count(void) {
 }
 
 size_t hd_trace_table_memory(void) {
-    return hd_intern_memory(&table);
+    return hd_intern_memory(&table) + hd_tree_memory();
 }

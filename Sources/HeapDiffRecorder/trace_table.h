@@ -17,6 +17,8 @@ struct hd_trace {
     uint32_t frame_count, flags;
     uint64_t live_bytes, live_count, alloc_bytes, alloc_count;
     uint64_t live_samples, alloc_samples;
+    uint32_t node;              /* its innermost frame's node in trace_tree.h's tree */
+    uint32_t flat;              /* frames[] holds a copy of its frames */
     uintptr_t frames[];
 };
 /* Each takes a stack in up to two pieces, FRAMES then MORE (MORE_COUNT 0: one piece). */
@@ -28,7 +30,15 @@ uint64_t hd_trace_hash(const uintptr_t *frames, uint32_t count, uint32_t flags, 
 enum { HD_TRACE_HASH_SEED = 0x243F6A88 };
 uint64_t hd_trace_hash_frames(uint64_t h, const uintptr_t *frames, uint32_t count) HD_HIDDEN;
 uint64_t hd_trace_hash_finish(uint64_t h, uint32_t count, uint32_t flags) HD_HIDDEN;
-/* The trace for this stack, created on first sight; NULL when out of memory. */
+/* The trace for this stack, created on first sight; NULL when out of memory.
+ * A new native stack (or a stack of at most HD_TRACE_FLAT_PYTHON frames)
+ * also keeps a copy of its frames, so that comparing it
+ * is a memcmp rather than a walk up the tree: the hot path's trace cache
+ * compares a native stack's repeats each time. A stack with Python frames
+ * is only its node, a few new nodes where a copy would take its 35-odd
+ * frames: its repeats are found by the thread's Python stack table
+ * (python_stacks.h) without a comparison. */
+enum { HD_TRACE_FLAT_PYTHON = 16 };   /* a Python stack this short is copied too */
 struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
                                  const uintptr_t *more, uint32_t more_count) HD_HIDDEN __attribute__((noinline));
 bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *frames, uint32_t count,
