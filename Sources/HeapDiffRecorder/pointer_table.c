@@ -17,13 +17,15 @@ struct slot {
 };
 
 struct subtable {
-    struct slot *slots;
+    struct slot *slots;         /* until allocated, no_slots: one empty slot, so that a lookup needs no test */
     size_t mask;                /* slot count - 1 */
     size_t used;
     size_t limit;               /* used may grow to this before the table does; 0 until allocated */
 };
 
-static struct subtable tables[HD_POINTER_SUBTABLES];
+static struct slot no_slots[1];
+#define NO_TABLE ((struct subtable){.slots = no_slots})
+static struct subtable tables[HD_POINTER_SUBTABLES] = {[0 ... HD_POINTER_SUBTABLES - 1] = NO_TABLE};
 uint64_t hd_live_bytes_now, hd_peak_live_bytes;
 
 static inline uint64_t mix(uintptr_t p) {
@@ -43,7 +45,7 @@ static void place(struct slot *slots, size_t mask, struct slot entry) {
 }
 
 static bool grow(struct subtable *t) {
-    size_t old_count = t->slots ? t->mask + 1 : 0;
+    size_t old_count = t->slots != no_slots ? t->mask + 1 : 0;
     size_t new_count = old_count            ? old_count * 2
                        : hd_config.sample_rate ? HD_POINTER_INITIAL_SLOTS_SAMPLED
                                                : HD_POINTER_INITIAL_SLOTS;
@@ -53,7 +55,8 @@ static bool grow(struct subtable *t) {
     for (size_t i = 0; i < old_count; i++)
         if (t->slots[i].ptr)
             place(fresh, new_count - 1, t->slots[i]);
-    hd_pages_free(t->slots, old_count * sizeof *t->slots);
+    if (old_count)
+        hd_pages_free(t->slots, old_count * sizeof *t->slots);
     t->slots = fresh;
     t->mask = new_count - 1;
     t->limit = new_count / 4 * 3;
@@ -68,7 +71,7 @@ static __attribute__((noinline)) bool make_room(struct subtable *t) {
     errno = saved;
     if (grown)
         return true;
-    if (!t->slots || t->used + 1 >= t->mask)
+    if (t->slots == no_slots || t->used + 1 >= t->mask)
         return false;
     t->limit = t->mask;
     return true;
@@ -82,8 +85,7 @@ __attribute__((always_inline)) inline void hd_pointer_prefetch(uintptr_t ptr) {
     struct subtable *t = table_of(h);
     struct slot *slots = __atomic_load_n(&t->slots, __ATOMIC_RELAXED);
     size_t mask = __atomic_load_n(&t->mask, __ATOMIC_RELAXED);
-    if (slots)
-        __builtin_prefetch(&slots[h & mask], 1);
+    __builtin_prefetch(&slots[h & mask], 1);
 }
 
 /* What one block adds to its trace. Exact: its size and one block. With
@@ -184,8 +186,6 @@ void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
 static struct slot *find(uintptr_t ptr) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
-    if (!t->slots)
-        return NULL;
     size_t i = h & t->mask;
     while (t->slots[i].ptr != ptr) {
         if (!t->slots[i].ptr)
@@ -212,8 +212,6 @@ bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) {
 __attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
-    if (!t->slots)
-        return false;
     size_t i = h & t->mask;
     while (t->slots[i].ptr != ptr) {
         if (!t->slots[i].ptr)
@@ -244,21 +242,22 @@ __attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint
 size_t hd_pointer_table_memory(void) {
     size_t n = 0;
     for (int i = 0; i < HD_POINTER_SUBTABLES; i++)
-        n += tables[i].slots ? (tables[i].mask + 1) * sizeof(struct slot) : 0;
+        n += tables[i].slots != no_slots ? (tables[i].mask + 1) * sizeof(struct slot) : 0;
     return n;
 }
 
 void hd_pointer_table_clear(void) {
     for (int i = 0; i < HD_POINTER_SUBTABLES; i++) {
-        hd_pages_free(tables[i].slots, tables[i].slots ? (tables[i].mask + 1) * sizeof(struct slot) : 0);
-        tables[i] = (struct subtable){0};
+        if (tables[i].slots != no_slots)
+            hd_pages_free(tables[i].slots, (tables[i].mask + 1) * sizeof(struct slot));
+        tables[i] = NO_TABLE;
     }
     hd_live_bytes_now = hd_peak_live_bytes = 0;
 }
 
 void hd_pointer_each(void (*visit)(uintptr_t ptr, void *context), void *context) {
     for (int i = 0; i < HD_POINTER_SUBTABLES; i++)
-        for (size_t s = 0; tables[i].slots && s <= tables[i].mask; s++)
+        for (size_t s = 0; s <= tables[i].mask; s++)
             if (tables[i].slots[s].ptr)
                 visit(tables[i].slots[s].ptr, context);
 }
