@@ -96,8 +96,6 @@ struct weight { uint64_t bytes, count, samples; };
 
 static inline __attribute__((always_inline)) struct weight weight_of(uint64_t size) {
     uint64_t rate = hd_config.sample_rate;
-    if (HD_LIKELY(rate == 0))
-        return (struct weight){size, 1, 0};
     uint64_t points = size >> HD_SIZE_BITS, bytes = size & ((1ull << HD_SIZE_BITS) - 1);
     if (points == 0)
         return (struct weight){bytes, 1ull << HD_COUNT_SHIFT, 0};
@@ -108,8 +106,8 @@ static inline __attribute__((always_inline)) struct weight weight_of(uint64_t si
 /* Without sampling (the default) the exact counts alone are touched, so
  * that full recording pays nothing for the sampled fields (callgrind,
  * churn 1M narrow: 807M -> see Benchmarks/README). */
-static inline __attribute__((always_inline)) void forget_counts(struct hd_trace *trace, uint64_t size) {
-    if (HD_LIKELY(hd_config.sample_rate == 0)) {
+static inline __attribute__((always_inline)) void forget_counts(struct hd_trace *trace, uint64_t size, bool sampled) {
+    if (!sampled) {
         trace->live_bytes -= size;
         trace->live_count--;
         hd_live_bytes_now -= size;
@@ -122,8 +120,8 @@ static inline __attribute__((always_inline)) void forget_counts(struct hd_trace 
     hd_live_bytes_now -= w.bytes;
 }
 
-static inline __attribute__((always_inline)) void add_counts(struct hd_trace *trace, uint64_t size, bool fresh) {
-    if (HD_LIKELY(hd_config.sample_rate == 0)) {
+static inline __attribute__((always_inline)) void add_counts(struct hd_trace *trace, uint64_t size, bool fresh, bool sampled) {
+    if (!sampled) {
         trace->live_bytes += size;
         trace->live_count++;
         if (fresh) {
@@ -150,7 +148,7 @@ static inline __attribute__((always_inline)) void add_counts(struct hd_trace *tr
 }
 
 static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace,
-                                                         bool fresh) {
+                                                         bool fresh, bool sampled) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
     if (HD_UNLIKELY(t->used >= t->limit) && !make_room(t)) {
@@ -164,22 +162,33 @@ static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t
     if (entered)
         t->used++;
     else
-        forget_counts(t->slots[i].trace, t->slots[i].size);   /* its free went by untraced */
+        forget_counts(t->slots[i].trace, t->slots[i].size, sampled);   /* its free went by untraced */
     t->slots[i] = (struct slot){ptr, size, trace};
-    add_counts(trace, size, fresh);
-    if (entered && HD_UNLIKELY(hd_config.sample_rate)) {
+    add_counts(trace, size, fresh, sampled);
+    if (entered && sampled) {
         int saved = errno;           /* the filter may grow */
         hd_sample_filter_add(ptr);   /* after the slot: a filter rebuilt now from the table has it */
         errno = saved;
     }
 }
 
+static __attribute__((noinline)) void insert_sampled(uintptr_t ptr, uint64_t size, struct hd_trace *trace,
+                                                     bool fresh) {
+    insert(ptr, size, trace, fresh, true);
+}
+
 __attribute__((always_inline)) inline void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
-    insert(ptr, size, trace, true);
+    if (HD_UNLIKELY(hd_config.sample_rate))
+        insert_sampled(ptr, size, trace, true);
+    else
+        insert(ptr, size, trace, true, false);
 }
 
 void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
-    insert(ptr, size, trace, false);
+    if (hd_config.sample_rate)
+        insert_sampled(ptr, size, trace, false);
+    else
+        insert(ptr, size, trace, false, false);
 }
 
 /* The slot holding ptr, or NULL. */
@@ -203,13 +212,15 @@ bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) {
     struct slot *slot = find(ptr);
     if (!slot)
         return false;
-    forget_counts(slot->trace, slot->size);
+    bool sampled = hd_config.sample_rate != 0;
+    forget_counts(slot->trace, slot->size, sampled);
     slot->trace = trace;
-    add_counts(trace, slot->size, true);
+    add_counts(trace, slot->size, true, sampled);
     return true;
 }
 
-__attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
+static inline __attribute__((always_inline)) bool remove_block(uintptr_t ptr, uint64_t *size,
+                                                               struct hd_trace **trace, bool sampled) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
     size_t i = h & t->mask;
@@ -220,8 +231,8 @@ __attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint
     }
     *size = t->slots[i].size;
     *trace = t->slots[i].trace;
-    forget_counts(*trace, *size);
-    if (HD_UNLIKELY(hd_config.sample_rate))
+    forget_counts(*trace, *size, sampled);
+    if (sampled)
         hd_sample_filter_remove(ptr);
     /* Backward shift: pull later members of the probe run into the hole,
      * unless their home slot lies cyclically in (hole, j]. */
@@ -237,6 +248,16 @@ __attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint
     t->slots[hole].ptr = 0;
     t->used--;
     return true;
+}
+
+static __attribute__((noinline)) bool remove_sampled(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
+    return remove_block(ptr, size, trace, true);
+}
+
+__attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
+    if (HD_UNLIKELY(hd_config.sample_rate))
+        return remove_sampled(ptr, size, trace);
+    return remove_block(ptr, size, trace, false);
 }
 
 size_t hd_pointer_table_memory(void) {
