@@ -143,6 +143,12 @@ __attribute__((always_inline)) inline void hd_pointer_prefetch(uintptr_t ptr) {
  * removals (few: sampled blocks) run out of line. */
 struct weight { uint64_t bytes, count, samples; };
 
+/* A counter updated on its own: gcc would otherwise pack neighbouring
+ * counters into SSE loads, shuffles and stores (8 instructions for what
+ * two read-modify-writes do). The empty asm says the counter may have
+ * changed, so it is not combined with the one before it. */
+#define ON_ITS_OWN(counter) __asm__("" : "+m"(counter))
+
 static inline __attribute__((always_inline)) struct weight weight_of(uint64_t size) {
     uint64_t rate = hd_config.sample_rate;
     uint64_t points = size >> HD_SIZE_BITS, bytes = size & ((1ull << HD_SIZE_BITS) - 1);
@@ -155,6 +161,7 @@ static inline __attribute__((always_inline)) struct weight weight_of(uint64_t si
 static inline __attribute__((always_inline)) void forget_counts(struct hd_trace *trace, uint64_t size, bool sampled) {
     if (!sampled) {
         trace->live_bytes -= size;
+        ON_ITS_OWN(trace->live_count);
         trace->live_count--;
         hd_live_bytes_now -= size;
         return;
@@ -170,9 +177,11 @@ static inline __attribute__((always_inline)) void add_counts(struct hd_trace *tr
                                                              bool sampled) {
     if (!sampled) {
         trace->live_bytes += size;
+        ON_ITS_OWN(trace->live_count);
         trace->live_count++;
         if (fresh) {
             trace->alloc_bytes += size;
+            ON_ITS_OWN(trace->alloc_count);
             trace->alloc_count++;
         }
         hd_live_bytes_now += size;
