@@ -317,8 +317,17 @@ static __attribute__((noinline)) bool remove_sampled(uintptr_t ptr, uint64_t *si
 }
 
 __attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
-    if (HD_UNLIKELY(hd_config.sample_rate))
-        return remove_sampled(ptr, size, trace);
+    if (HD_UNLIKELY(hd_config.sample_rate)) {
+        /* (through copies: the caller's variables, unused by a free, stay
+         * out of memory on the inlined path) */
+        uint64_t sampled_size;
+        struct hd_trace *sampled_trace;
+        if (!remove_sampled(ptr, &sampled_size, &sampled_trace))
+            return false;
+        *size = sampled_size;
+        *trace = sampled_trace;
+        return true;
+    }
     return remove_block(ptr, size, trace, false);
 }
 
