@@ -2,13 +2,22 @@
  * and backward-shift deletion (no tombstones, so a long-running program with
  * heavy churn never fills its table with them). Split into sub-tables by
  * the pointer's hash so that growing one rehashes 1/64 of the blocks at a
- * time, not all of them at once. Guarded by hd_lock. */
+ * time, not all of them at once. Probing never wraps around: a sub-table's
+ * last home slot is followed by HD_POINTER_TAIL overflow slots and one that
+ * stays empty, so every step is one increment and a removal's backward
+ * shift tests one comparison (a run that would reach the empty one grows
+ * the table first). Guarded by hd_lock. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include "recorder.h"
 
 /* Sampling records few blocks: its sub-tables start small. */
-enum { HD_POINTER_SUBTABLES = 64, HD_POINTER_INITIAL_SLOTS = 1024, HD_POINTER_INITIAL_SLOTS_SAMPLED = 64 };
+enum {
+    HD_POINTER_SUBTABLES = 64,
+    HD_POINTER_INITIAL_SLOTS = 1024,
+    HD_POINTER_INITIAL_SLOTS_SAMPLED = 64,
+    HD_POINTER_TAIL = 64,   /* overflow slots after the last home slot */
+};
 
 struct slot {
     uintptr_t ptr;              /* 0: empty */
@@ -17,13 +26,15 @@ struct slot {
 };
 
 struct subtable {
-    struct slot *slots;
-    size_t mask;                /* slot count - 1 */
-    size_t used;
-    size_t limit;               /* used may grow to this before the table does; 0 until allocated */
+    struct slot *slots;         /* until allocated, no_slots: an empty table, so that a lookup needs no test */
+    size_t mask;                /* home slots - 1; then HD_POINTER_TAIL more and the empty end */
+    size_t room;                /* blocks it takes before it grows; 0 until allocated */
+    struct slot *end;           /* the slot that always stays empty */
 };
 
-static struct subtable tables[HD_POINTER_SUBTABLES];
+static struct slot no_slots[HD_POINTER_TAIL + 1];
+#define NO_TABLE ((struct subtable){.slots = no_slots, .end = no_slots + HD_POINTER_TAIL})
+static struct subtable tables[HD_POINTER_SUBTABLES] = {[0 ... HD_POINTER_SUBTABLES - 1] = NO_TABLE};
 uint64_t hd_live_bytes_now, hd_peak_live_bytes;
 
 static inline uint64_t mix(uintptr_t p) {
@@ -35,43 +46,80 @@ static inline struct subtable *table_of(uint64_t h) {
     return &tables[h >> 58];   /* top 6 bits pick the sub-table, low bits the slot */
 }
 
-static void place(struct slot *slots, size_t mask, struct slot entry) {
-    size_t i = mix(entry.ptr) & mask;
-    while (slots[i].ptr)
-        i = (i + 1) & mask;
-    slots[i] = entry;
+/* Slots a sub-table of that many home slots maps, the empty end included. */
+static inline size_t mapped_slots(size_t homes) {
+    return homes + HD_POINTER_TAIL + 1;
 }
 
-static bool grow(struct subtable *t) {
-    size_t old_count = t->slots ? t->mask + 1 : 0;
-    size_t new_count = old_count            ? old_count * 2
-                       : hd_config.sample_rate ? HD_POINTER_INITIAL_SLOTS_SAMPLED
-                                               : HD_POINTER_INITIAL_SLOTS;
-    struct slot *fresh = hd_pages_alloc(new_count * sizeof *fresh);
-    if (!fresh)
+static bool place(struct slot *slots, size_t mask, struct slot entry) {
+    struct slot *s = slots + (mix(entry.ptr) & mask), *end = slots + mask + HD_POINTER_TAIL;
+    while (s->ptr)
+        s++;
+    if (s == end)
         return false;
-    for (size_t i = 0; i < old_count; i++)
-        if (t->slots[i].ptr)
-            place(fresh, new_count - 1, t->slots[i]);
-    hd_pages_free(t->slots, old_count * sizeof *t->slots);
-    t->slots = fresh;
-    t->mask = new_count - 1;
-    t->limit = new_count / 4 * 3;
+    *s = entry;
     return true;
 }
 
-/* Room for one more block: grow past 3/4 full; if that fails, fill up to
- * one free slot (probing needs one). */
+static size_t size_of_table(const struct subtable *t) {
+    return t->slots != no_slots ? mapped_slots(t->mask + 1) * sizeof(struct slot) : 0;
+}
+
+/* Doubles the sub-table (again, in the unlikely case that a run of the
+ * bigger one would reach its end). */
+static bool grow(struct subtable *t) {
+    bool allocated = t->slots != no_slots;
+    size_t homes = allocated ? (t->mask + 1) * 2
+                   : hd_config.sample_rate ? HD_POINTER_INITIAL_SLOTS_SAMPLED
+                                           : HD_POINTER_INITIAL_SLOTS;
+    for (;; homes *= 2) {
+        struct slot *fresh = hd_pages_alloc(mapped_slots(homes) * sizeof *fresh);
+        if (!fresh)
+            return false;
+        const struct slot *s = t->slots;
+        size_t used = 0;
+        while (s < t->end && (!s->ptr || (used++, place(fresh, homes - 1, *s))))
+            s++;
+        if (s == t->end) {
+            if (allocated)
+                hd_pages_free(t->slots, size_of_table(t));
+            t->slots = fresh;
+            t->mask = homes - 1;
+            t->end = fresh + homes - 1 + HD_POINTER_TAIL;
+            t->room = homes / 4 * 3 > used ? homes / 4 * 3 - used : 0;
+            return true;
+        }
+        hd_pages_free(fresh, mapped_slots(homes) * sizeof *fresh);
+    }
+}
+
+/* Room for one more block: grow past 3/4 full; if that fails, fill on
+ * until a run reaches the empty end (insert checks). */
 static __attribute__((noinline)) bool make_room(struct subtable *t) {
     int saved = errno;   /* mmap: the hooks leave errno alone on their fast paths */
     bool grown = grow(t);
     errno = saved;
     if (grown)
         return true;
-    if (!t->slots || t->used + 1 >= t->mask)
+    if (t->slots == no_slots)
         return false;
-    t->limit = t->mask;
+    t->room = SIZE_MAX / 2;
     return true;
+}
+
+/* A run reached the empty end: the free slot for hash h in the sub-table
+ * grown, or NULL if it cannot grow. */
+static __attribute__((noinline)) struct slot *slot_past_end(struct subtable *t, uint64_t h) {
+    int saved = errno;
+    struct slot *s = NULL;
+    while (!s && grow(t)) {
+        for (s = t->slots + (h & t->mask); s->ptr; s++)
+            ;
+        if (s == t->end)
+            s = NULL;
+    }
+    errno = saved;
+    return s;
 }
 
 /* Starts loading ptr's slot into the cache, without the lock: the table may
@@ -82,20 +130,27 @@ __attribute__((always_inline)) inline void hd_pointer_prefetch(uintptr_t ptr) {
     struct subtable *t = table_of(h);
     struct slot *slots = __atomic_load_n(&t->slots, __ATOMIC_RELAXED);
     size_t mask = __atomic_load_n(&t->mask, __ATOMIC_RELAXED);
-    if (slots)
-        __builtin_prefetch(&slots[h & mask], 1);
+    __builtin_prefetch(&slots[h & mask], 1);
 }
 
 /* What one block adds to its trace. Exact: its size and one block. With
  * sampling on, counts are in 2^-HD_COUNT_SHIFT blocks: a block recorded
  * whole counts its size and one block; one recorded for n sample points
- * stands for n·R bytes, i.e. n·R / size blocks of its size, and n samples. */
+ * stands for n·R bytes, i.e. n·R / size blocks of its size, and n samples.
+ * The functions below take `sampled` as a constant where they are inlined:
+ * full recording (the default) tests hd_config.sample_rate once an
+ * operation and touches only the exact counts; sampling's insertions and
+ * removals (few: sampled blocks) run out of line. */
 struct weight { uint64_t bytes, count, samples; };
+
+/* A counter updated on its own: gcc would otherwise pack neighbouring
+ * counters into SSE loads, shuffles and stores (8 instructions for what
+ * two read-modify-writes do). The empty asm says the counter may have
+ * changed, so it is not combined with the one before it. */
+#define ON_ITS_OWN(counter) __asm__("" : "+m"(counter))
 
 static inline __attribute__((always_inline)) struct weight weight_of(uint64_t size) {
     uint64_t rate = hd_config.sample_rate;
-    if (HD_LIKELY(rate == 0))
-        return (struct weight){size, 1, 0};
     uint64_t points = size >> HD_SIZE_BITS, bytes = size & ((1ull << HD_SIZE_BITS) - 1);
     if (points == 0)
         return (struct weight){bytes, 1ull << HD_COUNT_SHIFT, 0};
@@ -103,12 +158,10 @@ static inline __attribute__((always_inline)) struct weight weight_of(uint64_t si
     return (struct weight){estimate, (estimate << HD_COUNT_SHIFT) / (bytes ? bytes : 1), points};
 }
 
-/* Without sampling (the default) the exact counts alone are touched, so
- * that full recording pays nothing for the sampled fields (callgrind,
- * churn 1M narrow: 807M -> see Benchmarks/README). */
-static inline __attribute__((always_inline)) void forget_counts(struct hd_trace *trace, uint64_t size) {
-    if (HD_LIKELY(hd_config.sample_rate == 0)) {
+static inline __attribute__((always_inline)) void forget_counts(struct hd_trace *trace, uint64_t size, bool sampled) {
+    if (!sampled) {
         trace->live_bytes -= size;
+        ON_ITS_OWN(trace->live_count);
         trace->live_count--;
         hd_live_bytes_now -= size;
         return;
@@ -120,12 +173,15 @@ static inline __attribute__((always_inline)) void forget_counts(struct hd_trace 
     hd_live_bytes_now -= w.bytes;
 }
 
-static inline __attribute__((always_inline)) void add_counts(struct hd_trace *trace, uint64_t size, bool fresh) {
-    if (HD_LIKELY(hd_config.sample_rate == 0)) {
+static inline __attribute__((always_inline)) void add_counts(struct hd_trace *trace, uint64_t size, bool fresh,
+                                                             bool sampled) {
+    if (!sampled) {
         trace->live_bytes += size;
+        ON_ITS_OWN(trace->live_count);
         trace->live_count++;
         if (fresh) {
             trace->alloc_bytes += size;
+            ON_ITS_OWN(trace->alloc_count);
             trace->alloc_count++;
         }
         hd_live_bytes_now += size;
@@ -148,51 +204,68 @@ static inline __attribute__((always_inline)) void add_counts(struct hd_trace *tr
 }
 
 static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace,
-                                                         bool fresh) {
+                                                         bool fresh, bool sampled) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
-    if (HD_UNLIKELY(t->used >= t->limit) && !make_room(t)) {
+    if (HD_UNLIKELY(t->room == 0) && !make_room(t)) {
         hd_traces_dropped = true;   /* no memory for bookkeeping: block goes untraced */
         return;
     }
-    size_t i = h & t->mask;
-    while (t->slots[i].ptr && t->slots[i].ptr != ptr)
-        i = (i + 1) & t->mask;
-    bool entered = t->slots[i].ptr != ptr;
-    if (entered)
-        t->used++;
-    else
-        forget_counts(t->slots[i].trace, t->slots[i].size);   /* its free went by untraced */
-    t->slots[i] = (struct slot){ptr, size, trace};
-    add_counts(trace, size, fresh);
-    if (entered && HD_UNLIKELY(hd_config.sample_rate)) {
+    struct slot *s = t->slots + (h & t->mask);
+    bool entered = true;
+    if (s->ptr) {   /* (a home slot is never the end) */
+        while (s->ptr && s->ptr != ptr)
+            s++;
+        entered = s->ptr != ptr;
+        if (entered && HD_UNLIKELY(s == t->end) && !(s = slot_past_end(t, h))) {
+            hd_traces_dropped = true;
+            return;
+        }
+    }
+    if (entered) {
+        t->room--;
+    } else {
+        forget_counts(s->trace, s->size, sampled);   /* its free went by untraced */
+    }
+    *s = (struct slot){ptr, size, trace};
+    add_counts(trace, size, fresh, sampled);
+    if (entered && sampled) {
         int saved = errno;           /* the filter may grow */
         hd_sample_filter_add(ptr);   /* after the slot: a filter rebuilt now from the table has it */
         errno = saved;
     }
 }
 
+static __attribute__((noinline)) void insert_sampled(uintptr_t ptr, uint64_t size, struct hd_trace *trace,
+                                                     bool fresh) {
+    insert(ptr, size, trace, fresh, true);
+}
+
 __attribute__((always_inline)) inline void hd_pointer_insert(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
-    insert(ptr, size, trace, true);
+    if (HD_UNLIKELY(hd_config.sample_rate))
+        insert_sampled(ptr, size, trace, true);
+    else
+        insert(ptr, size, trace, true, false);
 }
 
 void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) {
-    insert(ptr, size, trace, false);
+    if (hd_config.sample_rate)
+        insert_sampled(ptr, size, trace, false);
+    else
+        insert(ptr, size, trace, false, false);
 }
 
 /* The slot holding ptr, or NULL. */
 static struct slot *find(uintptr_t ptr) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
-    if (!t->slots)
-        return NULL;
-    size_t i = h & t->mask;
-    while (t->slots[i].ptr != ptr) {
-        if (!t->slots[i].ptr)
+    struct slot *s = t->slots + (h & t->mask);
+    while (s->ptr != ptr) {
+        if (!s->ptr)
             return NULL;
-        i = (i + 1) & t->mask;
+        s++;
     }
-    return &t->slots[i];
+    return s;
 }
 
 bool hd_pointer_contains(uintptr_t ptr) {
@@ -203,62 +276,80 @@ bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) {
     struct slot *slot = find(ptr);
     if (!slot)
         return false;
-    forget_counts(slot->trace, slot->size);
+    bool sampled = hd_config.sample_rate != 0;
+    forget_counts(slot->trace, slot->size, sampled);
     slot->trace = trace;
-    add_counts(trace, slot->size, true);
+    add_counts(trace, slot->size, true, sampled);
     return true;
 }
 
-__attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
+static inline __attribute__((always_inline)) bool remove_block(uintptr_t ptr, uint64_t *size,
+                                                               struct hd_trace **trace, bool sampled) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
-    if (!t->slots)
-        return false;
-    size_t i = h & t->mask;
-    while (t->slots[i].ptr != ptr) {
-        if (!t->slots[i].ptr)
+    struct slot *s = t->slots + (h & t->mask);
+    while (s->ptr != ptr) {
+        if (!s->ptr)
             return false;
-        i = (i + 1) & t->mask;
+        s++;
     }
-    *size = t->slots[i].size;
-    *trace = t->slots[i].trace;
-    forget_counts(*trace, *size);
-    if (HD_UNLIKELY(hd_config.sample_rate))
+    *size = s->size;
+    *trace = s->trace;
+    forget_counts(*trace, *size, sampled);
+    if (sampled)
         hd_sample_filter_remove(ptr);
-    /* Backward shift: pull later members of the probe run into the hole,
-     * unless their home slot lies cyclically in (hole, j]. */
-    size_t hole = i;
-    for (size_t j = (i + 1) & t->mask; t->slots[j].ptr; j = (j + 1) & t->mask) {
-        size_t home = mix(t->slots[j].ptr) & t->mask;
-        bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (!stays) {
-            t->slots[hole] = t->slots[j];
-            hole = j;
+    /* Backward shift: pull later members of the run into the hole unless
+     * their home slot lies after it (no run wraps around). */
+    struct slot *hole = s;
+    for (struct slot *next = s + 1; next->ptr; next++) {
+        if (t->slots + (mix(next->ptr) & t->mask) <= hole) {
+            *hole = *next;
+            hole = next;
         }
     }
-    t->slots[hole].ptr = 0;
-    t->used--;
+    hole->ptr = 0;
+    t->room++;
     return true;
+}
+
+static __attribute__((noinline)) bool remove_sampled(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
+    return remove_block(ptr, size, trace, true);
+}
+
+__attribute__((always_inline)) inline bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) {
+    if (HD_UNLIKELY(hd_config.sample_rate)) {
+        /* (through copies: the caller's variables, unused by a free, stay
+         * out of memory on the inlined path) */
+        uint64_t sampled_size;
+        struct hd_trace *sampled_trace;
+        if (!remove_sampled(ptr, &sampled_size, &sampled_trace))
+            return false;
+        *size = sampled_size;
+        *trace = sampled_trace;
+        return true;
+    }
+    return remove_block(ptr, size, trace, false);
 }
 
 size_t hd_pointer_table_memory(void) {
     size_t n = 0;
     for (int i = 0; i < HD_POINTER_SUBTABLES; i++)
-        n += tables[i].slots ? (tables[i].mask + 1) * sizeof(struct slot) : 0;
+        n += size_of_table(&tables[i]);
     return n;
 }
 
 void hd_pointer_table_clear(void) {
     for (int i = 0; i < HD_POINTER_SUBTABLES; i++) {
-        hd_pages_free(tables[i].slots, tables[i].slots ? (tables[i].mask + 1) * sizeof(struct slot) : 0);
-        tables[i] = (struct subtable){0};
+        if (tables[i].slots != no_slots)
+            hd_pages_free(tables[i].slots, size_of_table(&tables[i]));
+        tables[i] = NO_TABLE;
     }
     hd_live_bytes_now = hd_peak_live_bytes = 0;
 }
 
 void hd_pointer_each(void (*visit)(uintptr_t ptr, void *context), void *context) {
     for (int i = 0; i < HD_POINTER_SUBTABLES; i++)
-        for (size_t s = 0; tables[i].slots && s <= tables[i].mask; s++)
-            if (tables[i].slots[s].ptr)
-                visit(tables[i].slots[s].ptr, context);
+        for (const struct slot *s = tables[i].slots; s < tables[i].end; s++)
+            if (s->ptr)
+                visit(s->ptr, context);
 }
