@@ -147,7 +147,8 @@ import Testing
         let recent = try PythonTests.line(of: "recent", in: "attach_service.py")
         let last = try #require(attached.snapshots.last)
         let kept = last.statistics(by: .lineno, symbolizer: Symbolizer()).first { $0.site.line == recent && $0.site.isPython }
-        #expect((kept?.count ?? 0) <= 64)
+        // 64 kept, and one more while an append has made its block but not yet dropped the oldest.
+        #expect((kept?.count ?? 0) <= 65, "\(kept?.count ?? 0)")
         #expect(last.python?.version.hasPrefix("3.\(interpreter.hexMinor & 0xFF).") == true,
                 "\(last.python?.version ?? "no Python")")
     }
@@ -224,7 +225,9 @@ import Testing
             grown.append((top.countDiff, top.sizeDiff))
             let kept = last.statistics(by: .lineno, symbolizer: Symbolizer())
                 .first { $0.site.line == recent && $0.site.isPython }
-            #expect((kept?.count ?? 0) <= 64)
+            // 64 kept, and one more while an append (under the program's lock) has made its block but not yet
+            // dropped the oldest: seen once in CI on 3.13, 65 blocks.
+            #expect((kept?.count ?? 0) <= 65, "\(kept?.count ?? 0)")
         }
         #expect(program.finish() == 0)
         #expect(plain.finish() == 0)
