@@ -164,7 +164,8 @@ void hd_record_reuse(struct hd_thread *t, void *ptr, const struct hd_stack *stac
 }
 
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) {
-    hd_pointer_prefetch((uintptr_t)ptr);
+    /* (No prefetch of the slot here: with only the lock to overlap, it cost
+     * 11 instructions a pair and 1-2% of wall time: Benchmarks/README.md.) */
     hd_lock();
     bool traced = hd_pointer_remove((uintptr_t)ptr, size, trace);
     hd_unlock();
