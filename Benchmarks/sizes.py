@@ -22,7 +22,7 @@ import tempfile
 from compare import with_assignments   # the same directory: Benchmarks/
 
 STATS = re.compile(r"snapshot (\d+) \(format (\d)\): (\d+) stacks, (\d+) bytes, lock held ([\d.]+) ms, "
-                   r"written in ([\d.]+) ms \(([\d.]+) ms CPU\)")
+                   r"written in ([\d.]+) ms \(([\d.]+) ms CPU[,)]")   # (then ", N page faults)")
 
 
 def kib(n):

@@ -57,10 +57,8 @@ void hd_resolve_once(void) {
 static inline __attribute__((always_inline)) void record_guarded(struct hd_thread *t, void *p, uint64_t size) {
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_thread_buffers *b = hd_buffers(t);
-    if (HD_UNLIKELY(!b)) {
-        __atomic_store_n(&hd_traces_dropped, true, __ATOMIC_RELAXED);   /* no memory for bookkeeping */
-        return;
-    }
+    if (HD_UNLIKELY(!b))
+        return;   /* no memory for bookkeeping (said in the snapshot) */
     struct hd_stack stack = hd_capture_stack(b);
     hd_record_alloc(t, p, size, &stack);
 }

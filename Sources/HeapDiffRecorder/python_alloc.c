@@ -66,10 +66,8 @@ static inline bool gil_promised(const struct mem_allocator *prev) {
 static inline __attribute__((always_inline)) void record_kept(struct hd_thread *t, const struct mem_allocator *prev,
                                                               void *p, uint64_t kept) {
     struct hd_thread_buffers *b = hd_buffers(t);
-    if (HD_UNLIKELY(!b)) {
-        __atomic_store_n(&hd_traces_dropped, true, __ATOMIC_RELAXED);   /* no memory for bookkeeping */
-        return;
-    }
+    if (HD_UNLIKELY(!b))
+        return;   /* no memory for bookkeeping (said in the snapshot) */
     b->py.gil_promised = gil_promised(prev);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
     struct hd_stack stack = hd_capture_stack(b);

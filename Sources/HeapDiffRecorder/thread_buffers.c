@@ -43,6 +43,8 @@ struct hd_thread_buffers *hd_thread_buffers_make(struct hd_thread *t) {
             b->py.stacks_gone = true;
         }
         t->buffers = b;
+    } else {
+        __atomic_store_n(&hd_traces_dropped, true, __ATOMIC_RELAXED);
     }
     errno = saved;
     return b;

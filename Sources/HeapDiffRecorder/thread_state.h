@@ -66,7 +66,8 @@ struct hd_thread_buffers {
 /* At start-up, before any thread records. */
 void hd_thread_buffers_init(void) HD_HIDDEN;
 /* Makes this thread's buffers; NULL when no memory is left (the caller
- * then records nothing). Keeps errno. */
+ * then records nothing, and the snapshots say blocks went untraced).
+ * Keeps errno. */
 struct hd_thread_buffers *hd_thread_buffers_make(struct hd_thread *t) HD_HIDDEN __attribute__((noinline));
 
 /* The thread's buffers, made at its first recording. */
