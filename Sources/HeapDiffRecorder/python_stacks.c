@@ -2,7 +2,6 @@
  * why and what proves one): the table, an entry filled after a walk, and
  * the native variants that carry an interned trace. */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <string.h>
 #include "thread_state.h"
 
