@@ -142,15 +142,29 @@ import Testing
         let strTimes = Frame(module: "/usr/lib/x86_64-linux-gnu/libruby-3.1.so.3.1", offset: 3, function: "rb_str_times")
         #expect(rule.role(of: rubyMain) == .library)
         #expect(rule.siteIndex(of: [strTimes, rubyMain]) == 0)
+        // A stripped system program whose own nameless code calls the allocator, run from a library's
+        // named event loop (memcached under libevent): the program's innermost frame, not the loop.
+        let memcached = "/usr/bin/memcached", libevent = "/usr/lib/x86_64-linux-gnu/libevent-2.1.so.7.0.1"
+        let slab = [
+            Frame(module: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 1, function: "malloc"),
+            Frame(module: memcached, offset: 0x11d1d), Frame(module: memcached, offset: 0x127e8),
+            Frame(module: libevent, offset: 0x21585),
+            Frame(module: libevent, offset: 0x21c1f, function: "event_base_loop"),
+            Frame(module: memcached, offset: 0x1904b),
+            Frame(module: "/usr/lib/x86_64-linux-gnu/libc.so.6", offset: 2, function: "start_thread"),
+        ]
+        #expect(rule.siteIndex(of: slab) == 1)
+        // Named library code called by it still comes first (libruby's function called by ruby's main).
+        #expect(rule.siteIndex(of: [slab[0], slab[3], strTimes, slab[1], slab[4]]) == 2)
         // A named one is.
         let named = Frame(module: "/usr/sbin/nginx", offset: 4, function: "ngx_palloc")
         #expect(rule.siteIndex(of: [fopen, named]) == 1)
         // The user's rules apply to library code too.
         let cc1 = Self.libraryProgramStack(module: "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", wrappers: ["xcalloc"],
                                            site: "ht_create(unsigned int)")
-        #expect(rule.adding(functions: [Glob("ht_create")]).siteIndex(of: cc1 + [
+        #expect(rule.adding(functions: [Glob("ht_create")]).siteIndex(of: cc1.prefix(3) + [
             Frame(module: "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", offset: 0x60, function: "init_stringpool()"),
-        ]) == 5)
+        ] + cc1.dropFirst(3)) == 3)
         // JIT-compiled code (outside every module) is passed over: a JVM's class loading is charged to
         // libjvm's function, not to the Java frame's bare address.
         let jvm = "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so"
@@ -168,5 +182,37 @@ import Testing
         // Nothing but wrappers and nameless frames: the first frame that is no wrapper.
         let nameless = [Frame(module: "/usr/lib/gcc/cc1", offset: 1, function: "xmalloc"), Frame(module: "/usr/lib/gcc/cc1", offset: 2)]
         #expect(rule.siteIndex(of: nameless) == 1)
+    }
+
+    /// The same rule where snapshots are grouped (StackResolver): a stripped system program's code run from a
+    /// library's event loop is charged to the program's innermost frame; libruby's named function called by
+    /// ruby's nameless main still is the site.
+    @Test func strippedProgramCodeCalledFromALibraryIsTheSite() {
+        let memcached = Module(index: 0, path: "/usr/bin/memcached", loadBias: 0x5555_0000_0000,
+                               ranges: [0x5555_0000_1000..<0x5555_0010_0000])
+        let libevent = Module(index: 1, path: "/usr/lib/x86_64-linux-gnu/libevent-2.1.so.7",
+                              loadBias: 0x7f10_0000_0000, ranges: [0x7f10_0000_1000..<0x7f10_0010_0000])
+        let libc = Module(index: 2, path: "/usr/lib/x86_64-linux-gnu/libc.so.6",
+                          loadBias: 0x7f20_0000_0000, ranges: [0x7f20_0000_1000..<0x7f20_0010_0000])
+        let symbolizer = Symbolizer()
+        symbolizer.remember([Frame(module: libc.path, offset: 0x2000, function: "malloc")], offset: 0x2000, in: libc)
+        symbolizer.remember([Frame(module: libevent.path, offset: 0x21c1f, function: "event_base_loop")],
+                            offset: 0x21c1f, in: libevent)
+        for offset: UInt64 in [0x11d1d, 0x127e8, 0x1904b, 0x2000] {
+            symbolizer.remember([Frame(module: memcached.path, offset: offset)], offset: offset, in: memcached)
+        }
+        symbolizer.remember([Frame(module: libevent.path, offset: 0x21585)], offset: 0x21585, in: libevent)
+        let traces = [
+            // malloc <- memcached <- memcached <- libevent (nameless) <- event_base_loop <- memcached
+            Trace(liveBytes: 4096, liveCount: 4, frames: [0x7f20_0000_2000, 0x5555_0001_1d1d, 0x5555_0001_27e8,
+                                                          0x7f10_0002_1585, 0x7f10_0002_1c1f, 0x5555_0001_904b]),
+            // malloc <- event_base_loop <- memcached's nameless main: the library function
+            Trace(liveBytes: 100, liveCount: 1, frames: [0x7f20_0000_2000, 0x7f10_0002_1c1f, 0x5555_0000_2000]),
+        ]
+        let snapshot = Snapshot(path: "memcached", process: ProcessRecord(), modules: [memcached, libevent, libc],
+                                traces: traces)
+        let rows = snapshot.statistics(StatisticsOptions(), symbolizer: symbolizer)
+            .map { "\($0.key.label()) \($0.size)/\($0.count)" }
+        #expect(rows == ["memcached+0x11d1d 4096/4", "event_base_loop (libevent-2.1.so.7) 100/1"])
     }
 }

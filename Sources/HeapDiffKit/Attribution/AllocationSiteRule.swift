@@ -23,8 +23,9 @@
 /// - everything else is *own* code.
 ///
 /// The site is the first own frame (inlined ones included); without one, the
-/// first generated frame, then the first library frame that has a name and is no wrapper, then any frame that
-/// is no wrapper, then frame 0.
+/// first generated frame, then the first library frame that has a name, is no wrapper and is inside the
+/// first nameless frame of a system program, then that frame, then any frame that is no wrapper, then
+/// frame 0.
 public struct AllocationSiteRule: Equatable, Sendable {
     public enum Role: Equatable, Sendable {
         case own, generated, library, wrapper
@@ -120,13 +121,24 @@ public struct AllocationSiteRule: Equatable, Sendable {
         return generatedFiles.matchAny(path: file)
     }
 
+    /// Whether the frame is nameless code of a stripped system program (library code by `role(of:)`).
+    func isNamelessSystemProgram(_ frame: Frame) -> Bool {
+        frame.function == nil && !frame.module.isEmpty && namelessLibraryModules.matchAny(path: frame.module)
+            && !libraryModules.matchAny(path: frame.module)
+    }
+
     /// Index of the site among `frames` (innermost first), nil for none.
+    ///
+    /// Without own code, a named library frame is the site only if it is called by the stripped system
+    /// program's nameless code (ruby's `main` calling libruby), not if it calls that code: memcached's
+    /// slab allocator, run from libevent's `event_base_loop`, is charged to memcached's innermost frame.
     public func siteIndex(of frames: [Frame]) -> Int? {
         guard !frames.isEmpty else { return nil }
         let roles = frames.map(role(of:))
-        return roles.firstIndex(of: .own)
-            ?? roles.firstIndex(of: .generated)
-            ?? frames.indices.first { roles[$0] == .library && frames[$0].function != nil }
+        if let own = roles.firstIndex(of: .own) ?? roles.firstIndex(of: .generated) { return own }
+        let program = frames.indices.first { roles[$0] == .library && isNamelessSystemProgram(frames[$0]) }
+        return frames.indices.first { $0 < (program ?? frames.count) && roles[$0] == .library && frames[$0].function != nil }
+            ?? program
             ?? roles.firstIndex(of: .library)
             ?? 0
     }

@@ -93,13 +93,17 @@ final class StackResolver {
         }
         // No own code: the program lives among the libraries (cc1 under
         // /usr/lib/gcc, libruby, libjvm). The first named frame that is no
-        // wrapper, else the first that is no wrapper.
+        // wrapper, unless a stripped system program's own code comes first
+        // (memcached's, called from libevent's loop): then that frame; else
+        // the first that is no wrapper.
         var nameless: (position: Position, frame: Frame)?
         for (index, address) in addresses.enumerated() where !isSkipped(address, libraryToo: false) {
             let resolved = resolve(address)
             for inline in resolved.frames.indices where resolved.roles[inline] != .wrapper {
                 let found = (Position(address: index, inline: inline, inLibrary: true), resolved.frames[inline])
-                if resolved.frames[inline].function != nil { return found }
+                if resolved.frames[inline].function != nil || rule.isNamelessSystemProgram(resolved.frames[inline]) {
+                    return found
+                }
                 if nameless == nil { nameless = found }
             }
         }
