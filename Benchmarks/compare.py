@@ -74,6 +74,8 @@ def main():
     parser.add_argument("--jemalloc", help="Debian's libjemalloc.so.2: adds jemalloc alone and jemalloc's own "
                                            "sampled profiler (prof:true,lg_prof_sample:LG) as the peer of sampling")
     parser.add_argument("--jemalloc-lg-sample", type=int, default=19)
+    parser.add_argument("--interposer", help="a pass-through LD_PRELOAD library (Benchmarks/interposer): adds "
+                                             "what interposing malloc costs before any recording")
     parser.add_argument("program", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     program = args.program[1:] if args.program and args.program[0] == "--" else args.program
@@ -91,6 +93,8 @@ def main():
         contenders[f"heapdiff recorder, sampled {rate}"] = lambda out, rate=rate: (
             program, {**base_env, "LD_PRELOAD": args.library, "HEAPDIFF_OUTPUT": out, "HEAPDIFF_SIGNAL": "off",
                       "HEAPDIFF_SAMPLE": rate})
+    if args.interposer:
+        contenders["pass-through interposer"] = lambda out: (program, {**base_env, "LD_PRELOAD": args.interposer})
     if args.jemalloc:
         lg = args.jemalloc_lg_sample
         contenders["jemalloc"] = lambda out: (program, {**base_env, "LD_PRELOAD": args.jemalloc})

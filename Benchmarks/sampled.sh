@@ -3,8 +3,9 @@
 # beside the full recording, the bare program and jemalloc's own sampled
 # profiler (Debian's libjemalloc2, MALLOC_CONF=prof:true,lg_prof_sample:19,
 # i.e. one sample per 512 KiB on average), alternating round by round; the
-# churn at 5M and 20M pairs, the STL workload and the CPython service loop
-# (pymalloc on). Replaces the "Sampled recording" section of RESULTS.md.
+# churn at 5M and 20M pairs, the STL workload, a 1 GiB live heap and the
+# CPython service loop (pymalloc on); and a pass-through interposer, the
+# floor. Replaces the "Sampled recording" section of RESULTS.md.
 # BENCH_ROUNDS (11), BENCH_SAMPLE (512KiB).
 set -euo pipefail
 heapdiff="$1"
@@ -22,17 +23,20 @@ section="$(mktemp)"
   echo "the callgrind section at the end counts instructions, which it does not move)."
   echo "Contenders: the bare program, the recorder recording every allocation, the recorder sampling one point"
   echo "per $rate on average (HEAPDIFF_SAMPLE=$rate), jemalloc alone and jemalloc's profiler at"
-  echo "lg_prof_sample:19 (its peer: the same mean rate; compare it with jemalloc alone, since it replaces the allocator)."
+  echo "lg_prof_sample:19 (its peer: the same mean rate; compare it with jemalloc alone, since it replaces the allocator),"
+  echo "and a pass-through interposer (Benchmarks/interposer/passthrough.c: malloc, calloc, realloc and free that only"
+  echo "jump on to glibc's), the floor any LD_PRELOAD profiler starts from."
   echo
 } > "$section"
 compare() {
   python3 "$here/compare.py" --rounds "${BENCH_ROUNDS:-11}" --heapdiff "$heapdiff" --library "$library" \
     --results "$section" --skip heaptrack --skip massif --skip "heapdiff run" --sample "$rate" \
-    --jemalloc "$jemalloc" "$@"
+    --jemalloc "$jemalloc" --interposer "$build/passthrough.so" "$@"
 }
 compare --name "Sampled: allocation churn, narrow, 5M pairs" -- "$build/churn" 5000000 narrow
 compare --name "Sampled: allocation churn, narrow, 20M pairs" -- "$build/churn" 20000000 narrow
 compare --name "Sampled: C++ STL (300,000 rounds)" -- "$build/stl_workload" 300000
+compare --name "Sampled: 1 GiB live heap, 1M blocks replaced" -- "$build/live_heap" 1024 1000000
 compare --name "Sampled: CPython $("$python" -c 'import platform; print(platform.python_version())') service loop, pymalloc on (10,000 requests)" \
   -- "$python" "$here/python-service/service.py" 10000
 {
@@ -43,10 +47,10 @@ compare --name "Sampled: CPython $("$python" -c 'import platform; print(platform
   echo
   echo "| workload | recorder tables KiB | peak RSS bare MiB | peak RSS sampled MiB | tables / bare RSS |"
   echo "|---|---:|---:|---:|---:|"
-  for workload in "churn 20000000 narrow" "stl_workload 300000" "python service.py 10000"; do
+  for workload in "churn 20000000 narrow" "stl_workload 300000" "live_heap 1024 1000000" "python service.py 10000"; do
     set -- $workload
     case "$1" in
-      churn|stl_workload) command=("$build/$1" "${@:2}") ;;
+      churn|stl_workload|live_heap) command=("$build/$1" "${@:2}") ;;
       python) command=("$python" "$here/python-service/$2" "${@:3}") ;;
     esac
     out="$(mktemp -d)"
