@@ -16,6 +16,26 @@ import Testing
         #expect(traced.stdout == bare.stdout)
         #expect(traced.stderr.hasPrefix("to stderr\n"))
         #expect(traced.stderr.contains("passthrough.c:"))   // the report names the leaking line
+        #expect(!traced.stderr.contains("still run"))
+    }
+
+    /// A program that daemonizes leaves its daemon recording: `run` says so, with its pid.
+    @Test func runNamesTheDaemonAProgramLeftRecording() throws {
+        let dir = try Harness.temporaryDirectory("daemon")
+        let exe = try Harness.build("daemon", in: dir)
+        let pidFile = dir.appendingPathComponent("daemon.pid")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "--output", dir.appendingPathComponent("out").path,
+                                                         "--", exe, pidFile.path], preload: false)
+        var daemon: Int32?
+        for _ in 0..<100 where daemon == nil {
+            daemon = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if daemon == nil { usleep(50_000) }
+        }
+        defer { if let daemon { kill(daemon, SIGKILL) } }
+        #expect(run.status == 0, "\(run.stderr)")
+        let pid = try #require(daemon)
+        #expect(run.stderr.contains("1 process still runs with the recorder, writing into "), "\(run.stderr)")
+        #expect(run.stderr.contains(": \(pid) (daemon). `heapdiff snapshot PID` takes a snapshot now"), "\(run.stderr)")
     }
 
     @Test func runReportsAProgramThatCannotStart() throws {

@@ -94,6 +94,7 @@ struct RunCommand: ParsableCommand {
                                status: error.code == EACCES || error.code == ENOEXEC ? 126 : 127)
         }
 
+        let exited = DispatchTime.now()
         notices.printAll()
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
                                  periodic: recording.interval != nil, verdictsBefore: verdictsBefore)
@@ -105,6 +106,13 @@ struct RunCommand: ParsableCommand {
             summary.printIfAny()
         } else {
             summary.print()
+        }
+        if !quiet {
+            StillRecording.waitForListeners(since: exited)
+            let shown = PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath).show(directory)
+            if let note = StillRecording.note(StillRecording.processes(writingInto: directory), shownDirectory: shown) {
+                Console.note(note)
+            }
         }
         if finished.termination.exitStatus != 0 {
             throw ExitCode(finished.termination.exitStatus)
