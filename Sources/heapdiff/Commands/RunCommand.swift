@@ -42,7 +42,9 @@ struct RunCommand: ParsableCommand {
             that left only an exit snapshot are counted, and the number of helpers' snapshots and where they \
             are comes last. When a test harness judged leak tests in the program (tests marked for \
             pytest-heapdiff, HeapDiffTesting's expectNoHeapGrowth), one line says how many, and names the \
-            first that kept growing and where its snapshots are. Everything heapdiff \
+            first that kept growing and where its snapshots are. When the program has exited but processes \
+            still run with the recorder and write into the output directory (a server that daemonized), a \
+            last line names them with their pids. Everything heapdiff \
             prints goes to standard error: the program's standard output is left exactly as it was. \
             When a signal kills the program, heapdiff says which and whether its exit snapshot was written. \
             heapdiff exits with the program's status, or 128+N if it was killed by signal N; 127 if it \
