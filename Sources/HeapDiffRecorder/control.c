@@ -38,9 +38,15 @@ static bool is_program = true;
  * that they never bury the program's files. Workers that took snapshots
  * keep their exit snapshot beside them; a worker that took none cannot be
  * told here from a launcher's subshell (the launcher may still execute the
- * program), so heapdiff moves it back once the program has ended. */
+ * program), so heapdiff moves it back once the program has ended; one that
+ * outlives heapdiff itself (a daemon the program left) stays beside it. */
 static bool goes_to_helpers(uint32_t trigger) {
-    return trigger == HD_TRIGGER_EXIT && last_seq == 0 && !is_program && !hd_config.keep_helper_exits;
+    if (trigger != HD_TRIGGER_EXIT || last_seq != 0 || is_program || hd_config.keep_helper_exits)
+        return false;
+    int saved = errno;
+    bool run_ended = kill((pid_t)hd_config.program_parent, 0) != 0 && errno == ESRCH;
+    errno = saved;
+    return !run_ended;
 }
 
 /* HEAPDIFF_KEEP=N: the SEQs of the latest N periodic snapshots, oldest

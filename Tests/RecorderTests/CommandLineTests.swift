@@ -36,6 +36,14 @@ import Testing
         let pid = try #require(daemon)
         #expect(run.stderr.contains("1 process still runs with the recorder, writing into "), "\(run.stderr)")
         #expect(run.stderr.contains(": \(pid) (daemon). `heapdiff snapshot PID` takes a snapshot now"), "\(run.stderr)")
+        // Ended after heapdiff was done, its exit snapshot stays beside the program's, not in helpers/.
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+        daemon = nil
+        let out = dir.appendingPathComponent("out")
+        #expect(try Harness.snapshotFiles(in: out, program: "daemon").map { URL(fileURLWithPath: $0).lastPathComponent }
+                .contains("daemon.\(pid).1.heapsnap"))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("helpers/daemon.\(pid).1.heapsnap").path))
     }
 
     @Test func runReportsAProgramThatCannotStart() throws {
