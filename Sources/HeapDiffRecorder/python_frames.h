@@ -218,13 +218,14 @@ static inline __attribute__((always_inline)) int hd_py_read_frames(struct hd_py_
 }
 
 /* How many outermost raw words the N in RAW share with remembered stack P. */
-static inline uint32_t hd_py_shared_outer(const struct hd_py_raw *raw, int n, const struct hd_py_stack *p) {
-    uint32_t m = p->raw_count, limit = (uint32_t)n < m ? (uint32_t)n : m, k = 0;
-    const struct hd_py_raw *a = raw + n - 1, *b = p->raw + m - 1;
-    for (; k < limit; k++, a--, b--)
-        if (((a->code ^ b->code) | (a->instr ^ b->instr) | (a->mark ^ b->mark)) != 0)
+static inline __attribute__((always_inline)) uint32_t hd_py_shared_outer(const struct hd_py_raw *raw, int n,
+                                                                         const struct hd_py_stack *p) {
+    uint32_t m = p->raw_count, limit = (uint32_t)n < m ? (uint32_t)n : m;
+    const struct hd_py_raw *a = raw + n, *b = p->raw + m, *stop = a - limit;
+    for (; a != stop; a--, b--)
+        if (((a[-1].code ^ b[-1].code) | (a[-1].instr ^ b[-1].instr) | (a[-1].mark ^ b[-1].mark)) != 0)
             break;
-    return k;
+    return (uint32_t)(raw + n - a);
 }
 
 /* A new stack's N raw words (py->raw) decoded into E (the entry it will be
@@ -350,13 +351,13 @@ static inline __attribute__((always_inline)) bool hd_py_stack_is(struct hd_py_st
     uint64_t epoch = hd_pycode_epoch();
     /* The word after the last is one no frame has (hd_py_stack_fill). */
     if (HD_LIKELY(epoch != 0 && e->code_epoch == epoch)) {
-        for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
+        const struct hd_py_raw *want = e->raw;
+        for (; frame; frame = hd_py_load(frame + L->frame_previous), want++) {
             struct hd_py_raw r = hd_py_raw_frame(L, frame);
-            const struct hd_py_raw *want = &e->raw[i];
             if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
                 return false;
         }
-        return i == e->raw_count;
+        return want == e->raw + e->raw_count;
     }
     for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
         struct hd_py_raw r = hd_py_raw_frame(L, frame);
