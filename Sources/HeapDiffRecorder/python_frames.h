@@ -119,7 +119,7 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
                                                                   struct hd_py_frame_memo *memos, size_t mask,
                                                                   uint64_t epoch, struct hd_py_raw r,
                                                                   const struct hd_pycode **entry_out) {
-    /* The instruction word alone nearly tells a frame (3.11+: an address in its code). */
+    /* Both words spread the slots (3.11+: the instruction is an address in the code). */
     struct hd_py_frame_memo *memo = &memos[((r.code >> 4) ^ (r.instr >> 1)) & mask];
     uintptr_t code = r.code, instr = r.instr;
     /* Proven at this epoch (no code object freed since): the words alone
