@@ -13,10 +13,7 @@
 #include <pthread.h>
 #include <string.h>
 #include "recorder.h"
-
-static inline uintptr_t hd_py_load(uintptr_t address) {
-    return *(const uintptr_t *)address;
-}
+#include "python_decode.h"
 
 /* 3.13: the main interpreter, as last seen alone in the list. */
 extern uintptr_t hd_py_main_seen HD_HIDDEN;
@@ -83,49 +80,6 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
     return (uintptr_t)pthread_getspecific(key) == current ? current : 0;
 }
 
-/* The frame as a trace frame (code id, instruction index), from the memo
- * or computed: 0 for a frame not started yet, which has no line to show;
- * UINT64_MAX for one that runs no code object (the walk stops there).
- * instr: prev_instr (3.11+) or f_lasti (before). */
-static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_thread *py, const struct hd_py_layout *L,
-                                                                  int step, uintptr_t frame, uintptr_t code,
-                                                                  uintptr_t instr) {
-    struct hd_py_frame_memo *memo = HD_LIKELY(py->stacks != NULL)
-                                        ? &py->stacks->frame_memos[(frame >> 4) & (HD_PY_TABLE_FRAME_MEMOS - 1)]
-                                        : &py->frame_memos[(frame >> 4) & (HD_FRAME_MEMOS - 1)];
-    uint64_t epoch = hd_pycode_epoch();   /* no code object freed since: still proven */
-    if (memo->frame == frame && memo->code == code && memo->instr == instr && memo->entry &&
-        ((epoch != 0 && memo->code_epoch == epoch) || hd_pycode_is(memo->entry, L, code))) {
-        memo->code_epoch = epoch;
-        if (step < HD_PY_RAW_MAX)
-            py->raw_entry[step] = memo->entry;
-        return memo->encoded;
-    }
-    if (!code || hd_py_load(code + sizeof(intptr_t)) != hd_python.code_type)
-        return UINT64_MAX;
-    bool complete;
-    uint32_t index;
-    if (L->frames == HD_PY_FRAME_OBJECTS) {
-        int lasti = (int)(intptr_t)instr;
-        complete = lasti >= 0;
-        index = !complete ? 0 : L->lasti_in_bytes ? (uint32_t)lasti / 2 : (uint32_t)lasti;
-    } else {
-        uintptr_t first = code + L->code_code;
-        uintptr_t traceable = first + 2 * (uintptr_t)*(const int *)(code + L->code_firsttraceable);
-        complete = *(const unsigned char *)(frame + L->frame_owner) == L->owner_generator || instr >= traceable;
-        index = (uint32_t)((instr - first) / 2);
-    }
-    /* Interned even when not started: its entry proves the memo and a remembered stack. */
-    const struct hd_pycode *entry = hd_pycode_entry(py, code);
-    if (!entry)
-        py->id_failed = true;   /* out of memory or ids: this stack is not remembered */
-    uint64_t encoded = complete && entry ? HD_PYFRAME_MAKE(entry->id, index) : 0;
-    *memo = (struct hd_py_frame_memo){frame, code, instr, entry, encoded, epoch};
-    if (step < HD_PY_RAW_MAX)
-        py->raw_entry[step] = entry;
-    return encoded;
-}
-
 /* The GIL holder's innermost frame if that is this thread, else 0. */
 static inline __attribute__((always_inline)) uintptr_t hd_py_first_frame(struct hd_py_thread *py,
                                                                          const struct hd_py_layout *L) {
@@ -134,84 +88,6 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_first_frame(struct 
         return tstate ? hd_py_load(tstate + L->tstate_frame) : 0;
     uintptr_t holder = tstate && L->has_cframe ? hd_py_load(tstate + L->tstate_frame) : tstate;
     return holder ? hd_py_load(holder + (L->has_cframe ? L->cframe_current_frame : L->tstate_frame)) : 0;
-}
-
-/* 3.11 and later: _PyInterpreterFrames, several per eval-loop call. */
-static inline __attribute__((always_inline)) int hd_py_capture_interpreter_frames(struct hd_py_thread *py,
-                                                                                 const struct hd_py_layout *L,
-                                                                                 uintptr_t frame) {
-    int count = 0, groups = 0, in_group = 0;
-    int steps = 0;
-    for (; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
-        /* 3.12+: the shim frame an eval-loop invocation starts with. */
-        if (!L->has_is_entry && *(const unsigned char *)(frame + L->frame_owner) == L->owner_cstack) {
-            py->groups[groups++] = (uint16_t)in_group;
-            in_group = 0;
-            if (steps < HD_PY_RAW_MAX)
-                py->raw_entry[steps] = NULL;   /* runs no code of its own */
-            continue;
-        }
-        uint64_t encoded =
-            hd_py_frame(py, L, steps, frame, hd_py_load(frame + L->frame_code), hd_py_load(frame + L->frame_prev_instr));
-        if (encoded == UINT64_MAX)
-            break;   /* not a frame we understand: keep what we have */
-        if (encoded) {
-            py->frames[count++] = encoded;
-            in_group++;
-        }
-        /* 3.11: the eval loop was entered (a native frame) for this frame:
-         * what we collected since the previous entry runs in that invocation. */
-        if (L->has_is_entry && *(const unsigned char *)(frame + L->frame_is_entry)) {
-            py->groups[groups++] = (uint16_t)in_group;
-            in_group = 0;
-        }
-    }
-    if (in_group)
-        py->groups[groups++] = (uint16_t)in_group;
-    py->group_count = groups;
-    py->count = count;
-    py->walked = frame ? -1 : steps;
-    return count;
-}
-
-/* 3.8 to 3.10: PyFrameObjects, each run by a call of its own of the eval
- * loop (a frame not started yet is an empty group). */
-static inline __attribute__((always_inline)) int hd_py_capture_frame_objects(struct hd_py_thread *py,
-                                                                            const struct hd_py_layout *L,
-                                                                            uintptr_t frame) {
-    int count = 0, groups = 0;
-    int steps = 0;
-    for (; frame && steps < HD_TRACE_MAX_FRAMES; steps++, frame = hd_py_load(frame + L->frame_previous)) {
-        int lasti = *(const int *)(frame + L->frame_lasti);
-        uint64_t encoded =
-            hd_py_frame(py, L, steps, frame, hd_py_load(frame + L->frame_code), (uintptr_t)(intptr_t)lasti);
-        if (encoded == UINT64_MAX)
-            break;
-        if (encoded)
-            py->frames[count++] = encoded;
-        py->groups[groups++] = encoded ? 1 : 0;
-    }
-    py->group_count = groups;
-    py->count = count;
-    py->walked = frame ? -1 : steps;
-    return count;
-}
-
-/* One frame's raw words. */
-static inline __attribute__((always_inline)) struct hd_py_raw hd_py_raw_frame(const struct hd_py_layout *L,
-                                                                              uintptr_t frame) {
-    uintptr_t code = hd_py_load(frame + L->frame_code);
-    if (L->frames == HD_PY_FRAME_OBJECTS)
-        return (struct hd_py_raw){code, (uintptr_t)(intptr_t)*(const int *)(frame + L->frame_lasti), 0};
-    uintptr_t mark;
-    if (!L->has_is_entry)
-        mark = *(const unsigned char *)(frame + L->frame_owner);
-    else if (L->frame_owner == L->frame_is_entry + 1)   /* 3.11: both in one load */
-        mark = *(const uint16_t *)(frame + L->frame_is_entry);
-    else
-        mark = *(const unsigned char *)(frame + L->frame_is_entry) |
-               (uintptr_t)*(const unsigned char *)(frame + L->frame_owner) << 8;
-    return (struct hd_py_raw){code, hd_py_load(frame + L->frame_prev_instr), mark};
 }
 
 /* The raw words the frames from FRAME outward are decided by, into
@@ -243,13 +119,13 @@ static inline __attribute__((always_inline)) bool hd_py_stack_is(struct hd_py_st
     uint64_t epoch = hd_pycode_epoch();
     /* The word after the last is one no frame has (hd_py_stack_fill). */
     if (HD_LIKELY(epoch != 0 && e->code_epoch == epoch)) {
-        for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
+        const struct hd_py_raw *want = e->raw;
+        for (; frame; frame = hd_py_load(frame + L->frame_previous), want++) {
             struct hd_py_raw r = hd_py_raw_frame(L, frame);
-            const struct hd_py_raw *want = &e->raw[i];
             if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
                 return false;
         }
-        return i == e->raw_count;
+        return want == e->raw + e->raw_count;
     }
     for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
         struct hd_py_raw r = hd_py_raw_frame(L, frame);
@@ -304,8 +180,7 @@ static inline __attribute__((always_inline)) int hd_py_capture(struct hd_py_thre
     }
     struct hd_py_stacks *stacks = HD_LIKELY(py->stacks != NULL) ? py->stacks : hd_py_stacks_table(py);
     if (HD_UNLIKELY(!stacks))
-        return L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
-                                                : hd_py_capture_interpreter_frames(py, L, frame);
+        return hd_py_read_frames(py, L, frame);
     /* First the stack this innermost frame was last seen in: one pass. */
     struct hd_py_stack **predicted = &stacks->predict[hd_py_predict_slot(hd_py_raw_frame(L, frame))];
     struct hd_py_stack *e = *predicted;
@@ -314,8 +189,8 @@ static inline __attribute__((always_inline)) int hd_py_capture(struct hd_py_thre
     uint64_t hash;
     int n = hd_py_read_raw(py, L, frame, &hash);
     if (n < 0)
-        return L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
-                                                : hd_py_capture_interpreter_frames(py, L, frame);
+        return hd_py_read_frames(py, L, frame);
+    struct hd_py_stack *p = *predicted;
     e = &stacks->entry[(hash >> 40) & (HD_PY_STACKS - 1)];
     *predicted = e;
     if (hd_py_stack_find(e, py->raw, n, hash, L)) {
@@ -329,11 +204,22 @@ static inline __attribute__((always_inline)) int hd_py_capture(struct hd_py_thre
         return e->count;
     }
     stacks->misses++;
+    /* A new stack: decoded from the words just read (no second walk),
+     * straight into the entry it will be remembered in, its outer frames
+     * taken from the stack predicted when they are the same. */
+    uint64_t epoch = hd_pycode_epoch();
+    uint32_t shared = p && p != e && p->raw_count && epoch != 0 && p->code_epoch == epoch
+                          ? hd_py_shared_outer(py->raw, n, p) : 0;
     py->id_failed = false;
-    int count = L->frames == HD_PY_FRAME_OBJECTS ? hd_py_capture_frame_objects(py, L, frame)
-                                                 : hd_py_capture_interpreter_frames(py, L, frame);
-    py->frames_pending = false;
-    py->stack = hd_py_stack_fill(py, e, n, hash) ? e : NULL;
+    e->raw_count = 0;   /* empty until it is whole */
+    int count = hd_py_decode(py, L, e, n, p, shared);
+    if (!hd_py_stack_fill(py, e, n, hash)) {
+        py->frames_pending = false;
+        return count;
+    }
+    py->stack = e;
+    py->frames_pending = true;
+    py->frames[0] = e->frames[0];
     return count;
 }
 

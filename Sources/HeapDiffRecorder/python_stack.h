@@ -57,12 +57,9 @@ struct hd_py_thread {
     bool stacks_gone, frames_pending, id_failed;
     struct hd_py_stack *stack;
     struct hd_py_raw raw[HD_PY_RAW_MAX];
-    /* Each walked frame's code entry, by step (as raw; NULL for a shim
-     * frame), from the last frame-by-frame read: what hd_py_stack_fill
-     * remembers; WALKED: how many frames that read went through, to the
-     * outermost, each running a code object or a shim (-1: it stopped short). */
+    /* How many frames the last decoding went through, to the outermost,
+     * each running a code object or a shim (-1: it stopped short). */
     int walked;
-    const struct hd_pycode *raw_entry[HD_PY_RAW_MAX];
     struct hd_py_frame_memo frame_memos[HD_FRAME_MEMOS];
     struct {
         uintptr_t code;

@@ -29,25 +29,23 @@ struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) {
 }
 
 bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uint64_t hash) {
-    e->raw_count = 0;   /* empty until it is whole */
-    e->raw[0] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
-    /* The frame-by-frame read just went through these same N frames, each
-     * running a code object (its entry, proven, by step) or a shim: a walk
-     * that stopped at a frame running no code object is read frame by frame
-     * each time. */
-    if (py->id_failed || py->walked != n || py->count > n || py->group_count > n)
+    /* The decoding went through all N frames, each running a code object
+     * (its entry, proven, by step) or a shim: a stack with a frame running
+     * no code object is read frame by frame each time. */
+    if (py->id_failed || py->walked != n) {
+        e->raw[0] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};   /* stays empty */
+        memcpy(py->frames, e->frames, (size_t)py->count * sizeof *py->frames);
+        memcpy(py->groups, e->groups, (size_t)py->group_count * sizeof *py->groups);
         return false;
-    memcpy(e->code_entry, py->raw_entry, (size_t)n * sizeof *py->raw_entry);
+    }
     memcpy(e->raw, py->raw, (size_t)n * sizeof *py->raw);
     e->raw[n] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
-    memcpy(e->frames, py->frames, (size_t)py->count * sizeof *py->frames);
-    memcpy(e->groups, py->groups, (size_t)py->group_count * sizeof *py->groups);
     e->count = (uint16_t)py->count;
     e->group_count = (uint16_t)py->group_count;
     e->hash = hash;
     e->frames_hash = hd_trace_hash_frames(HD_TRACE_HASH_SEED, (const uintptr_t *)e->frames, e->count);
     e->id = ++py->stacks->next_id;   /* traces remembered under an older id are not this stack's */
-    e->code_epoch = hd_pycode_epoch();   /* the walk just proved every code entry */
+    e->code_epoch = hd_pycode_epoch();   /* the decoding just proved every code entry */
     e->raw_count = (uint32_t)n;
     return true;
 }

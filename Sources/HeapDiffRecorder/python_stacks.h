@@ -47,7 +47,14 @@ struct hd_py_stack {
     const struct hd_pycode *code_entry[HD_PY_RAW_MAX];   /* each code object's then; NULL for a shim frame (3.12+) */
     uint64_t frames[HD_PY_RAW_MAX];
     uint16_t groups[HD_PY_RAW_MAX];
+    /* By step (raw word), what the steps from it outward give, which is
+     * the same in any stack with those outer steps (hd_py_decode takes
+     * them from here): their frames; those up to the first step that ends
+     * a group (that step's included); how many groups follow that group
+     * (HD_PY_NO_GROUP_END: no step from it outward ends one). */
+    uint8_t frames_after[HD_PY_RAW_MAX], open_after[HD_PY_RAW_MAX], groups_after[HD_PY_RAW_MAX];
 };
+enum { HD_PY_NO_GROUP_END = 255 };
 
 /* The trace of a Python stack (by id) under these native frames. */
 struct hd_trace;
@@ -59,13 +66,13 @@ struct hd_py_trace {
     uintptr_t frames[HD_PY_NATIVE_MAX];
 };
 
-/* Per thread, what each recently seen interpreter frame resolved to: the
- * outer frames of a stack stay put while the inner ones allocate, so most
- * frames are found here (python_frames.h), proven by their code object,
- * instruction and code entry (hd_pycode_is) still being the same, without the type check
+/* Per thread, what the raw words of recently seen frames resolved to: the
+ * outer frames of a stack recur while the inner ones allocate, so most
+ * frames are found here (python_frames.h), proven by their raw words and
+ * code entry (hd_pycode_is) still being the same, without the type check
  * and code lookup. */
 struct hd_py_frame_memo {
-    uintptr_t frame, code, instr;
+    uintptr_t code, instr, mark;
     const struct hd_pycode *entry;   /* the code object's, proven by hd_pycode_is; NULL: none */
     uint64_t encoded;            /* 0: an incomplete frame, nothing to show */
     uint64_t code_epoch;         /* hd_py_code_epoch when the entry was last proven */
@@ -89,9 +96,11 @@ struct hd_stack;
 struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) HD_HIDDEN;
 /* Frees it, at thread exit (its counts kept for the exit's stats). */
 void hd_py_stacks_release(struct hd_py_thread *py) HD_HIDDEN;
-/* Remembers the stack just read frame by frame (py->frames, groups, count)
- * under its N raw words (py->raw) in E; false when it cannot be proven
- * later (a frame not running a code object, an id not given). */
+/* Completes E, whose frames, groups, code entries and per-step counts
+ * were just decoded into it from its N raw words (py->raw; counts in py),
+ * as a remembered stack; false when it cannot be proven later (a frame not
+ * running a code object, an id not given): E is left empty, and the frames
+ * and groups are copied to py->frames and py->groups. */
 bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uint64_t hash) HD_HIDDEN;
 /* The frames and groups of a stack found, copied for merging. */
 void hd_py_stack_frames(struct hd_py_thread *py) HD_HIDDEN;

@@ -13,7 +13,8 @@
  *   trace_table.c    call stacks interned once, with per-stack counters
  *   pointer_table.c  live block -> (trace, size)
  *   python_layout.c  CPython: where each version keeps what is read (tables, _Py_DebugOffsets)
- *   python_stack.c   CPython: which interpreter; the allocating thread's Python frames (python_frames.h)
+ *   python_stack.c   CPython: which interpreter; the allocating thread's Python frames (python_frames.h,
+ *                    what their raw words decode to in python_decode.h)
  *   python_alloc.c   CPython: the allocator domains wrapped; free-list reuse re-attributed
  *   python_code.c    CPython: code objects interned once (file, name, line table)
  *   python_stacks.c  CPython: each thread's recent Python stacks, whole, and their traces
