@@ -56,11 +56,9 @@ void hd_resolve_once(void) {
  * keeps it itself. */
 static inline __attribute__((always_inline)) void record_guarded(struct hd_thread *t, void *p, uint64_t size) {
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
-    struct hd_thread_buffers *b = hd_buffers(t);
-    if (HD_UNLIKELY(!b))
-        return;   /* no memory for bookkeeping (said in the snapshot) */
-    struct hd_stack stack = hd_capture_stack(b);
-    hd_record_alloc(t, p, size, &stack);
+    struct hd_stack stack;
+    if (HD_LIKELY(hd_capture_stack(t, NULL, &stack)))   /* else no memory for bookkeeping (said in the snapshot) */
+        hd_record_alloc(t, p, size, &stack);
 }
 
 static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, uint64_t size) {

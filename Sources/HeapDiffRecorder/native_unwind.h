@@ -66,6 +66,7 @@ struct hd_memo_table {
      * frame) the set is looked in, and walks remembered, 1 time in 64. */
     int8_t score[HD_MEMO_SETS];
     unsigned victim, skip, used;
+    uint64_t hits;                  /* stacks proven from it */
     struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
     struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
 };
@@ -92,11 +93,13 @@ struct hd_walk_log {
  * from one that fits exactly. */
 enum { HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
 
-/* One thread's unwinding state, part of its struct hd_thread (thread_state.h). */
+/* One thread's unwinding state, in its buffers (thread_state.h). Its memo
+ * table is not here but in the thread's TLS (struct hd_thread's memos,
+ * passed to the functions below): a stack proven from the memo then reads
+ * nothing else of the thread's. */
 struct hd_unwind_thread {
-    struct hd_memo_table *memos;    /* NULL until the first walk; freed at thread exit */
     bool memos_gone;                /* no table: none could be made, or the thread is exiting */
-    uint64_t hits, walks, fallbacks;
+    uint64_t hits, walks, fallbacks;   /* hits: those of its tables already released */
     uintptr_t capture[HD_CAPTURE_MAX];    /* the frames of the stack walked last */
     uintptr_t expected[HD_CAPTURE_MAX];   /* HEAPDIFF_UNWIND=verify: unw_backtrace's */
     struct hd_walk_log walk_log;          /* what the last walk read, for the memo */
@@ -107,10 +110,10 @@ static inline size_t hd_memo_set(uintptr_t caller, uintptr_t base, uint64_t tag)
     return (size_t)(h >> 40) & (HD_MEMO_SETS - 1);
 }
 
-/* The remembered stack for this hook frame, if its words still hold. */
-static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_thread *thread, uintptr_t base,
+/* The remembered stack for this hook frame, if its words still hold
+ * (TABLE: the thread's, or NULL). */
+static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_memo_table *table, uintptr_t base,
                                                                uintptr_t caller, uint64_t tag, struct hd_stack *out) {
-    struct hd_memo_table *table = thread->memos;
     if (HD_UNLIKELY(table == NULL))
         return false;
     size_t set = hd_memo_set(caller, base, tag);
@@ -140,7 +143,7 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
             table->recent[set] = (uint8_t)way;
             if (table->score[set] <= 62)
                 table->score[set] += 2;
-            thread->hits++;
+            table->hits++;
             *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
             return true;
         }
@@ -151,10 +154,10 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
 }
 
 /* ---- stack_memo.c ---------------------------------------------------- */
-/* Frees this thread's table, at its exit (thread_buffers.c), its counts kept. */
-void hd_memo_release(struct hd_unwind_thread *thread) HD_HIDDEN;
-/* This thread's table, made on first use (NULL when it cannot be). */
-struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) HD_HIDDEN;
+/* Frees this thread's table (*MEMOS), at its exit (thread_buffers.c), its counts kept. */
+void hd_memo_release(struct hd_unwind_thread *thread, struct hd_memo_table **memos) HD_HIDDEN;
+/* This thread's table (*MEMOS), made on first use (NULL when it cannot be). */
+struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread, struct hd_memo_table **memos) HD_HIDDEN;
 /* Remembers a walk in SET (a way chosen round-robin); returns the slot for
  * its trace, or NULL when it is not remembered. */
 struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
@@ -164,8 +167,8 @@ struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uint
 /* The stack when the memo has none: walked with the rules (and remembered),
  * or from unw_backtrace (HEAPDIFF_UNWIND=libunwind, or a frame the rules do
  * not cover). PYTHON: stop at the innermost eval loop. */
-struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
-                          bool python) HD_HIDDEN __attribute__((noinline));
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table **memos, uintptr_t base,
+                          uintptr_t caller, uint64_t tag, bool python) HD_HIDDEN __attribute__((noinline));
 /* unw_backtrace's stack, into BUFFER (the recorder's own frames skipped;
  * under Python code, cut at the innermost eval loop). */
 struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) HD_HIDDEN;
@@ -180,7 +183,7 @@ void hd_unwind_init(void) HD_HIDDEN;
 /* A thread's counters into the process's, as it exits. */
 void hd_unwind_retire(struct hd_unwind_thread *thread) HD_HIDDEN;
 /* HEAPDIFF_STATS / verify: one line on stderr at exit, with the exiting
- * thread's own counters. */
-void hd_unwind_report(const struct hd_unwind_thread *thread) HD_HIDDEN;
+ * thread's own counters (either may be NULL). */
+void hd_unwind_report(const struct hd_unwind_thread *thread, const struct hd_memo_table *memos) HD_HIDDEN;
 
 #endif
