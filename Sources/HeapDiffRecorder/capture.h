@@ -37,15 +37,12 @@ static inline __attribute__((always_inline)) bool hd_capture_stack(struct hd_thr
         }
         errno = saved;
     }
-    if (HD_LIKELY(hd_config.unwind != HD_UNWIND_LIBUNWIND) && hd_memo_find(t->memos, base, caller, tag, out)) {
-        /* (A memo is only made with the buffers, and released with them.) */
-        if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
-            *out = hd_unwind_verify(&t->buffers->unwind, *out, python);
-    } else {
-        if (!b && HD_UNLIKELY(!(b = hd_buffers(t))))
-            return false;
-        *out = hd_unwind(&b->unwind, &t->memos, base, caller, tag, python);
-    }
+    /* (HEAPDIFF_UNWIND=libunwind or verify: hd_unwind decides, one test here.) */
+    if (HD_LIKELY(hd_config.unwind == HD_UNWIND_FAST) && hd_memo_find(t->memos, base, caller, tag, out))
+        return true;
+    if (!b && HD_UNLIKELY(!(b = hd_buffers(t))))
+        return false;
+    *out = hd_unwind(&b->unwind, &t->memos, base, caller, tag, python);
     return true;
 }
 

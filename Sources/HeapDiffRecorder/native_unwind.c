@@ -299,6 +299,11 @@ struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) {
  * memory, unw_backtrace, the verify check) keeps errno itself. */
 struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table **memo_table, uintptr_t base,
                           uintptr_t caller, uint64_t tag, bool python) {
+    /* HEAPDIFF_UNWIND=verify: the memo's stacks are checked too (capture.h
+     * looks in it only in the default mode). */
+    struct hd_stack found;
+    if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY) && hd_memo_find(*memo_table, base, caller, tag, &found))
+        return hd_unwind_verify(thread, found, python);
     const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
         thread->fallbacks++;
@@ -309,7 +314,7 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table 
      * then, so that the few that repeat still get in. */
     struct hd_memo_table *memos = hd_memo_table(thread, memo_table);
     size_t set = hd_memo_set(caller, base, tag);
-    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &thread->walk_log : NULL;
+    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set, false) ? &thread->walk_log : NULL;
     uintptr_t *capture = thread->capture;
     bool stopped;
     int n = python ? walk_python_logged(table, base, capture, &thread->walk_log, &stopped)

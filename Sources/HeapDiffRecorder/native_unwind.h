@@ -42,7 +42,7 @@ enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAY
 struct hd_memo_check { uintptr_t address, value; };
 struct hd_memo {
     struct hd_trace *trace;      /* tag 0: the interned trace of these frames, once known */
-    uint16_t count, checks;
+    uint16_t count;
     bool probed;
     struct hd_memo_check check[HD_MEMO_CHECKS + 1];   /* then a check that always fails */
     uintptr_t frames[HD_MEMO_FRAMES];
@@ -65,15 +65,18 @@ struct hd_memo_table {
      * cost more than the walks saved: thousands of paths through one hook
      * frame) the set is looked in, and walks remembered, 1 time in 64. */
     int8_t score[HD_MEMO_SETS];
-    unsigned victim, skip, used;
+    unsigned victim, used;
+    unsigned skip;                  /* lookups in sets below HD_MEMO_THRASH */
     uint64_t hits;                  /* stacks proven from it */
     struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
     struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
 };
 enum { HD_MEMO_THRASH = -32 };
-/* This set is not looked in this time (the walk is not remembered either). */
-static inline bool hd_memo_skipped(const struct hd_memo_table *table, size_t set) {
-    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 63) != 0;
+/* This set is not looked in this time (the walk is not remembered either).
+ * COUNTED: a lookup, which counts a thrashing set's turn (only those are
+ * counted: a set that pays costs no counting). */
+static inline bool hd_memo_skipped(struct hd_memo_table *table, size_t set, bool counted) {
+    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && ((counted ? ++table->skip : table->skip) & 63) != 0;
 }
 
 /* What a walk did at each frame, kept for the memo: the rule, the CFA, the
@@ -118,8 +121,7 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_memo_ta
         return false;
     size_t set = hd_memo_set(caller, base, tag);
     /* A set that keeps missing is only looked in now and then. */
-    table->skip++;
-    if (hd_memo_skipped(table, set))
+    if (hd_memo_skipped(table, set, true))
         return false;
     const struct hd_memo_key *ways = &table->keys[set * HD_MEMO_WAYS];
     unsigned recent = table->recent[set];
@@ -139,7 +141,8 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_memo_ta
                 break;
             }
         }
-        if (check == memo->check + memo->checks) {
+        /* Only the sentinel's address is in the library, not on a stack. */
+        if (check->address == (uintptr_t)&hd_memo_sentinel) {
             table->recent[set] = (uint8_t)way;
             if (table->score[set] <= 62)
                 table->score[set] += 2;
@@ -164,9 +167,11 @@ struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uint
                                    uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) HD_HIDDEN;
 
 /* ---- native_unwind.c -------------------------------------------------- */
-/* The stack when the memo has none: walked with the rules (and remembered),
- * or from unw_backtrace (HEAPDIFF_UNWIND=libunwind, or a frame the rules do
- * not cover). PYTHON: stop at the innermost eval loop. */
+/* The stack when the memo has none (or HEAPDIFF_UNWIND is not the
+ * default): walked with the rules (and remembered), or from unw_backtrace
+ * (HEAPDIFF_UNWIND=libunwind, or a frame the rules do not cover); under
+ * HEAPDIFF_UNWIND=verify, also the memo's, each checked. PYTHON: stop at
+ * the innermost eval loop. */
 struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table **memos, uintptr_t base,
                           uintptr_t caller, uint64_t tag, bool python) HD_HIDDEN __attribute__((noinline));
 /* unw_backtrace's stack, into BUFFER (the recorder's own frames skipped;

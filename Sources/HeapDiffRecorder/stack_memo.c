@@ -81,7 +81,6 @@ struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uint
     memo->trace = NULL;
     memo->count = (uint16_t)stack->count;
     memo->probed = stack->probed;
-    memo->checks = (uint16_t)checks;
     memo->check[checks] = (struct hd_memo_check){(uintptr_t)&hd_memo_sentinel, HD_MEMO_SENTINEL_VALUE};
     memcpy(memo->frames, stack->frames, stack->count * sizeof *stack->frames);
     return tag ? NULL : &memo->trace;   /* a Python stack's trace depends on more than its native frames */
