@@ -15,26 +15,35 @@
 #include <errno.h>
 #include "thread_state.h"
 
-/* Also fills the thread's Python frames (in B, its buffers: hd_buffers)
- * under Python code. */
-static inline __attribute__((always_inline)) struct hd_stack hd_capture_stack(struct hd_thread_buffers *b) {
+/* The stack at the hook, into OUT; under Python code also the thread's
+ * Python frames (in its buffers). B: those buffers when the caller has
+ * them at hand (hd_buffers), else NULL: they are then made only if needed,
+ * as a stack the memo proves reads nothing but the memo (in TLS).
+ * False when the thread has no buffers and none can be made: nothing is
+ * recorded then (the snapshots say so). */
+static inline __attribute__((always_inline)) bool hd_capture_stack(struct hd_thread *t, struct hd_thread_buffers *b,
+                                                                   struct hd_stack *out) {
     uintptr_t base = (uintptr_t)__builtin_frame_address(0), caller = (uintptr_t)__builtin_return_address(0);
-    struct hd_unwind_thread *thread = &b->unwind;
     uint64_t tag = 0;
     bool python = false;
-    b->py.count = 0;
     if (HD_UNLIKELY(hd_python.enabled)) {
+        if (!b && HD_UNLIKELY(!(b = hd_buffers(t))))
+            return false;
         int saved = errno;   /* the hooks leave errno alone on their fast paths */
+        b->py.count = 0;
         if (hd_python_capture(&b->py) > 0 && hd_python.native_inner) {
             python = true;
             tag = b->py.frames[0];
         }
         errno = saved;
     }
-    struct hd_stack stack;
-    if (HD_LIKELY(hd_config.unwind != HD_UNWIND_LIBUNWIND) && hd_memo_find(thread, base, caller, tag, &stack))
-        return HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY) ? hd_unwind_verify(thread, stack, python) : stack;
-    return hd_unwind(thread, base, caller, tag, python);
+    /* (HEAPDIFF_UNWIND=libunwind or verify: hd_unwind decides, one test here.) */
+    if (HD_LIKELY(hd_config.unwind == HD_UNWIND_FAST) && hd_memo_find(t->memos, base, caller, tag, out))
+        return true;
+    if (!b && HD_UNLIKELY(!(b = hd_buffers(t))))
+        return false;
+    *out = hd_unwind(&b->unwind, &t->memos, base, caller, tag, python);
+    return true;
 }
 
 #endif

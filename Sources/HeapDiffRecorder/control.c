@@ -235,7 +235,7 @@ static void at_exit(void) {
     __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
     char text[4400];
     hd_take_snapshot(HD_TRIGGER_EXIT, NULL, text, sizeof text);
-    hd_unwind_report(hd_thread()->buffers ? &hd_thread()->buffers->unwind : NULL);
+    hd_unwind_report(hd_thread()->buffers ? &hd_thread()->buffers->unwind : NULL, hd_thread()->memos);
     if (hd_config.print_stats) {
         hd_lock();
         size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();

@@ -56,11 +56,9 @@ void hd_resolve_once(void) {
  * keeps it itself. */
 static inline __attribute__((always_inline)) void record_guarded(struct hd_thread *t, void *p, uint64_t size) {
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
-    struct hd_thread_buffers *b = hd_buffers(t);
-    if (HD_UNLIKELY(!b))
-        return;   /* no memory for bookkeeping (said in the snapshot) */
-    struct hd_stack stack = hd_capture_stack(b);
-    hd_record_alloc(t, p, size, &stack);
+    struct hd_stack stack;
+    if (HD_LIKELY(hd_capture_stack(t, NULL, &stack)))   /* else no memory for bookkeeping (said in the snapshot) */
+        hd_record_alloc(t, p, size, &stack);
 }
 
 static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *t, void *p, uint64_t size) {
@@ -141,16 +139,19 @@ static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) 
  * the stack capture starts at the program's frame as the hook's would), so
  * that the hook itself sets up no frame before that path. */
 static __attribute__((noinline, flatten)) void *malloc_general(size_t size) {
-    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
-        return hd_bootstrap_alloc(size, 16);
+    int now = state();   /* read once: (hd_recording's test, spelled out) */
+    if (HD_UNLIKELY(now < HD_STATE_PASSTHROUGH)) {
+        if (resolving())
+            return hd_bootstrap_alloc(size, 16);
+        now = state();
+    }
     /* The guard taken once, for the real call and the recording (the
      * hottest path of full recording). */
     struct hd_thread *t = hd_thread();
-    bool recording = hd_recording(t);
     int outer = hd_guard_enter(t);
     void *p = hd_real.malloc(size);
     uint64_t kept;
-    if (p && recording && hd_sample_keep(&t->sampler, size, &kept))
+    if (HD_LIKELY(p != NULL) && now == HD_STATE_RECORDING && !outer && hd_sample_keep(&t->sampler, size, &kept))
         record_guarded(t, p, kept);
     hd_guard_leave(t, outer);
     return p;
@@ -173,14 +174,17 @@ static __attribute__((noinline, flatten)) void free_general(void *p) {
         return;
     /* Freed while another thread is still finding the real free: the real
      * function is not known yet, so the block is leaked rather than crash. */
-    if (HD_UNLIKELY(state() < HD_STATE_PASSTHROUGH) && resolving())
-        return;
+    int now = state();   /* read once: (hd_recording's test, spelled out) */
+    if (HD_UNLIKELY(now < HD_STATE_PASSTHROUGH)) {
+        if (resolving())
+            return;
+        now = state();
+    }
     uint64_t size;
     struct hd_trace *trace;
     struct hd_thread *t = hd_thread();
-    bool recording = hd_recording(t);
     int outer = hd_guard_enter(t);   /* once, for the table and the real call */
-    if (recording && hd_maybe_sampled(p))
+    if (now == HD_STATE_RECORDING && !outer && hd_maybe_sampled(p))
         (void)hd_record_free(p, &size, &trace);   /* leaves errno alone (see record_guarded) */
     hd_real.free(p);
     hd_guard_leave(t, outer);

@@ -297,8 +297,13 @@ struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) {
 /* The hooks leave errno alone on their fast paths, and so does the walk:
  * each part of it that may call libc (learning a rule, the memo table's
  * memory, unw_backtrace, the verify check) keeps errno itself. */
-struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
-                          bool python) {
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table **memo_table, uintptr_t base,
+                          uintptr_t caller, uint64_t tag, bool python) {
+    /* HEAPDIFF_UNWIND=verify: the memo's stacks are checked too (capture.h
+     * looks in it only in the default mode). */
+    struct hd_stack found;
+    if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY) && hd_memo_find(*memo_table, base, caller, tag, &found))
+        return hd_unwind_verify(thread, found, python);
     const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
         thread->fallbacks++;
@@ -307,9 +312,9 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintp
     /* Remember the walk, unless this hook frame's memo set keeps missing
      * (thousands of paths through one frame address): then only now and
      * then, so that the few that repeat still get in. */
-    struct hd_memo_table *memos = hd_memo_table(thread);
+    struct hd_memo_table *memos = hd_memo_table(thread, memo_table);
     size_t set = hd_memo_set(caller, base, tag);
-    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set) ? &thread->walk_log : NULL;
+    struct hd_walk_log *log = memos && !hd_memo_skipped(memos, set, false) ? &thread->walk_log : NULL;
     uintptr_t *capture = thread->capture;
     bool stopped;
     int n = python ? walk_python_logged(table, base, capture, &thread->walk_log, &stopped)
@@ -347,11 +352,11 @@ void hd_unwind_retire(struct hd_unwind_thread *thread) {
     thread->hits = thread->walks = thread->fallbacks = 0;
 }
 
-void hd_unwind_report(const struct hd_unwind_thread *thread) {
+void hd_unwind_report(const struct hd_unwind_thread *thread, const struct hd_memo_table *memos) {
     static const struct hd_unwind_thread none;   /* the exiting thread never recorded */
     if (!thread)
         thread = &none;
-    uint64_t hits = total_hits + thread->hits, walks = total_walks + thread->walks;
+    uint64_t hits = total_hits + thread->hits + (memos ? memos->hits : 0), walks = total_walks + thread->walks;
     uint64_t fallbacks = total_fallbacks + thread->fallbacks;
     if (hd_config.unwind == HD_UNWIND_VERIFY)
         hd_unwind_verify_report();

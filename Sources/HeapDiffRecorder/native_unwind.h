@@ -42,7 +42,7 @@ enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAY
 struct hd_memo_check { uintptr_t address, value; };
 struct hd_memo {
     struct hd_trace *trace;      /* tag 0: the interned trace of these frames, once known */
-    uint16_t count, checks;
+    uint16_t count;
     bool probed;
     struct hd_memo_check check[HD_MEMO_CHECKS + 1];   /* then a check that always fails */
     uintptr_t frames[HD_MEMO_FRAMES];
@@ -65,14 +65,18 @@ struct hd_memo_table {
      * cost more than the walks saved: thousands of paths through one hook
      * frame) the set is looked in, and walks remembered, 1 time in 64. */
     int8_t score[HD_MEMO_SETS];
-    unsigned victim, skip, used;
+    unsigned victim, used;
+    unsigned skip;                  /* lookups in sets below HD_MEMO_THRASH */
+    uint64_t hits;                  /* stacks proven from it */
     struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
     struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
 };
 enum { HD_MEMO_THRASH = -32 };
-/* This set is not looked in this time (the walk is not remembered either). */
-static inline bool hd_memo_skipped(const struct hd_memo_table *table, size_t set) {
-    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && (table->skip & 63) != 0;
+/* This set is not looked in this time (the walk is not remembered either).
+ * COUNTED: a lookup, which counts a thrashing set's turn (only those are
+ * counted: a set that pays costs no counting). */
+static inline bool hd_memo_skipped(struct hd_memo_table *table, size_t set, bool counted) {
+    return HD_UNLIKELY(table->score[set] < HD_MEMO_THRASH) && ((counted ? ++table->skip : table->skip) & 63) != 0;
 }
 
 /* What a walk did at each frame, kept for the memo: the rule, the CFA, the
@@ -92,11 +96,13 @@ struct hd_walk_log {
  * from one that fits exactly. */
 enum { HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
 
-/* One thread's unwinding state, part of its struct hd_thread (thread_state.h). */
+/* One thread's unwinding state, in its buffers (thread_state.h). Its memo
+ * table is not here but in the thread's TLS (struct hd_thread's memos,
+ * passed to the functions below): a stack proven from the memo then reads
+ * nothing else of the thread's. */
 struct hd_unwind_thread {
-    struct hd_memo_table *memos;    /* NULL until the first walk; freed at thread exit */
     bool memos_gone;                /* no table: none could be made, or the thread is exiting */
-    uint64_t hits, walks, fallbacks;
+    uint64_t hits, walks, fallbacks;   /* hits: those of its tables already released */
     uintptr_t capture[HD_CAPTURE_MAX];    /* the frames of the stack walked last */
     uintptr_t expected[HD_CAPTURE_MAX];   /* HEAPDIFF_UNWIND=verify: unw_backtrace's */
     struct hd_walk_log walk_log;          /* what the last walk read, for the memo */
@@ -107,16 +113,15 @@ static inline size_t hd_memo_set(uintptr_t caller, uintptr_t base, uint64_t tag)
     return (size_t)(h >> 40) & (HD_MEMO_SETS - 1);
 }
 
-/* The remembered stack for this hook frame, if its words still hold. */
-static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_thread *thread, uintptr_t base,
+/* The remembered stack for this hook frame, if its words still hold
+ * (TABLE: the thread's, or NULL). */
+static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_memo_table *table, uintptr_t base,
                                                                uintptr_t caller, uint64_t tag, struct hd_stack *out) {
-    struct hd_memo_table *table = thread->memos;
     if (HD_UNLIKELY(table == NULL))
         return false;
     size_t set = hd_memo_set(caller, base, tag);
     /* A set that keeps missing is only looked in now and then. */
-    table->skip++;
-    if (hd_memo_skipped(table, set))
+    if (hd_memo_skipped(table, set, true))
         return false;
     const struct hd_memo_key *ways = &table->keys[set * HD_MEMO_WAYS];
     unsigned recent = table->recent[set];
@@ -136,11 +141,12 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
                 break;
             }
         }
-        if (check == memo->check + memo->checks) {
+        /* Only the sentinel's address is in the library, not on a stack. */
+        if (check->address == (uintptr_t)&hd_memo_sentinel) {
             table->recent[set] = (uint8_t)way;
             if (table->score[set] <= 62)
                 table->score[set] += 2;
-            thread->hits++;
+            table->hits++;
             *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
             return true;
         }
@@ -151,21 +157,23 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_unwind_
 }
 
 /* ---- stack_memo.c ---------------------------------------------------- */
-/* Frees this thread's table, at its exit (thread_buffers.c), its counts kept. */
-void hd_memo_release(struct hd_unwind_thread *thread) HD_HIDDEN;
-/* This thread's table, made on first use (NULL when it cannot be). */
-struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) HD_HIDDEN;
+/* Frees this thread's table (*MEMOS), at its exit (thread_buffers.c), its counts kept. */
+void hd_memo_release(struct hd_unwind_thread *thread, struct hd_memo_table **memos) HD_HIDDEN;
+/* This thread's table (*MEMOS), made on first use (NULL when it cannot be). */
+struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread, struct hd_memo_table **memos) HD_HIDDEN;
 /* Remembers a walk in SET (a way chosen round-robin); returns the slot for
  * its trace, or NULL when it is not remembered. */
 struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
                                    uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) HD_HIDDEN;
 
 /* ---- native_unwind.c -------------------------------------------------- */
-/* The stack when the memo has none: walked with the rules (and remembered),
- * or from unw_backtrace (HEAPDIFF_UNWIND=libunwind, or a frame the rules do
- * not cover). PYTHON: stop at the innermost eval loop. */
-struct hd_stack hd_unwind(struct hd_unwind_thread *thread, uintptr_t base, uintptr_t caller, uint64_t tag,
-                          bool python) HD_HIDDEN __attribute__((noinline));
+/* The stack when the memo has none (or HEAPDIFF_UNWIND is not the
+ * default): walked with the rules (and remembered), or from unw_backtrace
+ * (HEAPDIFF_UNWIND=libunwind, or a frame the rules do not cover); under
+ * HEAPDIFF_UNWIND=verify, also the memo's, each checked. PYTHON: stop at
+ * the innermost eval loop. */
+struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table **memos, uintptr_t base,
+                          uintptr_t caller, uint64_t tag, bool python) HD_HIDDEN __attribute__((noinline));
 /* unw_backtrace's stack, into BUFFER (the recorder's own frames skipped;
  * under Python code, cut at the innermost eval loop). */
 struct hd_stack hd_libunwind_stack(uintptr_t *buffer, bool python) HD_HIDDEN;
@@ -180,7 +188,7 @@ void hd_unwind_init(void) HD_HIDDEN;
 /* A thread's counters into the process's, as it exits. */
 void hd_unwind_retire(struct hd_unwind_thread *thread) HD_HIDDEN;
 /* HEAPDIFF_STATS / verify: one line on stderr at exit, with the exiting
- * thread's own counters. */
-void hd_unwind_report(const struct hd_unwind_thread *thread) HD_HIDDEN;
+ * thread's own counters (either may be NULL). */
+void hd_unwind_report(const struct hd_unwind_thread *thread, const struct hd_memo_table *memos) HD_HIDDEN;
 
 #endif

@@ -207,6 +207,7 @@ static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t
                                                          bool fresh, bool sampled) {
     uint64_t h = mix(ptr);
     struct subtable *t = table_of(h);
+    __asm__("" : "+r"(t));   /* kept, not recomputed from a spilled index at each use */
     if (HD_UNLIKELY(t->room == 0) && !make_room(t)) {
         hd_traces_dropped = true;   /* no memory for bookkeeping: block goes untraced */
         return;

@@ -70,8 +70,9 @@ static inline __attribute__((always_inline)) void record_kept(struct hd_thread *
         return;   /* no memory for bookkeeping (said in the snapshot) */
     b->py.gil_promised = gil_promised(prev);
     hd_pointer_prefetch((uintptr_t)p);   /* its slot loads while the stack is captured */
-    struct hd_stack stack = hd_capture_stack(b);
-    hd_record_alloc(t, p, kept, &stack);
+    struct hd_stack stack;
+    if (hd_capture_stack(t, b, &stack))
+        hd_record_alloc(t, p, kept, &stack);
     b->py.gil_promised = false;
 }
 
@@ -248,8 +249,9 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
     struct hd_thread_buffers *b = hd_buffers(t);
     if (b) {
         b->py.gil_promised = true;
-        struct hd_stack stack = hd_capture_stack(b);
-        hd_record_reuse(t, (void *)block, &stack);
+        struct hd_stack stack;
+        if (hd_capture_stack(t, b, &stack))
+            hd_record_reuse(t, (void *)block, &stack);
         b->py.gil_promised = false;
     }
     hd_guard_leave(t, outer);

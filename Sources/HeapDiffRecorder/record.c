@@ -93,17 +93,20 @@ static uint32_t merge_python(struct hd_thread *t, const uintptr_t *native, uint3
 static inline __attribute__((always_inline)) struct hd_trace *captured_trace_locked(struct hd_thread *t,
                                                                                     const struct hd_stack *stack,
                                                                                     uintptr_t reused) {
-    struct hd_thread_buffers *b = t->buffers;   /* made before the capture */
+    /* Python frames, in the buffers: outside CPython they are not read, as
+     * a stack the memo proved did not need them. */
+    int python_count = HD_UNLIKELY(hd_python.enabled) ? t->buffers->py.count : 0;
     /* A native stack proven by the memo carries its trace. */
-    struct hd_trace **remembered = b->py.count == 0 ? stack->trace : NULL;
+    struct hd_trace **remembered = python_count == 0 ? stack->trace : NULL;
     struct hd_trace *trace = remembered ? *remembered : NULL;
     if (HD_LIKELY(trace != NULL)) {
         hd_lock();
         return !reused || hd_pointer_contains(reused) ? trace : NULL;
     }
+    struct hd_thread_buffers *b = t->buffers;   /* read only under Python code, which made them */
     uint32_t count = stack->count, flags = 0;
     const uintptr_t *frames = stack->frames;
-    struct hd_py_stack *python = b->py.count > 0 ? b->py.stack : NULL;
+    struct hd_py_stack *python = python_count > 0 ? b->py.stack : NULL;
     if (python) {
         /* A Python stack found whole, with the same native frames as before. */
         trace = hd_py_stack_trace(b->py.stacks, python, frames, count, stack->probed);
@@ -118,11 +121,11 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
      * not merged into one copy (a remembered stack's frames read in place). */
     const uintptr_t *more = NULL;
     uint32_t more_count = 0;
-    if (HD_UNLIKELY(b->py.count > 0) && stack->probed && count + (uint32_t)b->py.count <= hd_config.depth) {
+    if (HD_UNLIKELY(python_count > 0) && stack->probed && count + (uint32_t)python_count <= hd_config.depth) {
         more = (const uintptr_t *)(b->py.frames_pending ? python->frames : b->py.frames);
-        more_count = (uint32_t)b->py.count;
+        more_count = (uint32_t)python_count;
         flags |= HD_TRACE_FLAG_NATIVE_OUTER_OMITTED;
-    } else if (HD_UNLIKELY(b->py.count > 0)) {
+    } else if (HD_UNLIKELY(python_count > 0)) {
         if (python)
             hd_py_stack_frames(&b->py);
         count = merge_python(t, frames, count, stack->probed, &flags);

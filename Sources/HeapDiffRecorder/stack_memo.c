@@ -8,22 +8,24 @@
 const uintptr_t hd_memo_sentinel = ~(uintptr_t)HD_MEMO_SENTINEL_VALUE;
 
 /* At thread exit, with the thread's buffers (thread_buffers.c). */
-void hd_memo_release(struct hd_unwind_thread *thread) {
-    if (thread->memos)
-        hd_pages_free(thread->memos, sizeof(struct hd_memo_table));
-    thread->memos = NULL;
+void hd_memo_release(struct hd_unwind_thread *thread, struct hd_memo_table **memos) {
+    if (*memos) {
+        thread->hits += (*memos)->hits;
+        hd_pages_free(*memos, sizeof(struct hd_memo_table));
+    }
+    *memos = NULL;
     hd_unwind_retire(thread);
 }
 
-struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread) {
-    if (HD_LIKELY(thread->memos) || thread->memos_gone)
-        return thread->memos;
+struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread, struct hd_memo_table **memos) {
+    if (HD_LIKELY(*memos) || thread->memos_gone)
+        return *memos;
     int saved = errno;   /* mmap may set it; the hooks leave it alone */
-    thread->memos = hd_pages_alloc(sizeof(struct hd_memo_table));
-    if (!thread->memos)
+    *memos = hd_pages_alloc(sizeof(struct hd_memo_table));
+    if (!*memos)
         thread->memos_gone = true;
     errno = saved;
-    return thread->memos;
+    return *memos;
 }
 
 /* The words the walk's frames depend on, in the order it read them: each
@@ -79,7 +81,6 @@ struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uint
     memo->trace = NULL;
     memo->count = (uint16_t)stack->count;
     memo->probed = stack->probed;
-    memo->checks = (uint16_t)checks;
     memo->check[checks] = (struct hd_memo_check){(uintptr_t)&hd_memo_sentinel, HD_MEMO_SENTINEL_VALUE};
     memcpy(memo->frames, stack->frames, stack->count * sizeof *stack->frames);
     return tag ? NULL : &memo->trace;   /* a Python stack's trace depends on more than its native frames */

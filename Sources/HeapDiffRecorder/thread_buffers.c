@@ -18,7 +18,7 @@ static void release(void *buffers) {
     struct hd_thread *t = hd_thread();
     struct hd_thread_buffers *b = buffers;
     int outer = hd_guard_enter(t);
-    hd_memo_release(&b->unwind);
+    hd_memo_release(&b->unwind, &t->memos);
     hd_py_stacks_release(&b->py);
     if (t->buffers == b)
         t->buffers = NULL;

@@ -44,6 +44,11 @@ struct hd_thread {
     /* python_alloc.c: the block the object domains handed out last on this
      * thread: a new object there is a fresh allocation, not a reuse. */
     uintptr_t py_last_block;
+    /* native_unwind.h: the memo of walked stacks, made at the first walk
+     * (which makes the buffers first), released with the buffers. Here, not
+     * in them, so that a stack the memo proves reads nothing else of the
+     * thread's (capture.h). */
+    struct hd_memo_table *memos;
     /* NULL until the thread first records (thread_buffers.c); released at
      * its exit, after which it gets plain ones (no memo, no remembered
      * Python stacks) if it records again. */
