@@ -163,7 +163,7 @@ static void abstract_address(const char *name, size_t name_length, struct sockad
 
 void hd_control_address(int pid, struct sockaddr_un *address, socklen_t *length) {
     char name[32];
-    int n = snprintf(name, sizeof name, "heapdiff.%d", pid);
+    int n = snprintf(name, sizeof name, HD_CONTROL_SOCKET_PREFIX "%d", pid);
     abstract_address(name, (size_t)n, address, length);
 }
 

@@ -80,6 +80,7 @@ int hd_snapshot_file_name(char *buf, size_t cap, const char *program, int pid, u
 /* A SOCK_SEQPACKET socket in the abstract namespace, "\0heapdiff.PID"; the
  * listening process's credentials prove the name is not squatted, the
  * requester's say whether it may ask (same user, or root). */
+#define HD_CONTROL_SOCKET_PREFIX "heapdiff."   /* then the pid */
 enum {
     HD_CONTROL_MAX_LABEL = 4095,
     HD_CONTROL_MAX_MESSAGE = 8192,         /* one request or one reply */

@@ -1,4 +1,5 @@
 import Foundation
+import HeapDiffFormat
 
 /// Processes that still run with the recorder and write into a run's output
 /// directory after the program itself has ended: a server that daemonizes
@@ -17,7 +18,7 @@ struct StillRecording {
 
     static func processes(writingInto directory: String, proc: String = "/proc") -> [Process] {
         guard let sockets = try? String(contentsOfFile: "\(proc)/net/unix", encoding: .utf8) else { return [] }
-        let prefix = "@heapdiff."
+        let prefix = "@" + HD_CONTROL_SOCKET_PREFIX   // abstract names are listed with a leading @
         var pids = Set<Int32>()
         for line in sockets.split(separator: "\n") {
             guard let name = line.split(separator: " ").last, name.hasPrefix(prefix),
@@ -53,8 +54,9 @@ struct StillRecording {
     /// The note `run` prints, nil when no process is left.
     static func note(_ processes: [Process], shownDirectory: String) -> String? {
         guard !processes.isEmpty else { return nil }
-        let listed = processes.prefix(5).map { "\($0.pid) (\($0.name))" }.joined(separator: ", ")
-            + (processes.count > 5 ? " and \(processes.count - 5) more" : "")
+        let shown = RunSummary.workersListed
+        let listed = processes.prefix(shown).map { "\($0.pid) (\($0.name))" }.joined(separator: ", ")
+            + (processes.count > shown ? " and \(processes.count - shown) more" : "")
         let subject = processes.count == 1 ? "1 process still runs" : "\(processes.count) processes still run"
         return "the program has exited, but \(subject) with the recorder, writing into \(shownDirectory)/: \(listed). "
             + "`heapdiff snapshot PID` takes a snapshot now; each writes its exit snapshot when it ends, "
