@@ -3,8 +3,10 @@
  * pointer to hd_record_free before it is released, so that an address reused
  * by another thread is never confused with the block being freed).
  * With sampling on (HEAPDIFF_SAMPLE), a new block is recorded only when it
- * crosses a sample point (sampler.h), and a free goes to the live-block
- * table only when the membership filter says its block may be there.
+ * crosses a sample point (sampler.h), at an address where free's fast path
+ * cannot miss it, and a free goes to the live-block table only when its
+ * address could be a sampled block's and the membership filter says it may
+ * be there.
  * Results, alignment and errno are the real allocator's own. The names
  * hooked are listed once, in hook_list.h; the real functions are called
  * under the recursion guard (thread_state.h), except by the dynamic loader's own
@@ -67,11 +69,55 @@ static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *
     hd_guard_leave(t, outer);
 }
 
-/* A new block, recorded if sampling keeps it (every one without sampling). */
-static inline __attribute__((always_inline)) void record_new(struct hd_thread *t, void *p, size_t size) {
+/* A block sampling kept, moved where free's fast path sends its free on
+ * (sampler.h: HD_SAMPLED_MARK) when the real call put it elsewhere, with
+ * its contents (calloc's zeros, realloc's data) when they matter: a new
+ * block from the real memalign, the old one released. One sample point's
+ * price, once per R bytes on average. NULL (the block is then not recorded,
+ * as if not sampled) when no memory is left for the move. */
+static __attribute__((noinline, cold)) void *move_home(struct hd_thread *t, void *p, size_t size, bool contents) {
+    int saved = errno;
+    int outer = hd_guard_enter(t);
+    void *home = NULL;
+    if (hd_real.memalign)
+        home = hd_real.memalign(4096, size);
+    else if (hd_real.aligned_alloc)
+        home = hd_real.aligned_alloc(4096, (size + 4095) & ~(size_t)4095);
+    if (home) {
+        if (contents)
+            memcpy(home, p, size);
+        hd_real.free(p);
+    }
+    hd_guard_leave(t, outer);
+    errno = saved;
+    return home;
+}
+
+/* Records a block sampling kept (packed: hd_sample_pack), at home; returns
+ * the block to hand out. */
+static __attribute__((noinline)) void *record_sampled(struct hd_thread *t, void *p, size_t size, uint64_t kept,
+                                                      bool contents) {
+    if (HD_UNLIKELY(!hd_sampled_home(p))) {
+        void *home = move_home(t, p, size, contents);
+        if (!home)
+            return p;
+        p = home;
+    }
+    after_alloc(t, p, kept);
+    return p;
+}
+
+/* A new block, recorded if sampling keeps it (every one without sampling);
+ * returns the block to hand out (sampling may move it: record_sampled). */
+static inline __attribute__((always_inline)) void *record_new(struct hd_thread *t, void *p, size_t size,
+                                                               bool contents) {
     uint64_t kept;
-    if (hd_sample_keep(&t->sampler, size, &kept))
+    if (hd_sample_keep(&t->sampler, size, &kept)) {
+        if (HD_UNLIKELY(hd_config.sample_rate))
+            return record_sampled(t, p, size, kept, contents);
         after_alloc(t, p, kept);
+    }
+    return p;
 }
 
 static inline bool before_free(struct hd_thread *t, void *p, uint64_t *size, struct hd_trace **trace) {
@@ -91,9 +137,9 @@ static void *missing(void) {
 /* Sampling's fast path: with sampling on (recording, with HEAPDIFF_SAMPLE)
  * and outside the recorder (one compare: hd_sampling_fast), an allocation
  * that crosses no sample point (nearly all) is counted and passed on in a
- * tail call, 7 instructions on x86-64 (preloaded); a free whose block the
- * filter says was never recorded goes straight to the real free, 10 (with
- * sampling off the filter pointer is NULL and every free goes to
+ * tail call, 7 instructions on x86-64 (preloaded); a free of a block no
+ * sampled block can be (sampler.h: HD_SAMPLED_MARK) goes straight to the
+ * real free, 4 (with sampling off the mask is 0 and every free goes to
  * free_general). The hook keeps no frame, and so takes no guard (an allocator
  * that calls its own public entry points then has those counted too, an
  * estimate's worth). The allocations that crossed a point are recorded by
@@ -108,7 +154,7 @@ static __attribute__((noinline)) void *malloc_sampled(size_t size) {
     if (!p)
         hd_sample_failed(&t->sampler, size);
     else if (points != HD_SAMPLE_SKIP && hd_recording(t))
-        after_alloc(t, p, hd_sample_pack(size, points));
+        p = record_sampled(t, p, size, hd_sample_pack(size, points), false);
     return p;
 }
 
@@ -119,7 +165,7 @@ static __attribute__((noinline)) void *calloc_sampled(size_t count, size_t size,
     if (!p)
         hd_sample_failed(&t->sampler, total);
     else if (points != HD_SAMPLE_SKIP && hd_recording(t))
-        after_alloc(t, p, hd_sample_pack(total, points));
+        p = record_sampled(t, p, total, hd_sample_pack(total, points), true);
     return p;
 }
 
@@ -131,7 +177,7 @@ static __attribute__((noinline)) void *realloc_sampled(void *old, size_t total) 
     if (!p)
         hd_sample_failed(&t->sampler, total);
     else if (points != HD_SAMPLE_SKIP && hd_recording(t))
-        after_alloc(t, p, hd_sample_pack(total, points));
+        p = record_sampled(t, p, total, hd_sample_pack(total, points), true);
     return p;
 }
 
@@ -151,8 +197,12 @@ static __attribute__((noinline, flatten)) void *malloc_general(size_t size) {
     int outer = hd_guard_enter(t);
     void *p = hd_real.malloc(size);
     uint64_t kept;
-    if (HD_LIKELY(p != NULL) && now == HD_STATE_RECORDING && !outer && hd_sample_keep(&t->sampler, size, &kept))
-        record_guarded(t, p, kept);
+    if (HD_LIKELY(p != NULL) && now == HD_STATE_RECORDING && !outer && hd_sample_keep(&t->sampler, size, &kept)) {
+        if (HD_UNLIKELY(hd_config.sample_rate))
+            p = record_sampled(t, p, size, kept, false);   /* (a thread's first allocation) */
+        else
+            record_guarded(t, p, kept);
+    }
     hd_guard_leave(t, outer);
     return p;
 }
@@ -195,10 +245,10 @@ HD_EXPORT void free(void *p) {
         hd_real.free(p);
         return;
     }
-    /* Sampling on: a block the filter rules out was never recorded, nor is
-     * it the bootstrap arena's (the filter holds those slots). */
-    const struct hd_sample_filter *f = __atomic_load_n(&hd_free_filter, __ATOMIC_ACQUIRE);
-    if (HD_LIKELY(f != NULL) && !hd_filter_slot_taken_fast(f, p)) {
+    /* Sampling on: a block away from the sampled blocks' offsets was never
+     * recorded, nor is it NULL or the bootstrap arena's (sampler.h:
+     * HD_SAMPLED_MARK). Off, the mask is 0: every free goes on. */
+    if (HD_LIKELY(((uintptr_t)p & __atomic_load_n(&hd_free_mask, __ATOMIC_RELAXED)) != 0)) {
         hd_real.free(p);   /* (the guard does not matter) */
         return;
     }
@@ -212,7 +262,7 @@ static __attribute__((noinline)) void *calloc_general(size_t count, size_t size)
     struct hd_thread *t = hd_thread();
     void *p = REAL(t, hd_real.calloc(count, size));
     if (p && hd_recording(t))
-        record_new(t, p, count * size);
+        p = record_new(t, p, count * size, true);
     return p;
 }
 
@@ -251,7 +301,7 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
         return REAL(t, hd_real.realloc(old, total));
     /* Sampling, and the old block certainly not recorded: as malloc.
      * (realloc(p, 0), which frees, takes the general path.) */
-    if (hd_sampling_fast(t) && total != 0 && (!old || !hd_maybe_sampled(old))) {
+    if (hd_sampling_fast(t) && total != 0 && (!old || !hd_sampled_home(old) || !hd_maybe_sampled(old))) {
         if (HD_LIKELY(!hd_sample_crossed(&t->sampler, total)))
             return REAL(t, hd_real.realloc(old, total));
         return realloc_sampled(old, total);
@@ -261,7 +311,7 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
     bool traced = old && hd_maybe_sampled(old) && before_free(t, old, &old_size, &old_trace);
     void *p = REAL(t, hd_real.realloc(old, total));
     if (p) {
-        record_new(t, p, total);
+        p = record_new(t, p, total, true);
     } else if (traced && total != 0) {   /* realloc(p, 0) frees p and returns NULL */
         int saved = errno;
         int outer = hd_guard_enter(t);
@@ -294,7 +344,7 @@ HD_EXPORT void *reallocarray(void *old, size_t count, size_t size) {
     struct hd_thread *t = hd_thread();                                        \
     void *p = REAL(t, call);                                                  \
     if (p && hd_recording(t))                                                 \
-        record_new(t, p, size);                                               \
+        p = record_new(t, p, size, false);                                    \
     return p;
 
 HD_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
@@ -334,7 +384,7 @@ HD_EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
     struct hd_thread *t = hd_thread();
     int r = REAL(t, hd_real.posix_memalign(out, alignment, size));
     if (r == 0 && hd_recording(t))
-        record_new(t, *out, size);
+        *out = record_new(t, *out, size, false);
     return r;
 }
 

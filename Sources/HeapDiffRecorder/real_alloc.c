@@ -15,7 +15,10 @@ static unsigned char bootstrap[HD_BOOTSTRAP_SIZE] __attribute__((aligned(4096)))
 static size_t bootstrap_used;
 
 /* Each block is preceded by a 16-byte header holding its size, so realloc of
- * a bootstrap block knows how much to copy. */
+ * a bootstrap block knows how much to copy. Each starts a page of its own,
+ * at an offset free's sampling fast path sends on to free_general (sampler.h:
+ * HD_SAMPLED_MARK), which knows it: only the few blocks dlsym may ask for
+ * are served here (none with glibc 2.34 and later). */
 void *hd_bootstrap_alloc(size_t size, size_t alignment) {
     if (alignment < 16)
         alignment = 16;
@@ -25,7 +28,8 @@ void *hd_bootstrap_alloc(size_t size, size_t alignment) {
     }
     size_t used = __atomic_load_n(&bootstrap_used, __ATOMIC_RELAXED);
     for (;;) {
-        size_t start = (used + HD_BOOTSTRAP_HEADER + alignment - 1) & ~(alignment - 1);
+        size_t start = alignment == 16 ? ((used + 4095) & ~(size_t)4095) + HD_BOOTSTRAP_HEADER
+                                       : (used + HD_BOOTSTRAP_HEADER + 4095) & ~(size_t)4095;
         size_t end = start + ((size + 15) & ~(size_t)15);
         if (end > HD_BOOTSTRAP_SIZE) {
             errno = ENOMEM;

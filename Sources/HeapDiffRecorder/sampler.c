@@ -14,6 +14,7 @@
 #include "thread_state.h"
 
 struct hd_sample_filter *hd_sample_filter, *hd_free_filter;
+uintptr_t hd_free_mask;
 uint64_t hd_sampling_key = HD_SAMPLING_OFF;
 static uint32_t last_epoch;
 static void hold_bootstrap(struct hd_sample_filter *f);
@@ -41,6 +42,7 @@ void hd_sampling_start(void) {
     hd_lock();
     hold_bootstrap(hd_sample_filter);   /* (already held, unless a block was made since) */
     __atomic_store_n(&hd_free_filter, hd_sample_filter, __ATOMIC_RELEASE);
+    __atomic_store_n(&hd_free_mask, HD_SAMPLED_MARK, __ATOMIC_RELEASE);
     hd_unlock();
     if (!hd_late_load)
         last_epoch = 1;   /* preloaded: started once (hd_sampling_fast) */
@@ -54,6 +56,7 @@ void hd_sampling_stop(void) {
     if (!hd_late_load)   /* preloaded, only a fork child stops: its one thread */
         hd_thread()->sampling_epoch = 0;
     hd_lock();
+    __atomic_store_n(&hd_free_mask, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&hd_free_filter, NULL, __ATOMIC_RELEASE);
     hd_unlock();
 }

@@ -115,6 +115,21 @@ static inline __attribute__((always_inline)) bool hd_sample_keep(struct hd_sampl
     return true;
 }
 
+/* Where sampled blocks sit: every block recorded while sampling is on
+ * starts at offset 0x000 or 0x010 of a page (hooks.c puts it there:
+ * glibc's own large blocks, served by mmap, start at 0x010, and the rest go
+ * to the real memalign). So free's fast path needs one AND to rule out
+ * nearly every block, unsampled ones being where the allocator puts
+ * them: at any 16-byte step of a page, of which this mask sends 2 in 256
+ * (and every large block) on to free_general, which asks the filter. */
+#define HD_SAMPLED_MARK ((uintptr_t)0xFEF)
+static inline bool hd_sampled_home(const void *p) {
+    return ((uintptr_t)p & HD_SAMPLED_MARK) == 0;
+}
+/* HD_SAMPLED_MARK while sampling is on, 0 otherwise (every free then goes
+ * to free_general, as recording without sampling needs). */
+extern uintptr_t hd_free_mask HD_HIDDEN;
+
 /* The membership filter: per slot, how many sampled live blocks hash
  * there. A free looks at its slot without any lock; only a block whose
  * slot is not 0 (a sampled one, or rarely another that shares its slot)
@@ -139,19 +154,6 @@ static inline size_t hd_sample_filter_slot(uintptr_t ptr, unsigned shift) {
 
 static inline bool hd_filter_slot_taken(const struct hd_sample_filter *f, const void *ptr) {
     return __atomic_load_n(&f->counts[hd_sample_filter_slot((uintptr_t)ptr, f->shift)], __ATOMIC_RELAXED) != 0;
-}
-
-/* The same for free's fast path: on x86-64 the slot is compared in place,
- * one instruction (elsewhere the inline asm costs the compiler a register). */
-static inline __attribute__((always_inline)) bool hd_filter_slot_taken_fast(const struct hd_sample_filter *f,
-                                                                            const void *ptr) {
-#if defined(__x86_64__)
-    bool taken;
-    __asm__("cmpb $0, %1" : "=@ccne"(taken) : "m"(f->counts[hd_sample_filter_slot((uintptr_t)ptr, f->shift)]));
-    return taken;
-#else
-    return hd_filter_slot_taken(f, ptr);
-#endif
 }
 
 /* Whether ptr may be a sampled block, for a caller that found its thread

@@ -8,8 +8,12 @@
  * Whatever was sampled, a site whose blocks are all freed must show nothing
  * live, and a site none of whose blocks is freed must show as live exactly
  * what it allocated (estimates and sample points alike). With every block
- * recorded whole (HEAPDIFF_SAMPLE=1) the counts are exact: see the test. */
+ * recorded whole (HEAPDIFF_SAMPLE=1) the counts are exact: see the test.
+ * Sampling moves a kept block the allocator put elsewhere to where free's
+ * fast path sends its free on: the program checks that what it wrote
+ * survives realloc and that calloc's blocks are zero (exit status 5). */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,7 @@ enum { THREADS = 8, ROUNDS = 3000, FORKED = 2000 };
 static void *handed[THREADS][ROUNDS];
 static void *grown_kept[THREADS][ROUNDS / 10];
 static pthread_barrier_t barrier;
+static int damaged;   /* a block's contents were not what the program put there */
 
 static size_t size_of(int thread, int round) {
     return 16 + (size_t)((round * 37 + thread * 11) % 700);
@@ -35,19 +40,33 @@ static void *worker(void *arg) {
         handed[id][round] = malloc(size_of(id, round + 1)); // @site handed
         /* A realloc chain: grows (mostly moving), shrinks (in place), freed. */
         char *chain = malloc(24); // @site chain
-        for (size_t size = 48; size < 6000; size = size * 3 / 2)
+        memcpy(chain, "0123456789abcdefghijklm", 24);
+        for (size_t size = 48; size < 6000; size = size * 3 / 2) {
             chain = realloc(chain, size); // @site chain_grow
+            if (memcmp(chain, "0123456789abcdefghijklm", 24) != 0)
+                __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
+        }
         chain = realloc(chain, 40); // @site chain_shrink
+        if (memcmp(chain, "0123456789abcdefghijklm", 24) != 0)
+            __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
         free(chain);
         if (round % 10 == 0) {
             char *block = malloc(100); // @site grown_start
             block = realloc(block, 100 + (size_t)round); // @site grown_kept
             grown_kept[id][round / 10] = block;
         }
-        free(calloc(3, 40)); // @site calloc_freed
+        unsigned char *zeroed = calloc(3, 40); // @site calloc_freed
+        for (int i = 0; i < 120; i++)
+            if (zeroed[i] != 0)
+                __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
+        memset(zeroed, 0xAB, 120);   /* so that a block it gets back next round is not zero already */
+        free(zeroed);
         void *aligned = NULL;
-        if (posix_memalign(&aligned, 64, 200) == 0) // @site aligned_freed
+        if (posix_memalign(&aligned, 64, 200) == 0) { // @site aligned_freed
+            if ((uintptr_t)aligned % 64 != 0)
+                __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
             free(aligned);
+        }
         (void)kept;
     }
     pthread_barrier_wait(&barrier);
@@ -65,6 +84,8 @@ int main(void) {
         pthread_create(&threads[i], NULL, worker, (void *)i);
     for (int i = 0; i < THREADS; i++)
         pthread_join(threads[i], NULL);
+    if (damaged)
+        return 5;
 
     static void *forked[FORKED];
     for (int i = 0; i < FORKED; i++)
