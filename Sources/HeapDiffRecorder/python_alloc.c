@@ -224,11 +224,34 @@ static void domain_free(void *ctx, void *p) {
     domain_free_general(ctx, p);
 }
 
-/* Every new object, fresh or reused (3.13+). A fresh one was just recorded
- * by domain_malloc; a reused one is charged to the stack that reuses it. */
+/* A reused object's block, charged from now on to the stack that reuses
+ * it; reached from on_new_reference in tail position, so the stack capture
+ * starts at the tracer's caller, as from the tracer itself. */
+static __attribute__((noinline)) int charge_reuse(struct hd_thread *t, uintptr_t block) {
+    int saved = errno;
+    int outer = hd_guard_enter(t);
+    struct hd_thread_buffers *b = hd_buffers(t);
+    if (b) {
+        b->py.gil_promised = true;
+        struct hd_stack stack;
+        if (hd_capture_stack(t, b, &stack))
+            hd_record_reuse(t, (void *)block, &stack);
+        b->py.gil_promised = false;
+    }
+    hd_guard_leave(t, outer);
+    errno = saved;
+    return 0;
+}
+
+/* Every new object, fresh or reused, and every object destroyed (3.13+).
+ * A fresh one was just recorded by domain_malloc; a reused one is charged
+ * to the stack that reuses it (charge_reuse). Kept a leaf until then: the
+ * tracer runs for every object made and freed, and the reuse path's
+ * register saves cost 19 instructions a call when they were made on every
+ * path (callgrind, the CPython service loop). */
 static int on_new_reference(uintptr_t object, int event, void *data) {
     (void)data;
-    if (previous_tracer)
+    if (HD_UNLIKELY(previous_tracer != NULL))
         previous_tracer(object, event, previous_tracer_data);
     struct hd_thread *t = hd_thread();
     if (event != REF_CREATE || !hd_recording(t))
@@ -244,19 +267,7 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
     }
     if (!hd_maybe_sampled((void *)block))
         return 0;   /* sampling: a block never recorded has nothing to move */
-    int saved = errno;
-    int outer = hd_guard_enter(t);
-    struct hd_thread_buffers *b = hd_buffers(t);
-    if (b) {
-        b->py.gil_promised = true;
-        struct hd_stack stack;
-        if (hd_capture_stack(t, b, &stack))
-            hd_record_reuse(t, (void *)block, &stack);
-        b->py.gil_promised = false;
-    }
-    hd_guard_leave(t, outer);
-    errno = saved;
-    return 0;
+    return charge_reuse(t, block);
 }
 
 /* Runs once, at the interpreter's first audit event: allocators chosen,
