@@ -333,7 +333,7 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table 
                 stack.count = HD_PY_DEEP_NATIVE_FRAMES;
         }
         if (log)
-            stack.trace = hd_memo_remember(memos, set, base, caller, tag, &stack, log);
+            stack.memo = hd_memo_remember(memos, set, base, caller, tag, &stack, log);
     }
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))
         return hd_unwind_verify(thread, stack, python);

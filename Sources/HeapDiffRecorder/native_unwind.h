@@ -26,11 +26,12 @@ struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) HD_HIDDEN;
 /* ---- the stack of one allocation, and the memo looked up inline ------ */
 /* One allocation's stack as the recorder files it: native frames from the
  * hook's caller outward (the recorder's own skipped), innermost first. */
+struct hd_memo;
 struct hd_stack {
     const uintptr_t *frames;
     uint32_t count;
     bool probed;                 /* Python: the frames stop at the innermost eval loop */
-    struct hd_trace **trace;     /* a memo's slot for the interned trace, or NULL */
+    struct hd_memo *memo;        /* the memo that proved these frames (or just remembered them), or NULL */
 };
 
 /* A stack walked once, remembered per thread with every stack word the walk
@@ -42,6 +43,12 @@ enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAY
 struct hd_memo_check { uintptr_t address, value; };
 struct hd_memo {
     struct hd_trace *trace;      /* tag 0: the interned trace of these frames, once known */
+    /* Under Python code: the trace of these frames with the remembered
+     * Python stack of this id (python_stacks.h), the last one seen with
+     * them; 0: none. Ids are never given twice, and a memo filled again
+     * starts with none, so an equal id is that very pair. */
+    uint64_t python_id;
+    struct hd_trace *python_trace;
     uint16_t count;
     bool probed;
     struct hd_memo_check check[HD_MEMO_CHECKS + 1];   /* then a check that always fails */
@@ -147,7 +154,7 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_memo_ta
             if (table->score[set] <= 62)
                 table->score[set] += 2;
             table->hits++;
-            *out = (struct hd_stack){memo->frames, memo->count, memo->probed, tag ? NULL : &memo->trace};
+            *out = (struct hd_stack){memo->frames, memo->count, memo->probed, memo};
             return true;
         }
     }
@@ -161,9 +168,9 @@ static inline __attribute__((always_inline)) bool hd_memo_find(struct hd_memo_ta
 void hd_memo_release(struct hd_unwind_thread *thread, struct hd_memo_table **memos) HD_HIDDEN;
 /* This thread's table (*MEMOS), made on first use (NULL when it cannot be). */
 struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread, struct hd_memo_table **memos) HD_HIDDEN;
-/* Remembers a walk in SET (a way chosen round-robin); returns the slot for
- * its trace, or NULL when it is not remembered. */
-struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
+/* Remembers a walk in SET (a way chosen round-robin); returns the memo, or
+ * NULL when it is not remembered. */
+struct hd_memo *hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
                                    uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) HD_HIDDEN;
 
 /* ---- native_unwind.c -------------------------------------------------- */

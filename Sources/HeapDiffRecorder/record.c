@@ -97,7 +97,8 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
      * a stack the memo proved did not need them. */
     int python_count = HD_UNLIKELY(hd_python.enabled) ? t->buffers->py.count : 0;
     /* A native stack proven by the memo carries its trace. */
-    struct hd_trace **remembered = python_count == 0 ? stack->trace : NULL;
+    struct hd_memo *memo = stack->memo;
+    struct hd_trace **remembered = python_count == 0 && memo ? &memo->trace : NULL;
     struct hd_trace *trace = remembered ? *remembered : NULL;
     if (HD_LIKELY(trace != NULL)) {
         hd_lock();
@@ -108,9 +109,20 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
     const uintptr_t *frames = stack->frames;
     struct hd_py_stack *python = python_count > 0 ? b->py.stack : NULL;
     if (python) {
-        /* A Python stack found whole, with the same native frames as before. */
+        /* A Python stack found whole, with native frames the memo proved:
+         * the pair seen last with them (no frame compared), else any pair
+         * this thread has seen. */
+        if (memo && memo->python_id == python->id) {
+            trace = memo->python_trace;
+            hd_lock();
+            return !reused || hd_pointer_contains(reused) ? trace : NULL;
+        }
         trace = hd_py_stack_trace(b->py.stacks, python, frames, count, stack->probed);
         if (HD_LIKELY(trace != NULL)) {
+            if (memo) {
+                memo->python_id = python->id;
+                memo->python_trace = trace;
+            }
             hd_lock();
             return !reused || hd_pointer_contains(reused) ? trace : NULL;
         }
@@ -147,8 +159,13 @@ static inline __attribute__((always_inline)) struct hd_trace *captured_trace_loc
         trace = *cached = hd_trace_intern(hash, frames, count, flags, more, more_count);
     if (remembered)
         *remembered = trace;   /* the memo is this thread's */
-    if (python)
+    if (python) {
         hd_py_stack_remember(b->py.stacks, python, stack->frames, stack->count, stack->probed, trace);
+        if (memo && trace) {
+            memo->python_id = python->id;
+            memo->python_trace = trace;
+        }
+    }
     return trace;
 }
 

@@ -60,7 +60,7 @@ static int proof(uintptr_t base, const struct hd_walk_log *log, struct hd_memo_c
     return count;
 }
 
-struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
+struct hd_memo *hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
                                    uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) {
     if (stack->count > HD_MEMO_FRAMES)
         return NULL;
@@ -79,10 +79,11 @@ struct hd_trace **hd_memo_remember(struct hd_memo_table *table, size_t set, uint
     key->base = base;
     key->tag = tag;
     memo->trace = NULL;
+    memo->python_id = 0;
     memo->count = (uint16_t)stack->count;
     memo->probed = stack->probed;
     memo->check[checks] = (struct hd_memo_check){(uintptr_t)&hd_memo_sentinel, HD_MEMO_SENTINEL_VALUE};
     memcpy(memo->frames, stack->frames, stack->count * sizeof *stack->frames);
-    return tag ? NULL : &memo->trace;   /* a Python stack's trace depends on more than its native frames */
+    return memo;
 }
 
