@@ -106,7 +106,11 @@ static __attribute__((noinline)) void *domain_malloc_sampled(void *ctx, size_t s
     return p;
 }
 
-static __attribute__((noinline)) void *domain_malloc_general(void *ctx, size_t size) {
+/* Flattened, as charge_reuse and domain_free_general are: the recording
+ * (hd_record_alloc) inlined rather than a call that saves and restores its
+ * registers (callgrind, the CPython service loop: -43 instructions an
+ * allocation on 3.13, -16 on 3.11). */
+static __attribute__((noinline, flatten)) void *domain_malloc_general(void *ctx, size_t size) {
     const struct mem_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
@@ -226,8 +230,9 @@ static void domain_free(void *ctx, void *p) {
 
 /* A reused object's block, charged from now on to the stack that reuses
  * it; reached from on_new_reference in tail position, so the stack capture
- * starts at the tracer's caller, as from the tracer itself. */
-static __attribute__((noinline)) int charge_reuse(struct hd_thread *t, uintptr_t block) {
+ * starts at the tracer's caller, as from the tracer itself. Flattened, as
+ * domain_malloc_general is. */
+static __attribute__((noinline, flatten)) int charge_reuse(struct hd_thread *t, uintptr_t block) {
     int saved = errno;
     int outer = hd_guard_enter(t);
     struct hd_thread_buffers *b = hd_buffers(t);
