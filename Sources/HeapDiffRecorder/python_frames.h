@@ -69,7 +69,10 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
          * thread), and it must still be this thread's. */
         if (current != py->own_tstate && !py->gil_promised && !hd_py_attached_own(current))
             return 0;
-        if (hd_py_load(current + L->tstate_thread_id) != (uintptr_t)pthread_self())
+        uintptr_t self = py->self;
+        if (HD_UNLIKELY(self == 0))
+            self = py->self = (uintptr_t)pthread_self();
+        if (hd_py_load(current + L->tstate_thread_id) != self)
             return 0;
         py->own_tstate = current;
         return current;

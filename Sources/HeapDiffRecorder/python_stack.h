@@ -46,6 +46,10 @@ struct hd_py_thread {
     /* 3.13: this thread's thread state, learned where the GIL is held by
      * contract and proven each time by the state's own thread id. */
     uintptr_t own_tstate;
+    /* pthread_self(), learned at the first check (the buffers are this
+     * thread's alone, fresh pages, and a fork child's thread keeps the
+     * forking thread's): not a call into libc on every allocation. */
+    uintptr_t self;
     uint64_t frames[HD_TRACE_MAX_FRAMES];
     uint16_t groups[HD_TRACE_MAX_FRAMES];
     /* python_stacks.c: this thread's whole stacks (NULL until the first
