@@ -180,6 +180,7 @@ static inline __attribute__((always_inline)) void add_counts(struct hd_trace *tr
         ON_ITS_OWN(trace->live_count);
         trace->live_count++;
         if (fresh) {
+            ON_ITS_OWN(trace->alloc_bytes);   /* not paired with live_count either */
             trace->alloc_bytes += size;
             ON_ITS_OWN(trace->alloc_count);
             trace->alloc_count++;
