@@ -180,7 +180,9 @@ import Testing
         #expect(sessions.sizeDiff == sessions.countDiff * 48 && abs(sessions.countDiff - top.countDiff) <= 3)
         let recent = try Harness.line(of: "recent", in: "attach_service_swift.swift")
         let ring = last.statistics(by: .lineno, symbolizer: Symbolizer()).first { $0.site.line == recent }
-        #expect((ring?.count ?? 0) <= 64)
+        // 64 slots, and one more while a slot's new string is made before its old one is released
+        // (the snapshot is written by the recorder's thread, at any point of the program's).
+        #expect((ring?.count ?? 0) <= 65, "\(ring?.count ?? 0)")
         #expect(result.stderr.contains("attach_service_swift.swift:\(payload): size="), "\(result.stderr)")
         #expect(program.finish() == 0)
         #expect(plain.finish() == 0)
