@@ -47,11 +47,6 @@ bool hd_is_bootstrap(const void *p) {
     return (uintptr_t)p - (uintptr_t)bootstrap < HD_BOOTSTRAP_SIZE;   /* one compare: every free asks */
 }
 
-size_t hd_bootstrap_in_use(uintptr_t *start) {
-    *start = (uintptr_t)bootstrap;
-    return __atomic_load_n(&bootstrap_used, __ATOMIC_RELAXED);
-}
-
 size_t hd_bootstrap_size(const void *p) {
     size_t size;
     memcpy(&size, (const unsigned char *)p - HD_BOOTSTRAP_HEADER, sizeof size);

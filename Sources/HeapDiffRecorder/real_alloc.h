@@ -20,8 +20,5 @@ void hd_resolve_once(void) HD_HIDDEN;   /* hooks.c: resolve unless done */
 void *hd_bootstrap_alloc(size_t size, size_t alignment) HD_HIDDEN;
 bool hd_is_bootstrap(const void *p) HD_HIDDEN;
 size_t hd_bootstrap_size(const void *p) HD_HIDDEN;
-/* The part of the arena handed out so far, from *start (blocks start at
- * 16-byte steps in it): the sampler's filter holds their slots. */
-size_t hd_bootstrap_in_use(uintptr_t *start) HD_HIDDEN;
 
 #endif

@@ -17,7 +17,6 @@ struct hd_sample_filter *hd_sample_filter, *hd_free_filter;
 uintptr_t hd_free_mask;
 uint64_t hd_sampling_key = HD_SAMPLING_OFF;
 static uint32_t last_epoch;
-static void hold_bootstrap(struct hd_sample_filter *f);
 
 /* The sampling word (thread_state.h) of a thread outside the recorder
  * whose countdown was drawn in `epoch`. */
@@ -40,7 +39,6 @@ void hd_sampling_start(void) {
     if (!hd_config.sample_rate || !hd_sample_filter)
         return;
     hd_lock();
-    hold_bootstrap(hd_sample_filter);   /* (already held, unless a block was made since) */
     __atomic_store_n(&hd_free_filter, hd_sample_filter, __ATOMIC_RELEASE);
     __atomic_store_n(&hd_free_mask, HD_SAMPLED_MARK, __ATOMIC_RELEASE);
     hd_unlock();
@@ -280,25 +278,12 @@ void hd_sampler_after_fork_child(void) {
 enum { FILTER_FIRST_BITS = 16, FILTER_SLOTS_PER_BLOCK = 32 };
 static size_t filter_live, filter_bytes;
 
-/* The bootstrap arena's blocks (real_alloc.c) are never the real
- * allocator's: their slots are taken for good (255 stays), so that a free
- * the filter rules out needs no test of its own for them. Every 16-byte
- * step of the part in use: dlsym's few blocks, all made before sampling
- * starts (the arena serves only while the real functions are looked up). */
-static void hold_bootstrap(struct hd_sample_filter *f) {
-    uintptr_t start;
-    size_t used = hd_bootstrap_in_use(&start);
-    for (uintptr_t p = start; p < start + used; p += 16)
-        __atomic_store_n(&f->counts[hd_sample_filter_slot(p, f->shift)], (uint8_t)255, __ATOMIC_RELAXED);
-}
-
 static struct hd_sample_filter *new_filter(unsigned bits) {
     size_t size = sizeof(struct hd_sample_filter) + ((size_t)1 << bits);
     struct hd_sample_filter *f = hd_pages_alloc(size);
     if (f) {
         f->shift = 64 - bits;
         filter_bytes += size;
-        hold_bootstrap(f);
     }
     return f;
 }

@@ -142,9 +142,9 @@ struct hd_sample_filter {
 };
 /* The filter the table keeps (NULL until sampling is first set up), and
  * the one frees ask: the same while sampling is on, NULL otherwise (every
- * free then goes to the table, as recording without sampling needs). The
- * bootstrap arena's blocks (real_alloc.c) hold slots of every filter for
- * good, so that a free the filter rules out needs no other test. */
+ * free then goes to the table, as recording without sampling needs). Every
+ * path that asks it has set the bootstrap arena's blocks (real_alloc.c)
+ * apart already, or never meets them (CPython's domains). */
 extern struct hd_sample_filter *hd_sample_filter HD_HIDDEN;
 extern struct hd_sample_filter *hd_free_filter HD_HIDDEN;
 
