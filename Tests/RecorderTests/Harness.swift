@@ -53,6 +53,15 @@ enum Harness {
         return output
     }
 
+    /// `setarch -R`, which starts the program with address space layout
+    /// randomization off, where the kernel lets it (a seccomp filter may
+    /// refuse the personality): then two runs of a program put their
+    /// mappings at the same addresses, run after run.
+    static let addressRandomizationOff: [String] = {
+        let probe = try? run("/usr/bin/setarch", arguments: ["-R", "/bin/true"], preload: false)
+        return probe?.status == 0 ? ["/usr/bin/setarch", "-R"] : []
+    }()
+
     struct Result {
         var status: Int32
         var stdout: Data
@@ -64,13 +73,15 @@ enum Harness {
     /// Runs a program to completion (killed after `timeout` seconds: a hang
     /// is a failure, never a stuck test run).
     static func run(_ executable: String, arguments: [String] = [], environment: [String: String] = [:],
-                    stdin: Data = Data(), preload: Bool = true, timeout: Int = 60) throws -> Result {
+                    stdin: Data = Data(), preload: Bool = true, fixedLayout: Bool = false,
+                    timeout: Int = 60) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        // Only the program is preloaded, not the timeout wrapper: `env` sets
+        // Only the program is preloaded, not the wrappers: `env` sets
         // LD_PRELOAD just before exec'ing it.
         let preloading = preload ? ["/usr/bin/env", "LD_PRELOAD=\(library)"] : []
-        process.arguments = ["-k", "5", String(timeout)] + preloading + [executable] + arguments
+        let layout = fixedLayout ? addressRandomizationOff : []
+        process.arguments = ["-k", "5", String(timeout)] + layout + preloading + [executable] + arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "LD_PRELOAD")
         for key in env.keys where key.hasPrefix("HEAPDIFF_") && key != "HEAPDIFF_LIBRARY" && key != "HEAPDIFF_CLI" {
