@@ -230,12 +230,10 @@ static __attribute__((noinline, flatten)) void free_general(void *p) {
             return;
         now = state();
     }
-    uint64_t size;
-    struct hd_trace *trace;
     struct hd_thread *t = hd_thread();
     int outer = hd_guard_enter(t);   /* once, for the table and the real call */
     if (now == HD_STATE_RECORDING && !outer && hd_maybe_sampled(p))
-        (void)hd_record_free(p, &size, &trace);   /* leaves errno alone (see record_guarded) */
+        hd_record_free_later(p);   /* leaves errno alone (see record_guarded) */
     hd_real.free(p);
     hd_guard_leave(t, outer);
 }

@@ -19,6 +19,12 @@ void hd_pointer_prefetch(uintptr_t ptr) HD_HIDDEN;   /* no lock needed */
 void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 /* Forgets ptr; returns false when it was not traced. */
 bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
+/* Forgets ptr a little later (recording everything only): its slot is
+ * probably cold; prefetch it first. Every function here acts as if it had
+ * been forgotten at once. */
+void hd_pointer_forget_later(uintptr_t ptr) HD_HIDDEN;
+/* Does the removals still waiting: before reading the counters. */
+void hd_pointer_settle(void) HD_HIDDEN;
 /* Moves a live block to another trace, counted there as a new allocation
  * (its old trace sees it freed); false when ptr is not traced. */
 bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) HD_HIDDEN;

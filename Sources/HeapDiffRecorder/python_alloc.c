@@ -203,10 +203,8 @@ static __attribute__((noinline, flatten)) void domain_free_general(void *ctx, vo
     }
     int saved = errno;
     int outer = hd_guard_enter(t);
-    uint64_t size;
-    struct hd_trace *trace;
     if (hd_maybe_sampled(p))   /* with sampling, most blocks were never recorded */
-        (void)hd_record_free(p, &size, &trace);
+        hd_record_free_later(p);
     prev->free(prev->ctx, p);
     hd_guard_leave(t, outer);
     errno = saved;

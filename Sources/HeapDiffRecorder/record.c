@@ -192,6 +192,18 @@ bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) {
     return traced;
 }
 
+void hd_record_free_later(void *ptr) {
+    if (HD_UNLIKELY(hd_config.sample_rate)) {
+        uint64_t size;
+        struct hd_trace *trace;
+        (void)hd_record_free(ptr, &size, &trace);
+        return;
+    }
+    hd_lock();
+    hd_pointer_forget_later((uintptr_t)ptr);
+    hd_unlock();
+}
+
 void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) {
     hd_lock();
     hd_pointer_restore((uintptr_t)ptr, size, trace);

@@ -39,6 +39,7 @@ void hd_sampling_start(void) {
     if (!hd_config.sample_rate || !hd_sample_filter)
         return;
     hd_lock();
+    hd_pointer_settle();   /* removals waiting were noted while recording everything */
     __atomic_store_n(&hd_free_filter, hd_sample_filter, __ATOMIC_RELEASE);
     __atomic_store_n(&hd_free_mask, HD_SAMPLED_MARK, __ATOMIC_RELEASE);
     hd_unlock();

@@ -294,6 +294,7 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
     bool every_stack = hd_config.format == HD_FORMAT_V1 || trigger == HD_TRIGGER_EXIT || sampled;
     struct copy_context copy = {&stacks, &totals, every_stack, sampled};
     hd_lock();
+    hd_pointer_settle();   /* frees whose removal waited: counted now */
     uint64_t locked = clock_ns(CLOCK_MONOTONIC);
     size_t capacity = hd_trace_table_count();
     size_t copies_size = (capacity ? capacity : 1) * sizeof *stacks.items;

@@ -155,6 +155,23 @@ import Testing
         #expect(lines.first?.contains("request_cache.py:\(bodyLine): size=") == true, "\(lines)")
     }
 
+    /// 120,000 live objects make the live-block table grow, and from then on
+    /// frees are noted and removed a little later (pointer_table.c): the
+    /// objects replaced, and those that take their blocks straight back, are
+    /// still counted exactly at each line.
+    @Test(arguments: interpreters)
+    func objectsReplacedAmongManyAreCountedExactly(_ python: Interpreter) throws {
+        let count: Int64 = 120_000
+        let (rows, site, _) = try Self.diff("many_objects", python, arguments: [String(count)])
+        let row = { (name: String) in rows.first { $0.site.line == (try? site(name)) } }
+        let fill = row("fill"), larger = row("larger"), same = row("same")
+        #expect(larger?.countDiff == count / 2 && larger?.sizeDiff == count / 2 * (33 + 200),
+                "\(String(describing: larger))")
+        #expect(same?.countDiff == count / 4 && same?.sizeDiff == count / 4 * (33 + 100), "\(String(describing: same))")
+        #expect(fill?.countDiff == -(count / 2 + count / 4) && fill?.sizeDiff == -(count / 2 + count / 4) * (33 + 100),
+                "\(String(describing: fill))")
+    }
+
     /// Line 12 creates a dict and drops it, line 13 takes it back from the
     /// dict free list and keeps it, 20,000 times. 3.13's reference tracer
     /// tells the recorder of the reuse: the kept dicts are line 13's, each

@@ -62,6 +62,43 @@ import Testing
         #expect(hundred.count == 600 && hundred.size == 60_000)
     }
 
+    /// With the live-block table past its first size (~49,000 live blocks)
+    /// a free is noted and its block removed a little later
+    /// (pointer_table.c). Blocks freed and handed straight back, realloc'd,
+    /// short-lived and freed on another thread are each still counted
+    /// exactly, at every snapshot.
+    @Test func blocksFreedWhileTheTableIsLargeAreCountedExactly() throws {
+        let dir = try Harness.temporaryDirectory("noted")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("noted_frees", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_STATS": "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        // The table grew past its first 1,633 KiB: frees were noted.
+        let stats = try #require(result.stderr.split(separator: "\n").first { $0.contains("live-block table") })
+        let tableKiB = try #require(stats.split(separator: ",").first { $0.contains("live-block table") }?
+            .split(separator: " ").compactMap { Int($0) }.first)
+        #expect(tableKiB > 1_633, "\(stats)")
+        let files = try Harness.snapshotFiles(in: out)
+        try #require(files.count == 4)   // before, after, end, exit
+        let after = try Snapshot.load(path: files[1]), end = try Snapshot.load(path: files[2])
+        #expect(after.process.label == "after" && end.process.label == "end")
+        // fill: 120,000 less the 60,000 replaced, 15,000 realloc'd and 15,000 freed by the thread.
+        let expected: [(site: String, count: Int64, size: Int64)] = [
+            ("fill", 30_000, 30_000 * 40), ("again", 60_000, 60_000 * 40), ("grown", 15_000, 15_000 * 72)]
+        for row in expected {
+            let statistic = try Harness.statistic(row.site, in: "noted_frees.c", of: after, symbolizer: symbolizer)
+            #expect(statistic?.count == row.count && statistic?.size == row.size, "\(row.site): \(String(describing: statistic))")
+            let gone = try Harness.statistic(row.site, in: "noted_frees.c", of: end, symbolizer: symbolizer)
+            #expect((gone?.count ?? 0) == 0 && (gone?.size ?? 0) == 0, "\(row.site): \(String(describing: gone))")
+        }
+        let brief = try Harness.statistic("brief", in: "noted_frees.c", of: after, symbolizer: symbolizer)
+        #expect((brief?.count ?? 0) == 0, "\(String(describing: brief))")
+        for snapshot in [after, end] {
+            #expect(snapshot.process.liveBytes == UInt64(snapshot.traces.reduce(0) { $0 + $1.liveBytes }))
+        }
+    }
+
     @Test func eightThreadsFreeingEachOthersBlocks() throws {
         let dir = try Harness.temporaryDirectory("threads")
         let exe = try Harness.build("threads", in: dir)
