@@ -97,7 +97,11 @@ static bool grow(struct subtable *t) {
                    : hd_config.sample_rate ? HD_POINTER_INITIAL_SLOTS_SAMPLED
                                            : HD_POINTER_INITIAL_SLOTS;
     for (;; homes *= 2) {
-        struct slot *fresh = hd_pages_alloc(mapped_slots(homes) * sizeof *fresh);
+        /* A grown table is filled at once, most of its pages touched: mapped
+         * populated, one call instead of a fault a page (the STL workload:
+         * 1.71x -> 1.61x wall). */
+        size_t bytes = mapped_slots(homes) * sizeof(struct slot);
+        struct slot *fresh = allocated ? hd_pages_alloc_now(bytes) : hd_pages_alloc(bytes);
         if (!fresh)
             return false;
         const struct slot *s = t->slots;
