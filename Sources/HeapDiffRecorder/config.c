@@ -201,7 +201,7 @@ static void load_unwind(void) {
 
 /* HEAPDIFF_SAMPLE: sample allocations by bytes (sampler.c); a sampled
  * snapshot needs format 2's fields, so HEAPDIFF_FORMAT=1 is overruled.
- * HEAPDIFF_KEEP: the ring of periodic snapshots (control.c). */
+ * HEAPDIFF_KEEP: the ring of periodic snapshots (output_dir.c). */
 static void load_sampling(void) {
     const char *text = getenv(HD_ENV_SAMPLE);
     unsigned long long rate = 0;

@@ -42,6 +42,10 @@ void hd_output_dir_load(void) HD_HIDDEN;
 /* The output directory, opened again by path when the program closed our
  * descriptor; -1 (errno set) when it cannot be opened. */
 int hd_output_fd(void) HD_HIDDEN;
+/* HEAPDIFF_KEEP: a periodic snapshot just written, the oldest kept one
+ * deleted past N; and, in a fork child, the parent's forgotten. */
+void hd_output_keep_periodic(uint32_t seq) HD_HIDDEN;
+void hd_output_keep_forget(void) HD_HIDDEN;
 /* heapdiff attach: the session's output directory (absolute) opened and
  * held instead of the previous one; false (errno set) when it cannot be. */
 bool hd_output_dir_use(const char *dir) HD_HIDDEN;

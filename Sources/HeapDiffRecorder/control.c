@@ -49,28 +49,6 @@ static bool goes_to_helpers(uint32_t trigger) {
     return !run_ended;
 }
 
-/* HEAPDIFF_KEEP=N: the SEQs of the latest N periodic snapshots, oldest
- * first from `oldest`; each new one past N deletes the oldest file, so a
- * service under --interval for days keeps a bounded directory. Guarded by
- * the writer lock; per process (a fork child starts empty). */
-static uint32_t *kept;
-static unsigned kept_count, kept_oldest;
-
-static void keep_periodic(uint32_t seq) {
-    if (!kept && !(kept = hd_pages_alloc(hd_config.keep * sizeof *kept)))
-        return;   /* no room to remember: nothing is deleted */
-    if (kept_count < hd_config.keep) {
-        kept[(kept_oldest + kept_count++) % hd_config.keep] = seq;
-        return;
-    }
-    char name[400];
-    int dir = hd_output_fd();
-    if (dir >= 0 && hd_snapshot_file_name(name, sizeof name, hd_program_name, (int)getpid(), kept[kept_oldest], false) > 0)
-        unlinkat(dir, name, 0);   /* already gone (moved away by the user) is fine */
-    kept[kept_oldest] = seq;
-    kept_oldest = (kept_oldest + 1) % hd_config.keep;
-}
-
 int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap) {
     pthread_mutex_lock(&writer_lock);
     int result = -1;
@@ -82,7 +60,7 @@ int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap
         if (result == 0) {
             result = (int)++last_seq;
             if (trigger == HD_TRIGGER_INTERVAL && hd_config.keep && !to_helpers)
-                keep_periodic(last_seq);
+                hd_output_keep_periodic(last_seq);
         }
     }
     pthread_mutex_unlock(&writer_lock);
@@ -335,7 +313,7 @@ static void after_fork_child(void) {
     hd_lock_reset();
     pthread_mutex_init(&writer_lock, NULL);
     last_seq = 0;               /* the child's files count from 1 */
-    kept_count = kept_oldest = 0;   /* and it keeps its own periodic ones */
+    hd_output_keep_forget();   /* and it keeps its own periodic ones */
     hd_sampler_after_fork_child();
     is_program = !hd_config.program_parent;   /* preloaded by hand: every process is the program */
     signal_pending = 0;

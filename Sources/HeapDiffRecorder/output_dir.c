@@ -1,7 +1,8 @@
 /* The output directory (HEAPDIFF_OUTPUT, or an attach session's): made
  * absolute and created at start-up, held open as a descriptor so that a
  * process that later switches user or working directory still writes
- * there, and its helpers/ subdirectory for helper processes' snapshots. */
+ * there, and its helpers/ subdirectory for helper processes' snapshots;
+ * and which periodic snapshots it keeps (HEAPDIFF_KEEP). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -140,4 +141,30 @@ void hd_output_dir_load(void) {
         return;
     }
     hd_config.output_ok = true;
+}
+
+/* HEAPDIFF_KEEP=N: the SEQs of the latest N periodic snapshots, oldest
+ * first from `oldest`; each new one past N deletes the oldest file, so a
+ * service under --interval for days keeps a bounded directory. Guarded by
+ * the writer lock (control.c); per process (a fork child starts empty). */
+static uint32_t *kept;
+static unsigned kept_count, kept_oldest;
+
+void hd_output_keep_periodic(uint32_t seq) {
+    if (!kept && !(kept = hd_pages_alloc(hd_config.keep * sizeof *kept)))
+        return;   /* no room to remember: nothing is deleted */
+    if (kept_count < hd_config.keep) {
+        kept[(kept_oldest + kept_count++) % hd_config.keep] = seq;
+        return;
+    }
+    char name[400];
+    int dir = hd_output_fd();
+    if (dir >= 0 && hd_snapshot_file_name(name, sizeof name, hd_program_name, (int)getpid(), kept[kept_oldest], false) > 0)
+        unlinkat(dir, name, 0);   /* already gone (moved away by the user) is fine */
+    kept[kept_oldest] = seq;
+    kept_oldest = (kept_oldest + 1) % hd_config.keep;
+}
+
+void hd_output_keep_forget(void) {
+    kept_count = kept_oldest = 0;
 }

@@ -13,6 +13,14 @@ void hd_python_alloc_init(uint32_t version, bool frames) HD_HIDDEN;
  * missing), and the wrappers installed, once, by a thread holding the GIL. */
 bool hd_python_alloc_resolve(uint32_t version, bool frames) HD_HIDDEN;
 void hd_python_alloc_install(void) HD_HIDDEN;
+
+/* python_reuse.c: 3.13+'s reference tracer, which charges an object taken
+ * from a free list to the line that takes it. All called with the GIL held
+ * (or before the program runs), under the recursion guard. */
+void hd_python_reuse_resolve(uint32_t version, bool frames) HD_HIDDEN;
+void hd_python_reuse_install(void) HD_HIDDEN;
+void hd_python_reuse_attach(void) HD_HIDDEN;   /* heapdiff attach: ours back unless it is there */
+void hd_python_reuse_detach(void) HD_HIDDEN;
 /* heapdiff attach, by a thread holding the GIL: the mem and object domains
  * (and 3.13's reference tracer) wrapped, returning how many domains are;
  * and given back, returning how many stay because another wrapper was

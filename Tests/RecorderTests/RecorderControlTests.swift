@@ -79,6 +79,29 @@ import Testing
         #expect(times == times.sorted())
     }
 
+    /// HEAPDIFF_KEEP=3 with an interval: each new periodic snapshot deletes
+    /// the oldest once three are kept, so after eight or more the directory
+    /// holds the latest three, numbered on, and the exit snapshot, which is
+    /// never deleted.
+    @Test func keepLeavesTheLatestPeriodicSnapshots() throws {
+        let dir = try Harness.temporaryDirectory("keep")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("waiter", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let program = try BackgroundProgram(exe, environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_INTERVAL": "0.05",
+                                                               "HEAPDIFF_KEEP": "3"])
+        try program.waitUntilReady()
+        let seqs = { try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0).process.seq } }
+        #expect(try Harness.wait(seconds: 20) { try seqs().max() ?? 0 >= 8 })
+        #expect(program.finish() == 0)
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        try #require(snapshots.count == 4, "\(snapshots.map(\.process.seq))")
+        let last = try #require(snapshots.last?.process.seq)
+        #expect(snapshots.map(\.process.seq) == Array(last - 3...last))
+        #expect(snapshots.dropLast().allSatisfy { $0.process.trigger == .interval })
+        #expect(snapshots.last?.process.trigger == .exit)
+    }
+
     @Test func childrenInheritTheRecorderUnlessTold() throws {
         let dir = try Harness.temporaryDirectory("exec")
         let exe = try Harness.build("execer", in: dir)
