@@ -64,7 +64,7 @@ static uint32_t frame_set_add(struct frame_set *set, uint64_t frame) {
     *slot = (struct hd_tree_slot){frame, number, 1};
     if (++set->used * 2 <= set->count)
         return number;
-    struct frame_set bigger = {hd_pages_alloc(set->count * 2 * sizeof *set->slots), set->count * 2, set->shift - 1,
+    struct frame_set bigger = {hd_pages_alloc_now(set->count * 2 * sizeof *set->slots), set->count * 2, set->shift - 1,
                                set->used};
     if (!bigger.slots)
         return UINT32_MAX;
@@ -87,8 +87,8 @@ static bool list_frames(struct hd_stack_tree *tree, const uint32_t *source, uint
             ok = (tree->frame_index[source[node]] = frame_set_add(&set, hd_tree_node(node)->frame)) != UINT32_MAX;
     uint32_t n = set.used;
     tree->frame_count = n;
-    tree->frames = ok ? hd_pages_alloc((size_t)(n ? n : 1) * sizeof *tree->frames) : NULL;
-    uint32_t *rank = ok ? hd_pages_alloc((size_t)(n ? n : 1) * sizeof *rank) : NULL;
+    tree->frames = ok ? hd_pages_alloc_now((size_t)(n ? n : 1) * sizeof *tree->frames) : NULL;
+    uint32_t *rank = ok ? hd_pages_alloc_now((size_t)(n ? n : 1) * sizeof *rank) : NULL;
     if (tree->frames && rank) {
         uint32_t i = 0;
         for (size_t s = 0; s < set.count; s++)
