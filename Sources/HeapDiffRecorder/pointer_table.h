@@ -19,9 +19,10 @@ void hd_pointer_prefetch(uintptr_t ptr) HD_HIDDEN;   /* no lock needed */
 void hd_pointer_restore(uintptr_t ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 /* Forgets ptr; returns false when it was not traced. */
 bool hd_pointer_remove(uintptr_t ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
-/* Forgets ptr a little later (recording everything only): its slot is
- * probably cold; prefetch it first. Every function here acts as if it had
- * been forgotten at once. */
+/* Forgets ptr a little later (recording everything only; the caller
+ * checks): once the table has grown its slot is probably cold, so it is
+ * prefetched and emptied ~32 frees later. Every function here acts as if
+ * it had been forgotten at once. */
 void hd_pointer_forget_later(uintptr_t ptr) HD_HIDDEN;
 /* Does the removals still waiting: before reading the counters. */
 void hd_pointer_settle(void) HD_HIDDEN;
