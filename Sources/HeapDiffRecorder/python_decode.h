@@ -32,12 +32,29 @@ static inline __attribute__((always_inline)) struct hd_py_raw hd_py_raw_frame(co
     return (struct hd_py_raw){code, hd_py_load(frame + L->frame_prev_instr), mark};
 }
 
+/* Whether comparing a frame's code object and instruction compares its
+ * marks too: before 3.11 there are none; from 3.12 the owner follows from
+ * what the frame runs (the entry shim runs a code object, or None, of its
+ * own) but for a frame in its prologue, shown when a generator's and not
+ * otherwise: a stack with such a frame says so (hd_py_stack.marks_matter).
+ * 3.11's is_entry never does. */
+static inline bool hd_py_marks_implied(const struct hd_py_layout *L) {
+    return !L->has_is_entry;
+}
+
 /* The frame's owner, and (3.11) whether the eval loop was entered for it, from its mark. */
 static inline unsigned hd_py_raw_owner(const struct hd_py_layout *L, struct hd_py_raw r) {
     return L->has_is_entry ? (unsigned)(r.mark >> 8) : (unsigned)r.mark;
 }
 static inline bool hd_py_raw_is_entry(const struct hd_py_layout *L, struct hd_py_raw r) {
     return L->has_is_entry && (r.mark & 0xff) != 0;
+}
+
+/* 3.11+: whether frame R has not reached its code's first traceable
+ * instruction yet (its prologue: making cells, a generator's creation). */
+static inline bool hd_py_in_prologue(const struct hd_py_layout *L, struct hd_py_raw r) {
+    uintptr_t first = r.code + L->code_code;
+    return r.instr < first + 2 * (uintptr_t)*(const int *)(r.code + L->code_firsttraceable);
 }
 
 /* The frame with raw words R as a trace frame (code id, instruction
@@ -73,10 +90,8 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
         complete = lasti >= 0;
         index = !complete ? 0 : L->lasti_in_bytes ? (uint32_t)lasti / 2 : (uint32_t)lasti;
     } else {
-        uintptr_t first = code + L->code_code;
-        uintptr_t traceable = first + 2 * (uintptr_t)*(const int *)(code + L->code_firsttraceable);
-        complete = hd_py_raw_owner(L, r) == L->owner_generator || instr >= traceable;
-        index = (uint32_t)((instr - first) / 2);
+        complete = hd_py_raw_owner(L, r) == L->owner_generator || !hd_py_in_prologue(L, r);
+        index = (uint32_t)((instr - (code + L->code_code)) / 2);
     }
     /* Interned even when not started: its entry proves the memo and a remembered stack. */
     const struct hd_pycode *entry = hd_pycode_entry(py, code);
@@ -164,6 +179,7 @@ static inline __attribute__((always_inline)) int hd_py_decode(struct hd_py_threa
                                                               const struct hd_py_stack *p, uint32_t shared) {
     int count = 0, group_count = 0, in_group = 0;
     int inner = n - (int)shared, step = 0;
+    bool marks_matter = shared && p->marks_matter;
     uint64_t epoch = hd_pycode_epoch();   /* once: only the GIL holder frees code objects, and it is here */
     struct hd_py_frame_memo *memos = py->stacks->frame_memos;
     /* Until the backward pass: each step's kind in frames_after (1: a frame,
@@ -188,6 +204,9 @@ static inline __attribute__((always_inline)) int hd_py_decode(struct hd_py_threa
             return count;
         }
         unsigned kind = encoded != 0;
+        if (L->frames != HD_PY_FRAME_OBJECTS &&
+            (!encoded || (hd_py_raw_owner(L, r) == L->owner_generator && hd_py_in_prologue(L, r))))
+            marks_matter = true;
         if (encoded) {
             e->frames[count++] = encoded;
             in_group++;
@@ -238,6 +257,7 @@ static inline __attribute__((always_inline)) int hd_py_decode(struct hd_py_threa
         e->open_after[step] = (uint8_t)open_after;
         e->groups_after[step] = (uint8_t)groups_after;
     }
+    e->marks_matter = marks_matter;
     py->walked = n;
     py->count = count;
     py->group_count = group_count;

@@ -120,9 +120,18 @@ static inline __attribute__((always_inline)) bool hd_py_stack_is(struct hd_py_st
                                                                  uintptr_t frame) {
     uint32_t i = 0;
     uint64_t epoch = hd_pycode_epoch();
-    /* The word after the last is one no frame has (hd_py_stack_fill). */
+    /* The words after the last are ones no frame has (hd_py_stack_fill). */
     if (HD_LIKELY(epoch != 0 && e->code_epoch == epoch)) {
         const struct hd_py_raw *want = e->raw;
+        if (hd_py_marks_implied(L) && HD_LIKELY(!e->marks_matter)) {
+            /* (3 of 13 instructions a frame fewer: the owner is not read) */
+            for (; frame; frame = hd_py_load(frame + L->frame_previous), want++) {
+                struct hd_py_raw r = hd_py_raw_frame(L, frame);
+                if (((r.code ^ want->code) | (r.instr ^ want->instr)) != 0)
+                    return false;
+            }
+            return want == e->raw + e->raw_count;
+        }
         for (; frame; frame = hd_py_load(frame + L->frame_previous), want++) {
             struct hd_py_raw r = hd_py_raw_frame(L, frame);
             if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)

@@ -47,10 +47,7 @@ static __attribute__((noinline, flatten)) int charge_reuse(struct hd_thread *t, 
  * tracer runs for every object made and freed, and the reuse path's
  * register saves cost 19 instructions a call when they were made on every
  * path (callgrind, the CPython service loop). */
-static int on_new_reference(uintptr_t object, int event, void *data) {
-    (void)data;
-    if (HD_UNLIKELY(previous_tracer != NULL))
-        previous_tracer(object, event, previous_tracer_data);
+static inline __attribute__((always_inline)) int on_reference(uintptr_t object, int event) {
     struct hd_thread *t = hd_thread();
     if (event != REF_CREATE || !hd_recording(t))
         return 0;
@@ -66,6 +63,21 @@ static int on_new_reference(uintptr_t object, int event, void *data) {
     if (!hd_maybe_sampled((void *)block))
         return 0;   /* sampling: a block never recorded has nothing to move */
     return charge_reuse(t, block);
+}
+
+/* Another tracer was set before ours (tracemalloc's): it is told first. Out
+ * of line, so that the tracer itself stays a leaf with no frame to set up
+ * (half its calls are for objects destroyed, which it only returns from). */
+static __attribute__((noinline)) int on_reference_chained(uintptr_t object, int event) {
+    previous_tracer(object, event, previous_tracer_data);
+    return on_reference(object, event);
+}
+
+static int on_new_reference(uintptr_t object, int event, void *data) {
+    (void)data;
+    if (HD_UNLIKELY(previous_tracer != NULL))
+        return on_reference_chained(object, event);
+    return on_reference(object, event);
 }
 
 void hd_python_reuse_resolve(uint32_t version, bool frames) {

@@ -33,13 +33,13 @@ bool hd_py_stack_fill(struct hd_py_thread *py, struct hd_py_stack *e, int n, uin
      * (its entry, proven, by step) or a shim: a stack with a frame running
      * no code object is read frame by frame each time. */
     if (py->id_failed || py->walked != n) {
-        e->raw[0] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};   /* stays empty */
+        e->raw[0] = (struct hd_py_raw){HD_PY_RAW_END_CODE, 0, HD_PY_RAW_END};   /* stays empty */
         memcpy(py->frames, e->frames, (size_t)py->count * sizeof *py->frames);
         memcpy(py->groups, e->groups, (size_t)py->group_count * sizeof *py->groups);
         return false;
     }
     memcpy(e->raw, py->raw, (size_t)n * sizeof *py->raw);
-    e->raw[n] = (struct hd_py_raw){0, 0, HD_PY_RAW_END};
+    e->raw[n] = (struct hd_py_raw){HD_PY_RAW_END_CODE, 0, HD_PY_RAW_END};
     e->count = (uint16_t)py->count;
     e->group_count = (uint16_t)py->group_count;
     e->hash = hash;

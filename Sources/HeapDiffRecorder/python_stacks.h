@@ -28,11 +28,12 @@ enum { HD_PY_RAW_MAX = 128, HD_PY_STACKS = 256, HD_PY_TRACES = 1024, HD_PY_NATIV
 /* Innermost frames (code word, instruction) whose last stack is tried first. */
 enum { HD_PY_PREDICT = 256 };
 enum { HD_PY_RAW_END = 1 << 20 };   /* no mark read is this big */
+enum { HD_PY_RAW_END_CODE = 1 };     /* nor is any object at an odd address */
 struct hd_py_raw {
     uintptr_t code;              /* the code object (3.13: any executable) */
     uintptr_t instr;             /* prev_instr (3.11+), or f_lasti */
     uintptr_t mark;              /* the frame's owner, and is_entry (3.11); 0 before 3.11; */
-                                 /* HD_PY_RAW_END after the last */
+                                 /* {HD_PY_RAW_END_CODE, 0, HD_PY_RAW_END} after the last */
 };
 
 struct hd_py_stack {
@@ -41,6 +42,10 @@ struct hd_py_stack {
     uint64_t code_epoch;         /* hd_py_code_epoch when its code objects were last proven its entries' */
     uint32_t raw_count;          /* 0: an empty entry */
     uint16_t count, group_count; /* what hd_python_capture gave for it */
+    /* 3.12+: a frame in its prologue (hd_py_in_prologue), whose owner
+     * decides whether it is shown: comparing this stack compares the marks
+     * too (hd_py_marks_implied). */
+    bool marks_matter;
     uint64_t frames_hash;        /* its frames' share of a trace's hash (hd_trace_hash_frames) */
     /* Then a word whose mark no frame has, which stops a comparison. */
     struct hd_py_raw raw[HD_PY_RAW_MAX + 1];
