@@ -77,10 +77,26 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
         py->own_tstate = current;
         return current;
     }
+    /* 3.8-3.12: the state CPython's key gives this thread (as
+     * PyGILState_GetThisThreadState), a call; once it has, the same state
+     * still carrying this thread's id is told without one (the id is set
+     * before a new thread first takes the GIL, so a state at a freed one's
+     * address that another thread holds has that thread's). */
+    uintptr_t self = py->self;
+    if (L->tstate_thread_id && current == py->own_tstate && self &&
+        hd_py_load(current + L->tstate_thread_id) == self)
+        return current;
     if (!*(const int *)(hd_python.runtime + L->runtime_tss_initialized))
         return 0;
     pthread_key_t key = *(const pthread_key_t *)(hd_python.runtime + L->runtime_tss_key);
-    return (uintptr_t)pthread_getspecific(key) == current ? current : 0;
+    if ((uintptr_t)pthread_getspecific(key) != current)
+        return 0;
+    if (L->tstate_thread_id) {
+        py->own_tstate = current;
+        if (HD_UNLIKELY(self == 0))
+            py->self = (uintptr_t)pthread_self();
+    }
+    return current;
 }
 
 /* The GIL holder's innermost frame if that is this thread, else 0. */

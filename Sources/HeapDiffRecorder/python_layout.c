@@ -12,7 +12,7 @@
 static const struct hd_py_layout layout_3_8 = {
     .major = 3, .minor = 8, .frames = HD_PY_FRAME_OBJECTS, .gil = HD_PY_GIL_RUNTIME,
     .runtime_tstate_current = 1368, .runtime_tss_initialized = 1392, .runtime_tss_key = 1396, .runtime_finalizing = 16,
-    .tstate_frame = 24, .frame_code = 32, .frame_previous = 24, .frame_lasti = 104, .lasti_in_bytes = true,
+    .tstate_frame = 24, .tstate_thread_id = 176, .frame_code = 32, .frame_previous = 24, .frame_lasti = 104, .lasti_in_bytes = true,
     .code_qualname = 112, .code_linetable = 120, .code_filename = 104, .code_firstlineno = 40,
     .str_state = 32, .str_length = 16, .ascii_size = 48, .compact_size = 72,
     .bytes_size = 16, .bytes_data = 32,
@@ -21,7 +21,7 @@ static const struct hd_py_layout layout_3_8 = {
 static const struct hd_py_layout layout_3_9 = {
     .major = 3, .minor = 9, .frames = HD_PY_FRAME_OBJECTS, .gil = HD_PY_GIL_RUNTIME,
     .runtime_tstate_current = 568, .runtime_tss_initialized = 584, .runtime_tss_key = 588, .runtime_finalizing = 16,
-    .tstate_frame = 24, .frame_code = 32, .frame_previous = 24, .frame_lasti = 104, .lasti_in_bytes = true,
+    .tstate_frame = 24, .tstate_thread_id = 176, .frame_code = 32, .frame_previous = 24, .frame_lasti = 104, .lasti_in_bytes = true,
     .code_qualname = 112, .code_linetable = 120, .code_filename = 104, .code_firstlineno = 40,
     .str_state = 32, .str_length = 16, .ascii_size = 48, .compact_size = 72,
     .bytes_size = 16, .bytes_data = 32,
@@ -30,7 +30,7 @@ static const struct hd_py_layout layout_3_9 = {
 static const struct hd_py_layout layout_3_10 = {
     .major = 3, .minor = 10, .frames = HD_PY_FRAME_OBJECTS, .gil = HD_PY_GIL_RUNTIME,
     .runtime_tstate_current = 568, .runtime_tss_initialized = 584, .runtime_tss_key = 588, .runtime_finalizing = 16,
-    .tstate_frame = 24, .frame_code = 32, .frame_previous = 24, .frame_lasti = 96,
+    .tstate_frame = 24, .tstate_thread_id = 176, .frame_code = 32, .frame_previous = 24, .frame_lasti = 96,
     .code_qualname = 112, .code_linetable = 120, .code_filename = 104, .code_firstlineno = 40,
     .str_state = 32, .str_length = 16, .ascii_size = 48, .compact_size = 72,
     .bytes_size = 16, .bytes_data = 32,
@@ -39,7 +39,7 @@ static const struct hd_py_layout layout_3_10 = {
 static const struct hd_py_layout layout_3_11 = {
     .major = 3, .minor = 11, .frames = HD_PY_INTERPRETER_FRAMES, .gil = HD_PY_GIL_RUNTIME,
     .runtime_tstate_current = 576, .runtime_finalizing = 24, .runtime_tss_initialized = 592, .runtime_tss_key = 596,
-    .has_cframe = true, .tstate_frame = 56, .cframe_current_frame = 8,
+    .has_cframe = true, .tstate_frame = 56, .tstate_thread_id = 152, .cframe_current_frame = 8,
     .frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56, .frame_owner = 69,
     .has_is_entry = true, .frame_is_entry = 68, .owner_generator = 1, .owner_cstack = 0xFF,
     .code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_firstlineno = 72,
@@ -52,7 +52,7 @@ static const struct hd_py_layout layout_3_12 = {
     .major = 3, .minor = 12, .frames = HD_PY_INTERPRETER_FRAMES, .gil = HD_PY_GIL_MAIN_INTERPRETER,
     .runtime_main_interpreter = 48, .interpreter_gil = 384, .gil_locked = 16, .gil_last_holder = 8,
     .runtime_finalizing = 24, .runtime_tss_initialized = 1544, .runtime_tss_key = 1548,
-    .has_cframe = true, .tstate_frame = 56, .cframe_current_frame = 0,
+    .has_cframe = true, .tstate_frame = 56, .tstate_thread_id = 136, .cframe_current_frame = 0,
     .frame_code = 0, .frame_previous = 8, .frame_prev_instr = 56, .frame_owner = 70,
     .owner_generator = 1, .owner_cstack = 3,
     .code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_firstlineno = 68,
