@@ -128,6 +128,22 @@ static inline __attribute__((always_inline)) int hd_py_read_raw(struct hd_py_thr
     return n;
 }
 
+/* Whether the frames from FRAME outward have E's raw words, their marks
+ * compared when MARKS (a constant where inlined: with it false the owner is
+ * not even read, 3 of 13 instructions a frame). The words after the last
+ * are ones no frame has (hd_py_stack_fill). */
+static inline __attribute__((always_inline)) bool hd_py_same_raw(const struct hd_py_stack *e,
+                                                                 const struct hd_py_layout *L, uintptr_t frame,
+                                                                 bool marks) {
+    const struct hd_py_raw *want = e->raw;
+    for (; frame; frame = hd_py_load(frame + L->frame_previous), want++) {
+        struct hd_py_raw r = hd_py_raw_frame(L, frame);
+        if (((r.code ^ want->code) | (r.instr ^ want->instr) | (marks ? r.mark ^ want->mark : 0)) != 0)
+            return false;
+    }
+    return want == e->raw + e->raw_count;
+}
+
 /* Whether the stack from FRAME outward is remembered stack E, read and
  * compared in one pass: every raw word the same, and every code object
  * still its entry's (hd_pycode_is) — which needs no rereading while no code
@@ -136,25 +152,9 @@ static inline __attribute__((always_inline)) bool hd_py_stack_is(struct hd_py_st
                                                                  uintptr_t frame) {
     uint32_t i = 0;
     uint64_t epoch = hd_pycode_epoch();
-    /* The words after the last are ones no frame has (hd_py_stack_fill). */
-    if (HD_LIKELY(epoch != 0 && e->code_epoch == epoch)) {
-        const struct hd_py_raw *want = e->raw;
-        if (hd_py_marks_implied(L) && HD_LIKELY(!e->marks_matter)) {
-            /* (3 of 13 instructions a frame fewer: the owner is not read) */
-            for (; frame; frame = hd_py_load(frame + L->frame_previous), want++) {
-                struct hd_py_raw r = hd_py_raw_frame(L, frame);
-                if (((r.code ^ want->code) | (r.instr ^ want->instr)) != 0)
-                    return false;
-            }
-            return want == e->raw + e->raw_count;
-        }
-        for (; frame; frame = hd_py_load(frame + L->frame_previous), want++) {
-            struct hd_py_raw r = hd_py_raw_frame(L, frame);
-            if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
-                return false;
-        }
-        return want == e->raw + e->raw_count;
-    }
+    if (HD_LIKELY(epoch != 0 && e->code_epoch == epoch))
+        return hd_py_marks_implied(L) && HD_LIKELY(!e->marks_matter) ? hd_py_same_raw(e, L, frame, false)
+                                                                     : hd_py_same_raw(e, L, frame, true);
     for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
         struct hd_py_raw r = hd_py_raw_frame(L, frame);
         const struct hd_py_raw *want = &e->raw[i];
