@@ -63,7 +63,8 @@ enum { HD_FREED_NOTES = 32 };
 static uintptr_t freed[HD_FREED_NOTES];   /* 0: no note */
 /* Noting starts once a sub-table outgrows its first size (~49,000 live
  * blocks in all): below that the slots stay in the caches, and noting
- * only adds work (the allocation churn, 256 live blocks: +11% wall). */
+ * only adds work (the allocation churn, 256 live blocks: +11% wall).
+ * Never while sampling, whose frees are few and removed at once. */
 static bool noting;
 
 static inline size_t note_index(uint64_t h) {
@@ -115,8 +116,8 @@ static bool grow(struct subtable *t) {
             t->mask = homes - 1;
             t->end = fresh + homes - 1 + HD_POINTER_TAIL;
             t->room = homes / 4 * 3 > used ? homes / 4 * 3 - used : 0;
-            if (homes > HD_POINTER_INITIAL_SLOTS)
-                noting = true;
+            if (homes > HD_POINTER_INITIAL_SLOTS && !hd_config.sample_rate)
+                noting = true;   /* (a sampled free is removed at once: hd_record_free_later) */
             return true;
         }
         hd_pages_free(fresh, mapped_slots(homes) * sizeof *fresh);
