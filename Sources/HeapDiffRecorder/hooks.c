@@ -19,6 +19,7 @@
 #include <string.h>
 #include "capture.h"
 #include "sampler.h"
+#include "sampled_home.h"
 
 static inline int state(void) {
     return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE);
@@ -69,36 +70,14 @@ static inline __attribute__((always_inline)) void after_alloc(struct hd_thread *
     hd_guard_leave(t, outer);
 }
 
-/* A block sampling kept, moved where free's fast path sends its free on
- * (sampler.h: HD_SAMPLED_MARK) when the real call put it elsewhere, with
- * its contents (calloc's zeros, realloc's data) when they matter: a new
- * block from the real memalign, the old one released. One sample point's
- * price, once per R bytes on average. NULL (the block is then not recorded,
- * as if not sampled) when no memory is left for the move. */
-static __attribute__((noinline, cold)) void *move_home(struct hd_thread *t, void *p, size_t size, bool contents) {
-    int saved = errno;
-    int outer = hd_guard_enter(t);
-    void *home = NULL;
-    if (hd_real.memalign)
-        home = hd_real.memalign(4096, size);
-    else if (hd_real.aligned_alloc)
-        home = hd_real.aligned_alloc(4096, (size + 4095) & ~(size_t)4095);
-    if (home) {
-        if (contents)
-            memcpy(home, p, size);
-        hd_real.free(p);
-    }
-    hd_guard_leave(t, outer);
-    errno = saved;
-    return home;
-}
-
-/* Records a block sampling kept (packed: hd_sample_pack), at home; returns
- * the block to hand out. */
+/* Records a block sampling kept (packed: hd_sample_pack), at home (moved
+ * there when the real call put it elsewhere: sampled_home.c; left where it
+ * is and not recorded, as if not sampled, when there is no memory for the
+ * move); returns the block to hand out. */
 static __attribute__((noinline)) void *record_sampled(struct hd_thread *t, void *p, size_t size, uint64_t kept,
                                                       bool contents) {
     if (HD_UNLIKELY(!hd_sampled_home(p))) {
-        void *home = move_home(t, p, size, contents);
+        void *home = hd_home_move(t, p, size, contents);
         if (!home)
             return p;
         p = home;
@@ -232,8 +211,13 @@ static __attribute__((noinline, flatten)) void free_general(void *p) {
     }
     struct hd_thread *t = hd_thread();
     int outer = hd_guard_enter(t);   /* once, for the table and the real call */
-    if (now == HD_STATE_RECORDING && !outer && hd_maybe_sampled(p))
-        hd_record_free_later(p);   /* leaves errno alone (see record_guarded) */
+    /* (Both leave errno alone: see record_guarded.) A sampled block's home
+     * may be kept for the thread's next one (sampled_home.c). */
+    if (now == HD_STATE_RECORDING && !outer && hd_maybe_sampled(p) && hd_record_free_later(p) &&
+        hd_home_keep(&t->sampler, p)) {
+        hd_guard_leave(t, outer);
+        return;
+    }
     hd_real.free(p);
     hd_guard_leave(t, outer);
 }

@@ -160,7 +160,7 @@ static inline __attribute__((always_inline)) uint32_t hd_py_shared_outer(const s
     uint32_t m = p->raw_count, limit = (uint32_t)n < m ? (uint32_t)n : m;
     const struct hd_py_raw *a = raw + n, *b = p->raw + m, *stop = a - limit;
     for (; a != stop; a--, b--)
-        if (((a[-1].code ^ b[-1].code) | (a[-1].instr ^ b[-1].instr) | (a[-1].mark ^ b[-1].mark)) != 0)
+        if (hd_py_raw_differs(a[-1], b[-1], true))
             break;
     return (uint32_t)(raw + n - a);
 }

@@ -46,6 +46,14 @@ static inline bool hd_py_attached_own(uintptr_t current) {
     return hd_late_load && hd_python.own_thread_state && hd_python.own_thread_state() == current;
 }
 
+/* This thread's pthread_self, which CPython keeps in its states'
+ * thread_id: read once. */
+static inline uintptr_t hd_py_self(struct hd_py_thread *py) {
+    if (HD_UNLIKELY(py->self == 0))
+        py->self = (uintptr_t)pthread_self();
+    return py->self;
+}
+
 /* The thread state of the GIL holder if that is this thread, else 0. The
  * holder is published in _PyRuntime or the main interpreter's GIL; whether
  * it is this thread is told without reading another thread's memory. */
@@ -69,10 +77,7 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
          * thread), and it must still be this thread's. */
         if (current != py->own_tstate && !py->gil_promised && !hd_py_attached_own(current))
             return 0;
-        uintptr_t self = py->self;
-        if (HD_UNLIKELY(self == 0))
-            self = py->self = (uintptr_t)pthread_self();
-        if (hd_py_load(current + L->tstate_thread_id) != self)
+        if (hd_py_load(current + L->tstate_thread_id) != hd_py_self(py))
             return 0;
         py->own_tstate = current;
         return current;
@@ -81,10 +86,10 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
      * PyGILState_GetThisThreadState), a call; once it has, the same state
      * still carrying this thread's id is told without one (the id is set
      * before a new thread first takes the GIL, so a state at a freed one's
-     * address that another thread holds has that thread's). */
-    uintptr_t self = py->self;
-    if (L->tstate_thread_id && current == py->own_tstate && self &&
-        hd_py_load(current + L->tstate_thread_id) == self)
+     * address that another thread holds has that thread's; py->self is 0
+     * until the first time). */
+    if (L->tstate_thread_id && current == py->own_tstate && py->self &&
+        hd_py_load(current + L->tstate_thread_id) == py->self)
         return current;
     if (!*(const int *)(hd_python.runtime + L->runtime_tss_initialized))
         return 0;
@@ -93,8 +98,7 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
         return 0;
     if (L->tstate_thread_id) {
         py->own_tstate = current;
-        if (HD_UNLIKELY(self == 0))
-            py->self = (uintptr_t)pthread_self();
+        (void)hd_py_self(py);
     }
     return current;
 }
@@ -138,7 +142,7 @@ static inline __attribute__((always_inline)) bool hd_py_same_raw(const struct hd
     const struct hd_py_raw *want = e->raw;
     for (; frame; frame = hd_py_load(frame + L->frame_previous), want++) {
         struct hd_py_raw r = hd_py_raw_frame(L, frame);
-        if (((r.code ^ want->code) | (r.instr ^ want->instr) | (marks ? r.mark ^ want->mark : 0)) != 0)
+        if (hd_py_raw_differs(r, *want, marks))
             return false;
     }
     return want == e->raw + e->raw_count;
@@ -157,8 +161,7 @@ static inline __attribute__((always_inline)) bool hd_py_stack_is(struct hd_py_st
                                                                      : hd_py_same_raw(e, L, frame, true);
     for (; frame; frame = hd_py_load(frame + L->frame_previous), i++) {
         struct hd_py_raw r = hd_py_raw_frame(L, frame);
-        const struct hd_py_raw *want = &e->raw[i];
-        if (((r.code ^ want->code) | (r.instr ^ want->instr) | (r.mark ^ want->mark)) != 0)
+        if (hd_py_raw_differs(r, e->raw[i], true))
             return false;
         const struct hd_pycode *entry = e->code_entry[i];
         if (entry && !hd_pycode_is(entry, L, r.code))
@@ -188,7 +191,7 @@ static inline __attribute__((always_inline)) struct hd_py_stack *hd_py_stack_fin
     for (int i = 0; i < n; i++) {
         uintptr_t code = raw[i].code;
         const struct hd_pycode *entry = e->code_entry[i];
-        if (((code ^ e->raw[i].code) | (raw[i].instr ^ e->raw[i].instr) | (raw[i].mark ^ e->raw[i].mark)) != 0)
+        if (hd_py_raw_differs(raw[i], e->raw[i], true))
             return NULL;
         if (!proven && entry && !hd_pycode_is(entry, L, code))
             return NULL;

@@ -36,6 +36,13 @@ struct hd_py_raw {
                                  /* {HD_PY_RAW_END_CODE, 0, HD_PY_RAW_END} after the last */
 };
 
+/* Whether two frames' raw words differ: code and instruction, and the
+ * owner when MARKS (a constant where inlined). */
+static inline __attribute__((always_inline)) bool hd_py_raw_differs(struct hd_py_raw a, struct hd_py_raw b,
+                                                                    bool marks) {
+    return ((a.code ^ b.code) | (a.instr ^ b.instr) | (marks ? a.mark ^ b.mark : 0)) != 0;
+}
+
 struct hd_py_stack {
     uint64_t hash;
     uint64_t id;                 /* this thread's number for the stack, new each time an entry is filled */

@@ -59,8 +59,11 @@ size_t hd_bootstrap_size(const void *p) {
 #define RESOLVE(name, result, parameters, releases, required) \
     hd_real.name = (__typeof__(hd_real.name))dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, #name);
 
+size_t (*hd_real_usable_size)(void *);
+
 void hd_resolve_real_allocator(void) {
     HD_HOOKED_FUNCTIONS(RESOLVE)
+    hd_real_usable_size = (size_t(*)(void *))dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, "malloc_usable_size");
 }
 
 #define REQUIRED(name, result, parameters, releases, required) && (!(required) || hd_real.name)

@@ -13,6 +13,8 @@ struct hd_real_allocator {
 };
 #undef HD_REAL_POINTER
 extern struct hd_real_allocator hd_real HD_HIDDEN;
+/* Not hooked, but asked of the same allocator (sampled_home.c); may be NULL. */
+extern size_t (*hd_real_usable_size)(void *) HD_HIDDEN;
 void hd_resolve_real_allocator(void) HD_HIDDEN;
 /* Whether every function the hooks cannot do without was found. */
 bool hd_real_allocator_usable(void) HD_HIDDEN;

@@ -192,16 +192,16 @@ bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) {
     return traced;
 }
 
-void hd_record_free_later(void *ptr) {
+bool hd_record_free_later(void *ptr) {
     if (HD_UNLIKELY(hd_config.sample_rate)) {
         uint64_t size;
         struct hd_trace *trace;
-        (void)hd_record_free(ptr, &size, &trace);
-        return;
+        return hd_record_free(ptr, &size, &trace);
     }
     hd_lock();
     hd_pointer_forget_later((uintptr_t)ptr);
     hd_unlock();
+    return false;
 }
 
 void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) {

@@ -25,8 +25,9 @@ void hd_record_alloc(struct hd_thread *t, void *ptr, size_t size, const struct h
 /* Forgets ptr before it is released; reports what it was for realloc. */
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
 /* A free (the hooks'): the same, its removal perhaps a little later
- * (hd_pointer_forget_later). */
-void hd_record_free_later(void *ptr) HD_HIDDEN;
+ * (hd_pointer_forget_later). With sampling, the removal is at once, and
+ * true says the table held the block (a sampled one); false otherwise. */
+bool hd_record_free_later(void *ptr) HD_HIDDEN;
 /* Puts back a block whose realloc failed: live again, not a new allocation. */
 void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) HD_HIDDEN;
 /* A live block handed out again without the allocator (an object taken

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "recorder.h"
 #include "thread_state.h"
+#include "sampled_home.h"
 
 struct hd_sample_filter *hd_sample_filter, *hd_free_filter;
 uintptr_t hd_free_mask;
@@ -154,6 +155,7 @@ static void thread_ends(void *value) {
     /* What it allocates after this (other destructors) is not counted. */
     s->state = HD_SAMPLER_GONE;
     hd_unlock();
+    hd_home_release(s);
     hd_guard_leave(hd_thread(), outer);
 }
 

@@ -10,8 +10,11 @@
  * what it allocated (estimates and sample points alike). With every block
  * recorded whole (HEAPDIFF_SAMPLE=1) the counts are exact: see the test.
  * Sampling moves a kept block the allocator put elsewhere to where free's
- * fast path sends its free on: the program checks that what it wrote
- * survives realloc and that calloc's blocks are zero (exit status 5). */
+ * fast path sends its free on, and a thread hands the home of a sampled
+ * block it freed to its next one: the program checks that what it wrote
+ * survives realloc and until the block is freed, that calloc's blocks are
+ * zero, and that every block is as large as asked (exit status 5). */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,12 +41,15 @@ static void *worker(void *arg) {
         void *kept = malloc(size_of(id, round)); // @site kept
         memset(kept, 1, 8);
         handed[id][round] = malloc(size_of(id, round + 1)); // @site handed
+        memset(handed[id][round], id + 1, size_of(id, round + 1));
+        if (malloc_usable_size(kept) < size_of(id, round) || malloc_usable_size(handed[id][round]) < size_of(id, round + 1))
+            __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
         /* A realloc chain: grows (mostly moving), shrinks (in place), freed. */
         char *chain = malloc(24); // @site chain
         memcpy(chain, "0123456789abcdefghijklm", 24);
         for (size_t size = 48; size < 6000; size = size * 3 / 2) {
             chain = realloc(chain, size); // @site chain_grow
-            if (memcmp(chain, "0123456789abcdefghijklm", 24) != 0)
+            if (memcmp(chain, "0123456789abcdefghijklm", 24) != 0 || malloc_usable_size(chain) < size)
                 __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
         }
         chain = realloc(chain, 40); // @site chain_shrink
@@ -52,10 +58,16 @@ static void *worker(void *arg) {
         free(chain);
         if (round % 10 == 0) {
             char *block = malloc(100); // @site grown_start
+            if (malloc_usable_size(block) < 100)
+                __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
             block = realloc(block, 100 + (size_t)round); // @site grown_kept
+            if (malloc_usable_size(block) < 100 + (size_t)round)
+                __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
             grown_kept[id][round / 10] = block;
         }
         unsigned char *zeroed = calloc(3, 40); // @site calloc_freed
+        if (malloc_usable_size(zeroed) < 120)
+            __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
         for (int i = 0; i < 120; i++)
             if (zeroed[i] != 0)
                 __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
@@ -63,7 +75,7 @@ static void *worker(void *arg) {
         free(zeroed);
         void *aligned = NULL;
         if (posix_memalign(&aligned, 64, 200) == 0) { // @site aligned_freed
-            if ((uintptr_t)aligned % 64 != 0)
+            if ((uintptr_t)aligned % 64 != 0 || malloc_usable_size(aligned) < 200)
                 __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
             free(aligned);
         }
@@ -72,8 +84,12 @@ static void *worker(void *arg) {
     pthread_barrier_wait(&barrier);
     /* Each thread frees the blocks its neighbour handed over. */
     int neighbour = (id + 1) % THREADS;
-    for (int round = 0; round < ROUNDS; round++)
+    for (int round = 0; round < ROUNDS; round++) {
+        const unsigned char *block = handed[neighbour][round];
+        if (block[0] != neighbour + 1 || block[size_of(neighbour, round + 1) - 1] != neighbour + 1)
+            __atomic_store_n(&damaged, 1, __ATOMIC_RELAXED);
         free(handed[neighbour][round]);
+    }
     return NULL;
 }
 
