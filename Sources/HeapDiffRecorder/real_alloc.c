@@ -61,9 +61,19 @@ size_t hd_bootstrap_size(const void *p) {
 
 size_t (*hd_real_usable_size)(void *);
 
+/* Whether two functions are defined in the same module. */
+static bool same_module(void *a, void *b) {
+    Dl_info in_a, in_b;
+    return a && b && dladdr(a, &in_a) && dladdr(b, &in_b) && in_a.dli_fbase == in_b.dli_fbase;
+}
+
 void hd_resolve_real_allocator(void) {
     HD_HOOKED_FUNCTIONS(RESOLVE)
-    hd_real_usable_size = (size_t(*)(void *))dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, "malloc_usable_size");
+    /* Only the real malloc's own: an allocator that defines malloc but not
+     * malloc_usable_size would otherwise have glibc's asked about its blocks. */
+    void *usable = dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, "malloc_usable_size");
+    if (same_module(usable, (void *)hd_real.malloc))
+        hd_real_usable_size = (size_t(*)(void *))usable;
 }
 
 #define REQUIRED(name, result, parameters, releases, required) && (!(required) || hd_real.name)
