@@ -13,7 +13,8 @@
  * or reallocates one (the real functions called by code the hooks do not
  * see, malloc_usable_size) finds a block it made. A kept home is at most
  * HD_HOME_KEPT_MAX bytes, one per thread, released at the thread's end; a
- * thread that stops sampling keeps its one until then. */
+ * thread that stops sampling keeps its one until then, and a fork child
+ * keeps the other threads' for good, as it keeps every block they held. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>

@@ -119,8 +119,8 @@ static inline __attribute__((always_inline)) bool hd_sample_keep(struct hd_sampl
 /* Where sampled blocks sit: every block recorded while sampling is on
  * starts at offset 0x000 or 0x010 of a page (hooks.c puts it there:
  * glibc's own large blocks, served by mmap, start at 0x010, and the rest
- * move to a home from sampled_home.c). So free's fast path needs one AND to rule out
- * nearly every block, unsampled ones being where the allocator puts
+ * move to a home from sampled_home.c). So free's fast path needs one AND
+ * to rule out nearly every block, unsampled ones being where the allocator puts
  * them: at any 16-byte step of a page, of which this mask sends 2 in 256
  * (and every large block) on to free_general, which asks the filter. */
 #define HD_SAMPLED_MARK ((uintptr_t)0xFEF)
