@@ -365,6 +365,27 @@ import Testing
         #expect(program.waitForExit() == 0)
     }
 
+    /// The thread the attach makes its calls in (dlopen, the recorder's
+    /// start) is left as it was: attach_registers.c holds a pattern in every
+    /// vector register across raw nanosleep and poll calls and finds it
+    /// intact after the attach, and none of those calls failed (the one the
+    /// attach stopped was restarted, not ended with EINTR). gdb's own calls
+    /// could not put the vector registers back on a machine with AMX
+    /// (GDBInjector says why); the injected code saves and restores them.
+    @Test func theThreadCalledInKeepsItsRegistersAndItsSystemCall() throws {
+        let dir = try Harness.temporaryDirectory("attach-registers")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_registers", in: dir)
+        let program = try BackgroundProgram(exe, environment: [:], preload: false)
+        try program.waitUntilReady()
+        let result = try Self.attach(program.pid, ["--duration", "0.5", "-o", dir.appendingPathComponent("out").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("detached from process \(program.pid)"), "\(result.stderr)")
+        #expect(program.finish() == 0)
+        #expect(program.stdout == "ready\nintact after many rounds: 0 with vector registers changed, 0 system calls failed\n",
+                "\(program.stdout)")
+    }
+
     /// A module dlopen'ed after the attach is switched over too.
     @Test func pluginLoadedWhileAttachedIsRecorded() throws {
         let dir = try Harness.temporaryDirectory("attach-plugin")

@@ -4,9 +4,12 @@ import Glibc
 /// Loads libheapdiff-attach.so into a running process and calls its
 /// `heapdiff_attach(request)`, with gdb in batch mode, as heaptrack and memray
 /// do. gdb rather than hand-written ptrace: it already stops and resumes
-/// every thread, calls a function in the target and restores its registers,
-/// restarts the system call a thread was blocked in, and unwinds a call that
-/// a signal interrupts; a ptrace injector would redo all of that.
+/// every thread, finds the functions by name, reads and writes memory and
+/// the general registers, and tells a thread blocked in a system call apart
+/// (orig_rax). The calls themselves are not gdb's: its inferior calls save
+/// and restore the extended state through ptrace, which gdb 13 (Debian 12)
+/// cannot on a CPU with AMX, so the script writes a few instructions that
+/// make the call and keep that state themselves (the script's CALLER).
 ///
 /// Where the call is made matters: the stopped thread must not hold a lock
 /// that dlopen or pthread_create needs (malloc's, the loader's). So the
@@ -176,54 +179,145 @@ struct GDBInjector {
         inferior = gdb.selected_inferior()
         return inferior.pid != 0 and len(inferior.threads()) > 0
 
-    def call(expression):
-        return int(gdb.parse_and_eval(expression))
+    # The call is made by this code, written over the program's entry point
+    # (run once, at start-up) for the while, not by gdb's own inferior call:
+    # that saves and restores the thread's extended state with ptrace, which
+    # gdb 13 cannot do on a machine with AMX (its buffer is smaller than the
+    # kernel's 11 KiB; every call then fails with "Couldn't write extended
+    # state status"). Here only the general registers go through ptrace; the
+    # code keeps the rest itself. With R12 the function and RDI, RSI, RDX its
+    # arguments, it maps 1 MiB (mmap), saves every extended state component
+    # at its start (xsave64: a fresh mapping is zeros, so the header is
+    # valid), calls the function on a stack at its end (none of the
+    # thread's own stack is used, however little is left), keeps the result
+    # in R12, restores the state (xrstor64), unmaps, and stops at its int3.
+    # RBX is left the mapping, or -errno when mmap failed.
+    #   0x00 mov r13,rdi; mov r14,rsi; mov r15,rdx
+    #   0x09 mov eax,9 (mmap); xor edi,edi; mov esi,0x100000; mov edx,3; mov r10d,0x22; mov r8,-1; xor r9d,r9d; syscall
+    #   0x2c mov rbx,rax; cmp rax,-4096; ja 0x78
+    #   0x37 lea rsp,[rax+0x100000]; mov eax,-1; mov edx,-1; xsave64 [rbx]
+    #   0x4c mov rdi,r13; mov rsi,r14; mov rdx,r15; call r12; mov r12,rax
+    #   0x5b mov eax,-1; mov edx,-1; xrstor64 [rbx]
+    #   0x69 mov eax,11 (munmap); mov rdi,rbx; mov esi,0x100000; syscall
+    #   0x78 int3
+    CALLER = bytes.fromhex(
+        "4989fd4989f64989d7b80900000031ffbe00001000ba0300000041ba2200000049c7c0ffffffff4531c90f05"
+        "4889c3483d00f0ffff7741488da000001000b8ffffffffbaffffffff480fae234c89ef4c89f64c89fa41ffd4"
+        "4989c4b8ffffffffbaffffffff480fae2bb80b0000004889dfbe000010000f05cc")
+    CALLER_STOP = 0x78
+    GENERAL = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+               "r15", "eflags")
 
-    def first_call(expressions):
-        for expression in expressions:
+    def register(name):
+        return int(gdb.parse_and_eval("$" + name)) & 0xFFFFFFFFFFFFFFFF
+
+    def set_register(name, value):
+        gdb.execute("set $%s = %d" % (name, value if value < 1 << 63 else value - (1 << 64)))
+
+    def entry_point():
+        for line in gdb.execute("info auxv", to_string=True).splitlines():
+            words = line.split()
+            if len(words) > 2 and words[1] == "AT_ENTRY":
+                return int(words[-1], 16)
+        return None
+
+    def address_of(names):
+        for name in names:
             try:
-                return call(expression)
+                return int(gdb.parse_and_eval("(long)&%s" % name))
             except gdb.error:
                 continue
         return None
 
+    class Failed(Exception):
+        pass
+
+    def call(caller, function, *arguments):
+        """FUNCTION(ARGUMENTS) in the selected thread through the code at
+        CALLER; the thread's registers are then put back as they were. Writing
+        $pc sets orig_rax to -1 (gdb), so that a system call the thread was
+        stopped in is not restarted at the new pc; orig_rax is put back last,
+        and the call is restarted when the thread goes on."""
+        thread = gdb.selected_thread()
+        saved = {name: register(name) for name in GENERAL + ("rip", "orig_rax")}
+        stop = gdb.Breakpoint("*%d" % (caller + CALLER_STOP), internal=True)
+        try:
+            for name, value in zip(("rdi", "rsi", "rdx"), arguments):
+                set_register(name, value)
+            set_register("r12", function)
+            set_register("pc", caller)
+            set_register("orig_rax", -1)
+            while True:
+                try:
+                    gdb.execute("continue", to_string=True)
+                except gdb.error:
+                    pass
+                if not running():
+                    raise Failed("exited")
+                thread.switch()
+                if register("rip") == caller + CALLER_STOP:
+                    break
+            if register("rbx") >= (1 << 64) - 4096:
+                raise Failed("cannot map a stack in the process: errno %d" % ((1 << 64) - register("rbx")))
+            return register("r12")
+        finally:
+            stop.delete()
+            if running():
+                thread.switch()
+                set_register("pc", saved["rip"])
+                for name in GENERAL:
+                    set_register(name, saved[name])
+                set_register("orig_rax", saved["orig_rax"])
+
     def inject():
         inferior = gdb.selected_inferior()
-        sp = int(gdb.parse_and_eval("$sp"))
+        sp = register("rsp")
         blob = LIBRARY + ENTRY + REQUEST
         # Below the 128-byte red zone a leaf function may still be using; the
-        # call's own frames go below the strings.
+        # calls run on a stack of their own.
         base = (sp - 512 - len(blob)) & ~15
         inferior.write_memory(base, blob)
         name, request = base + len(LIBRARY), base + len(LIBRARY) + len(ENTRY)
-        gdb.execute("set $sp = %d" % (base - 64))
+        caller = entry_point()
+        if caller is None:
+            say("error", "the process has no entry point in its auxiliary vector")
+            return
+        original = bytes(inferior.read_memory(caller, len(CALLER)))
+        inferior.write_memory(caller, CALLER)
         try:
             say("loading")
-            handle = first_call(["((void*(*)(const char*, int))%s)(%d, %d)" % (opener, base, RTLD_NOW | RTLD_NODELETE)
-                                 for opener in ("dlopen", "__libc_dlopen_mode")])
+            opener = address_of(("dlopen", "__libc_dlopen_mode"))
+            handle = call(caller, opener, base, RTLD_NOW | RTLD_NODELETE) if opener else None
             if not handle:
                 message = None
-                if handle == 0:
-                    try:
-                        message = gdb.parse_and_eval("((char*(*)(void))dlerror)()").string()
-                    except gdb.error:
-                        pass
+                explain = address_of(("dlerror",))
+                if handle == 0 and explain:
+                    text = call(caller, explain)
+                    if text:
+                        message = gdb.parse_and_eval("(const char *)%d" % text).string()
                 say("error", "dlopen failed in the process: %s" % (message or "no dlopen found"))
                 return
-            entry = first_call(["((void*(*)(void*, const char*))%s)(%d, %d)" % (finder, handle, name)
-                                for finder in ("dlsym", "__libc_dlsym")])
+            finder = address_of(("dlsym", "__libc_dlsym"))
+            entry = call(caller, finder, handle, name) if finder else None
             if not entry:
                 say("error", "no heapdiff_attach in the loaded library")
                 return
-            say("result", call("((int(*)(const char*))%d)(%d)" % (entry, request)))
+            result = call(caller, entry, request) & 0xFFFFFFFF
+            say("result", result - (1 << 32) if result >= 1 << 31 else result)
+        except Failed as failure:
+            if str(failure) == "exited":
+                say("exited")
+            else:
+                say("error", str(failure))
         finally:
-            gdb.execute("set $sp = %d" % sp)
+            if running():
+                inferior.write_memory(caller, original)
 
     def main():
         if not running():
             say("error", "gdb could not attach to the process")
             return
-        for setting in ("pagination off", "confirm off", "unwindonsignal on", "print thread-events off"):
+        for setting in ("pagination off", "confirm off", "print thread-events off"):
             gdb.execute("set " + setting)
         gdb.execute("handle all nostop noprint pass", to_string=True)
         gdb.execute("handle SIGINT nostop noprint pass", to_string=True)
