@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """Runs one workload bare and under each profiler, alternating round by
-round so that machine noise hits every contender alike, and reports medians
-of wall time, CPU time (user+sys of the whole process tree), peak RSS and
-output size, as ratios against the bare program. Appends to RESULTS.md.
+round (in an order shuffled each round, seeded) so that machine noise hits
+every contender alike, and reports medians of wall time, CPU time
+(user+sys of the whole process tree), peak RSS and output size, as ratios
+against the bare program; and, for wall time, the median of each round's
+own ratio with its 95% confidence interval (paired_ratio below), which
+a slow drift of the machine's speed moves less. Appends to RESULTS.md.
 
 Usage: compare.py --name NAME --rounds N --heapdiff PATH --results FILE -- PROGRAM [ARGS...]
 """
 import argparse
 import datetime
+import math
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -37,6 +42,25 @@ def run_once(command, env, cwd):
     with open(rss_file) as f:
         peak_rss = int(f.read().split()[-1]) * 1024
     return wall, peak_rss
+
+
+def paired_ratio(samples, base):
+    """The median of the rounds' own ratios samples[i] / base[i], and a 95%
+    confidence interval of that median that assumes nothing about the
+    distribution: the order statistics k and n + 1 - k, with k the largest
+    rank whose binomial(n, 1/2) tail is at most 2.5% (with n < 6 there is
+    none, and the interval is the whole range)."""
+    ratios = sorted(x / y for x, y in zip(samples, base))
+    n = len(ratios)
+    k, tail = 0, 0.0
+    while k < n:
+        tail += math.comb(n, k) / 2 ** n
+        if tail > 0.025:
+            break
+        k += 1
+    # k ranks below the median cover at most 2.5% each side: ratios[k - 1] .. ratios[n - k].
+    low, high = (ratios[k - 1], ratios[n - k]) if k >= 1 else (ratios[0], ratios[-1])
+    return statistics.median(ratios), low, high
 
 
 def dir_size(path):
@@ -122,8 +146,11 @@ def main():
 
     samples = {name: {"wall": [], "cpu": [], "rss": [], "size": []} for name in contenders}
     failures = {}
+    order = list(contenders.items())
+    shuffle = random.Random(1)
     for round_index in range(args.rounds):
-        for name, make in contenders.items():
+        shuffle.shuffle(order)   # no contender always runs first, or right after the same one
+        for name, make in order:
             if name in failures:
                 continue   # a peer that cannot run this workload is not retried every round
             out = os.path.join(work, f"{name.replace(' ', '_')}-{round_index}")
@@ -154,13 +181,15 @@ def main():
     lines = [f"### {args.name}", "",
              f"`{' '.join(os.path.basename(p) if i == 0 else p for i, p in enumerate(program))}` — "
              f"{args.rounds} alternating rounds, medians; ratios against the bare program.", "",
-             "| contender | wall s | wall × | CPU s | CPU × | peak RSS MiB | output KiB |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| contender | wall s | wall × | wall ×, paired [95% CI] | CPU s | CPU × | peak RSS MiB | output KiB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, m in med.items():
-        lines.append(f"| {name} | {m['wall']:.2f} | {m['wall'] / bare['wall']:.2f} | {m['cpu']:.2f} | "
-                     f"{m['cpu'] / max(bare['cpu'], 1e-9):.2f} | {m['rss'] / 2**20:.1f} | {m['size'] / 1024:.0f} |")
+        ratio, low, high = paired_ratio(samples[name]["wall"], samples["bare"]["wall"])
+        lines.append(f"| {name} | {m['wall']:.2f} | {m['wall'] / bare['wall']:.2f} | {ratio:.3f} [{low:.3f}, {high:.3f}] | "
+                     f"{m['cpu']:.2f} | {m['cpu'] / max(bare['cpu'], 1e-9):.2f} | {m['rss'] / 2**20:.1f} | "
+                     f"{m['size'] / 1024:.0f} |")
     for name, reason in failures.items():
-        lines.append(f"| {name} | — | — | — | — | — | — |")
+        lines.append(f"| {name} | — | — | — | — | — | — | — |")
     prof = next((n for n in med if n.startswith("jemalloc prof")), None)
     if prof and "jemalloc" in med:
         lines.append("")

@@ -42,12 +42,15 @@ compare --name "Sampled: CPython $("$python" -c 'import platform; print(platform
 {
   echo "### Recorder memory when sampling"
   echo
-  echo "From the recorder's \`HEAPDIFF_STATS=1\` line at exit (stack table, live-block table, Python code table and"
-  echo "sampling filter), beside the bare program's peak RSS (an upper bound of its heap) and the peak RSS sampled."
+  echo "From the recorder's \`HEAPDIFF_STATS=1\` lines at exit: every mapping the recorder made (stack table, prefix"
+  echo "tree, live-block table, sampling filter, per-thread memos and buffers), what of it is resident (\`mincore\`)"
+  echo "and what is mapped; beside the bare program's peak RSS (an upper bound of its heap) and the peak RSS sampled,"
+  echo "whose difference also holds the recorder's code, its writer thread's stack and the exit snapshot's buffers."
   echo
-  echo "| workload | recorder tables KiB | peak RSS bare MiB | peak RSS sampled MiB | tables / bare RSS |"
-  echo "|---|---:|---:|---:|---:|"
-  for workload in "churn 20000000 narrow" "stl_workload 300000" "live_heap 1024 1000000" "python service.py 10000"; do
+  echo "| workload | recorder resident KiB | recorder mapped KiB | peak RSS bare MiB | peak RSS sampled MiB | resident / bare RSS |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for workload in "churn 20000000 narrow" "stl_workload 300000" "live_heap 128 200000" "live_heap 1024 1000000" \
+                  "python service.py 10000"; do
     set -- $workload
     case "$1" in
       churn|stl_workload|live_heap) command=("$build/$1" "${@:2}") ;;
@@ -57,11 +60,14 @@ compare --name "Sampled: CPython $("$python" -c 'import platform; print(platform
     bare_rss=$(/usr/bin/time -f %M "${command[@]}" 2>&1 >/dev/null | tail -1)
     stats=$( { /usr/bin/time -f "rss %M" env HEAPDIFF_STATS=1 HEAPDIFF_SAMPLE="$rate" HEAPDIFF_OUTPUT="$out" \
       LD_PRELOAD="$library" "${command[@]}" >/dev/null; } 2>&1 )
-    line=$(echo "$stats" | grep 'stats: .*distinct stacks' | head -1)
+    # The traced program's own line: the last (a Python's helpers, if any, end first).
+    line=$(echo "$stats" | grep 'stats: recorder memory' | tail -1)
     sampled_rss=$(echo "$stats" | grep '^rss ' | cut -d' ' -f2)
-    kib=$(echo "$line" | grep -o '[0-9]* KiB' | awk '{s += $1} END {print s}')
-    share=$(python3 -c "print(f'{100 * $kib / max($bare_rss, 1):.2f}%')")
-    echo "| \`$workload\` | $kib | $((bare_rss / 1024)) | $((sampled_rss / 1024)) | $share |"
+    resident=$(echo "$line" | sed -E 's/.*memory ([0-9]+) KiB resident of ([0-9]+) KiB mapped.*/\1/')
+    mapped=$(echo "$line" | sed -E 's/.*memory ([0-9]+) KiB resident of ([0-9]+) KiB mapped.*/\2/')
+    share=$(python3 -c "print(f'{100 * $resident / max($bare_rss, 1):.2f}%')")
+    echo "| \`$workload\` | $resident | $mapped | $(python3 -c "print(f'{$bare_rss / 1024:.1f}')") |" \
+         "$(python3 -c "print(f'{$sampled_rss / 1024:.1f}')") | $share |"
     rm -rf "$out"
   done
   echo

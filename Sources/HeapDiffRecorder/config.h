@@ -31,6 +31,20 @@ struct hd_config {
     bool output_ok;             /* output_dir exists and is writable */
 };
 extern struct hd_config hd_config HD_HIDDEN;
+
+/* Whether a thread should make its stack memos (the native memo,
+ * stack_memo.c; the Python stacks table, python_stacks.c). Each is mapped
+ * at ~1.7 MiB and touched a page or so per stack remembered, so a long-lived
+ * thread ends up holding most of it; that pays only when stacks are captured
+ * often. Sampling at 64 KiB or more, walking every sampled stack costs less
+ * than 0.2% more instructions (Benchmarks/README.md, "Recorder memory"),
+ * while a service's hundred threads would hold hundreds of MiB. Asked each
+ * time a table would be made, so an attach session at another rate decides
+ * anew. */
+enum { HD_MEMO_SAMPLE_RATE_LIMIT = 64 * 1024 };
+static inline bool hd_thread_memos_pay(void) {
+    return hd_config.sample_rate < HD_MEMO_SAMPLE_RATE_LIMIT;   /* 0: every allocation */
+}
 void hd_config_load(void) HD_HIDDEN;
 void hd_warn(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));
 void hd_note(const char *fmt, ...) HD_HIDDEN __attribute__((format(printf, 1, 2)));

@@ -225,6 +225,10 @@ static void at_exit(void) {
             snprintf(filter, sizeof filter, ", sampling filter %zu KiB", filter_bytes / 1024);
         hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB%s", traces,
                 trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024, filter);
+        /* The tables above as mapped; what the program pays is what is resident. */
+        struct hd_pages_usage usage = hd_pages_usage();
+        hd_note("stats: recorder memory %zu KiB resident of %zu KiB mapped, in %u mappings", usage.resident / 1024,
+                usage.mapped / 1024, usage.mappings);
         uint64_t found, read;
         hd_py_stacks_counts(&found, &read);
         if (found + read)

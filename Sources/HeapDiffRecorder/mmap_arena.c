@@ -1,20 +1,60 @@
 /* Bookkeeping memory comes from mmap, never from the allocator being traced:
  * calling malloc from inside malloc would recurse, and would also show up in
- * the very numbers we report. */
+ * the very numbers we report.
+ *
+ * Every mapping made here is listed, so that HEAPDIFF_STATS can say how much
+ * of the recorder's memory is resident and not only how much is mapped: its
+ * tables are mapped at their full first size and touched as they fill, so the
+ * mapped figure overstates what a small program pays. The list is lock-free:
+ * mappings are made and dropped by the program's threads inside hooks, by the
+ * writer thread and at exit. */
 #define _GNU_SOURCE
 #include <sys/mman.h>
+#include <unistd.h>
 #include "recorder.h"
 
-enum { HD_ARENA_CHUNK = 1 << 20 };
+enum { HD_ARENA_CHUNK = 1 << 20, HD_LISTED_MAPPINGS = 2048 };
+
+static struct listed_mapping { uintptr_t start; size_t size; } listed[HD_LISTED_MAPPINGS];
+static size_t unlisted_bytes;   /* made while the list was full: counted as resident */
+
+static void list_mapping(void *pages, size_t size) {
+    for (unsigned i = 0; i < HD_LISTED_MAPPINGS; i++) {
+        uintptr_t empty = 0;
+        if (__atomic_load_n(&listed[i].start, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n(&listed[i].start, &empty, (uintptr_t)pages, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            __atomic_store_n(&listed[i].size, size, __ATOMIC_RELEASE);
+            return;
+        }
+    }
+    __atomic_add_fetch(&unlisted_bytes, size, __ATOMIC_RELAXED);
+}
+
+static void unlist_mapping(void *pages, size_t size) {
+    for (unsigned i = 0; i < HD_LISTED_MAPPINGS; i++)
+        if (__atomic_load_n(&listed[i].start, __ATOMIC_RELAXED) == (uintptr_t)pages) {
+            __atomic_store_n(&listed[i].size, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&listed[i].start, 0, __ATOMIC_RELEASE);
+            return;
+        }
+    __atomic_sub_fetch(&unlisted_bytes, size, __ATOMIC_RELAXED);
+}
+
+static void *map_pages(size_t size, int extra_flags) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    list_mapping(p, size);
+    return p;
+}
 
 void *hd_pages_alloc(size_t size) {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    return map_pages(size, 0);
 }
 
 void *hd_pages_alloc_now(size_t size) {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    return map_pages(size, MAP_POPULATE);
 }
 
 /* Grows (or shrinks) a hd_pages_alloc block, moving its pages if needed;
@@ -23,14 +63,48 @@ void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) {
     if (!pages)
         return hd_pages_alloc(new_size);
     void *p = mremap(pages, old_size, new_size, MREMAP_MAYMOVE);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return NULL;
+    unlist_mapping(pages, old_size);
+    list_mapping(p, new_size);
+    return p;
 }
 
 void hd_pages_free(void *pages, size_t size) {
-    if (pages)
+    if (pages) {
+        unlist_mapping(pages, size);
         munmap(pages, size);
+    }
 }
 
+/* What the listed mappings take: mapped, and resident as mincore sees it (a
+ * page of an anonymous mapping is resident once touched). A mapping dropped
+ * by another thread meanwhile just stops counting (mincore fails on it). */
+struct hd_pages_usage hd_pages_usage(void) {
+    struct hd_pages_usage usage = {0};
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char in_core[1024];
+    for (unsigned i = 0; i < HD_LISTED_MAPPINGS; i++) {
+        uintptr_t start = __atomic_load_n(&listed[i].start, __ATOMIC_ACQUIRE);
+        size_t pages = (__atomic_load_n(&listed[i].size, __ATOMIC_ACQUIRE) + page - 1) / page;
+        if (!start || !pages)
+            continue;
+        usage.mappings++;
+        usage.mapped += pages * page;
+        for (size_t done = 0; done < pages;) {
+            size_t n = pages - done < sizeof in_core ? pages - done : sizeof in_core;
+            if (mincore((void *)(start + done * page), n * page, in_core) != 0)
+                break;
+            for (size_t j = 0; j < n; j++)
+                usage.resident += (in_core[j] & 1) * page;
+            done += n;
+        }
+    }
+    size_t unlisted = __atomic_load_n(&unlisted_bytes, __ATOMIC_RELAXED);
+    usage.mapped += unlisted;
+    usage.resident += unlisted;
+    return usage;
+}
 /* Bump allocation of 16-byte aligned pieces that live until the process ends
  * (interned stacks are never forgotten). The caller serializes access. */
 void *hd_arena_alloc(struct hd_arena *arena, size_t size) {

@@ -14,4 +14,10 @@ void *hd_pages_alloc_now(size_t size) HD_HIDDEN;
 void hd_pages_free(void *pages, size_t size) HD_HIDDEN;
 void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) HD_HIDDEN;   /* mremap; NULL on failure */
 
+/* The recorder's own memory: every mapping made above, and how much of it is
+ * resident (mincore). For HEAPDIFF_STATS; reads the kernel's page tables,
+ * so not for a hot path. */
+struct hd_pages_usage { size_t mapped, resident; unsigned mappings; };
+struct hd_pages_usage hd_pages_usage(void) HD_HIDDEN;
+
 #endif

@@ -20,8 +20,8 @@ void hd_py_stacks_release(struct hd_py_thread *py) {
 }
 
 struct hd_py_stacks *hd_py_stacks_table(struct hd_py_thread *py) {
-    if (py->stacks_gone)
-        return NULL;
+    if (py->stacks_gone || !hd_thread_memos_pay())
+        return NULL;   /* (sampling: every sampled stack read frame by frame) */
     py->stacks = hd_pages_alloc(sizeof(struct hd_py_stacks));
     if (!py->stacks)
         py->stacks_gone = true;

@@ -276,9 +276,12 @@ void hd_sampler_after_fork_child(void) {
 /* ---- the membership filter ---------------------------------------------- */
 
 /* At most one sampled live block per this many slots, so that a free of
- * another block rarely finds its slot taken. Filters are never unmapped: a
- * free may still be reading one that was replaced. */
-enum { FILTER_FIRST_BITS = 16, FILTER_SLOTS_PER_BLOCK = 32 };
+ * another block rarely finds its slot taken. The first filter is one page
+ * (128 sampled live blocks): at 512 KiB that is a 64 MiB heap, and a
+ * bigger first one would be resident whole, since blocks hash all over it.
+ * Filters are never unmapped: a free may still be reading one that was
+ * replaced. */
+enum { FILTER_FIRST_BITS = 12, FILTER_SLOTS_PER_BLOCK = 32 };
 static size_t filter_live, filter_bytes;
 
 static struct hd_sample_filter *new_filter(unsigned bits) {

@@ -20,6 +20,8 @@ void hd_memo_release(struct hd_unwind_thread *thread, struct hd_memo_table **mem
 struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread, struct hd_memo_table **memos) {
     if (HD_LIKELY(*memos) || thread->memos_gone)
         return *memos;
+    if (!hd_thread_memos_pay())
+        return NULL;   /* every sampled stack walked */
     int saved = errno;   /* mmap may set it; the hooks leave it alone */
     *memos = hd_pages_alloc(sizeof(struct hd_memo_table));
     if (!*memos)

@@ -17,7 +17,9 @@
 #include "mmap_arena.h"
 #include "trace_tree.h"
 
-enum { CHUNK_NODES = 1 << HD_TREE_CHUNK_BITS, INITIAL_SLOT_BITS = 16 };
+/* The first table is small (16 KiB): a sampled program interns a few hundred
+ * nodes, and each lands on its own page of a big one. */
+enum { CHUNK_NODES = 1 << HD_TREE_CHUNK_BITS, INITIAL_SLOT_BITS = 12 };
 
 struct hd_tree_node *hd_tree_chunks[HD_TREE_CHUNKS];
 static uint32_t node_count;          /* the root included, once made */

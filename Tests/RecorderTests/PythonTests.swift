@@ -114,6 +114,27 @@ import Testing
         #expect(row.traceback.filter(\.isPython).map(\.function) == ["serve", "main", "<module>"])
     }
 
+    /// The same sampled at 64 KiB, where threads make no Python stacks table
+    /// and every sampled stack is read frame by frame (config.h,
+    /// hd_thread_memos_pay): a 1 MiB body is past the rate, so it is always
+    /// recorded, exactly, with the same traceback.
+    @Test(arguments: interpreters)
+    func sampledRequestBodiesKeepTheirWholeTraceback(_ python: Interpreter) throws {
+        let testCase = try #require(Self.cases.first { $0.program == "request_cache" })
+        let dir = try Harness.temporaryDirectory("py-sampled")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (old, new, _) = try Self.snapshots(testCase.program, arguments: [String(testCase.warmup), String(testCase.requests)],
+                                               interpreter: try python.requirePath(),
+                                               environment: ["HEAPDIFF_SAMPLE": "64KiB"], in: dir)
+        #expect(new.process.sampleRate == 65_536)
+        let line = try Self.line(of: "request_body", in: "request_cache.py")
+        let rows = new.compare(to: old, by: .traceback, symbolizer: Symbolizer())
+        let row = try #require(rows.first { $0.site.line == line }, "\(rows.prefix(5).map(\.site))")
+        #expect(row.countDiff == 20)
+        #expect(row.sizeDiff == 20 * (1 << 20 + 33))
+        #expect(row.traceback.filter(\.isPython).map(\.function) == ["serve", "main", "<module>"])
+    }
+
     /// A C extension (zlib) allocates for the Python line that called it, and
     /// the traceback shows both kinds of frame, the Python ones marked. On
     /// pyenv's builds zlib is an extension module of its own (Debian links it

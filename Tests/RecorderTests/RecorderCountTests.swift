@@ -99,6 +99,36 @@ import Testing
         }
     }
 
+    /// HEAPDIFF_STATS's "recorder memory" line counts every mapping the
+    /// recorder made by what of it is resident (mincore), not by what is
+    /// mapped: with 10 live blocks the tables are mapped at their first
+    /// size (~4 MiB) and barely touched; with 200,000 the grown live-block
+    /// table, mapped at once, is resident whole.
+    @Test func recorderMemoryIsCountedByWhatIsResident() throws {
+        let dir = try Harness.temporaryDirectory("memory")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("live_blocks", in: dir)
+        func figures(blocks: Int) throws -> (resident: Int, mapped: Int, table: Int) {
+            let out = dir.appendingPathComponent("out-\(blocks)")
+            let result = try Harness.run(exe, arguments: [String(blocks)],
+                                         environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_STATS": "1"])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            let numbers = { (line: Substring) in line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } }
+            let memory = try #require(lines.first { $0.contains("stats: recorder memory") }.map(numbers))
+            let tables = try #require(lines.first { $0.contains("live-block table") })
+            let table = try #require(tables.split(separator: ",").first { $0.contains("live-block table") }.map(numbers)?.first)
+            try #require(memory.count == 3, "\(memory)")   // resident KiB, mapped KiB, mappings
+            return (memory[0], memory[1], table)
+        }
+        let few = try figures(blocks: 10), many = try figures(blocks: 200_000)
+        #expect(few.resident > 0 && few.resident * 4 < few.mapped, "\(few)")
+        #expect(many.resident >= many.table, "\(many)")
+        // Each live block takes at least its address and its stack in the table.
+        #expect(many.resident - few.resident >= 200_000 * 16 / 1024, "\(few) \(many)")
+        #expect(many.resident <= many.mapped, "\(many)")
+    }
+
     @Test func eightThreadsFreeingEachOthersBlocks() throws {
         let dir = try Harness.temporaryDirectory("threads")
         let exe = try Harness.build("threads", in: dir)

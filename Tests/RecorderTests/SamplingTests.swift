@@ -186,4 +186,28 @@ import Testing
                                 preload: true)
         #expect(sampled >= bare && sampled - bare < 64 * 1024, "in use: \(sampled) bytes sampled, \(bare) bare")
     }
+
+    @Test func threadsSampledAtSixtyFourKiBOrMoreMakeNoStackMemos() throws {
+        // sampled_thread_memory.c: 32 threads alive together, each allocating
+        // through 512 distinct stacks; the process's VmRSS while all are live.
+        // At 64 KiB the recorder walks every sampled stack instead of making
+        // each thread its stack memos (config.h, hd_thread_memos_pay): ~1.4 MiB
+        // over the bare run. At 16 KiB it makes them, and they hold ~17 MiB
+        // here (as they did at every rate before).
+        let dir = try Harness.temporaryDirectory("sampling-thread-memory")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("sampled_thread_memory", in: dir, flags: ["-g", "-O0", "-pthread"])
+        func residentKiB(_ rate: String?) throws -> Int {
+            var environment: [String: String] = [:]
+            if let rate {
+                environment = ["HEAPDIFF_OUTPUT": dir.appendingPathComponent("out-\(rate)").path, "HEAPDIFF_SAMPLE": rate]
+            }
+            let result = try Harness.run(exe, environment: environment, preload: rate != nil)
+            try #require(result.status == 0, "stderr: \(result.stderr)")
+            return try #require(Int(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let bare = try residentKiB(nil), rare = try residentKiB("64KiB"), often = try residentKiB("16KiB")
+        #expect(rare - bare < 4 * 1024, "VmRSS: \(rare) KiB sampled at 64 KiB, \(bare) KiB bare")
+        #expect(often - bare > 8 * 1024, "VmRSS: \(often) KiB sampled at 16 KiB, \(bare) KiB bare")
+    }
 }
