@@ -205,6 +205,9 @@ struct GDBInjector {
         "4889c3483d00f0ffff7741488da000001000b8ffffffffbaffffffff480fae234c89ef4c89f64c89fa41ffd4"
         "4989c4b8ffffffffbaffffffff480fae2bb80b0000004889dfbe000010000f05cc")
     CALLER_STOP = 0x78
+    # Where the kernel has not enabled XSAVE (an old CPU, a VM that hides it):
+    # fxsave64 and fxrstor64 instead, the x87 and SSE state (512 bytes).
+    SAVE_AT, RESTORE_AT, FXSAVE, FXRSTOR = 0x48, 0x65, bytes.fromhex("480fae03"), bytes.fromhex("480fae0b")
     GENERAL = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
                "r15", "eflags")
 
@@ -213,6 +216,17 @@ struct GDBInjector {
 
     def set_register(name, value):
         gdb.execute("set $%s = %d" % (name, value if value < 1 << 63 else value - (1 << 64)))
+
+    def caller_code():
+        code = bytearray(CALLER)
+        try:
+            with open("/proc/cpuinfo") as cpuinfo:
+                flags = next((line.split() for line in cpuinfo if line.startswith("flags")), ["xsave"])
+        except OSError:
+            flags = ["xsave"]
+        if "xsave" not in flags:
+            code[SAVE_AT:SAVE_AT + 4], code[RESTORE_AT:RESTORE_AT + 4] = FXSAVE, FXRSTOR
+        return bytes(code)
 
     def entry_point():
         for line in gdb.execute("info auxv", to_string=True).splitlines():
@@ -237,7 +251,12 @@ struct GDBInjector {
         CALLER; the thread's registers are then put back as they were. Writing
         $pc sets orig_rax to -1 (gdb), so that a system call the thread was
         stopped in is not restarted at the new pc; orig_rax is put back last,
-        and the call is restarted when the thread goes on."""
+        and the call is restarted when the thread goes on. CALLER None (not
+        x86_64): gdb's own inferior call."""
+        if caller is None:
+            values = (list(arguments) + [0, 0, 0])[:3]
+            return int(gdb.parse_and_eval("((long (*)(long, long, long))%d)(%d, %d, %d)"
+                                          % tuple([function] + values))) & 0xFFFFFFFFFFFFFFFF
         thread = gdb.selected_thread()
         saved = {name: register(name) for name in GENERAL + ("rip", "orig_rax")}
         stop = gdb.Breakpoint("*%d" % (caller + CALLER_STOP), internal=True)
@@ -271,19 +290,22 @@ struct GDBInjector {
 
     def inject():
         inferior = gdb.selected_inferior()
-        sp = register("rsp")
+        sp = register("sp")
         blob = LIBRARY + ENTRY + REQUEST
-        # Below the 128-byte red zone a leaf function may still be using; the
-        # calls run on a stack of their own.
+        # Below the 128-byte red zone a leaf function may still be using.
         base = (sp - 512 - len(blob)) & ~15
         inferior.write_memory(base, blob)
         name, request = base + len(LIBRARY), base + len(LIBRARY) + len(ENTRY)
-        caller = entry_point()
-        if caller is None:
+        own_code = inferior.architecture().name() == "i386:x86-64"
+        caller = entry_point() if own_code else None
+        if own_code and caller is None:
             say("error", "the process has no entry point in its auxiliary vector")
             return
-        original = bytes(inferior.read_memory(caller, len(CALLER)))
-        inferior.write_memory(caller, CALLER)
+        if own_code:   # the calls run on a stack of their own
+            original = bytes(inferior.read_memory(caller, len(CALLER)))
+            inferior.write_memory(caller, caller_code())
+        else:   # gdb's calls: their frames go below the strings
+            gdb.execute("set $sp = %d" % (base - 64))
         try:
             say("loading")
             opener = address_of(("dlopen", "__libc_dlopen_mode"))
@@ -310,8 +332,10 @@ struct GDBInjector {
             else:
                 say("error", str(failure))
         finally:
-            if running():
+            if running() and own_code:
                 inferior.write_memory(caller, original)
+            elif running():
+                gdb.execute("set $sp = %d" % sp)
 
     def main():
         if not running():

@@ -8,8 +8,10 @@
  * functions use these registers and end with vzeroupper. It counts the
  * rounds whose registers changed and the system calls that returned an
  * error (a stop must restart them, never make them fail with EINTR), and
- * ends when stdin is closed. Exits 2 without AVX2. */
+ * ends when stdin is closed. Exits 2 without AVX2. With AVX-512 each round
+ * also holds a pattern in zmm16-zmm31 across a second nanosleep. */
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,11 +110,102 @@ static unsigned round_trip(const struct timespec *pause, struct pollfd *input, l
     return same;
 }
 
+/* The same for zmm16-zmm31, where the CPU has AVX-512: glibc's string
+ * functions for it (the EVEX ones) use these instead of ymm0-ymm15, and an
+ * attach that kept only the SSE or AVX state would lose them. */
+static unsigned char wide[16 * 64] __attribute__((aligned(64)));
+
+__attribute__((target("avx512f,avx512bw")))
+static bool round_trip_wide(const struct timespec *pause, long *slept) {
+    unsigned long same;
+    long sleep_result;
+    __asm__ volatile(
+        "vmovdqu64 0(%[wide]), %%zmm16\n"
+        "vmovdqu64 64(%[wide]), %%zmm17\n"
+        "vmovdqu64 128(%[wide]), %%zmm18\n"
+        "vmovdqu64 192(%[wide]), %%zmm19\n"
+        "vmovdqu64 256(%[wide]), %%zmm20\n"
+        "vmovdqu64 320(%[wide]), %%zmm21\n"
+        "vmovdqu64 384(%[wide]), %%zmm22\n"
+        "vmovdqu64 448(%[wide]), %%zmm23\n"
+        "vmovdqu64 512(%[wide]), %%zmm24\n"
+        "vmovdqu64 576(%[wide]), %%zmm25\n"
+        "vmovdqu64 640(%[wide]), %%zmm26\n"
+        "vmovdqu64 704(%[wide]), %%zmm27\n"
+        "vmovdqu64 768(%[wide]), %%zmm28\n"
+        "vmovdqu64 832(%[wide]), %%zmm29\n"
+        "vmovdqu64 896(%[wide]), %%zmm30\n"
+        "vmovdqu64 960(%[wide]), %%zmm31\n"
+        "mov $35, %%eax\n"          /* nanosleep(pause, NULL) */
+        "mov %[pause], %%rdi\n"
+        "xor %%esi, %%esi\n"
+        "syscall\n"
+        "mov %%rax, %[slept]\n"
+        "mov $-1, %%rdx\n"
+        "vpcmpeqb 0(%[wide]), %%zmm16, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 64(%[wide]), %%zmm17, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 128(%[wide]), %%zmm18, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 192(%[wide]), %%zmm19, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 256(%[wide]), %%zmm20, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 320(%[wide]), %%zmm21, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 384(%[wide]), %%zmm22, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 448(%[wide]), %%zmm23, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 512(%[wide]), %%zmm24, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 576(%[wide]), %%zmm25, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 640(%[wide]), %%zmm26, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 704(%[wide]), %%zmm27, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 768(%[wide]), %%zmm28, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 832(%[wide]), %%zmm29, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 896(%[wide]), %%zmm30, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "vpcmpeqb 960(%[wide]), %%zmm31, %%k1\n"
+        "kmovq %%k1, %%rcx\n"
+        "and %%rcx, %%rdx\n"
+        "mov %%rdx, %[same]\n"
+        : [same] "=m"(same), [slept] "=m"(sleep_result)
+        : [wide] "r"(wide), [pause] "r"(pause)
+        : "rax", "rcx", "rdx", "rdi", "rsi", "r11", "k1", "memory", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+    *slept = sleep_result;
+    return same == ~0ul;
+}
+
 int main(void) {
     if (!__builtin_cpu_supports("avx2"))
         return 2;
     for (unsigned i = 0; i < sizeof pattern; i++)
         pattern[i] = (unsigned char)(i * 37 + 11);
+    for (unsigned i = 0; i < sizeof wide; i++)
+        wide[i] = (unsigned char)(i * 53 + 7);
+    bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
     printf("ready\n");
     fflush(stdout);
     const struct timespec pause = {0, 20 * 1000 * 1000};
@@ -122,7 +215,10 @@ int main(void) {
         long slept, polled;
         if (round_trip(&pause, &input, &slept, &polled) != 0xFFFFFFFFu)
             changed++;
-        if (slept != 0 || polled < 0)
+        long slept_wide = 0;
+        if (avx512 && !round_trip_wide(&pause, &slept_wide))
+            changed++;
+        if (slept != 0 || slept_wide != 0 || polled < 0)
             failed++;
         rounds++;
         char byte;
