@@ -357,17 +357,20 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
     }
     snprintf(text, text_cap, "%s/%s", hd_config.output_dir, final_name);
     result = 0;
-    if (hd_config.print_stats) {
-        uint64_t finished = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - started_cpu;
-        hd_note("snapshot %u (format %u): %zu stacks, %llu bytes, lock held %.3f ms, written in %.3f ms (%.3f ms CPU, "
-                "%llu page faults)",
-                seq, hd_config.format, stacks.count, (unsigned long long)out.bytes,
-                (double)(unlocked - locked) / 1e6, (double)(finished - started) / 1e6, (double)cpu / 1e6,
-                (unsigned long long)(minor_faults() - started_faults));
-    }
 done:
     hd_pages_free(stacks.items, copies_size);
     hd_pages_free(buffer, HD_OUTPUT_BUFFER);
     hd_pages_free(cmdline, CMDLINE_MAX);
+    if (hd_config.print_stats && result == 0) {
+        uint64_t finished = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - started_cpu;
+        /* The recorder's memory once this snapshot's buffers are given back:
+         * what a long-running service pays between snapshots. */
+        struct hd_pages_usage usage = hd_pages_usage();
+        hd_note("snapshot %u (format %u): %zu stacks, %llu bytes, lock held %.3f ms, written in %.3f ms (%.3f ms CPU, "
+                "%llu page faults); recorder memory %zu KiB resident",
+                seq, hd_config.format, stacks.count, (unsigned long long)out.bytes,
+                (double)(unlocked - locked) / 1e6, (double)(finished - started) / 1e6, (double)cpu / 1e6,
+                (unsigned long long)(minor_faults() - started_faults), usage.resident / 1024);
+    }
     return result;
 }

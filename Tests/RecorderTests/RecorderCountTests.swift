@@ -99,11 +99,11 @@ import Testing
         }
     }
 
-    /// HEAPDIFF_STATS's "recorder memory" line counts every mapping the
-    /// recorder made by what of it is resident (mincore), not by what is
-    /// mapped: with 10 live blocks the tables are mapped at their first
-    /// size (~4 MiB) and barely touched; with 200,000 the grown live-block
-    /// table, mapped at once, is resident whole.
+    /// HEAPDIFF_STATS's "recorder memory" (at exit, and with each snapshot)
+    /// counts every mapping the recorder made by what of it is resident
+    /// (mincore), not by what is mapped: with 10 live blocks the tables are
+    /// mapped at their first size (~4 MiB) and barely touched; with 200,000
+    /// the grown live-block table, mapped at once, is resident whole.
     @Test func recorderMemoryIsCountedByWhatIsResident() throws {
         let dir = try Harness.temporaryDirectory("memory")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -119,6 +119,9 @@ import Testing
             let tables = try #require(lines.first { $0.contains("live-block table") })
             let table = try #require(tables.split(separator: ",").first { $0.contains("live-block table") }.map(numbers)?.first)
             try #require(memory.count == 3, "\(memory)")   // resident KiB, mapped KiB, mappings
+            // The exit snapshot's own line says the same, its buffers given back.
+            let snapshot = try #require(lines.last { $0.contains("snapshot ") && $0.contains("recorder memory") })
+            #expect(snapshot.hasSuffix("; recorder memory \(memory[0]) KiB resident"), "\(snapshot)")
             return (memory[0], memory[1], table)
         }
         let few = try figures(blocks: 10), many = try figures(blocks: 200_000)
