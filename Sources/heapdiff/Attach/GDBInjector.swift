@@ -341,7 +341,8 @@ struct GDBInjector {
         if not running():
             say("error", "gdb could not attach to the process")
             return
-        for setting in ("pagination off", "confirm off", "print thread-events off"):
+        # unwindonsignal: for gdb's own calls, still made on architectures other than x86_64.
+        for setting in ("pagination off", "confirm off", "unwindonsignal on", "print thread-events off"):
             gdb.execute("set " + setting)
         gdb.execute("handle all nostop noprint pass", to_string=True)
         gdb.execute("handle SIGINT nostop noprint pass", to_string=True)
