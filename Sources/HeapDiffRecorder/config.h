@@ -34,9 +34,10 @@ extern struct hd_config hd_config HD_HIDDEN;
 
 /* Whether a thread should make its stack memos (the native memo,
  * stack_memo.c; the Python stacks table, python_stacks.c). Each is mapped
- * at ~1.7 MiB and touched a page or so per stack remembered, so a long-lived
- * thread ends up holding most of it; that pays only when stacks are captured
- * often. Sampling at 64 KiB or more, walking every sampled stack costs less
+ * at ~1.7 MiB; the native memo touches what its stacks need (~40 bytes a
+ * frame), the Python table a page or so per stack remembered, so a
+ * long-lived thread ends up holding hundreds of KiB; that pays only when
+ * stacks are captured often. Sampling at 64 KiB or more, walking every sampled stack costs less
  * than 0.2% more instructions (Benchmarks/README.md, "Recorder memory"),
  * while a service's hundred threads would hold hundreds of MiB. Asked each
  * time a table would be made, so an attach session at another rate decides

@@ -29,7 +29,7 @@
 #include "native_unwind.h"
 #include "unloads.h"
 
-static uint64_t total_hits, total_walks, total_fallbacks, rules_learned;
+static uint64_t total_hits, total_walks, total_fallbacks, total_memo_restarts, rules_learned;
 static struct rule_table *rules;
 
 /* ---- rules per return address: one table for all threads ------------ */
@@ -349,7 +349,8 @@ void hd_unwind_retire(struct hd_unwind_thread *thread) {
     __atomic_add_fetch(&total_hits, thread->hits, __ATOMIC_RELAXED);
     __atomic_add_fetch(&total_walks, thread->walks, __ATOMIC_RELAXED);
     __atomic_add_fetch(&total_fallbacks, thread->fallbacks, __ATOMIC_RELAXED);
-    thread->hits = thread->walks = thread->fallbacks = 0;
+    __atomic_add_fetch(&total_memo_restarts, thread->memo_restarts, __ATOMIC_RELAXED);
+    thread->hits = thread->walks = thread->fallbacks = thread->memo_restarts = 0;
 }
 
 void hd_unwind_report(const struct hd_unwind_thread *thread, const struct hd_memo_table *memos) {
@@ -358,11 +359,12 @@ void hd_unwind_report(const struct hd_unwind_thread *thread, const struct hd_mem
         thread = &none;
     uint64_t hits = total_hits + thread->hits + (memos ? memos->hits : 0), walks = total_walks + thread->walks;
     uint64_t fallbacks = total_fallbacks + thread->fallbacks;
+    uint64_t restarts = total_memo_restarts + thread->memo_restarts + (memos ? memos->restarts : 0);
     if (hd_config.unwind == HD_UNWIND_VERIFY)
         hd_unwind_verify_report();
     if (hd_config.print_stats || hd_config.unwind == HD_UNWIND_VERIFY)
         hd_note("stats: stacks proven from memory %llu, walked %llu, by unw_backtrace %llu; %llu return addresses "
-                "read from .eh_frame",
+                "read from .eh_frame; memo stores used up %llu times",
                 (unsigned long long)hits, (unsigned long long)walks, (unsigned long long)fallbacks,
-                (unsigned long long)rules_learned);
+                (unsigned long long)rules_learned, (unsigned long long)restarts);
 }

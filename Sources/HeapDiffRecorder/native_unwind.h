@@ -41,6 +41,8 @@ struct hd_stack {
  * before it, the proof never reads a word the walk itself would not. */
 enum { HD_MEMO_FRAMES = 40, HD_MEMO_CHECKS = 80, HD_MEMO_SETS = 128, HD_MEMO_WAYS = 8 };
 struct hd_memo_check { uintptr_t address, value; };
+/* A memo takes the room its stack needs, no more (stack_memo.c): most
+ * stacks need a few hundred bytes, the deepest ~1.6 KiB. */
 struct hd_memo {
     struct hd_trace *trace;      /* tag 0: the interned trace of these frames, once known */
     /* Under Python code: the trace of these frames with the remembered
@@ -49,17 +51,25 @@ struct hd_memo {
      * starts with none, so an equal id is that very pair. */
     uint64_t python_id;
     struct hd_trace *python_trace;
+    const uintptr_t *frames;     /* COUNT of them, right after the sentinel's check */
     uint16_t count;
     bool probed;
-    struct hd_memo_check check[HD_MEMO_CHECKS + 1];   /* then a check that always fails */
-    uintptr_t frames[HD_MEMO_FRAMES];
+    uint8_t lines;               /* its size in HD_MEMO_LINE-byte units */
+    /* The checks, then one that always fails (the sentinel's), then the
+     * frames. */
+    struct hd_memo_check check[];
 };
 /* The word every memo's last check reads, and a value it never holds. */
 extern const uintptr_t hd_memo_sentinel HD_HIDDEN;
 enum { HD_MEMO_SENTINEL_VALUE = 1 };
-/* The keys are apart from the memos, and memos are handed out in the order
- * first used: a thread's memory grows with the stacks it remembers, not
- * with the table's size. */
+enum {
+    HD_MEMO_LINE = 64,
+    HD_MEMO_MAX_LINES = (sizeof(struct hd_memo) + (HD_MEMO_CHECKS + 1) * sizeof(struct hd_memo_check) +
+                         HD_MEMO_FRAMES * sizeof(uintptr_t) + HD_MEMO_LINE - 1) / HD_MEMO_LINE,
+};
+/* The keys are apart from the memos, and memos are cut from STORE in the
+ * order first used, each its own size: a thread's memory grows with the
+ * stacks it remembers and their depth, not with the table's size. */
 struct hd_memo_key {
     uintptr_t caller, base;      /* the hook's return address and frame address */
     uint64_t tag;                /* 0, or the innermost Python frame */
@@ -72,11 +82,20 @@ struct hd_memo_table {
      * cost more than the walks saved: thousands of paths through one hook
      * frame) the set is looked in, and walks remembered, 1 time in 64. */
     int8_t score[HD_MEMO_SETS];
-    unsigned victim, used;
+    unsigned victim;
     unsigned skip;                  /* lookups in sets below HD_MEMO_THRASH */
     uint64_t hits;                  /* stacks proven from it */
+    uint64_t restarts;              /* times the store was used up and started again */
+    size_t store_used;              /* bytes of STORE handed out, from its start */
+    /* Memos given back (a way filled again with a stack too deep for its
+     * memo), by size in lines, each linked through its trace field. */
+    struct hd_memo *spare[HD_MEMO_MAX_LINES + 1];
+    struct hd_memo_check proof[HD_MEMO_CHECKS];   /* a walk's checks, before its memo is cut */
     struct hd_memo_key keys[HD_MEMO_SETS * HD_MEMO_WAYS];
-    struct hd_memo memos[HD_MEMO_SETS * HD_MEMO_WAYS];
+    /* Room for every way's memo at the largest size, so that a store cut
+     * up by sizes no longer asked for is the only way to run out (then it
+     * starts again: stack_memo.c). */
+    _Alignas(HD_MEMO_LINE) unsigned char store[HD_MEMO_SETS * HD_MEMO_WAYS * HD_MEMO_MAX_LINES * HD_MEMO_LINE];
 };
 enum { HD_MEMO_THRASH = -32 };
 /* This set is not looked in this time (the walk is not remembered either).
@@ -110,6 +129,7 @@ enum { HD_CAPTURE_MAX = HD_TRACE_MAX_FRAMES + HD_SELF_FRAMES_MAX + 1 };
 struct hd_unwind_thread {
     bool memos_gone;                /* no table: none could be made, or the thread is exiting */
     uint64_t hits, walks, fallbacks;   /* hits: those of its tables already released */
+    uint64_t memo_restarts;            /* the same: its tables' restarts */
     uintptr_t capture[HD_CAPTURE_MAX];    /* the frames of the stack walked last */
     uintptr_t expected[HD_CAPTURE_MAX];   /* HEAPDIFF_UNWIND=verify: unw_backtrace's */
     struct hd_walk_log walk_log;          /* what the last walk read, for the memo */

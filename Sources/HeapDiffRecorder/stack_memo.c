@@ -1,5 +1,7 @@
 /* The per-thread memo of walked stacks (native_unwind.h explains the
- * proof): each thread's table, and what a walk leaves in it. */
+ * proof): each thread's table, and what a walk leaves in it, in a memo cut
+ * to its size from the table's store (most stacks need a few hundred
+ * bytes of the ~1.6 KiB the deepest one does). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
@@ -11,6 +13,7 @@ const uintptr_t hd_memo_sentinel = ~(uintptr_t)HD_MEMO_SENTINEL_VALUE;
 void hd_memo_release(struct hd_unwind_thread *thread, struct hd_memo_table **memos) {
     if (*memos) {
         thread->hits += (*memos)->hits;
+        thread->memo_restarts += (*memos)->restarts;
         hd_pages_free(*memos, sizeof(struct hd_memo_table));
     }
     *memos = NULL;
@@ -62,19 +65,68 @@ static int proof(uintptr_t base, const struct hd_walk_log *log, struct hd_memo_c
     return count;
 }
 
+/* Every way emptied and the store whole again: once the store is cut up
+ * into sizes no longer asked for (rare: it has room for every way at the
+ * largest size). The stacks are walked and remembered anew. */
+static void start_again(struct hd_memo_table *table) {
+    memset(table->keys, 0, sizeof table->keys);
+    memset(table->spare, 0, sizeof table->spare);
+    table->store_used = 0;
+    table->restarts++;
+}
+
+/* A memo of LINES lines: one given back at that size, else cut from the
+ * store, else one given back at a larger size; NULL when none is left. */
+static struct hd_memo *cut(struct hd_memo_table *table, unsigned lines) {
+    struct hd_memo *memo = table->spare[lines];
+    if (memo) {
+        table->spare[lines] = (struct hd_memo *)memo->trace;
+        return memo;
+    }
+    size_t bytes = (size_t)lines * HD_MEMO_LINE;
+    if (table->store_used + bytes <= sizeof table->store) {
+        memo = (struct hd_memo *)(table->store + table->store_used);
+        table->store_used += bytes;
+        memo->lines = (uint8_t)lines;
+        return memo;
+    }
+    for (unsigned larger = lines + 1; larger <= HD_MEMO_MAX_LINES; larger++)
+        if ((memo = table->spare[larger]) != NULL) {
+            table->spare[larger] = (struct hd_memo *)memo->trace;
+            return memo;
+        }
+    return NULL;
+}
+
+static void give_back(struct hd_memo_table *table, struct hd_memo *memo) {
+    memo->trace = (struct hd_trace *)table->spare[memo->lines];
+    table->spare[memo->lines] = memo;
+}
+
 struct hd_memo *hd_memo_remember(struct hd_memo_table *table, size_t set, uintptr_t base, uintptr_t caller,
                                    uint64_t tag, const struct hd_stack *stack, const struct hd_walk_log *log) {
     if (stack->count > HD_MEMO_FRAMES)
         return NULL;
     unsigned way = table->victim++ % HD_MEMO_WAYS;   /* round-robin: cheap, and no path starves */
     struct hd_memo_key *key = &table->keys[set * HD_MEMO_WAYS + way];
-    if (!key->memo)
-        key->memo = &table->memos[table->used++];
-    struct hd_memo *memo = key->memo;
-    int checks = proof(base, log, memo->check);
+    int checks = proof(base, log, table->proof);
     if (checks < 0) {
         key->caller = 0;
         return NULL;
+    }
+    size_t bytes = sizeof(struct hd_memo) + ((size_t)checks + 1) * sizeof(struct hd_memo_check) +
+                   stack->count * sizeof *stack->frames;
+    unsigned lines = (unsigned)((bytes + HD_MEMO_LINE - 1) / HD_MEMO_LINE);
+    /* The way's memo is filled again when the stack fits in it. */
+    struct hd_memo *memo = key->memo;
+    if (!memo || memo->lines < lines) {
+        if (memo)
+            give_back(table, memo);
+        key->memo = memo = cut(table, lines);
+        if (!memo) {
+            start_again(table);
+            key->memo = memo = cut(table, lines);
+        }
     }
     table->recent[set] = (uint8_t)way;
     key->caller = caller;
@@ -84,8 +136,9 @@ struct hd_memo *hd_memo_remember(struct hd_memo_table *table, size_t set, uintpt
     memo->python_id = 0;
     memo->count = (uint16_t)stack->count;
     memo->probed = stack->probed;
+    memcpy(memo->check, table->proof, (size_t)checks * sizeof *memo->check);
     memo->check[checks] = (struct hd_memo_check){(uintptr_t)&hd_memo_sentinel, HD_MEMO_SENTINEL_VALUE};
-    memcpy(memo->frames, stack->frames, stack->count * sizeof *stack->frames);
+    memo->frames = (const uintptr_t *)&memo->check[checks + 1];
+    memcpy(&memo->check[checks + 1], stack->frames, stack->count * sizeof *stack->frames);
     return memo;
 }
-

@@ -210,4 +210,24 @@ import Testing
         #expect(rare - bare < 4 * 1024, "VmRSS: \(rare) KiB sampled at 64 KiB, \(bare) KiB bare")
         #expect(often - bare > 8 * 1024, "VmRSS: \(often) KiB sampled at 16 KiB, \(bare) KiB bare")
     }
+
+    @Test func everyAllocationRecordedThreadsKeepMemosOnlyAsLargeAsTheirStacks() throws {
+        // The same program, 128 stacks a thread (depths 1 to 16, 5 to 20
+        // frames), every allocation recorded: each thread remembers its
+        // stacks, each memo cut to the words and frames its stack has
+        // (stack_memo.c), ~5 MiB over the bare run here. Memos of the
+        // deepest stack's size, as before, held ~9 MiB.
+        let dir = try Harness.temporaryDirectory("full-thread-memory")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("sampled_thread_memory", in: dir, flags: ["-g", "-O0", "-pthread"])
+        func residentKiB(recorded: Bool) throws -> Int {
+            let environment = recorded ? ["HEAPDIFF_OUTPUT": dir.appendingPathComponent("out").path] : [:]
+            let result = try Harness.run(exe, arguments: ["16"], environment: environment, preload: recorded)
+            try #require(result.status == 0, "stderr: \(result.stderr)")
+            return try #require(Int(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let bare = try residentKiB(recorded: false), recorded = try residentKiB(recorded: true)
+        #expect(recorded - bare < 7 * 1024, "VmRSS: \(recorded) KiB recorded, \(bare) KiB bare")
+        #expect(recorded - bare > 2 * 1024, "VmRSS: \(recorded) KiB recorded, \(bare) KiB bare: were the stacks remembered?")
+    }
 }

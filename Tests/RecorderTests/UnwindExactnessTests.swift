@@ -34,11 +34,13 @@ import Testing
         Program(name: "attribution_c", flags: ["-g", "-O2"], arguments: ["strdup"], minimumStacks: 300),
         Program(name: "attribution_swift", flags: [], arguments: ["class"], minimumStacks: 1000),
         Program(name: "threads", flags: ["-g", "-O2"], minimumStacks: 4000),
+        // One hook frame reached from ever deeper stacks, until the memo store is used up.
+        Program(name: "memo_store_churn", flags: ["-g", "-O0"], minimumStacks: 61_000),
     ]
 
     /// The counts in the recorder's exit lines under HEAPDIFF_UNWIND=verify.
     struct VerifyReport {
-        var compared = 0, differed = 0, proven = 0, walked = 0
+        var compared = 0, differed = 0, proven = 0, walked = 0, memoRestarts = 0
 
         init(stderr: String) throws {
             let numbers = { (line: Substring) in
@@ -54,6 +56,7 @@ import Testing
             differed = counts[1]
             proven = stat[0]
             walked = stat[1]
+            memoRestarts = stat.count > 4 ? stat[4] : 0
         }
     }
 
@@ -80,6 +83,10 @@ import Testing
         #expect(report.compared >= program.minimumStacks)
         // Both fast paths ran: stacks proven from the memo and stacks walked.
         #expect(report.proven > 0 && report.walked > 0, "\(report)")
+        // The stacks stayed exact across the memo store's fresh starts.
+        if program.name == "memo_store_churn" {
+            #expect(report.memoRestarts > 0, "\(report)")
+        }
     }
 
     /// Each stack, location-independent (module and file offset, or Python

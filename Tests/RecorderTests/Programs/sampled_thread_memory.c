@@ -1,15 +1,16 @@
 /* 32 threads, alive together, each allocating through 512 distinct stacks
- * (8 call sites at depths 1 to 64); then, while all still live, prints the
- * process's resident memory (VmRSS, KiB) and lets them end. Under sampling
- * at 64 KiB or more the recorder makes no per-thread stack memos
- * (config.h, hd_thread_memos_pay), which would otherwise hold a few hundred
- * KiB a thread here. */
+ * (8 call sites at depths 1 to 64; to 16, 128 stacks, with the argument
+ * 16); then, while all still live, prints the process's resident memory
+ * (VmRSS, KiB) and lets them end. Under sampling at 64 KiB or more the
+ * recorder makes no per-thread stack memos (config.h, hd_thread_memos_pay),
+ * which would otherwise hold a few hundred KiB a thread here. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { THREADS = 32, DEPTHS = 64, ROUNDS = 16 };
+enum { THREADS = 32, ROUNDS = 16 };
+static int depths = 64;
 static pthread_barrier_t all_done, may_end;
 
 #define SITE(n) \
@@ -23,7 +24,7 @@ static void (*const sites[])(int) = {site0, site1, site2, site3, site4, site5, s
 static void *worker(void *arg) {
     (void)arg;
     for (int round = 0; round < ROUNDS; round++)
-        for (int depth = 1; depth <= DEPTHS; depth++)
+        for (int depth = 1; depth <= depths; depth++)
             for (int s = 0; s < 8; s++)
                 for (int i = 0; i < 16; i++)
                     sites[s](depth);
@@ -44,7 +45,9 @@ static long resident_kib(void) {
     return kib;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1)
+        depths = atoi(argv[1]);
     pthread_t threads[THREADS];
     pthread_barrier_init(&all_done, NULL, THREADS + 1);
     pthread_barrier_init(&may_end, NULL, THREADS + 1);
