@@ -246,6 +246,9 @@ struct GDBInjector {
     class Failed(Exception):
         pass
 
+    class Exited(Exception):
+        """The process ended while a call was made in it."""
+
     def call(caller, function, *arguments):
         """FUNCTION(ARGUMENTS) in the selected thread through the code at
         CALLER; the thread's registers are then put back as they were. Writing
@@ -272,7 +275,7 @@ struct GDBInjector {
                 except gdb.error:
                     pass
                 if not running():
-                    raise Failed("exited")
+                    raise Exited()
                 thread.switch()
                 if register("rip") == caller + CALLER_STOP:
                     break
@@ -326,11 +329,10 @@ struct GDBInjector {
                 return
             result = call(caller, entry, request) & 0xFFFFFFFF
             say("result", result - (1 << 32) if result >= 1 << 31 else result)
+        except Exited:
+            say("exited")
         except Failed as failure:
-            if str(failure) == "exited":
-                say("exited")
-            else:
-                say("error", str(failure))
+            say("error", str(failure))
         finally:
             if running() and own_code:
                 inferior.write_memory(caller, original)
