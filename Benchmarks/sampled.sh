@@ -64,11 +64,10 @@ compare --name "Sampled: CPython $("$python" -c 'import platform; print(platform
     # The traced program's own line: the last (a Python's helpers, if any, end first).
     line=$(echo "$stats" | grep 'stats: recorder memory' | tail -1)
     sampled_rss=$(echo "$stats" | grep '^rss ' | cut -d' ' -f2)
-    resident=$(echo "$line" | sed -E 's/.*memory ([0-9]+) KiB resident of ([0-9]+) KiB mapped.*/\1/')
-    mapped=$(echo "$line" | sed -E 's/.*memory ([0-9]+) KiB resident of ([0-9]+) KiB mapped.*/\2/')
-    share=$(python3 -c "print(f'{100 * $resident / max($bare_rss, 1):.2f}%')")
-    echo "| \`$workload\` | $resident | $mapped | $(python3 -c "print(f'{$bare_rss / 1024:.1f}')") |" \
-         "$(python3 -c "print(f'{$sampled_rss / 1024:.1f}')") | $share |"
+    read -r resident mapped < <(echo "$line" | sed -E 's/.*memory ([0-9]+) KiB resident of ([0-9]+) KiB mapped.*/\1 \2/')
+    python3 -c 'import sys; w, resident, mapped, bare, sampled = sys.argv[1:]; resident, bare = int(resident), int(bare)
+print(f"| `{w}` | {resident} | {mapped} | {bare / 1024:.1f} | {int(sampled) / 1024:.1f} | {100 * resident / max(bare, 1):.2f}% |")' \
+      "$workload" "$resident" "$mapped" "$bare_rss" "$sampled_rss"
     rm -rf "$out"
   done
   echo
