@@ -75,14 +75,20 @@ static void start_again(struct hd_memo_table *table) {
     table->restarts++;
 }
 
+/* A memo given back at LINES lines, taken off its list; NULL when none. */
+static struct hd_memo *take_spare(struct hd_memo_table *table, unsigned lines) {
+    struct hd_memo *memo = table->spare[lines];
+    if (memo)
+        table->spare[lines] = (struct hd_memo *)memo->trace;
+    return memo;
+}
+
 /* A memo of LINES lines: one given back at that size, else cut from the
  * store, else one given back at a larger size; NULL when none is left. */
 static struct hd_memo *cut(struct hd_memo_table *table, unsigned lines) {
-    struct hd_memo *memo = table->spare[lines];
-    if (memo) {
-        table->spare[lines] = (struct hd_memo *)memo->trace;
+    struct hd_memo *memo = take_spare(table, lines);
+    if (memo)
         return memo;
-    }
     size_t bytes = (size_t)lines * HD_MEMO_LINE;
     if (table->store_used + bytes <= sizeof table->store) {
         memo = (struct hd_memo *)(table->store + table->store_used);
@@ -90,12 +96,9 @@ static struct hd_memo *cut(struct hd_memo_table *table, unsigned lines) {
         memo->lines = (uint8_t)lines;
         return memo;
     }
-    for (unsigned larger = lines + 1; larger <= HD_MEMO_MAX_LINES; larger++)
-        if ((memo = table->spare[larger]) != NULL) {
-            table->spare[larger] = (struct hd_memo *)memo->trace;
-            return memo;
-        }
-    return NULL;
+    for (unsigned larger = lines + 1; larger <= HD_MEMO_MAX_LINES && !memo; larger++)
+        memo = take_spare(table, larger);
+    return memo;
 }
 
 static void give_back(struct hd_memo_table *table, struct hd_memo *memo) {
