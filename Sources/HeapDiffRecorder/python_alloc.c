@@ -72,22 +72,42 @@ static inline __attribute__((always_inline)) void record(struct hd_thread *t, co
         record_kept(t, prev, p, kept);
 }
 
-/* Sampling's fast path, as in hooks.c: an allocation that crosses no sample
+/* Sampling's fast paths, as in hooks.c: an allocation that crosses no sample
  * point is counted and passed on under the guard (so that the allocator's
  * own calls into the raw domain and malloc are not counted again), without
- * the recording path's frame; domain_malloc_sampled records the others.
- * Everything else goes to domain_malloc_general, in tail position, so the
- * stack capture there starts at the wrapper's caller. */
-static __attribute__((noinline)) void *domain_malloc_sampled(void *ctx, size_t size) {
+ * the recording path's frame; domain_sampled records the others, called
+ * in tail position, so that the stack capture there starts at the
+ * wrapper's caller. Everything else goes to the *_general functions. On the
+ * fast path hd_sampling_fast has said the guard is free: it is taken and
+ * given back without keeping an outer value (hd_guard_take). */
+/* The previous allocator's malloc (count 1), calloc or realloc (old). */
+enum call { CALL_MALLOC, CALL_CALLOC, CALL_REALLOC };
+static inline void *call_previous(const struct mem_allocator *prev, enum call call, void *old, size_t count,
+                                  size_t size) {
+    switch (call) {
+    case CALL_MALLOC:
+        return prev->malloc(prev->ctx, size);
+    case CALL_CALLOC:
+        return prev->calloc(prev->ctx, count, size);
+    default:
+        return prev->realloc(prev->ctx, old, size);
+    }
+}
+
+/* A new block of count * size bytes (no overflow: the fast path checked)
+ * that crossed a sample point; a realloc's old block is one the filter says
+ * was never recorded, so there is nothing to forget. */
+static __attribute__((noinline)) void *domain_sampled(void *ctx, enum call call, void *old, size_t count,
+                                                       size_t size) {
     const struct mem_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
-    uint32_t points = hd_sample_slow(&t->sampler, size);
+    uint32_t points = hd_sample_slow(&t->sampler, count * size);
     int outer = hd_guard_enter(t);
-    void *p = prev->malloc(prev->ctx, size);
+    void *p = call_previous(prev, call, old, count, size);
     int saved = errno;
     t->py_last_block = (uintptr_t)p;
     if (p && points != HD_SAMPLE_SKIP)
-        record_kept(t, prev, p, hd_sample_pack(size, points));
+        record_kept(t, prev, p, hd_sample_pack(count * size, points));
     hd_guard_leave(t, outer);
     errno = saved;
     return p;
@@ -116,18 +136,18 @@ static void *domain_malloc(void *ctx, size_t size) {
     struct hd_thread *t = hd_thread();
     if (hd_sampling_fast(t)) {
         if (HD_UNLIKELY(hd_sample_crossed(&t->sampler, size)))
-            return domain_malloc_sampled(ctx, size);
+            return domain_sampled(ctx, CALL_MALLOC, NULL, 1, size);
         const struct mem_allocator *prev = ctx;
-        int outer = hd_guard_enter(t);
+        hd_guard_take(t);
         void *p = prev->malloc(prev->ctx, size);
-        hd_guard_leave(t, outer);
+        hd_guard_drop(t);
         t->py_last_block = (uintptr_t)p;
         return p;
     }
     return domain_malloc_general(ctx, size);
 }
 
-static void *domain_calloc(void *ctx, size_t count, size_t size) {
+static __attribute__((noinline)) void *domain_calloc_general(void *ctx, size_t count, size_t size) {
     const struct mem_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
@@ -142,10 +162,26 @@ static void *domain_calloc(void *ctx, size_t count, size_t size) {
     return p;
 }
 
+static void *domain_calloc(void *ctx, size_t count, size_t size) {
+    struct hd_thread *t = hd_thread();
+    size_t total;
+    if (hd_sampling_fast(t) && !__builtin_mul_overflow(count, size, &total)) {
+        if (HD_UNLIKELY(hd_sample_crossed(&t->sampler, total)))
+            return domain_sampled(ctx, CALL_CALLOC, NULL, count, size);
+        const struct mem_allocator *prev = ctx;
+        hd_guard_take(t);
+        void *p = prev->calloc(prev->ctx, count, size);
+        hd_guard_drop(t);
+        t->py_last_block = (uintptr_t)p;
+        return p;
+    }
+    return domain_calloc_general(ctx, count, size);
+}
+
 /* The old block is forgotten first (another thread may get its address as
  * soon as it is released); put back if the allocator fails, since it is
  * then still the caller's. */
-static void *domain_realloc(void *ctx, void *old, size_t size) {
+static __attribute__((noinline)) void *domain_realloc_general(void *ctx, void *old, size_t size) {
     const struct mem_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
@@ -165,6 +201,21 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
     return p;
 }
 
+static void *domain_realloc(void *ctx, void *old, size_t size) {
+    struct hd_thread *t = hd_thread();
+    if (hd_sampling_fast(t) && !hd_filter_may_hold(old)) {
+        if (HD_UNLIKELY(hd_sample_crossed(&t->sampler, size)))
+            return domain_sampled(ctx, CALL_REALLOC, old, 1, size);
+        const struct mem_allocator *prev = ctx;
+        hd_guard_take(t);
+        void *p = prev->realloc(prev->ctx, old, size);
+        hd_guard_drop(t);
+        t->py_last_block = (uintptr_t)p;
+        return p;
+    }
+    return domain_realloc_general(ctx, old, size);
+}
+
 /* The audit hook's entry is allocated before the interpreter chooses its
  * allocators, by the plain one; at exit the interpreter frees it with the
  * chosen raw allocator, whose debug version (PYTHONMALLOC=debug, -X dev,
@@ -173,7 +224,8 @@ static void *early_block;
 
 /* Flattened as hooks.c's free_general: the table's removal inlined, not a
  * call into record.c that saves and restores its registers (callgrind, the
- * CPython service loop: -34 instructions a free). */
+ * CPython service loop: -34 instructions a free). Every free comes here when
+ * not sampling, so the code objects' watch (only then on) is here. */
 static __attribute__((noinline, flatten)) void domain_free_general(void *ctx, void *p) {
     const struct mem_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
@@ -184,6 +236,8 @@ static __attribute__((noinline, flatten)) void domain_free_general(void *ctx, vo
         hd_guard_leave(t, outer);
         return;
     }
+    if (ctx == &previous[DOMAIN_OBJ])   /* where code objects are freed */
+        hd_pycode_freeing(p);
     if (!p || !hd_recording(t)) {
         prev->free(prev->ctx, p);
         return;
@@ -198,19 +252,33 @@ static __attribute__((noinline, flatten)) void domain_free_general(void *ctx, vo
 }
 
 /* Sampling's fast path: a block the filter says was never recorded goes to
- * the allocator under the guard, as domain_free_general would send it. */
+ * the allocator in a tail call, without the guard, as hooks.c's free goes
+ * to glibc's: every layer below asks about the same address and gets the
+ * same answer, and a free makes no new block to count twice. */
 static void domain_free(void *ctx, void *p) {
     struct hd_thread *t = hd_thread();
-    if (ctx == &previous[DOMAIN_OBJ])   /* where code objects are freed */
-        hd_pycode_freeing(p);
-    if (hd_sampling_fast(t) && p != early_block && !hd_filter_may_hold(p)) {
+    if (hd_sampling_fast(t) && !hd_filter_may_hold(p)) {
         const struct mem_allocator *prev = ctx;
-        int outer = hd_guard_enter(t);
         prev->free(prev->ctx, p);
-        hd_guard_leave(t, outer);
         return;
     }
     domain_free_general(ctx, p);
+}
+
+/* The raw domain's: the audit hook's entry goes back to libc. */
+static void domain_free_raw(void *ctx, void *p) {
+    if (HD_UNLIKELY(p == early_block) && p) {
+        domain_free_general(ctx, p);
+        return;
+    }
+    domain_free(ctx, p);
+}
+
+/* The wrappers of one domain, each given the domain's previous allocator. */
+static struct mem_allocator wrapper_of(int domain) {
+    struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc,
+                                    domain == DOMAIN_RAW ? domain_free_raw : domain_free};
+    return wrapper;
 }
 
 /* Runs once, at the interpreter's first audit event: allocators chosen,
@@ -223,7 +291,7 @@ void hd_python_alloc_install(void) {
     int outer = hd_guard_enter(t);
     for (int domain = 0; domain < DOMAINS; domain++) {
         get_allocator(domain, &previous[domain]);
-        struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc, domain_free};
+        struct mem_allocator wrapper = wrapper_of(domain);
         set_allocator(domain, &wrapper);
     }
     hd_python_reuse_install();
@@ -278,7 +346,7 @@ void hd_python_alloc_init(uint32_t version, bool frames) {
     if (!hd_python_alloc_resolve(version, frames) || version < 0x03080000 || !add_audit_hook)
         return;   /* before 3.8: no audit hooks; small objects stay in pymalloc's arenas */
     /* The entry comes from a raw allocator of our own, whose block is
-     * known (see domain_free). */
+     * known (see domain_free_raw). */
     struct mem_allocator plain;
     get_allocator(DOMAIN_RAW, &plain);
     struct mem_allocator early = {NULL, early_malloc, early_calloc, early_realloc, early_free};
@@ -313,8 +381,7 @@ unsigned hd_python_alloc_attach(void) {
          * back to ourselves. */
         if (!late_wrapped[domain]) {
             get_allocator(domain, &previous[domain]);
-            struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc,
-                                            domain_free};
+            struct mem_allocator wrapper = wrapper_of(domain);
             set_allocator(domain, &wrapper);
             late_wrapped[domain] = true;
         }

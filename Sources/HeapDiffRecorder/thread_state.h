@@ -91,6 +91,14 @@ static inline int hd_guard_enter(struct hd_thread *t) {
 static inline void hd_guard_leave(struct hd_thread *t, int outer) {
     t->guard = outer;
 }
+/* The same on a hook's fast path, where hd_sampling_fast has just said the
+ * guard is free: no outer value to keep in a register across the call. */
+static inline void hd_guard_take(struct hd_thread *t) {
+    t->guard = 1;
+}
+static inline void hd_guard_drop(struct hd_thread *t) {
+    t->guard = 0;
+}
 
 /* A hook's sampling fast path applies: sampling on, outside the recorder,
  * and this thread's countdown drawn at the current rate (sampler.h).

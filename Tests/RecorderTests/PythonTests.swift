@@ -135,6 +135,29 @@ import Testing
         #expect(row.traceback.filter(\.isPython).map(\.function) == ["serve", "main", "<module>"])
     }
 
+    /// Blocks that reach their size through realloc, sampled at 64 KiB
+    /// (python_alloc.c: the object domain's realloc on sampling's fast path,
+    /// its sampled path, and its general path for a block it recorded): every
+    /// size is past the rate, so each is recorded whole, at the line that grew
+    /// it last, and the first block of those grown again is forgotten.
+    @Test(arguments: interpreters)
+    func sampledReallocationsKeepExactSizes(_ python: Interpreter) throws {
+        let dir = try Harness.temporaryDirectory("py-sampled-realloc")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (old, new, _) = try Self.snapshots("sampled_growth", arguments: ["20"], interpreter: try python.requirePath(),
+                                               environment: ["HEAPDIFF_SAMPLE": "64KiB"], in: dir)
+        #expect(new.process.sampleRate == 65_536)
+        let rows = new.compare(to: old, by: .lineno, symbolizer: Symbolizer())
+        let grown = try #require(rows.first { $0.site.line == (try? Self.line(of: "grown", in: "sampled_growth.py")) },
+                                 "\(rows.prefix(5).map(\.site))")
+        #expect(grown.countDiff == 10)
+        #expect(grown.sizeDiff == 10 * (1 << 20 + 2))
+        let again = try #require(rows.first { $0.site.line == (try? Self.line(of: "grown_again", in: "sampled_growth.py")) },
+                                 "\(rows.prefix(5).map(\.site))")
+        #expect(again.countDiff == 10)
+        #expect(again.sizeDiff == 10 * (2 << 20 + 2))
+    }
+
     /// A C extension (zlib) allocates for the Python line that called it, and
     /// the traceback shows both kinds of frame, the Python ones marked. On
     /// pyenv's builds zlib is an extension module of its own (Debian links it
