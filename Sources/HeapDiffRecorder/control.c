@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "exit_signals.h"
 #include "heapdiff.h"
 #include "thread_state.h"
 
@@ -55,6 +56,10 @@ int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap
     if (exiting && trigger != HD_TRIGGER_EXIT) {
         snprintf(text, cap, "process %d is exiting", (int)getpid());
     } else {
+        /* Under the writer lock, which fork takes: no child inherits the hold. */
+        struct hd_exit_signals held;
+        if (trigger == HD_TRIGGER_EXIT)
+            hd_exit_signals_hold(&held);
         bool to_helpers = goes_to_helpers(trigger);
         result = hd_snapshot_write(to_helpers, last_seq + 1, trigger, label, text, cap);
         if (result == 0) {
@@ -62,6 +67,8 @@ int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap
             if (trigger == HD_TRIGGER_INTERVAL && hd_config.keep && !to_helpers)
                 hd_output_keep_periodic(last_seq);
         }
+        if (trigger == HD_TRIGGER_EXIT)
+            hd_exit_signals_release(&held);
     }
     pthread_mutex_unlock(&writer_lock);
     return result;

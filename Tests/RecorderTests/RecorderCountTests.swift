@@ -240,4 +240,34 @@ import Testing
             #expect(site?.count == 25 && site?.size == 3_200)
         }
     }
+
+    /// A SIGTERM that arrives while the exit snapshot is written (exit_signal.c
+    /// sends one as soon as the snapshot's temporary file appears) ends the
+    /// process, as it would, once the snapshot is complete (exit_signals.c);
+    /// before, the process ended with the snapshot half written. The program
+    /// exits 0 when its thread was too late to see the file: it runs again
+    /// then, up to 10 times. Bare, it always exits 0.
+    @Test func signalDuringTheExitSnapshotWaitsForIt() throws {
+        let dir = try Harness.temporaryDirectory("exit-signal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("exit_signal", in: dir)
+        #expect(try Harness.run(exe, preload: false).status == 0)
+        var signalled = false
+        for attempt in 0..<10 where !signalled {
+            let out = dir.appendingPathComponent("out-\(attempt)")
+            let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+            if result.status == 0 { continue }
+            signalled = true
+            #expect(result.status == SIGTERM, "\(result.stderr)")   // timeout(1) ends by the same signal
+            let names = try FileManager.default.contentsOfDirectory(atPath: out.path)
+            #expect(!names.contains { $0.hasSuffix(".tmp") }, "\(names)")
+            let files = try Harness.snapshotFiles(in: out)
+            #expect(files.count == 1)
+            let snapshot = try Snapshot.load(path: try #require(files.first))
+            #expect(snapshot.process.trigger == .exit)
+            let site = try Harness.statistic("leaf", in: "exit_signal.c", of: snapshot, symbolizer: symbolizer)
+            #expect(site?.count == 8_192 && site?.size == 8_192 * 64)
+        }
+        #expect(signalled, "the signal never came while the exit snapshot was written")
+    }
 }
