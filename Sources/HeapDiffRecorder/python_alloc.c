@@ -242,13 +242,13 @@ static __attribute__((noinline, flatten)) void domain_free_general(void *ctx, vo
         prev->free(prev->ctx, p);
         return;
     }
-    int saved = errno;
+    /* (errno left alone, as hooks.c's free_general leaves it: the removal's
+     * slow paths, the lock's wait and the table's, keep it themselves.) */
     int outer = hd_guard_enter(t);
     if (hd_maybe_sampled(p))   /* with sampling, most blocks were never recorded */
         hd_record_free_later(p);
     prev->free(prev->ctx, p);
     hd_guard_leave(t, outer);
-    errno = saved;
 }
 
 /* Sampling's fast path: a block the filter says was never recorded goes to
