@@ -9,6 +9,7 @@
  * mappings are made and dropped by the program's threads inside hooks, by the
  * writer thread and at exit. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "recorder.h"
@@ -41,8 +42,13 @@ static void unlist_mapping(void *pages, size_t size) {
     __atomic_sub_fetch(&unlisted_bytes, size, __ATOMIC_RELAXED);
 }
 
+/* errno is kept, here and in resize and free: the hooks leave it alone on
+ * their paths, and a table that grows (an interned code object, a stack
+ * table) must not set it when the mapping fails. */
 static void *map_pages(size_t size, int extra_flags) {
+    int saved = errno;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+    errno = saved;
     if (p == MAP_FAILED)
         return NULL;
     list_mapping(p, size);
@@ -62,7 +68,9 @@ void *hd_pages_alloc_now(size_t size) {
 void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) {
     if (!pages)
         return hd_pages_alloc(new_size);
+    int saved = errno;
     void *p = mremap(pages, old_size, new_size, MREMAP_MAYMOVE);
+    errno = saved;
     if (p == MAP_FAILED)
         return NULL;
     unlist_mapping(pages, old_size);
@@ -73,7 +81,9 @@ void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) {
 void hd_pages_free(void *pages, size_t size) {
     if (pages) {
         unlist_mapping(pages, size);
+        int saved = errno;
         munmap(pages, size);
+        errno = saved;
     }
 }
 

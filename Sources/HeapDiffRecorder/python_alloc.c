@@ -124,11 +124,9 @@ static __attribute__((noinline, flatten)) void *domain_malloc_general(void *ctx,
         return prev->malloc(prev->ctx, size);
     int outer = hd_guard_enter(t);
     void *p = prev->malloc(prev->ctx, size);
-    int saved = errno;
-    if (p)
+    if (p)   /* (leaves errno alone, as hooks.c's recording does: each slow path keeps it) */
         record(t, prev, p, size);
     hd_guard_leave(t, outer);
-    errno = saved;
     return p;
 }
 

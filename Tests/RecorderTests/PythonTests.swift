@@ -365,6 +365,23 @@ import Testing
         }
     }
 
+    /// errno survives every call into the allocator domains, recording every
+    /// allocation and sampling (errno_kept.py sets a marker before each call
+    /// and exits 3 when a call changed it): the wrappers record without
+    /// touching it, as the native hooks do.
+    @Test(arguments: interpreters)
+    func allocatorDomainsLeaveErrnoAlone(_ python: Interpreter) throws {
+        let script = Self.programs.appendingPathComponent("errno_kept.py").path
+        for environment in [[:], ["HEAPDIFF_SAMPLE": "64KiB"]] {
+            let dir = try Harness.temporaryDirectory("py-errno")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let run = try Harness.run(try python.requirePath(), arguments: [script, "3000"],
+                                      environment: environment.merging(["HEAPDIFF_OUTPUT": dir.path]) { $1 },
+                                      timeout: 300)
+            #expect(run.status == 0 && run.stdoutText == "ok\n", "\(environment): \(run.stderr)")
+        }
+    }
+
     /// A Python newer than the versions read (a stand-in that exports what
     /// an interpreter does): native frames, one warning; its allocator
     /// domains are still wrapped (a public API), so the objects its object
