@@ -79,7 +79,8 @@ static inline __attribute__((always_inline)) void record(struct hd_thread *t, co
  * in tail position, so that the stack capture there starts at the
  * wrapper's caller. Everything else goes to the *_general functions. On the
  * fast path hd_sampling_fast has said the guard is free: it is taken and
- * given back without keeping an outer value (hd_guard_take). */
+ * given back without keeping an outer value (pass_on). */
+
 /* The previous allocator's malloc (count 1), calloc or realloc (old). */
 enum call { CALL_MALLOC, CALL_CALLOC, CALL_REALLOC };
 static inline void *call_previous(const struct mem_allocator *prev, enum call call, void *old, size_t count,
@@ -92,6 +93,18 @@ static inline void *call_previous(const struct mem_allocator *prev, enum call ca
     default:
         return prev->realloc(prev->ctx, old, size);
     }
+}
+
+/* Sampling's fast path, once it knows the call crosses no sample point:
+ * the previous allocator called under the guard, which hd_sampling_fast
+ * has just found free. */
+static inline __attribute__((always_inline)) void *pass_on(struct hd_thread *t, const struct mem_allocator *prev,
+                                                            enum call call, void *old, size_t count, size_t size) {
+    hd_guard_take(t);
+    void *p = call_previous(prev, call, old, count, size);
+    hd_guard_drop(t);
+    t->py_last_block = (uintptr_t)p;
+    return p;
 }
 
 /* A new block of count * size bytes (no overflow: the fast path checked)
@@ -135,12 +148,7 @@ static void *domain_malloc(void *ctx, size_t size) {
     if (hd_sampling_fast(t)) {
         if (HD_UNLIKELY(hd_sample_crossed(&t->sampler, size)))
             return domain_sampled(ctx, CALL_MALLOC, NULL, 1, size);
-        const struct mem_allocator *prev = ctx;
-        hd_guard_take(t);
-        void *p = prev->malloc(prev->ctx, size);
-        hd_guard_drop(t);
-        t->py_last_block = (uintptr_t)p;
-        return p;
+        return pass_on(t, ctx, CALL_MALLOC, NULL, 1, size);
     }
     return domain_malloc_general(ctx, size);
 }
@@ -166,12 +174,7 @@ static void *domain_calloc(void *ctx, size_t count, size_t size) {
     if (hd_sampling_fast(t) && !__builtin_mul_overflow(count, size, &total)) {
         if (HD_UNLIKELY(hd_sample_crossed(&t->sampler, total)))
             return domain_sampled(ctx, CALL_CALLOC, NULL, count, size);
-        const struct mem_allocator *prev = ctx;
-        hd_guard_take(t);
-        void *p = prev->calloc(prev->ctx, count, size);
-        hd_guard_drop(t);
-        t->py_last_block = (uintptr_t)p;
-        return p;
+        return pass_on(t, ctx, CALL_CALLOC, NULL, count, size);
     }
     return domain_calloc_general(ctx, count, size);
 }
@@ -204,12 +207,7 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
     if (hd_sampling_fast(t) && !hd_filter_may_hold(old)) {
         if (HD_UNLIKELY(hd_sample_crossed(&t->sampler, size)))
             return domain_sampled(ctx, CALL_REALLOC, old, 1, size);
-        const struct mem_allocator *prev = ctx;
-        hd_guard_take(t);
-        void *p = prev->realloc(prev->ctx, old, size);
-        hd_guard_drop(t);
-        t->py_last_block = (uintptr_t)p;
-        return p;
+        return pass_on(t, ctx, CALL_REALLOC, old, 1, size);
     }
     return domain_realloc_general(ctx, old, size);
 }
