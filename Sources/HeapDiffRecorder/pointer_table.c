@@ -8,7 +8,6 @@
  * shift tests one comparison (a run that would reach the empty one grows
  * the table first). Guarded by hd_lock. */
 #define _GNU_SOURCE
-#include <errno.h>
 #include "recorder.h"
 #include "block_counts.h"
 
@@ -127,10 +126,7 @@ static bool grow(struct subtable *t) {
 /* Room for one more block: grow past 3/4 full; if that fails, fill on
  * until a run reaches the empty end (insert checks). */
 static __attribute__((noinline)) bool make_room(struct subtable *t) {
-    int saved = errno;   /* mmap: the hooks leave errno alone on their fast paths */
-    bool grown = grow(t);
-    errno = saved;
-    if (grown)
+    if (grow(t))   /* (mapping keeps errno: mmap_arena.c) */
         return true;
     if (t->slots == no_slots)
         return false;
@@ -141,7 +137,6 @@ static __attribute__((noinline)) bool make_room(struct subtable *t) {
 /* A run reached the empty end: the free slot for hash h in the sub-table
  * grown, or NULL if it cannot grow. */
 static __attribute__((noinline)) struct slot *slot_past_end(struct subtable *t, uint64_t h) {
-    int saved = errno;
     struct slot *s = NULL;
     while (!s && grow(t)) {
         for (s = t->slots + (h & t->mask); s->ptr; s++)
@@ -149,7 +144,6 @@ static __attribute__((noinline)) struct slot *slot_past_end(struct subtable *t, 
         if (s == t->end)
             s = NULL;
     }
-    errno = saved;
     return s;
 }
 
@@ -201,11 +195,8 @@ static inline __attribute__((always_inline)) void insert(uintptr_t ptr, uint64_t
     }
     *s = (struct slot){ptr, size, trace};
     add_counts(trace, size, fresh, sampled);
-    if (entered && sampled) {
-        int saved = errno;           /* the filter may grow */
+    if (entered && sampled)
         hd_sample_filter_add(ptr);   /* after the slot: a filter rebuilt now from the table has it */
-        errno = saved;
-    }
 }
 
 static __attribute__((noinline)) void insert_sampled(uintptr_t ptr, uint64_t size, struct hd_trace *trace,

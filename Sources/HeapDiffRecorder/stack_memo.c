@@ -3,7 +3,6 @@
  * to its size from the table's store (most stacks need a few hundred
  * bytes of the ~1.6 KiB the deepest one does). */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <string.h>
 #include "thread_state.h"
 
@@ -25,11 +24,9 @@ struct hd_memo_table *hd_memo_table(struct hd_unwind_thread *thread, struct hd_m
         return *memos;
     if (!hd_thread_memos_pay())
         return NULL;   /* every sampled stack walked */
-    int saved = errno;   /* mmap may set it; the hooks leave it alone */
-    *memos = hd_pages_alloc(sizeof(struct hd_memo_table));
+    *memos = hd_pages_alloc(sizeof(struct hd_memo_table));   /* (keeps errno: mmap_arena.c) */
     if (!*memos)
         thread->memos_gone = true;
-    errno = saved;
     return *memos;
 }
 

@@ -8,7 +8,6 @@
  * Traces are never freed, so a trace pointer stays valid for the life of
  * the process (record.c's per-thread cache relies on that). */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <string.h>
 #include "intern_table.h"
 #include "trace_table.h"
@@ -100,10 +99,9 @@ static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, const ui
     return t;
 }
 
-/* Out of line, and keeping errno (it may map memory): the hooks leave errno
- * alone on their fast paths. */
-static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
-                               const uintptr_t *more, uint32_t more_count) {
+/* Out of line. (It may map memory, which keeps errno: mmap_arena.c.) */
+struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
+                                 const uintptr_t *more, uint32_t more_count) {
     /* One piece (native stacks) or two: the chain compared with the pieces' count known. */
     if (!more_count) {
         for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
@@ -115,14 +113,6 @@ static struct hd_trace *intern(uint64_t hash, const uintptr_t *frames, uint32_t 
                 return (struct hd_trace *)e;
     }
     return create(hash, frames, count, flags, more, more_count);
-}
-
-struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
-                                 const uintptr_t *more, uint32_t more_count) {
-    int saved = errno;
-    struct hd_trace *t = intern(hash, frames, count, flags, more, more_count);
-    errno = saved;
-    return t;
 }
 
 void hd_trace_table_each(void (*visit)(struct hd_trace *, void *), void *context) {
