@@ -253,16 +253,12 @@ static void at_exit(void) {
  * write files. The writer lock is waited for a bounded time, because this may
  * run in a signal handler that interrupted a thread the writer waits for. */
 static bool ends_process(int sig) {
-    static const int terminating[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE};
-    bool listed = false;
-    for (size_t i = 0; i < sizeof terminating / sizeof terminating[0]; i++)
-        listed |= terminating[i] == sig;
-    if (!listed)
+    if (!hd_exit_signal(sig) && sig != SIGPIPE)   /* the signals exit_signals.c holds, and SIGPIPE */
         return false;
     struct sigaction action;
     sigset_t blocked;
-    return sigaction(sig, NULL, &action) == 0 && !(action.sa_flags & SA_SIGINFO) && action.sa_handler == SIG_DFL &&
-           pthread_sigmask(SIG_BLOCK, NULL, &blocked) == 0 && !sigismember(&blocked, sig);
+    return hd_signal_action_default(sig, &action) && pthread_sigmask(SIG_BLOCK, NULL, &blocked) == 0 &&
+           !sigismember(&blocked, sig);
 }
 
 static void snapshot_before_self_signal(int sig) {

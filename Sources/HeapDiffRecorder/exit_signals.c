@@ -21,6 +21,17 @@
 static const int exit_signals[HD_EXIT_SIGNALS] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM};
 static volatile sig_atomic_t noted;   /* the first signal held, 0 if none */
 
+bool hd_exit_signal(int sig) {
+    bool listed = false;
+    for (int i = 0; i < HD_EXIT_SIGNALS; i++)
+        listed |= exit_signals[i] == sig;
+    return listed;
+}
+
+bool hd_signal_action_default(int sig, struct sigaction *action) {
+    return sigaction(sig, NULL, action) == 0 && !(action->sa_flags & SA_SIGINFO) && action->sa_handler == SIG_DFL;
+}
+
 static void note(int sig) {
     if (!noted)
         noted = sig;
@@ -33,9 +44,8 @@ void hd_exit_signals_hold(struct hd_exit_signals *held) {
     sigfillset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
     for (int i = 0; i < HD_EXIT_SIGNALS; i++) {
-        struct sigaction *previous = &held->previous[i];
-        held->replaced[i] = sigaction(exit_signals[i], NULL, previous) == 0 && !(previous->sa_flags & SA_SIGINFO) &&
-                            previous->sa_handler == SIG_DFL && sigaction(exit_signals[i], &action, NULL) == 0;
+        held->replaced[i] = hd_signal_action_default(exit_signals[i], &held->previous[i]) &&
+                            sigaction(exit_signals[i], &action, NULL) == 0;
     }
 }
 
