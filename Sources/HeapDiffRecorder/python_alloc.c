@@ -9,48 +9,28 @@
  * blocks handed out before the wrappers were installed are released where
  * they came from (and forgotten if the malloc hooks had seen them).
  *
- * The wrappers must be installed after the interpreter has chosen its
- * allocators (PYTHONMALLOC, read in Py_PreInitialize, replaces whatever is
- * there) and before the program runs. Both ends are met by the first
- * event of an audit hook registered from the recorder's constructor
- * (PySys_AddAuditHook may be called before Py_Initialize, and every
- * interpreter raises events as it starts). That needs no symbol interposed,
- * so it works the same for a libpython-linked interpreter and for a static
- * one whose internal calls never go through the PLT, and under -E and -I.
+ * They are installed, and given back, by python_install.c.
  *
  * Objects CPython hands out again from its free lists do not go through
  * an allocator: python_reuse.c charges them (3.13+). */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include "capture.h"
+#include "python_alloc.h"
 #include "sampler.h"
 
-/* PyMemAllocatorEx, unchanged since 3.5. */
-struct mem_allocator {
-    void *ctx;
-    void *(*malloc)(void *ctx, size_t size);
-    void *(*calloc)(void *ctx, size_t count, size_t size);
-    void *(*realloc)(void *ctx, void *ptr, size_t size);
-    void (*free)(void *ctx, void *ptr);
-};
-enum { DOMAIN_RAW, DOMAIN_MEM, DOMAIN_OBJ, DOMAINS };
-
 /* The allocators replaced; each wrapper's ctx points at its domain's. */
-static struct mem_allocator previous[DOMAINS];
-static int installed;
-static void (*get_allocator)(int domain, struct mem_allocator *allocator);
-static void (*set_allocator)(int domain, struct mem_allocator *allocator);
+struct hd_py_allocator hd_py_previous[HD_PY_DOMAIN_COUNT];
 
 /* The callers of the mem and object domains hold the GIL by contract. */
-static inline bool gil_promised(const struct mem_allocator *prev) {
-    return prev != &previous[DOMAIN_RAW];
+static inline bool gil_promised(const struct hd_py_allocator *prev) {
+    return prev != &hd_py_previous[HD_PY_DOMAIN_RAW];
 }
 
 /* Records a block the previous allocator just returned, with the size the
  * table keeps (hd_sample_keep); inlined into each wrapper so the stack
  * capture starts at the wrapper's caller. */
-static inline __attribute__((always_inline)) void record_kept(struct hd_thread *t, const struct mem_allocator *prev,
+static inline __attribute__((always_inline)) void record_kept(struct hd_thread *t, const struct hd_py_allocator *prev,
                                                               void *p, uint64_t kept) {
     struct hd_thread_buffers *b = hd_buffers(t);
     if (HD_UNLIKELY(!b))
@@ -64,7 +44,7 @@ static inline __attribute__((always_inline)) void record_kept(struct hd_thread *
 }
 
 /* The same, if sampling keeps it (every block without sampling). */
-static inline __attribute__((always_inline)) void record(struct hd_thread *t, const struct mem_allocator *prev,
+static inline __attribute__((always_inline)) void record(struct hd_thread *t, const struct hd_py_allocator *prev,
                                                           void *p, size_t size) {
     t->py_last_block = (uintptr_t)p;   /* a new object there is a fresh allocation, not a reuse */
     uint64_t kept;
@@ -83,7 +63,7 @@ static inline __attribute__((always_inline)) void record(struct hd_thread *t, co
 
 /* The previous allocator's malloc (count 1), calloc or realloc (old). */
 enum call { CALL_MALLOC, CALL_CALLOC, CALL_REALLOC };
-static inline void *call_previous(const struct mem_allocator *prev, enum call call, void *old, size_t count,
+static inline void *call_previous(const struct hd_py_allocator *prev, enum call call, void *old, size_t count,
                                   size_t size) {
     switch (call) {
     case CALL_MALLOC:
@@ -98,7 +78,7 @@ static inline void *call_previous(const struct mem_allocator *prev, enum call ca
 /* Sampling's fast path, once it knows the call crosses no sample point:
  * the previous allocator called under the guard, which hd_sampling_fast
  * has just found free. */
-static inline __attribute__((always_inline)) void *pass_on(struct hd_thread *t, const struct mem_allocator *prev,
+static inline __attribute__((always_inline)) void *pass_on(struct hd_thread *t, const struct hd_py_allocator *prev,
                                                             enum call call, void *old, size_t count, size_t size) {
     hd_guard_take(t);
     void *p = call_previous(prev, call, old, count, size);
@@ -112,7 +92,7 @@ static inline __attribute__((always_inline)) void *pass_on(struct hd_thread *t, 
  * was never recorded, so there is nothing to forget. */
 static __attribute__((noinline)) void *domain_sampled(void *ctx, enum call call, void *old, size_t count,
                                                        size_t size) {
-    const struct mem_allocator *prev = ctx;
+    const struct hd_py_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     uint32_t points = hd_sample_slow(&t->sampler, count * size);
     int outer = hd_guard_enter(t);
@@ -131,7 +111,7 @@ static __attribute__((noinline)) void *domain_sampled(void *ctx, enum call call,
  * registers (callgrind, the CPython service loop: -43 instructions an
  * allocation on 3.13, -16 on 3.11). */
 static __attribute__((noinline, flatten)) void *domain_malloc_general(void *ctx, size_t size) {
-    const struct mem_allocator *prev = ctx;
+    const struct hd_py_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
         return prev->malloc(prev->ctx, size);
@@ -154,7 +134,7 @@ static void *domain_malloc(void *ctx, size_t size) {
 }
 
 static __attribute__((noinline)) void *domain_calloc_general(void *ctx, size_t count, size_t size) {
-    const struct mem_allocator *prev = ctx;
+    const struct hd_py_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
         return prev->calloc(prev->ctx, count, size);
@@ -183,7 +163,7 @@ static void *domain_calloc(void *ctx, size_t count, size_t size) {
  * soon as it is released); put back if the allocator fails, since it is
  * then still the caller's. */
 static __attribute__((noinline)) void *domain_realloc_general(void *ctx, void *old, size_t size) {
-    const struct mem_allocator *prev = ctx;
+    const struct hd_py_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
         return prev->realloc(prev->ctx, old, size);
@@ -212,27 +192,25 @@ static void *domain_realloc(void *ctx, void *old, size_t size) {
     return domain_realloc_general(ctx, old, size);
 }
 
-/* The audit hook's entry is allocated before the interpreter chooses its
- * allocators, by the plain one; at exit the interpreter frees it with the
- * chosen raw allocator, whose debug version (PYTHONMALLOC=debug, -X dev,
- * debug builds) would reject it. It is caught here and given back to libc. */
-static void *early_block;
+/* The audit hook's entry (python_install.c) is caught here and given back
+ * to libc. */
+void *hd_py_early_block;
 
 /* Flattened as hooks.c's free_general: the table's removal inlined, not a
  * call into record.c that saves and restores its registers (callgrind, the
  * CPython service loop: -34 instructions a free). Every free comes here when
  * not sampling, so the code objects' watch (only then on) is here. */
 static __attribute__((noinline, flatten)) void domain_free_general(void *ctx, void *p) {
-    const struct mem_allocator *prev = ctx;
+    const struct hd_py_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
-    if (HD_UNLIKELY(p == early_block) && p) {
-        early_block = NULL;
+    if (HD_UNLIKELY(p == hd_py_early_block) && p) {
+        hd_py_early_block = NULL;
         int outer = hd_guard_enter(t);
         hd_real.free(p);
         hd_guard_leave(t, outer);
         return;
     }
-    if (ctx == &previous[DOMAIN_OBJ])   /* where code objects are freed */
+    if (ctx == &hd_py_previous[HD_PY_DOMAIN_OBJ])   /* where code objects are freed */
         hd_pycode_freeing(p);
     if (!p || !hd_recording(t)) {
         prev->free(prev->ctx, p);
@@ -254,7 +232,7 @@ static __attribute__((noinline, flatten)) void domain_free_general(void *ctx, vo
 static void domain_free(void *ctx, void *p) {
     struct hd_thread *t = hd_thread();
     if (hd_sampling_fast(t) && !hd_filter_may_hold(p)) {
-        const struct mem_allocator *prev = ctx;
+        const struct hd_py_allocator *prev = ctx;
         prev->free(prev->ctx, p);
         return;
     }
@@ -263,147 +241,14 @@ static void domain_free(void *ctx, void *p) {
 
 /* The raw domain's: the audit hook's entry goes back to libc. */
 static void domain_free_raw(void *ctx, void *p) {
-    if (HD_UNLIKELY(p == early_block) && p) {
+    if (HD_UNLIKELY(p == hd_py_early_block) && p) {
         domain_free_general(ctx, p);
         return;
     }
     domain_free(ctx, p);
 }
-
-/* The wrappers of one domain, each given the domain's previous allocator. */
-static struct mem_allocator wrapper_of(int domain) {
-    struct mem_allocator wrapper = {&previous[domain], domain_malloc, domain_calloc, domain_realloc,
-                                    domain == DOMAIN_RAW ? domain_free_raw : domain_free};
+struct hd_py_allocator hd_py_wrapper(int domain) {
+    struct hd_py_allocator wrapper = {&hd_py_previous[domain], domain_malloc, domain_calloc, domain_realloc,
+                                      domain == HD_PY_DOMAIN_RAW ? domain_free_raw : domain_free};
     return wrapper;
-}
-
-/* Runs once, at the interpreter's first audit event: allocators chosen,
- * program not started. (Attaching later would call it with the GIL held.) */
-void hd_python_alloc_install(void) {
-    int expected = 0;
-    if (!__atomic_compare_exchange_n(&installed, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return;
-    struct hd_thread *t = hd_thread();
-    int outer = hd_guard_enter(t);
-    for (int domain = 0; domain < DOMAINS; domain++) {
-        get_allocator(domain, &previous[domain]);
-        struct mem_allocator wrapper = wrapper_of(domain);
-        set_allocator(domain, &wrapper);
-    }
-    hd_python_reuse_install();
-    hd_pycode_watch_frees();   /* from now on every code object freed is seen */
-    hd_guard_leave(t, outer);
-}
-
-/* An audit hook cannot be removed; after the first event it only returns. */
-static int on_audit_event(const char *event, void *arguments, void *data) {
-    (void)event, (void)arguments, (void)data;
-    if (HD_UNLIKELY(!__atomic_load_n(&installed, __ATOMIC_ACQUIRE)))
-        hd_python_alloc_install();
-    return 0;
-}
-
-/* Serves the audit hook's entry (the constructor holds the guard). */
-static void *early_malloc(void *ctx, size_t size) {
-    (void)ctx;
-    void *p = hd_real.malloc(size ? size : 1);
-    if (!early_block)
-        early_block = p;
-    return p;
-}
-
-static void *early_calloc(void *ctx, size_t count, size_t size) {
-    (void)ctx;
-    return hd_real.calloc(count ? count : 1, size ? size : 1);
-}
-
-static void *early_realloc(void *ctx, void *p, size_t size) {
-    (void)ctx;
-    return hd_real.realloc(p, size ? size : 1);
-}
-
-static void early_free(void *ctx, void *p) {
-    (void)ctx;
-    if (p == early_block)
-        early_block = NULL;
-    hd_real.free(p);
-}
-
-bool hd_python_alloc_resolve(uint32_t version, bool frames) {
-    get_allocator = (void (*)(int, struct mem_allocator *))dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
-    set_allocator = (void (*)(int, struct mem_allocator *))dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
-    hd_python_reuse_resolve(version, frames);
-    return get_allocator && set_allocator;
-}
-
-void hd_python_alloc_init(uint32_t version, bool frames) {
-    int (*add_audit_hook)(int (*)(const char *, void *, void *), void *) =
-        (int (*)(int (*)(const char *, void *, void *), void *))dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
-    if (!hd_python_alloc_resolve(version, frames) || version < 0x03080000 || !add_audit_hook)
-        return;   /* before 3.8: no audit hooks; small objects stay in pymalloc's arenas */
-    /* The entry comes from a raw allocator of our own, whose block is
-     * known (see domain_free_raw). */
-    struct mem_allocator plain;
-    get_allocator(DOMAIN_RAW, &plain);
-    struct mem_allocator early = {NULL, early_malloc, early_calloc, early_realloc, early_free};
-    set_allocator(DOMAIN_RAW, &early);
-    int failed = add_audit_hook(on_audit_event, NULL);
-    set_allocator(DOMAIN_RAW, &plain);
-    if (failed)
-        hd_warn("cannot add an audit hook to Python: objects pymalloc serves are not seen");
-}
-
-/* ---- heapdiff attach: wrapped in a running interpreter, and given back --
- * Called by python_attach.c's thread while it holds the GIL. Only the mem
- * and object domains are wrapped: their callers hold the GIL by contract,
- * so none of them reads a domain while it is rewritten. The raw domain is
- * used without the GIL (a torn ctx/function pair would crash), and its
- * default allocator is malloc, which the GOT hooks already see. The
- * wrappers add no header: a block they saw is freed by the original
- * allocator after the detach, and one allocated before is freed through
- * them to where it came from, unknown to the tables. */
-static bool late_wrapped[DOMAINS];   /* our wrapper is in the domain's chain */
-
-static bool is_ours(int domain, const struct mem_allocator *a) {
-    return a->malloc == domain_malloc && a->ctx == &previous[domain];
-}
-
-unsigned hd_python_alloc_attach(void) {
-    int outer = hd_guard_enter(hd_thread());
-    unsigned wrapped = 0;
-    for (int domain = DOMAIN_MEM; domain < DOMAINS; domain++) {
-        /* Still in the chain from an earlier session, below a wrapper
-         * installed since: wrapping again would make previous[] lead
-         * back to ourselves. */
-        if (!late_wrapped[domain]) {
-            get_allocator(domain, &previous[domain]);
-            struct mem_allocator wrapper = wrapper_of(domain);
-            set_allocator(domain, &wrapper);
-            late_wrapped[domain] = true;
-        }
-        wrapped++;
-    }
-    hd_python_reuse_attach();
-    hd_guard_leave(hd_thread(), outer);
-    return wrapped;
-}
-
-unsigned hd_python_alloc_detach(void) {
-    int outer = hd_guard_enter(hd_thread());
-    unsigned kept = 0;
-    for (int domain = DOMAIN_MEM; domain < DOMAINS; domain++) {
-        if (!late_wrapped[domain])
-            continue;
-        struct mem_allocator current;
-        get_allocator(domain, &current);
-        if (is_ours(domain, &current)) {
-            set_allocator(domain, &previous[domain]);
-            late_wrapped[domain] = false;
-        } else {
-            kept++;   /* another wrapper calls ours: ours stays, passing through */
-        }
-    }
-    hd_python_reuse_detach();
-    hd_guard_leave(hd_thread(), outer);
-    return kept;
 }

@@ -1,9 +1,31 @@
-/* python_alloc.c: CPython's allocator domains wrapped. */
+/* CPython's allocator domains wrapped: the wrappers (python_alloc.c), and
+ * their installation (python_install.c). */
 #ifndef HEAPDIFF_PYTHON_ALLOC_H
 #define HEAPDIFF_PYTHON_ALLOC_H
 
 #include "common.h"
 
+/* PyMemAllocatorEx, unchanged since 3.5. */
+struct hd_py_allocator {
+    void *ctx;
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*calloc)(void *ctx, size_t count, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+};
+enum { HD_PY_DOMAIN_RAW, HD_PY_DOMAIN_MEM, HD_PY_DOMAIN_OBJ, HD_PY_DOMAIN_COUNT };
+
+/* ---- python_alloc.c ---------------------------------------------------- */
+/* The allocators the wrappers replaced; each wrapper's ctx points at its
+ * domain's. */
+extern struct hd_py_allocator hd_py_previous[HD_PY_DOMAIN_COUNT] HD_HIDDEN;
+/* The wrappers of one domain, each given the domain's previous allocator. */
+struct hd_py_allocator hd_py_wrapper(int domain) HD_HIDDEN;
+/* The audit hook's entry, from python_install.c's early allocator: the raw
+ * domain's wrapper gives it back to libc. */
+extern void *hd_py_early_block HD_HIDDEN;
+
+/* ---- python_install.c -------------------------------------------------- */
 /* The interpreter's raw, mem and object allocator domains wrapped, as
  * tracemalloc wraps them, from its first audit event on; on 3.13 also a
  * reference tracer that charges objects reused from free lists to the line

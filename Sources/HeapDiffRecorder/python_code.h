@@ -46,7 +46,7 @@ extern uint64_t hd_py_code_epoch HD_HIDDEN;
 static inline uint64_t hd_pycode_epoch(void) {
     return __atomic_load_n(&hd_py_code_epoch, __ATOMIC_RELAXED);
 }
-/* Turns the epoch on (python_alloc.c, once its object-domain wrapper is
+/* Turns the epoch on (python_install.c, once its object-domain wrapper is
  * installed), if code objects are plain objects whose block is the object;
  * not when sampling, where frames are read for few allocations and every
  * free stays as cheap as it can be. */

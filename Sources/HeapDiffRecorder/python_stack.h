@@ -72,7 +72,7 @@ struct hd_py_thread {
     } code_cache[HD_PYCODE_CACHE];
 };
 /* At start-up: is this CPython, which version; its allocator domains hooked
- * (python_alloc.c) once the interpreter starts. */
+ * (python_install.c) once the interpreter starts. */
 void hd_python_init(void) HD_HIDDEN;
 /* Fills py->frames when this thread holds the GIL and runs Python code;
  * returns py->count (0 otherwise). */

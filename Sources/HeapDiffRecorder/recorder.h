@@ -15,7 +15,8 @@
  *   python_layout.c  CPython: where each version keeps what is read (tables, _Py_DebugOffsets)
  *   python_stack.c   CPython: which interpreter; the allocating thread's Python frames (python_frames.h,
  *                    what their raw words decode to in python_decode.h)
- *   python_alloc.c   CPython: the allocator domains wrapped; free-list reuse re-attributed
+ *   python_alloc.c   CPython: the allocator domains' wrappers; free-list reuse re-attributed
+ *   python_install.c CPython: the wrappers installed at the first audit event, and given back
  *   python_code.c    CPython: code objects interned once (file, name, line table)
  *   python_stacks.c  CPython: each thread's recent Python stacks, whole, and their traces
  *   eh_frame.c       one return address's unwind rule, read from .eh_frame as libunwind reads it
