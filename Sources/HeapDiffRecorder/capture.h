@@ -12,7 +12,6 @@
 #ifndef HEAPDIFF_CAPTURE_H
 #define HEAPDIFF_CAPTURE_H
 
-#include <errno.h>
 #include "thread_state.h"
 
 /* The stack at the hook, into OUT; under Python code also the thread's
@@ -29,13 +28,13 @@ static inline __attribute__((always_inline)) bool hd_capture_stack(struct hd_thr
     if (HD_UNLIKELY(hd_python.enabled)) {
         if (!b && HD_UNLIKELY(!(b = hd_buffers(t))))
             return false;
-        int saved = errno;   /* the hooks leave errno alone on their fast paths */
+        /* (errno left alone: reading frames calls nothing that sets it, and
+         * what maps memory for a new stack keeps it: mmap_arena.c.) */
         b->py.count = 0;
         if (hd_python_capture(&b->py) > 0 && hd_python.native_inner) {
             python = true;
             tag = b->py.frames[0];
         }
-        errno = saved;
     }
     /* (HEAPDIFF_UNWIND=libunwind or verify: hd_unwind decides, one test here.) */
     if (HD_LIKELY(hd_config.unwind == HD_UNWIND_FAST) && hd_memo_find(t->memos, base, caller, tag, out))

@@ -14,7 +14,6 @@
  * Objects CPython hands out again from its free lists do not go through
  * an allocator: python_reuse.c charges them (3.13+). */
 #define _GNU_SOURCE
-#include <errno.h>
 #include "capture.h"
 #include "python_alloc.h"
 #include "sampler.h"
@@ -97,12 +96,10 @@ static __attribute__((noinline)) void *domain_sampled(void *ctx, enum call call,
     uint32_t points = hd_sample_slow(&t->sampler, count * size);
     int outer = hd_guard_enter(t);
     void *p = call_previous(prev, call, old, count, size);
-    int saved = errno;
     t->py_last_block = (uintptr_t)p;
-    if (p && points != HD_SAMPLE_SKIP)
+    if (p && points != HD_SAMPLE_SKIP)   /* (errno left alone, as by domain_malloc_general) */
         record_kept(t, prev, p, hd_sample_pack(count * size, points));
     hd_guard_leave(t, outer);
-    errno = saved;
     return p;
 }
 
@@ -140,11 +137,9 @@ static __attribute__((noinline)) void *domain_calloc_general(void *ctx, size_t c
         return prev->calloc(prev->ctx, count, size);
     int outer = hd_guard_enter(t);
     void *p = prev->calloc(prev->ctx, count, size);
-    int saved = errno;
-    if (p)
+    if (p)   /* (errno left alone, as by domain_malloc_general) */
         record(t, prev, p, count * size);   /* no overflow: the allocator checked */
     hd_guard_leave(t, outer);
-    errno = saved;
     return p;
 }
 
@@ -172,13 +167,13 @@ static __attribute__((noinline)) void *domain_realloc_general(void *ctx, void *o
     struct hd_trace *old_trace = NULL;
     bool traced = old && hd_maybe_sampled(old) && hd_record_free(old, &old_size, &old_trace);
     void *p = prev->realloc(prev->ctx, old, size);
-    int saved = errno;
+    /* (errno left alone, as by domain_malloc_general: the allocator's
+     * ENOMEM stays, since putting the old block back keeps errno too.) */
     if (p)
         record(t, prev, p, size);
     else if (traced)
         hd_record_restore(old, old_size, old_trace);
     hd_guard_leave(t, outer);
-    errno = saved;
     return p;
 }
 
