@@ -99,7 +99,8 @@ def main():
                                            "sampled profiler (prof:true,lg_prof_sample:LG) as the peer of sampling")
     parser.add_argument("--jemalloc-lg-sample", type=int, default=19)
     parser.add_argument("--interposer", help="a pass-through LD_PRELOAD library (Benchmarks/interposer): adds "
-                                             "what interposing malloc costs before any recording")
+                                             "what interposing malloc costs before any recording, alone and with "
+                                             "an idle thread of its own (PASSTHROUGH_THREAD=1)")
     parser.add_argument("program", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     program = args.program[1:] if args.program and args.program[0] == "--" else args.program
@@ -119,6 +120,8 @@ def main():
                       "HEAPDIFF_SAMPLE": rate})
     if args.interposer:
         contenders["pass-through interposer"] = lambda out: (program, {**base_env, "LD_PRELOAD": args.interposer})
+        contenders["pass-through interposer + idle thread"] = lambda out: (
+            program, {**base_env, "LD_PRELOAD": args.interposer, "PASSTHROUGH_THREAD": "1"})
     if args.jemalloc:
         lg = args.jemalloc_lg_sample
         contenders["jemalloc"] = lambda out: (program, {**base_env, "LD_PRELOAD": args.jemalloc})

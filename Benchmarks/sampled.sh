@@ -26,7 +26,9 @@ section="$(mktemp)"
   echo "per $rate on average (HEAPDIFF_SAMPLE=$rate), jemalloc alone and jemalloc's profiler at"
   echo "lg_prof_sample:19 (its peer: the same mean rate; compare it with jemalloc alone, since it replaces the allocator),"
   echo "and a pass-through interposer (Benchmarks/interposer/passthrough.c: malloc, calloc, realloc and free that only"
-  echo "jump on to glibc's), the floor any LD_PRELOAD profiler starts from."
+  echo "jump on to glibc's), the floor any LD_PRELOAD profiler starts from; and the same with one idle thread of its"
+  echo "own that wakes once a second, as the recorder's snapshot writer does (PASSTHROUGH_THREAD=1): the floor of a"
+  echo "profiler with a thread, since glibc's malloc takes its arena locks once a process has a second thread."
   echo
 } > "$section"
 compare() {
