@@ -52,7 +52,8 @@ public struct TrendReport {
 
     public func text() -> [String] {
         let first = analysis.snapshots[0].process
-        let program = URL(fileURLWithPath: first.program).lastPathComponent
+        // The name it was started as, the files' (redis-server, not the redis-check-rdb it links to).
+        let program = SnapshotFileName.programName(path: analysis.snapshots[0].path, process: first) ?? "the program"
         var lines = ["\(counted(analysis.snapshots.count, "snapshot")) of \(program) (pid \(first.pid)) over "
             + Self.duration(analysis.seconds.last ?? 0)]
         let heap = analysis.heap
