@@ -53,17 +53,19 @@ $(RECORDER_ATTACH): $(RECORDER_SRC) $(RECORDER_HDR) | setup
 
 recorder: $(RECORDER) $(RECORDER_ATTACH)
 
-# heapdiff finds libheapdiff.so beside its own executable.
+# heapdiff finds libheapdiff.so beside its own executable. Copied as a new
+# file (--remove-destination), never written over the old one in place: a
+# program still recording with it has it mapped, and would crash.
 cli: $(RECORDER) $(RECORDER_ATTACH)
 	$(SWIFT) build
-	cp $(RECORDER) $(RECORDER_ATTACH) "$$($(SWIFT) build --show-bin-path)/"
+	cp --remove-destination $(RECORDER) $(RECORDER_ATTACH) "$$($(SWIFT) build --show-bin-path)/"
 
 release: $(RELEASE_CLI)
 
 # All products (no tests), as the manual plugin builds them: it then builds nothing more.
 $(RELEASE_CLI): $(RECORDER) $(RECORDER_ATTACH) $(SWIFT_SOURCES)
 	$(SWIFT) build $(RELEASE_FLAGS)
-	cp $(RECORDER) $(RECORDER_ATTACH) $(RELEASE_DIR)/
+	cp --remove-destination $(RECORDER) $(RECORDER_ATTACH) $(RELEASE_DIR)/   # (see cli)
 	@touch $@  # newer than its sources even when SwiftPM had nothing to relink
 
 # One man page per command, by swift-argument-parser's GenerateManual plugin.
