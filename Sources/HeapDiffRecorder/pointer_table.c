@@ -236,6 +236,13 @@ bool hd_pointer_contains(uintptr_t ptr) {
     return find(ptr) != NULL;
 }
 
+bool hd_pointer_size(uintptr_t ptr, uint64_t *size) {
+    const struct slot *slot = find(ptr);
+    if (slot)
+        *size = slot->size;
+    return slot != NULL;
+}
+
 bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) {
     struct slot *slot = find(ptr);
     if (!slot)

@@ -30,6 +30,8 @@ void hd_pointer_settle(void) HD_HIDDEN;
  * (its old trace sees it freed); false when ptr is not traced. */
 bool hd_pointer_retrace(uintptr_t ptr, struct hd_trace *trace) HD_HIDDEN;
 bool hd_pointer_contains(uintptr_t ptr) HD_HIDDEN;
+/* The size a live block was entered with (packed as hd_pointer_insert took it); false when it is not in the table. */
+bool hd_pointer_size(uintptr_t ptr, uint64_t *size) HD_HIDDEN;
 size_t hd_pointer_table_memory(void) HD_HIDDEN;
 /* Forgets every block (a new attach session: frees since the last one went unseen). */
 void hd_pointer_table_clear(void) HD_HIDDEN;

@@ -60,6 +60,7 @@ size_t hd_bootstrap_size(const void *p) {
     hd_real.name = (__typeof__(hd_real.name))dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, #name);
 
 size_t (*hd_real_usable_size)(void *);
+size_t (*hd_next_usable_size)(void *);
 
 /* Whether two functions are defined in the same module. */
 static bool same_module(void *a, void *b) {
@@ -72,6 +73,7 @@ void hd_resolve_real_allocator(void) {
     /* Only the real malloc's own: an allocator that defines malloc but not
      * malloc_usable_size would otherwise have glibc's asked about its blocks. */
     void *usable = dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, "malloc_usable_size");
+    __atomic_store_n(&hd_next_usable_size, (size_t(*)(void *))usable, __ATOMIC_RELEASE);
     if (same_module(usable, (void *)hd_real.malloc))
         hd_real_usable_size = (size_t(*)(void *))usable;
 }

@@ -15,6 +15,10 @@ struct hd_real_allocator {
 extern struct hd_real_allocator hd_real HD_HIDDEN;
 /* Not hooked, but asked of the same allocator (sampled_home.c); may be NULL. */
 extern size_t (*hd_real_usable_size)(void *) HD_HIDDEN;
+/* The malloc_usable_size the program would call without the recorder
+ * (the next one, whichever module defines it): sampled_home.c passes its
+ * calls on to it. */
+extern size_t (*hd_next_usable_size)(void *) HD_HIDDEN;
 void hd_resolve_real_allocator(void) HD_HIDDEN;
 /* Whether every function the hooks cannot do without was found. */
 bool hd_real_allocator_usable(void) HD_HIDDEN;

@@ -192,6 +192,15 @@ bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) {
     return traced;
 }
 
+bool hd_record_asked(void *ptr, uint64_t *bytes) {
+    uint64_t size = 0;
+    hd_lock();
+    bool found = hd_pointer_size((uintptr_t)ptr, &size);
+    hd_unlock();
+    *bytes = size & ((1ull << HD_SIZE_BITS) - 1);
+    return found;
+}
+
 bool hd_record_free_later(void *ptr) {
     if (HD_UNLIKELY(hd_config.sample_rate)) {
         uint64_t size;

@@ -24,6 +24,9 @@ struct hd_thread;
 void hd_record_alloc(struct hd_thread *t, void *ptr, size_t size, const struct hd_stack *stack) HD_HIDDEN;
 /* Forgets ptr before it is released; reports what it was for realloc. */
 bool hd_record_free(void *ptr, uint64_t *size, struct hd_trace **trace) HD_HIDDEN;
+/* The bytes a recorded live block was asked for (its size, without the
+ * sample points packed above it); false when it is not recorded. */
+bool hd_record_asked(void *ptr, uint64_t *bytes) HD_HIDDEN;
 /* A free (the hooks'): the same, its removal perhaps a little later
  * (hd_pointer_forget_later). With sampling, the removal is at once, and
  * true says the table held the block (a sampled one); false otherwise. */

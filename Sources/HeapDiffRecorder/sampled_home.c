@@ -20,6 +20,7 @@
 #include <string.h>
 #include "recorder.h"
 #include "sampled_home.h"
+#include "sampler.h"
 
 enum { HD_HOME_ALIGN = 4096, HD_HOME_SIZE = 1024, HD_HOME_KEPT_MAX = 4096 };
 
@@ -74,4 +75,43 @@ void hd_home_release(struct hd_sampler *s) {
     s->kept_home = NULL;
     if (home)
         hd_real.free(home);
+}
+
+/* ---- what a home changes: malloc_usable_size ------------------------- */
+/* A home is a bigger block than the one the program's allocator would have
+ * made (at least HD_HOME_SIZE bytes; a whole page from jemalloc), and a
+ * program told its room would use it or give it back: redis trims a string
+ * with room to spare by realloc, which draws its sample again, and so lost
+ * nearly every sample of its values. A block sampling recorded therefore
+ * reports the size it was asked for, the least any allocator may report;
+ * every other block the allocator's own answer, from the function the
+ * program would have called. */
+static __attribute__((noinline)) size_t usable_size_general(void *p) {
+    if (HD_UNLIKELY(hd_is_bootstrap(p)))
+        return hd_bootstrap_size(p);
+    size_t (*next)(void *) = __atomic_load_n(&hd_next_usable_size, __ATOMIC_ACQUIRE);
+    if (HD_UNLIKELY(!next)) {
+        hd_resolve_once();
+        if (!(next = __atomic_load_n(&hd_next_usable_size, __ATOMIC_ACQUIRE)))
+            return 0;
+    }
+    size_t usable = next(p);
+    struct hd_thread *t = hd_thread();
+    uint64_t asked;
+    if (p && hd_config.sample_rate && hd_recording(t) && hd_maybe_sampled(p)) {
+        int outer = hd_guard_enter(t);
+        if (hd_record_asked(p, &asked) && asked < usable)
+            usable = (size_t)asked;
+        hd_guard_leave(t, outer);
+    }
+    return usable;
+}
+
+/* Every block not at a page start (where sampled blocks are) goes straight
+ * on, as free's fast path does. */
+HD_EXPORT size_t malloc_usable_size(void *p) {
+    size_t (*next)(void *) = __atomic_load_n(&hd_next_usable_size, __ATOMIC_RELAXED);
+    if (HD_LIKELY(((uintptr_t)p & hd_free_mask) != 0 && next != NULL))
+        return next(p);
+    return usable_size_general(p);
 }

@@ -28,6 +28,35 @@ import Testing
     /// on a correct recorder; fixing the seeds makes that 0 while a biased
     /// recorder (a lost sample, a wrong weight, a double count) still fails:
     /// the mean of the 5 estimates is held to 3 of its own standard errors.
+    /// A sampled block sits in a home bigger than the block the allocator
+    /// would have made; malloc_usable_size must not show that room, or a
+    /// program that trims spare room by realloc (as redis does its strings)
+    /// reallocates exactly the sampled blocks and loses their samples.
+    /// usable_trim.c: 20,000 x 200 B, each trimmed when more than 20 B
+    /// spare; glibc gives 200 usable bytes (216 where a chunk it reuses
+    /// cannot be split), so bare and sampled alike trim none and see no
+    /// block with twice the room, and the one line's estimate holds every
+    /// block. (Before, each run trimmed the ~60 sampled blocks.)
+    @Test func sampledBlocksReportTheSizeAskedFor() throws {
+        let dir = try Harness.temporaryDirectory("sampled-usable")
+        let exe = try Harness.build("usable_trim", in: dir)
+        let bare = try Harness.run(exe, preload: false)
+        #expect(bare.status == 0 && bare.stdoutText == "trims 0 roomy 0\n", "\(bare.stdoutText)")
+        for seed in 1...3 {
+            let out = dir.appendingPathComponent("out-\(seed)")
+            let run = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_SAMPLE": "64KiB",
+                                                         "HEAPDIFF_SAMPLE_SEED": "\(seed)"])
+            #expect(run.status == 0 && run.stdoutText == "trims 0 roomy 0\n", "seed \(seed): \(run.stdoutText)")
+            let exit = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).last))
+            let allocated = try #require(try Harness.statistic("allocated", in: "usable_trim.c", of: exit,
+                                                               symbolizer: symbolizer), "seed \(seed)")
+            #expect(allocated.sizeStandardError > 0)
+            #expect(abs(Double(allocated.size) - 4_000_000) <= 3 * allocated.sizeStandardError,
+                    "seed \(seed): ~\(allocated.size) ±\(allocated.sizeStandardError), exactly 4,000,000")
+            #expect(try Harness.statistic("trimmed", in: "usable_trim.c", of: exit, symbolizer: symbolizer) == nil)
+        }
+    }
+
     @Test func estimatesLieWithinThreeStandardErrorsOfTheExactFigures() throws {
         let dir = try Harness.temporaryDirectory("sampled-estimates")
         let exe = try Harness.build("sampled_leaks", in: dir)
