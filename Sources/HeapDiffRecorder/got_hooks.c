@@ -62,6 +62,9 @@ static struct hook {
 } hooks[] = {
     HD_HOOKED_FUNCTIONS(HOOK)
     HD_HOOKED_AS_REALLOC(HOOK_AS_REALLOC)
+    /* Not an allocator entry point: sampled_home.c answers it for the
+     * blocks sampling moved to a home and passes every other call on. */
+    {"malloc_usable_size", false, false, (void **)&hd_next_usable_size, 0, 0, 0},
 };
 enum { HOOK_COUNT = sizeof hooks / sizeof hooks[0] };
 

@@ -79,6 +79,9 @@ import Testing
     /// `--sample`: the same service sampled at 64 KiB. Its bodies (512–575 B,
     /// ~1.5 MiB over the attach) are the largest growth by far, so they rank
     /// first as estimates; the next session without --sample is exact again.
+    /// Its output is the plain run's: the ~20 bodies sampled while attached
+    /// sit in bigger homes, but their malloc_usable_size says the size asked
+    /// for (attach_service.c counts the bodies with far more room).
     @Test func sampledAttachNamesTheLeakingLine() throws {
         let dir = try Harness.temporaryDirectory("attach-sampled-build")
         defer { try? FileManager.default.removeItem(at: dir) }
