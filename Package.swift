@@ -41,10 +41,16 @@ let package = Package(
         ),
         // The Swift runtime's swift_demangle, bound by the linker (see its shim.h).
         .systemLibrary(name: "CSwiftDemangle", path: "Sources/CSwiftDemangle"),
+        // GNU libiberty's demangler (libiberty-dev), for Rust symbols.
+        .systemLibrary(
+            name: "CLibiberty",
+            path: "Sources/CLibiberty",
+            providers: [.apt(["libiberty-dev"])]
+        ),
         .target(
             name: "HeapDiffKit",
             dependencies: [
-                "HeapDiffFormat", "CLibdw", "CZlib", "CSwiftDemangle",
+                "HeapDiffFormat", "CLibdw", "CZlib", "CSwiftDemangle", "CLibiberty",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             // The pprof schema profile.pb.swift was generated from (see Pprof/README.md).

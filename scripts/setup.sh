@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system libraries heapdiff builds against, when missing:
 # libunwind (the recorder's stack capture), elfutils libdw (symbols),
-# zlib (gzipped pprof export) and Chart.js (inlined into `heapdiff report`'s
-# HTML when it is generated, never committed);
+# libiberty (its demangler reads Rust symbols), zlib (gzipped pprof export)
+# and Chart.js (inlined into `heapdiff report`'s HTML when it is generated,
+# never committed);
 # with "bench", also GNU time for the benchmarks' peak-memory figures and
 # jemalloc (its sampled profiler is the peer of sampled recording); with
 # "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
-# Chromium, which renders an HTML report headless in a test, Debian's
+# Chromium, which renders an HTML report headless in a test, rustc (a Rust
+# program's attribution is tested), Debian's
 # CPython 3.11 with Flask and its venv module (pytest-heapdiff's tests), which the
 # Python tests trace, Flask in a venv for each pyenv CPython 3.8 to 3.13
 # (scripts/python-venvs.sh), the servers the control-socket tests run under
@@ -17,6 +19,7 @@ need=()
   || [ -n "$(find /usr/include -maxdepth 2 -name libunwind.h 2>/dev/null | head -1)" ] || need+=(libunwind-dev)
 [ -e /usr/include/elfutils/libdwfl.h ] || need+=(libdw-dev)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
+[ -e /usr/include/libiberty/demangle.h ] || need+=(libiberty-dev)
 [ -e /usr/share/javascript/chart.js/chart.min.js ] || need+=(libjs-chart.js)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 # `scripts/setup.sh bench`: what the benchmarks need on top (peers are optional).
@@ -29,6 +32,8 @@ fi
 # and gdb, which `heapdiff attach` loads the recorder with.
 if [ "${1:-}" = test ]; then
   [ -x /usr/bin/gdb ] || need+=(gdb)
+  # A Rust program's attribution is tested (rustup's rustc, else Debian's).
+  command -v rustc >/dev/null || [ -x "${HOME:-/root}/.cargo/bin/rustc" ] || need+=(rustc)
   [ -x /usr/bin/go ] || need+=(golang-go)
   [ -x /usr/bin/chromium ] || need+=(chromium)
   # The Python tests run on Debian's CPython 3.11, Flask included.

@@ -15,6 +15,11 @@ import Testing
         #expect(Demangler.demangle("_ZN4core3ptr13drop_in_place17h0123456789abcdefE") == "core::ptr::drop_in_place")
         #expect(Demangler.demangle("_ZN66_$LT$alloc..vec..Vec$LT$T$GT$$u20$as$u20$core..ops..drop..Drop$GT$4drop17h1a2b3c4d5e6f7a8bE")
                 == "<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop")
+        // Rust's v0 mangling, which rustc 1.95's standard library uses.
+        #expect(Demangler.demangle("_RNvNtCslNYArtu3iFV_5alloc5alloc5alloc") == "alloc::alloc::alloc")
+        #expect(Demangler.demangle("_RNvXs_NtCslNYArtu3iFV_5alloc5allocNtB4_6GlobalNtNtCsgEmfK2I1SDS_4core5alloc9Allocator8allocate")
+                == "<alloc::alloc::Global as core::alloc::Allocator>::allocate")
+        #expect(Demangler.isMangled("_RNvNtCslNYArtu3iFV_5alloc5alloc5alloc"))
     }
 
     @Test func leavesOtherNamesAlone() {
@@ -22,6 +27,7 @@ import Testing
         #expect(Demangler.demangle("_Znot_a_name") == "_Znot_a_name")
         #expect(Demangler.demangle("__libc_start_main") == "__libc_start_main")
         #expect(Demangler.demangle("$sNotSwift!") == "$sNotSwift!")
+        #expect(Demangler.demangle("_RNotRust") == "_RNotRust")
     }
 
     @Test(arguments: [

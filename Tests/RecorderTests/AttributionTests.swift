@@ -35,6 +35,15 @@ import Testing
         // A 32-byte array header and 1000 Ints.
         Case(program: "attribution_swift", source: "attribution_swift.swift", scenario: "array", site: "swift_array",
              sizeDiff: 100 * 8032, countDiff: 100),
+        // Rust: the standard library's allocator code (alloc.rs, raw_vec,
+        // hashbrown) is inlined into each line, with its own file names.
+        Case(program: "attribution_rust", source: "attribution_rust.rs", scenario: "vec", site: "rust_vec",
+             sizeDiff: 200 * 1000, countDiff: 200),
+        Case(program: "attribution_rust", source: "attribution_rust.rs", scenario: "map", site: "rust_map",
+             sizeDiff: 200 * 500, countDiff: 200),
+        // A u64 and 8 f64s.
+        Case(program: "attribution_rust", source: "attribution_rust.rs", scenario: "box", site: "rust_box",
+             sizeDiff: 1000 * 72, countDiff: 1000),
     ]
 
     /// The before and after snapshots of one scenario, -O2 -g (swiftc -O -g).
@@ -83,6 +92,31 @@ import Testing
         let caller = try #require(top.traceback.dropFirst(siteIndex + 1).first)
         #expect(caller.line == (try Harness.line(of: "strdup_caller", in: "attribution_c.c")))
         #expect(caller.function == "main")
+    }
+
+    /// Rust's frames as rustc's own tools show them: v0 symbols demangled
+    /// (`_RNv…` was shown raw), and each of the standard library's files
+    /// under one absolute name (its own units named them relative to
+    /// `/rustc/<commit>`, and the same file showed under two names).
+    @Test func rustFramesAreDemangledAndNamedAbsolutely() throws {
+        let testCase = try #require(Self.cases.first { $0.scenario == "vec" })
+        let dir = try Harness.temporaryDirectory("attr-rust")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (oldPath, newPath, _) = try Self.snapshots(testCase, in: dir)
+        let top = try #require(try Snapshot.load(path: newPath)
+            .compare(to: try Snapshot.load(path: oldPath), by: .lineno, symbolizer: Symbolizer()).first)
+        #expect(top.site.function == "attribution_rust::keep_bodies")
+        let siteIndex = try #require(top.traceback.firstIndex(of: top.site))
+        // What the site's line inlined: the allocator, RawVec, to_vec, all named by std's sources.
+        let plumbing = top.traceback.prefix(siteIndex)
+        #expect(plumbing.count >= 3, "\(top.traceback)")
+        #expect(plumbing.allSatisfy { $0.file?.hasPrefix("/") == true && $0.file?.contains("/library/alloc/") == true },
+                "\(plumbing.map { $0.file ?? "-" })")
+        let named = top.traceback.compactMap(\.function)
+        #expect(named.contains("alloc::alloc::alloc"), "\(named)")
+        #expect(!named.contains { $0.hasPrefix("_R") || $0.hasPrefix("_Z") }, "\(named)")
+        // Every frame of std (threads' start included) under the one absolute spelling.
+        #expect(!top.traceback.contains { $0.file?.hasPrefix("library/") == true }, "\(top.traceback)")
     }
 
     @Test func inlinedHelperShowsItsCallerAsTheNextFrame() throws {

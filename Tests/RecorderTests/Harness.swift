@@ -32,9 +32,17 @@ enum Harness {
     }
 
     /// Compiles Programs/NAME.c (or .cpp) into DIR with `flags` and returns
-    /// the binary's path; Programs/NAME.swift is compiled `swiftc -O -g`.
+    /// the binary's path; Programs/NAME.swift is compiled `swiftc -O -g`,
+    /// Programs/NAME.rs `rustc -C opt-level=2 -g`.
     static func build(_ name: String, in dir: URL, flags: [String] = ["-g", "-O0"]) throws -> String {
         let output = dir.appendingPathComponent(name).path
+        let rustSource = programsDirectory.appendingPathComponent("\(name).rs").path
+        if FileManager.default.fileExists(atPath: rustSource) {
+            let result = try run(try rustc(), arguments: ["-C", "opt-level=2", "-g", "-o", output, rustSource],
+                                 preload: false, timeout: 600)
+            guard result.status == 0 else { throw Failure(description: "compiling \(name): \(result.stderr)") }
+            return output
+        }
         let swiftSource = programsDirectory.appendingPathComponent("\(name).swift").path
         if FileManager.default.fileExists(atPath: swiftSource) {
             // Through env: swiftc is wherever the toolchain running the tests is.
@@ -51,6 +59,19 @@ enum Harness {
                              preload: false)
         guard result.status == 0 else { throw Failure(description: "compiling \(name): \(result.stderr)") }
         return output
+    }
+
+    /// rustc from PATH, else rustup's (~/.cargo/bin, which a non-login
+    /// shell may leave off PATH), else Debian's (scripts/setup.sh test
+    /// installs it when there is none).
+    static func rustc() throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let path = (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/rustc" }
+        let home = environment["HOME"].map { ["\($0)/.cargo/bin/rustc"] } ?? []
+        for candidate in path + home + ["/usr/bin/rustc"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        throw Failure(description: "no rustc on PATH, in ~/.cargo/bin or /usr/bin: run scripts/setup.sh test")
     }
 
     /// `setarch -R`, which starts the program with address space layout

@@ -4,8 +4,8 @@
 /// `FunctionName`); module and file globs name library code, skipped while
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
-    static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + glib + cpython + libiberty + ruby
-        + hotspot + perl + redis + startup
+    static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
+        + ruby + hotspot + perl + redis + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -87,6 +87,19 @@ enum BuiltInPlumbing {
         "Swift.ManagedBuffer*", "Swift._allocateStringStorage*",
     ]
 
+    /// Rust: the global allocator's entry points, and the standard library's
+    /// allocating types (`Vec`, `String`, `Box`, `Arc`, `format!` live in the
+    /// `alloc` crate; `HashMap` is `hashbrown` under `std::collections`), for
+    /// programs built without line tables, as cargo's release profile strips
+    /// them. With line tables the files below say the same. An impl's
+    /// methods demangle as `<alloc::vec::Vec<T> as Clone>::clone`.
+    static let rust = [
+        "__rust_alloc", "__rust_alloc_zeroed", "__rust_realloc", "__rdl_alloc", "__rdl_alloc_zeroed", "__rdl_realloc",
+        "__rg_alloc", "__rg_alloc_zeroed", "__rg_realloc",
+        "alloc::*", "<alloc::*", "<T as alloc::*", "<[T]>::to_vec*", "hashbrown::*", "<hashbrown::*",
+        "std::collections::*", "<std::collections::*",
+    ]
+
     static let glib = [
         "g_malloc*", "g_try_malloc*", "g_realloc*", "g_try_realloc*", "g_new*", "g_slice_alloc*",
         "g_strdup*", "g_strndup", "g_memdup*",
@@ -133,5 +146,13 @@ enum BuiltInPlumbing {
         "/usr/include/*", "/usr/local/include/*", "/usr/lib/gcc/*", "/usr/lib/llvm*", "/opt/swift/*",
         // Swift thunks and outlined code that belong to no line of the program.
         "*<compiler-generated>",
-    ] + pythonFiles
+    ] + rustFiles + pythonFiles
+
+    /// Rust's standard library as its debug information names it: rustup's
+    /// toolchains under `/rustc/<commit>`, the crates it depends on under
+    /// `/rust/deps`, Debian's rustc under `/usr/src/rustc-<version>`; and the
+    /// crates a project depends on, from crates.io or git, in cargo's home.
+    static let rustFiles = [
+        "/rustc/*", "/rust/deps/*", "/usr/src/rustc-*", "*/.cargo/registry/*", "*/.cargo/git/*",
+    ]
 }

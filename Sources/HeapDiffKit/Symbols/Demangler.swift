@@ -1,30 +1,37 @@
+import CLibiberty
 import CSwiftDemangle
 import Glibc
 
-/// Turns mangled C++ (Itanium), Swift and legacy Rust symbols into readable
-/// names with the demanglers of the runtime libraries themselves, so that
-/// names read exactly as in a debugger or `c++filt`.
+/// Turns mangled C++ (Itanium), Swift and Rust symbols into readable names
+/// with the demanglers of the runtime libraries and toolchains themselves,
+/// so that names read exactly as in a debugger, `c++filt` or `swift demangle`.
 ///
 /// `swift_demangle` is declared in C (`CSwiftDemangle`) and bound by the
 /// linker, because the installed tool has the Swift runtime linked in
 /// (`-static-stdlib`), where `dlsym` cannot see it. `__cxa_demangle` is found
-/// with `dlsym`: libstdc++ is loaded into every Swift program on Linux. A
-/// name neither can read is returned unchanged.
+/// with `dlsym`: libstdc++ is loaded into every Swift program on Linux.
+/// Rust symbols, v0 (`_R…`) and legacy (Itanium-shaped, ending in a
+/// `17h…E` hash), go to GNU libiberty's Rust demangler, which c++filt and gdb
+/// use; it drops the legacy hash, which names the crate build and not the
+/// function. A name none can read is returned unchanged.
 public enum Demangler {
     /// The readable form of `name`, or `name` itself when it is not mangled.
     public static func demangle(_ name: String) -> String {
         if isSwift(name), let swift = Functions.shared.swift(name) {
             return swift
         }
+        if name.hasPrefix("_R") || name.hasPrefix("_Z"), let rust = Functions.shared.rust(name) {
+            return rust
+        }
         if name.hasPrefix("_Z"), let itanium = Functions.shared.itanium(name) {
-            return RustLegacyName(itanium)?.readable ?? itanium
+            return itanium
         }
         return name
     }
 
     /// Whether `name` looks like a symbol `demangle` would change.
     public static func isMangled(_ name: String) -> Bool {
-        name.hasPrefix("_Z") || isSwift(name)
+        name.hasPrefix("_Z") || name.hasPrefix("_R") || isSwift(name)
     }
 
     private static func isSwift(_ name: String) -> Bool {
@@ -32,13 +39,13 @@ public enum Demangler {
     }
 }
 
-/// The two C demanglers; `__cxa_demangle` looked up once.
+/// The C demanglers; `__cxa_demangle` looked up once.
 private struct Functions: @unchecked Sendable {
     typealias Itanium = @convention(c) (
         UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?
     ) -> UnsafeMutablePointer<CChar>?
 
-    /// Both functions are thread-safe and keep no state, so one lookup serves every caller.
+    /// All are thread-safe and keep no state, so one lookup serves every caller.
     static let shared = Functions()
 
     private let cxaDemangle: Itanium?
@@ -57,6 +64,15 @@ private struct Functions: @unchecked Sendable {
         return status == 0 ? String(cString: result) : nil
     }
 
+    /// libiberty's Rust demangler alone (not its automatic choice, which
+    /// would also try Ada and D rules on names that are neither): nil for
+    /// anything but a Rust symbol, C++ included.
+    func rust(_ name: String) -> String? {
+        guard let result = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_RUST) else { return nil }
+        defer { free(result) }
+        return String(cString: result)
+    }
+
     func swift(_ name: String) -> String? {
         let utf8 = Array(name.utf8CString)
         // Flags must be 0; with no buffer the result is malloc'd for us.
@@ -64,33 +80,5 @@ private struct Functions: @unchecked Sendable {
         guard let result else { return nil }
         defer { free(result) }
         return String(cString: result)
-    }
-}
-
-/// A legacy Rust symbol after Itanium demangling, `a::b::h0123456789abcdef`:
-/// the hash identifies the crate build, not the function, and `$LT$`-style
-/// escapes stand for punctuation Itanium names cannot hold.
-private struct RustLegacyName {
-    let readable: String
-
-    private static let escapes = [
-        ("$LT$", "<"), ("$GT$", ">"), ("$RF$", "&"), ("$BP$", "*"), ("$SP$", "@"), ("$C$", ","),
-        ("$LP$", "("), ("$RP$", ")"), ("$u20$", " "), ("$u27$", "'"), ("$u5b$", "["), ("$u5d$", "]"),
-        ("$u7b$", "{"), ("$u7d$", "}"), ("$u7e$", "~"), ("..", "::"),
-    ]
-
-    init?(_ demangled: String) {
-        let hashLength = 16
-        let suffix = demangled.suffix(hashLength + 3)
-        guard suffix.count == hashLength + 3, suffix.hasPrefix("::h"),
-              suffix.dropFirst(3).allSatisfy(\.isHexDigit) else { return nil }
-        var name = String(demangled.dropLast(hashLength + 3))
-        // A path segment starting with an escape gets a `_` in front of it.
-        if name.hasPrefix("_$") { name.removeFirst() }
-        name = name.replacing("::_$", with: "::$")
-        for (escape, replacement) in Self.escapes {
-            name = name.replacing(escape, with: replacement)
-        }
-        readable = name
     }
 }

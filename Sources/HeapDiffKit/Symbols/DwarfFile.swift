@@ -99,7 +99,21 @@ final class DwarfFile {
             // No enclosing subprogram was found: the symbol stands for it.
             locations.append(Location(function: symbolName(at: address), file: file, line: line))
         }
+        // Every file here is named in this unit's tables, so relative to its directory.
+        let directory = Self.compilationDirectory(of: unit.die)
+        for index in locations.indices {
+            if let name = locations[index].file {
+                locations[index].file = SourcePath.resolve(name, compilationDirectory: directory)
+            }
+        }
         return locations
+    }
+
+    private static func compilationDirectory(of unit: UnsafeMutablePointer<Dwarf_Die>) -> String? {
+        var attribute = Dwarf_Attribute()
+        guard dwarf_attr(unit, UInt32(DW_AT_comp_dir), &attribute) != nil,
+              let directory = dwarf_formstring(&attribute) else { return nil }
+        return String(cString: directory)
     }
 
     private func compileUnit(at address: Dwarf_Addr) -> CompileUnitIndex.Unit? {
