@@ -44,6 +44,9 @@ import Testing
         // A u64 and 8 f64s.
         Case(program: "attribution_rust", source: "attribution_rust.rs", scenario: "box", site: "rust_box",
              sizeDiff: 1000 * 72, countDiff: 1000),
+        // One block, reallocated as it doubled up to room for 1024 u64s.
+        Case(program: "attribution_rust", source: "attribution_rust.rs", scenario: "grow", site: "rust_grow",
+             sizeDiff: 1024 * 8, countDiff: 1),
     ]
 
     /// The before and after snapshots of one scenario, -O2 -g (swiftc -O -g).
@@ -117,6 +120,35 @@ import Testing
         #expect(!named.contains { $0.hasPrefix("_R") || $0.hasPrefix("_Z") }, "\(named)")
         // Every frame of std (threads' start included) under the one absolute spelling.
         #expect(!top.traceback.contains { $0.file?.hasPrefix("library/") == true }, "\(top.traceback)")
+    }
+
+    /// A Rust program built as cargo's release profile builds it, without
+    /// line tables: only symbol names say what is the standard library's, so
+    /// alloc's functions are passed over by name (else a Vec's growth was
+    /// charged to `alloc::raw_vec::finish_grow`).
+    @Test(arguments: [("vec", "attribution_rust::keep_bodies", Int64(200 * 1000), Int64(200)),
+                      ("map", "attribution_rust::cache_responses", Int64(200 * 500), Int64(200)),
+                      ("grow", "attribution_rust::fill_numbers", Int64(1024 * 8), Int64(1))])
+    func rustWithoutLineTablesIsChargedToItsFunction(scenario: String, function: String, size: Int64,
+                                                     count: Int64) throws {
+        let dir = try Harness.temporaryDirectory("attr-rust-stripped")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = dir.appendingPathComponent("attribution_rust_stripped").path
+        let source = Harness.programsDirectory.appendingPathComponent("attribution_rust.rs").path
+        let build = try Harness.run(try Harness.rustc(), arguments: ["-C", "opt-level=2", "-C", "strip=debuginfo",
+                                                                      "-o", exe, source], preload: false, timeout: 600)
+        #expect(build.status == 0, "\(build.stderr)")
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(exe, arguments: [scenario], environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try Harness.snapshotFiles(in: out)
+        try #require(files.count >= 2)
+        let top = try #require(try Snapshot.load(path: files[1])
+            .compare(to: try Snapshot.load(path: files[0]), by: .function, symbolizer: Symbolizer()).first)
+        #expect(top.site.function == function)
+        #expect(top.site.file == nil)
+        #expect(top.sizeDiff == size)
+        #expect(top.countDiff == count)
     }
 
     @Test func inlinedHelperShowsItsCallerAsTheNextFrame() throws {

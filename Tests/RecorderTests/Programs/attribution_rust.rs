@@ -46,6 +46,15 @@ fn make_nodes(nodes: &mut Vec<Box<Node>>) {
     }
 }
 
+/// Growth past capacity is std's own out-of-line call (RawVec's grow_one and
+/// finish_grow, which reallocate), not code inlined into this line.
+#[inline(never)]
+fn fill_numbers(numbers: &mut Vec<u64>) {
+    for index in 0..1000u64 {
+        numbers.push(index * 3); // @site rust_grow
+    }
+}
+
 fn main() {
     let scenario = std::env::args().nth(1).unwrap_or_default();
     // Everything the scenarios only fill is made before the first snapshot.
@@ -53,6 +62,7 @@ fn main() {
     let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(200);
     let mut cache: HashMap<u64, Vec<u8>> = HashMap::with_capacity(200);
     let mut nodes: Vec<Box<Node>> = Vec::with_capacity(1000);
+    let mut numbers: Vec<u64> = Vec::new();   // no block until the first push
     if snapshot(b"before\0") != 0 {
         std::process::exit(10);
     }
@@ -60,12 +70,13 @@ fn main() {
         "vec" => keep_bodies(&mut bodies, &payload),
         "map" => cache_responses(&mut cache),
         "box" => make_nodes(&mut nodes),
+        "grow" => fill_numbers(&mut numbers),
         _ => std::process::exit(2),
     }
     let status = if snapshot(b"after\0") == 0 { 0 } else { 11 };
     // Read what was made, so that none of it is optimized away.
     let sum: u64 = nodes.iter().map(|node| node.value + node.weights[0] as u64).sum::<u64>()
-        + bodies.len() as u64 + cache.len() as u64;
+        + bodies.len() as u64 + cache.len() as u64 + numbers.iter().sum::<u64>();
     if sum == u64::MAX {
         println!("{}", sum);
     }
