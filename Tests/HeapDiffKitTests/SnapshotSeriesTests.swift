@@ -76,13 +76,28 @@ import Testing
         #expect(Self.seqs(exitOnly.comparable) == [1])
     }
 
-    @Test func aNativeExitSnapshotCompletesAShortSeriesOnly() {
-        let short = SnapshotSeries([Self.snapshot(1), Self.snapshot(2), Self.snapshot(3, .exit)])
-        #expect(Self.seqs(short.comparable) == [1, 2, 3])
-        #expect(Self.seqs(short.trend) == [1, 2, 3])
-        #expect(short.comparison.map { [$0.old.process.seq, $0.new.process.seq] } == [1, 3])
+    /// A native exit snapshot comes after destructors and atexit handlers ran
+    /// (a Rust service's cache dropped at the end of main read as -20 MiB,
+    /// "shrinking"): it is the "after" only of a program's single own snapshot.
+    @Test func aNativeExitSnapshotIsTheAfterOfASingleOwnSnapshotOnly() {
+        let short = SnapshotSeries([Self.snapshot(1, kib: 10), Self.snapshot(2, kib: 30), Self.snapshot(3, .exit, kib: 1)])
+        #expect(Self.seqs(short.comparable) == [1, 2])
+        #expect(Self.seqs(short.leftOut) == [3])
+        #expect(short.leftOutNote == "the exit snapshot, taken after destructors ran, is left out")
+        #expect(short.comparison.map { [$0.old.process.seq, $0.new.process.seq] } == [1, 2])
+        #expect(short.heapGrowth == Int64(20 * 1_024))
+        #expect(!short.hasTrend)
+        let single = SnapshotSeries([Self.snapshot(1, kib: 10), Self.snapshot(2, .exit, kib: 30)])
+        #expect(Self.seqs(single.comparable) == [1, 2])
+        #expect(single.leftOutNote == nil)
+        #expect(single.comparison.map { [$0.old.process.seq, $0.new.process.seq] } == [1, 2])
         let long = SnapshotSeries((1...3).map { Self.snapshot($0) } + [Self.snapshot(4, .exit)])
         #expect(Self.seqs(long.trend) == [1, 2, 3])
+        #expect(Self.seqs(long.comparable) == [1, 2, 3])
+        // A teardown and an exit snapshot both left out.
+        let both = SnapshotSeries([Self.snapshot(1), Self.snapshot(2), Self.snapshot(3, .interval, flags: Self.finalizing),
+                                   Self.snapshot(4, .exit)])
+        #expect(both.leftOutNote == "later ones were taken as Python finalized or at exit")
     }
 
     /// check, trend and run's summary judge a series that ends in a teardown alike.

@@ -86,10 +86,18 @@ import Testing
         let used: [UInt32] = analysis.snapshots.map { $0.process.seq }
         #expect(used == [1, 2, 3, 4, 5])
         #expect(analysis.sites.first?.series.verdict == .steadyGrowth)
-        // With too few phase snapshots the exit one is used rather than nothing.
-        let short = try TrendAnalysis.analyze(Array(series.suffix(3)), axis: .index, symbolizer: Symbolizer())
-        let usedShort: [UInt32] = short.snapshots.map { $0.process.seq }
-        #expect(usedShort == [4, 5, 6])
+        // With two phase snapshots a trend is refused, never fitted through the exit snapshot: taken
+        // after destructors ran (a Rust program's drops), it showed a steady leak as shrinking.
+        #expect(throws: TrendAnalysis.Failure.tooFewBeforeExit(2, leftOut: 1)) {
+            try TrendAnalysis.analyze(Array(series.suffix(3)), axis: .index, symbolizer: Symbolizer())
+        }
+        let dropped = Array(series.prefix(2)) + [snapshot(seq: 3, trigger: .exit, kib: 0)]
+        #expect(throws: TrendAnalysis.Failure.tooFewBeforeExit(2, leftOut: 1)) {
+            try TrendAnalysis.analyze(dropped, axis: .index, symbolizer: Symbolizer())
+        }
+        #expect(TrendAnalysis.Failure.tooFewBeforeExit(2, leftOut: 1).description
+            == "a trend needs at least 3 snapshots of one process taken while it ran, not 2 (and 1 taken at exit or "
+            + "in a teardown, after destructors freed what it held)")
     }
 }
 

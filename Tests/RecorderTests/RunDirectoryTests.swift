@@ -38,11 +38,13 @@ import Testing
             $0 == "heapdiff: 2 more processes took snapshots of their own in \(shownOut)/; their traced heap, most growth first:"
         }, "\(run.stderr)")
         #expect(Array(lines[(header + 1)...(header + 2)]) == [
-            "  process \(worker2) (workers): +125 KiB over 3 snapshots (workers.\(worker2).1.heapsnap … workers.\(worker2).3.heapsnap)",
-            "  process \(worker1) (workers): +62.5 KiB over 3 snapshots (workers.\(worker1).1.heapsnap … workers.\(worker1).3.heapsnap)",
+            // Their two own snapshots: each exit snapshot (the third file) is left out.
+            "  process \(worker2) (workers): +125 KiB over 2 snapshots (workers.\(worker2).1.heapsnap … workers.\(worker2).2.heapsnap)",
+            "  process \(worker1) (workers): +62.5 KiB over 2 snapshots (workers.\(worker1).1.heapsnap … workers.\(worker1).2.heapsnap)",
         ])
         #expect(lines[header + 3]
-            == "heapdiff: growth in process \(worker2), which grew most, from workers.\(worker2).1.heapsnap to workers.\(worker2).3.heapsnap:")
+            == "heapdiff: growth in process \(worker2), which grew most, from workers.\(worker2).1.heapsnap to workers.\(worker2).2.heapsnap "
+            + "(the exit snapshot, taken after destructors ran, is left out):")
         let source = Self.shown.show(Harness.programsDirectory.appendingPathComponent("workers.c").path)
         #expect(lines[header + 4].hasPrefix("\(source):\(try Harness.line(of: "load", in: "workers.c")): size=125 KiB (+125 KiB), count=1000 (+1000)"),
                 "\(lines[header + 4])")

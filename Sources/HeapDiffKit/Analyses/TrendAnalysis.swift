@@ -60,6 +60,8 @@ public struct TrendAnalysis: Sendable {
         case tooFewSnapshots(Int)
         /// Too few once the snapshots of an interpreter's teardown are left out.
         case tooFewBeforeTeardown(Int, leftOut: Int)
+        /// Too few once the exit snapshot (and any teardown) is left out.
+        case tooFewBeforeExit(Int, leftOut: Int)
 
         public var description: String {
             switch self {
@@ -68,6 +70,9 @@ public struct TrendAnalysis: Sendable {
             case let .tooFewBeforeTeardown(count, leftOut):
                 return "a trend needs at least 3 snapshots of one process, not \(count) "
                     + "(and \(leftOut) taken as Python finalized, which show its teardown)"
+            case let .tooFewBeforeExit(count, leftOut):
+                return "a trend needs at least 3 snapshots of one process taken while it ran, not \(count) "
+                    + "(and \(leftOut) taken at exit or in a teardown, after destructors freed what it held)"
             }
         }
     }
@@ -114,13 +119,17 @@ public struct TrendAnalysis: Sendable {
     private static func analyze(_ grouped: [Grouped], count: Int, grouping: SeriesGrouping,
                                 axis: Axis) throws -> TrendAnalysis {
         // The series' own rule (SnapshotSeries.trend): the exit snapshot is
-        // left out when there are enough others, as it is taken after the
-        // work has stopped and would bend the recent half of every series
-        // towards flat, and an interpreter's teardown is never a point.
-        let orderedGroups = SnapshotSeries(grouped).trend
+        // left out once the program took two of its own, as it is taken after
+        // the work has stopped and destructors ran, and an interpreter's
+        // teardown is never a point.
+        let chosen = SnapshotSeries(grouped)
+        let orderedGroups = chosen.trend
         guard orderedGroups.count >= SnapshotSeries<Snapshot>.trendMinimum else {
-            throw orderedGroups.count == count ? Failure.tooFewSnapshots(count)
-                : Failure.tooFewBeforeTeardown(orderedGroups.count, leftOut: count - orderedGroups.count)
+            let leftOut = count - orderedGroups.count
+            if leftOut == 0 { throw Failure.tooFewSnapshots(count) }
+            throw chosen.leftOut.allSatisfy(\.process.pythonFinalizing)
+                ? Failure.tooFewBeforeTeardown(orderedGroups.count, leftOut: leftOut)
+                : Failure.tooFewBeforeExit(orderedGroups.count, leftOut: leftOut)
         }
         let ordered = orderedGroups.map(\.snapshot)
         let start = ordered[0].process.monotonicNs

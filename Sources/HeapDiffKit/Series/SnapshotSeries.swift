@@ -35,16 +35,19 @@ public struct SnapshotFile: SeriesMember, Equatable {
 /// - A process's *own* snapshots are those it took while its program ran:
 ///   its `heapdiff_snapshot()` calls, the snapshot signal, `--interval`.
 ///   The exit snapshot is not one of them: by exit the work has stopped and
-///   destructors have often freed what the program held.
+///   destructors have often freed what the program held (a Rust or C++
+///   program's drops, OpenSSL's cleanup), so that a cache that grew all run
+///   long showed as shrinking.
 /// - A snapshot taken while a CPython interpreter shuts down (flagged by the
 ///   recorder; every exit snapshot of a `python` run is) shows the teardown,
 ///   not the program. When the process took snapshots of its own, such a
 ///   snapshot is never the "after" of a comparison, nor a point of a trend
 ///   or a report: it is left out.
-/// - `comparable`: what a diff spans (first to last) and a report charts.
-/// - `trend`: the own snapshots when there are three or more; otherwise
-///   the comparable ones, where an exit snapshot that is not a teardown can
-///   complete a short series.
+/// - `comparable`: what a diff spans (first to last) and a report charts:
+///   the own snapshots when there are two or more; with one, that and the
+///   exit snapshot, unless it is a teardown (the only "after" there is);
+///   with none, every snapshot.
+/// - `trend`: the comparable snapshots, when there are three.
 /// - `compared(warmup:)`: a leak check's phases, which are the own
 ///   snapshots (the exit snapshot only when the program took none). Two are
 ///   compared as they are; of more, the first `warmup` are dropped, but
@@ -81,10 +84,13 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
     /// The exit snapshot, when there is one.
     public var exit: Member? { members.last { $0.process.trigger == .exit } }
 
-    /// What a comparison may span: every snapshot, except those taken
-    /// during an interpreter's teardown when the program took its own.
+    /// What a comparison may span: the own snapshots when there are two or
+    /// more; with one, every snapshot but those of an interpreter's
+    /// teardown; with none, every snapshot.
     public var comparable: [Member] {
-        guard members.contains(where: Self.isOwn) else { return members }
+        let own = own
+        if own.count >= 2 { return own }
+        guard !own.isEmpty else { return members }
         return members.filter { !$0.process.pythonFinalizing }
     }
 
@@ -92,6 +98,16 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
     public var leftOut: [Member] {
         let kept = Set(comparable.map(\.process.seq))
         return members.filter { !kept.contains($0.process.seq) }
+    }
+
+    /// What the reports say of `leftOut` after naming what they compare
+    /// ("growth from A to B (…)"); nil when nothing is left out.
+    public var leftOutNote: String? {
+        let out = leftOut
+        guard !out.isEmpty else { return nil }
+        if out.allSatisfy(\.process.pythonFinalizing) { return "later ones were taken as Python finalized" }
+        if out.contains(where: \.process.pythonFinalizing) { return "later ones were taken as Python finalized or at exit" }
+        return "the exit snapshot, taken after destructors ran, is left out"
     }
 
     /// The first and last comparable snapshots: what `run`'s summary and a
@@ -102,11 +118,10 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
         return (old, new)
     }
 
-    /// The snapshots a trend is fitted over (it needs three).
-    public var trend: [Member] {
-        let own = own
-        return own.count >= Self.trendMinimum ? own : comparable
-    }
+    /// The snapshots a trend is fitted over (it needs three): never the exit
+    /// snapshot once there are two of the program's own, so never a teardown
+    /// as the latest point, which would bend every series towards shrinking.
+    public var trend: [Member] { comparable }
 
     /// Snapshots a trend needs at least.
     public static var trendMinimum: Int { 3 }

@@ -25,8 +25,9 @@ struct ReportCommand: ParsableCommand {
             Adding #mode=growth&search=TEXT to the page's address opens that view.
 
             Snapshots taken while a Python interpreter shuts down (every exit snapshot of a python run) show \
-            its teardown: when the program took snapshots of its own they are left out of the page, as \
-            `trend`, `check` and `run` leave them out of their comparisons.
+            its teardown: when the program took snapshots of its own they are left out of the page, and so is \
+            the exit snapshot, taken after destructors ran, once it took two, as `trend`, `check` and `run` \
+            leave them out of their comparisons.
 
             Charts are drawn with Chart.js, read when the report is written from Debian's libjs-chart.js \
             (/usr/share/javascript/chart.js/chart.min.js; `apt install libjs-chart.js`) or from the file \
@@ -71,7 +72,7 @@ struct ReportCommand: ParsableCommand {
         } catch let missing as ChartJSLibrary.Missing {
             throw CommandError(message: missing.description, status: 1)
         }
-        // In the order taken, without the snapshots of an interpreter's teardown (SnapshotSeries.comparable).
+        // In the order taken, without the snapshots of a teardown (SnapshotSeries.comparable).
         let series = try SnapshotSeries.load(inputs: inputs, pid: pid, analysis: "a report")
         let paths = series.comparable.map(\.path)
         let symbolizer = grouping.makeSymbolizer()
@@ -101,8 +102,7 @@ struct ReportCommand: ParsableCommand {
             return
         }
         try OutputFile.write(Array(bytes), to: output, atomically: true)
-        let leftOut = series.leftOut.count
         Console.note("wrote \(output) (\(counted(model.snapshots.count, "snapshot")), "
-            + "\(SizeFormatting.size(Int64(bytes.count))))" + (leftOut > 0 ? "; left out \(leftOut) taken as Python finalized" : ""))
+            + "\(SizeFormatting.size(Int64(bytes.count))))" + (series.leftOutNote.map { "; \($0)" } ?? ""))
     }
 }

@@ -34,10 +34,11 @@ struct RunCommand: ParsableCommand {
             When the program ends, heapdiff lists its snapshots and shows the growth between the first and \
             the last one (or, with a single snapshot, the largest live allocation sites); with three or more \
             snapshots it adds the trend: which sites grow steadily and which only warmed up (see \
-            `heapdiff help trend`). A snapshot taken while a Python interpreter shuts down (every exit \
-            snapshot of a python run) shows its teardown, not the program: when the program took snapshots \
-            of its own it is never the end of the diff nor a point of the trend, the rule `check`, `trend` \
-            and `report` follow too. Processes that took snapshots of their own besides the program are \
+            `heapdiff help trend`). The exit snapshot, taken after destructors ran, ends the diff only when \
+            the program took a single snapshot of its own, and is never a point of the trend; a snapshot \
+            taken while a Python interpreter shuts down (every exit snapshot of a python run) shows its \
+            teardown, not the program, and is left out likewise: the rules `check`, `trend` and `report` \
+            follow too. Processes that took snapshots of their own besides the program are \
             listed with their traced heap's growth, the one that grew most first, followed by its diff; those \
             that left only an exit snapshot are counted, and the number of helpers' snapshots and where they \
             are comes last. When a test harness judged leak tests in the program (tests marked for \

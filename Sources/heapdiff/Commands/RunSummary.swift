@@ -77,8 +77,9 @@ struct RunSummary {
         } else {
             Console.note("\(series.members.count) snapshots in \(shownDirectory)/: \(first.name) … \(last.name)")
             // A Python process's last snapshots come from its interpreter's
-            // teardown, which frees what the program held: left out.
-            let skipped = series.leftOut.isEmpty ? "" : " (later ones were taken as Python finalized)"
+            // teardown, and any exit snapshot after destructors ran, which
+            // free what the program held: left out (SnapshotSeries.comparable).
+            let skipped = series.leftOutNote.map { " (\($0))" } ?? ""
             if let comparison = series.comparison {
                 Console.note("growth from \(comparison.old.name) to \(comparison.new.name)\(skipped):")
                 try printer.printDiff(old: try Snapshot.load(path: comparison.old.path),
@@ -131,7 +132,7 @@ struct RunSummary {
         }
         guard let comparison = most.comparison, let growth = most.heapGrowth, growth > 0 else { return }
         Console.note("growth in process \(most.pid ?? 0), which grew most, from \(comparison.old.name) "
-            + "to \(comparison.new.name)\(most.leftOut.isEmpty ? "" : " (later ones were taken as Python finalized)"):")
+            + "to \(comparison.new.name)\(most.leftOutNote.map { " (\($0))" } ?? ""):")
         let printer = ReportPrinter(grouping: grouping, format: .text, output: Console.printToStandardError,
                                     symbolizer: symbolizer)
         try printer.printDiff(old: try Snapshot.load(path: comparison.old.path),

@@ -13,11 +13,13 @@ struct TrendCommand: ParsableCommand {
             time (or against the snapshot number with --by-index, for snapshots taken per phase). The rate \
             shown is that of the recent half of the series: how fast the site grows now.
 
-            The series is the snapshots the program took itself (calls, signal, --interval) when there are \
-            three or more; the exit snapshot, taken after the work stopped, only completes a shorter one. A \
-            snapshot taken while a Python interpreter shuts down (every exit snapshot of a python run) shows \
-            its teardown, and is left out whenever the program took snapshots of its own; `check`, `report` \
-            and `run` choose by the same rules.
+            The series is the snapshots the program took itself (calls, signal, --interval). The exit \
+            snapshot is taken after the work stopped and destructors and atexit handlers ran (a Rust or C++ \
+            program's drops, OpenSSL's cleanup), which would show a cache that grew all run long as \
+            shrinking: it is left out, and is the "after" of a diff only when the program took a single \
+            snapshot of its own. A snapshot taken while a Python interpreter shuts down (every exit snapshot \
+            of a python run) shows its teardown, and is left out whenever the program took snapshots of its \
+            own; `check`, `report` and `run` choose by the same rules.
 
             Each site gets a verdict: steady growth (still climbing linearly: a leak suspect), plateau (grew, \
             then stopped, like a cache that warmed up, which a first-vs-last diff would show as growth), \
