@@ -125,6 +125,13 @@ import Testing
         ("/usr/bin/redis-check-rdb", ["ztrymalloc_usable_internal", "zmalloc_usable", "_sdsnewlen", "sdsnewlen"],
          "createRawStringObject"),
         ("/usr/bin/redis-check-rdb", ["zcalloc_num"], "dictExpand"),
+        // Debian's PostgreSQL server, under /usr/lib: a memory context's new block, a context's first block,
+        // a string buffer's growth; and OpenSSL's allocator as libcrypto calls it.
+        ("/usr/lib/postgresql/15/bin/postgres", ["AllocSetAlloc", "palloc"], "CreateTemplateTupleDesc"),
+        ("/usr/lib/postgresql/15/bin/postgres", ["AllocSetContextCreateInternal"], "CreateExecutorState"),
+        ("/usr/lib/postgresql/15/bin/postgres", ["AllocSetRealloc", "repalloc", "enlargeStringInfo",
+                                                 "appendBinaryStringInfo"], "pq_sendcountedtext"),
+        ("/usr/lib/x86_64-linux-gnu/libcrypto.so.3", ["CRYPTO_zalloc"], "EVP_CIPHER_fetch"),
     ])
     func runtimeWrappersAreSkipped(module: String, wrappers: [String], site: String) {
         let frames = Self.libraryProgramStack(module: module, wrappers: wrappers, site: site)

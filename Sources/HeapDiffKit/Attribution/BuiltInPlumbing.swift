@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + redis + startup
+        + ruby + hotspot + perl + redis + postgres + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -44,6 +44,27 @@ enum BuiltInPlumbing {
         "zmalloc*", "zcalloc*", "zrealloc*", "ztrymalloc*", "ztrycalloc*", "ztryrealloc*", "zstrdup",
         "_sdsnewlen", "sdsnewlen", "sdstrynewlen", "sdsnew", "sdsempty", "sdsdup", "sdsMakeRoomFor*", "sdscatlen",
         "sdscatsds", "sdscat", "sdscpylen", "sdsgrowzero", "sdsResize",
+    ]
+
+    /// PostgreSQL's memory contexts: palloc and friends, the allocators under
+    /// them (each asks malloc for a new block when its block is full, or for
+    /// a context's first block) and the string buffers that grow through
+    /// them, so that the function that needed the memory is the site.
+    /// Debian's server lives under /usr/lib, so none of its frames is the
+    /// program's own: without these the site was `palloc` itself.
+    static let postgres = [
+        "palloc", "palloc0", "palloc_extended", "palloc_aligned", "repalloc", "repalloc0", "repalloc_extended",
+        "repalloc_huge", "MemoryContextAlloc*", "MemoryContextStrdup", "pstrdup", "pnstrdup", "psprintf", "pvsprintf",
+        "AllocSetAlloc*", "AllocSetRealloc", "AllocSetContextCreateInternal", "GenerationAlloc*", "GenerationRealloc",
+        "GenerationContextCreate", "SlabAlloc*", "SlabContextCreate", "BumpAlloc*", "BumpContextCreate",
+        "enlargeStringInfo", "initStringInfo", "makeStringInfo", "appendStringInfo*", "appendBinaryStringInfo*",
+    ]
+
+    /// OpenSSL's allocation entry points (libcrypto), which every part of it
+    /// allocates through.
+    static let openssl = [
+        "CRYPTO_malloc", "CRYPTO_zalloc", "CRYPTO_realloc", "CRYPTO_clear_realloc", "CRYPTO_strdup",
+        "CRYPTO_strndup", "CRYPTO_memdup", "CRYPTO_secure_malloc", "CRYPTO_secure_zalloc",
     ]
 
     static let cxxRuntime = [

@@ -104,7 +104,8 @@ struct GroupingOptions: ParsableArguments {
         strdup, xmalloc…), standard-library containers and smart pointers (std::vector, std::unordered_map, \
         std::make_shared…), the Swift runtime and the array, dictionary and string code Swift copies into \
         programs, Rust's standard library (Vec, String, Box, HashMap: its sources under /rustc/… and the \
-        crates in ~/.cargo), GLib's g_malloc and CPython's PyMem_ family, system libraries (/lib, /usr/lib, \
+        crates in ~/.cargo), GLib's g_malloc, CPython's PyMem_ family, PostgreSQL's palloc and memory \
+        contexts, OpenSSL's CRYPTO_malloc, system libraries (/lib, /usr/lib, \
         /opt/swift) and code from system headers (/usr/include…). A wrapper of your own is your code: its line is the site. \
         If every frame is plumbing, the site is the first frame.
 
