@@ -342,7 +342,10 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table 
 
 /* ---- start-up and report ---------------------------------------------- */
 void hd_unwind_init(void) {
-    rules = rule_table_new(12);
+    /* Sampling walks a few hundred distinct return addresses: a table of
+     * 4,096 (64 KiB, every page of it touched) would be most of what the
+     * recorder takes in a small heap. It grows as it fills either way. */
+    rules = rule_table_new(hd_config.sample_rate ? 9 : 12);
 }
 
 void hd_unwind_retire(struct hd_unwind_thread *thread) {

@@ -6,7 +6,14 @@
  * last home slot is followed by HD_POINTER_TAIL overflow slots and one that
  * stays empty, so every step is one increment and a removal's backward
  * shift tests one comparison (a run that would reach the empty one grows
- * the table first). Guarded by hd_lock. */
+ * the table first). Guarded by hd_lock.
+ *
+ * Sampling keeps a few dozen blocks live in a heap of megabytes, spread by
+ * their hash over all 64 sub-tables: a page each would make the table a
+ * quarter of a megabyte, more than the 1% of such a heap the recorder may
+ * take. So while sampling, the sub-tables' first tables are small (a tail
+ * as long as their home slots) and cut from one shared mapping of four
+ * pages; a sub-table that outgrows its piece gets a mapping of its own. */
 #define _GNU_SOURCE
 #include "recorder.h"
 #include "block_counts.h"
@@ -15,8 +22,8 @@
 enum {
     HD_POINTER_SUBTABLES = 64,
     HD_POINTER_INITIAL_SLOTS = 1024,
-    HD_POINTER_INITIAL_SLOTS_SAMPLED = 64,
-    HD_POINTER_TAIL = 64,   /* overflow slots after the last home slot */
+    HD_POINTER_INITIAL_SLOTS_SAMPLED = 4,
+    HD_POINTER_TAIL = 64,   /* overflow slots after the last home slot (fewer in a smaller table) */
 };
 
 struct slot {
@@ -27,7 +34,7 @@ struct slot {
 
 struct subtable {
     struct slot *slots;         /* until allocated, no_slots: an empty table, so that a lookup needs no test */
-    size_t mask;                /* home slots - 1; then HD_POINTER_TAIL more and the empty end */
+    size_t mask;                /* home slots - 1; then tail_slots() more and the empty end */
     size_t room;                /* blocks it takes before it grows; 0 until allocated */
     struct slot *end;           /* the slot that always stays empty */
 };
@@ -36,6 +43,8 @@ static struct slot no_slots[HD_POINTER_TAIL + 1];
 #define NO_TABLE ((struct subtable){.slots = no_slots, .end = no_slots + HD_POINTER_TAIL})
 static struct subtable tables[HD_POINTER_SUBTABLES] = {[0 ... HD_POINTER_SUBTABLES - 1] = NO_TABLE};
 uint64_t hd_live_bytes_now, hd_peak_live_bytes;
+/* Sampling: every sub-table's first table, one after another (made at the first insert). */
+static struct slot *first_tables;
 
 static inline uint64_t mix(uintptr_t p) {
     uint64_t h = (uint64_t)p * 0x9E3779B97F4A7C15ull;
@@ -70,13 +79,19 @@ static inline size_t note_index(uint64_t h) {
     return (size_t)(h >> 50) & (HD_FREED_NOTES - 1);   /* bits neither the sub-table (58-63) nor the slot use */
 }
 
+/* Overflow slots after a table's last home slot: a run longer than that
+ * makes it grow, and a small table would grow long before. */
+static inline size_t tail_slots(size_t homes) {
+    return homes < HD_POINTER_TAIL ? homes : HD_POINTER_TAIL;
+}
+
 /* Slots a sub-table of that many home slots maps, the empty end included. */
 static inline size_t mapped_slots(size_t homes) {
-    return homes + HD_POINTER_TAIL + 1;
+    return homes + tail_slots(homes) + 1;
 }
 
 static bool place(struct slot *slots, size_t mask, struct slot entry) {
-    struct slot *s = slots + (mix(entry.ptr) & mask), *end = slots + mask + HD_POINTER_TAIL;
+    struct slot *s = slots + (mix(entry.ptr) & mask), *end = slots + mask + tail_slots(mask + 1);
     while (s->ptr)
         s++;
     if (s == end)
@@ -87,6 +102,24 @@ static bool place(struct slot *slots, size_t mask, struct slot entry) {
 
 static size_t size_of_table(const struct subtable *t) {
     return t->slots != no_slots ? mapped_slots(t->mask + 1) * sizeof(struct slot) : 0;
+}
+
+static size_t first_tables_size(void) {
+    return HD_POINTER_SUBTABLES * mapped_slots(HD_POINTER_INITIAL_SLOTS_SAMPLED) * sizeof(struct slot);
+}
+
+/* A piece of first_tables (never unmapped alone). Told by its address, so
+ * that struct subtable stays 32 bytes, indexed by a shift on the hot path. */
+static bool shared_table(const struct subtable *t) {
+    return first_tables && t->slots >= first_tables &&
+           t->slots < first_tables + HD_POINTER_SUBTABLES * mapped_slots(HD_POINTER_INITIAL_SLOTS_SAMPLED);
+}
+
+/* A sampling sub-table's first table: its piece of first_tables. */
+static struct slot *first_table(const struct subtable *t) {
+    if (!first_tables && !(first_tables = hd_pages_alloc(first_tables_size())))
+        return NULL;
+    return first_tables + (size_t)(t - tables) * mapped_slots(HD_POINTER_INITIAL_SLOTS_SAMPLED);
 }
 
 /* Doubles the sub-table (again, in the unlikely case that a run of the
@@ -101,7 +134,8 @@ static bool grow(struct subtable *t) {
          * populated, one call instead of a fault a page (the STL workload:
          * 1.71x -> 1.61x wall). */
         size_t bytes = mapped_slots(homes) * sizeof(struct slot);
-        struct slot *fresh = allocated ? hd_pages_alloc_now(bytes) : hd_pages_alloc(bytes);
+        bool shared = !allocated && homes == HD_POINTER_INITIAL_SLOTS_SAMPLED;
+        struct slot *fresh = shared ? first_table(t) : allocated ? hd_pages_alloc_now(bytes) : hd_pages_alloc(bytes);
         if (!fresh)
             return false;
         const struct slot *s = t->slots;
@@ -109,17 +143,19 @@ static bool grow(struct subtable *t) {
         while (s < t->end && (!s->ptr || (used++, place(fresh, homes - 1, *s))))
             s++;
         if (s == t->end) {
-            if (allocated)
+            if (allocated && !shared_table(t))
                 hd_pages_free(t->slots, size_of_table(t));
             t->slots = fresh;
             t->mask = homes - 1;
-            t->end = fresh + homes - 1 + HD_POINTER_TAIL;
+            t->end = fresh + homes - 1 + tail_slots(homes);
             t->room = homes / 4 * 3 > used ? homes / 4 * 3 - used : 0;
             if (homes > HD_POINTER_INITIAL_SLOTS && !hd_config.sample_rate)
                 noting = true;   /* (a sampled free is removed at once: hd_record_free_later) */
             return true;
         }
-        hd_pages_free(fresh, mapped_slots(homes) * sizeof *fresh);
+        if (!shared)
+            hd_pages_free(fresh, mapped_slots(homes) * sizeof *fresh);
+        /* (a first table's run cannot reach its end: it starts empty) */
     }
 }
 
@@ -351,10 +387,12 @@ void hd_pointer_table_clear(void) {
         freed[i] = 0;
     noting = false;
     for (int i = 0; i < HD_POINTER_SUBTABLES; i++) {
-        if (tables[i].slots != no_slots)
+        if (tables[i].slots != no_slots && !shared_table(&tables[i]))
             hd_pages_free(tables[i].slots, size_of_table(&tables[i]));
         tables[i] = NO_TABLE;
     }
+    hd_pages_free(first_tables, first_tables_size());
+    first_tables = NULL;
     hd_live_bytes_now = hd_peak_live_bytes = 0;
 }
 

@@ -9,6 +9,7 @@
  * the process (record.c's per-thread cache relies on that). */
 #define _GNU_SOURCE
 #include <string.h>
+#include "config.h"
 #include "intern_table.h"
 #include "trace_table.h"
 #include "trace_tree.h"
@@ -74,10 +75,16 @@ bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *
 static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, const uintptr_t *frames, uint32_t count,
                                                          uint32_t flags, const uintptr_t *more, uint32_t more_count) {
     uint32_t total = count + more_count;
-    /* A second piece is Python frames; so may be some of one piece's. */
-    bool flat = total <= HD_TRACE_FLAT_PYTHON || more_count == 0;
+    /* A second piece is Python frames; so may be some of one piece's.
+     * Sampling looks a stack up only for the few allocations it samples, so
+     * the flat copy would not pay for its memory: the tree alone holds them. */
+    bool flat = !hd_config.sample_rate && (total <= HD_TRACE_FLAT_PYTHON || more_count == 0);
     for (uint32_t i = 0; i < count && flat && total > HD_TRACE_FLAT_PYTHON; i++)
         flat = !hd_pyframe_is(frames[i]);
+    /* Sampling interns a few hundred stacks: 4 KiB of buckets, not 32 KiB,
+     * every page of which a few hundred would touch. */
+    if (HD_UNLIKELY(table.bucket_count == 0) && hd_config.sample_rate)
+        table.initial_buckets = 512;
     uint32_t node = hd_tree_path(frames, count, more, more_count);
     struct hd_trace *t = node == UINT32_MAX ? NULL
                          : hd_intern_alloc(&table, sizeof(struct hd_trace) + (flat ? total * sizeof *frames : 0));

@@ -6,7 +6,8 @@
  * frames, so a stack stored as its innermost node costs a few new nodes,
  * not a copy of every frame; and the exit snapshot, which writes every
  * stack, finds its tree built. trace_table.c keeps a flat copy of short
- * stacks only, whose comparison stays a memcmp on the hot path.
+ * stacks only, whose comparison stays a memcmp on the hot path (and none
+ * while sampling, which looks few stacks up).
  *
  * A node is found by (parent, frame) in an open-addressing table of node
  * numbers; the stack interned just before usually shares most outer

@@ -132,6 +132,29 @@ import Testing
         #expect(many.resident <= many.mapped, "\(many)")
     }
 
+    /// Sampling keeps a few dozen blocks of a heap of megabytes: the recorder's
+    /// tables must stay small with them (issue 14: at most 1% of the traced heap).
+    @Test func samplingKeepsTheRecorderSmall() throws {
+        let dir = try Harness.temporaryDirectory("sampled-memory")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("live_blocks", in: dir)
+        let blocks = 500_000   // 24-byte blocks and their 8-byte pointers: 16 MB asked for
+        let result = try Harness.run(exe, arguments: [String(blocks)],
+                                     environment: ["HEAPDIFF_OUTPUT": dir.appendingPathComponent("out").path,
+                                                   "HEAPDIFF_STATS": "1", "HEAPDIFF_SAMPLE": "512KiB"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stderr.split(separator: "\n")
+        let numbers = { (line: Substring) in line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } }
+        let memory = try #require(lines.first { $0.contains("stats: recorder memory") }.map(numbers))
+        let tables = try #require(lines.first { $0.contains("live-block table") })
+        let table = try #require(tables.split(separator: ",").first { $0.contains("live-block table") }.map(numbers)?.first)
+        // ~23 sampled blocks spread over the 64 sub-tables: their first tables
+        // share one mapping of 13.5 KiB (a page each took 3 KiB apiece).
+        #expect(table <= 16, "live-block table \(table) KiB: \(tables)")
+        let heapKiB = blocks * (24 + 8) / 1024
+        #expect(memory[0] * 100 <= heapKiB, "recorder \(memory[0]) KiB resident for a heap of \(heapKiB) KiB")
+    }
+
     @Test func eightThreadsFreeingEachOthersBlocks() throws {
         let dir = try Harness.temporaryDirectory("threads")
         let exe = try Harness.build("threads", in: dir)
