@@ -28,6 +28,13 @@ final class StackResolver {
     private let moduleRoles: [AllocationSiteRule.Role?]
     private var resolved: [UInt64: Resolved] = [:]
     private let python: PythonFrameDecoder
+    /// Python frames resolved while their code object was not listed.
+    private var withoutCode: [UInt64] = []
+    /// The role of each code object's frames: all of one code object's
+    /// frames have its file and name, and so one role (a Python service
+    /// has thousands of frames per code object, and working a role out
+    /// parses the name and matches every pattern).
+    private var pythonRoles: [UInt32: AllocationSiteRule.Role] = [:]
 
     init(snapshot: Snapshot, symbolizer: Symbolizer, rule: AllocationSiteRule) {
         self.symbolizer = symbolizer
@@ -36,6 +43,16 @@ final class StackResolver {
         map = AddressMap(modules: snapshot.modules)
         moduleRoles = snapshot.modules.map { rule.role(modulePath: $0.path) }
         python = PythonFrameDecoder(python: snapshot.python)
+    }
+
+    /// More of the process's Python code objects, or longer listings of some
+    /// (`PythonCode.isListing(ofSameCodeAs:)`), from a later snapshot of it
+    /// (`SeriesGrouping`): the frames that named a code object not listed
+    /// before are resolved again.
+    func addPythonCodes(_ codes: [UInt32: PythonCode]) {
+        python.add(codes)
+        for address in withoutCode { resolved[address] = nil }
+        withoutCode = []
     }
 
     /// The frames one return address expands to, innermost first; never empty.
@@ -122,8 +139,22 @@ final class StackResolver {
 
     private func resolve(_ address: UInt64) -> Resolved {
         if let known = resolved[address] { return known }
-        var frames = python.pythonFrame(at: address).map { [$0] }
-            ?? symbolizer.symbolize(address: address, map: map, modules: modules)
+        if python.isPython(address) {
+            let frame = python.frame(for: address)
+            guard python.hasCode(at: address) else {
+                withoutCode.append(address)
+                let result = Resolved(frames: [frame], roles: [rule.role(of: frame)])
+                resolved[address] = result
+                return result
+            }
+            let id = PythonFrameAddress.codeID(address)
+            let role = pythonRoles[id] ?? rule.role(of: frame)
+            pythonRoles[id] = role
+            let result = Resolved(frames: [frame], roles: [role])
+            resolved[address] = result
+            return result
+        }
+        var frames = symbolizer.symbolize(address: address, map: map, modules: modules)
         if frames.isEmpty { frames = [Frame(module: "", offset: address)] }
         let result = Resolved(frames: frames, roles: frames.map(rule.role(of:)))
         resolved[address] = result

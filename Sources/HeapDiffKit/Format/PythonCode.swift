@@ -18,6 +18,16 @@ public struct PythonCode: Sendable, Equatable {
         self.qualifiedName = qualifiedName
         self.lineTable = lineTable
     }
+
+    /// Whether `other`, listed under the same id by another snapshot of the
+    /// process, is this code object: the recorder writes a line table only
+    /// as far as the snapshot's frames need it, so one table may be the
+    /// start of the other, the rest the same.
+    public func isListing(ofSameCodeAs other: PythonCode) -> Bool {
+        id == other.id && file == other.file && qualifiedName == other.qualifiedName
+            && lineTable.firstLine == other.lineTable.firstLine && lineTable.format == other.lineTable.format
+            && (lineTable.bytes.starts(with: other.lineTable.bytes) || other.lineTable.bytes.starts(with: lineTable.bytes))
+    }
 }
 
 /// The CPython interpreter a snapshot was taken in, and its code objects.

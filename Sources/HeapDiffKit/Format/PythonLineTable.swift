@@ -7,8 +7,9 @@
 ///   delta of -128 meaning no line (Objects/lnotab_notes.txt);
 /// - 3.8 and 3.9: `co_lnotab`, (byte increment, signed line increment) pairs.
 ///
-/// The recorder copies the raw table; the line is only computed here, once
-/// per distinct frame, so the allocation hook never parses it.
+/// The recorder copies the raw table; the line is only computed here, from
+/// the table decoded once per code object, so the allocation hook never
+/// parses it.
 public struct PythonLineTable: Sendable, Equatable {
     public enum Format: Sendable, Equatable {
         /// 3.8 and 3.9: `co_lnotab`.
@@ -40,48 +41,99 @@ public struct PythonLineTable: Sendable, Equatable {
 
     /// The line of the instruction at `instruction` (an index in 2-byte code
     /// units), nil when the table gives it no line or does not reach it.
+    /// (Decodes the whole table: for many questions about one code object,
+    /// ask its `lines()` instead.)
     public func line(atInstruction instruction: Int) -> Int? {
+        lines().line(atInstruction: instruction)
+    }
+
+    /// The table decoded once, each instruction's line then found by a binary
+    /// search: a module's `<module>` code, run once at import, can be asked
+    /// about thousands of instructions, each a walk through the whole table.
+    public func lines() -> Lines {
         switch format {
-        case .locationTable: locationTableLine(atInstruction: instruction)
-        case .lineTable310: lineTable310Line(atOffset: 2 * instruction)
-        case .lineNumberTable: lineNumberTableLine(atOffset: 2 * instruction)
+        case .locationTable: locationTableLines()
+        case .lineTable310: lineTable310Lines()
+        case .lineNumberTable: lineNumberTableLines()
+        }
+    }
+
+    /// A decoded table: runs of the table's unit (bytes before 3.11, code
+    /// units after) that start at `starts` and have `lines`, up to `end`.
+    public struct Lines: Sendable {
+        fileprivate var starts: [Int] = []
+        fileprivate var lines: [Int?] = []
+        /// Past the last run no instruction has a line.
+        fileprivate var end = 0
+        /// Bytes per unit of `starts`: 2 when the table counts bytes.
+        fileprivate var unitsPerInstruction: Int
+
+        fileprivate init(unitsPerInstruction: Int) {
+            self.unitsPerInstruction = unitsPerInstruction
+        }
+
+        fileprivate mutating func run(from start: Int, line: Int?) {
+            starts.append(start)
+            lines.append(line)
+        }
+
+        /// The line of the instruction at `instruction` (in 2-byte code units).
+        public func line(atInstruction instruction: Int) -> Int? {
+            let unit = instruction * unitsPerInstruction
+            guard unit >= 0, unit < end else { return nil }
+            // The last run starting at or before it (of runs that start
+            // together, the last: those before it are empty).
+            var low = 0, high = starts.count
+            while low < high {
+                let middle = (low + high) / 2
+                if starts[middle] <= unit { low = middle + 1 } else { high = middle }
+            }
+            return low == 0 ? nil : lines[low - 1]
         }
     }
 
     /// 3.8 and 3.9: the line grows by each increment whose byte offset has
     /// been reached; the table has no way to say "no line".
-    private func lineNumberTableLine(atOffset offset: Int) -> Int? {
-        guard offset >= 0, bytes.count % 2 == 0 else { return nil }
+    private func lineNumberTableLines() -> Lines {
+        var result = Lines(unitsPerInstruction: 2)
+        guard bytes.count % 2 == 0 else { return result }
         var line = firstLine, address = 0
+        result.run(from: 0, line: line)
         for pair in stride(from: 0, to: bytes.count, by: 2) {
             address += Int(bytes[pair])
-            if address > offset { break }
             line += Int(Int8(bitPattern: bytes[pair + 1]))
+            result.run(from: address, line: line)
         }
-        return line
+        result.end = Int.max
+        return result
     }
 
     /// 3.10: each pair is a range of bytes and the line it starts (the line
     /// so far plus the delta), or no line for a delta of -128.
-    private func lineTable310Line(atOffset offset: Int) -> Int? {
-        guard offset >= 0, bytes.count % 2 == 0 else { return nil }
+    private func lineTable310Lines() -> Lines {
+        var result = Lines(unitsPerInstruction: 2)
+        guard bytes.count % 2 == 0 else { return result }
         var line = firstLine, end = 0
         for pair in stride(from: 0, to: bytes.count, by: 2) {
             let start = end
             end += Int(bytes[pair])
             let delta = Int8(bitPattern: bytes[pair + 1])
             if delta != -128 { line += Int(delta) }
-            if offset >= start && offset < end { return delta == -128 ? nil : line }
+            result.run(from: start, line: delta == -128 ? nil : line)
         }
-        return nil
+        result.end = end
+        return result
     }
 
-    private func locationTableLine(atInstruction instruction: Int) -> Int? {
+    /// 3.11 and later: entries of 1 to 8 code units; a damaged entry ends the
+    /// table where it starts.
+    private func locationTableLines() -> Lines {
+        var result = Lines(unitsPerInstruction: 1)
         var reader = Reader(bytes: bytes)
         var line = firstLine
         var unit = 0
-        while let head = reader.next() {
-            guard head & 0x80 != 0 else { return nil }   // lost sync: a damaged table
+        entries: while let head = reader.next() {
+            guard head & 0x80 != 0 else { break }   // lost sync: a damaged table
             let code = Int(head >> 3) & 0x0F
             let length = Int(head & 0x07) + 1
             var hasLine = true
@@ -89,21 +141,22 @@ public struct PythonLineTable: Sendable, Equatable {
             case 15:
                 hasLine = false
             case 14:   // long form: line delta, end-line delta, columns
-                guard let delta = reader.signedVarint(), reader.skipVarints(3) else { return nil }
+                guard let delta = reader.signedVarint(), reader.skipVarints(3) else { break entries }
                 line += delta
             case 13:   // no column information
-                guard let delta = reader.signedVarint() else { return nil }
+                guard let delta = reader.signedVarint() else { break entries }
                 line += delta
             case 10...12:   // one-line form: delta 0 to 2, then two column bytes
                 line += code - 10
-                guard reader.skip(2) else { return nil }
+                guard reader.skip(2) else { break entries }
             default:   // short form: same line, one column byte
-                guard reader.skip(1) else { return nil }
+                guard reader.skip(1) else { break entries }
             }
-            if instruction < unit + length { return hasLine ? line : nil }
+            result.run(from: unit, line: hasLine ? line : nil)
             unit += length
         }
-        return nil
+        result.end = unit
+        return result
     }
 
     private struct Reader {

@@ -54,6 +54,8 @@ struct SeriesGrouping {
         var lackingCode: [Int] = []
     }
     private var resolvers: [StackResolver] = []
+    /// How many layouts the snapshots so far made (tests).
+    var layoutCount: Int { layouts.count }
     private var stacks = StackTable()
     /// Per stack, the resolver it was keyed with, which makes its traceback.
     private var stackResolver: [Int32] = []
@@ -141,23 +143,41 @@ struct SeriesGrouping {
 
     /// The layout of the snapshot's context, made or extended if needed.
     ///
-    /// Each snapshot of a Python process lists every code object seen so
-    /// far, so the list grows while the process runs. A code object's id is
+    /// Each snapshot of a Python process lists the code objects its stacks
+    /// name (an exit snapshot, every one seen), each line table only as far
+    /// as its frames need it; so consecutive snapshots list overlapping sets,
+    /// some tables longer in one than in the other. A code object's id is
     /// never reused, and a Python frame's `Frame` depends only on the code
-    /// object its id names; so when a context differs from a layout's only
-    /// by more code objects, the layout is extended: stacks keyed before
-    /// keep their keys, except those that named a code object missing then,
-    /// which are keyed again when next seen.
+    /// object its id names: so contexts that differ only in their listings
+    /// of code objects, and agree on every id both list, are one layout
+    /// listing the union, each table at its longest. Stacks keyed before keep
+    /// their keys (their instructions were within the tables then), except
+    /// those that named a code object missing then, keyed again when next
+    /// seen. (Without this, every periodic snapshot of a Python service was
+    /// a layout of its own, its stacks symbolized and keyed again.) A
+    /// snapshot whose stacks name a code object it does not list (its record
+    /// lost) keeps a layout of its own: the union would name it.
     private mutating func layoutIndex(_ snapshot: Snapshot) -> Int {
         let context = Self.context(of: snapshot)
         if let last = layouts.indices.last, layouts[last].context == context { return last }
         if let known = layouts.firstIndex(where: { $0.context == context }) { return known }
-        resolvers.append(StackResolver(snapshot: snapshot, symbolizer: grouping.symbolizer, rule: options.rule))
-        if let extended = layouts.lastIndex(where: { Self.context(context, extends: $0.context) }) {
-            for stack in layouts[extended].lackingCode { stacks.retire(stack) }
-            layouts[extended] = Layout(context: context, resolver: resolvers.count - 1)
-            return extended
+        if !Self.namesUnlistedCode(snapshot),
+           let same = layouts.lastIndex(where: { Self.context(context, agreesWith: $0.context) }),
+           let codes = context.python?.codes, let listed = layouts[same].context.python?.codes {
+            let more = codes.filter { id, code in
+                listed[id].map { code.lineTable.bytes.count > $0.lineTable.bytes.count } ?? true
+            }
+            if !more.isEmpty {
+                if more.keys.contains(where: { listed[$0] == nil }) {
+                    for stack in layouts[same].lackingCode { stacks.retire(stack) }
+                    layouts[same].lackingCode = []
+                }
+                layouts[same].context.python?.codes.merge(more) { _, longer in longer }
+                resolvers[layouts[same].resolver].addPythonCodes(more)
+            }
+            return same
         }
+        resolvers.append(StackResolver(snapshot: snapshot, symbolizer: grouping.symbolizer, rule: options.rule))
         layouts.append(Layout(context: context, resolver: resolvers.count - 1))
         return layouts.count - 1
     }
@@ -174,15 +194,30 @@ struct SeriesGrouping {
         return context
     }
 
-    /// Whether `new` is `old` with more Python code objects, and the same
-    /// code object for every id they both have.
-    private static func context(_ new: Snapshot, extends old: Snapshot) -> Bool {
+    /// Whether a stack of the snapshot names a Python code object it does not list.
+    private static func namesUnlistedCode(_ snapshot: Snapshot) -> Bool {
+        guard let codes = snapshot.python?.codes else { return false }
+        // Ids are small and dense: a table of them, not a hash lookup a frame.
+        var listed = [Bool](repeating: false, count: Int(codes.keys.max() ?? 0) + 1)
+        for id in codes.keys { listed[Int(id)] = true }
+        return snapshot.traces.contains { trace in
+            trace.frames.contains { frame in
+                guard PythonFrameAddress.isPython(frame) else { return false }
+                let id = Int(PythonFrameAddress.codeID(frame))
+                return id >= listed.count || !listed[id]
+            }
+        }
+    }
+
+    /// Whether `new` and `old` differ at most in their listings of Python
+    /// code objects, with the same code object for every id both list.
+    private static func context(_ new: Snapshot, agreesWith old: Snapshot) -> Bool {
         guard let newPython = new.python, let oldPython = old.python else { return false }
         var (newRest, oldRest) = (new, old)
         newRest.python?.codes = [:]
         oldRest.python?.codes = [:]
-        return newRest == oldRest && newPython.codes.count > oldPython.codes.count
-            && oldPython.codes.allSatisfy { newPython.codes[$0.key] == $0.value }
+        return newRest == oldRest
+            && newPython.codes.allSatisfy { id, code in oldPython.codes[id].map(code.isListing(ofSameCodeAs:)) ?? true }
     }
 
     /// Works out the keys of the stack just added to `stacks`.

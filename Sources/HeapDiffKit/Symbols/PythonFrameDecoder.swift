@@ -5,12 +5,32 @@
 /// The one place that tells a Python frame from a native one: an address is
 /// a Python frame when it is tagged and its snapshot is of a Python process
 /// (`isPython`); every other address is symbolized as native code.
-struct PythonFrameDecoder {
-    let python: PythonInfo?
+///
+/// A class, so that each code object's line table is decoded once for all
+/// of its frames (a module's import-time code has thousands).
+final class PythonFrameDecoder {
+    private(set) var python: PythonInfo?
+    private var decodedLines: [UInt32: PythonLineTable.Lines] = [:]
+
+    init(python: PythonInfo?) {
+        self.python = python
+    }
 
     /// Whether `address` is one of this snapshot's Python frames.
     func isPython(_ address: UInt64) -> Bool {
         python != nil && PythonFrameAddress.isPython(address)
+    }
+
+    /// Whether the code object of the Python frame at `address` is listed.
+    func hasCode(at address: UInt64) -> Bool {
+        python?.codes[PythonFrameAddress.codeID(address)] != nil
+    }
+
+    /// More code objects, or longer listings of listed ones (a code object's
+    /// id is never reused): their line tables are decoded again when asked for.
+    func add(_ codes: [UInt32: PythonCode]) {
+        python?.codes.merge(codes) { _, longer in longer }
+        for id in codes.keys { decodedLines[id] = nil }
     }
 
     /// The Python frame at `address`, or nil for native code.
@@ -26,6 +46,13 @@ struct PythonFrameDecoder {
             return Frame(module: "", offset: address, function: "<Python code \(id)>", isPython: true)
         }
         return Frame(module: code.file, offset: UInt64(instruction) * 2, function: code.qualifiedName,
-                     file: code.file, line: code.lineTable.line(atInstruction: instruction), isPython: true)
+                     file: code.file, line: lines(of: code).line(atInstruction: instruction), isPython: true)
+    }
+
+    private func lines(of code: PythonCode) -> PythonLineTable.Lines {
+        if let known = decodedLines[code.id] { return known }
+        let decoded = code.lineTable.lines()
+        decodedLines[code.id] = decoded
+        return decoded
     }
 }
