@@ -10,6 +10,11 @@
 # two are timed in alternating rounds, so that machine noise hits both alike,
 # and their full JSON reports (--limit 0) must be identical.
 #
+# TREND_PROGRAM=python records a Python service instead (python_series.py
+# under CPython 3.11, TREND_SECONDS of requests, default 20, a snapshot every
+# TREND_INTERVAL seconds, default 0.5): each snapshot lists the code objects
+# its own stacks name, the case a series of Python snapshots has to merge.
+#
 #   trend.sh HEAPDIFF LIBHEAPDIFF
 set -euo pipefail
 heapdiff="$1"
@@ -26,14 +31,26 @@ rm -rf "$work"
 mkdir -p "$work"
 "$root/scripts/setup.sh" bench
 
-python3 "$here/generate.py" --paths "$paths" --depth 8 --series "$snapshots" "$work/series.c"
-cc -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-ipa-icf \
-  -I"$root/Sources/HeapDiffRecorder/include" -o "$work/series" "$work/series.c"
-echo "bench-trend: recording $snapshots snapshots" >&2
-LD_PRELOAD="$library" HEAPDIFF_OUTPUT="$work/snapshots" "$work/series"
+if [ "${TREND_PROGRAM:-c}" = python ]; then
+  python=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.11.*/bin/python3.11 2>/dev/null | sort -V | tail -1)
+  [ -n "$python" ] || python=$(command -v python3)
+  echo "bench-trend: recording $python python_series.py" >&2
+  LD_PRELOAD="$library" HEAPDIFF_OUTPUT="$work/snapshots" HEAPDIFF_INTERVAL="${TREND_INTERVAL:-0.5}" \
+    "$python" "$here/python_series.py" "${TREND_SECONDS:-20}"
+  program="a CPython $("$python" -c 'import platform; print(platform.python_version())') service (python_series.py)"
+else
+  python3 "$here/generate.py" --paths "$paths" --depth 8 --series "$snapshots" "$work/series.c"
+  cc -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-ipa-icf \
+    -I"$root/Sources/HeapDiffRecorder/include" -o "$work/series" "$work/series.c"
+  echo "bench-trend: recording $snapshots snapshots" >&2
+  LD_PRELOAD="$library" HEAPDIFF_OUTPUT="$work/snapshots" "$work/series"
+  program="one process"
+fi
 files=$(ls "$work"/snapshots/*.heapsnap | wc -l)
 size=$(du -sh "$work/snapshots" | cut -f1)
-traces=$(python3 "$here/count_traces.py" "$(ls "$work"/snapshots/series.*."$(( snapshots / 2 ))".heapsnap)")
+# The middle snapshot by sequence number (the field before .heapsnap).
+middle=$(ls "$work"/snapshots/*.heapsnap | awk -F. '{print $(NF-1), $0}' | sort -n | sed -n "$(( (files + 1) / 2 ))p" | cut -d' ' -f2-)
+traces=$(python3 "$here/count_traces.py" "$middle")
 
 # GNU time: elapsed seconds, peak RSS (KiB) and CPU seconds of each run.
 timed() {  # timed TIMES-FILE HEAPDIFF
@@ -59,7 +76,7 @@ fi
   echo "## $(date -u '+%Y-%m-%d %H:%M') UTC: trend over $files snapshots in ${median} s"
   echo
   echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); heapdiff $(git -C "$root" rev-parse --short HEAD)."
-  echo "\`heapdiff trend DIR\` over $files snapshots of one process ($traces traces each in the middle one, $size on disk),"
+  echo "\`heapdiff trend DIR\` over $files snapshots of $program ($traces traces in the middle one, $size on disk),"
   echo "median of $rounds runs: **${median} s** ($(cpu "$work/times") s of CPU), peak RSS ${rss} MiB."
   if [ -n "$baseline" ]; then
     echo "The baseline \`$(basename "$baseline")\` in alternating rounds: $(median "$work/times-baseline") s"
