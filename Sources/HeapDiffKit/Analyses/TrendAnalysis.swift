@@ -127,7 +127,7 @@ public struct TrendAnalysis: Sendable {
         guard orderedGroups.count >= SnapshotSeries<Snapshot>.trendMinimum else {
             let leftOut = count - orderedGroups.count
             if leftOut == 0 { throw Failure.tooFewSnapshots(count) }
-            throw chosen.leftOut.allSatisfy(\.process.pythonFinalizing)
+            throw chosen.leftOutOnlyTeardown
                 ? Failure.tooFewBeforeTeardown(orderedGroups.count, leftOut: leftOut)
                 : Failure.tooFewBeforeExit(orderedGroups.count, leftOut: leftOut)
         }

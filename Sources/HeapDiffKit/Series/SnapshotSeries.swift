@@ -100,12 +100,18 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
         return members.filter { !kept.contains($0.process.seq) }
     }
 
+    /// Whether everything `comparable` leaves out was taken in an
+    /// interpreter's teardown (not only, or not at all, the exit snapshot).
+    public var leftOutOnlyTeardown: Bool {
+        leftOut.allSatisfy(\.process.pythonFinalizing)
+    }
+
     /// What the reports say of `leftOut` after naming what they compare
     /// ("growth from A to B (…)"); nil when nothing is left out.
     public var leftOutNote: String? {
         let out = leftOut
         guard !out.isEmpty else { return nil }
-        if out.allSatisfy(\.process.pythonFinalizing) { return "later ones were taken as Python finalized" }
+        if leftOutOnlyTeardown { return "later ones were taken as Python finalized" }
         if out.contains(where: \.process.pythonFinalizing) { return "later ones were taken as Python finalized or at exit" }
         return "the exit snapshot, taken after destructors ran, is left out"
     }
