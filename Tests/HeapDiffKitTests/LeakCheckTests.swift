@@ -22,6 +22,11 @@ import Testing
         ([100, 500, 900, 890], true),        // a small dip within a tenth of the growth
         ([100, 500, 900, 700], false),       // a dip larger than a tenth of the growth
         ([400, 300, 200], false),            // shrinking
+        // Grew once, then stayed give or take a few bytes (a pandas service's
+        // caches, KiB): the small steps up are no growth.
+        ([110, 154, 155, 151, 153, 152], false),
+        (Array(stride(from: 0, through: 190, by: 10)), true),   // twenty phases, each a small share of the growth
+        ([0, 100, 100, 200, 200, 300], true),   // growth in bursts, every other phase
     ])
     func persistence(sizes: [Int64], persistent: Bool) {
         #expect(LeakCheck.isPersistentGrowth(sizes) == persistent)

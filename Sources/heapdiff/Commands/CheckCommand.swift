@@ -19,8 +19,9 @@ struct CheckCommand: ParsableCommand {
 
             A call site leaks when its live bytes grew by more than --max-growth-per-site between them and, \
             with three or more snapshots, the growth persisted: it never fell back by more than a tenth of \
-            its growth and at least half of the phases grew. A site that grows and falls back again is not a \
-            leak. Unlike LeakSanitizer, this catches memory that is still reachable, such as an unbounded \
+            its growth, and at least half of the phases grew by more than half the average growth a phase. \
+            A site that grows and falls back again is not a leak, nor one that grew once and then stayed, \
+            give or take a few bytes. Unlike LeakSanitizer, this catches memory that is still reachable, such as an unbounded \
             cache. --max-growth limits the growth of the whole traced heap as well.
 
             Leak tests written for a test harness, tests marked @pytest.mark.heapdiff (pytest-heapdiff) or \
