@@ -104,6 +104,17 @@ import Testing
     /// (mincore), not by what is mapped: with 10 live blocks the tables are
     /// mapped at their first size (~4 MiB) and barely touched; with 200,000
     /// the grown live-block table, mapped at once, is resident whole.
+    /// What HEAPDIFF_STATS says at exit: the recorder's memory line's numbers
+    /// (resident KiB, mapped KiB, mappings) and the live-block table's KiB.
+    static func memoryStats(_ stderr: String) throws -> (memory: [Int], table: Int, tables: Substring) {
+        let lines = stderr.split(separator: "\n")
+        let numbers = { (line: Substring) in line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } }
+        let memory = try #require(lines.first { $0.contains("stats: recorder memory") }.map(numbers))
+        let tables = try #require(lines.first { $0.contains("live-block table") })
+        let table = try #require(tables.split(separator: ",").first { $0.contains("live-block table") }.map(numbers)?.first)
+        return (memory, table, tables)
+    }
+
     @Test func recorderMemoryIsCountedByWhatIsResident() throws {
         let dir = try Harness.temporaryDirectory("memory")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -113,13 +124,10 @@ import Testing
             let result = try Harness.run(exe, arguments: [String(blocks)],
                                          environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_STATS": "1"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
-            let lines = result.stderr.split(separator: "\n")
-            let numbers = { (line: Substring) in line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } }
-            let memory = try #require(lines.first { $0.contains("stats: recorder memory") }.map(numbers))
-            let tables = try #require(lines.first { $0.contains("live-block table") })
-            let table = try #require(tables.split(separator: ",").first { $0.contains("live-block table") }.map(numbers)?.first)
+            let (memory, table, _) = try Self.memoryStats(result.stderr)
             try #require(memory.count == 3, "\(memory)")   // resident KiB, mapped KiB, mappings
             // The exit snapshot's own line says the same, its buffers given back.
+            let lines = result.stderr.split(separator: "\n")
             let snapshot = try #require(lines.last { $0.contains("snapshot ") && $0.contains("recorder memory") })
             #expect(snapshot.hasSuffix("; recorder memory \(memory[0]) KiB resident"), "\(snapshot)")
             return (memory[0], memory[1], table)
@@ -143,11 +151,7 @@ import Testing
                                      environment: ["HEAPDIFF_OUTPUT": dir.appendingPathComponent("out").path,
                                                    "HEAPDIFF_STATS": "1", "HEAPDIFF_SAMPLE": "512KiB"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        let lines = result.stderr.split(separator: "\n")
-        let numbers = { (line: Substring) in line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } }
-        let memory = try #require(lines.first { $0.contains("stats: recorder memory") }.map(numbers))
-        let tables = try #require(lines.first { $0.contains("live-block table") })
-        let table = try #require(tables.split(separator: ",").first { $0.contains("live-block table") }.map(numbers)?.first)
+        let (memory, table, tables) = try Self.memoryStats(result.stderr)
         // ~23 sampled blocks spread over the 64 sub-tables: their first tables
         // share one mapping of 13.5 KiB (a page each took 3 KiB apiece).
         #expect(table <= 16, "live-block table \(table) KiB: \(tables)")

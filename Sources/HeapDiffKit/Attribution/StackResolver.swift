@@ -139,24 +139,24 @@ final class StackResolver {
 
     private func resolve(_ address: UInt64) -> Resolved {
         if let known = resolved[address] { return known }
+        let result: Resolved
         if python.isPython(address) {
             let frame = python.frame(for: address)
-            guard python.hasCode(at: address) else {
+            let role: AllocationSiteRule.Role
+            if python.hasCode(at: address) {
+                let id = PythonFrameAddress.codeID(address)
+                role = pythonRoles[id] ?? rule.role(of: frame)
+                pythonRoles[id] = role
+            } else {
                 withoutCode.append(address)
-                let result = Resolved(frames: [frame], roles: [rule.role(of: frame)])
-                resolved[address] = result
-                return result
+                role = rule.role(of: frame)
             }
-            let id = PythonFrameAddress.codeID(address)
-            let role = pythonRoles[id] ?? rule.role(of: frame)
-            pythonRoles[id] = role
-            let result = Resolved(frames: [frame], roles: [role])
-            resolved[address] = result
-            return result
+            result = Resolved(frames: [frame], roles: [role])
+        } else {
+            var frames = symbolizer.symbolize(address: address, map: map, modules: modules)
+            if frames.isEmpty { frames = [Frame(module: "", offset: address)] }
+            result = Resolved(frames: frames, roles: frames.map(rule.role(of:)))
         }
-        var frames = symbolizer.symbolize(address: address, map: map, modules: modules)
-        if frames.isEmpty { frames = [Frame(module: "", offset: address)] }
-        let result = Resolved(frames: frames, roles: frames.map(rule.role(of:)))
         resolved[address] = result
         return result
     }

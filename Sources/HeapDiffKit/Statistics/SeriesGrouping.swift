@@ -161,9 +161,9 @@ struct SeriesGrouping {
         let context = Self.context(of: snapshot)
         if let last = layouts.indices.last, layouts[last].context == context { return last }
         if let known = layouts.firstIndex(where: { $0.context == context }) { return known }
-        if !Self.namesUnlistedCode(snapshot),
-           let same = layouts.lastIndex(where: { Self.context(context, agreesWith: $0.context) }),
-           let codes = context.python?.codes, let listed = layouts[same].context.python?.codes {
+        if let same = layouts.lastIndex(where: { Self.context(context, agreesWith: $0.context) }),
+           let codes = context.python?.codes, let listed = layouts[same].context.python?.codes,
+           !Self.namesUnlistedCode(snapshot) {   // (its frames scanned only when a layout would take it)
             let more = codes.filter { id, code in
                 listed[id].map { code.lineTable.bytes.count > $0.lineTable.bytes.count } ?? true
             }
