@@ -34,12 +34,17 @@ void *hd_intern_alloc(struct hd_intern_table *t, size_t size) {
     return entry;
 }
 
-void *hd_intern_copy(struct hd_intern_table *t, const void *data, size_t length) {
+void *hd_intern_bytes(struct hd_intern_table *t, size_t length) {
     void *p = hd_arena_alloc(&t->arena, length ? length : 1);
-    if (p) {
-        memcpy(p, data, length);
+    if (p)
         t->bytes += length;
-    }
+    return p;
+}
+
+void *hd_intern_copy(struct hd_intern_table *t, const void *data, size_t length) {
+    void *p = hd_intern_bytes(t, length);
+    if (p)
+        memcpy(p, data, length);
     return p;
 }
 

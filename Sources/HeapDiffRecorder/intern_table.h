@@ -29,6 +29,8 @@ static inline struct hd_interned *hd_intern_chain(const struct hd_intern_table *
 /* Memory for a new entry of `size` bytes (the table grown first past 3/4
  * load; if it cannot grow, chains get longer), or NULL when there is none. */
 void *hd_intern_alloc(struct hd_intern_table *t, size_t size) HD_HIDDEN;
+/* LENGTH bytes of the table's arena, for data an entry refers to. */
+void *hd_intern_bytes(struct hd_intern_table *t, size_t length) HD_HIDDEN;
 /* Data copied into the table's arena (one byte taken for an empty copy). */
 void *hd_intern_copy(struct hd_intern_table *t, const void *data, size_t length) HD_HIDDEN;
 /* Files an entry from hd_intern_alloc, filled in, under its hash: it is now

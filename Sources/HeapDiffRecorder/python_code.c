@@ -19,7 +19,7 @@ enum { HD_PYNAME_MAX = 4096 };
 uint64_t hd_py_code_epoch;
 
 /* Entries and their copied strings (intern_table.h), under hd_lock. */
-static struct hd_intern_table table = {.initial_buckets = 1024};
+static struct hd_intern_table table = {.initial_buckets = 1024};   /* 64 while sampling: hd_pycode_entry */
 
 static inline uintptr_t load_ptr(uintptr_t address) {
     return *(const uintptr_t *)address;
@@ -48,6 +48,12 @@ static size_t put_utf8(unsigned char *out, size_t at, size_t cap, uint32_t c) {
     return at + n;
 }
 
+/* The copies of the str objects copied last, by address: the code objects
+ * of one module share its file name object, so its text is copied once
+ * (the text is compared too, as another str may have taken the address). */
+enum { HD_RECENT_NAMES = 64 };
+static struct recent_name { uintptr_t obj; const char *copy; uint32_t length; } recent_names[HD_RECENT_NAMES];
+
 /* A str object's text as UTF-8, read from its compact representation
  * (ASCII, or 1-, 2- or 4-byte code points); "?" for anything else. */
 static const char *copy_str(uintptr_t obj, uint32_t *length) {
@@ -74,27 +80,55 @@ static const char *copy_str(uintptr_t obj, uint32_t *length) {
         n = 1;
     }
     *length = (uint32_t)n;
-    return hd_intern_copy(&table, text, n);
+    struct recent_name *recent = &recent_names[(obj >> 4) % HD_RECENT_NAMES];
+    if (recent->obj == obj && recent->length == n && memcmp(recent->copy, text, n) == 0)
+        return recent->copy;
+    const char *copy = hd_intern_copy(&table, text, n);
+    if (copy)
+        *recent = (struct recent_name){obj, copy, (uint32_t)n};
+    return copy;
 }
 
-static const unsigned char *copy_bytes(uintptr_t obj, uint32_t *length) {
+/* Copies the line table of E's code object (its bytes object, E's since
+ * E was proven) as far as the entries covering its first WANTED
+ * instructions, or whole; published for writers that read it unlocked.
+ * While sampling (3.11+) a table is first copied only as far as the frame
+ * that named its code object needs, and whole when a later frame is seen
+ * past that: sampled stacks name most code objects at a line or two, and
+ * whole tables were most of the sampled recorder's memory under CPython
+ * (the snapshots write the same prefixes, snapshot_v2.c). Caller holds
+ * hd_lock. */
+static bool copy_lines(struct hd_pycode *e, uint64_t wanted) {
     const struct hd_py_layout *L = hd_python.layout;
-    size_t n = 0;
+    uintptr_t obj = e->linetable_obj;
+    const unsigned char *data = (const unsigned char *)"";
+    uint32_t length = 0, covered = UINT32_MAX;
     if (obj && *(const uintptr_t *)(obj + sizeof(intptr_t)) == hd_python.bytes_type) {
         intptr_t size = *(const intptr_t *)(obj + L->bytes_size);
-        n = size > 0 && size < HD_MAX_STRING ? (size_t)size : 0;
+        length = size > 0 && size < HD_MAX_STRING ? (uint32_t)size : 0;
+        data = (const unsigned char *)(obj + L->bytes_data);
     }
-    *length = (uint32_t)n;
-    return hd_intern_copy(&table, n ? (const void *)(obj + L->bytes_data) : "", n);
+    if (hd_config.sample_rate && hd_python.hexversion >= 0x030b0000)
+        length = hd_pycode_lines_prefix(data, length, wanted, &covered);
+    struct hd_pycode_lines *lines = hd_intern_bytes(&table, sizeof *lines + length);
+    if (!lines)
+        return false;
+    lines->length = length;
+    memcpy(lines->bytes, data, length);
+    __atomic_store_n(&e->lines, lines, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->lines_cover, covered, __ATOMIC_RELAXED);
+    return true;
 }
 
 /* Caller holds hd_lock. */
-static const struct hd_pycode *intern(uintptr_t code, const struct hd_py_layout *L) {
+static const struct hd_pycode *intern(uintptr_t code, const struct hd_py_layout *L, uint32_t instruction) {
+    if (HD_UNLIKELY(table.bucket_count == 0) && hd_config.sample_rate)
+        table.initial_buckets = 64;   /* sampled stacks name few code objects */
     uint64_t hash = hash_of(code);
     for (struct hd_interned *i = hd_intern_chain(&table, hash); i; i = i->chain) {
-        const struct hd_pycode *e = (const struct hd_pycode *)i;
+        struct hd_pycode *e = (struct hd_pycode *)i;
         if (e->code == code && hd_pycode_is(e, L, code))
-            return e;
+            return instruction < e->lines_cover || copy_lines(e, UINT64_MAX) ? e : NULL;
     }
     if (table.count >= HD_PYCODE_MAX_ID)
         return NULL;
@@ -109,31 +143,31 @@ static const struct hd_pycode *intern(uintptr_t code, const struct hd_py_layout 
     e->first_line = (uint32_t)*(const int *)(code + L->code_firstlineno);
     e->filename = copy_str(e->filename_obj, &e->filename_length);
     e->qualname = copy_str(e->qualname_obj, &e->qualname_length);
-    e->linetable = copy_bytes(e->linetable_obj, &e->linetable_length);
-    if (!e->filename || !e->qualname || !e->linetable)
+    if (!e->filename || !e->qualname || !copy_lines(e, (uint64_t)instruction + 1))
         return NULL;
     e->id = (uint32_t)table.count + 1;
     hd_intern_add(&table, &e->link, hash);
     return e;
 }
 
-const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code) {
+const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code, uint32_t instruction) {
     const struct hd_py_layout *L = hd_python.layout;
     size_t slot = (code >> 4) & (HD_PYCODE_CACHE - 1);
     uint64_t epoch = hd_pycode_epoch();   /* no code object freed since: still proven */
-    if (py->code_cache[slot].code == code &&
+    if (py->code_cache[slot].code == code && instruction < py->code_cache[slot].lines_cover &&
         ((epoch != 0 && py->code_cache[slot].code_epoch == epoch) || hd_pycode_is(py->code_cache[slot].entry, L, code))) {
         py->code_cache[slot].code_epoch = epoch;
         return py->code_cache[slot].entry;
     }
     hd_lock();
-    const struct hd_pycode *e = intern(code, L);
+    const struct hd_pycode *e = intern(code, L, instruction);
     hd_unlock();
     if (!e)
         return NULL;
     py->code_cache[slot].code = code;
     py->code_cache[slot].entry = e;
     py->code_cache[slot].code_epoch = epoch;
+    py->code_cache[slot].lines_cover = __atomic_load_n(&e->lines_cover, __ATOMIC_RELAXED);
     return e;
 }
 

@@ -7,10 +7,17 @@
 #include "python_layout.h"
 #include "python_stack.h"
 
-/* A code object's entry, interned on first sight (NULL when out of memory);
- * py: the calling thread's state, whose cache is looked in first. */
+/* A code object's entry, interned on first sight (NULL when out of memory),
+ * its line table copied at least as far as INSTRUCTION; py: the calling
+ * thread's state, whose cache is looked in first. */
 struct hd_py_thread;
-const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code) HD_HIDDEN;
+const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code, uint32_t instruction) HD_HIDDEN;
+/* A line table's copy: the whole table, or while sampling (3.11+) the
+ * entries that cover the instructions its frames were seen at so far. */
+struct hd_pycode_lines {
+    uint32_t length;
+    unsigned char bytes[];
+};
 struct hd_pycode {
     struct hd_interned link;    /* first: the table's chain, list and hash */
     /* What tells this code object from a later one at its address: its
@@ -23,12 +30,40 @@ struct hd_pycode {
      * addresses (a file name freed with it and reused). Written under
      * hd_lock; a snapshot writer never reads it. */
     bool dead;
-    uint32_t filename_length, qualname_length, linetable_length;
+    uint32_t filename_length, qualname_length;
+    /* Instructions the line table's copy covers (UINT32_MAX: all); read
+     * without the lock by the threads that look the entry up. */
+    uint32_t lines_cover;
     const char *filename, *qualname;
-    const unsigned char *linetable;
+    /* Replaced by a longer copy, under hd_lock, when a frame is seen past
+     * lines_cover; a writer reads it outside the lock (hd_pycode_lines). */
+    const struct hd_pycode_lines *lines;
 };
-/* The newest code entry; entries are immutable and linked newest first, so
- * a writer can walk them outside the lock from a head read under it. */
+/* The bytes of a 3.11+ location table (an entry starts with a byte whose
+ * top bit is set, its low three bits the instructions it covers less one)
+ * that cover its first WANTED instructions; *covered: how many they cover,
+ * UINT32_MAX when they are the whole table. */
+static inline uint32_t hd_pycode_lines_prefix(const unsigned char *table, uint32_t length, uint64_t wanted,
+                                              uint32_t *covered) {
+    uint64_t units = 0;
+    for (uint32_t i = 0; i < length; i++) {
+        if (!(table[i] & 0x80))
+            continue;
+        if (units >= wanted) {
+            *covered = units < UINT32_MAX ? (uint32_t)units : UINT32_MAX - 1;
+            return i;
+        }
+        units += (table[i] & 7u) + 1;
+    }
+    *covered = UINT32_MAX;
+    return length;
+}
+static inline const struct hd_pycode_lines *hd_pycode_lines(const struct hd_pycode *code) {
+    return __atomic_load_n(&code->lines, __ATOMIC_ACQUIRE);
+}
+/* The newest code entry; entries are linked newest first, and immutable
+ * but for their line table's copy, so a writer can walk them outside the
+ * lock from a head read under it. */
 const struct hd_pycode *hd_pycode_newest(void) HD_HIDDEN;
 static inline const struct hd_pycode *hd_pycode_older(const struct hd_pycode *code) {
     return (const struct hd_pycode *)code->link.all_next;

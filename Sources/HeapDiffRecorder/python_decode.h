@@ -94,7 +94,7 @@ static inline __attribute__((always_inline)) uint64_t hd_py_frame(struct hd_py_t
         index = (uint32_t)((instr - (code + L->code_code)) / 2);
     }
     /* Interned even when not started: its entry proves the memo and a remembered stack. */
-    const struct hd_pycode *entry = hd_pycode_entry(py, code);
+    const struct hd_pycode *entry = hd_pycode_entry(py, code, index);
     if (!entry)
         py->id_failed = true;   /* out of memory or ids: this stack is not remembered */
     uint64_t encoded = complete && entry ? HD_PYFRAME_MAKE(entry->id, index) : 0;

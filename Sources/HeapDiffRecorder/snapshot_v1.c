@@ -9,16 +9,17 @@
 void hd_write_stacks_v1(struct hd_output *out, const struct hd_stack_copies *stacks, const struct hd_pycode *codes) {
     if (hd_python.enabled)
         for (const struct hd_pycode *c = codes; c; c = hd_pycode_older(c)) {
+            const struct hd_pycode_lines *lines = hd_pycode_lines(c);
             unsigned char fixed[HD_PYCODE_FIXED_SIZE];
             hd_store_u32(fixed + HD_PYCODE_ID, c->id);
             hd_store_u32(fixed + HD_PYCODE_FIRST_LINE, c->first_line);
             hd_output_record_header(out, HD_RECORD_PYCODE,
                                     sizeof fixed + 3 * HD_STRING_LENGTH_SIZE + c->filename_length +
-                                        c->qualname_length + c->linetable_length);
+                                        c->qualname_length + lines->length);
             hd_output_put(out, fixed, sizeof fixed);
             hd_output_string(out, c->filename, c->filename_length);
             hd_output_string(out, c->qualname, c->qualname_length);
-            hd_output_string(out, c->linetable, c->linetable_length);
+            hd_output_string(out, lines->bytes, lines->length);
         }
     for (size_t i = 0; i < stacks->count; i++) {
         const struct hd_stack_copy *s = &stacks->items[i];

@@ -54,19 +54,11 @@ static uint32_t file_reference(struct file_names *names, const struct hd_pycode 
  * CPython 3.11 and later (Objects/locations.md) an entry starts with a byte
  * whose top bit is set and covers (byte & 7) + 1 code units; the rest of
  * the table is never read. Older tables are written whole. */
-static uint32_t line_table_needed(const struct hd_pycode *code, uint32_t last_instruction) {
+static uint32_t line_table_needed(const struct hd_pycode_lines *lines, uint32_t last_instruction) {
     if (hd_python.hexversion < 0x030b0000)
-        return code->linetable_length;
-    uint64_t units = 0;
-    for (uint32_t i = 0; i < code->linetable_length; i++) {
-        unsigned char b = code->linetable[i];
-        if (!(b & 0x80))
-            continue;
-        if (units > last_instruction)
-            return i;
-        units += (b & 7u) + 1;
-    }
-    return code->linetable_length;
+        return lines->length;
+    uint32_t covered;
+    return hd_pycode_lines_prefix(lines->bytes, lines->length, (uint64_t)last_instruction + 1, &covered);
 }
 
 static bool write_codes(struct hd_output *out, const struct hd_stack_tree *tree, const struct hd_pycode *codes,
@@ -106,7 +98,8 @@ static bool write_codes(struct hd_output *out, const struct hd_stack_tree *tree,
         if (file == 0)
             hd_payload_string(entries, c->filename, c->filename_length);
         hd_payload_string(entries, c->qualname, c->qualname_length);
-        hd_payload_string(entries, c->linetable, line_table_needed(c, needed[c->id] - 1));
+        const struct hd_pycode_lines *lines = hd_pycode_lines(c);
+        hd_payload_string(entries, lines->bytes, line_table_needed(lines, needed[c->id] - 1));
         count++;
         table_entry_done(out, HD_RECORD_CODES, entries, &count, false);
     }

@@ -158,6 +158,46 @@ import Testing
         #expect(again.sizeDiff == 10 * (2 << 20 + 2))
     }
 
+    /// While sampling, a code object's line table is copied only as far as
+    /// the frames seen in it (python_code.c, copy_lines; 3.11+, whose
+    /// tables can be cut at an entry): a function of 8,000 lines whose one
+    /// sampled allocation is on its first line costs the recorder about what
+    /// a function of 10 lines does (its whole table, ≥ 32 KiB, was copied
+    /// before), and the allocation is still on its line.
+    @Test(arguments: interpreters.filter { $0.hexMinor >= 0x030B })
+    func sampledLineTablesAreCopiedOnlyAsFarAsTheirFrames(_ python: Interpreter) throws {
+        let dir = try Harness.temporaryDirectory("py-sampled-lines")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func run(lines: Int) throws -> (codeTableKiB: Int, tableBytes: Int, snapshot: Snapshot, script: String) {
+            let script = dir.appendingPathComponent("work\(lines).py").path
+            let body = Array(repeating: "    y = x\n", count: lines).joined()
+            try ("def work(x):\n    kept.append(bytearray(1 << 20))\n\(body)    return y\n"
+                 + "import sys\nsys.path.insert(0, \"\(Self.programs.path)\")\nfrom heapdiff_phase import snapshot\n"
+                 + "kept = []\nwork(1)\nsnapshot(\"after\")\nprint(len(work.__code__.co_linetable))\n")
+                .write(toFile: script, atomically: true, encoding: .utf8)
+            let out = dir.appendingPathComponent("out\(lines)")
+            let result = try Harness.run(try python.requirePath(), arguments: [script],
+                                         environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_STATS": "1",
+                                                       "HEAPDIFF_SAMPLE": "64KiB", "HEAPDIFF_SAMPLE_SEED": "1"])
+            try #require(result.status == 0, "stderr: \(result.stderr)")
+            let stats = try #require(result.stderr.split(separator: "\n").last { $0.contains("Python code table") })
+            let kib = try #require(stats.split(separator: ",").first { $0.contains("Python code table") }
+                .flatMap { $0.split(whereSeparator: { !$0.isNumber }).first.flatMap { Int($0) } })
+            let tableBytes = try #require(Int(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).first))
+            return (kib, tableBytes, snapshot, script)
+        }
+        let small = try run(lines: 10), big = try run(lines: 8_000)
+        #expect(big.tableBytes >= 32 * 1024, "the long function's line table: \(big.tableBytes) bytes")
+        #expect(big.codeTableKiB - small.codeTableKiB <= 8,
+                "Python code table: \(big.codeTableKiB) KiB with the long function, \(small.codeTableKiB) KiB with the short one")
+        let rows = big.snapshot.statistics(by: .lineno, symbolizer: Symbolizer())
+        let row = try #require(rows.first { $0.site.file == big.script }, "\(rows.prefix(5).map(\.site))")
+        #expect(row.site.line == 2)
+        #expect(row.count == 1)
+        #expect(row.size >= 1 << 20 && row.size <= (1 << 20) + 64)
+    }
+
     /// A C extension (zlib) allocates for the Python line that called it, and
     /// the traceback shows both kinds of frame, the Python ones marked. On
     /// pyenv's builds zlib is an extension module of its own (Debian links it
