@@ -152,7 +152,7 @@ static const struct hd_pycode *intern(uintptr_t code, const struct hd_py_layout 
 
 const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code, uint32_t instruction) {
     const struct hd_py_layout *L = hd_python.layout;
-    size_t slot = (code >> 4) & (HD_PYCODE_CACHE - 1);
+    size_t slot = (code >> 4) & ((hd_config.sample_rate ? HD_PYCODE_CACHE_SAMPLED : HD_PYCODE_CACHE) - 1);
     uint64_t epoch = hd_pycode_epoch();   /* no code object freed since: still proven */
     if (py->code_cache[slot].code == code && instruction < py->code_cache[slot].lines_cover &&
         ((epoch != 0 && py->code_cache[slot].code_epoch == epoch) || hd_pycode_is(py->code_cache[slot].entry, L, code))) {

@@ -26,11 +26,14 @@ enum { HD_PY_PROBE_FRAMES = 20 };
 /* Native frames kept when the probe does not reach the eval loop. */
 enum { HD_PY_DEEP_NATIVE_FRAMES = 8 };
 /* The frame memo (struct hd_py_frame_memo, python_stacks.h): HD_FRAME_MEMOS
- * in TLS, for a thread without a stacks table. */
-enum { HD_FRAME_MEMOS = 128 };
+ * in the thread's buffers, for a thread without a stacks table (sampling at
+ * 64 KiB or more, which reads few stacks; or no memory for the table). */
+enum { HD_FRAME_MEMOS = 16 };
 /* Per thread, the code objects seen last (python_code.c): a hit costs two
- * compares and no lock. Entries are never freed. */
-enum { HD_PYCODE_CACHE = 256 };
+ * compares and no lock. Entries are never freed. While sampling only the
+ * first HD_PYCODE_CACHE_SAMPLED are used: a sampled thread's buffers then
+ * keep their last pages untouched (code_cache is last in them). */
+enum { HD_PYCODE_CACHE = 256, HD_PYCODE_CACHE_SAMPLED = 32 };
 struct hd_pycode;
 
 /* One thread's Python state, part of its struct hd_thread (thread_state.h). */
@@ -65,7 +68,7 @@ struct hd_py_thread {
      * each running a code object or a shim (-1: it stopped short). */
     int walked;
     struct hd_py_frame_memo frame_memos[HD_FRAME_MEMOS];
-    struct {
+    struct {   /* last in struct hd_thread_buffers: see HD_PYCODE_CACHE */
         uintptr_t code;
         const struct hd_pycode *entry;
         uint64_t code_epoch;     /* hd_py_code_epoch when the entry was last proven */

@@ -276,12 +276,13 @@ void hd_sampler_after_fork_child(void) {
 /* ---- the membership filter ---------------------------------------------- */
 
 /* At most one sampled live block per this many slots, so that a free of
- * another block rarely finds its slot taken. The first filter is one page
- * (128 sampled live blocks): at 512 KiB that is a 64 MiB heap, and a
- * bigger first one would be resident whole, since blocks hash all over it.
+ * another block rarely finds its slot taken. The first filter fits one page
+ * with its header (2,048 slots, 64 sampled live blocks: at 512 KiB a 32 MiB
+ * heap; 4,096 took a second page for the header's 4 bytes), and a bigger
+ * first one would be resident whole, since blocks hash all over it.
  * Filters are never unmapped: a free may still be reading one that was
  * replaced. */
-enum { FILTER_FIRST_BITS = 12, FILTER_SLOTS_PER_BLOCK = 32 };
+enum { FILTER_FIRST_BITS = 11, FILTER_SLOTS_PER_BLOCK = 32 };
 static size_t filter_live, filter_bytes;
 
 static struct hd_sample_filter *new_filter(unsigned bits) {
