@@ -226,4 +226,31 @@ import Testing
         #expect(wander.verdict == .noise)
         #expect(analysis.sites.first?.key == .address(module: "", offset: 0x10))
     }
+
+    @Test func theHeapsGrowthIsToldFromOtherStacksChurn() throws {
+        // A service's heap: 0x10 leaks 10 points a snapshot, 0x20 churns (500 points allocated and
+        // freed a snapshot, 2 live), 0x30 holds 1,000 points it never frees. Over the recent half
+        // (snapshots 4 to 6) at most 20 + (2 + 2) + 0 points differ: the churn can only have replaced
+        // its own 2. Summed first, the 1,000 points churned would count as possibly live in the new
+        // snapshot (√2020 points of error), and the heap's growth of 20 points would be noise.
+        let series: [Snapshot] = (1...6).map { (seq: Int) -> Snapshot in
+            Self.snapshot(seq: UInt32(seq), [
+                Stack(site: 0x10, live: UInt64(10 * seq), allocated: UInt64(10 * seq)),
+                Stack(site: 0x20, live: 2, allocated: UInt64(500 * seq)),
+                Stack(site: 0x30, live: 1_000, allocated: 1_000),
+            ])
+        }
+        let analysis = try TrendAnalysis.analyze(series, axis: .index, symbolizer: Symbolizer())
+        #expect(analysis.heap.recentGrowthStandardError == Double(Self.rate) * 24.0.squareRoot())
+        #expect(analysis.heap.verdict == .steadyGrowth)
+        // A stack that is gone from the new snapshot had all its live points freed.
+        let gone: [Snapshot] = (1...6).map { (seq: Int) -> Snapshot in
+            var stacks = [Stack(site: 0x10, live: UInt64(10 * seq), allocated: UInt64(10 * seq)),
+                          Stack(site: 0x30, live: 1_000, allocated: 1_000)]
+            if seq < 6 { stacks.append(Stack(site: 0x40, live: 3, allocated: 3)) }
+            return Self.snapshot(seq: UInt32(seq), stacks)
+        }
+        let goneAnalysis = try TrendAnalysis.analyze(gone, axis: .index, symbolizer: Symbolizer())
+        #expect(goneAnalysis.heap.recentGrowthStandardError == Double(Self.rate) * 23.0.squareRoot())
+    }
 }

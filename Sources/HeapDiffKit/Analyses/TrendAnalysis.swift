@@ -135,7 +135,8 @@ public struct TrendAnalysis: Sendable {
         let start = ordered[0].process.monotonicNs
         let seconds = ordered.map { Double($0.process.monotonicNs &- start) / 1e9 }
         let rates = ordered.map { Double($0.process.sampleRate) }
-        func series(_ sizes: [Int64], _ counts: [Int64], samples: (live: [UInt64], allocated: [UInt64])? = nil) -> Series {
+        func series(_ sizes: [Int64], _ counts: [Int64], samples: (live: [UInt64], allocated: [UInt64])? = nil,
+                    differing: ((Int, Int) -> UInt64)? = nil) -> Series {
             let y = sizes.map(Double.init)
             let index = (0..<sizes.count).map(Double.init)
             let x = axis == .time ? seconds : index
@@ -145,7 +146,7 @@ public struct TrendAnalysis: Sendable {
                                 bytesPerSnapshot: Trend.recentFit(x: index, y: y).slope,
                                 r2: recent.r2, verdict: Trend.verdict(x: x, y: y))
             if let samples, rates.contains(where: { $0 > 0 }) {
-                noise(of: &series, samples: samples, x: x, rates: rates)
+                noise(of: &series, samples: samples, x: x, rates: rates, differing: differing)
             }
             return series
         }
@@ -157,7 +158,8 @@ public struct TrendAnalysis: Sendable {
             snapshots: ordered, seconds: seconds, axis: axis, sites: ranked(sites),
             heap: series(ordered.map { Int64(saturating: $0.process.liveBytes) },
                          ordered.map { Int64(saturating: $0.process.liveCount) },
-                         samples: (ordered.map(\.process.liveSamples), orderedGroups.map(\.allocSamples))),
+                         samples: (ordered.map(\.process.liveSamples), orderedGroups.map(\.allocSamples)),
+                         differing: { heapDifferingPoints(old: orderedGroups[$0], new: orderedGroups[$1]) }),
             rss: series(ordered.map { Int64(saturating: $0.process.rss) }, ordered.map { _ in 0 }))
     }
 
@@ -165,13 +167,16 @@ public struct TrendAnalysis: Sendable {
     /// half grew or shrank by no more than its noise (`SampledEstimates`):
     /// over the series' stacks, whose sample points are summed per group,
     /// the bound on the points that differ holds for the sums too.
+    /// DIFFERING, when given, bounds the points that differ between two of
+    /// the series' snapshots more tightly than their sums can (the heap's).
     private static func noise(of series: inout Series, samples: (live: [UInt64], allocated: [UInt64]), x: [Double],
-                              rates: [Double]) {
+                              rates: [Double], differing: ((Int, Int) -> UInt64)?) {
         let count = series.sizes.count
         series.sizeStandardErrors = (0..<count).map { rates[$0] * Double(samples.live[$0]).squareRoot() }
         let (first, last) = (count - max(2, (count + 1) / 2), count - 1)
-        let points = SampledEstimates.differingPoints(oldLive: samples.live[first], oldAllocated: samples.allocated[first],
-                                                      newLive: samples.live[last], newAllocated: samples.allocated[last])
+        let points = differing?(first, last)
+            ?? SampledEstimates.differingPoints(oldLive: samples.live[first], oldAllocated: samples.allocated[first],
+                                                newLive: samples.live[last], newAllocated: samples.allocated[last])
         let error = max(rates[first], rates[last]) * Double(points).squareRoot()
         series.recentGrowthStandardError = error
         series.bytesPerSnapshotStandardError = error / Double(last - first)
@@ -182,6 +187,39 @@ public struct TrendAnalysis: Sendable {
         if [.steadyGrowth, .shrinking].contains(series.verdict), change <= SampledEstimates.significance * error {
             series.verdict = .noise
         }
+    }
+
+    /// The points by which the whole heap's live estimate may differ between
+    /// two snapshots: each group's bound, summed, and the bound of the blocks
+    /// no group holds (stacks a filter left out). The bound of the sums would
+    /// count every point allocated in between as possibly live in the new
+    /// snapshot, so that a service whose requests churn while a cache holds
+    /// its blocks would have its heap's growth called noise however large; a
+    /// group's churn can only replace that group's own live points. A group
+    /// the new snapshot no longer lists had all its live points freed.
+    private static func heapDifferingPoints(old: Grouped, new: Grouped) -> UInt64 {
+        var before: [Int32: (live: UInt64, allocated: UInt64)] = [:]
+        for row in old.rows { before[row.key] = (row.liveSamples, row.allocSamples) }
+        var points: UInt64 = 0
+        var grouped = (oldLive: UInt64(0), oldAllocated: UInt64(0), newLive: UInt64(0), newAllocated: UInt64(0))
+        for row in new.rows {
+            let then = before.removeValue(forKey: row.key) ?? (0, 0)
+            points &+= SampledEstimates.differingPoints(oldLive: then.live, oldAllocated: then.allocated,
+                                                        newLive: row.liveSamples, newAllocated: row.allocSamples)
+            grouped.oldLive &+= then.live
+            grouped.oldAllocated &+= then.allocated
+            grouped.newLive &+= row.liveSamples
+            grouped.newAllocated &+= row.allocSamples
+        }
+        for then in before.values {
+            points &+= then.live
+            grouped.oldLive &+= then.live
+            grouped.oldAllocated &+= then.allocated
+        }
+        func rest(_ total: UInt64, _ part: UInt64) -> UInt64 { total > part ? total - part : 0 }
+        return points &+ SampledEstimates.differingPoints(
+            oldLive: rest(old.process.liveSamples, grouped.oldLive), oldAllocated: rest(old.allocSamples, grouped.oldAllocated),
+            newLive: rest(new.process.liveSamples, grouped.newLive), newAllocated: rest(new.allocSamples, grouped.newAllocated))
     }
 
     /// The keys whose live bytes are not the same in every snapshot (a key

@@ -33,7 +33,8 @@ struct TrendCommand: ParsableCommand {
             called "within noise", not steady growth or shrinking: its samples cannot tell the change from \
             chance. The error of a change counts the blocks allocated or freed between the two ends of the \
             recent half (blocks live at both are the same samples and cancel out), summed per site over its \
-            call stacks, which can only overstate it; the rate's error is that error over the same span.
+            call stacks, and for the traced heap over its sites (one site's churn cannot replace another's \
+            blocks), which can only overstate it; the rate's error is that error over the same span.
             """
     )
 
