@@ -114,9 +114,9 @@ static bool copy_lines(struct hd_pycode *e, uint64_t wanted) {
     if (!lines)
         return false;
     lines->length = length;
+    lines->covered = covered;
     memcpy(lines->bytes, data, length);
     __atomic_store_n(&e->lines, lines, __ATOMIC_RELEASE);
-    __atomic_store_n(&e->lines_cover, covered, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -128,7 +128,7 @@ static const struct hd_pycode *intern(uintptr_t code, const struct hd_py_layout 
     for (struct hd_interned *i = hd_intern_chain(&table, hash); i; i = i->chain) {
         struct hd_pycode *e = (struct hd_pycode *)i;
         if (e->code == code && hd_pycode_is(e, L, code))
-            return instruction < e->lines_cover || copy_lines(e, UINT64_MAX) ? e : NULL;
+            return instruction < e->lines->covered || copy_lines(e, UINT64_MAX) ? e : NULL;
     }
     if (table.count >= HD_PYCODE_MAX_ID)
         return NULL;
@@ -167,7 +167,7 @@ const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code,
     py->code_cache[slot].code = code;
     py->code_cache[slot].entry = e;
     py->code_cache[slot].code_epoch = epoch;
-    py->code_cache[slot].lines_cover = __atomic_load_n(&e->lines_cover, __ATOMIC_RELAXED);
+    py->code_cache[slot].lines_cover = hd_pycode_lines(e)->covered;
     return e;
 }
 

@@ -16,6 +16,7 @@ const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code,
  * entries that cover the instructions its frames were seen at so far. */
 struct hd_pycode_lines {
     uint32_t length;
+    uint32_t covered;   /* the instructions it covers (UINT32_MAX: all) */
     unsigned char bytes[];
 };
 struct hd_pycode {
@@ -31,18 +32,16 @@ struct hd_pycode {
      * hd_lock; a snapshot writer never reads it. */
     bool dead;
     uint32_t filename_length, qualname_length;
-    /* Instructions the line table's copy covers (UINT32_MAX: all); read
-     * without the lock by the threads that look the entry up. */
-    uint32_t lines_cover;
     const char *filename, *qualname;
     /* Replaced by a longer copy, under hd_lock, when a frame is seen past
-     * lines_cover; a writer reads it outside the lock (hd_pycode_lines). */
+     * what it covers; read outside the lock (hd_pycode_lines) by writers and
+     * by the threads that look the entry up. */
     const struct hd_pycode_lines *lines;
 };
-/* The bytes of a 3.11+ location table (an entry starts with a byte whose
- * top bit is set, its low three bits the instructions it covers less one)
- * that cover its first WANTED instructions; *covered: how many they cover,
- * UINT32_MAX when they are the whole table. */
+/* The bytes of a 3.11+ location table (Objects/locations.md: an entry
+ * starts with a byte whose top bit is set, its low three bits the code
+ * units it covers less one) that cover its first WANTED instructions;
+ * *covered: how many they cover, UINT32_MAX when they are the whole table. */
 static inline uint32_t hd_pycode_lines_prefix(const unsigned char *table, uint32_t length, uint64_t wanted,
                                               uint32_t *covered) {
     uint64_t units = 0;

@@ -72,7 +72,7 @@ struct hd_py_thread {
         uintptr_t code;
         const struct hd_pycode *entry;
         uint64_t code_epoch;     /* hd_py_code_epoch when the entry was last proven */
-        uint32_t lines_cover;    /* the entry's when it was cached (it only grows) */
+        uint32_t lines_cover;    /* what its line table copy covered when cached (it only grows) */
     } code_cache[HD_PYCODE_CACHE];
 };
 /* At start-up: is this CPython, which version; its allocator domains hooked

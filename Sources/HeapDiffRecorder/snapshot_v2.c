@@ -50,10 +50,9 @@ static uint32_t file_reference(struct file_names *names, const struct hd_pycode 
 }
 
 /* How much of a line table the frames of this file need: up to the entry
- * that covers the last instruction they name. In the location table of
- * CPython 3.11 and later (Objects/locations.md) an entry starts with a byte
- * whose top bit is set and covers (byte & 7) + 1 code units; the rest of
- * the table is never read. Older tables are written whole. */
+ * that covers the last instruction they name (hd_pycode_lines_prefix, 3.11
+ * and later; the rest of the table is never read). Older tables are written
+ * whole. */
 static uint32_t line_table_needed(const struct hd_pycode_lines *lines, uint32_t last_instruction) {
     if (hd_python.hexversion < 0x030b0000)
         return lines->length;
