@@ -296,20 +296,67 @@ extension SnapshotSeries where Member == SnapshotFile {
     }
 
     /// What `trend` and `report` take: snapshot files of one process, or a
-    /// directory, from which `pid`'s series is taken, or else the series of
-    /// the process that left the most snapshots. `analysis` words the error
-    /// for files of two processes (`ofOneProcess`).
+    /// directory, from which `pid`'s series is taken, or else that of its
+    /// main process (`mainProcess`). `analysis` words the error for files of
+    /// two processes (`ofOneProcess`).
     public static func load(inputs: [String], pid: Int32?, analysis: String = "a series") throws -> SnapshotSeries {
-        var isDirectory: ObjCBool = false
-        guard inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
-              isDirectory.boolValue else { return try load(files: inputs, analysis: analysis) }
-        let directory = inputs[0]
-        let counts = try SnapshotDirectory.processes(in: directory).map { process in
-            (pid: process, count: try SnapshotDirectory.snapshots(in: directory, pid: process).count)
-        }
-        guard let chosen = pid ?? counts.max(by: { $0.count < $1.count })?.pid else {
+        guard let directory = directory(inputs) else { return try load(files: inputs, analysis: analysis) }
+        guard let chosen = try pid ?? mainProcess(in: directory)?.pid else {
             throw SeriesError.noSnapshots(directory: directory)
         }
         return try load(directory: directory, pid: chosen)
+    }
+
+    /// The one input when it is a directory.
+    static func directory(_ inputs: [String]) -> String? {
+        var isDirectory: ObjCBool = false
+        guard inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
+              isDirectory.boolValue else { return nil }
+        return inputs[0]
+    }
+
+    /// The process whose series `trend` and `report` take from a directory
+    /// when no pid is given: the one that left the most snapshots, the
+    /// longest history; of those that left as many, the one whose traced
+    /// heap grew most, since a launcher (`runuser`, `sudo -u`, a shell)
+    /// lives as long as its program and snapshots as often, but holds
+    /// nothing; then the lowest pid. `candidates`: how many left as many
+    /// snapshots; `others`: every other process, with its program's name
+    /// (from its last file's name) and snapshot count.
+    /// Nil when the directory holds no snapshots.
+    public static func mainProcess(in directory: String) throws
+        -> (pid: Int32, candidates: Int, others: [(pid: Int32, program: String, count: Int)])? {
+        let listed = try SnapshotDirectory.processes(in: directory).map { process in
+            (pid: process, files: try SnapshotDirectory.snapshots(in: directory, pid: process))
+        }
+        let counts = listed.map { (pid: $0.pid, count: $0.files.count) }
+        guard let most = counts.map(\.count).max() else { return nil }
+        let tied = counts.filter { $0.count == most }.map(\.pid).sorted()
+        var chosen = tied[0]
+        if tied.count > 1 {
+            let growth = try tied.map { (pid: $0, growth: try load(directory: directory, pid: $0).heapGrowth ?? .min) }
+            chosen = growth.max { $0.growth != $1.growth ? $0.growth < $1.growth : $0.pid > $1.pid }!.pid
+        }
+        let others = listed.filter { $0.pid != chosen }.sorted { $0.pid < $1.pid }.map { process in
+            let name = process.files.last.map { URL(fileURLWithPath: $0.path).lastPathComponent } ?? ""
+            let program = name.range(of: ".\(process.pid).").map { String(name[..<$0.lowerBound]) } ?? "?"
+            return (pid: process.pid, program: program, count: process.files.count)
+        }
+        return (chosen, tied.count, others)
+    }
+
+    /// What `trend` and `report` say when they chose one process of several
+    /// in a directory (no --pid): which, why, and the others' pids; nil
+    /// otherwise.
+    public static func choiceNote(inputs: [String], pid: Int32?, chosen: SnapshotSeries) throws -> String? {
+        guard pid == nil, let directory = directory(inputs), let main = try mainProcess(in: directory),
+              !main.others.isEmpty else { return nil }
+        let why = main.candidates > 1
+            ? "of the \(main.candidates) that left the most snapshots (\(chosen.members.count)), the one whose traced heap grew most"
+            : "the one that left the most snapshots (\(chosen.members.count))"
+        let shown = main.others.prefix(4).map { "\($0.pid) (\($0.program), \($0.count))" }.joined(separator: ", ")
+        let more = main.others.count > 4 ? ", …" : ""
+        return "\(directory) holds the snapshots of \(main.others.count + 1) processes: this is \(chosen.program) "
+            + "(pid \(main.pid)), \(why); --pid chooses another: \(shown)\(more)"
     }
 }
