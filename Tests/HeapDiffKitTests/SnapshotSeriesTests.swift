@@ -167,13 +167,14 @@ import Testing
         #expect(!program.forked(record(pid: 14, ppid: 11, start: 5)))       // a worker's own child
     }
 
-    /// A directory of several processes: `trend` and `report` take the one
-    /// that left the most snapshots, and of those that left as many, the one
-    /// whose heap grew: a launcher (runuser, sudo -u) snapshots as often as
-    /// its program and, with a lower pid, used to be taken.
-    @Test func aLauncherIsNotTakenForItsProgram() throws {
+    /// A directory of several processes: `trend` and `report` take, of those
+    /// with a trend, the one whose heap grew most. A launcher (runuser, sudo
+    /// -u) snapshots as often as its program and, with the lower pid, used to
+    /// be taken; a gunicorn master, started first and stopped last, left
+    /// more snapshots than the worker that leaked.
+    @Test func theProcessThatGrewMostIsTakenFromADirectory() throws {
         let directory = try TemporaryDirectory()
-        func write(_ program: String, pid: UInt32, kib: [UInt64]) throws {
+        func write(_ program: String, pid: UInt32, kib: [UInt64], in directory: TemporaryDirectory) throws {
             for (index, live) in kib.enumerated() {
                 var builder = SnapshotBuilder()
                 let seq = UInt32(index + 1)
@@ -181,35 +182,37 @@ import Testing
                 _ = try builder.write(in: directory, name: "\(program).\(pid).\(seq).heapsnap")
             }
         }
-        try write("runuser", pid: 100, kib: [4, 4, 4, 4])
-        try write("postgres", pid: 101, kib: [100, 200, 300, 400])
-        try write("postgres", pid: 102, kib: [50, 900])          // a backend: more growth, a shorter history
-        try write("shrinker", pid: 103, kib: [900, 800, 700, 600])
+        try write("runuser", pid: 100, kib: [4, 4, 4, 4, 4], in: directory)
+        try write("postgres", pid: 101, kib: [100, 200, 300, 400], in: directory)
+        try write("postgres", pid: 102, kib: [50, 900], in: directory)          // more growth, but no trend
+        try write("shrinker", pid: 103, kib: [900, 800, 700, 600], in: directory)
 
         let main = try #require(try SnapshotSeries<SnapshotFile>.mainProcess(in: directory.path))
-        #expect(main.pid == 101 && main.candidates == 3)
+        #expect(main.series.pid == 101 && main.withTrend == 3)
         #expect(main.others.map(\.pid) == [100, 102, 103])
         #expect(main.others.map(\.program) == ["runuser", "postgres", "shrinker"])
-        #expect(main.others.map(\.count) == [4, 2, 4])
-        let series = try SnapshotSeries.load(inputs: [directory.path], pid: nil)
-        #expect(series.pid == 101)
+        #expect(main.others.map(\.count) == [5, 2, 4])
+        #expect(try SnapshotSeries.load(inputs: [directory.path], pid: nil).pid == 101)
         #expect(try SnapshotSeries.load(inputs: [directory.path], pid: 100).pid == 100)
-        #expect(try SnapshotSeries.choiceNote(inputs: [directory.path], pid: nil, chosen: series)
-            == "\(directory.path) holds the snapshots of 4 processes: this is postgres (pid 101), of the 3 that left the "
-            + "most snapshots (4), the one whose traced heap grew most; --pid chooses another: 100 (runuser, 4), "
+        #expect(try SnapshotSeries.choiceNote(inputs: [directory.path], pid: nil)
+            == "\(directory.path) holds the snapshots of 4 processes: this is postgres (pid 101), of the 3 with a "
+            + "trend, the one whose traced heap grew most (+300 KiB); --pid chooses another: 100 (runuser, 5), "
             + "102 (postgres, 2), 103 (shrinker, 4)")
-        #expect(try SnapshotSeries.choiceNote(inputs: [directory.path], pid: 100, chosen: series) == nil)
+        #expect(try SnapshotSeries.choiceNote(inputs: [directory.path], pid: 100) == nil)
 
-        // Equal growth: the lowest pid, as before.
-        let flat = try TemporaryDirectory()
-        for pid in [UInt32(21), 20] {
-            for seq in UInt32(1)...3 {
-                var builder = SnapshotBuilder()
-                builder.process = ProcessRecord(pid: pid, seq: seq, trigger: .interval, liveBytes: 1_024)
-                _ = try builder.write(in: flat, name: "app.\(pid).\(seq).heapsnap")
-            }
-        }
-        #expect(try SnapshotSeries<SnapshotFile>.mainProcess(in: flat.path)?.pid == 20)
+        // None with a trend: the most snapshots; as many, the lowest pid.
+        let short = try TemporaryDirectory()
+        try write("app", pid: 21, kib: [1, 2], in: short)
+        try write("app", pid: 20, kib: [1, 1], in: short)
+        try write("app", pid: 22, kib: [1], in: short)
+        #expect(try SnapshotSeries<SnapshotFile>.mainProcess(in: short.path)?.series.pid == 20)
+        #expect(try SnapshotSeries.choiceNote(inputs: [short.path], pid: nil)
+            == "\(short.path) holds the snapshots of 3 processes: this is app (pid 20), the one that left the most "
+            + "snapshots (2), as none has a trend; --pid chooses another: 21 (app, 2), 22 (app, 1)")
+        // One process: nothing to say.
+        let one = try TemporaryDirectory()
+        try write("app", pid: 30, kib: [1, 2, 3], in: one)
+        #expect(try SnapshotSeries.choiceNote(inputs: [one.path], pid: nil) == nil)
     }
 
     /// Files are known by their PROCESS record alone, read from the start of the file.

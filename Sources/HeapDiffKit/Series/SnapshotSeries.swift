@@ -301,7 +301,7 @@ extension SnapshotSeries where Member == SnapshotFile {
     /// two processes (`ofOneProcess`).
     public static func load(inputs: [String], pid: Int32?, analysis: String = "a series") throws -> SnapshotSeries {
         guard let directory = directory(inputs) else { return try load(files: inputs, analysis: analysis) }
-        guard let chosen = try pid ?? mainProcess(in: directory)?.pid else {
+        guard let chosen = try pid ?? mainProcess(in: directory)?.series.pid else {
             throw SeriesError.noSnapshots(directory: directory)
         }
         return try load(directory: directory, pid: chosen)
@@ -316,47 +316,53 @@ extension SnapshotSeries where Member == SnapshotFile {
     }
 
     /// The process whose series `trend` and `report` take from a directory
-    /// when no pid is given: the one that left the most snapshots, the
-    /// longest history; of those that left as many, the one whose traced
-    /// heap grew most, since a launcher (`runuser`, `sudo -u`, a shell)
-    /// lives as long as its program and snapshots as often, but holds
-    /// nothing; then the lowest pid. `candidates`: how many left as many
-    /// snapshots; `others`: every other process, with its program's name
-    /// (from its last file's name) and snapshot count.
-    /// Nil when the directory holds no snapshots.
-    public static func mainProcess(in directory: String) throws
-        -> (pid: Int32, candidates: Int, others: [(pid: Int32, program: String, count: Int)])? {
-        let listed = try SnapshotDirectory.processes(in: directory).map { process in
-            (pid: process, files: try SnapshotDirectory.snapshots(in: directory, pid: process))
+    /// when no pid is given: of those with a trend (three comparable
+    /// snapshots), the one whose traced heap grew most, which is the leak
+    /// to look at: a gunicorn or nginx worker rather than its master, a
+    /// service rather than the launcher (`runuser`, `sudo -u`, a shell) that
+    /// lives as long and snapshots as often but holds nothing. Then, or
+    /// when none has a trend, the most snapshots; then the lowest pid. Nil
+    /// when the directory holds no snapshots.
+    public static func mainProcess(in directory: String) throws -> MainProcess? {
+        let all = try loadAll(directory: directory)
+        let withTrend = all.filter(\.hasTrend)
+        let pool = withTrend.isEmpty ? all : withTrend
+        let key = { (series: SnapshotSeries) in
+            (withTrend.isEmpty ? 0 : series.heapGrowth ?? .min, series.members.count, -Int64(series.pid ?? 0))
         }
-        let counts = listed.map { (pid: $0.pid, count: $0.files.count) }
-        guard let most = counts.map(\.count).max() else { return nil }
-        let tied = counts.filter { $0.count == most }.map(\.pid).sorted()
-        var chosen = tied[0]
-        if tied.count > 1 {
-            let growth = try tied.map { (pid: $0, growth: try load(directory: directory, pid: $0).heapGrowth ?? .min) }
-            chosen = growth.max { $0.growth != $1.growth ? $0.growth < $1.growth : $0.pid > $1.pid }!.pid
-        }
-        let others = listed.filter { $0.pid != chosen }.sorted { $0.pid < $1.pid }.map { process in
-            let name = process.files.last.map { URL(fileURLWithPath: $0.path).lastPathComponent } ?? ""
-            let program = name.range(of: ".\(process.pid).").map { String(name[..<$0.lowerBound]) } ?? "?"
-            return (pid: process.pid, program: program, count: process.files.count)
-        }
-        return (chosen, tied.count, others)
+        guard let chosen = pool.max(by: { key($0) < key($1) }) else { return nil }
+        return MainProcess(series: chosen, withTrend: withTrend.count,
+                           others: all.filter { $0.pid != chosen.pid }.map { ($0.pid ?? 0, $0.program, $0.members.count) })
+    }
+
+    /// What `mainProcess` chose, and from what.
+    public struct MainProcess {
+        public let series: SnapshotSeries
+        /// How many processes had a trend (0: the most snapshots decided).
+        public let withTrend: Int
+        /// Every other process, in pid order, with its program and snapshot count.
+        public let others: [(pid: Int32, program: String, count: Int)]
     }
 
     /// What `trend` and `report` say when they chose one process of several
     /// in a directory (no --pid): which, why, and the others' pids; nil
     /// otherwise.
-    public static func choiceNote(inputs: [String], pid: Int32?, chosen: SnapshotSeries) throws -> String? {
+    public static func choiceNote(inputs: [String], pid: Int32?) throws -> String? {
         guard pid == nil, let directory = directory(inputs), let main = try mainProcess(in: directory),
               !main.others.isEmpty else { return nil }
-        let why = main.candidates > 1
-            ? "of the \(main.candidates) that left the most snapshots (\(chosen.members.count)), the one whose traced heap grew most"
-            : "the one that left the most snapshots (\(chosen.members.count))"
+        let chosen = main.series
+        let why: String
+        if main.withTrend > 1, let growth = chosen.heapGrowth {
+            why = "of the \(main.withTrend) with a trend, the one whose traced heap grew most "
+                + "(\(SizeFormatting.size(growth, signed: true)))"
+        } else if main.withTrend == 1 {
+            why = "the only one with a trend (3 snapshots or more)"
+        } else {
+            why = "the one that left the most snapshots (\(chosen.members.count)), as none has a trend"
+        }
         let shown = main.others.prefix(4).map { "\($0.pid) (\($0.program), \($0.count))" }.joined(separator: ", ")
         let more = main.others.count > 4 ? ", …" : ""
         return "\(directory) holds the snapshots of \(main.others.count + 1) processes: this is \(chosen.program) "
-            + "(pid \(main.pid)), \(why); --pid chooses another: \(shown)\(more)"
+            + "(pid \(chosen.pid ?? 0)), \(why); --pid chooses another: \(shown)\(more)"
     }
 }

@@ -101,7 +101,10 @@ struct RunSummary {
         let analysis = try TrendAnalysis.analyze(count: files.count, load: { try Snapshot.load(path: files[$0].path) },
                                                  options: options, axis: periodic ? .time : .index,
                                                  symbolizer: symbolizer)
-        Console.note("trend over \(analysis.snapshots.count) snapshots (`heapdiff trend \(shownDirectory)` for more):")
+        // `trend DIR` may take another process (a worker that grew more): then say which.
+        let chosen = try? SnapshotSeries.mainProcess(in: directory)?.series.pid
+        let which = chosen == pid ? "" : " --pid \(pid)"
+        Console.note("trend over \(analysis.snapshots.count) snapshots (`heapdiff trend \(shownDirectory)\(which)` for more):")
         TrendReport(analysis: analysis, keyType: options.keyType,
                     limit: min(grouping.limit == 0 ? 5 : grouping.limit, 5), target: nil, paths: paths)
             .text().dropFirst().forEach(Console.printToStandardError)
