@@ -70,22 +70,28 @@ bool hd_trace_matches(const struct hd_trace *t, uint64_t hash, const uintptr_t *
     return matches(t, hash, frames, count, flags, more, more_count);
 }
 
-/* A stack seen for the first time: out of line, so that looking up one
- * already interned (most calls) stays a small function. */
-static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, const uintptr_t *frames, uint32_t count,
-                                                         uint32_t flags, const uintptr_t *more, uint32_t more_count) {
-    uint32_t total = count + more_count;
-    /* A second piece is Python frames; so may be some of one piece's.
-     * Sampling looks a stack up only for the few allocations it samples, so
-     * the flat copy would not pay for its memory: the tree alone holds them. */
+/* Whether a new trace keeps a flat copy of its frames (trace_table.h). A
+ * second piece is Python frames; so may be some of one piece's. Sampling
+ * looks a stack up only for the few allocations it samples, so the flat
+ * copy would not pay for its memory: the tree alone holds them. */
+static bool keeps_flat_copy(const uintptr_t *frames, uint32_t count, uint32_t total, uint32_t more_count) {
     bool flat = !hd_config.sample_rate && (total <= HD_TRACE_FLAT_PYTHON || more_count == 0);
     for (uint32_t i = 0; i < count && flat && total > HD_TRACE_FLAT_PYTHON; i++)
         flat = !hd_pyframe_is(frames[i]);
+    return flat;
+}
+
+/* A stack seen for the first time, whose innermost frame is tree node
+ * NODE (UINT32_MAX: out of memory): out of line, so that looking up one
+ * already interned (most calls) stays a small function. */
+static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, uint32_t node, const uintptr_t *frames,
+                                                         uint32_t count, uint32_t flags, const uintptr_t *more,
+                                                         uint32_t more_count, bool flat) {
+    uint32_t total = count + more_count;
     /* Sampling interns a few hundred stacks: 4 KiB of buckets, not 32 KiB,
      * every page of which a few hundred would touch. */
     if (HD_UNLIKELY(table.bucket_count == 0) && hd_config.sample_rate)
         table.initial_buckets = 512;
-    uint32_t node = hd_tree_path(frames, count, more, more_count);
     struct hd_trace *t = node == UINT32_MAX ? NULL
                          : hd_intern_alloc(&table, sizeof(struct hd_trace) + (flat ? total * sizeof *frames : 0));
     if (!t) {
@@ -109,6 +115,23 @@ static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, const ui
 /* Out of line. (It may map memory, which keeps errno: mmap_arena.c.) */
 struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
                                  const uintptr_t *more, uint32_t more_count) {
+    uint32_t total = count + more_count;
+    if (!keeps_flat_copy(frames, count, total, more_count)) {
+        /* A stack kept only as its tree node (a Python stack, or sampling):
+         * its node first. A node just made is a stack never interned, which
+         * needs no lookup (most of a Python start-up's stacks, each lookup
+         * a cache miss or two in a table of megabytes); an old one is
+         * compared as a number, not by walking its path up the tree. */
+        uint32_t made = hd_tree_node_count();
+        uint32_t node = hd_tree_path(frames, count, more, more_count);
+        if (node != UINT32_MAX && node < made)
+            for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain) {
+                const struct hd_trace *t = (const struct hd_trace *)e;
+                if (t->node == node && e->hash == hash && t->frame_count == total && t->flags == flags && !t->flat)
+                    return (struct hd_trace *)e;
+            }
+        return create(hash, node, frames, count, flags, more, more_count, false);
+    }
     /* One piece (native stacks) or two: the chain compared with the pieces' count known. */
     if (!more_count) {
         for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
@@ -119,7 +142,7 @@ struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_
             if (matches((struct hd_trace *)e, hash, frames, count, flags, more, more_count))
                 return (struct hd_trace *)e;
     }
-    return create(hash, frames, count, flags, more, more_count);
+    return create(hash, hd_tree_path(frames, count, more, more_count), frames, count, flags, more, more_count, true);
 }
 
 void hd_trace_table_each(void (*visit)(struct hd_trace *, void *), void *context) {
