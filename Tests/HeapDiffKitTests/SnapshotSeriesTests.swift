@@ -192,13 +192,12 @@ import Testing
         #expect(main.others.map(\.pid) == [100, 102, 103])
         #expect(main.others.map(\.program) == ["runuser", "postgres", "shrinker"])
         #expect(main.others.map(\.count) == [5, 2, 4])
-        #expect(try SnapshotSeries.load(inputs: [directory.path], pid: nil).pid == 101)
-        #expect(try SnapshotSeries.load(inputs: [directory.path], pid: 100).pid == 100)
-        #expect(try SnapshotSeries.choiceNote(inputs: [directory.path], pid: nil)
-            == "\(directory.path) holds the snapshots of 4 processes: this is postgres (pid 101), of the 3 with a "
+        var notes: [String] = []
+        #expect(try SnapshotSeries.load(inputs: [directory.path], pid: nil, note: { notes.append($0) }).pid == 101)
+        #expect(try SnapshotSeries.load(inputs: [directory.path], pid: 100, note: { notes.append($0) }).pid == 100)
+        #expect(notes == ["\(directory.path) holds the snapshots of 4 processes: this is postgres (pid 101), of the 3 with a "
             + "trend, the one whose traced heap grew most (+300 KiB); --pid chooses another: 100 (runuser, 5), "
-            + "102 (postgres, 2), 103 (shrinker, 4)")
-        #expect(try SnapshotSeries.choiceNote(inputs: [directory.path], pid: 100) == nil)
+            + "102 (postgres, 2), 103 (shrinker, 4)"])
 
         // None with a trend: the most snapshots; as many, the lowest pid.
         let short = try TemporaryDirectory()
@@ -206,13 +205,16 @@ import Testing
         try write("app", pid: 20, kib: [1, 1], in: short)
         try write("app", pid: 22, kib: [1], in: short)
         #expect(try SnapshotSeries<SnapshotFile>.mainProcess(in: short.path)?.series.pid == 20)
-        #expect(try SnapshotSeries.choiceNote(inputs: [short.path], pid: nil)
-            == "\(short.path) holds the snapshots of 3 processes: this is app (pid 20), the one that left the most "
-            + "snapshots (2), as none has a trend; --pid chooses another: 21 (app, 2), 22 (app, 1)")
+        notes = []
+        #expect(try SnapshotSeries.load(inputs: [short.path], pid: nil, note: { notes.append($0) }).pid == 20)
+        #expect(notes == ["\(short.path) holds the snapshots of 3 processes: this is app (pid 20), the one that left the most "
+            + "snapshots (2), as none has a trend; --pid chooses another: 21 (app, 2), 22 (app, 1)"])
         // One process: nothing to say.
         let one = try TemporaryDirectory()
         try write("app", pid: 30, kib: [1, 2, 3], in: one)
-        #expect(try SnapshotSeries.choiceNote(inputs: [one.path], pid: nil) == nil)
+        notes = []
+        #expect(try SnapshotSeries.load(inputs: [one.path], pid: nil, note: { notes.append($0) }).pid == 30)
+        #expect(notes.isEmpty)
     }
 
     /// Files are known by their PROCESS record alone, read from the start of the file.

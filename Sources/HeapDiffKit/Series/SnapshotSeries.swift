@@ -297,14 +297,16 @@ extension SnapshotSeries where Member == SnapshotFile {
 
     /// What `trend` and `report` take: snapshot files of one process, or a
     /// directory, from which `pid`'s series is taken, or else that of its
-    /// main process (`mainProcess`). `analysis` words the error for files of
-    /// two processes (`ofOneProcess`).
-    public static func load(inputs: [String], pid: Int32?, analysis: String = "a series") throws -> SnapshotSeries {
+    /// main process (`mainProcess`), which `note` is told of when there were
+    /// others (`choiceNote`). `analysis` words the error for files of two
+    /// processes (`ofOneProcess`).
+    public static func load(inputs: [String], pid: Int32?, analysis: String = "a series",
+                            note: (String) -> Void = { _ in }) throws -> SnapshotSeries {
         guard let directory = directory(inputs) else { return try load(files: inputs, analysis: analysis) }
-        guard let chosen = try pid ?? mainProcess(in: directory)?.series.pid else {
-            throw SeriesError.noSnapshots(directory: directory)
-        }
-        return try load(directory: directory, pid: chosen)
+        if let pid { return try load(directory: directory, pid: pid) }
+        guard let main = try mainProcess(in: directory) else { throw SeriesError.noSnapshots(directory: directory) }
+        choiceNote(main, directory: directory).map(note)
+        return main.series
     }
 
     /// The one input when it is a directory.
@@ -344,12 +346,11 @@ extension SnapshotSeries where Member == SnapshotFile {
         public let others: [(pid: Int32, program: String, count: Int)]
     }
 
-    /// What `trend` and `report` say when they chose one process of several
-    /// in a directory (no --pid): which, why, and the others' pids; nil
-    /// otherwise.
-    public static func choiceNote(inputs: [String], pid: Int32?) throws -> String? {
-        guard pid == nil, let directory = directory(inputs), let main = try mainProcess(in: directory),
-              !main.others.isEmpty else { return nil }
+    /// What `trend` and `report` say when they took one process of several
+    /// from a directory: which, why, and the others' pids; nil when there
+    /// was no other.
+    static func choiceNote(_ main: MainProcess, directory: String) -> String? {
+        guard !main.others.isEmpty else { return nil }
         let chosen = main.series
         let why: String
         if main.withTrend > 1, let growth = chosen.heapGrowth {

@@ -10,8 +10,8 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write a self-contained HTML report: memory charts, trend, diff and flame graph.",
         discussion: """
             Takes the snapshots of one process (files, or a directory, from which --pid says which process; \
-            by default, of those with three snapshots or more, the one whose traced heap grew most: a leaking \
-            worker rather than its master, a service rather than a launcher such as runuser) and writes one HTML file that opens offline in any \
+            by default, of those with three snapshots or more, the one whose traced heap grew most: a \
+            leaking worker rather than its master, a service rather than a launcher such as runuser) and writes one HTML file that opens offline in any \
             browser, everything inlined:
 
               heapdiff run --interval 5 --output snaps -- ./server
@@ -74,8 +74,7 @@ struct ReportCommand: ParsableCommand {
             throw CommandError(message: missing.description, status: 1)
         }
         // In the order taken, without the snapshots of a teardown (SnapshotSeries.comparable).
-        let series = try SnapshotSeries.load(inputs: inputs, pid: pid, analysis: "a report")
-        if let note = try SnapshotSeries.choiceNote(inputs: inputs, pid: pid) { Console.note(note) }
+        let series = try SnapshotSeries.load(inputs: inputs, pid: pid, analysis: "a report", note: { Console.note($0) })
         let paths = series.comparable.map(\.path)
         let symbolizer = grouping.makeSymbolizer()
         let options = HTMLReport.Options(

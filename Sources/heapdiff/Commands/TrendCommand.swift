@@ -9,8 +9,8 @@ struct TrendCommand: ParsableCommand {
         abstract: "Rank call sites by steady growth over a series of snapshots.",
         discussion: """
             Takes the snapshots of one process (files, or a directory, from which --pid says which process; \
-            by default, of those with three snapshots or more, the one whose traced heap grew most: a leaking \
-            worker rather than its master, a service rather than a launcher such as runuser) and, for each call site, fits its live bytes against \
+            by default, of those with three snapshots or more, the one whose traced heap grew most: a \
+            leaking worker rather than its master, a service rather than a launcher such as runuser) and, for each call site, fits its live bytes against \
             time (or against the snapshot number with --by-index, for snapshots taken per phase). The rate \
             shown is that of the recent half of the series: how fast the site grows now.
 
@@ -57,8 +57,7 @@ struct TrendCommand: ParsableCommand {
     @OptionGroup var grouping: GroupingOptions
 
     func run() throws {
-        let series = try SnapshotSeries.load(inputs: inputs, pid: pid, analysis: "a trend")
-        if let note = try SnapshotSeries.choiceNote(inputs: inputs, pid: pid) { Console.note(note) }
+        let series = try SnapshotSeries.load(inputs: inputs, pid: pid, analysis: "a trend", note: { Console.note($0) })
         let paths = series.members.map(\.path)
         let symbolizer = grouping.makeSymbolizer()
         let analysis: TrendAnalysis
