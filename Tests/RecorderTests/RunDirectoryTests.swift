@@ -13,6 +13,27 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
     }
 
+    /// A launcher (runuser, sudo -u) whose heap did not change while a
+    /// process it started grew: one line, and the growth comes first.
+    @Test func anUnchangedLauncherStepsAsideForWhatGrew() throws {
+        let dir = try Harness.temporaryDirectory("launcher")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("workers", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", exe, "launcher"], preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        let pids = run.stdoutText.split(separator: "\n").map(String.init)
+        try #require(pids.count == 4)
+        let parent = try Snapshot.load(path: try Harness.snapshotFiles(in: out)[0]).process.pid
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        let shownOut = Self.shown.show(out.path)
+        let pattern = try Regex("heapdiff: 2 snapshots of workers \\(pid \(parent)\\) in \(NSRegularExpression.escapedPattern(for: shownOut))/: "
+            + "its traced heap did not change \\([0-9.]+ (B|KiB) in [0-9]+ blocks\\); process \(pids[1]) grew:")
+        #expect(lines.first?.wholeMatch(of: pattern) != nil, "\(run.stderr)")
+        #expect(!run.stderr.contains("snapshots in \(shownOut)/: workers.\(parent)"), "\(run.stderr)")
+        #expect(lines.contains { $0.hasPrefix("heapdiff: growth in process \(pids[1]), which grew most") }, "\(run.stderr)")
+    }
+
     @Test func workersAreSummarizedAndHelpersStepAside() throws {
         let dir = try Harness.temporaryDirectory("workers")
         defer { try? FileManager.default.removeItem(at: dir) }

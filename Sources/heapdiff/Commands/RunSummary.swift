@@ -74,6 +74,9 @@ struct RunSummary {
             Console.note("1 snapshot in \(shownDirectory)/: \(first.name)")
             Console.note("largest live allocation sites:")
             try printer.printTop(try Snapshot.load(path: first.path))
+        } else if let still = unchangedLauncher(series) {
+            Console.note(still)
+            return
         } else {
             Console.note("\(series.members.count) snapshots in \(shownDirectory)/: \(first.name) … \(last.name)")
             // A Python process's last snapshots come from its interpreter's
@@ -92,6 +95,20 @@ struct RunSummary {
         if series.hasTrend {
             try printTrend(series.trend, symbolizer: symbolizer)
         }
+    }
+
+    /// A launcher (`runuser`, `sudo -u`, a shell) whose traced heap did not
+    /// change while a process it started grew: one line instead of its table
+    /// of +0 B rows, so that the growth comes first (nil otherwise).
+    private func unchangedLauncher(_ series: SnapshotSeries<SnapshotFile>) -> String? {
+        guard let (old, new) = series.comparison, old.process.liveBytes == new.process.liveBytes,
+              old.process.liveCount == new.process.liveCount,
+              let all = try? SnapshotSeries.loadAll(directory: directory),
+              let grew = SnapshotSeries.workers(started: pid, among: all).first, (grew.heapGrowth ?? 0) > 0
+        else { return nil }
+        return "\(series.comparable.count) snapshots of \(series.program) (pid \(pid)) in \(shownDirectory)/: its traced "
+            + "heap did not change (\(SizeFormatting.size(Int64(clamping: new.process.liveBytes))) in "
+            + "\(new.process.liveCount) blocks); process \(grew.pid ?? 0) grew:"
     }
 
     /// With three or more snapshots, which sites grow steadily and which only

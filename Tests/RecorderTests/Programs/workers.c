@@ -2,7 +2,9 @@
  * take a snapshot after warm-up and one after their load (worker 1 keeps
  * 500 more 128-byte blocks, worker 2 1000), a third worker that takes none
  * and just exits, and a helper, `/bin/true`, forked and executed. The
- * parent takes no snapshot of its own. Prints the children's pids in that
+ * parent takes no snapshot of its own, unless told `launcher`: then one
+ * before it forks and one after its children ended, with nothing allocated
+ * in between, as runuser or sudo would. Prints the children's pids in that
  * order. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,14 +37,20 @@ static pid_t start(int role) {
     exit(0);   /* exit handlers run: each child writes its exit snapshot */
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int launcher = argc > 1 && argv[1][0] == 'l';
+    if (launcher)
+        heapdiff_snapshot_if_traced("started");
     pid_t children[4] = {start(1), start(2), start(0), start(3)};
     for (int i = 0; i < 4; i++) {
         int status;
         if (children[i] < 0 || waitpid(children[i], &status, 0) != children[i] || !WIFEXITED(status) ||
             WEXITSTATUS(status) != 0)
             return 2;
-        printf("%d\n", (int)children[i]);
     }
+    if (launcher)
+        heapdiff_snapshot_if_traced("ended");
+    for (int i = 0; i < 4; i++)
+        printf("%d\n", (int)children[i]);
     return 0;
 }
