@@ -209,6 +209,15 @@ import Testing
         #expect(try SnapshotSeries.load(inputs: [short.path], pid: nil, note: { notes.append($0) }).pid == 20)
         #expect(notes == ["\(short.path) holds the snapshots of 3 processes: this is app (pid 20), the one that left the most "
             + "snapshots (2), as none has a trend; --pid chooses another: 21 (app, 2), 22 (app, 1)"])
+        // None grew: as many snapshots, the lowest pid, and said so.
+        let flat = try TemporaryDirectory()
+        try write("nginx", pid: 41, kib: [8, 8, 8, 8], in: flat)
+        try write("nginx", pid: 40, kib: [8, 8, 8, 8], in: flat)
+        try write("nginx", pid: 42, kib: [9, 9, 9], in: flat)
+        notes = []
+        #expect(try SnapshotSeries.load(inputs: [flat.path], pid: nil, note: { notes.append($0) }).pid == 40)
+        #expect(notes == ["\(flat.path) holds the snapshots of 3 processes: this is nginx (pid 40), none of the 3 with a "
+            + "trend grew (this one: +0 B, 4 snapshots); --pid chooses another: 41 (nginx, 4), 42 (nginx, 3)"])
         // One process: nothing to say.
         let one = try TemporaryDirectory()
         try write("app", pid: 30, kib: [1, 2, 3], in: one)

@@ -353,9 +353,12 @@ extension SnapshotSeries where Member == SnapshotFile {
         guard !main.others.isEmpty else { return nil }
         let chosen = main.series
         let why: String
-        if main.withTrend > 1, let growth = chosen.heapGrowth {
+        if main.withTrend > 1, let growth = chosen.heapGrowth, growth > 0 {
             why = "of the \(main.withTrend) with a trend, the one whose traced heap grew most "
                 + "(\(SizeFormatting.size(growth, signed: true)))"
+        } else if main.withTrend > 1, let growth = chosen.heapGrowth {
+            why = "none of the \(main.withTrend) with a trend grew (this one: \(SizeFormatting.size(growth, signed: true)), "
+                + "\(chosen.members.count) snapshots)"
         } else if main.withTrend == 1 {
             why = "the only one with a trend (3 snapshots or more)"
         } else {
