@@ -82,11 +82,11 @@ static bool keeps_flat_copy(const uintptr_t *frames, uint32_t count, uint32_t to
 }
 
 /* A stack seen for the first time, whose innermost frame is tree node
- * NODE (UINT32_MAX: out of memory): out of line, so that looking up one
- * already interned (most calls) stays a small function. */
-static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, uint32_t node, const uintptr_t *frames,
-                                                         uint32_t count, uint32_t flags, const uintptr_t *more,
-                                                         uint32_t more_count, bool flat) {
+ * NODE (UINT32_MAX: out of memory). */
+static inline __attribute__((always_inline)) struct hd_trace *create(uint64_t hash, uint32_t node,
+                                                                     const uintptr_t *frames, uint32_t count,
+                                                                     uint32_t flags, const uintptr_t *more,
+                                                                     uint32_t more_count, bool flat) {
     uint32_t total = count + more_count;
     /* Sampling interns a few hundred stacks: 4 KiB of buckets, not 32 KiB,
      * every page of which a few hundred would touch. */
@@ -112,26 +112,40 @@ static __attribute__((noinline)) struct hd_trace *create(uint64_t hash, uint32_t
     return t;
 }
 
+/* A stack not found by its frames: out of line, so that looking up one
+ * already interned (most calls) stays a small function. */
+static __attribute__((noinline)) struct hd_trace *create_new(uint64_t hash, const uintptr_t *frames, uint32_t count,
+                                                             uint32_t flags, const uintptr_t *more,
+                                                             uint32_t more_count) {
+    return create(hash, hd_tree_path(frames, count, more, more_count), frames, count, flags, more, more_count,
+                  keeps_flat_copy(frames, count, count + more_count, more_count));
+}
+
+/* Native frames and Python frames, kept only as a tree node
+ * (keeps_flat_copy): its node first. A node just made is a stack never
+ * interned, which needs no lookup (most of a Python start-up's stacks,
+ * each lookup a cache miss or two in a table of megabytes); an old one is
+ * compared as a number, not by walking its path up the tree (a node is
+ * one stack's frames, however they were cut in pieces). */
+static __attribute__((noinline)) struct hd_trace *intern_by_node(uint64_t hash, const uintptr_t *frames,
+                                                                 uint32_t count, uint32_t flags,
+                                                                 const uintptr_t *more, uint32_t more_count) {
+    uint32_t made = hd_tree_node_count();
+    uint32_t node = hd_tree_path(frames, count, more, more_count);
+    if (node != UINT32_MAX && node < made)
+        for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain) {
+            const struct hd_trace *t = (const struct hd_trace *)e;
+            if (t->node == node && e->hash == hash && t->frame_count == count + more_count && t->flags == flags)
+                return (struct hd_trace *)e;
+        }
+    return create(hash, node, frames, count, flags, more, more_count, false);
+}
+
 /* Out of line. (It may map memory, which keeps errno: mmap_arena.c.) */
 struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_t count, uint32_t flags,
                                  const uintptr_t *more, uint32_t more_count) {
-    uint32_t total = count + more_count;
-    if (!keeps_flat_copy(frames, count, total, more_count)) {
-        /* A stack kept only as its tree node (a Python stack, or sampling):
-         * its node first. A node just made is a stack never interned, which
-         * needs no lookup (most of a Python start-up's stacks, each lookup
-         * a cache miss or two in a table of megabytes); an old one is
-         * compared as a number, not by walking its path up the tree. */
-        uint32_t made = hd_tree_node_count();
-        uint32_t node = hd_tree_path(frames, count, more, more_count);
-        if (node != UINT32_MAX && node < made)
-            for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain) {
-                const struct hd_trace *t = (const struct hd_trace *)e;
-                if (t->node == node && e->hash == hash && t->frame_count == total && t->flags == flags && !t->flat)
-                    return (struct hd_trace *)e;
-            }
-        return create(hash, node, frames, count, flags, more, more_count, false);
-    }
+    if (more_count && count + more_count > HD_TRACE_FLAT_PYTHON)
+        return intern_by_node(hash, frames, count, flags, more, more_count);
     /* One piece (native stacks) or two: the chain compared with the pieces' count known. */
     if (!more_count) {
         for (struct hd_interned *e = hd_intern_chain(&table, hash); e; e = e->chain)
@@ -142,7 +156,7 @@ struct hd_trace *hd_trace_intern(uint64_t hash, const uintptr_t *frames, uint32_
             if (matches((struct hd_trace *)e, hash, frames, count, flags, more, more_count))
                 return (struct hd_trace *)e;
     }
-    return create(hash, hd_tree_path(frames, count, more, more_count), frames, count, flags, more, more_count, true);
+    return create_new(hash, frames, count, flags, more, more_count);
 }
 
 void hd_trace_table_each(void (*visit)(struct hd_trace *, void *), void *context) {
