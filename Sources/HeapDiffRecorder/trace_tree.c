@@ -141,6 +141,13 @@ static uint32_t shared_reversed(const uintptr_t *end, const uintptr_t *last, uin
     return d;
 }
 
+/* The frame at depth D from the outermost (0) of the stack FRAMES then MORE
+ * (innermost first): MORE's frame more_count - 1 - d, then FRAMES'. */
+static inline uintptr_t frame_at(uint32_t d, const uintptr_t *frames, uint32_t count, const uintptr_t *more,
+                                 uint32_t more_count) {
+    return d < more_count ? more[more_count - 1 - d] : frames[count - 1 - (d - more_count)];
+}
+
 /* The slot of every node from depth D to N - 1, fetched ahead as if all
  * were new (their numbers are the next ones given, in order): a new stack
  * at start-up adds ~4 nodes under its first new one, and each slot, in a
@@ -151,7 +158,7 @@ static inline void prefetch_new_path(uint32_t d, uint32_t n, uint32_t parent, co
                                      const uintptr_t *more, uint32_t more_count) {
     uint32_t next = node_count;
     for (uint32_t k = 0; d < n && k < 8; d++, k++) {
-        uintptr_t frame = d < more_count ? more[more_count - 1 - d] : frames[count - 1 - (d - more_count)];
+        uintptr_t frame = frame_at(d, frames, count, more, more_count);
         __builtin_prefetch(&slots[slot_of(parent, frame)], 1);
         parent = next++;
     }
@@ -163,9 +170,8 @@ uint32_t hd_tree_path(const uintptr_t *frames, uint32_t count, const uintptr_t *
     uint32_t n = count + more_count;
     if (n > HD_TRACE_MAX_FRAMES)
         return UINT32_MAX;   /* cannot happen: the depth limit is at most this */
-    /* Depth d, from the outermost frame (0), is MORE's frame more_count - 1 - d,
-     * then FRAMES' count - 1 - (d - more_count). Outer frames shared with the
-     * stack added last keep its nodes. */
+    /* Outer frames shared with the stack added last (frame_at's depths) keep
+     * its nodes. */
     uint32_t limit = n < last_depth ? n : last_depth;
     uint32_t d = more_count ? shared_reversed(more + more_count, last_frames, more_count < limit ? more_count : limit) : 0;
     if (d == more_count && d < limit)
@@ -175,7 +181,7 @@ uint32_t hd_tree_path(const uintptr_t *frames, uint32_t count, const uintptr_t *
     uint32_t node = d ? last_nodes[d - 1] : 0, made = node_count;
     prefetch_new_path(d, n, node, frames, count, more, more_count);
     for (; d < n; d++) {
-        uintptr_t frame = d < more_count ? more[more_count - 1 - d] : frames[count - 1 - (d - more_count)];
+        uintptr_t frame = frame_at(d, frames, count, more, more_count);
         node = node >= made ? new_child(node, frame) : child(node, frame);
         if (node == UINT32_MAX) {
             last_depth = d;

@@ -326,7 +326,11 @@ extension SnapshotSeries where Member == SnapshotFile {
     /// when none has a trend, the most snapshots; then the lowest pid. Nil
     /// when the directory holds no snapshots.
     public static func mainProcess(in directory: String) throws -> MainProcess? {
-        let all = try loadAll(directory: directory)
+        mainProcess(among: try loadAll(directory: directory))
+    }
+
+    /// `mainProcess(in:)` of a directory's series already read (`loadAll`).
+    public static func mainProcess(among all: [SnapshotSeries]) -> MainProcess? {
         let withTrend = all.filter(\.hasTrend)
         let pool = withTrend.isEmpty ? all : withTrend
         let key = { (series: SnapshotSeries) in

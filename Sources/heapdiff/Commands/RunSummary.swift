@@ -53,12 +53,14 @@ struct RunSummary {
     private func report(hasProgramFiles: Bool) {
         // One symbolizer for every diff and trend: each module is opened once.
         let symbolizer = grouping.makeSymbolizer()
+        // Every process's series, read once for the program's report and the workers'.
+        let all = Result { try SnapshotSeries.loadAll(directory: directory) }
         do {
             if hasProgramFiles {
                 try reportProgram(try SnapshotSeries.load(directory: directory, pid: pid).since(seq: firstSeq),
-                                  symbolizer: symbolizer)
+                                  all: try? all.get(), symbolizer: symbolizer)
             }
-            try reportWorkers(symbolizer: symbolizer)
+            try reportWorkers(try all.get(), symbolizer: symbolizer)
             noteHelpers()
             noteLeakTests()
         } catch {
@@ -66,7 +68,8 @@ struct RunSummary {
         }
     }
 
-    private func reportProgram(_ series: SnapshotSeries<SnapshotFile>, symbolizer: Symbolizer) throws {
+    private func reportProgram(_ series: SnapshotSeries<SnapshotFile>, all: [SnapshotSeries<SnapshotFile>]?,
+                               symbolizer: Symbolizer) throws {
         guard let first = series.members.first, let last = series.members.last else { return }
         let printer = ReportPrinter(grouping: grouping, format: .text, output: Console.printToStandardError,
                                     symbolizer: symbolizer)
@@ -74,7 +77,7 @@ struct RunSummary {
             Console.note("1 snapshot in \(shownDirectory)/: \(first.name)")
             Console.note("largest live allocation sites:")
             try printer.printTop(try Snapshot.load(path: first.path))
-        } else if let still = unchangedLauncher(series) {
+        } else if let still = unchangedLauncher(series, all: all ?? []) {
             Console.note(still)
             return
         } else {
@@ -93,17 +96,16 @@ struct RunSummary {
             }
         }
         if series.hasTrend {
-            try printTrend(series.trend, symbolizer: symbolizer)
+            try printTrend(series.trend, all: all, symbolizer: symbolizer)
         }
     }
 
     /// A launcher (`runuser`, `sudo -u`, a shell) whose traced heap did not
     /// change while a process it started grew: one line instead of its table
     /// of +0 B rows, so that the growth comes first (nil otherwise).
-    private func unchangedLauncher(_ series: SnapshotSeries<SnapshotFile>) -> String? {
+    private func unchangedLauncher(_ series: SnapshotSeries<SnapshotFile>, all: [SnapshotSeries<SnapshotFile>]) -> String? {
         guard let (old, new) = series.comparison, old.process.liveBytes == new.process.liveBytes,
               old.process.liveCount == new.process.liveCount,
-              let all = try? SnapshotSeries.loadAll(directory: directory),
               let grew = SnapshotSeries.workers(started: pid, among: all).first, (grew.heapGrowth ?? 0) > 0
         else { return nil }
         return "\(series.comparable.count) snapshots of \(series.program) (pid \(pid)) in \(shownDirectory)/: its traced "
@@ -113,13 +115,13 @@ struct RunSummary {
 
     /// With three or more snapshots, which sites grow steadily and which only
     /// warmed up: a first-vs-last diff cannot tell them apart.
-    private func printTrend(_ files: [SnapshotFile], symbolizer: Symbolizer) throws {
+    private func printTrend(_ files: [SnapshotFile], all: [SnapshotSeries<SnapshotFile>]?, symbolizer: Symbolizer) throws {
         let options = grouping.statisticsOptions.forTrendSummary
         let analysis = try TrendAnalysis.analyze(count: files.count, load: { try Snapshot.load(path: files[$0].path) },
                                                  options: options, axis: periodic ? .time : .index,
                                                  symbolizer: symbolizer)
         // `trend DIR` may take another process (a worker that grew more): then say which.
-        let chosen = try? SnapshotSeries.mainProcess(in: directory)?.series.pid
+        let chosen = all.flatMap { SnapshotSeries.mainProcess(among: $0)?.series.pid }
         let which = chosen == pid ? "" : " --pid \(pid)"
         Console.note("trend over \(analysis.snapshots.count) snapshots (`heapdiff trend \(shownDirectory)\(which)` for more):")
         TrendReport(analysis: analysis, keyType: options.keyType,
@@ -130,8 +132,7 @@ struct RunSummary {
     /// Forked workers (gunicorn, nginx) and children that ran the workload
     /// took snapshots of their own: each one's growth, most first, and the
     /// diff of the one that grew most.
-    private func reportWorkers(symbolizer: Symbolizer) throws {
-        let all = try SnapshotSeries.loadAll(directory: directory)
+    private func reportWorkers(_ all: [SnapshotSeries<SnapshotFile>], symbolizer: Symbolizer) throws {
         let idle = SnapshotSeries.exitOnly(started: pid, among: all)
         if !idle.isEmpty {
             Console.note("\(idle.count) more process\(idle.count == 1 ? "" : "es") (\(Self.programs(idle.map(\.program)))) "
