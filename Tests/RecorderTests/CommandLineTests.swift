@@ -122,6 +122,44 @@ import Testing
         #expect(sleeper.isRunning)   // no signal was sent: SIGUSR2 would have killed it
     }
 
+    /// `heapdiff run … &` then `heapdiff snapshot $!`: $! is heapdiff's own pid,
+    /// which stands for the program it runs.
+    @Test func snapshotOfHeapdiffRunAsksTheProgramItRuns() throws {
+        let dir = try Harness.temporaryDirectory("snaprun")
+        let exe = try Harness.build("waiter", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try BackgroundProgram(Harness.cli, arguments: ["run", "-o", out.path, "--", exe], environment: [:],
+                                        preload: false)
+        try run.waitUntilReady()
+        let pid = try #require(run.programPID)
+        #expect(pid != run.pid)
+        let result = try Harness.run(Harness.cli, arguments: ["snapshot", String(run.pid), "--label", "via-run"],
+                                     preload: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr == "heapdiff: process \(run.pid) is heapdiff itself; asking the program it runs, "
+            + "process \(pid) (waiter)\n")
+        let snapshot = try Snapshot.load(path: result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(snapshot.process.pid == UInt32(pid) && snapshot.process.label == "via-run")
+        #expect(run.finish() == 0, "\(run.stderr)")
+    }
+
+    /// Another launcher (a shell) is not taken for its child: the error names the child to ask.
+    @Test func snapshotOfALauncherNamesItsTracedChild() throws {
+        let dir = try Harness.temporaryDirectory("snapsh")
+        let exe = try Harness.build("waiter", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let shell = try BackgroundProgram("/bin/sh", arguments: ["-c", "LD_PRELOAD=\(Harness.library) "
+                                            + "HEAPDIFF_OUTPUT=\(out.path) \(exe); true"], environment: [:], preload: false)
+        try shell.waitUntilReady()
+        let pid = try #require(shell.programPID)
+        let result = try Harness.run(Harness.cli, arguments: ["snapshot", String(shell.pid)], preload: false)
+        #expect(result.status != 0)
+        #expect(result.stderr.hasSuffix("process \(shell.pid) is not running under heapdiff (no libheapdiff.so in "
+            + "/proc/\(shell.pid)/maps); its child \(pid) (waiter) is: heapdiff snapshot \(pid)\n"), "\(result.stderr)")
+        #expect(try Harness.snapshotFiles(in: out).isEmpty)   // nothing was asked
+        #expect(shell.finish() == 0, "\(shell.stderr)")
+    }
+
     @Test(arguments: ["empty", "truncated", "version", "garbage", "missing"])
     func badSnapshotFilesGetOneLineErrors(kind: String) throws {
         let dir = try Harness.temporaryDirectory("bad")

@@ -25,7 +25,9 @@ struct SnapshotCommand: ParsableCommand {
 
             The process must have been started by `heapdiff run` (or with LD_PRELOAD=libheapdiff.so), or be \
             recorded by `heapdiff attach`: then the request goes through the attach session's pipe, the \
-            snapshot lands in that session's directory, and a label is cut to 255 bytes.
+            snapshot lands in that session's directory, and a label is cut to 255 bytes. The pid of \
+            `heapdiff run` itself (what `$!` gives after `heapdiff run … &`) stands for the program it runs; \
+            a note on standard error says so.
             """
     )
 
@@ -49,12 +51,14 @@ struct SnapshotCommand: ParsableCommand {
     }
 
     func run() throws {
-        let process = TracedProcess(pid: pid)
-        guard process.exists else { throw CommandError(message: "no process \(pid)") }
+        let asked = TracedProcess(pid: pid)
+        guard asked.exists else { throw CommandError(message: "no process \(pid)") }
+        let process = try Self.recordedProcess(standingFor: asked)
+        let pid = process.pid
         // Attached by `heapdiff attach`: its session reads commands from a
         // FIFO it holds open (AttachChannel); it has no control socket.
         if let session = AttachChannel.commandsPath(of: process) {
-            return try snapshotAttached(session: session)
+            return try snapshotAttached(session: session, pid: pid)
         }
         let deadline = Date().addingTimeInterval(timeout)
         var text = [CChar](repeating: 0, count: 4608)
@@ -92,10 +96,28 @@ struct SnapshotCommand: ParsableCommand {
         }
     }
 
+    /// The process to ask: PID itself, or, when PID is `heapdiff run` (which
+    /// is not traced: it launches the program with the recorder preloaded),
+    /// the one traced program it runs. Any other untraced process with
+    /// traced children is refused with their pids, so that the user picks.
+    static func recordedProcess(standingFor process: TracedProcess) throws -> TracedProcess {
+        guard process.loadsRecorder() == false, AttachChannel.commandsPath(of: process) == nil else { return process }
+        let traced = process.children().filter { $0.loadsRecorder() == true || AttachChannel.commandsPath(of: $0) != nil }
+        let named = traced.map { "\($0.pid) (\($0.commandName() ?? "?"))" }.joined(separator: ", ")
+        if process.isHeapdiff, traced.count == 1 {
+            Console.note("process \(process.pid) is heapdiff itself; asking the program it runs, process \(named)")
+            return traced[0]
+        }
+        guard !traced.isEmpty else { return process }
+        throw CommandError(message: "process \(process.pid) is not running under heapdiff (no libheapdiff.so in "
+            + "/proc/\(process.pid)/maps); its \(traced.count == 1 ? "child" : "children") \(named) "
+            + "\(traced.count == 1 ? "is" : "are"): heapdiff snapshot \(traced[0].pid)")
+    }
+
     /// Through the pipe of the `heapdiff attach` session recording the process.
-    private func snapshotAttached(session: String) throws {
+    private func snapshotAttached(session: String, pid: Int32) throws {
         let directory = URL(fileURLWithPath: session).deletingLastPathComponent().path
-        let before = try snapshots(in: directory).last?.seq ?? 0
+        let before = try snapshots(in: directory, pid: pid).last?.seq ?? 0
         var text = String((label ?? "").map { $0.isNewline ? " " : $0 })   // one command a line
         while text.utf8.count > 255 { text.removeLast() }                   // the recorder keeps 255 bytes
         guard AttachChannel.send("snapshot " + text, toSessionAt: session) else {
@@ -103,7 +125,7 @@ struct SnapshotCommand: ParsableCommand {
         }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let new = try snapshots(in: directory).last, new.seq > before {
+            if let new = try snapshots(in: directory, pid: pid).last, new.seq > before {
                 print(new.path)
                 return
             }
@@ -113,7 +135,7 @@ struct SnapshotCommand: ParsableCommand {
                            status: 1)
     }
 
-    private func snapshots(in directory: String) throws -> [(path: String, seq: UInt32)] {
+    private func snapshots(in directory: String, pid: Int32) throws -> [(path: String, seq: UInt32)] {
         do {
             return try SnapshotDirectory.snapshots(in: directory, pid: pid)
         } catch {

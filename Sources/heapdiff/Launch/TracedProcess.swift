@@ -29,6 +29,30 @@ struct TracedProcess {
         })
     }
 
+    /// The process's children, from every thread's /proc/PID/task/TID/children
+    /// (empty when unreadable).
+    func children() -> [TracedProcess] {
+        let tasks = procDirectory + "/task"
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks) else { return [] }
+        var pids: Set<Int32> = []
+        for thread in threads {
+            guard let bytes = try? FileBytes.read(path: "\(tasks)/\(thread)/children") else { continue }
+            for field in String(decoding: bytes, as: UTF8.self).split(separator: " ") {
+                if let child = Int32(field.trimmingCharacters(in: .whitespacesAndNewlines)) { pids.insert(child) }
+            }
+        }
+        return pids.sorted().map { TracedProcess(pid: $0) }
+    }
+
+    /// Whether the process is a heapdiff command (`heapdiff run`, say), by
+    /// the name of its executable.
+    var isHeapdiff: Bool {
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: procDirectory + "/exe") else {
+            return commandName() == "heapdiff"
+        }
+        return URL(fileURLWithPath: exe).lastPathComponent == "heapdiff"
+    }
+
     /// Fields of /proc/PID/status, e.g. `State`, `TracerPid`, `Uid`.
     func status() throws -> [String: String] {
         var fields: [String: String] = [:]
