@@ -122,6 +122,40 @@ import Testing
         #expect(sleeper.isRunning)   // no signal was sent: SIGUSR2 would have killed it
     }
 
+    /// A refused --sample says why: too large, or not a size.
+    @Test(arguments: [("run", "2GiB", "at most 1GiB between sample points"),
+                      ("check", "1.5 GiB", "at most 1GiB between sample points"),
+                      ("attach", "64 kilobytes", "a size such as 512KiB, 64k, 1.5MiB or 524288 (units are powers of "
+                           + "1024), or 0 for every allocation"),
+                      ("run", "0.5", "a size such as 512KiB, 64k, 1.5MiB or 524288 (units are powers of 1024), "
+                           + "or 0 for every allocation")])
+    func aRefusedSampleRateSaysWhy(command: String, value: String, reason: String) throws {
+        let target = command == "attach" ? ["1"] : ["--", "/bin/true"]
+        let result = try Harness.run(Harness.cli, arguments: [command, "--sample", value] + target, preload: false)
+        #expect(result.status == 2)
+        #expect(result.stderr == "heapdiff: error: The value '\(value)' is invalid for '--sample <bytes>': \(reason) "
+            + "(see 'heapdiff help \(command)')\n")
+    }
+
+    /// Another user's process: its maps cannot be read, so heapdiff cannot
+    /// tell whether it records; it says so after a second, not the timeout's ten.
+    @Test(.enabled(if: geteuid() == 0, "needs root: heapdiff runs as nobody and asks root's process"))
+    func snapshotOfAnotherUsersProcessSaysWhyItCannotTell() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { sleeper.terminate() }
+        let pid = sleeper.processIdentifier
+        let result = try Harness.run("/usr/sbin/runuser", arguments: ["-u", "nobody", "--", Harness.cli, "snapshot",
+                                                                      String(pid)], preload: false)
+        #expect(result.status == 2)
+        #expect(result.stderr == "heapdiff: error: process \(pid) does not answer on its control socket heapdiff.\(pid), "
+            + "and cannot read /proc/\(pid)/maps: Permission denied, so whether it runs the recorder is unknown; only "
+            + "its own user or root may ask it\n")
+        #expect(sleeper.isRunning)
+    }
+
     /// `heapdiff run … &` then `heapdiff snapshot $!`: $! is heapdiff's own pid,
     /// which stands for the program it runs.
     @Test func snapshotOfHeapdiffRunAsksTheProgramItRuns() throws {

@@ -71,7 +71,7 @@ struct AttachCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Sample allocations, about one per this many bytes allocated (512KiB, 64k, 1048576): "
                                 + "cheap enough for a production service; sizes are then estimates with an error "
                                 + "(see 'Running in production' in the README). Default: every allocation.",
-                                valueName: "bytes"))
+                                valueName: "bytes"), transform: SampleRate.parse)
     var sample: SampleRate?
 
     @OptionGroup var grouping: GroupingOptions

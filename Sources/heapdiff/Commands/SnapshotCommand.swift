@@ -60,7 +60,8 @@ struct SnapshotCommand: ParsableCommand {
         if let session = AttachChannel.commandsPath(of: process) {
             return try snapshotAttached(session: session, pid: pid)
         }
-        let deadline = Date().addingTimeInterval(timeout)
+        let started = Date()
+        let deadline = started.addingTimeInterval(timeout)
         var text = [CChar](repeating: 0, count: 4608)
         while true {
             let left = max(1, Int32(deadline.timeIntervalSinceNow * 1000))
@@ -85,6 +86,14 @@ struct SnapshotCommand: ParsableCommand {
                         + "(no libheapdiff.so in /proc/\(pid)/maps)")
                 }
                 guard process.exists else { throw CommandError(message: "process \(pid) has ended") }
+                // Maps that cannot be read: another user's (or a protected)
+                // process, which would refuse this user anyway; a second is
+                // enough for one of ours that is just starting.
+                if let unreadable = process.mapsUnreadable(), Date() >= started.addingTimeInterval(1) {
+                    throw CommandError(message: "process \(pid) does not answer on its control socket heapdiff.\(pid), "
+                        + "and \(unreadable), so whether it runs the recorder is unknown; only its own user or root "
+                        + "may ask it")
+                }
                 guard Date() < deadline else {
                     throw CommandError(message: "process \(pid) does not answer on its control socket heapdiff.\(pid) "
                         + "(is it traced by this version of heapdiff?)")

@@ -19,6 +19,19 @@ struct TracedProcess {
         return names.contains { $0.hasPrefix("libheapdiff") && !$0.hasPrefix(RecorderLibrary.attachFileName) }
     }
 
+    /// Why the process's maps cannot be read (`cannot read /proc/PID/maps:
+    /// Permission denied`), or nil when they can.
+    func mapsUnreadable() -> String? {
+        do {
+            _ = try read("maps")
+            return nil
+        } catch let error as CommandError {
+            return error.message
+        } catch {
+            return "cannot read /proc/\(pid)/maps"
+        }
+    }
+
     /// The file names of the ELF objects mapped into the process.
     func mappedLibraryNames() throws -> Set<String> {
         let maps = String(decoding: try read("maps"), as: UTF8.self)

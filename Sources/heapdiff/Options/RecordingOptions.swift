@@ -17,7 +17,7 @@ struct RecordingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Record at most this many frames per call stack, 1 to 256 (default 64).", valueName: "n"))
     var depth: Int?
 
-    @Option(help: SampleRate.help)
+    @Option(help: SampleRate.help, transform: SampleRate.parse)
     var sample: SampleRate?
 
     @Option(help: ArgumentHelp("Keep only the latest n snapshots taken every --interval, deleting older ones "
