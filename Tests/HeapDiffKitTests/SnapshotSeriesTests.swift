@@ -195,6 +195,13 @@ import Testing
         var notes: [String] = []
         #expect(try SnapshotSeries.load(inputs: [directory.path], pid: nil, note: { notes.append($0) }).pid == 101)
         #expect(try SnapshotSeries.load(inputs: [directory.path], pid: 100, note: { notes.append($0) }).pid == 100)
+        // A pid without snapshots there (a typo): the error lists those it has.
+        let absent = SeriesError.noSnapshotsOfProcess(directory: directory.path, pid: 7, present: [
+            "100 (runuser, 5 snapshots)", "101 (postgres, 4 snapshots)", "102 (postgres, 2 snapshots)",
+            "103 (shrinker, 4 snapshots)"])
+        #expect(throws: absent) { try SnapshotSeries.load(inputs: [directory.path], pid: 7) }
+        #expect(absent.description == "\(directory.path) holds no snapshots of process 7; it holds those of processes "
+            + "100 (runuser, 5 snapshots), 101 (postgres, 4 snapshots), 102 (postgres, 2 snapshots), 103 (shrinker, 4 snapshots)")
         #expect(notes == ["\(directory.path) holds the snapshots of 4 processes: this is postgres (pid 101), of the 3 with a "
             + "trend, the one whose traced heap grew most (+300 KiB); --pid chooses another: 100 (runuser, 5), "
             + "102 (postgres, 2), 103 (shrinker, 4)"])

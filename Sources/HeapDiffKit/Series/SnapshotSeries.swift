@@ -214,6 +214,9 @@ extension SnapshotSeries: Equatable where Member: Equatable {}
 /// Why a series cannot be read or used.
 public enum SeriesError: Error, Equatable, CustomStringConvertible {
     case noSnapshots(directory: String)
+    /// `--pid` names a process without snapshots in the directory; `present`
+    /// lists those that have some ("8742 (gcc, 3 snapshots)"), in pid order.
+    case noSnapshotsOfProcess(directory: String, pid: Int32, present: [String])
     /// Files of two processes given as one series; `analysis` names what
     /// follows one process ("a trend", "a leak check").
     case mixedProcesses(path: String, pid: UInt32, firstPath: String, firstPID: UInt32, analysis: String)
@@ -226,6 +229,10 @@ public enum SeriesError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .noSnapshots(let directory):
             return "\(directory): no snapshots"
+        case let .noSnapshotsOfProcess(directory, pid, present):
+            let shown = present.prefix(5).joined(separator: ", ") + (present.count > 5 ? ", …" : "")
+            return "\(directory) holds no snapshots of process \(pid)"
+                + (present.isEmpty ? "" : "; it holds those of process\(present.count == 1 ? "" : "es") \(shown)")
         case let .mixedProcesses(path, pid, firstPath, firstPID, analysis):
             return "\(path) is of process \(pid), \(firstPath) of process \(firstPID); \(analysis) follows one process"
         case let .sameSnapshot(path, otherPath, seq, pid):
@@ -303,10 +310,24 @@ extension SnapshotSeries where Member == SnapshotFile {
     public static func load(inputs: [String], pid: Int32?, analysis: String = "a series",
                             note: (String) -> Void = { _ in }) throws -> SnapshotSeries {
         guard let directory = directory(inputs) else { return try load(files: inputs, analysis: analysis) }
-        if let pid { return try load(directory: directory, pid: pid) }
+        if let pid {
+            let series = try load(directory: directory, pid: pid)
+            guard series.members.isEmpty else { return series }
+            throw SeriesError.noSnapshotsOfProcess(directory: directory, pid: pid, present: try present(in: directory))
+        }
         guard let main = try mainProcess(in: directory) else { throw SeriesError.noSnapshots(directory: directory) }
         choiceNote(main, directory: directory).map(note)
         return main.series
+    }
+
+    /// The processes with snapshots in `directory`, as "PID (PROGRAM, N snapshots)".
+    static func present(in directory: String) throws -> [String] {
+        try SnapshotDirectory.processes(in: directory).compactMap { pid in
+            let files = try SnapshotDirectory.snapshots(in: directory, pid: pid)
+            guard let last = files.last, let name = SnapshotFileName(URL(fileURLWithPath: last.path).lastPathComponent)
+            else { return nil }
+            return "\(pid) (\(name.program), \(files.count) snapshot\(files.count == 1 ? "" : "s"))"
+        }
     }
 
     /// The one input when it is a directory.
