@@ -46,6 +46,28 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("helpers/daemon.\(pid).1.heapsnap").path))
     }
 
+    /// A daemon stopped before its recorder made its control socket (as a
+    /// loaded machine can delay it) is found all the same, by the output
+    /// directory it inherited open.
+    @Test func runNamesADaemonThatHasNoControlSocketYet() throws {
+        let dir = try Harness.temporaryDirectory("daemonstop")
+        let exe = try Harness.build("daemon", in: dir)
+        let pidFile = dir.appendingPathComponent("daemon.pid")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "--output", dir.appendingPathComponent("out").path,
+                                                         "--", exe, pidFile.path, "stop"], preload: false)
+        var daemon: Int32?
+        for _ in 0..<100 where daemon == nil {
+            daemon = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if daemon == nil { usleep(50_000) }
+        }
+        defer { if let daemon { kill(daemon, SIGKILL) } }
+        #expect(run.status == 0, "\(run.stderr)")
+        let pid = try #require(daemon)
+        #expect(run.stderr.contains(": \(pid) (daemon). `heapdiff snapshot PID` takes a snapshot now"), "\(run.stderr)")
+        let sockets = try String(contentsOfFile: "/proc/net/unix", encoding: .utf8)
+        #expect(!sockets.contains("@heapdiff.\(pid)\n"))   // still stopped: no socket was there to find
+    }
+
     @Test func runReportsAProgramThatCannotStart() throws {
         let result = try Harness.run(Harness.cli, arguments: ["run", "--", "/no/such/program"], preload: false)
         #expect(result.status == 127)

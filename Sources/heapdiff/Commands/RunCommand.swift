@@ -97,7 +97,6 @@ struct RunCommand: ParsableCommand {
                                status: error.code == EACCES || error.code == ENOEXEC ? 126 : 127)
         }
 
-        let exited = DispatchTime.now()
         notices.printAll()
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
                                  periodic: recording.interval != nil, verdictsBefore: verdictsBefore)
@@ -111,7 +110,6 @@ struct RunCommand: ParsableCommand {
             summary.print()
         }
         if !quiet {
-            StillRecording.waitForListeners(since: exited)
             let shown = PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath).show(directory)
             if let note = StillRecording.note(StillRecording.processes(writingInto: directory), shownDirectory: shown) {
                 Console.note(note)

@@ -1,14 +1,15 @@
 import Foundation
-import HeapDiffFormat
 
 /// Processes that still run with the recorder and write into a run's output
 /// directory after the program itself has ended: a server that daemonizes
 /// (nginx, `memcached -d`, redis with `daemonize yes`) leaves its daemon and
 /// workers recording, and `run` would otherwise return as if all were done.
 ///
-/// Found without touching any process: each recorder listens on its control
-/// socket (`@heapdiff.PID` in /proc/net/unix) and holds its output directory
-/// open, so a process whose open files include this directory writes here.
+/// Found without touching any process: each recorder holds its output
+/// directory open from start-up, and a forked process inherits that
+/// descriptor at once, so a process whose open files include this directory
+/// writes here. (Its control socket, `@heapdiff.PID`, is made only 100 ms
+/// after a fork: a daemon found by it could be missed on a loaded machine.)
 /// Processes of other users are seen only when heapdiff runs as root.
 struct StillRecording {
     struct Process: Equatable {
@@ -16,32 +17,15 @@ struct StillRecording {
         var name: String
     }
 
-    static func processes(writingInto directory: String, proc: String = "/proc") -> [Process] {
-        guard let sockets = try? String(contentsOfFile: "\(proc)/net/unix", encoding: .utf8) else { return [] }
-        let prefix = "@" + HD_CONTROL_SOCKET_PREFIX   // abstract names are listed with a leading @
-        var pids = Set<Int32>()
-        for line in sockets.split(separator: "\n") {
-            guard let name = line.split(separator: " ").last, name.hasPrefix(prefix),
-                  let pid = Int32(name.dropFirst(prefix.count)) else { continue }
-            pids.insert(pid)
-        }
+    static func processes(writingInto directory: String, proc: String = "/proc",
+                          except own: Int32 = getpid()) -> [Process] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: proc) else { return [] }
         let target = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
-        return pids.sorted().compactMap { pid in
+        return entries.compactMap(Int32.init).filter { $0 != own }.sorted().compactMap { pid in
             guard holdsOpen(target, pid: pid, proc: proc) else { return nil }
             let name = (try? String(contentsOfFile: "\(proc)/\(pid)/comm", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             return Process(pid: pid, name: name ?? "?")
-        }
-    }
-
-    /// A recorder in a forked process makes its control socket 100 ms after the fork
-    /// (`LISTEN_DELAY_MS` in control.c), and a daemon's parent may exit right after forking it:
-    /// waits until 200 ms after the program's exit (the summary usually took longer already).
-    static func waitForListeners(since exit: DispatchTime) {
-        let ready = exit + .milliseconds(200)
-        let now = DispatchTime.now()
-        if now < ready {
-            usleep(UInt32((ready.uptimeNanoseconds - now.uptimeNanoseconds) / 1_000))
         }
     }
 

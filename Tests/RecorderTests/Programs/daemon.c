@@ -3,7 +3,9 @@
  * the file given as argv[1], lets go of the standard streams and of the
  * descriptors it inherited (the test runner waits for one of them to close),
  * and serves until SIGTERM, which it ends with exit(0) as servers shut
- * down, holding 10 x 100 B; at most 60 s. */
+ * down, holding 10 x 100 B; at most 60 s. With "stop" after the file, the
+ * child then stops itself (SIGSTOP), before its recorder has made its
+ * control socket: found only by the directory it holds open. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +38,8 @@ int main(int argc, char **argv) {
     dup2(null, 2);
     for (int fd = 3; fd < 64; fd++)   /* the recorder's own sit above 700 */
         close(fd);
+    if (argc > 2 && argv[2][0] == 's')
+        raise(SIGSTOP);
     signal(SIGTERM, on_term);
     alarm(60);
     while (!stop)
