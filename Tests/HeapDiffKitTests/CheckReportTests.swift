@@ -48,6 +48,25 @@ import Testing
         ])
     }
 
+    /// A sampled pass says how large a leak the rate could have missed,
+    /// when that is above the limit; a pass of every allocation does not.
+    @Test func aSampledPassSaysWhatItCannotSee() {
+        func verdict(rate: UInt64, limit: Int64) -> String? {
+            var result = LeakCheck.Result(compared: [], findings: [], totalSizeDiff: 145_408, totalCountDiff: 5957,
+                                          totalExceeded: false)
+            result.totalSizeDiffStandardError = rate > 0 ? 113_664 : 0
+            result.sampleRate = rate
+            return CheckReport(result: result, policy: LeakCheck.Policy(maxGrowthPerSite: limit), keyType: .lineno,
+                               limit: 0, directory: "/tmp/s", paths: PathDisplay(baseDirectory: "/app")).text().last
+        }
+        #expect(verdict(rate: 65_536, limit: 4096) == "heapdiff check: passed: no call site grew by more than 4096 B and "
+            + "beyond 3 standard errors; the traced heap grew ~+142 KiB ±111 KiB (~+5957 blocks) over 0 snapshots ( … ), "
+            + "sampled every 64.0 KiB; at this rate a site must grow by about 576 KiB to be told from sampling noise, "
+            + "so a smaller leak passes: a lower --sample, or none, sees it")
+        #expect(verdict(rate: 65_536, limit: 1 << 20)?.hasSuffix("sampled every 64.0 KiB") == true)
+        #expect(verdict(rate: 0, limit: 4096)?.hasSuffix("over 0 snapshots ( … )") == true)
+    }
+
     /// The one line a harness records for `heapdiff check`: the first three
     /// grown sites, how many more, and the heap's growth past --max-growth.
     @Test func summaryNamesTheGrownSitesInOneLine() {

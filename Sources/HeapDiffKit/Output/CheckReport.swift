@@ -69,7 +69,7 @@ public struct CheckReport {
         let noise = sampled ? " and beyond \(Int(SampledEstimates.significance)) standard errors" : ""
         if result.passed {
             lines.append("heapdiff check: passed: no call site grew by more than "
-                + "\(SizeFormatting.size(policy.maxGrowthPerSite))\(noise); \(total)")
+                + "\(SizeFormatting.size(policy.maxGrowthPerSite))\(noise); \(total)\(blindSpot)")
         } else {
             var reasons: [String] = []
             if !result.findings.isEmpty {
@@ -82,6 +82,19 @@ public struct CheckReport {
             lines.append("heapdiff check: FAILED: \(reasons.joined(separator: "; ")); \(total); snapshots in \(paths.show(directory))")
         }
         return lines
+    }
+
+    /// Said after a sampled pass: a site that only grows fails once its
+    /// growth, k points of R bytes, exceeds 3 standard errors, R·√k, so from
+    /// about 9 points on; a leak smaller than that passes however real, which
+    /// a pass must not hide when the limit is below it.
+    private var blindSpot: String {
+        guard result.sampleRate > 0 else { return "" }
+        let significance = SampledEstimates.significance
+        let smallest = Int64(significance * significance * Double(result.sampleRate))
+        guard smallest > policy.maxGrowthPerSite else { return "" }
+        return "; at this rate a site must grow by about \(SizeFormatting.size(smallest)) to be told from sampling "
+            + "noise, so a smaller leak passes: a lower --sample, or none, sees it"
     }
 
     /// `file.c:16: grew +129 KiB (+2000 blocks)`
