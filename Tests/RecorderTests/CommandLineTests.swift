@@ -196,6 +196,11 @@ import Testing
             + "process \(pid) (waiter)\n")
         let snapshot = try Snapshot.load(path: result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(snapshot.process.pid == UInt32(pid) && snapshot.process.label == "via-run")
+        // attach $! is refused before anything is stopped: the program is recorded already.
+        let attach = try Harness.run(Harness.cli, arguments: ["attach", String(run.pid), "--duration", "1"], preload: false)
+        #expect(attach.status == 1)
+        #expect(attach.stderr == "heapdiff: error: process \(run.pid) is heapdiff itself; the program it runs, process "
+            + "\(pid) (waiter), already runs under heapdiff: use `heapdiff snapshot \(pid)`\n")
         #expect(run.finish() == 0, "\(run.stderr)")
     }
 

@@ -64,6 +64,12 @@ struct AttachTarget {
             throw CommandError(message: "process \(pid) already runs under heapdiff (libheapdiff.so is preloaded): "
                 + "use `heapdiff snapshot \(pid)`", status: 1)
         }
+        // `heapdiff run … &` then `heapdiff attach $!`: the program is its child, and already recorded.
+        if process.isHeapdiff, let program = process.children().first(where: { $0.loadsRecorder() == true }) {
+            throw CommandError(message: "process \(pid) is heapdiff itself; the program it runs, process "
+                + "\(program.pid) (\(program.commandName() ?? "?")), already runs under heapdiff: use "
+                + "`heapdiff snapshot \(program.pid)`", status: 1)
+        }
         if let session = AttachChannel.commandsPath(of: process) {
             let directory = URL(fileURLWithPath: session).deletingLastPathComponent().path
             throw CommandError(message: "process \(pid) is already attached by another heapdiff attach "
