@@ -28,7 +28,7 @@ static pid_t writer_tid;            /* the writer thread, 0 until it runs */
 static struct hd_listener listener = {.fd = -1};
 static int signal_taken_said;       /* the program replaced our handler: said once */
 static int exiting;
-static int (*real_raise)(int);
+static pid_t process_pid;           /* this process's pid, noted at start-up and fork */
 /* The program heapdiff started (in whatever it executes in the same pid),
  * as opposed to a process it forked or started. */
 static bool is_program = true;
@@ -245,24 +245,17 @@ static void at_exit(void) {
     hd_guard_leave(hd_thread(), outer);
 }
 
-/* A program that ends itself with a signal whose default action is to
- * terminate (CPython after an uncaught KeyboardInterrupt kills itself with
- * SIGINT, as shells expect; a SIGTERM handler that cleans up and re-raises)
- * never reaches exit(): its exit snapshot is written before the signal is
- * sent. Faults and abort() are left alone: a crashing process is no place to
- * write files. The writer lock is waited for a bounded time, because this may
- * run in a signal handler that interrupted a thread the writer waits for. */
-static bool ends_process(int sig) {
-    if (!hd_exit_signal(sig) && sig != SIGPIPE)   /* the signals exit_signals.c holds, and SIGPIPE */
-        return false;
-    struct sigaction action;
-    sigset_t blocked;
-    return hd_signal_action_default(sig, &action) && pthread_sigmask(SIG_BLOCK, NULL, &blocked) == 0 &&
-           !sigismember(&blocked, sig);
-}
-
-static void snapshot_before_self_signal(int sig) {
-    if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING || hd_thread()->guard || !ends_process(sig))
+/* The exit snapshot of a process that ends without exit() (exit_calls.c:
+ * a signal to itself, _exit). The writer lock is waited for a bounded time,
+ * because this may run in a signal handler that interrupted a thread the
+ * writer waits for. Never in the recorder, nor in a vfork child (or a raw
+ * clone), which is not the process the recorder set up: it shares the
+ * parent's memory, and its pid is not the one noted at start-up or fork.
+ * FINAL (_exit): nothing after it, so no other snapshot may start, and the
+ * terminating signals are held while it is written, as at exit. */
+void hd_snapshot_before_end(const char *label, bool final) {
+    if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING || hd_thread()->guard ||
+        (pid_t)syscall(SYS_getpid) != process_pid)
         return;
     int saved_errno = errno;
     int outer = hd_guard_enter(hd_thread());
@@ -270,34 +263,23 @@ static void snapshot_before_self_signal(int sig) {
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 5;
     if (pthread_mutex_timedlock(&writer_lock, &deadline) == 0) {
-        char label[32], name[16], text[4400];
-        snprintf(label, sizeof label, "SIG%s", sig == SIGINT    ? "INT"
-                                           : sig == SIGTERM ? "TERM"
-                                           : sig == SIGHUP  ? "HUP"
-                                           : sig == SIGQUIT ? "QUIT"
-                                           : sig == SIGALRM ? "ALRM"
-                                           : sig == SIGPIPE ? "PIPE"
-                                                            : hd_signal_name(sig, name, sizeof name));
-        if (!exiting && hd_snapshot_write(goes_to_helpers(HD_TRIGGER_EXIT), last_seq + 1, HD_TRIGGER_EXIT, label, text,
-                                          sizeof text) == 0)
-            last_seq++;
+        char text[4400];
+        struct hd_exit_signals held;
+        if (!exiting) {
+            if (final) {
+                exiting = 1;
+                hd_exit_signals_hold(&held);
+            }
+            if (hd_snapshot_write(goes_to_helpers(HD_TRIGGER_EXIT), last_seq + 1, HD_TRIGGER_EXIT, label, text,
+                                  sizeof text) == 0)
+                last_seq++;
+            if (final)
+                hd_exit_signals_release(&held);
+        }
         pthread_mutex_unlock(&writer_lock);
     }
     hd_guard_leave(hd_thread(), outer);
     errno = saved_errno;
-}
-
-HD_EXPORT int kill(pid_t pid, int sig) {
-    if (pid == 0 || pid == getpid())
-        snapshot_before_self_signal(sig);
-    return (int)syscall(SYS_kill, pid, sig);
-}
-
-HD_EXPORT int raise(int sig) {
-    snapshot_before_self_signal(sig);
-    if (real_raise)
-        return real_raise(sig);
-    return (int)syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
 }
 
 /* fork: hold every lock across it, so the child never inherits a table
@@ -319,6 +301,7 @@ static void after_fork_parent(void) {
 static void after_fork_child(void) {
     hd_lock_reset();
     pthread_mutex_init(&writer_lock, NULL);
+    process_pid = (pid_t)syscall(SYS_getpid);
     last_seq = 0;               /* the child's files count from 1 */
     hd_output_keep_forget();   /* and it keeps its own periodic ones */
     hd_sampler_after_fork_child();
@@ -345,6 +328,7 @@ void hd_control_prepare(void) {
     if (prepared)
         return;
     prepared = true;
+    process_pid = (pid_t)syscall(SYS_getpid);
     hd_program_name_init();
     /* Registered first, so our prepare handler runs last and our child
      * handler first: no other fork handler allocates while we hold locks. */
@@ -373,7 +357,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
         hd_record_init();
         hd_python_init();
         hd_control_prepare();
-        real_raise = (int (*)(int))dlsym(RTLD_NEXT, "raise");
+        hd_exit_calls_init();
         /* The handler first: the writer thread checks it is ours. */
         if (hd_config.signal) {
             struct sigaction sa;

@@ -13,5 +13,10 @@ int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t tex
 void hd_seq_at_least(uint32_t seq) HD_HIDDEN;
 /* The fork and exit handlers and the program's name, once per process. */
 void hd_control_prepare(void) HD_HIDDEN;
+/* The exit snapshot of a process ending without exit(), labelled LABEL
+ * ("SIGTERM", "_exit"); FINAL when nothing may follow it (_exit). */
+void hd_snapshot_before_end(const char *label, bool final) HD_HIDDEN;
+/* exit_calls.c: the next raise and _exit, found once at start-up. */
+void hd_exit_calls_init(void) HD_HIDDEN;
 
 #endif

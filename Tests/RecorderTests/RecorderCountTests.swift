@@ -268,6 +268,34 @@ import Testing
         }
     }
 
+    /// _exit and _Exit run no exit handler (os._exit in CPython's forked
+    /// workers, a signal handler's cleanup): the exit snapshot is written
+    /// before them, the exit status kept; a vfork child, which shares the
+    /// program's memory, writes none.
+    @Test(arguments: ["exit", "Exit"]) func exitWithoutHandlersStillWritesTheExitSnapshot(_ call: String) throws {
+        let dir = try Harness.temporaryDirectory("exit-calls")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("exit_calls", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, arguments: [call], environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 5, "\(result.stderr)")
+        let fields = Dictionary(uniqueKeysWithValues: result.stdoutText.split(whereSeparator: \.isWhitespace).map {
+            let pair = $0.split(separator: "=")
+            return (String(pair[0]), Int(pair[1]) ?? 0)
+        })
+        let (pid, child) = (try #require(fields["pid"]), try #require(fields["child"]))
+        let files = try Harness.snapshotFiles(in: out).map { URL(fileURLWithPath: $0).lastPathComponent }
+        // Nothing of the vfork child's, nor a second file of the program's.
+        #expect(Set(files) == ["exit_calls.\(pid).1.heapsnap", "exit_calls.\(child).1.heapsnap"], "\(files)")
+        let program = try Snapshot.load(path: out.appendingPathComponent("exit_calls.\(pid).1.heapsnap").path)
+        #expect(program.process.trigger == .exit && program.process.label == "_exit")
+        let kept = try Harness.statistic("main_keep", in: "exit_calls.c", of: program, symbolizer: symbolizer)
+        #expect(kept?.count == 5 && kept?.size == 5_000)
+        let forked = try Snapshot.load(path: out.appendingPathComponent("exit_calls.\(child).1.heapsnap").path)
+        let held = try Harness.statistic("child_keep", in: "exit_calls.c", of: forked, symbolizer: symbolizer)
+        #expect(held?.count == 7 && held?.size == 2_100)
+    }
+
     /// A SIGTERM that arrives while the exit snapshot is written (exit_signal.c
     /// sends one as soon as the snapshot's temporary file appears) ends the
     /// process, as it would, once the snapshot is complete (exit_signals.c);
