@@ -68,6 +68,33 @@ import Testing
         #expect(!sockets.contains("@heapdiff.\(pid)\n"))   // still stopped: no socket was there to find
     }
 
+    /// A program LD_PRELOAD cannot reach leaves no snapshot, and `run` says why: a
+    /// statically linked one has no dynamic loader; a Go one never calls exit().
+    @Test func runSaysWhyAProgramLeftNoSnapshot() throws {
+        let dir = try Harness.temporaryDirectory("static")
+        let exe = try Harness.build("plain_leak_c", in: dir, flags: ["-O1", "-static"])
+        let out = dir.appendingPathComponent("out")
+        let bare = try Harness.run(exe, preload: false)
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", exe], preload: false)
+        #expect(run.status == bare.status, "\(run.stderr)")   // (it says it was not recorded, as it was not)
+        #expect(run.stderr.hasSuffix("left no snapshot: \(exe) is statically linked: without a dynamic loader, "
+            + "LD_PRELOAD cannot load the recorder into it (heapdiff records dynamically linked programs)\n"),
+                "\(run.stderr)")
+        let check = try Harness.run(Harness.cli, arguments: ["check", "-o", dir.appendingPathComponent("c").path, "--", exe],
+                                    preload: false)
+        #expect(check.status == 2)
+        #expect(check.stderr.hasPrefix("heapdiff: error: \(exe) (pid ") && check.stderr.hasSuffix(") left no snapshot: "
+            + "\(exe) is statically linked: without a dynamic loader, LD_PRELOAD cannot load the recorder into it "
+            + "(heapdiff records dynamically linked programs)\n"), "\(check.stderr)")
+        // Debian's go is linked dynamically (cgo), and ends by its own exit system call.
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/go") else { return }
+        let go = try Harness.run(Harness.cli, arguments: ["run", "-o", dir.appendingPathComponent("go").path, "--",
+                                                        "go", "version"], preload: false)
+        #expect(go.status == 0, "\(go.stderr)")
+        #expect(go.stderr.contains(": go is a Go program: it ends by its own exit system call, never through exit(), "
+            + "so no exit snapshot is written"), "\(go.stderr)")
+    }
+
     @Test func runReportsAProgramThatCannotStart() throws {
         let result = try Harness.run(Harness.cli, arguments: ["run", "--", "/no/such/program"], preload: false)
         #expect(result.status == 127)

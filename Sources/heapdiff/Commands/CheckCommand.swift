@@ -182,10 +182,17 @@ struct CheckCommand: ParsableCommand {
     /// that is an error, status 2).
     private func judgeOwnSeries(in directory: String, started: Int32, program: String,
                                 leakTestsJudged: Bool) throws -> (CheckReport?, Symbolizer?) {
-        let series = SnapshotSeries.checked(started: started, among: try SnapshotSeries.loadAll(directory: directory))
+        // (A program never recorded may not have made the directory.)
+        let all = FileManager.default.fileExists(atPath: directory) ? try SnapshotSeries.loadAll(directory: directory) : []
+        let series = SnapshotSeries.checked(started: started, among: all)
         let phases: [SnapshotFile]
         do {
             guard let series else {
+                // Not recorded at all: say why, when the program's file tells.
+                if !leakTestsJudged, !all.contains(where: { $0.pid == started }),
+                   let refusal = PreloadRefusal.reason(program: program, environment: ProcessInfo.processInfo.environment) {
+                    throw CommandError(message: "\(program) (pid \(started)) left no snapshot: \(refusal)")
+                }
                 throw SeriesError.tooFewPhases(program: URL(fileURLWithPath: program).lastPathComponent,
                                                pid: started, own: 0)
             }

@@ -18,6 +18,9 @@ struct RunSummary {
     /// The verdicts files as they were before the program started: the
     /// leak tests it judged are those recorded since.
     var verdictsBefore: LeakTestVerdictFiles.Mark
+    /// Why the program could not load the recorder, if its file says
+    /// (`PreloadRefusal`): given when the process left no snapshot.
+    var refusal: String? = nil
 
     /// Workers listed one by one before "… and N more".
     static let workersListed = 5
@@ -27,7 +30,7 @@ struct RunSummary {
 
     func print() {
         guard FileManager.default.fileExists(atPath: directory) else {
-            Console.warning("process \(pid) left no snapshot: \(shownDirectory) does not exist")
+            Console.warning("process \(pid) left no snapshot: \(refusal ?? "\(shownDirectory) does not exist")")
             return
         }
         let files: [(path: String, seq: UInt32)]
@@ -38,7 +41,7 @@ struct RunSummary {
             return
         }
         if files.isEmpty {
-            Console.warning("process \(pid) left no snapshot in \(shownDirectory)")
+            Console.warning("process \(pid) left no snapshot in \(shownDirectory)" + (refusal.map { ": " + $0 } ?? ""))
         }
         report(hasProgramFiles: !files.isEmpty)
     }
