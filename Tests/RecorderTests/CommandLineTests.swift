@@ -19,6 +19,18 @@ import Testing
         #expect(!traced.stderr.contains("still run"))
     }
 
+    /// The pid daemon.c's child writes to FILE, waited for up to 5 s.
+    static func daemonPID(written file: URL) -> Int32? {
+        for _ in 0..<100 {
+            if let pid = (try? String(contentsOf: file, encoding: .utf8)).flatMap({
+                Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                return pid
+            }
+            usleep(50_000)
+        }
+        return nil
+    }
+
     /// A program that daemonizes leaves its daemon recording: `run` says so, with its pid.
     @Test func runNamesTheDaemonAProgramLeftRecording() throws {
         let dir = try Harness.temporaryDirectory("daemon")
@@ -26,11 +38,7 @@ import Testing
         let pidFile = dir.appendingPathComponent("daemon.pid")
         let run = try Harness.run(Harness.cli, arguments: ["run", "--output", dir.appendingPathComponent("out").path,
                                                          "--", exe, pidFile.path], preload: false)
-        var daemon: Int32?
-        for _ in 0..<100 where daemon == nil {
-            daemon = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if daemon == nil { usleep(50_000) }
-        }
+        var daemon = Self.daemonPID(written: pidFile)
         defer { if let daemon { kill(daemon, SIGKILL) } }
         #expect(run.status == 0, "\(run.stderr)")
         let pid = try #require(daemon)
@@ -55,11 +63,7 @@ import Testing
         let pidFile = dir.appendingPathComponent("daemon.pid")
         let run = try Harness.run(Harness.cli, arguments: ["run", "--output", dir.appendingPathComponent("out").path,
                                                          "--", exe, pidFile.path, "stop"], preload: false)
-        var daemon: Int32?
-        for _ in 0..<100 where daemon == nil {
-            daemon = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if daemon == nil { usleep(50_000) }
-        }
+        let daemon = Self.daemonPID(written: pidFile)
         defer { if let daemon { kill(daemon, SIGKILL) } }
         #expect(run.status == 0, "\(run.stderr)")
         let pid = try #require(daemon)
