@@ -47,7 +47,8 @@ struct RunCommand: ParsableCommand {
             still run with the recorder and write into the output directory (a server that daemonized), a \
             last line names them with their pids. Everything heapdiff \
             prints goes to standard error: the program's standard output is left exactly as it was. \
-            When a signal kills the program, heapdiff says which and whether its exit snapshot was written. \
+            When a signal kills the program, heapdiff says which and whether its exit snapshot was written; \
+            when the program could not be traced at all (statically linked, set-ID, a Go program), why. \
             heapdiff exits with the program's status, or 128+N if it was killed by signal N; 127 if it \
             could not be started.
 
