@@ -44,4 +44,24 @@ import Testing
         // The exit snapshot's totals are every stack's.
         #expect(exit.traces.reduce(0) { $0 + $1.allocCount } == exit.process.allocCount)
     }
+    /// Half a million distinct stacks (about 2.6 million tree nodes): the
+    /// tree's table grows four times at a time, then twice past 2^20 slots,
+    /// rehashing every node each time; every stack stays its own, with its
+    /// own frames, in the exit snapshot.
+    @Test func halfAMillionStacksStayDistinctAcrossTheTablesGrowth() throws {
+        let dir = try Harness.temporaryDirectory("many-stacks")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("many_stacks", in: dir, flags: ["-g", "-O1"])
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path], timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).first))
+        let leaves = snapshot.traces.filter { $0.liveCount > 0 }
+        #expect(leaves.count == 1 << 19)
+        #expect(leaves.allSatisfy { $0.liveCount == 1 && $0.liveBytes == 64 })
+        #expect(Set(leaves.map(\.frames)).count == 1 << 19)
+        let leaf = try Harness.statistic("leaf", in: "many_stacks.c", of: snapshot, symbolizer: Symbolizer())
+        #expect(leaf?.count == 1 << 19 && leaf?.size == 64 << 19)
+    }
 }
+
