@@ -132,7 +132,7 @@ static void write_nodes(struct hd_output *out, const struct hd_stack_tree *tree,
             return;
         unsigned char *at = entries->bytes + entries->length;
         size_t length = hd_varint_put(at, tree->frame_index[node]);
-        length += hd_varint_put(at + length, node - tree->parent[node]);
+        length += hd_varint_put(at + length, node - hd_stack_tree_parent(tree, node));
         entries->length += length;
         count++;
         table_entry_done(out, HD_RECORD_NODES, entries, &count, false);

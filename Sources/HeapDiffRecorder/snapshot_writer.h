@@ -88,7 +88,7 @@ struct hd_stack_copies {
 /* The part of trace_tree.h's tree that one snapshot's stacks use, numbered
  * anew in the same order (node 0 the root, a parent before its children). */
 struct hd_stack_tree {
-    uint32_t *parent;               /* per node */
+    uint32_t *parent;               /* per node; NULL when the whole tree is taken as numbered (an exit snapshot) */
     uint32_t *frame_index;          /* per node: index in `frames` */
     uint32_t nodes, node_capacity;
     uint64_t *frames;               /* the distinct frames, ascending */
@@ -100,6 +100,10 @@ struct hd_stack_tree {
  * frames listed, ascending, and each node given its frame's index. */
 bool hd_stack_tree_select(struct hd_stack_tree *tree, struct hd_stack_copies *stacks, uint32_t tree_nodes) HD_HIDDEN;
 void hd_stack_tree_free(struct hd_stack_tree *tree) HD_HIDDEN;
+/* NODE's parent in the snapshot's numbering. */
+static inline uint32_t hd_stack_tree_parent(const struct hd_stack_tree *tree, uint32_t node) {
+    return tree->parent ? tree->parent[node] : hd_tree_node(node)->parent;
+}
 
 /* ---- snapshot_v2.c / snapshot_v1.c ------------------------------------- */
 /* The records after PROCESS, MODULEs and PYTHON; false when out of memory. */

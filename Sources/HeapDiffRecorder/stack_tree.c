@@ -78,13 +78,16 @@ static uint32_t frame_set_add(struct frame_set *set, uint64_t frame) {
 
 /* Each used node's frame is looked up once, numbered in the order first
  * seen; only the distinct frames are then sorted and looked up again, and
- * the nodes renumbered through an array. */
+ * the nodes renumbered through an array. SOURCE: each node's number in the
+ * snapshot (0: unused); NULL when every node is used as numbered. */
 static bool list_frames(struct hd_stack_tree *tree, const uint32_t *source, uint32_t tree_nodes) {
     struct frame_set set = {hd_pages_alloc(1024 * sizeof *set.slots), 1024, 64 - 10, 0};
     bool ok = set.slots != NULL;
-    for (uint32_t node = 1; node < tree_nodes && ok; node++)
-        if (source[node])   /* used, under this number */
-            ok = (tree->frame_index[source[node]] = frame_set_add(&set, hd_tree_node(node)->frame)) != UINT32_MAX;
+    for (uint32_t node = 1; node < tree_nodes && ok; node++) {
+        uint32_t number = source ? source[node] : node;
+        if (number)   /* used, under this number */
+            ok = (tree->frame_index[number] = frame_set_add(&set, hd_tree_node(node)->frame)) != UINT32_MAX;
+    }
     uint32_t n = set.used;
     tree->frame_count = n;
     tree->frames = ok ? hd_pages_alloc_now((size_t)(n ? n : 1) * sizeof *tree->frames) : NULL;
@@ -112,36 +115,42 @@ bool hd_stack_tree_select(struct hd_stack_tree *tree, struct hd_stack_copies *st
     if (tree_nodes == 0)
         tree_nodes = 1;   /* no stack interned yet: the root alone */
     tree->node_capacity = tree_nodes;
+    tree->frame_index = hd_pages_alloc_now((size_t)tree_nodes * sizeof *tree->frame_index);
+    if (!tree->frame_index) {
+        tree->failed = true;
+        return false;
+    }
+    if (stacks->every_node) {
+        /* An exit snapshot: the whole tree, numbered as it is, its parents
+         * read from the tree itself (no copies: 8 bytes a node, a few MiB
+         * of pages written once at exit). */
+        tree->nodes = tree_nodes;
+        for (size_t i = 0; i < stacks->count; i++)
+            stacks->items[i].node = stacks->items[i].trace->node;
+        tree->failed = !list_frames(tree, NULL, tree_nodes);
+        return !tree->failed;
+    }
     /* Per node of the whole tree: used (1), then its new number (0: unused). */
     uint32_t *number = hd_pages_alloc_now((size_t)tree_nodes * sizeof *number);
     tree->parent = hd_pages_alloc_now((size_t)tree_nodes * sizeof *tree->parent);
-    tree->frame_index = hd_pages_alloc_now((size_t)tree_nodes * sizeof *tree->frame_index);
-    if (!number || !tree->parent || !tree->frame_index) {
+    if (!number || !tree->parent) {
         hd_pages_free(number, (size_t)tree_nodes * sizeof *number);
         tree->failed = true;
         return false;
     }
+    for (size_t i = 0; i < stacks->count; i++)
+        number[stacks->items[i].trace->node] = 1;
+    /* A parent precedes its children: one pass down marks every prefix. */
+    for (uint32_t node = tree_nodes - 1; node > 0; node--)
+        if (number[node])
+            number[hd_tree_node(node)->parent] = 1;
+    number[0] = 0;
     uint32_t next = 1;
-    if (stacks->every_node) {   /* an exit snapshot: the whole tree, numbered as it is */
-        for (uint32_t node = 1; node < tree_nodes; node++) {
-            tree->parent[node] = hd_tree_node(node)->parent;
-            number[node] = node;
+    for (uint32_t node = 1; node < tree_nodes; node++)
+        if (number[node]) {
+            tree->parent[next] = number[hd_tree_node(node)->parent];
+            number[node] = next++;
         }
-        next = tree_nodes;
-    } else {
-        for (size_t i = 0; i < stacks->count; i++)
-            number[stacks->items[i].trace->node] = 1;
-        /* A parent precedes its children: one pass down marks every prefix. */
-        for (uint32_t node = tree_nodes - 1; node > 0; node--)
-            if (number[node])
-                number[hd_tree_node(node)->parent] = 1;
-        number[0] = 0;
-        for (uint32_t node = 1; node < tree_nodes; node++)
-            if (number[node]) {
-                tree->parent[next] = number[hd_tree_node(node)->parent];
-                number[node] = next++;
-            }
-    }
     tree->nodes = next;
     for (size_t i = 0; i < stacks->count; i++)
         stacks->items[i].node = number[stacks->items[i].trace->node];
