@@ -84,6 +84,13 @@ static bool make_root(void) {
     return true;
 }
 
+/* One, or more than one: all a lookup needs to know (hd_tree_path). */
+static inline void count_child(uint32_t parent) {
+    struct hd_tree_node *p = &hd_tree_chunks[parent / CHUNK_NODES][parent % CHUNK_NODES];
+    if (p->children < 2)
+        p->children++;
+}
+
 /* A new node for FRAME under PARENT, filed in slot S, when the table must
  * grow or a chunk be mapped first; UINT32_MAX when out of memory. */
 static __attribute__((noinline)) uint32_t add_making_room(uint32_t parent, uint64_t frame, size_t s) {
@@ -99,6 +106,7 @@ static __attribute__((noinline)) uint32_t add_making_room(uint32_t parent, uint6
     uint32_t node = node_count++;
     hd_tree_chunks[node / CHUNK_NODES][node % CHUNK_NODES] = (struct hd_tree_node){frame, parent, 0};
     slots[s] = node;
+    count_child(parent);
     return node;
 }
 
@@ -111,6 +119,7 @@ static inline uint32_t add(uint32_t parent, uint64_t frame, size_t s) {
     node_count = node + 1;
     hd_tree_chunks[node / CHUNK_NODES][node % CHUNK_NODES] = (struct hd_tree_node){frame, parent, 0};
     slots[s] = node;
+    count_child(parent);
     return node;
 }
 
@@ -184,9 +193,15 @@ uint32_t hd_tree_path(const uintptr_t *frames, uint32_t count, const uintptr_t *
      * inward of it is new too. */
     uint32_t node = d ? last_nodes[d - 1] : 0, made = node_count;
     prefetch_new_path(d, n, node, frames, count, more, more_count);
+    /* The stack added last went on from NODE with another frame, to
+     * last_nodes[d]: when that is NODE's only child, this frame's node is
+     * new, and the lookup (a slot and a node, each a miss in a table of
+     * megabytes) is not made. */
+    bool new_below = d < last_depth && d < n && hd_tree_node(node)->children == 1;
     for (; d < n; d++) {
         uintptr_t frame = frame_at(d, frames, count, more, more_count);
-        node = node >= made ? new_child(node, frame) : child(node, frame);
+        node = node >= made || new_below ? new_child(node, frame) : child(node, frame);
+        new_below = false;
         if (node == UINT32_MAX) {
             last_depth = d;
             return UINT32_MAX;

@@ -13,7 +13,7 @@
 struct hd_tree_node {
     uint64_t frame;
     uint32_t parent;
-    uint32_t unused;
+    uint32_t children;          /* how many nodes have it as parent: 0, 1, or 2 for more */
 };
 enum { HD_TREE_CHUNK_BITS = 16, HD_TREE_CHUNKS = 1 << 16 };
 extern struct hd_tree_node *hd_tree_chunks[HD_TREE_CHUNKS] HD_HIDDEN;
