@@ -9,27 +9,10 @@ enum { LEVELS = 19 };
 void *kept[1 << LEVELS];   /* not static: the allocations must not be optimized away */
 int count;
 
-__attribute__((noinline)) static void descend_a(int level, unsigned path);
-__attribute__((noinline)) static void descend_b(int level, unsigned path);
-
-static void next(int level, unsigned path) {
-    if (level == LEVELS) {
-        kept[count++] = malloc(64); // @site leaf
-        return;
-    }
-    if (path >> level & 1)
-        descend_b(level + 1, path);
-    else
-        descend_a(level + 1, path);
+static void leaf(void) {
+    kept[count++] = malloc(64); // @site leaf
 }
-__attribute__((noinline)) static void descend_a(int level, unsigned path) {
-    next(level, path);
-    __asm__ volatile("" ::: "memory");   /* not a tail call: each level keeps its frame */
-}
-__attribute__((noinline)) static void descend_b(int level, unsigned path) {
-    next(level, path);
-    __asm__ volatile("" ::: "memory");
-}
+#include "binary_paths.h"
 
 int main(void) {
     for (unsigned path = 0; path < 1u << LEVELS; path++)
