@@ -65,7 +65,7 @@ struct AttachTarget {
                 + "use `heapdiff snapshot \(pid)`", status: 1)
         }
         // `heapdiff run … &` then `heapdiff attach $!`: the program is its child, and already recorded.
-        if process.isHeapdiff, let program = process.children().first(where: { $0.loadsRecorder() == true }) {
+        if process.isHeapdiff, let program = process.recordingChildren().first {
             throw CommandError(message: "process \(pid) is heapdiff itself; the program it runs, process "
                 + "\(program.pid) (\(program.commandName() ?? "?")), already runs under heapdiff: use "
                 + "`heapdiff snapshot \(program.pid)`", status: 1)

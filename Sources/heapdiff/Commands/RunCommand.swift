@@ -101,7 +101,7 @@ struct RunCommand: ParsableCommand {
         notices.printAll()
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
                                  periodic: recording.interval != nil, verdictsBefore: verdictsBefore,
-                                 refusal: PreloadRefusal.reason(program: arguments[0], environment: environment))
+                                 program: (arguments[0], environment))
         SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
         if quiet {
             // Nothing of heapdiff's own: a test runner that re-runs itself under heapdiff reports.

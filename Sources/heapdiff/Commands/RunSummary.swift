@@ -18,15 +18,17 @@ struct RunSummary {
     /// The verdicts files as they were before the program started: the
     /// leak tests it judged are those recorded since.
     var verdictsBefore: LeakTestVerdictFiles.Mark
-    /// Why the program could not load the recorder, if its file says
-    /// (`PreloadRefusal`): given when the process left no snapshot.
-    var refusal: String? = nil
+    /// The program as started, and its environment: when the process left
+    /// no snapshot, its file may say why (`PreloadRefusal`).
+    var program: (name: String, environment: [String: String])? = nil
 
     /// Workers listed one by one before "… and N more".
     static let workersListed = 5
 
     private var paths: PathDisplay { PathDisplay(baseDirectory: FileManager.default.currentDirectoryPath) }
     private var shownDirectory: String { paths.show(directory) }
+    /// Read only when there is no snapshot to explain: the program's file is opened for it.
+    private var refusal: String? { program.flatMap { PreloadRefusal.reason(program: $0.name, environment: $0.environment) } }
 
     func print() {
         guard FileManager.default.fileExists(atPath: directory) else {

@@ -111,7 +111,7 @@ struct SnapshotCommand: ParsableCommand {
     /// traced children is refused with their pids, so that the user picks.
     static func recordedProcess(standingFor process: TracedProcess) throws -> TracedProcess {
         guard process.loadsRecorder() == false, AttachChannel.commandsPath(of: process) == nil else { return process }
-        let traced = process.children().filter { $0.loadsRecorder() == true || AttachChannel.commandsPath(of: $0) != nil }
+        let traced = process.recordingChildren()
         let named = traced.map { "\($0.pid) (\($0.commandName() ?? "?"))" }.joined(separator: ", ")
         if process.isHeapdiff, traced.count == 1 {
             Console.note("process \(process.pid) is heapdiff itself; asking the program it runs, process \(named)")

@@ -57,6 +57,12 @@ struct TracedProcess {
         return pids.sorted().map { TracedProcess(pid: $0) }
     }
 
+    /// Its children that record: with the recorder preloaded (`snapshot`
+    /// reaches them by their control socket) or attached (by their session's pipe).
+    func recordingChildren() -> [TracedProcess] {
+        children().filter { $0.loadsRecorder() == true || AttachChannel.commandsPath(of: $0) != nil }
+    }
+
     /// Whether the process is a heapdiff command (`heapdiff run`, say), by
     /// the name of its executable.
     var isHeapdiff: Bool {
