@@ -144,6 +144,25 @@ import Testing
         let text = try Harness.run(Harness.cli, arguments: ["diff", files[0], files[1], "--limit", "1"], preload: false)
         let line = try Harness.line(of: "cache", in: "leaky_service.c")
         #expect(text.stdoutText.contains("leaky_service.c:\(line): size=541 KiB (+492 KiB), count=1100 (+1000), average=504 B"))
+
+        // The run's directory alone: the same two snapshots (not the exit one), named on stderr.
+        let names = files.map { URL(fileURLWithPath: $0).lastPathComponent }
+        let pid = names[0].split(separator: ".")[1]
+        let byDirectory = try Harness.run(Harness.cli, arguments: ["diff", out.path, "--limit", "1"], preload: false)
+        #expect(byDirectory.status == 0)
+        #expect(byDirectory.stdout == text.stdout)
+        #expect(byDirectory.stderr == "heapdiff: growth from \(names[0]) to \(names[1]) of leaky_service (pid \(pid)) "
+                + "(the exit snapshot, taken after destructors ran, is left out)\n")
+        let latest = try Harness.run(Harness.cli, arguments: ["top", out.path, "--limit", "1"], preload: false)
+        #expect(latest.status == 0)
+        #expect(latest.stdoutText.split(separator: "\n").first?
+            .hasSuffix("leaky_service.c:\(line): size=541 KiB, count=1100, average=504 B") == true)
+        #expect(latest.stderr == "heapdiff: \(names[1]): the latest of 3 snapshots of leaky_service (pid \(pid)) "
+                + "(the exit snapshot, taken after destructors ran, is left out)\n")
+        let both = try Harness.run(Harness.cli, arguments: ["diff", out.path, files[1]], preload: false)
+        #expect(both.status == 2)
+        #expect(both.stderr == "heapdiff: error: \(out.path) is a directory: diff takes it alone (it compares its first "
+                + "and last snapshots), or two snapshot files, not \(files[1]) beside it\n")
     }
 
     @Test func snapshotCommandAsksARunningProcess() throws {

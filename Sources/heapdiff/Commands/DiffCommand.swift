@@ -1,7 +1,7 @@
 import ArgumentParser
 import HeapDiffKit
 
-/// `heapdiff diff OLD NEW`: what grew between two snapshots.
+/// `heapdiff diff OLD NEW | DIR`: what grew between two snapshots.
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
@@ -27,14 +27,22 @@ struct DiffCommand: ParsableCommand {
             figures carry different errors: --rescale compares them anyway, each side an unbiased \
             estimate at its own rate and each change's error both sides' together.
 
+            Given the directory a run wrote instead of two files, diff compares the first and the last \
+            snapshot of its main process as run's summary does (the exit snapshot, taken after destructors \
+            ran, is left out once the program took two of its own) and names them on stderr; --pid \
+            chooses another process, as for trend.
+
             """ + OutputOptions.discussion + GroupingOptions.discussion
     )
 
-    @Argument(help: "The earlier snapshot.")
+    @Argument(help: "The earlier snapshot, or a directory of snapshots.")
     var old: String
 
-    @Argument(help: "The later snapshot.")
-    var new: String
+    @Argument(help: "The later snapshot (none after a directory).")
+    var new: String?
+
+    @Option(help: "With a directory: the process whose snapshots to use.")
+    var pid: Int32?
 
     @Flag(help: "Compare snapshots recorded at different sampling rates (or sampled and not) anyway.")
     var rescale = false
@@ -44,11 +52,26 @@ struct DiffCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let before = try Snapshot.load(path: old)
-        let after = try Snapshot.load(path: new)
+        let paths = try snapshotPaths()
+        let before = try Snapshot.load(path: paths.old)
+        let after = try Snapshot.load(path: paths.new)
         if !rescale, let mismatch = SampleRateMismatch(old: before, new: after) {
             throw CommandError(message: mismatch.description)
         }
         try ReportPrinter(grouping: grouping, options: output).printDiff(old: before, new: after)
+    }
+
+    private func snapshotPaths() throws -> (old: String, new: String) {
+        guard SnapshotsInDirectory.isDirectory(old) else {
+            guard let new else {
+                throw CommandError(message: "\(old): diff takes two snapshot files, or one directory of them")
+            }
+            return (old, new)
+        }
+        if let new {
+            throw CommandError(message: "\(old) is a directory: diff takes it alone (it compares its first and last "
+                               + "snapshots), or two snapshot files, not \(new) beside it")
+        }
+        return try SnapshotsInDirectory.comparison(in: old, pid: pid)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import HeapDiffKit
 
-/// `heapdiff top SNAPSHOT`: where the live heap of one snapshot comes from.
+/// `heapdiff top SNAPSHOT|DIR`: where the live heap of one snapshot comes from.
 struct TopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "top",
@@ -18,18 +18,27 @@ struct TopCommand: ParsableCommand {
             strdup or operator new is charged to its caller. Source paths under the \
             current directory are shown relative to it.
 
+            Given the directory a run wrote, top reads its main process's latest snapshot (the one a \
+            diff would end with: the last the program took itself, not the exit snapshot taken after \
+            destructors ran) and names it on stderr; --pid chooses another process, as for trend.
+
             """ + OutputOptions.discussion + GroupingOptions.discussion
     )
 
-    @Argument(help: "A snapshot file (.heapsnap).")
+    @Argument(help: "A snapshot file (.heapsnap), or a directory of them.")
     var snapshot: String
+
+    @Option(help: "With a directory: the process whose snapshots to use.")
+    var pid: Int32?
 
     @OptionGroup var grouping: GroupingOptions
 
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let loaded = try Snapshot.load(path: snapshot)
+        let path = SnapshotsInDirectory.isDirectory(snapshot)
+            ? try SnapshotsInDirectory.latest(in: snapshot, pid: pid) : snapshot
+        let loaded = try Snapshot.load(path: path)
         try ReportPrinter(grouping: grouping, options: output).printTop(loaded)
     }
 }
