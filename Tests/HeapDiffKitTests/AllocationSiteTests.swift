@@ -102,6 +102,19 @@ import Testing
                Frame(module: "/usr/bin/launcher", offset: 0x50)]
     }
 
+    /// A class's own operator new (node's V8 allocates its C++ objects with
+    /// Malloced's) allocates for the new-expression that called it.
+    @Test func aClasssOwnOperatorNewIsAWrapper() {
+        let node = "/usr/bin/node"
+        let frames = [Frame(module: node, offset: 0x10, function: "v8::internal::Malloced::operator new(unsigned long)"),
+                      Frame(module: node, offset: 0x20, function: "v8::internal::Isolate::Init(bool)"),
+                      Frame(module: node, offset: 0x30, function: "main")]
+        #expect(AllocationSiteRule.standard.siteIndex(of: frames) == 1)
+        // A method that merely has "new" in its name is the program's.
+        let renewed = [Frame(module: node, offset: 0x10, function: "Pool::renew(unsigned long)")] + frames.dropFirst()
+        #expect(AllocationSiteRule.standard.siteIndex(of: renewed) == 0)
+    }
+
     /// Each runtime's allocator wrappers are skipped, so its own function is
     /// the site even though every frame is under /usr/lib.
     @Test(arguments: [

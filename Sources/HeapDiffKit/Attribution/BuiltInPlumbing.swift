@@ -27,11 +27,11 @@ enum BuiltInPlumbing {
         "rb_xcalloc_mul_add*", "rb_xrealloc_mul_add", "objspace_xmalloc*", "objspace_xcalloc", "objspace_xrealloc",
     ]
 
-    /// HotSpot's C-heap allocation (libjvm): os::malloc under AllocateHeap,
-    /// CHeapObj's operator new and the NMT pre-initialization path.
+    /// HotSpot's C-heap allocation (libjvm): os::malloc under AllocateHeap
+    /// and the NMT pre-initialization path (CHeapObj's operator new is a
+    /// class's own, in cxxRuntime).
     static let hotspot = [
         "os::malloc", "os::realloc", "os::strdup*", "AllocateHeap", "ReallocateHeap", "NMTPreInit*",
-        "CHeapObj*::operator new*",
     ]
 
     /// Perl's allocation wrappers (libperl).
@@ -67,8 +67,11 @@ enum BuiltInPlumbing {
         "CRYPTO_strndup", "CRYPTO_memdup", "CRYPTO_secure_malloc", "CRYPTO_secure_zalloc",
     ]
 
+    /// The global operator new, and any class's own (HotSpot's CHeapObj,
+    /// V8's Malloced, an arena-backed node type): it only allocates for the
+    /// new-expression that called it, which is the site.
     static let cxxRuntime = [
-        "operator new*", "__cxa_allocate_exception", "__gnu_cxx::new_allocator*", "__gnu_cxx::__alloc_traits*",
+        "operator new*", "*::operator new*", "__cxa_allocate_exception", "__gnu_cxx::new_allocator*", "__gnu_cxx::__alloc_traits*",
     ]
 
     /// Template code instantiated (and usually inlined) into the program that
