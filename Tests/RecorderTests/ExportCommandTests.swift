@@ -29,6 +29,14 @@ import Testing
         #expect(growth.stdoutText.split(separator: "\n").contains { $0.hasSuffix("main;handle_request 504000") },
                 "\(growth.stdoutText)")
 
+        // The run's directory: its latest snapshot before the exit one, named on stderr.
+        let latest = try Harness.run(Harness.cli, arguments: ["export", files[1], "--format", "folded"], preload: false)
+        let byDirectory = try Harness.run(Harness.cli, arguments: ["export", out.path, "--format", "folded"],
+                                          preload: false)
+        #expect(byDirectory.status == 0)
+        #expect(byDirectory.stdout == latest.stdout)
+        #expect(byDirectory.stderr.hasPrefix("heapdiff: \(URL(fileURLWithPath: files[1]).lastPathComponent): the latest of 3 "))
+
         // pprof: written beside the default name, gzipped.
         let profile = dir.appendingPathComponent("leaky.pb.gz").path
         let pprof = try Harness.run(Harness.cli, arguments: ["export", files[0], "--format", "pprof", "-o", profile],

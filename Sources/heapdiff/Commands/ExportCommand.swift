@@ -33,6 +33,9 @@ struct ExportCommand: ParsableCommand {
             With --base OLD, the export is of the growth from OLD to SNAPSHOT. Folded stacks keep only \
             the stacks that grew, by how much (a flame graph cannot draw a negative width); a pprof \
             profile holds new minus old for every value of every stack, negative where it shrank.
+
+            Given the directory a run wrote, export takes its main process's latest snapshot, as top \
+            does (--pid chooses another process).
             """
     )
 
@@ -41,8 +44,11 @@ struct ExportCommand: ParsableCommand {
         case pprof
     }
 
-    @Argument(help: "A snapshot file (.heapsnap).")
+    @Argument(help: "A snapshot file (.heapsnap), or a directory of them.")
     var snapshot: String
+
+    @Option(help: "With a directory: the process whose snapshots to use.")
+    var pid: Int32?
 
     @Option(help: ArgumentHelp("Export the growth since this earlier snapshot.", valueName: "old"))
     var base: String?
@@ -61,7 +67,9 @@ struct ExportCommand: ParsableCommand {
     var rescale = false
 
     func run() throws {
-        let loaded = try Snapshot.load(path: snapshot)
+        let path = SnapshotsInDirectory.isDirectory(snapshot)
+            ? try SnapshotsInDirectory.latest(in: snapshot, pid: pid) : snapshot
+        let loaded = try Snapshot.load(path: path)
         let old = try base.map { try Snapshot.load(path: $0) }
         if let old, !rescale, let mismatch = SampleRateMismatch(old: old, new: loaded) {
             throw CommandError(message: mismatch.description)
@@ -76,7 +84,7 @@ struct ExportCommand: ParsableCommand {
             bytes = try PprofExport.gzippedProfile(of: loaded, base: old, symbolizer: symbolizer)
         }
         symbolizer.warnings.forEach { Console.warning($0) }
-        let destination = output ?? (format == .pprof ? defaultProfileName : "-")
+        let destination = output ?? (format == .pprof ? Self.profileName(of: path) : "-")
         if destination == "-" {
             FileHandle.standardOutput.write(Data(bytes))
             return
@@ -88,7 +96,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     /// `server.4242.3.pb.gz` for `dir/server.4242.3.heapsnap` (or `.heapsnap.gz`).
-    private var defaultProfileName: String {
+    private static func profileName(of snapshot: String) -> String {
         var name = URL(fileURLWithPath: snapshot).lastPathComponent
         for suffix in [SnapshotFileName.compressedSuffix, SnapshotFileName.suffix] where name.hasSuffix(suffix) {
             name.removeLast(suffix.count)
