@@ -133,6 +133,13 @@ import Testing
          ["os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)",
           "CHeapObj<(MEMFLAGS)5>::operator new(unsigned long)"],
          "Thread::Thread()"),
+        // An arena's new chunk is the arena user's (java -version: C2 building its stubs).
+        ("/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so",
+         ["os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)",
+          "ChunkPool::allocate(unsigned long, AllocFailStrategy::AllocFailEnum)",
+          "Arena::grow(unsigned long, AllocFailStrategy::AllocFailEnum)",
+          "Arena::Arealloc(void*, unsigned long, unsigned long, AllocFailStrategy::AllocFailEnum)"],
+         "Node::out_grow(unsigned int)"),
         ("/usr/lib/x86_64-linux-gnu/libperl.so.5.36", ["Perl_safesysmalloc"], "Perl_newSV"),
         ("/usr/lib/x86_64-linux-gnu/libperl.so.5.36", ["Perl_safesysrealloc"], "Perl_sv_grow"),
         ("/usr/bin/redis-check-rdb", ["ztrymalloc_usable_internal", "zmalloc_usable", "_sdsnewlen", "sdsnewlen"],

@@ -29,9 +29,11 @@ enum BuiltInPlumbing {
 
     /// HotSpot's C-heap allocation (libjvm): os::malloc under AllocateHeap
     /// and the NMT pre-initialization path (CHeapObj's operator new is a
-    /// class's own, in cxxRuntime).
+    /// class's own, in cxxRuntime); and its arenas' chunks, so that the
+    /// code that made or filled an arena (a compiler, a thread) is the site.
     static let hotspot = [
         "os::malloc", "os::realloc", "os::strdup*", "AllocateHeap", "ReallocateHeap", "NMTPreInit*",
+        "ChunkPool::allocate*", "Arena::grow*", "Arena::Arena*", "Arena::Amalloc*", "Arena::Arealloc*",
     ]
 
     /// Perl's allocation wrappers (libperl).
