@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -125,6 +126,36 @@ enum { LISTEN_DELAY_MS = 100 };
 
 static long long min_ll(long long a, long long b) { return a < b ? a : b; }
 
+/* Confined by seccomp (hd_before_seccomp): the writer thread waits for
+ * good in a futex, begun before the filter, which nearly every filter allows
+ * anyway (threads need it), so that it never makes another system call. */
+static int confined, parked;
+
+static __attribute__((noreturn)) void park(void) {
+    __atomic_store_n(&parked, 1, __ATOMIC_RELEASE);
+    for (;;)
+        syscall(SYS_futex, &parked, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void hd_before_seccomp(void) {
+    if (hd_late_load || __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING)
+        return;   /* (attached, prctl and syscall are the program's own, unhooked) */
+    int saved = errno, outer = hd_guard_enter(hd_thread());
+    char text[4400];
+    int seq = hd_take_snapshot(HD_TRIGGER_API, "seccomp", text, sizeof text);
+    hd_sampling_stop();
+    __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
+    __atomic_store_n(&confined, 1, __ATOMIC_RELEASE);
+    /* The writer thread parks when its wait ends (at most WRITER_TICK_MS). */
+    if (__atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE))
+        for (int waited = 0; !__atomic_load_n(&parked, __ATOMIC_ACQUIRE) && waited < 3 * WRITER_TICK_MS; waited++)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+    hd_note("the program is confining itself with seccomp: recording stops here, as the filter may forbid what "
+            "a snapshot needs; the last one is %s", seq > 0 ? text : "not written");
+    hd_guard_leave(hd_thread(), outer);
+    errno = saved;
+}
+
 static void *writer_main(void *unused) {
     (void)unused;
     (void)hd_guard_enter(hd_thread());   /* for good: nothing this thread allocates is the program's */
@@ -165,6 +196,8 @@ static void *writer_main(void *unused) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int ready = ppoll(&p, fd >= 0 ? 1 : 0, &wait, &wait_mask);
 
+        if (__atomic_load_n(&confined, __ATOMIC_ACQUIRE))
+            park();
         if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL))
             hd_take_snapshot(HD_TRIGGER_SIGNAL, NULL, text, sizeof text);
         if (ready > 0 && p.revents) {
@@ -192,6 +225,8 @@ static void *writer_main(void *unused) {
  * wakes it: the request was counted when it first arrived. */
 static void on_snapshot_signal(int sig, siginfo_t *info, void *context) {
     (void)context;
+    if (__atomic_load_n(&confined, __ATOMIC_ACQUIRE))
+        return;   /* no system call a seccomp filter may forbid */
     int saved = errno;
     pid_t self = (pid_t)syscall(SYS_gettid);
     pid_t writer = __atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE);
@@ -221,27 +256,8 @@ static void at_exit(void) {
     char text[4400];
     hd_take_snapshot(HD_TRIGGER_EXIT, NULL, text, sizeof text);
     hd_unwind_report(hd_thread()->buffers ? &hd_thread()->buffers->unwind : NULL, hd_thread()->memos);
-    if (hd_config.print_stats) {
-        hd_lock();
-        size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();
-        size_t pointer_bytes = hd_pointer_table_memory(), code_bytes = hd_pycode_memory();
-        size_t filter_bytes = hd_sampler_memory();
-        hd_unlock();
-        char filter[64] = "";
-        if (filter_bytes)   /* sampling on */
-            snprintf(filter, sizeof filter, ", sampling filter %zu KiB", filter_bytes / 1024);
-        hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB%s", traces,
-                trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024, filter);
-        /* The tables above as mapped; what the program pays is what is resident. */
-        struct hd_pages_usage usage = hd_pages_usage();
-        hd_note("stats: recorder memory %zu KiB resident of %zu KiB mapped, in %u mappings", usage.resident / 1024,
-                usage.mapped / 1024, usage.mappings);
-        uint64_t found, read;
-        hd_py_stacks_counts(&found, &read);
-        if (found + read)
-            hd_note("stats: Python stacks found whole %llu, read frame by frame %llu", (unsigned long long)found,
-                    (unsigned long long)read);
-    }
+    if (hd_config.print_stats)
+        hd_record_report();
     hd_guard_leave(hd_thread(), outer);
 }
 
@@ -309,7 +325,7 @@ static void after_fork_child(void) {
     signal_pending = 0;
     writer_tid = 0;
     hd_listener_drop_inherited(&listener);
-    if (hd_config.follow_children)
+    if (hd_config.follow_children && !confined)
         start_writer_thread();
     else {
         hd_sampling_stop();

@@ -16,6 +16,10 @@ void hd_control_prepare(void) HD_HIDDEN;
 /* The exit snapshot of a process ending without exit(), labelled LABEL
  * ("SIGTERM", "_exit"); FINAL when nothing may follow it (_exit). */
 void hd_snapshot_before_end(const char *label, bool final) HD_HIDDEN;
+/* sandbox.c calls this before the program installs a seccomp filter: a
+ * last snapshot, then recording stops and the writer thread is parked, so
+ * that the recorder makes no system call the filter may forbid. */
+void hd_before_seccomp(void) HD_HIDDEN;
 /* exit_calls.c: the next raise and _exit, found once at start-up. */
 void hd_exit_calls_init(void) HD_HIDDEN;
 

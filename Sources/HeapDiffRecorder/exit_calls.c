@@ -39,7 +39,8 @@ static bool ends_process(int sig) {
 }
 
 static void snapshot_before_self_signal(int sig) {
-    if (!ends_process(sig))
+    /* Not recording (confined by seccomp, say): not a system call more. */
+    if (!hd_recording(hd_thread()) || !ends_process(sig))
         return;
     char label[32], name[16];
     snprintf(label, sizeof label, "SIG%s", sig == SIGINT    ? "INT"
@@ -53,7 +54,7 @@ static void snapshot_before_self_signal(int sig) {
 }
 
 HD_EXPORT int kill(pid_t pid, int sig) {
-    if (pid == 0 || pid == getpid())
+    if (hd_recording(hd_thread()) && (pid == 0 || pid == getpid()))
         snapshot_before_self_signal(sig);
     return (int)syscall(SYS_kill, pid, sig);
 }

@@ -3,6 +3,7 @@
  * and files the block under it; and its counterpart for frees. */
 #define _GNU_SOURCE
 #include <link.h>
+#include <stdio.h>
 #include <string.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -217,4 +218,27 @@ void hd_record_restore(void *ptr, uint64_t size, struct hd_trace *trace) {
     hd_lock();
     hd_pointer_restore((uintptr_t)ptr, size, trace);
     hd_unlock();
+}
+
+/* HEAPDIFF_STATS: the tables' sizes and the recorder's memory, at exit. */
+void hd_record_report(void) {
+    hd_lock();
+    size_t traces = hd_trace_table_count(), trace_bytes = hd_trace_table_memory();
+    size_t pointer_bytes = hd_pointer_table_memory(), code_bytes = hd_pycode_memory();
+    size_t filter_bytes = hd_sampler_memory();
+    hd_unlock();
+    char filter[64] = "";
+    if (filter_bytes)   /* sampling on */
+        snprintf(filter, sizeof filter, ", sampling filter %zu KiB", filter_bytes / 1024);
+    hd_note("stats: %zu distinct stacks in %zu KiB, live-block table %zu KiB, Python code table %zu KiB%s", traces,
+            trace_bytes / 1024, pointer_bytes / 1024, code_bytes / 1024, filter);
+    /* The tables above as mapped; what the program pays is what is resident. */
+    struct hd_pages_usage usage = hd_pages_usage();
+    hd_note("stats: recorder memory %zu KiB resident of %zu KiB mapped, in %u mappings", usage.resident / 1024,
+            usage.mapped / 1024, usage.mappings);
+    uint64_t found, read;
+    hd_py_stacks_counts(&found, &read);
+    if (found + read)
+        hd_note("stats: Python stacks found whole %llu, read frame by frame %llu", (unsigned long long)found,
+                (unsigned long long)read);
 }

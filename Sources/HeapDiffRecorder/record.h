@@ -12,6 +12,8 @@
 enum { HD_STATE_UNRESOLVED, HD_STATE_RESOLVING, HD_STATE_PASSTHROUGH, HD_STATE_RECORDING };
 extern int hd_state HD_HIDDEN;
 void hd_record_init(void) HD_HIDDEN;
+/* HEAPDIFF_STATS: the tables' sizes and the recorder's memory, on stderr. */
+void hd_record_report(void) HD_HIDDEN;
 /* Whether a code address is the recorder's own. */
 extern uintptr_t hd_self_start HD_HIDDEN, hd_self_end HD_HIDDEN;
 static inline bool hd_is_self(uintptr_t ip) {

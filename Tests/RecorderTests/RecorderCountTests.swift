@@ -296,6 +296,30 @@ import Testing
         #expect(held?.count == 7 && held?.size == 2_100)
     }
 
+    /// A program that confines itself with seccomp (seccomp_sandbox.c: the
+    /// filter kills the process at any system call its own work does not
+    /// make) ends as it does bare, exit 0 with its output, instead of dying
+    /// of SIGSYS at the recorder's next system call (the exit snapshot, or
+    /// the writer thread's wait when the filter covers every thread); the
+    /// snapshot written before the filter holds what it kept.
+    @Test(arguments: ["prctl", "tsync"]) func aProgramConfiningItselfWithSeccompRunsToItsEnd(_ mode: String) throws {
+        let dir = try Harness.temporaryDirectory("seccomp-\(mode)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("seccomp_sandbox", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, arguments: [mode], environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText == "sandboxed work done\n")
+        let files = try Harness.snapshotFiles(in: out)
+        try #require(files.count == 1, "\(files)")
+        #expect(result.stderr == "heapdiff: the program is confining itself with seccomp: recording stops here, as the "
+                + "filter may forbid what a snapshot needs; the last one is \(files[0])\n")
+        let snapshot = try Snapshot.load(path: files[0])
+        #expect(snapshot.process.trigger == .api && snapshot.process.label == "seccomp")
+        let kept = try Harness.statistic("config", in: "seccomp_sandbox.c", of: snapshot, symbolizer: symbolizer)
+        #expect(kept?.count == 100 && kept?.size == 20_000)
+    }
+
     /// A SIGTERM that arrives while the exit snapshot is written (exit_signal.c
     /// sends one as soon as the snapshot's temporary file appears) ends the
     /// process, as it would, once the snapshot is complete (exit_signals.c);
