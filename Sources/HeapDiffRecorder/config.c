@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "quiet_write.h"
 #include "recorder.h"
 
 struct hd_config hd_config;
@@ -28,7 +29,7 @@ static void say(const char *kind, const char *fmt, va_list ap) {
     size_t len = (size_t)n + ((size_t)m < sizeof line - (size_t)n - 1 ? (size_t)m : sizeof line - (size_t)n - 2);
     line[len++] = '\n';
     int saved = errno, fd = __atomic_load_n(&hd_message_fd, __ATOMIC_ACQUIRE);
-    ssize_t ignored = fd >= 0 ? write(fd, line, len) : 0;
+    ssize_t ignored = fd >= 0 ? hd_write_quietly(fd, line, len) : 0;
     (void)ignored;
     errno = saved;
 }

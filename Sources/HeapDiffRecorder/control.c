@@ -129,7 +129,7 @@ static long long min_ll(long long a, long long b) { return a < b ? a : b; }
 /* Confined by seccomp (hd_before_seccomp): the writer thread waits for
  * good in a futex, begun before the filter, which nearly every filter allows
  * anyway (threads need it), so that it never makes another system call. */
-static int confined, parked;
+static int confined, parked, writer_started;
 
 static __attribute__((noreturn)) void park(void) {
     __atomic_store_n(&parked, 1, __ATOMIC_RELEASE);
@@ -146,9 +146,11 @@ void hd_before_seccomp(void) {
     hd_sampling_stop();
     __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
     __atomic_store_n(&confined, 1, __ATOMIC_RELEASE);
-    /* The writer thread parks when its wait ends (at most WRITER_TICK_MS). */
-    if (__atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE))
-        for (int waited = 0; !__atomic_load_n(&parked, __ATOMIC_ACQUIRE) && waited < 3 * WRITER_TICK_MS; waited++)
+    /* The writer thread parks when its wait ends (at most WRITER_TICK_MS),
+     * or as it starts: one started moments ago may not run yet, and a filter
+     * for every thread (TSYNC) would catch it in glibc's start-up calls. */
+    if (__atomic_load_n(&writer_started, __ATOMIC_ACQUIRE))
+        for (int waited = 0; !__atomic_load_n(&parked, __ATOMIC_ACQUIRE) && waited < 5 * WRITER_TICK_MS; waited++)
             nanosleep(&(struct timespec){0, 1000000}, NULL);
     hd_note("the program is confining itself with seccomp: recording stops here, as the filter may forbid what "
             "a snapshot needs; the last one is %s", seq > 0 ? text : "not written");
@@ -158,6 +160,8 @@ void hd_before_seccomp(void) {
 
 static void *writer_main(void *unused) {
     (void)unused;
+    if (__atomic_load_n(&confined, __ATOMIC_ACQUIRE))
+        park();
     (void)hd_guard_enter(hd_thread());   /* for good: nothing this thread allocates is the program's */
     prctl(PR_SET_NAME, "heapdiff", 0, 0, 0);
     /* The program's signals go to the program's threads. (glibc never lets
@@ -241,6 +245,7 @@ static void on_snapshot_signal(int sig, siginfo_t *info, void *context) {
 static void start_writer_thread(void) {
     /* Signals stay unblocked: the snapshot signal is forwarded to this thread. */
     int r = hd_start_own_thread(writer_main, false);
+    __atomic_store_n(&writer_started, r == 0, __ATOMIC_RELEASE);
     if (r != 0)
         hd_warn("cannot start the snapshot thread: %s; only heapdiff_snapshot() and exit snapshots", strerror(r));
 }

@@ -7,13 +7,14 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include "quiet_write.h"
 #include "snapshot_writer.h"
 
 void hd_output_flush(struct hd_output *out) {
     out->crc = hd_crc32_update(out->crc, out->buffer, out->length);
     size_t done = 0;
     while (done < out->length && !out->failed) {
-        ssize_t n = write(out->fd, out->buffer + done, out->length - done);
+        ssize_t n = hd_write_quietly(out->fd, out->buffer + done, out->length - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {

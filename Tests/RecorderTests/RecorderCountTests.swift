@@ -320,6 +320,35 @@ import Testing
         #expect(kept?.count == 100 && kept?.size == 20_000)
     }
 
+    /// A program that caps its own file sizes (file_size_limit.c: RLIMIT_FSIZE
+    /// 0, as OpenSSH's privilege-separated child sets it) ends as it does
+    /// bare, exit 0, instead of dying of SIGXFSZ when the exit snapshot is
+    /// written, or the warning that it could not be: to a stderr that is a
+    /// file (here, the harness's) it cannot be written either. Through a pipe
+    /// the warning says why. No temporary file is left behind.
+    @Test(arguments: [false, true]) func aProgramCappingItsFileSizesIsNotKilledBySnapshots(_ throughPipe: Bool) throws {
+        let dir = try Harness.temporaryDirectory("fsize-\(throughPipe)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("file_size_limit", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = throughPipe
+            ? try Harness.run("/bin/bash", arguments: ["-c", "LD_PRELOAD=\"$1\" \"$0\" 2>&1 | cat; exit ${PIPESTATUS[0]}",
+                                                       exe, Harness.library],
+                              environment: ["HEAPDIFF_OUTPUT": out.path], preload: false)
+            : try Harness.run(exe, arguments: [], environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == [])
+        let lines = result.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
+        if throughPipe {
+            #expect(lines.count == 3 && lines[0] == "capped work done" && lines[2] == "", "\(lines)")
+            #expect(lines.count == 3 && lines[1].hasPrefix("heapdiff: warning: cannot write \(out.path)/.file_size_limit.")
+                    && lines[1].hasSuffix(".1.heapsnap.tmp: File too large; snapshot 1 not written"), "\(lines)")
+        } else {
+            #expect(result.stdoutText == "capped work done\n")
+            #expect(result.stderr == "")
+        }
+    }
+
     /// A SIGTERM that arrives while the exit snapshot is written (exit_signal.c
     /// sends one as soon as the snapshot's temporary file appears) ends the
     /// process, as it would, once the snapshot is complete (exit_signals.c);
