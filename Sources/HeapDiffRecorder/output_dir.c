@@ -121,6 +121,11 @@ void hd_output_dir_load(void) {
             strcat(dir, "/");
             strcat(dir, text);
         }
+        /* Resolved for the processes it starts too, which may do so from
+         * another directory (`cd / && exec …`): one run, one directory. (At
+         * start-up, under the guard: setenv's allocation is not traced.) */
+        if (getenv(HD_ENV_OUTPUT) && *getenv(HD_ENV_OUTPUT))
+            setenv(HD_ENV_OUTPUT, dir, 1);
     }
     struct stat st;
     if (stat(dir, &st) != 0) {

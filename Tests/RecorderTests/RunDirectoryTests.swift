@@ -87,6 +87,25 @@ import Testing
         #expect(try Self.names(in: byHand).count == 9)
     }
 
+    /// A relative HEAPDIFF_OUTPUT, preloaded by hand, means the directory it
+    /// named where the first process started: a process that changes
+    /// directory and then executes another program (`cd / && exec …`) writes
+    /// there too, not into a directory of that name under its new one.
+    @Test func aRelativeOutputDirectoryHoldsForProcessesStartedElsewhere() throws {
+        let dir = try Harness.temporaryDirectory("relative-output")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let name = "heapdiff-relative-\(UUID().uuidString)"
+        let elsewhere = URL(fileURLWithPath: "/tmp").appendingPathComponent(name)
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let script = "cd \"$1\" && HEAPDIFF_OUTPUT=\"$2\" LD_PRELOAD=\"$3\" /bin/sh -c 'cd /tmp && exec /bin/true'"
+        let result = try Harness.run("/bin/sh", arguments: ["-c", script, "sh", dir.path, name, Harness.library],
+                                     preload: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let names = try Self.names(in: dir.appendingPathComponent(name))
+        #expect(names.count == 1 && names.first?.hasPrefix("true.") == true, "\(names)")
+        #expect(!FileManager.default.fileExists(atPath: elsewhere.path))
+    }
+
     /// pyenv's `python3` is a bash script that runs helpers (bash, readlink,
     /// basename) and executes the interpreter in its own pid: the directory
     /// holds the interpreter's series, and run and check find it.
