@@ -13,11 +13,25 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "private_fds.h"
 #include "quiet_write.h"
 #include "recorder.h"
 
 struct hd_config hd_config;
 int hd_message_fd = hd_late_load ? -1 : STDERR_FILENO;
+
+/* The stderr the process started with. Messages go there only while fd 2
+ * still is that file: a daemon that closed it may have been given the
+ * number back for a file of its own (a database, a socket), which a
+ * warning would corrupt; one that put its log there has its own words
+ * there, and `heapdiff run` hears of failures through its report pipe. */
+static struct { bool known; dev_t dev; ino_t ino; } started_stderr;
+
+static void note_started_stderr(void) {
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) == 0)
+        started_stderr = (__typeof__(started_stderr)){true, st.st_dev, st.st_ino};
+}
 
 /* Formats into a stack buffer and writes once: no stdio buffers, no malloc. */
 static void say(const char *kind, const char *fmt, va_list ap) {
@@ -29,6 +43,8 @@ static void say(const char *kind, const char *fmt, va_list ap) {
     size_t len = (size_t)n + ((size_t)m < sizeof line - (size_t)n - 1 ? (size_t)m : sizeof line - (size_t)n - 2);
     line[len++] = '\n';
     int saved = errno, fd = __atomic_load_n(&hd_message_fd, __ATOMIC_ACQUIRE);
+    if (fd == STDERR_FILENO && !(started_stderr.known && hd_fd_is(fd, started_stderr.dev, started_stderr.ino)))
+        fd = -1;
     ssize_t ignored = fd >= 0 ? hd_write_quietly(fd, line, len) : 0;
     (void)ignored;
     errno = saved;
@@ -239,6 +255,7 @@ static void load_sampling(void) {
 }
 
 void hd_config_load(void) {
+    note_started_stderr();
     load_report();
     const char *stats = getenv("HEAPDIFF_STATS");
     hd_config.print_stats = stats && strcmp(stats, "1") == 0;

@@ -1,11 +1,12 @@
-/* A write past the process's file-size limit (RLIMIT_FSIZE) raises SIGXFSZ,
- * whose default action ends the process with a core dump. Programs lower
- * that limit for themselves: OpenSSH's privilege-separated child sets it to
- * 0 before its seccomp sandbox, a service caps its own log files, a shell
- * runs it under `ulimit -f`. A snapshot, or a note on a stderr redirected to
- * a file, must then fail, not end the program: the kernel sends SIGXFSZ to
- * the writing thread, so it is blocked there for the write, and taken back
- * when the write raised it (one already pending stays the program's). */
+/* Two signals a write can raise end the process by default: SIGXFSZ past
+ * its file-size limit (RLIMIT_FSIZE), which programs lower for themselves
+ * (OpenSSH's privilege-separated child sets it to 0 before its seccomp
+ * sandbox, a service caps its own log files, a shell runs it under
+ * `ulimit -f`), and SIGPIPE on a pipe nobody reads any more (a stderr piped
+ * to `head`, which has exited). A snapshot, or a note on stderr, must then
+ * fail, not end the program: the kernel sends either signal to the writing
+ * thread, so both are blocked there for the write, and the one the write
+ * raised is taken back (one already pending stays the program's). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -15,16 +16,22 @@
 #include "quiet_write.h"
 
 ssize_t hd_write_quietly(int fd, const void *buffer, size_t length) {
-    sigset_t xfsz, previous, pending;
-    sigemptyset(&xfsz);
-    sigaddset(&xfsz, SIGXFSZ);
-    pthread_sigmask(SIG_BLOCK, &xfsz, &previous);
-    bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ);
+    sigset_t held, previous, pending;
+    sigemptyset(&held);
+    sigaddset(&held, SIGXFSZ);
+    sigaddset(&held, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &held, &previous);
+    if (sigpending(&pending) != 0)
+        sigfillset(&pending);   /* unknown: nothing is taken back */
     ssize_t written = write(fd, buffer, length);
     int saved = errno;
-    if (written < 0 && saved == EFBIG && !was_pending && !sigismember(&previous, SIGXFSZ)) {
+    int raised = written >= 0 ? 0 : saved == EFBIG ? SIGXFSZ : saved == EPIPE ? SIGPIPE : 0;
+    if (raised && !sigismember(&pending, raised) && !sigismember(&previous, raised)) {
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, raised);
         struct timespec now = {0, 0};
-        (void)sigtimedwait(&xfsz, NULL, &now);
+        (void)sigtimedwait(&one, NULL, &now);
     }
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     errno = saved;

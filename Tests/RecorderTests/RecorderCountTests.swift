@@ -349,6 +349,32 @@ import Testing
         }
     }
 
+    /// A warning never ends the program or lands in its files
+    /// (stderr_gone.c, whose exit snapshot cannot be written): not when the
+    /// stderr it was started with is a pipe nobody reads any more (SIGPIPE,
+    /// "wait"), nor when it put another pipe there ("pipe"), nor when it
+    /// closed stderr and its next file got the number ("reuse": a daemon's
+    /// data file, which the warning was written into).
+    @Test(arguments: ["wait", "pipe", "reuse"]) func aWarningNeverReachesAStderrThatIsGone(_ mode: String) throws {
+        let dir = try Harness.temporaryDirectory("stderr-\(mode)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("stderr_gone", in: dir)
+        let out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: false)
+        let data = dir.appendingPathComponent("data")
+        let result = mode == "wait"
+            ? try Harness.run("/bin/bash", arguments: ["-c", "LD_PRELOAD=\"$1\" \"$0\" wait 2>&1 >/dev/null | true; "
+                                                       + "exit ${PIPESTATUS[0]}", exe, Harness.library],
+                              environment: ["HEAPDIFF_OUTPUT": out.path], preload: false)
+            : try Harness.run(exe, arguments: mode == "pipe" ? ["pipe"] : ["reuse", data.path],
+                              environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr == "")
+        if mode == "reuse" {
+            #expect(try String(contentsOf: data, encoding: .utf8) == "data\n")
+        }
+    }
+
     /// A SIGTERM that arrives while the exit snapshot is written (exit_signal.c
     /// sends one as soon as the snapshot's temporary file appears) ends the
     /// process, as it would, once the snapshot is complete (exit_signals.c);
