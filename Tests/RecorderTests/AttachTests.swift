@@ -507,6 +507,22 @@ import Testing
         #expect(staticProgram.finish() == 0)
     }
 
+    /// A process confined by seccomp (seccomp_sandbox.c, waiting under its
+    /// filter) is not attached: loading the recorder makes system calls the
+    /// filter forbids, and the first one would kill it with SIGSYS.
+    @Test func refusesAProcessConfinedBySeccomp() throws {
+        let dir = try Harness.temporaryDirectory("attach-seccomp")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let program = try BackgroundProgram(try Harness.build("seccomp_sandbox", in: dir), arguments: ["prctl", "30"],
+                                            environment: [:], preload: false)
+        try program.waitUntilReady()
+        Self.expectRefusal(try Self.attach(program.pid, ["-o", dir.appendingPathComponent("out").path]),
+                           "process \(program.pid) is confined by seccomp (Seccomp: 2 in /proc/\(program.pid)/status)")
+        #expect((try? String(contentsOfFile: "/proc/\(program.pid)/status", encoding: .utf8))?.contains("TracerPid:\t0\n") == true)
+        kill(program.pid, SIGKILL)
+        _ = program.waitForExit()
+    }
+
     /// As another user: the kernel would refuse the ptrace; heapdiff says so first.
     @Test(.enabled(if: getuid() == 0)) func refusesAnotherUsersProcess() throws {
         let dir = try Harness.temporaryDirectory("attach-user")

@@ -59,6 +59,13 @@ struct AttachTarget {
                 + "run heapdiff attach inside it", status: 1)
         }
         try checkPermission()
+        // Loading the recorder (dlopen's openat and mmap, its thread) makes system calls a filter may
+        // forbid, and a forbidden one kills the process: a live service is not risked.
+        if let mode = status["Seccomp"], mode != "0" {
+            throw CommandError(message: "process \(pid) is confined by seccomp (Seccomp: \(mode) in /proc/\(pid)/status): "
+                + "loading the recorder makes system calls its filter may forbid, which would kill it with SIGSYS; "
+                + "start it under heapdiff run instead", status: 1)
+        }
         let libraries = try process.mappedLibraryNames()
         if libraries.contains(where: { $0.hasPrefix("libheapdiff") && !$0.hasPrefix(RecorderLibrary.attachFileName) }) {
             throw CommandError(message: "process \(pid) already runs under heapdiff (libheapdiff.so is preloaded): "

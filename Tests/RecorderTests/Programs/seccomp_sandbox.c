@@ -8,7 +8,9 @@
  *
  *   seccomp_sandbox prctl   (prctl(PR_SET_SECCOMP), the calling thread)
  *   seccomp_sandbox tsync   (the seccomp system call through syscall(),
- *                            as libseccomp makes it, on every thread) */
+ *                            as libseccomp makes it, on every thread)
+ *   seccomp_sandbox MODE SECONDS: says "ready" once confined, and waits
+ *                            that long instead of 1.2 s (to be attached to) */
 #define _GNU_SOURCE
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -59,6 +61,12 @@ int main(int argc, char **argv) {
     /* Past the writer thread's tick (1 s): were it still running, its next
      * wait would be a system call the filter forbids. */
     struct timespec pause = {1, 200000000};
+    if (argc > 2) {
+        static const char ready[] = "ready\n";
+        if (write(1, ready, sizeof ready - 1) < 0)
+            return 3;
+        pause = (struct timespec){atoi(argv[2]), 0};
+    }
     clock_nanosleep(CLOCK_MONOTONIC, 0, &pause, NULL);
     static const char done[] = "sandboxed work done\n";
     if (write(1, done, sizeof done - 1) < 0)
