@@ -99,11 +99,12 @@ bool hd_output_dir_use(const char *dir) {
  * later, and created when missing (see make_output_dir). */
 void hd_output_dir_load(void) {
     const char *text = getenv(HD_ENV_OUTPUT);
+    bool given = text && *text;
     char *dir = hd_config.output_dir;
     size_t cap = sizeof hd_config.output_dir;
     hd_config.output_ok = false;
     hd_config.output_fd = -1;
-    if (!text || !*text)
+    if (!given)
         text = ".";
     if (text[0] == '/') {
         if (strlen(text) >= cap) {
@@ -124,7 +125,7 @@ void hd_output_dir_load(void) {
         /* Resolved for the processes it starts too, which may do so from
          * another directory (`cd / && exec …`): one run, one directory. (At
          * start-up, under the guard: setenv's allocation is not traced.) */
-        if (getenv(HD_ENV_OUTPUT) && *getenv(HD_ENV_OUTPUT))
+        if (given)
             setenv(HD_ENV_OUTPUT, dir, 1);
     }
     struct stat st;

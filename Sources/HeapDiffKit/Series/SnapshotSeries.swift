@@ -331,7 +331,7 @@ extension SnapshotSeries where Member == SnapshotFile {
     }
 
     /// The one input when it is a directory.
-    static func directory(_ inputs: [String]) -> String? {
+    public static func directory(_ inputs: [String]) -> String? {
         var isDirectory: ObjCBool = false
         guard inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory),
               isDirectory.boolValue else { return nil }

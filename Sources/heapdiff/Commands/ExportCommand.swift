@@ -67,8 +67,7 @@ struct ExportCommand: ParsableCommand {
     var rescale = false
 
     func run() throws {
-        let path = SnapshotsInDirectory.isDirectory(snapshot)
-            ? try SnapshotsInDirectory.latest(in: snapshot, pid: pid) : snapshot
+        let path = try SnapshotsInDirectory.snapshot(snapshot, pid: pid)
         let loaded = try Snapshot.load(path: path)
         let old = try base.map { try Snapshot.load(path: $0) }
         if let old, !rescale, let mismatch = SampleRateMismatch(old: old, new: loaded) {

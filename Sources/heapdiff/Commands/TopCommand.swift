@@ -36,8 +36,7 @@ struct TopCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let path = SnapshotsInDirectory.isDirectory(snapshot)
-            ? try SnapshotsInDirectory.latest(in: snapshot, pid: pid) : snapshot
+        let path = try SnapshotsInDirectory.snapshot(snapshot, pid: pid)
         let loaded = try Snapshot.load(path: path)
         try ReportPrinter(grouping: grouping, options: output).printTop(loaded)
     }

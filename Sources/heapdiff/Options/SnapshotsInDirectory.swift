@@ -1,14 +1,18 @@
 import Foundation
 import HeapDiffKit
 
-/// `top` and `diff` given the directory a run wrote instead of snapshot
-/// files: the snapshots of its main process (or `--pid`'s), chosen by the
-/// rules `trend` and `report` follow (`SnapshotSeries`), and a note on
+/// `top`, `diff` and `export` given the directory a run wrote instead of
+/// snapshot files: the snapshots of its main process (or `--pid`'s), chosen
+/// by the rules `trend` and `report` follow (`SnapshotSeries`), and a note on
 /// stderr naming the files taken, so that the output can be read against them.
 enum SnapshotsInDirectory {
     static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        SnapshotSeries<SnapshotFile>.directory([path]) != nil
+    }
+
+    /// PATH itself when it is a snapshot file; a directory's `latest`.
+    static func snapshot(_ path: String, pid: Int32?) throws -> String {
+        isDirectory(path) ? try latest(in: path, pid: pid) : path
     }
 
     /// The latest snapshot a comparison would end with: the program's own
