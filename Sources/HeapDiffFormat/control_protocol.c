@@ -128,6 +128,23 @@ int hd_snapshot_file_name(char *buf, size_t cap, const char *program, int pid, u
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
+unsigned hd_snapshot_file_seq(const char *name, const char *program, int pid) {
+    char prefix[300];
+    int n = snprintf(prefix, sizeof prefix, "%s.%d.", program, pid);
+    size_t suffix = strlen(HD_SNAPSHOT_SUFFIX), length = strlen(name);
+    if (n < 0 || (size_t)n >= sizeof prefix || length <= (size_t)n + suffix || strncmp(name, prefix, (size_t)n) != 0 ||
+        strcmp(name + length - suffix, HD_SNAPSHOT_SUFFIX) != 0)
+        return 0;
+    char digits[16];
+    size_t count = length - (size_t)n - suffix;
+    if (count >= sizeof digits)
+        return 0;
+    memcpy(digits, name + n, count);
+    digits[count] = '\0';
+    unsigned long seq;
+    return parse_number(digits, 0xffffffffu, &seq) ? (unsigned)seq : 0;
+}
+
 int hd_verdicts_file_name(char *buf, size_t cap, int pid) {
     int n = snprintf(buf, cap, HD_VERDICTS_PREFIX "%d" HD_VERDICTS_SUFFIX, pid);
     return n < 0 || (size_t)n >= cap ? -1 : n;

@@ -61,6 +61,10 @@ int hd_output_fd(void) HD_HIDDEN;
  * deleted past N; and, in a fork child, the parent's forgotten. */
 void hd_output_keep_periodic(uint32_t seq) HD_HIDDEN;
 void hd_output_keep_forget(void) HD_HIDDEN;
+/* The SEQ a new snapshot of this process takes, SEQ or past the files of
+ * this program and pid already in the folder (the output directory, or
+ * its helpers subfolder): a file is never replaced. */
+uint32_t hd_output_free_seq(bool to_helpers, uint32_t seq) HD_HIDDEN;
 /* heapdiff attach: the session's output directory (absolute) opened and
  * held instead of the previous one; false (errno set) when it cannot be. */
 bool hd_output_dir_use(const char *dir) HD_HIDDEN;

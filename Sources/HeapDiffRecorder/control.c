@@ -62,9 +62,10 @@ int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap
         if (trigger == HD_TRIGGER_EXIT)
             hd_exit_signals_hold(&held);
         bool to_helpers = goes_to_helpers(trigger);
-        result = hd_snapshot_write(to_helpers, last_seq + 1, trigger, label, text, cap);
+        uint32_t seq = hd_output_free_seq(to_helpers, last_seq + 1);
+        result = hd_snapshot_write(to_helpers, seq, trigger, label, text, cap);
         if (result == 0) {
-            result = (int)++last_seq;
+            result = (int)(last_seq = seq);
             if (trigger == HD_TRIGGER_INTERVAL && hd_config.keep && !to_helpers)
                 hd_output_keep_periodic(last_seq);
         }
@@ -291,9 +292,10 @@ void hd_snapshot_before_end(const char *label, bool final) {
                 exiting = 1;
                 hd_exit_signals_hold(&held);
             }
-            if (hd_snapshot_write(goes_to_helpers(HD_TRIGGER_EXIT), last_seq + 1, HD_TRIGGER_EXIT, label, text,
-                                  sizeof text) == 0)
-                last_seq++;
+            bool to_helpers = goes_to_helpers(HD_TRIGGER_EXIT);
+            uint32_t seq = hd_output_free_seq(to_helpers, last_seq + 1);
+            if (hd_snapshot_write(to_helpers, seq, HD_TRIGGER_EXIT, label, text, sizeof text) == 0)
+                last_seq = seq;
             if (final)
                 hd_exit_signals_release(&held);
         }

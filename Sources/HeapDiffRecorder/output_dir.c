@@ -6,11 +6,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "recorder.h"
+#include "snapshot.h"
 
 bool hd_helpers_directory(int dir) {
     /* Like the output directory: 1733 when made by root, so that processes
@@ -147,6 +150,69 @@ void hd_output_dir_load(void) {
         return;
     }
     hd_config.output_ok = true;
+}
+
+/* The highest SEQ among this program's and pid's files in FOLDER (an fd
+ * opened for reading), by getdents64: no allocation, as this may run at
+ * exit in a signal handler. */
+static uint32_t highest_seq_listed(int folder, const char *program, int pid) {
+    enum { BUFFER = 16384 };
+    char *buffer = hd_pages_alloc(BUFFER);
+    uint32_t highest = 0;
+    if (!buffer)
+        return 0;
+    long n;
+    while ((n = syscall(SYS_getdents64, folder, buffer, BUFFER)) > 0) {
+        for (long at = 0; at < n;) {
+            /* struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name */
+            unsigned short length;
+            memcpy(&length, buffer + at + 16, sizeof length);
+            uint32_t seq = hd_snapshot_file_seq(buffer + at + 19, program, pid);
+            if (seq > highest)
+                highest = seq;
+            at += length;
+        }
+    }
+    hd_pages_free(buffer, BUFFER);
+    return highest;
+}
+
+/* The SEQ a new snapshot takes: SEQ itself, unless a file of this program
+ * and pid already has that name. That happens when the program executes
+ * itself again in its pid (haproxy's reload, a service restarting in
+ * place), whose recording starts over at 1, or when a recycled pid writes
+ * into a directory used for days; then the files already there are never
+ * replaced: the new one takes the SEQ past the highest of them, or, where
+ * the folder cannot be listed (a worker that switched user cannot read the
+ * 1733 directory), the next free name. The analyzer tells the images
+ * apart by the time their recording began. */
+uint32_t hd_output_free_seq(bool to_helpers, uint32_t seq) {
+    int dir = hd_output_fd(), saved = errno;
+    const char *folder = to_helpers ? HD_HELPERS_SUBDIRECTORY : ".";
+    char name[400];
+    int pid = (int)getpid();
+    struct stat st;
+    for (unsigned probes = 0; dir >= 0 && probes < 100000; probes++) {
+        size_t length = (size_t)snprintf(name, sizeof name, "%s/", folder);
+        if (length >= sizeof name ||
+            hd_snapshot_file_name(name + length, sizeof name - length, hd_program_name, pid, seq, false) < 0 ||
+            fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            break;
+        if (probes == 0) {
+            int listed = openat(dir, folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (listed >= 0) {
+                uint32_t highest = highest_seq_listed(listed, hd_program_name, pid);
+                close(listed);
+                if (highest >= seq) {
+                    seq = highest + 1;
+                    continue;
+                }
+            }
+        }
+        seq++;
+    }
+    errno = saved;
+    return seq;
 }
 
 /* HEAPDIFF_KEEP=N: the SEQs of the latest N periodic snapshots, oldest

@@ -91,6 +91,53 @@ import Testing
     /// named where the first process started: a process that changes
     /// directory and then executes another program (`cd / && exec …`) writes
     /// there too, not into a directory of that name under its new one.
+    /// A program that executes itself again in its pid (haproxy's reload)
+    /// starts recording anew under the same file names: its files go on
+    /// past the earlier image's SEQs instead of replacing them, and the
+    /// series the commands read is the last image's.
+    /// As root, also after switching to user nobody, who cannot list the
+    /// directory (1733) and finds a free name by trying them.
+    @Test(arguments: ["", "as-nobody"])
+    func aProgramExecutingItselfAgainKeepsItsEarlierFiles(mode: String) throws {
+        if mode == "as-nobody" && geteuid() != 0 { return }
+        let dir = try Harness.temporaryDirectory("reexec")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("reexec", in: dir)
+        // nobody must reach the program through the temporary directory.
+        _ = chmod(dir.path, 0o755)
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", exe] + (mode.isEmpty ? [] : [mode]),
+                                  preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try Harness.snapshotFiles(in: out)
+        let snapshots = try files.map { try Snapshot.load(path: $0) }
+        let pid = try #require(snapshots.first?.process.pid)
+        #expect(try Self.names(in: out) == (1...6).map { "reexec.\(pid).\($0).heapsnap" }.sorted())
+        let bySeq = snapshots.sorted { $0.process.seq < $1.process.seq }
+        #expect(bySeq.map(\.process.label) == ["first image", "first image", "second image", "second image",
+                                                "second image", ""])
+        #expect(bySeq.last?.process.trigger == .exit)
+        let symbolizer = Symbolizer()
+        let kept = try bySeq.map { try Harness.statistic("kept", in: "reexec.c", of: $0, symbolizer: symbolizer) }
+        #expect(kept.map { $0?.count } == [10, 20, 20, 40, 60, 60])
+        #expect(kept.map { $0?.size } == [3_000, 6_000, 14_000, 28_000, 42_000, 42_000])
+
+        let series = try SnapshotSeries.load(directory: out.path, pid: Int32(pid))
+        #expect(series.members.map(\.process.seq) == [3, 4, 5, 6])
+        let shownOut = Self.shown.show(out.path)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(Array(lines.prefix(2)) == [
+            "heapdiff: 2 earlier snapshots of pid \(pid) in \(shownOut)/ are of the program before it executed itself "
+                + "again, and left out; `heapdiff diff` compares them",
+            "heapdiff: 4 snapshots in \(shownOut)/: reexec.\(pid).3.heapsnap … reexec.\(pid).6.heapsnap"],
+                "\(run.stderr)")
+
+        let across = try Harness.run(Harness.cli, arguments: ["trend", files[0], files[2], files[3]], preload: false)
+        #expect(across.status != 0)
+        #expect(across.stderr == "heapdiff: error: \(files[0]) and \(files[2]) are of process \(pid) before and after "
+            + "its recording began anew (it executed a program again, or was attached again); a trend follows one recording\n")
+    }
+
     @Test func aRelativeOutputDirectoryHoldsForProcessesStartedElsewhere() throws {
         let dir = try Harness.temporaryDirectory("relative-output")
         defer { try? FileManager.default.removeItem(at: dir) }

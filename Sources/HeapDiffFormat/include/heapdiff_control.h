@@ -75,6 +75,9 @@ const char *hd_signal_name(int signal_number, char *buf, size_t cap);
 /* "PROGRAM.PID.SEQ.heapsnap", or ".PROGRAM.PID.SEQ.heapsnap.tmp" while
  * being written. Returns the length, or -1 when it does not fit. */
 int hd_snapshot_file_name(char *buf, size_t cap, const char *program, int pid, unsigned seq, bool temporary);
+/* The SEQ of NAME when it is PROGRAM.PID.SEQ.heapsnap for this program and
+ * pid, else 0. */
+unsigned hd_snapshot_file_seq(const char *name, const char *program, int pid);
 
 /* ---- control socket: `heapdiff snapshot PID` ------------------------- */
 /* A SOCK_SEQPACKET socket in the abstract namespace, "\0heapdiff.PID"; the

@@ -9,7 +9,9 @@ public enum SnapshotDirectory {
     /// A process that executed another program (a launcher script, pyenv's
     /// `python3` shim) keeps its pid but starts a new series, SEQ 1 on, under
     /// the new program's name: only the last program's series is returned,
-    /// the one that wrote the newest file.
+    /// the one that wrote the newest file. (One that executes itself again
+    /// goes on past its files' SEQs; `SnapshotSeries.lastImage` tells the
+    /// images apart.)
     public static func snapshots(in directory: String, pid: Int32) throws -> [(path: String, seq: UInt32)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         let files = names.compactMap { name -> (path: String, seq: UInt32, program: String)? in

@@ -65,6 +65,19 @@ public struct SnapshotSeries<Member: SeriesMember>: Sendable {
 
     public var pid: Int32? { members.first.map { Int32(bitPattern: $0.process.pid) } }
 
+    /// The snapshots of the process's last image: a process that executed
+    /// itself again (haproxy's reload, a service restarting in place), a pid
+    /// recycled into a directory used before, or an attach session after an
+    /// earlier one began recording anew, and its files go on past the
+    /// earlier ones' SEQs. The image is told by the time its recording began;
+    /// the last is the one that wrote the latest snapshot.
+    public var lastImage: SnapshotSeries {
+        guard let latest = members.max(by: { $0.process.wallTimeNs < $1.process.wallTimeNs }),
+              members.contains(where: { $0.process.startMonotonicNs != latest.process.startMonotonicNs })
+        else { return self }
+        return SnapshotSeries(members.filter { $0.process.startMonotonicNs == latest.process.startMonotonicNs })
+    }
+
     /// The program's name as it was started (`python3.11`, `redis-server`).
     public var program: String {
         guard let last = members.last else { return "the program" }
@@ -220,6 +233,10 @@ public enum SeriesError: Error, Equatable, CustomStringConvertible {
     /// Files of two processes given as one series; `analysis` names what
     /// follows one process ("a trend", "a leak check").
     case mixedProcesses(path: String, pid: UInt32, firstPath: String, firstPID: UInt32, analysis: String)
+    /// Files of one pid whose recording began at two different times: the
+    /// process executed a program again (or the pid was recycled, or it was
+    /// attached anew) between them, and its heap started over.
+    case twoImages(path: String, firstPath: String, pid: UInt32, analysis: String)
     /// One snapshot given twice (two files with the same SEQ of one process).
     case sameSnapshot(path: String, otherPath: String, seq: UInt32, pid: UInt32)
     /// A leak check has fewer than two phases: `own` snapshots the program took itself.
@@ -235,6 +252,9 @@ public enum SeriesError: Error, Equatable, CustomStringConvertible {
                 + (present.isEmpty ? "" : "; it holds those of process\(present.count == 1 ? "" : "es") \(shown)")
         case let .mixedProcesses(path, pid, firstPath, firstPID, analysis):
             return "\(path) is of process \(pid), \(firstPath) of process \(firstPID); \(analysis) follows one process"
+        case let .twoImages(path, firstPath, pid, analysis):
+            return "\(firstPath) and \(path) are of process \(pid) before and after its recording began anew "
+                + "(it executed a program again, or was attached again); \(analysis) follows one recording"
         case let .sameSnapshot(path, otherPath, seq, pid):
             return "\(path) and \(otherPath) are the same snapshot (#\(seq) of process \(pid))"
         case let .tooFewPhases(program, pid, own):
@@ -257,6 +277,10 @@ extension SnapshotSeries {
             throw .mixedProcesses(path: other.path, pid: other.process.pid, firstPath: first.path,
                                   firstPID: first.process.pid, analysis: analysis)
         }
+        if let first = members.first,
+           let other = members.first(where: { $0.process.startMonotonicNs != first.process.startMonotonicNs }) {
+            throw .twoImages(path: other.path, firstPath: first.path, pid: first.process.pid, analysis: analysis)
+        }
         let series = SnapshotSeries(members)
         if let twice = zip(series.members, series.members.dropFirst()).first(where: { $0.process.seq == $1.process.seq }) {
             throw .sameSnapshot(path: twice.0.path, otherPath: twice.1.path, seq: twice.0.process.seq,
@@ -271,6 +295,7 @@ extension SnapshotSeries where Member == SnapshotFile {
     /// see `SnapshotDirectory`), each known by its PROCESS record.
     public static func load(directory: String, pid: Int32) throws -> SnapshotSeries {
         SnapshotSeries(try SnapshotDirectory.snapshots(in: directory, pid: pid).map { try SnapshotFile(path: $0.path) })
+            .lastImage
     }
 
     /// One series per process that left snapshots in `directory`, in pid order.

@@ -22,7 +22,8 @@ struct RunCommand: ParsableCommand {
             that cannot write is named, with the reason, once the program has ended. Child processes write \
             their own files under their own PID. A program that executes another in its own pid (pyenv's python3 \
             shim, a launcher script) starts a new series there under the new program's name, and that last \
-            series is the program's. Helpers, the processes the program starts that take no snapshot of their \
+            series is the program's; one that executes itself again (haproxy's reload) goes on past its \
+            earlier files, which are left out, never replaced. Helpers, the processes the program starts that take no snapshot of their \
             own (the shim's bash, readlink and basename, a compiler under make), leave their exit snapshot in \
             the subfolder helpers/, out of the way. Workers keep their files beside the program's: processes \
             that take snapshots of their own (gunicorn or nginx workers under --interval or `heapdiff \

@@ -45,25 +45,26 @@ struct RunSummary {
         if files.isEmpty {
             Console.warning("process \(pid) left no snapshot in \(shownDirectory)" + (refusal.map { ": " + $0 } ?? ""))
         }
-        report(hasProgramFiles: !files.isEmpty)
+        report(programFiles: files.count)
     }
 
     /// Like `print`, but silent when there is nothing to report.
     func printIfAny() {
         guard let files = try? SnapshotDirectory.snapshots(in: directory, pid: pid).filter({ $0.seq >= firstSeq })
         else { return }
-        report(hasProgramFiles: !files.isEmpty)
+        report(programFiles: files.count)
     }
 
-    private func report(hasProgramFiles: Bool) {
+    private func report(programFiles: Int) {
         // One symbolizer for every diff and trend: each module is opened once.
         let symbolizer = grouping.makeSymbolizer()
         // Every process's series, read once for the program's report and the workers'.
         let all = Result { try SnapshotSeries.loadAll(directory: directory) }
         do {
-            if hasProgramFiles {
-                try reportProgram(try SnapshotSeries.load(directory: directory, pid: pid).since(seq: firstSeq),
-                                  all: try? all.get(), symbolizer: symbolizer)
+            if programFiles > 0 {
+                let series = try SnapshotSeries.load(directory: directory, pid: pid).since(seq: firstSeq)
+                noteEarlierImages(programFiles - series.members.count)
+                try reportProgram(series, all: try? all.get(), symbolizer: symbolizer)
             }
             try reportWorkers(try all.get(), symbolizer: symbolizer)
             noteHelpers()
@@ -71,6 +72,16 @@ struct RunSummary {
         } catch {
             Console.warning("\(error)")
         }
+    }
+
+    /// Files of the program's pid that its last image did not write: the
+    /// program executed itself again (haproxy's reload), so its recording
+    /// began anew and those files are of what it was before.
+    private func noteEarlierImages(_ count: Int) {
+        guard count > 0 else { return }
+        Console.note("\(count) earlier snapshot\(count == 1 ? "" : "s") of pid \(pid) in \(shownDirectory)/ "
+            + "\(count == 1 ? "is" : "are") of the program before it executed itself again, and left out; "
+            + "`heapdiff diff` compares them")
     }
 
     private func reportProgram(_ series: SnapshotSeries<SnapshotFile>, all: [SnapshotSeries<SnapshotFile>]?,
