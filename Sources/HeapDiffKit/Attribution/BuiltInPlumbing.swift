@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + redis + postgres + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -38,6 +38,15 @@ enum BuiltInPlumbing {
 
     /// Perl's allocation wrappers (libperl).
     static let perl = ["Perl_safesys*"]
+
+    /// PHP's Zend engine (php, php-fpm, Apache's mod_php): its allocator's
+    /// entry points, which reach malloc for persistent memory, and for all
+    /// of it under `USE_ZEND_ALLOC=0` (otherwise the Zend heap maps chunks
+    /// of its own, which are not malloc's).
+    static let php = [
+        "__zend_malloc", "__zend_calloc", "__zend_realloc", "__zend_strdup", "zend_strndup", "_emalloc*", "_ecalloc",
+        "_erealloc*", "_safe_*alloc", "_estrdup", "_estrndup",
+    ]
 
     /// Redis (and the projects that took its zmalloc and sds): the allocator
     /// wrappers and the string library's growth, so the command that made the
