@@ -157,6 +157,14 @@ import Testing
         ("/usr/bin/php8.2", ["__zend_malloc", "_safe_femalloc"], "execute_ex"),
         ("/usr/bin/php8.2", ["__zend_malloc", "_emalloc_56"], "zend_hash_lookup"),
         ("/usr/sbin/php-fpm8.2", ["__zend_realloc", "_safe_erealloc"], "zend_register_functions"),
+        // Debian's MariaDB 10.11: a key cache, a MEM_ROOT's first block, a lock-free hash's node, a string buffer.
+        ("/usr/sbin/mariadbd", ["my_malloc", "my_multi_malloc_large"], "init_key_cache"),
+        ("/usr/sbin/mariadbd", ["my_malloc", "init_alloc_root",
+                                "init_sql_alloc(unsigned int, st_mem_root*, unsigned int, unsigned int, unsigned long)"],
+         "alloc_table_share(char const*, char const*, char const*, unsigned int)"),
+        ("/usr/sbin/mariadbd", ["my_malloc", "lf_alloc_new", "lf_hash_insert"],
+         "MDL_map::find_or_insert(LF_PINS*, MDL_key const*)"),
+        ("/usr/sbin/mariadbd", ["my_malloc", "Binary_string::real_alloc(unsigned long)"], "login_connection(THD*)"),
     ])
     func runtimeWrappersAreSkipped(module: String, wrappers: [String], site: String) {
         let frames = Self.libraryProgramStack(module: module, wrappers: wrappers, site: site)

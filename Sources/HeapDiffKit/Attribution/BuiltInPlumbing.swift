@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + php + redis + postgres + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + mysql + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -69,6 +69,24 @@ enum BuiltInPlumbing {
         "AllocSetAlloc*", "AllocSetRealloc", "AllocSetContextCreateInternal", "GenerationAlloc*", "GenerationRealloc",
         "GenerationContextCreate", "SlabAlloc*", "SlabContextCreate", "BumpAlloc*", "BumpContextCreate",
         "enlargeStringInfo", "initStringInfo", "makeStringInfo", "appendStringInfo*", "appendBinaryStringInfo*",
+    ]
+
+    /// MariaDB's and MySQL's allocation layer (mysys): my_malloc and its
+    /// kin, the MEM_ROOT arenas a statement's objects live in, the growable
+    /// array, hash, string and lock-free allocator types (their containers,
+    /// as the C++ library's are), and InnoDB's allocator and memory heaps,
+    /// so that the cache, table or statement code that needed the memory is
+    /// the site, not `my_malloc`.
+    static let mysql = [
+        "my_malloc", "my_realloc", "my_strdup", "my_strndup", "my_memdup", "my_multi_malloc*", "my_large_malloc",
+        "my_once_alloc", "my_once_strdup", "my_once_memdup", "alloc_root", "multi_alloc_root", "init_alloc_root",
+        "init_sql_alloc", "reset_root_defaults", "strdup_root", "safe_strdup_root", "strmake_root", "memdup_root",
+        "init_dynamic_array2", "alloc_dynamic", "allocate_dynamic", "insert_dynamic", "set_dynamic", "my_hash_init2",
+        "my_hash_insert", "init_dynamic_string", "dynstr_append*", "dynstr_realloc", "dynstr_set",
+        "Binary_string::real_alloc", "Binary_string::realloc_raw", "Binary_string::realloc", "lf_alloc_new",
+        "lf_dynarray_lvalue", "lf_hash_insert",
+        "ut_allocator<*>::allocate*", "ut_allocator<*>::reallocate*", "ut_malloc*", "ut_zalloc*", "ut_realloc*",
+        "mem_heap_create_block*", "mem_heap_add_block",
     ]
 
     /// OpenSSL's allocation entry points (libcrypto), which every part of it
