@@ -381,6 +381,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
         hd_python_init();
         hd_control_prepare();
         hd_exit_calls_init();
+        hd_exec_calls_init();
         /* The handler first: the writer thread checks it is ours. */
         if (hd_config.signal) {
             struct sigaction sa;

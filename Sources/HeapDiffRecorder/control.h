@@ -22,5 +22,7 @@ void hd_snapshot_before_end(const char *label, bool final) HD_HIDDEN;
 void hd_before_seccomp(void) HD_HIDDEN;
 /* exit_calls.c: the next raise and _exit, found once at start-up. */
 void hd_exit_calls_init(void) HD_HIDDEN;
+/* exec_calls.c: the real exec functions, and what the environment held. */
+void hd_exec_calls_init(void) HD_HIDDEN;
 
 #endif

@@ -138,6 +138,29 @@ import Testing
             + "its recording began anew (it executed a program again, or was attached again); a trend follows one recording\n")
     }
 
+    /// A program that starts others with an environment of its own (postfix's
+    /// master keeps only its import_environment) is told of, once for each
+    /// program and set of variables left out, whichever call started it.
+    @Test func programsStartedWithoutTheRecordersEnvironmentAreNamed() throws {
+        let dir = try Harness.temporaryDirectory("exec-env")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("exec_env", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--interval", "10", "--", exe],
+                                  preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(String(decoding: run.stdout, as: UTF8.self) == "spawned\n")
+        let warnings = run.stderr.split(separator: "\n").map(String.init).filter { $0.contains(" started ") }
+        let advice = "a program that cleans the environment of what it starts must be told to pass"
+        #expect(warnings == [
+            "heapdiff: warning: exec_env started /bin/true, /usr/bin/true, /bin/echo with an environment that leaves "
+                + "out LD_PRELOAD, HEAPDIFF_OUTPUT, HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: they ran "
+                + "without the recorder; \(advice) them on (postfix: import_environment)",
+            "heapdiff: warning: exec_env started /bin/true with an environment that leaves out HEAPDIFF_INTERVAL: the "
+                + "recorder in it ran without that setting; \(advice) it on (postfix: import_environment)",
+        ], "\(run.stderr)")
+    }
+
     @Test func aRelativeOutputDirectoryHoldsForProcessesStartedElsewhere() throws {
         let dir = try Harness.temporaryDirectory("relative-output")
         defer { try? FileManager.default.removeItem(at: dir) }

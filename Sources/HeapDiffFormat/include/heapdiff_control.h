@@ -115,6 +115,9 @@ enum hd_control_result hd_control_request(int pid, const char *label, int timeou
  * datagram is "KIND\n" then a one-line text. */
 #define HD_REPORT_WRITE_FAILED "write-failed"    /* text: what failed, in the recorder's words */
 #define HD_REPORT_SIGNAL_TAKEN "signal-taken"    /* text: the signal's name */
+/* text: "NAME\tPROGRAM\tVARIABLE VARIABLE…": a process NAME started PROGRAM
+ * with an environment that leaves out these (exec_calls.c) */
+#define HD_REPORT_ENVIRONMENT_LEFT_OUT "environment-left-out"
 enum { HD_REPORT_MAX_MESSAGE = 1024, HD_REPORT_MAX_NAME = 100 };
 /* Fills the address for a name as found in HEAPDIFF_REPORT; false when the
  * name is empty or too long. */

@@ -4,7 +4,8 @@ import HeapDiffKit
 
 /// What the recorders of a run tell `run` and `check` on the side (see
 /// heapdiff_control.h): a process that could not write its snapshots, a
-/// program that took the snapshot signal for itself. They come over a
+/// program that took the snapshot signal for itself, a program started with
+/// an environment that leaves out the recorder or its settings. They come over a
 /// socket, not the program's stderr, which a server may send to its own log,
 /// and they reach heapdiff from processes of any user.
 final class RecorderNotices {
@@ -69,7 +70,40 @@ final class RecorderNotices {
                 continue
             }
         }
+        for line in Self.environmentLines(notices.filter { $0.kind == HD_REPORT_ENVIRONMENT_LEFT_OUT }) {
+            Console.warning(line)
+        }
         return failed
+    }
+
+    /// One line per starting program and set of variables left out, naming
+    /// the programs it started that way (exec_calls.c sends each once).
+    static func environmentLines(_ notices: [Notice]) -> [String] {
+        var groups: [(starter: String, missing: [String], programs: [String])] = []
+        for notice in notices {
+            let fields = notice.text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3 else { continue }
+            let missing = fields[2].split(separator: " ").map(String.init)
+            if let i = groups.firstIndex(where: { $0.starter == fields[0] && $0.missing == missing }) {
+                if !groups[i].programs.contains(fields[1]) { groups[i].programs.append(fields[1]) }
+            } else {
+                groups.append((fields[0], missing, [fields[1]]))
+            }
+        }
+        return groups.map { group in
+            let shown = group.programs.prefix(3).joined(separator: ", ")
+                + (group.programs.count > 3 ? " and \(group.programs.count - 3) more" : "")
+            let one = group.programs.count == 1
+            let effect = group.missing.contains("LD_PRELOAD") ? (one ? "it ran" : "they ran") + " without the recorder"
+                : group.missing.contains(HD_ENV_OUTPUT) ? "the recorder in " + (one ? "it" : "them")
+                    + " wrote its snapshots into " + (one ? "its" : "their") + " working directory"
+                : "the recorder in " + (one ? "it" : "them") + " ran without "
+                    + (group.missing.count == 1 ? "that setting" : "these settings")
+            return "\(group.starter) started \(shown) with an environment that leaves out "
+                + group.missing.joined(separator: ", ") + ": \(effect); a program that cleans the environment of "
+                + "what it starts must be told to pass " + (group.missing.count == 1 ? "it" : "them")
+                + " on (postfix: import_environment)"
+        }
     }
 
     /// " (uid 65534)" when the process ran as another user than heapdiff.

@@ -1,0 +1,234 @@
+/* The programs a traced program starts are traced because they inherit
+ * LD_PRELOAD and heapdiff's settings. A program that cleans the environment
+ * of what it starts (postfix's master keeps only its import_environment; a
+ * daemon that executes helpers with an environment of its own) starts them
+ * without: they run unrecorded, or record elsewhere, and `heapdiff run`
+ * would show nothing of them without saying why. So, under `run` and
+ * `check` only (a report channel is named), each exec and posix_spawn looks
+ * at the environment it passes on and sends a notice naming the variables
+ * it leaves out; then it does what the program asked, unchanged.
+ *
+ * Each runs where the program execs, which may be a vfork child or the
+ * child of a multi-threaded fork: nothing here allocates or locks (a scan
+ * of the environment, a hash into a shared page, one datagram). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "config.h"
+#include "control.h"
+#include "control_socket.h"
+#include "heapdiff_control.h"
+#include "snapshot.h"
+#include "thread_state.h"
+
+extern char **environ;
+
+/* The settings `heapdiff run` passes, checked when they were set here. */
+static const char *const settings[] = {
+    HD_ENV_OUTPUT, HD_ENV_INTERVAL, HD_ENV_SIGNAL,         HD_ENV_DEPTH,  HD_ENV_SAMPLE,
+    HD_ENV_KEEP,   HD_ENV_REPORT,   HD_ENV_PROGRAM_PARENT, HD_ENV_FORMAT,
+};
+enum { SETTINGS = sizeof settings / sizeof settings[0], NOTED_PROGRAMS = 64 };
+static bool watching;           /* under run or check, with children followed */
+static unsigned settings_set;   /* bit i: settings[i] was in the environment at start-up */
+static char own_name[256];      /* this library's file name */
+
+/* Programs already named in a notice, by the hash of their path: shared
+ * with the forked children, which are what execs (a server spawning the
+ * same helper for hours sends one notice for it, not thousands). */
+static uint64_t *noted;
+
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execv)(const char *, char *const[]);
+static int (*real_execvp)(const char *, char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_fexecve)(int, char *const[], char *const[]);
+static int (*real_posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                               const posix_spawnattr_t *, char *const[], char *const[]);
+static int (*real_posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                                const posix_spawnattr_t *, char *const[], char *const[]);
+
+/* The function NAME this library's SELF hides: the next one, or, for the
+ * attach library (nothing after it), the one the process is bound to. */
+static void *next_function(const char *name, void *self) {
+    void *f = dlsym(RTLD_NEXT, name);
+    if (!f || f == self)
+        f = dlsym(RTLD_DEFAULT, name);
+    return f == self ? NULL : f;
+}
+
+#define RESOLVE(name) (real_##name ? real_##name : (real_##name = next_function(#name, (void *)name)))
+
+void hd_exec_calls_init(void) {
+    (void)RESOLVE(execve);
+    (void)RESOLVE(execv);
+    (void)RESOLVE(execvp);
+    (void)RESOLVE(execvpe);
+    (void)RESOLVE(fexecve);
+    (void)RESOLVE(posix_spawn);
+    (void)RESOLVE(posix_spawnp);
+    if (!hd_config.report_name[0] || !hd_config.follow_children)
+        return;   /* nobody to tell, or children are meant to run untraced */
+    watching = true;
+    Dl_info self;
+    if (dladdr((void *)hd_exec_calls_init, &self) && self.dli_fname) {
+        const char *base = strrchr(self.dli_fname, '/');
+        snprintf(own_name, sizeof own_name, "%s", base ? base + 1 : self.dli_fname);
+    }
+    for (unsigned i = 0; i < SETTINGS; i++)
+        if (getenv(settings[i]))
+            settings_set |= 1u << i;
+    void *page = mmap(NULL, NOTED_PROGRAMS * sizeof *noted, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    noted = page == MAP_FAILED ? NULL : page;
+}
+
+static const char *find(char *const envp[], const char *name) {
+    size_t n = strlen(name);
+    for (char *const *e = envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+/* LD_PRELOAD names the recorder: a file named libheapdiff* (as
+ * hd_strip_self_from_ld_preload tells it), or as this library is named
+ * (HEAPDIFF_LIBRARY may name a copy). */
+static bool preloads_recorder(const char *value) {
+    for (const char *p = value; p && *p;) {
+        while (*p == ':' || *p == ' ')
+            p++;
+        const char *start = p, *base = p;
+        for (; *p && *p != ':' && *p != ' '; p++)
+            if (*p == '/')
+                base = p + 1;
+        size_t n = (size_t)(p - base);
+        if (p > start && (strncmp(base, "libheapdiff", 11) == 0 ||
+                          (n == strlen(own_name) && strncmp(base, own_name, n) == 0)))
+            return true;
+    }
+    return false;
+}
+
+/* True the first time this process tree starts PROGRAM without MISSING
+ * (and when the table is full or missing: a notice too many rather than one
+ * lost). */
+static bool first_time(const char *program, const char *missing) {
+    if (!noted)
+        return true;
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = program; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = missing; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h |= 1;   /* 0 marks an empty slot */
+    for (unsigned i = 0; i < NOTED_PROGRAMS; i++) {
+        uint64_t seen = 0;
+        if (__atomic_compare_exchange_n(&noted[i], &seen, h, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return true;
+        if (seen == h)
+            return false;
+    }
+    return true;
+}
+
+/* The notice's text: "NAME\tPROGRAM\tVAR VAR…", this process's name, the
+ * program it starts, and what the environment it passes on leaves out. */
+static void check_environment(const char *program, char *const envp[]) {
+    /* Not recording (confined by seccomp, say): not a system call more. */
+    if (!watching || !hd_recording(hd_thread()))
+        return;
+    char missing[256] = "";
+    size_t used = 0;
+    if (!preloads_recorder(find(envp, "LD_PRELOAD")))
+        used = (size_t)snprintf(missing, sizeof missing, "LD_PRELOAD");
+    for (unsigned i = 0; i < SETTINGS; i++)
+        if ((settings_set & (1u << i)) && !find(envp, settings[i]) && used < sizeof missing)
+            used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? " " : "", settings[i]);
+    if (missing[0] && first_time(program ? program : "", missing))
+        hd_report(HD_REPORT_ENVIRONMENT_LEFT_OUT, "%s\t%s\t%s", hd_program_name, program ? program : "", missing);
+}
+
+HD_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
+    check_environment(path, envp);
+    if (RESOLVE(execve))
+        return real_execve(path, argv, envp);
+    return (int)syscall(SYS_execve, path, argv, envp);
+}
+
+HD_EXPORT int execv(const char *path, char *const argv[]) {
+    check_environment(path, environ);
+    if (RESOLVE(execv))
+        return real_execv(path, argv);
+    return (int)syscall(SYS_execve, path, argv, environ);
+}
+
+HD_EXPORT int execvp(const char *file, char *const argv[]) {
+    check_environment(file, environ);
+    return RESOLVE(execvp) ? real_execvp(file, argv) : (errno = ENOSYS, -1);
+}
+
+HD_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
+    check_environment(file, envp);
+    return RESOLVE(execvpe) ? real_execvpe(file, argv, envp) : (errno = ENOSYS, -1);
+}
+
+HD_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
+    check_environment(argv[0] ? argv[0] : "", envp);
+    return RESOLVE(fexecve) ? real_fexecve(fd, argv, envp) : (errno = ENOSYS, -1);
+}
+
+HD_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+    check_environment(path, envp);
+    return RESOLVE(posix_spawn) ? real_posix_spawn(pid, path, actions, attr, argv, envp) : ENOSYS;
+}
+
+HD_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+    check_environment(file, envp);
+    return RESOLVE(posix_spawnp) ? real_posix_spawnp(pid, file, actions, attr, argv, envp) : ENOSYS;
+}
+
+/* The execl family, as glibc builds it: the arguments into an array on the
+ * stack, then the array form's hook. */
+#define COLLECT_ARGUMENTS(first, argv, ap_after)                                                                  \
+    va_list count_ap;                                                                                             \
+    va_start(count_ap, first);                                                                                    \
+    size_t argc = 1;                                                                                              \
+    while (va_arg(count_ap, const char *))                                                                        \
+        argc++;                                                                                                   \
+    va_end(count_ap);                                                                                             \
+    char *argv[argc + 1];                                                                                         \
+    va_list ap_after;                                                                                             \
+    va_start(ap_after, first);                                                                                    \
+    argv[0] = (char *)first;                                                                                      \
+    for (size_t i = 1; i <= argc; i++)                                                                            \
+        argv[i] = va_arg(ap_after, char *);
+
+HD_EXPORT int execl(const char *path, const char *arg, ...) {
+    COLLECT_ARGUMENTS(arg, argv, ap)
+    va_end(ap);
+    return execv(path, argv);
+}
+
+HD_EXPORT int execlp(const char *file, const char *arg, ...) {
+    COLLECT_ARGUMENTS(arg, argv, ap)
+    va_end(ap);
+    return execvp(file, argv);
+}
+
+HD_EXPORT int execle(const char *path, const char *arg, ...) {
+    COLLECT_ARGUMENTS(arg, argv, ap)
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, argv, envp);
+}

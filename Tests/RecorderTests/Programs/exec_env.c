@@ -1,0 +1,65 @@
+/* Starts programs with environments that leave out what `heapdiff run`
+ * set, in each way a program can, and one that keeps it all: exec_calls.c
+ * must name each program once per set of variables left out. */
+#define _GNU_SOURCE
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void wait_for(pid_t pid) {
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "exec_env: child %d failed\n", (int)pid);
+        exit(3);
+    }
+}
+
+int main(void) {
+    char *clean[] = {"PATH=/usr/bin:/bin", NULL};
+    char *argv[] = {"true", NULL};
+    /* A cleaned environment, three times over (one notice), then by execle
+     * under another name. */
+    for (int i = 0; i < 3; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            execve("/bin/true", argv, clean);
+            _exit(127);
+        }
+        wait_for(pid);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        execle("/usr/bin/true", "true", (char *)NULL, clean);
+        _exit(127);
+    }
+    wait_for(pid);
+    /* One setting unset in the process's own environment, by vfork. */
+    pid = vfork();
+    if (pid == 0) {
+        execlp("true", "true", (char *)NULL);
+        _exit(127);
+    }
+    wait_for(pid);
+    pid = fork();
+    if (pid == 0) {
+        unsetenv("HEAPDIFF_INTERVAL");
+        execv("/bin/true", argv);
+        _exit(127);
+    }
+    wait_for(pid);
+    /* posix_spawn from this process, with the cleaned environment. */
+    char *echo[] = {"echo", "spawned", NULL};
+    if (posix_spawn(&pid, "/bin/echo", NULL, NULL, echo, clean) != 0)
+        return 4;
+    wait_for(pid);
+    /* Everything kept: no notice. */
+    if (posix_spawnp(&pid, "true", NULL, NULL, argv, environ) != 0)
+        return 5;
+    wait_for(pid);
+    return 0;
+}
