@@ -165,6 +165,10 @@ import Testing
         ("/usr/sbin/mariadbd", ["my_malloc", "lf_alloc_new", "lf_hash_insert"],
          "MDL_map::find_or_insert(LF_PINS*, MDL_key const*)"),
         ("/usr/sbin/mariadbd", ["my_malloc", "Binary_string::real_alloc(unsigned long)"], "login_connection(THD*)"),
+        // Debian's postfix 3.7 (its daemons under /usr/lib/postfix/sbin): a table's entry, a log line's buffer.
+        ("/usr/lib/postfix/libpostfix-util.so", ["mymalloc", "htable_enter"], "get_mail_conf_bool"),
+        ("/usr/lib/postfix/libpostfix-util.so", ["myrealloc", "vbuf_print", "vstring_vsprintf_append",
+                                                 "vstring_sprintf_append"], "msg_vprintf"),
     ])
     func runtimeWrappersAreSkipped(module: String, wrappers: [String], site: String) {
         let frames = Self.libraryProgramStack(module: module, wrappers: wrappers, site: site)

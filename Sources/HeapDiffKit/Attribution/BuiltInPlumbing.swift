@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + php + redis + postgres + mysql + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -87,6 +87,17 @@ enum BuiltInPlumbing {
         "lf_dynarray_lvalue", "lf_hash_insert",
         "ut_allocator<*>::allocate*", "ut_allocator<*>::reallocate*", "ut_malloc*", "ut_zalloc*", "ut_realloc*",
         "mem_heap_create_block*", "mem_heap_add_block",
+    ]
+
+    /// Postfix's libpostfix-util: its malloc wrappers, and the string, table
+    /// and argument-vector types that grow through them (its containers), so
+    /// that the daemon's function that filled one is the site. Postfix's
+    /// daemons live under /usr/lib, so none of their frames is the program's own.
+    static let postfix = [
+        "mymalloc", "myrealloc", "mystrdup", "mystrndup", "mymemdup", "vbuf_print", "vstring_alloc", "vstring_sprintf*",
+        "vstring_vsprintf*", "vstring_str*cat", "vstring_str*cpy", "vstring_memcat", "vstring_memcpy", "vstring_insert",
+        "vstring_prepend", "vstring_get*", "vstring_import", "htable_create", "htable_enter", "binhash_create",
+        "binhash_enter", "argv_alloc", "argv_add*", "argv_split*", "argv_insert*", "argv_replace*",
     ]
 
     /// OpenSSL's allocation entry points (libcrypto), which every part of it
