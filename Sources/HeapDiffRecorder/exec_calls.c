@@ -1,16 +1,22 @@
 /* The programs a traced program starts are traced because they inherit
- * LD_PRELOAD and heapdiff's settings. A program that cleans the environment
- * of what it starts (postfix's master keeps only its import_environment; a
- * daemon that executes helpers with an environment of its own) starts them
- * without: they run unrecorded, or record elsewhere, and `heapdiff run`
- * would show nothing of them without saying why. So, under `run` and
- * `check` only (a report channel is named), each exec and posix_spawn looks
- * at the environment it passes on and sends a notice naming the variables
- * it leaves out; then it does what the program asked, unchanged.
+ * LD_PRELOAD and heapdiff's settings. A program that makes the environment
+ * of what it starts itself passes on less:
+ *  - without the recorder in LD_PRELOAD (postfix's master keeps only its
+ *    import_environment) the program runs unrecorded, and `heapdiff run`
+ *    would show nothing of it without saying why: under `run` and `check`
+ *    (a report channel is named) a notice names the program and what its
+ *    environment leaves out;
+ *  - with the recorder but without its settings (lighttpd passes LD_PRELOAD
+ *    on to its CGI programs, and none of heapdiff's variables), the recorder
+ *    there would write into the program's working directory (a web root)
+ *    with default settings: the settings this process started with are
+ *    passed on too, as the recorder's variables travel together.
+ * Nothing else changes: the program is started as asked.
  *
  * Each runs where the program execs, which may be a vfork child or the
  * child of a multi-threaded fork: nothing here allocates or locks (a scan
- * of the environment, a hash into a shared page, one datagram). */
+ * of the environment, a new one on the stack, a hash into a shared page,
+ * one datagram). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -41,6 +47,9 @@ enum { SETTINGS = sizeof settings / sizeof settings[0], NOTED_PROGRAMS = 64 };
 static bool watching;           /* under run or check, with children followed */
 static unsigned settings_set;   /* bit i: settings[i] was in the environment at start-up */
 static char own_name[256];      /* this library's file name */
+/* "NAME=value" of each setting this process started with, to pass on. */
+static const char *saved[SETTINGS];
+static char saved_text[8192];
 
 /* Programs already named in a notice, by the hash of their path: shared
  * with the forked children, which are what execs (a server spawning the
@@ -84,9 +93,18 @@ void hd_exec_calls_init(void) {
         const char *base = strrchr(self.dli_fname, '/');
         snprintf(own_name, sizeof own_name, "%s", base ? base + 1 : self.dli_fname);
     }
-    for (unsigned i = 0; i < SETTINGS; i++)
-        if (getenv(settings[i]))
-            settings_set |= 1u << i;
+    size_t used = 0;
+    for (unsigned i = 0; i < SETTINGS; i++) {
+        const char *value = getenv(settings[i]);
+        if (!value)
+            continue;
+        settings_set |= 1u << i;
+        int n = snprintf(saved_text + used, sizeof saved_text - used, "%s=%s", settings[i], value);
+        if (n >= 0 && used + (size_t)n < sizeof saved_text) {
+            saved[i] = saved_text + used;
+            used += (size_t)n + 1;
+        }
+    }
     void *page = mmap(NULL, NOTED_PROGRAMS * sizeof *noted, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     noted = page == MAP_FAILED ? NULL : page;
 }
@@ -140,61 +158,102 @@ static bool first_time(const char *program, const char *missing) {
     return true;
 }
 
-/* The notice's text: "NAME\tPROGRAM\tVAR VAR…", this process's name, the
- * program it starts, and what the environment it passes on leaves out. */
-static void check_environment(const char *program, char *const envp[]) {
-    /* Not recording (confined by seccomp, say): not a system call more. */
-    if (!watching || !hd_recording(hd_thread()))
-        return;
-    char missing[256] = "";
-    size_t used = 0;
-    if (!preloads_recorder(find(envp, "LD_PRELOAD")))
-        used = (size_t)snprintf(missing, sizeof missing, "LD_PRELOAD");
-    for (unsigned i = 0; i < SETTINGS; i++)
-        if ((settings_set & (1u << i)) && !find(envp, settings[i]) && used < sizeof missing)
-            used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? " " : "", settings[i]);
-    if (missing[0] && first_time(program ? program : "", missing))
-        hd_report(HD_REPORT_ENVIRONMENT_LEFT_OUT, "%s\t%s\t%s", hd_program_name, program ? program : "", missing);
+/* Room for a new environment: the entries, the settings, the end; 1 (no
+ * new one) past a size the stack should not hold. */
+static size_t room_for(char *const envp[]) {
+    size_t n = 0;
+    if (watching)
+        for (char *const *e = envp; e && *e && n <= 4096; e++)
+            n++;
+    return watching && n <= 4096 ? n + SETTINGS + 1 : 1;
 }
 
+/* The environment to start PROGRAM with: ENVP, or ENVP and the settings it
+ * leaves out in MERGED (ROOM entries) when it keeps the recorder. A notice
+ * names what an environment without the recorder leaves out, in the text
+ * "NAME\tPROGRAM\tVAR VAR…": this process's name, the program, the names. */
+static char *const *environment_for(const char *program, char *const envp[], char **merged, size_t room) {
+    /* Not recording (confined by seccomp, say): not a system call more. */
+    if (!watching || !hd_recording(hd_thread()))
+        return envp;
+    bool preloaded = preloads_recorder(find(envp, "LD_PRELOAD")) && room > SETTINGS + 1;
+    char missing[256] = "";
+    size_t used = 0, n = 0;
+    bool added = false;
+    if (preloaded)
+        for (char *const *e = envp; e && *e; e++)
+            merged[n++] = *e;
+    else
+        used = (size_t)snprintf(missing, sizeof missing, "LD_PRELOAD");
+    for (unsigned i = 0; i < SETTINGS; i++) {
+        if (!(settings_set & (1u << i)) || find(envp, settings[i]))
+            continue;
+        if (preloaded && saved[i]) {
+            merged[n++] = (char *)saved[i];
+            added = true;
+        } else if (used < sizeof missing) {
+            used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? " " : "", settings[i]);
+        }
+    }
+    if (missing[0] && first_time(program ? program : "", missing))
+        hd_report(HD_REPORT_ENVIRONMENT_LEFT_OUT, "%s\t%s\t%s", hd_program_name, program ? program : "", missing);
+    if (!added)
+        return envp;
+    merged[n] = NULL;
+    return merged;
+}
+
+#define NEW_ENVIRONMENT(envp) \
+    size_t room_ = room_for(envp); \
+    char *merged_[room_]
+
 HD_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
-    check_environment(path, envp);
+    NEW_ENVIRONMENT(envp);
+    envp = environment_for(path, envp, merged_, room_);
     if (RESOLVE(execve))
         return real_execve(path, argv, envp);
     return (int)syscall(SYS_execve, path, argv, envp);
 }
 
 HD_EXPORT int execv(const char *path, char *const argv[]) {
-    check_environment(path, environ);
-    if (RESOLVE(execv))
+    NEW_ENVIRONMENT(environ);
+    char *const *envp = environment_for(path, environ, merged_, room_);
+    if (envp == environ && RESOLVE(execv))
         return real_execv(path, argv);
-    return (int)syscall(SYS_execve, path, argv, environ);
+    return execve(path, argv, envp);   /* (the hook: it finds nothing more to add) */
 }
 
 HD_EXPORT int execvp(const char *file, char *const argv[]) {
-    check_environment(file, environ);
-    return RESOLVE(execvp) ? real_execvp(file, argv) : (errno = ENOSYS, -1);
+    NEW_ENVIRONMENT(environ);
+    char *const *envp = environment_for(file, environ, merged_, room_);
+    if (envp == environ)
+        return RESOLVE(execvp) ? real_execvp(file, argv) : (errno = ENOSYS, -1);
+    return RESOLVE(execvpe) ? real_execvpe(file, argv, envp) : (errno = ENOSYS, -1);
 }
 
 HD_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
-    check_environment(file, envp);
+    NEW_ENVIRONMENT(envp);
+    envp = environment_for(file, envp, merged_, room_);
     return RESOLVE(execvpe) ? real_execvpe(file, argv, envp) : (errno = ENOSYS, -1);
 }
 
 HD_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
-    check_environment(argv[0] ? argv[0] : "", envp);
+    NEW_ENVIRONMENT(envp);
+    envp = environment_for(argv[0] ? argv[0] : "", envp, merged_, room_);
     return RESOLVE(fexecve) ? real_fexecve(fd, argv, envp) : (errno = ENOSYS, -1);
 }
 
 HD_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-    check_environment(path, envp);
+    NEW_ENVIRONMENT(envp);
+    envp = environment_for(path, envp, merged_, room_);
     return RESOLVE(posix_spawn) ? real_posix_spawn(pid, path, actions, attr, argv, envp) : ENOSYS;
 }
 
 HD_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-    check_environment(file, envp);
+    NEW_ENVIRONMENT(envp);
+    envp = environment_for(file, envp, merged_, room_);
     return RESOLVE(posix_spawnp) ? real_posix_spawnp(pid, file, actions, attr, argv, envp) : ENOSYS;
 }
 

@@ -138,9 +138,12 @@ import Testing
             + "its recording began anew (it executed a program again, or was attached again); a trend follows one recording\n")
     }
 
-    /// A program that starts others with an environment of its own (postfix's
-    /// master keeps only its import_environment) is told of, once for each
-    /// program and set of variables left out, whichever call started it.
+    /// A program that starts others with an environment of its own is told
+    /// of where that leaves the recorder out (postfix's master keeps only its
+    /// import_environment), once for each program and set of variables,
+    /// whichever call started it; where the recorder stays but the settings
+    /// do not (lighttpd passes LD_PRELOAD on to CGI programs), they are passed
+    /// on, so that it records into the run's directory, not the program's own.
     @Test func programsStartedWithoutTheRecordersEnvironmentAreNamed() throws {
         let dir = try Harness.temporaryDirectory("exec-env")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -149,16 +152,17 @@ import Testing
         let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--interval", "10", "--", exe],
                                   preload: false)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(String(decoding: run.stdout, as: UTF8.self) == "spawned\n")
+        #expect(String(decoding: run.stdout, as: UTF8.self) == "10\n\(out.path)\nspawned\n")
         let warnings = run.stderr.split(separator: "\n").map(String.init).filter { $0.contains(" started ") }
-        let advice = "a program that cleans the environment of what it starts must be told to pass"
         #expect(warnings == [
             "heapdiff: warning: exec_env started /bin/true, /usr/bin/true, /bin/echo with an environment that leaves "
                 + "out LD_PRELOAD, HEAPDIFF_OUTPUT, HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: they ran "
-                + "without the recorder; \(advice) them on (postfix: import_environment)",
-            "heapdiff: warning: exec_env started /bin/true with an environment that leaves out HEAPDIFF_INTERVAL: the "
-                + "recorder in it ran without that setting; \(advice) it on (postfix: import_environment)",
+                + "without the recorder; a program that cleans the environment of what it starts must be told to pass "
+                + "them on (postfix: import_environment)",
         ], "\(run.stderr)")
+        // Both printenv processes recorded into the run's directory (helpers/, as processes that took no snapshot).
+        let helpers = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("helpers").path)
+        #expect(helpers.filter { $0.hasPrefix("printenv.") }.count == 2, "\(helpers)")
     }
 
     @Test func aRelativeOutputDirectoryHoldsForProcessesStartedElsewhere() throws {

@@ -1,6 +1,7 @@
 /* Starts programs with environments that leave out what `heapdiff run`
  * set, in each way a program can, and one that keeps it all: exec_calls.c
- * must name each program once per set of variables left out. */
+ * must name each program started without the recorder once per set of
+ * variables left out, and pass the settings on where the recorder stays. */
 #define _GNU_SOURCE
 #include <spawn.h>
 #include <stdio.h>
@@ -45,10 +46,23 @@ int main(void) {
         _exit(127);
     }
     wait_for(pid);
+    /* The recorder kept but a setting left out, in the process's own
+     * environment and (as lighttpd starts a CGI program) in one made for the
+     * program: the settings are passed on, so each prints its value. */
     pid = fork();
     if (pid == 0) {
         unsetenv("HEAPDIFF_INTERVAL");
-        execv("/bin/true", argv);
+        execl("/usr/bin/printenv", "printenv", "HEAPDIFF_INTERVAL", (char *)NULL);
+        _exit(127);
+    }
+    wait_for(pid);
+    char preload[4200];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "");
+    char *cgi[] = {preload, "PATH=/usr/bin:/bin", NULL};
+    char *printenv[] = {"printenv", "HEAPDIFF_OUTPUT", NULL};
+    pid = fork();
+    if (pid == 0) {
+        execve("/usr/bin/printenv", printenv, cgi);
         _exit(127);
     }
     wait_for(pid);
