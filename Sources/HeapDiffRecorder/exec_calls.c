@@ -159,13 +159,14 @@ static bool first_time(const char *program, const char *missing) {
 }
 
 /* Room for a new environment: the entries, the settings, the end; 1 (no
- * new one) past a size the stack should not hold. */
+ * new one, only the notice) past 512 entries, 4 KiB of stack, which a
+ * thread started with a small stack can spare. */
 static size_t room_for(char *const envp[]) {
     size_t n = 0;
     if (watching)
-        for (char *const *e = envp; e && *e && n <= 4096; e++)
+        for (char *const *e = envp; e && *e && n <= 512; e++)
             n++;
-    return watching && n <= 4096 ? n + SETTINGS + 1 : 1;
+    return watching && n <= 512 ? n + SETTINGS + 1 : 1;
 }
 
 /* The environment to start PROGRAM with: ENVP, or ENVP and the settings it
@@ -176,19 +177,23 @@ static char *const *environment_for(const char *program, char *const envp[], cha
     /* Not recording (confined by seccomp, say): not a system call more. */
     if (!watching || !hd_recording(hd_thread()))
         return envp;
-    bool preloaded = preloads_recorder(find(envp, "LD_PRELOAD")) && room > SETTINGS + 1;
+    bool preloaded = preloads_recorder(find(envp, "LD_PRELOAD"));
+    bool fits = preloaded && room > 1;
     char missing[256] = "";
     size_t used = 0, n = 0;
     bool added = false;
-    if (preloaded)
-        for (char *const *e = envp; e && *e; e++)
+    /* (bounded: another thread may setenv meanwhile) */
+    for (char *const *e = envp; fits && e && *e; e++)
+        if (n + SETTINGS + 1 < room)
             merged[n++] = *e;
-    else
+        else
+            fits = false;
+    if (!preloaded)
         used = (size_t)snprintf(missing, sizeof missing, "LD_PRELOAD");
     for (unsigned i = 0; i < SETTINGS; i++) {
         if (!(settings_set & (1u << i)) || find(envp, settings[i]))
             continue;
-        if (preloaded && saved[i]) {
+        if (fits && saved[i]) {
             merged[n++] = (char *)saved[i];
             added = true;
         } else if (used < sizeof missing) {

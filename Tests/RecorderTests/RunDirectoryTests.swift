@@ -149,8 +149,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let exe = try Harness.build("exec_env", in: dir)
         let out = dir.appendingPathComponent("out")
-        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--interval", "10", "--", exe],
-                                  preload: false)
+        let crowded = dir.appendingPathComponent("crowded")
+        try FileManager.default.createDirectory(at: crowded, withIntermediateDirectories: false)
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--interval", "10", "--", exe,
+                                                           crowded.path], preload: false)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(String(decoding: run.stdout, as: UTF8.self) == "10\n\(out.path)\nspawned\n")
         let warnings = run.stderr.split(separator: "\n").map(String.init).filter { $0.contains(" started ") }
@@ -159,7 +161,14 @@ import Testing
                 + "out LD_PRELOAD, HEAPDIFF_OUTPUT, HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: they ran "
                 + "without the recorder; a program that cleans the environment of what it starts must be told to pass "
                 + "them on (postfix: import_environment)",
+            "heapdiff: warning: exec_env started /bin/true with an environment that leaves out HEAPDIFF_OUTPUT, "
+                + "HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: the recorder in it wrote its snapshots "
+                + "into its working directory; a program that cleans the environment of what it starts must be told "
+                + "to pass them on (postfix: import_environment)",
         ], "\(run.stderr)")
+        // Too crowded an environment (600 entries) gets nothing added: its recorder wrote where the line says.
+        let strays = try FileManager.default.contentsOfDirectory(atPath: crowded.path)
+        #expect(strays.count == 1 && strays[0].hasPrefix("true."), "\(strays)")
         // Both printenv processes recorded into the run's directory (helpers/, as processes that took no snapshot).
         let helpers = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("helpers").path)
         #expect(helpers.filter { $0.hasPrefix("printenv.") }.count == 2, "\(helpers)")

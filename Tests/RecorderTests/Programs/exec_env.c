@@ -20,7 +20,7 @@ static void wait_for(pid_t pid) {
     }
 }
 
-int main(void) {
+int main(int argc, char **args) {
     char *clean[] = {"PATH=/usr/bin:/bin", NULL};
     char *argv[] = {"true", NULL};
     /* A cleaned environment, three times over (one notice), then by execle
@@ -66,6 +66,28 @@ int main(void) {
         _exit(127);
     }
     wait_for(pid);
+    /* The recorder kept in an environment too crowded to add to (past 512
+     * entries): the settings are named instead, and the recorder there
+     * writes into its working directory, ARGV[1]. */
+    if (argc > 1) {
+        static char crowd[600][16];
+        char *crowded[603];
+        crowded[0] = preload;
+        crowded[1] = "PATH=/usr/bin:/bin";
+        for (int i = 0; i < 600; i++) {
+            snprintf(crowd[i], sizeof crowd[i], "FILLER%d=x", i);
+            crowded[i + 2] = crowd[i];
+        }
+        crowded[602] = NULL;
+        pid = fork();
+        if (pid == 0) {
+            if (chdir(args[1]) != 0)
+                _exit(126);
+            execve("/bin/true", argv, crowded);
+            _exit(127);
+        }
+        wait_for(pid);
+    }
     /* posix_spawn from this process, with the cleaned environment. */
     char *echo[] = {"echo", "spawned", NULL};
     if (posix_spawn(&pid, "/bin/echo", NULL, NULL, echo, clean) != 0)
