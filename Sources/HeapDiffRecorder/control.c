@@ -374,6 +374,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     }
     if (!hd_config.follow_children)
         hd_strip_self_from_ld_preload();
+    hd_exec_calls_init();   /* whatever the output: the exec hooks must not resolve in a forked child */
     if (hd_config.output_ok) {
         /* A process executed by a descendant: its parent is not heapdiff. */
         is_program = !hd_config.program_parent || getppid() == hd_config.program_parent;
@@ -381,7 +382,6 @@ __attribute__((constructor)) static void heapdiff_start(void) {
         hd_python_init();
         hd_control_prepare();
         hd_exit_calls_init();
-        hd_exec_calls_init();
         /* The handler first: the writer thread checks it is ours. */
         if (hd_config.signal) {
             struct sigaction sa;

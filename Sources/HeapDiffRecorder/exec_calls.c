@@ -85,8 +85,8 @@ void hd_exec_calls_init(void) {
     (void)RESOLVE(fexecve);
     (void)RESOLVE(posix_spawn);
     (void)RESOLVE(posix_spawnp);
-    if (!hd_config.report_name[0] || !hd_config.follow_children)
-        return;   /* nobody to tell, or children are meant to run untraced */
+    if (!hd_config.output_ok || !hd_config.report_name[0] || !hd_config.follow_children)
+        return;   /* not recording, nobody to tell, or children are meant to run untraced */
     watching = true;
     Dl_info self;
     if (dladdr((void *)hd_exec_calls_init, &self) && self.dli_fname) {
