@@ -160,11 +160,11 @@ import Testing
             "heapdiff: warning: exec_env started /bin/true, /usr/bin/true, /bin/echo with an environment that leaves "
                 + "out LD_PRELOAD, HEAPDIFF_OUTPUT, HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: they ran "
                 + "without the recorder; a program that cleans the environment of what it starts must be told to pass "
-                + "them on (postfix: import_environment)",
+                + "them on (postfix: import_environment; Apache: PassEnv)",
             "heapdiff: warning: exec_env started /bin/true with an environment that leaves out HEAPDIFF_OUTPUT, "
                 + "HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: the recorder in it wrote its snapshots "
                 + "into its working directory; a program that cleans the environment of what it starts must be told "
-                + "to pass them on (postfix: import_environment)",
+                + "to pass them on (postfix: import_environment; Apache: PassEnv)",
         ], "\(run.stderr)")
         // Too crowded an environment (600 entries) gets nothing added: its recorder wrote where the line says.
         let strays = try FileManager.default.contentsOfDirectory(atPath: crowded.path)
