@@ -30,7 +30,9 @@ struct RunCommand: ParsableCommand {
             snapshot`, a test runner's child), and workers the program forked that executed nothing else, \
             whose exit snapshots heapdiff moves back from helpers/ once the program has ended. \
             HEAPDIFF_FOLLOW_CHILDREN=all keeps every file beside the program's, and \
-            HEAPDIFF_FOLLOW_CHILDREN=0 traces the program alone.
+            HEAPDIFF_FOLLOW_CHILDREN=0 traces the program alone. Programs started with an environment that \
+            leaves out LD_PRELOAD (postfix's import_environment, Apache's CGI) run unrecorded and are named; \
+            ones that keep it but not the HEAPDIFF_* settings get the settings passed on.
 
             When the program ends, heapdiff lists its snapshots and shows the growth between the first and \
             the last one (or, with a single snapshot, the largest live allocation sites); with three or more \
