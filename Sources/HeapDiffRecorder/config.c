@@ -2,6 +2,7 @@
  * A bad value never crashes the traced program or changes its exit status:
  * it costs one warning line on stderr and falls back to a safe setting. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -254,8 +255,30 @@ static void load_sampling(void) {
     }
 }
 
+/* This library's file name, for hd_preload_entry_is_recorder. */
+static char recorder_file[256];
+
+static void load_recorder_file(void) {
+    Dl_info self;
+    if (dladdr((void *)hd_config_load, &self) && self.dli_fname) {
+        const char *base = strrchr(self.dli_fname, '/');
+        snprintf(recorder_file, sizeof recorder_file, "%s", base ? base + 1 : self.dli_fname);
+    }
+}
+
+bool hd_preload_entry_is_recorder(const char *start, const char *end) {
+    const char *base = start;
+    for (const char *q = start; q < end; q++)
+        if (*q == '/')
+            base = q + 1;
+    size_t n = (size_t)(end - base), own = strlen(recorder_file);
+    return (n >= 11 && strncmp(base, "libheapdiff", 11) == 0) ||
+           (own && n == own && strncmp(base, recorder_file, n) == 0);
+}
+
 void hd_config_load(void) {
     note_started_stderr();
+    load_recorder_file();
     load_report();
     const char *stats = getenv("HEAPDIFF_STATS");
     hd_config.print_stats = stats && strcmp(stats, "1") == 0;
@@ -288,11 +311,7 @@ void hd_strip_self_from_ld_preload(void) {
         size_t len = (size_t)(p - start);
         if (len == 0)
             break;
-        const char *base = start;
-        for (const char *q = start; q < p; q++)
-            if (*q == '/')
-                base = q + 1;
-        if (strncmp(base, "libheapdiff", 11) == 0)
+        if (hd_preload_entry_is_recorder(start, p))
             continue;
         if (out != value)
             *out++ = ':';

@@ -69,6 +69,10 @@ uint32_t hd_output_free_seq(bool to_helpers, uint32_t seq) HD_HIDDEN;
  * held instead of the previous one; false (errno set) when it cannot be. */
 bool hd_output_dir_use(const char *dir) HD_HIDDEN;
 void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
+/* The LD_PRELOAD entry [start, end) is the recorder: a file named
+ * libheapdiff*, or named as this library is (HEAPDIFF_LIBRARY may name a
+ * copy by another name). */
+bool hd_preload_entry_is_recorder(const char *start, const char *end) HD_HIDDEN;
 /* OUTPUT/helpers (under the output directory's descriptor dir), created
  * 0700 if missing: where the exit snapshots of helper processes go. False
  * (errno set) when it cannot be used. */

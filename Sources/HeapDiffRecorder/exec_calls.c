@@ -46,7 +46,6 @@ static const char *const settings[] = {
 enum { SETTINGS = sizeof settings / sizeof settings[0], NOTED_PROGRAMS = 64 };
 static bool watching;           /* under run or check, with children followed */
 static unsigned settings_set;   /* bit i: settings[i] was in the environment at start-up */
-static char own_name[256];      /* this library's file name */
 /* "NAME=value" of each setting this process started with, to pass on. */
 static const char *saved[SETTINGS];
 static char saved_text[8192];
@@ -88,11 +87,6 @@ void hd_exec_calls_init(void) {
     if (!hd_config.output_ok || !hd_config.report_name[0] || !hd_config.follow_children)
         return;   /* not recording, nobody to tell, or children are meant to run untraced */
     watching = true;
-    Dl_info self;
-    if (dladdr((void *)hd_exec_calls_init, &self) && self.dli_fname) {
-        const char *base = strrchr(self.dli_fname, '/');
-        snprintf(own_name, sizeof own_name, "%s", base ? base + 1 : self.dli_fname);
-    }
     size_t used = 0;
     for (unsigned i = 0; i < SETTINGS; i++) {
         const char *value = getenv(settings[i]);
@@ -117,20 +111,14 @@ static const char *find(char *const envp[], const char *name) {
     return NULL;
 }
 
-/* LD_PRELOAD names the recorder: a file named libheapdiff* (as
- * hd_strip_self_from_ld_preload tells it), or as this library is named
- * (HEAPDIFF_LIBRARY may name a copy). */
 static bool preloads_recorder(const char *value) {
     for (const char *p = value; p && *p;) {
         while (*p == ':' || *p == ' ')
             p++;
-        const char *start = p, *base = p;
-        for (; *p && *p != ':' && *p != ' '; p++)
-            if (*p == '/')
-                base = p + 1;
-        size_t n = (size_t)(p - base);
-        if (p > start && (strncmp(base, "libheapdiff", 11) == 0 ||
-                          (n == strlen(own_name) && strncmp(base, own_name, n) == 0)))
+        const char *start = p;
+        while (*p && *p != ':' && *p != ' ')
+            p++;
+        if (p > start && hd_preload_entry_is_recorder(start, p))
             return true;
     }
     return false;
