@@ -50,14 +50,13 @@ static unsigned settings_set;   /* bit i: settings[i] was in the environment at 
 static const char *saved[SETTINGS];
 static char saved_text[8192];
 
-/* Programs already named in a notice, by the hash of their path: shared
+/* Programs already named in a notice, by the hash of their path and the
+ * names left out: shared
  * with the forked children, which are what execs (a server spawning the
  * same helper for hours sends one notice for it, not thousands). */
 static uint64_t *noted;
 
 static int (*real_execve)(const char *, char *const[], char *const[]);
-static int (*real_execv)(const char *, char *const[]);
-static int (*real_execvp)(const char *, char *const[]);
 static int (*real_execvpe)(const char *, char *const[], char *const[]);
 static int (*real_fexecve)(int, char *const[], char *const[]);
 static int (*real_posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
@@ -78,8 +77,6 @@ static void *next_function(const char *name, void *self) {
 
 void hd_exec_calls_init(void) {
     (void)RESOLVE(execve);
-    (void)RESOLVE(execv);
-    (void)RESOLVE(execvp);
     (void)RESOLVE(execvpe);
     (void)RESOLVE(fexecve);
     (void)RESOLVE(posix_spawn);
@@ -208,20 +205,14 @@ HD_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
     return (int)syscall(SYS_execve, path, argv, envp);
 }
 
+/* execv and execvp are execve and execvpe with the process's environment,
+ * as glibc defines them. */
 HD_EXPORT int execv(const char *path, char *const argv[]) {
-    NEW_ENVIRONMENT(environ);
-    char *const *envp = environment_for(path, environ, merged_, room_);
-    if (envp == environ && RESOLVE(execv))
-        return real_execv(path, argv);
-    return execve(path, argv, envp);   /* (the hook: it finds nothing more to add) */
+    return execve(path, argv, environ);
 }
 
 HD_EXPORT int execvp(const char *file, char *const argv[]) {
-    NEW_ENVIRONMENT(environ);
-    char *const *envp = environment_for(file, environ, merged_, room_);
-    if (envp == environ)
-        return RESOLVE(execvp) ? real_execvp(file, argv) : (errno = ENOSYS, -1);
-    return RESOLVE(execvpe) ? real_execvpe(file, argv, envp) : (errno = ENOSYS, -1);
+    return execvpe(file, argv, environ);
 }
 
 HD_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
