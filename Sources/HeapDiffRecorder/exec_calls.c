@@ -63,6 +63,8 @@ static int (*real_posix_spawn)(pid_t *, const char *, const posix_spawn_file_act
                                const posix_spawnattr_t *, char *const[], char *const[]);
 static int (*real_posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
                                 const posix_spawnattr_t *, char *const[], char *const[]);
+static int (*real_system)(const char *);
+static FILE *(*real_popen)(const char *, const char *);
 
 /* The function NAME this library's SELF hides: the next one, or, for the
  * attach library (nothing after it), the one the process is bound to. */
@@ -81,6 +83,8 @@ void hd_exec_calls_init(void) {
     (void)RESOLVE(fexecve);
     (void)RESOLVE(posix_spawn);
     (void)RESOLVE(posix_spawnp);
+    (void)RESOLVE(system);
+    (void)RESOLVE(popen);
     if (!hd_config.output_ok || !hd_config.report_name[0] || !hd_config.follow_children)
         return;   /* not recording, nobody to tell, or children are meant to run untraced */
     watching = true;
@@ -121,14 +125,14 @@ static bool preloads_recorder(const char *value) {
     return false;
 }
 
-/* True the first time this process tree starts PROGRAM without MISSING
+/* True the first time this process tree starts KEY without MISSING
  * (and when the table is full or missing: a notice too many rather than one
  * lost). */
-static bool first_time(const char *program, const char *missing) {
+static bool first_time(const char *key, const char *missing) {
     if (!noted)
         return true;
     uint64_t h = 1469598103934665603ull;
-    for (const char *p = program; *p; p++)
+    for (const char *p = key; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
     for (const char *p = missing; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -157,8 +161,10 @@ static size_t room_for(char *const envp[]) {
 /* The environment to start PROGRAM with: ENVP, or ENVP and the settings it
  * leaves out in MERGED (ROOM entries) when it keeps the recorder. A notice
  * names what an environment without the recorder leaves out, in the text
- * "NAME\tPROGRAM\tVAR VAR…": this process's name, the program, the names. */
-static char *const *environment_for(const char *program, char *const envp[], char **merged, size_t room) {
+ * "NAME\tSHOWN\tVAR VAR…": this process's name, the program as shown (PROGRAM
+ * when NULL), the names. */
+static char *const *environment_for(const char *program, const char *shown, char *const envp[], char **merged,
+                                    size_t room) {
     /* Not recording (confined by seccomp, say): not a system call more. */
     if (!watching || !hd_recording(hd_thread()))
         return envp;
@@ -185,8 +191,10 @@ static char *const *environment_for(const char *program, char *const envp[], cha
             used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? " " : "", settings[i]);
         }
     }
-    if (missing[0] && first_time(program ? program : "", missing))
-        hd_report(HD_REPORT_ENVIRONMENT_LEFT_OUT, "%s\t%s\t%s", hd_program_name, program ? program : "", missing);
+    if (!program)
+        program = "";
+    if (missing[0] && first_time(program, missing))
+        hd_report(HD_REPORT_ENVIRONMENT_LEFT_OUT, "%s\t%s\t%s", hd_program_name, shown ? shown : program, missing);
     if (!added)
         return envp;
     merged[n] = NULL;
@@ -199,7 +207,7 @@ static char *const *environment_for(const char *program, char *const envp[], cha
 
 HD_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
     NEW_ENVIRONMENT(envp);
-    envp = environment_for(path, envp, merged_, room_);
+    envp = environment_for(path, NULL, envp, merged_, room_);
     if (RESOLVE(execve))
         return real_execve(path, argv, envp);
     return (int)syscall(SYS_execve, path, argv, envp);
@@ -217,28 +225,55 @@ HD_EXPORT int execvp(const char *file, char *const argv[]) {
 
 HD_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
     NEW_ENVIRONMENT(envp);
-    envp = environment_for(file, envp, merged_, room_);
+    envp = environment_for(file, NULL, envp, merged_, room_);
     return RESOLVE(execvpe) ? real_execvpe(file, argv, envp) : (errno = ENOSYS, -1);
 }
 
 HD_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
     NEW_ENVIRONMENT(envp);
-    envp = environment_for(argv[0] ? argv[0] : "", envp, merged_, room_);
+    envp = environment_for(argv[0] ? argv[0] : "", NULL, envp, merged_, room_);
     return RESOLVE(fexecve) ? real_fexecve(fd, argv, envp) : (errno = ENOSYS, -1);
 }
 
 HD_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
     NEW_ENVIRONMENT(envp);
-    envp = environment_for(path, envp, merged_, room_);
+    envp = environment_for(path, NULL, envp, merged_, room_);
     return RESOLVE(posix_spawn) ? real_posix_spawn(pid, path, actions, attr, argv, envp) : ENOSYS;
 }
 
 HD_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
     NEW_ENVIRONMENT(envp);
-    envp = environment_for(file, envp, merged_, room_);
+    envp = environment_for(file, NULL, envp, merged_, room_);
     return RESOLVE(posix_spawnp) ? real_posix_spawnp(pid, file, actions, attr, argv, envp) : ENOSYS;
+}
+
+/* system() and popen() start "/bin/sh -c COMMAND" with the process's own
+ * environment through glibc's internal posix_spawn, which no hook sees, so
+ * it is looked at here. Nothing can be added to it (the shell gets environ
+ * itself, and changing environ would race other threads): what it leaves
+ * out is named, the recorder or settings alike. One notice per set of names
+ * for all commands (a server running a new command line each request would
+ * otherwise send one each), naming the first. */
+static void look_at_shell_environment(const char *command) {
+    if (!watching || !command)
+        return;
+    char shown[96];
+    int n = snprintf(shown, sizeof shown, "sh -c '%s'", command);
+    if (n >= (int)sizeof shown)
+        memcpy(shown + sizeof shown - 6, "â¦'", 5);   /* …' */
+    (void)environment_for("/bin/sh", shown, environ, NULL, 1);
+}
+
+HD_EXPORT int system(const char *command) {
+    look_at_shell_environment(command);
+    return RESOLVE(system) ? real_system(command) : (errno = ENOSYS, -1);
+}
+
+HD_EXPORT FILE *popen(const char *command, const char *mode) {
+    look_at_shell_environment(command);
+    return RESOLVE(popen) ? real_popen(command, mode) : (errno = ENOSYS, (FILE *)NULL);
 }
 
 /* The execl family, as glibc builds it: the arguments into an array on the

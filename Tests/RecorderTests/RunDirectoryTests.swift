@@ -154,7 +154,7 @@ import Testing
         let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--interval", "10", "--", exe,
                                                            crowded.path], preload: false)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(String(decoding: run.stdout, as: UTF8.self) == "10\n\(out.path)\nspawned\n")
+        #expect(String(decoding: run.stdout, as: UTF8.self) == "10\n\(out.path)\nspawned\nsystem\npopen\n")
         let warnings = run.stderr.split(separator: "\n").map(String.init).filter { $0.contains(" started ") }
         #expect(warnings == [
             "heapdiff: warning: exec_env started /bin/true, /usr/bin/true, /bin/echo with an environment that leaves "
@@ -165,6 +165,12 @@ import Testing
                 + "HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: the recorder in it wrote its snapshots "
                 + "into its working directory; a program that cleans the environment of what it starts must be told "
                 + "to pass them on (postfix: import_environment; Apache: PassEnv)",
+            "heapdiff: warning: exec_env started sh -c 'echo system' with an environment that leaves out LD_PRELOAD: "
+                + "it ran without the recorder; a program that cleans the environment of what it starts must be told "
+                + "to pass it on (postfix: import_environment; Apache: PassEnv)",
+            "heapdiff: warning: exec_env started sh -c 'echo popen' with an environment that leaves out "
+                + "HEAPDIFF_INTERVAL: the recorder in it ran without that setting; a program that cleans the "
+                + "environment of what it starts must be told to pass it on (postfix: import_environment; Apache: PassEnv)",
         ], "\(run.stderr)")
         // Too crowded an environment (600 entries) gets nothing added: its recorder wrote where the line says.
         let strays = try FileManager.default.contentsOfDirectory(atPath: crowded.path)

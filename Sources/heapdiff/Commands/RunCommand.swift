@@ -32,7 +32,8 @@ struct RunCommand: ParsableCommand {
             HEAPDIFF_FOLLOW_CHILDREN=all keeps every file beside the program's, and \
             HEAPDIFF_FOLLOW_CHILDREN=0 traces the program alone. Programs started with an environment that \
             leaves out LD_PRELOAD (postfix's import_environment, Apache's CGI) run unrecorded and are named; \
-            ones that keep it but not the HEAPDIFF_* settings get the settings passed on.
+            ones that keep it but not the HEAPDIFF_* settings get the settings passed on (a shell started \
+            by system() or popen(), which gets the process's own environment, is named instead).
 
             When the program ends, heapdiff lists its snapshots and shows the growth between the first and \
             the last one (or, with a single snapshot, the largest live allocation sites); with three or more \

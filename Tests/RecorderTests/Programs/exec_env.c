@@ -97,5 +97,26 @@ int main(int argc, char **args) {
     if (posix_spawnp(&pid, "true", NULL, NULL, argv, environ) != 0)
         return 5;
     wait_for(pid);
+    /* system() and popen() pass on the process's own environment: without
+     * the recorder (named once for both commands; the status kept), then
+     * with the recorder but without one setting. */
+    pid = fork();
+    if (pid == 0) {
+        unsetenv("LD_PRELOAD");
+        int status = system("echo system");
+        _exit(status == 0 && WEXITSTATUS(system("exit 3")) == 3 ? 0 : 1);
+    }
+    wait_for(pid);
+    pid = fork();
+    if (pid == 0) {
+        unsetenv("HEAPDIFF_INTERVAL");
+        FILE *shell = popen("echo popen", "r");
+        char line[64] = "";
+        if (!shell || !fgets(line, sizeof line, shell) || pclose(shell) != 0)
+            _exit(1);
+        fputs(line, stdout);
+        _exit(fflush(stdout) == 0 ? 0 : 1);
+    }
+    wait_for(pid);
     return 0;
 }
