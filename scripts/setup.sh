@@ -7,7 +7,8 @@
 # with "bench", also GNU time for the benchmarks' peak-memory figures and
 # jemalloc (its sampled profiler is the peer of sampled recording); with
 # "test", also Go, whose `go tool pprof` reads the pprof export in a test, and
-# Chromium, which renders an HTML report headless in a test, rustc (a Rust
+# Chromium, which renders an HTML report headless in a test, jemalloc, tcmalloc
+# and mimalloc (C++ programs built against each are recorded), rustc (a Rust
 # program's attribution is tested), Debian's
 # CPython 3.11 with Flask and its venv module (pytest-heapdiff's tests), which the
 # Python tests trace, Flask in a venv for each pyenv CPython 3.8 to 3.13
@@ -32,6 +33,11 @@ fi
 # and gdb, which `heapdiff attach` loads the recorder with.
 if [ "${1:-}" = test ]; then
   [ -x /usr/bin/gdb ] || need+=(gdb)
+  # Allocators with operator new and delete of their own, which the recorder's operators route
+  # through its hooks (a test builds a C++ program against each).
+  [ -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ] || need+=(libjemalloc2)
+  [ -e /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 ] || need+=(libtcmalloc-minimal4)
+  [ -e /usr/lib/x86_64-linux-gnu/libmimalloc.so.2 ] || need+=(libmimalloc2.0)
   # A Rust program's attribution is tested (rustup's rustc, else Debian's).
   command -v rustc >/dev/null || [ -x "${HOME:-/root}/.cargo/bin/rustc" ] || need+=(rustc)
   [ -x /usr/bin/go ] || need+=(golang-go)

@@ -27,6 +27,8 @@
  *   sampler.c        HEAPDIFF_SAMPLE's per-thread countdown (the hot part in sampler.h)
  *   record.c         the one recording function every allocation hook calls
  *   hooks.c          malloc & friends: thin wrappers
+ *   cxx_operators.c  C++'s operator new and delete: passed on, or through the hooks where the
+ *                    allocator defines its own (jemalloc, tcmalloc, mimalloc)
  *   snapshot_writer.c  one snapshot file, written and renamed into place (snapshot.h;
  *                    its parts' interface: snapshot_writer.h)
  *   control_protocol.c the CLI-recorder protocol, shared with the CLI

@@ -34,7 +34,8 @@ enum Harness {
     /// Compiles Programs/NAME.c (or .cpp) into DIR with `flags` and returns
     /// the binary's path; Programs/NAME.swift is compiled `swiftc -O -g`,
     /// Programs/NAME.rs `rustc -C opt-level=2 -g`.
-    static func build(_ name: String, in dir: URL, flags: [String] = ["-g", "-O0"]) throws -> String {
+    static func build(_ name: String, in dir: URL, flags: [String] = ["-g", "-O0"],
+                      libraries: [String] = []) throws -> String {
         let output = dir.appendingPathComponent(name).path
         let rustSource = programsDirectory.appendingPathComponent("\(name).rs").path
         if FileManager.default.fileExists(atPath: rustSource) {
@@ -55,7 +56,7 @@ enum Harness {
         let source = programsDirectory.appendingPathComponent(cxx ? "\(name).cpp" : "\(name).c").path
         let include = packageRoot.appendingPathComponent("Sources/HeapDiffRecorder/include").path
         let result = try run(cxx ? "/usr/bin/c++" : "/usr/bin/cc",
-                             arguments: flags + ["-w", "-I", include, "-o", output, source, "-lpthread", "-ldl"],
+                             arguments: flags + ["-w", "-I", include, "-o", output, source] + libraries + ["-lpthread", "-ldl"],
                              preload: false)
         guard result.status == 0 else { throw Failure(description: "compiling \(name): \(result.stderr)") }
         return output

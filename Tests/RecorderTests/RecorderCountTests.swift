@@ -62,6 +62,48 @@ import Testing
         #expect(hundred.count == 600 && hundred.size == 60_000)
     }
 
+    /// An allocator that defines its own operator new and delete (jemalloc,
+    /// tcmalloc, mimalloc: bound before libstdc++'s) takes C++'s memory
+    /// without calling malloc; the recorder's operators send it through the
+    /// hooks. Every shape (plain, array, nothrow, over-aligned; sized and
+    /// aligned deletes) counts exactly as with libstdc++'s operators,
+    /// recording everything and sampling at 1 byte (every block, moved to a
+    /// sampled home, which the deletes must give back whole), and the
+    /// program behaves the same (a failed new throws, but with mimalloc,
+    /// whose own aborts; a nothrow one is null).
+    @Test(arguments: ["libstdc++", "libjemalloc.so.2", "libtcmalloc_minimal.so.4", "libmimalloc.so.2"])
+    func operatorNewOfAnAllocatorIsRecorded(_ allocator: String) throws {
+        let dir = try Harness.temporaryDirectory("operators")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let library = "/usr/lib/x86_64-linux-gnu/\(allocator)"
+        let own = allocator != "libstdc++"
+        try #require(!own || FileManager.default.fileExists(atPath: library), "\(library): run scripts/setup.sh test")
+        let exe = try Harness.build("allocator_operators", in: dir, libraries: own ? [library] : [])
+        if own {   // the allocator's operators are the ones bound
+            let linked = try Harness.run("/usr/bin/ldd", arguments: [exe], preload: false)
+            #expect(String(decoding: linked.stdout, as: UTF8.self).contains(allocator))
+        }
+        let expected: [(site: String, count: Int64, size: Int64)] = [
+            ("array", 100, 100_000), ("node", 50, 50 * 48), ("aligned", 30, 30 * 192), ("nothrow", 25, 25 * 4000)]
+        for sample in [nil, "1"] {
+            let out = dir.appendingPathComponent("out-\(sample ?? "all")")
+            let result = try Harness.run(exe, arguments: allocator.hasPrefix("libmimalloc") ? [] : ["throws"],
+                                         environment: ["HEAPDIFF_OUTPUT": out.path].merging(
+                sample.map { ["HEAPDIFF_SAMPLE": $0] } ?? [:]) { $1 })
+            #expect(result.status == 0 && String(decoding: result.stdout, as: UTF8.self) == "done\n",
+                    "\(result.status) \(result.stderr)")
+            let files = try Harness.snapshotFiles(in: out)
+            try #require(files.count == 1)   // at exit
+            let exit = try Snapshot.load(path: files[0])
+            for row in expected {
+                let statistic = try Harness.statistic(row.site, in: "allocator_operators.cpp", of: exit,
+                                                      symbolizer: symbolizer)
+                #expect(statistic?.count == row.count && statistic?.size == row.size,
+                        "\(allocator) \(sample ?? "all") \(row.site): \(String(describing: statistic))")
+            }
+        }
+    }
+
     /// With the live-block table past its first size (~49,000 live blocks)
     /// a free is noted and its block removed a little later
     /// (pointer_table.c). Blocks freed and handed straight back, realloc'd,
