@@ -145,6 +145,9 @@ static void find_targets(void) {
 #define FIND_NEXT(name, shape) \
     __atomic_store_n(&next_##name, next_definition(#name, (void *)name), __ATOMIC_RELAXED);
     HD_CXX_OPERATORS(FIND_NEXT)
+    /* (Another thread still finding the real malloc: decided later.) */
+    if (!__atomic_load_n(&hd_real.malloc, __ATOMIC_ACQUIRE) && !hd_late_load)
+        return;
     /* The allocator's own operators: the module the real malloc is in
      * defines operator new too. Under attach (late load) the hooks are
      * not what the process calls: pass on. */
@@ -157,7 +160,10 @@ static void find_targets(void) {
 #define DEFINE(name, shape)                                                   \
     static RESULT(shape) first_##name PARAMETERS(shape) {                     \
         find_targets();                                                       \
-        shape##_RETURN __atomic_load_n(&target_##name, __ATOMIC_ACQUIRE) ARGUMENTS(shape); \
+        RESULT(shape)(*target) PARAMETERS(shape) = __atomic_load_n(&target_##name, __ATOMIC_ACQUIRE); \
+        if (target == first_##name)   /* not decided yet */                  \
+            target = __atomic_load_n(&next_##name, __ATOMIC_ACQUIRE) ?: hooked_##name; \
+        shape##_RETURN target ARGUMENTS(shape);                               \
     }                                                                         \
     HD_EXPORT RESULT(shape) name PARAMETERS(shape) {                          \
         shape##_RETURN __atomic_load_n(&target_##name, __ATOMIC_RELAXED) ARGUMENTS(shape); \
