@@ -43,8 +43,8 @@ static __attribute__((noinline)) void *aligned_block(size_t size, size_t alignme
     return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
 }
 
-/* Each shape: its result, how it returns, parameters, arguments, and the body through the
- * hooks (NEXT: the allocator's own operator of that name). */
+/* Each shape: its result, how it returns, parameters, arguments, and the
+ * body through the hooks (NEXT: the allocator's own operator of that name). */
 #define NEW_RESULT void *
 #define NEW_RETURN return
 #define NEW_PARAMETERS (size_t size)
