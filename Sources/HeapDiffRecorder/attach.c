@@ -11,11 +11,13 @@
  *             snapshot PID writes there too); when every writer has gone
  *             (heapdiff killed), the session detaches by itself
  *   NAME.out  status lines: "attached SEQ SLOTS MODULES PYTHON", "snapshot
- *             SEQ", "detached SEQ SLOTS PYTHON", "error TEXT", and the
+ *             SEQ", "detached SEQ SLOTS PYTHON KEPT", "error TEXT", and the
  *             recorder's warnings (PYTHON: what became of CPython's
- *             allocator domains, hd_python_domains_word)
+ *             allocator domains, hd_python_domains_word; KEPT: C++ delete
+ *             entries left with the recorder, hd_got_patch)
  * Detaching takes a final snapshot, stops recording, and writes the real
- * functions back into the GOT. The library stays mapped (a thread may still
+ * functions back into the GOT (C++'s deletes excepted once a session has
+ * sampled: hd_got_patch). The library stays mapped (a thread may still
  * be inside a hook, and code must not vanish under it), inert until the next
  * attach, which starts from empty tables. */
 #define _GNU_SOURCE
@@ -310,7 +312,7 @@ static void record_until_detached(struct session *s) {
          * dlopen: a wrapper would make itself dlopen's caller, whose RUNPATH
          * and namespace decide what a relative name loads. */
         if (deferred || hd_got_modules_changed() || tick % FULL_PASS_TICKS == 0)
-            deferred = hd_got_patch(false).deferred > 0;
+            deferred = hd_got_patch(false, false).deferred > 0;
     }
 }
 
@@ -333,7 +335,13 @@ static void *session_main(void *unused) {
             reset_tables();
             __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
             hd_sampling_start();   /* with --sample */
-            struct hd_got_counts counts = hd_got_patch(false);
+            struct hd_got_counts counts = hd_got_patch(false, false);
+            /* Blocks sampling moved to a home (sampled_home.c) must never
+             * reach an allocator's sized delete: C++'s deletes, where the
+             * recorder took them over, stay with it after the detach, and
+             * after every later one (such blocks may live on). */
+            static bool keep_deletes;
+            keep_deletes |= hd_config.sample_rate != 0;
             /* CPython: its mem and object domains too (pymalloc's small objects). */
             enum hd_py_domains domains = counts.slots ? hd_python_domains(true, GIL_WAIT_MS) : HD_PY_DOMAINS_NONE;
             char text[4400];
@@ -345,14 +353,14 @@ static void *session_main(void *unused) {
                 int final = hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff detach", text, sizeof text);
                 hd_sampling_stop();
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
-                counts = hd_got_patch(true);
+                counts = hd_got_patch(true, keep_deletes);
                 enum hd_py_domains back = domains == HD_PY_DOMAINS_WRAPPED ? hd_python_domains(false, GIL_WAIT_MS)
                                                                            : HD_PY_DOMAINS_NONE;
-                status(s, "detached %d %u %s", final, counts.slots, hd_python_domains_word(back));
+                status(s, "detached %d %u %s %u", final, counts.slots, hd_python_domains_word(back), counts.kept);
             } else {
                 hd_sampling_stop();
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
-                hd_got_patch(true);
+                hd_got_patch(true, keep_deletes);
                 if (domains == HD_PY_DOMAINS_WRAPPED)
                     hd_python_domains(false, GIL_WAIT_MS);
                 status(s, "error %s", counts.slots ? "the first snapshot could not be written"

@@ -14,33 +14,23 @@
  *    sampled block sampling moved must not reach a sized delete.
  * The recorder's own frames are left out of stacks (native_unwind.c), so a
  * block is recorded where the program called new. Under heapdiff attach
- * nothing binds these (the process is bound already): they pass on. */
+ * nothing binds these until got_hooks.c points the process's GOT entries
+ * at them, which it does only where its operators are its allocator's own;
+ * they then lead through the hooks (hd_cxx_operators_take_over). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdlib.h>
 #include "recorder.h"
+#include "cxx_operators.h"
 
-/* X(symbol, shape): one line per operator, in the shapes below. */
-#define HD_CXX_OPERATORS(X)                                                   \
-    X(_Znwm, NEW) X(_Znam, NEW)                                               \
-    X(_ZnwmRKSt9nothrow_t, NEW_NOTHROW) X(_ZnamRKSt9nothrow_t, NEW_NOTHROW)   \
-    X(_ZnwmSt11align_val_t, NEW_ALIGNED) X(_ZnamSt11align_val_t, NEW_ALIGNED) \
-    X(_ZnwmSt11align_val_tRKSt9nothrow_t, NEW_ALIGNED_NOTHROW)                \
-    X(_ZnamSt11align_val_tRKSt9nothrow_t, NEW_ALIGNED_NOTHROW)                \
-    X(_ZdlPv, DELETE) X(_ZdaPv, DELETE)                                       \
-    X(_ZdlPvm, DELETE_SIZED) X(_ZdaPvm, DELETE_SIZED)                         \
-    X(_ZdlPvRKSt9nothrow_t, DELETE_NOTHROW) X(_ZdaPvRKSt9nothrow_t, DELETE_NOTHROW) \
-    X(_ZdlPvSt11align_val_t, DELETE_ALIGNED) X(_ZdaPvSt11align_val_t, DELETE_ALIGNED) \
-    X(_ZdlPvmSt11align_val_t, DELETE_SIZED_ALIGNED) X(_ZdaPvmSt11align_val_t, DELETE_SIZED_ALIGNED) \
-    X(_ZdlPvSt11align_val_tRKSt9nothrow_t, DELETE_ALIGNED_NOTHROW)            \
-    X(_ZdaPvSt11align_val_tRKSt9nothrow_t, DELETE_ALIGNED_NOTHROW)
+struct hd_cxx_next hd_cxx_next;
 
 /* A block through the posix_memalign hook, NULL when it fails. (Apart, so
  * that the operators reach the allocator's own in a tail call, out of the
  * way of the std::bad_alloc it may throw.) */
 static __attribute__((noinline)) void *aligned_block(size_t size, size_t alignment) {
     void *p = NULL;
-    return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
+    return hd_hook_posix_memalign(&p, alignment, size) == 0 ? p : NULL;
 }
 
 /* Each shape: its result, how it returns, parameters, arguments, and the
@@ -50,7 +40,7 @@ static __attribute__((noinline)) void *aligned_block(size_t size, size_t alignme
 #define NEW_PARAMETERS (size_t size)
 #define NEW_ARGUMENTS (size)
 #define NEW_BODY(NEXT)                                                        \
-    void *p = malloc(size);                                                   \
+    void *p = hd_hook_malloc(size);                                           \
     return p || !NEXT ? p : NEXT(size);
 
 #define NEW_NOTHROW_RESULT void *
@@ -58,7 +48,7 @@ static __attribute__((noinline)) void *aligned_block(size_t size, size_t alignme
 #define NEW_NOTHROW_PARAMETERS (size_t size, const void *nothrow)
 #define NEW_NOTHROW_ARGUMENTS (size, nothrow)
 #define NEW_NOTHROW_BODY(NEXT)                                                \
-    void *p = malloc(size);                                                   \
+    void *p = hd_hook_malloc(size);                                           \
     return p || !NEXT ? p : NEXT(size, nothrow);
 
 #define NEW_ALIGNED_RESULT void *
@@ -101,7 +91,7 @@ static __attribute__((noinline)) void *aligned_block(size_t size, size_t alignme
 #define DELETE_ALIGNED_NOTHROW_RETURN
 #define DELETE_ALIGNED_NOTHROW_PARAMETERS (void *p, size_t alignment, const void *nothrow)
 #define DELETE_ALIGNED_NOTHROW_ARGUMENTS (p, alignment, nothrow)
-#define DELETE_ANY_BODY free(p);
+#define DELETE_ANY_BODY hd_hook_free(p);
 #define DELETE_BODY(NEXT) DELETE_ANY_BODY
 #define DELETE_SIZED_BODY(NEXT) DELETE_ANY_BODY
 #define DELETE_NOTHROW_BODY(NEXT) DELETE_ANY_BODY
@@ -113,16 +103,16 @@ static __attribute__((noinline)) void *aligned_block(size_t size, size_t alignme
 #define PARAMETERS(shape) shape##_PARAMETERS
 #define ARGUMENTS(shape) shape##_ARGUMENTS
 
-/* Per operator: the next definition, the version through the hooks (the
- * deletes leave their size and alignment unused), the target the exported
- * symbol jumps to (first: one that finds the targets). */
+/* The allocator's own operator NAME (hd_cxx_next), typed. */
+#define NEXT(name, shape) ((RESULT(shape)(*) PARAMETERS(shape))__atomic_load_n(&hd_cxx_next.name, __ATOMIC_ACQUIRE))
+
+/* Per operator: the version through the hooks (the deletes leave their
+ * size and alignment unused), the target the exported symbol jumps to
+ * (first: one that finds the targets). */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #define DECLARE(name, shape)                                                  \
     HD_EXPORT RESULT(shape) name PARAMETERS(shape);                           \
-    static RESULT(shape)(*next_##name) PARAMETERS(shape);                     \
-    static RESULT(shape) hooked_##name PARAMETERS(shape) {                    \
-        shape##_BODY(__atomic_load_n(&next_##name, __ATOMIC_RELAXED))         \
-    }                                                                         \
+    static RESULT(shape) hooked_##name PARAMETERS(shape) { shape##_BODY(NEXT(name, shape)) } \
     static RESULT(shape) first_##name PARAMETERS(shape);                      \
     static RESULT(shape)(*target_##name) PARAMETERS(shape) = first_##name;
 HD_CXX_OPERATORS(DECLARE)
@@ -133,28 +123,29 @@ static void *next_definition(const char *name, void *self) {
     return f == self ? NULL : f;
 }
 
-static bool same_module(void *a, void *b) {
-    Dl_info in_a, in_b;
-    return a && b && dladdr(a, &in_a) && dladdr(b, &in_b) && in_a.dli_fbase == in_b.dli_fbase;
-}
-
-/* Run by whichever operator is called first (in any thread: every one
- * finds the same targets). */
+/* Preloaded: run by whichever operator is called first (in any thread:
+ * every one finds the same targets). */
 static void find_targets(void) {
+    if (hd_late_load)
+        return;   /* attached: hd_cxx_operators_take_over decides */
     hd_resolve_once();
 #define FIND_NEXT(name, shape) \
-    __atomic_store_n(&next_##name, next_definition(#name, (void *)name), __ATOMIC_RELAXED);
+    __atomic_store_n(&hd_cxx_next.name, next_definition(#name, (void *)name), __ATOMIC_RELEASE);
     HD_CXX_OPERATORS(FIND_NEXT)
     /* (Another thread still finding the real malloc: decided later.) */
-    if (!__atomic_load_n(&hd_real.malloc, __ATOMIC_ACQUIRE) && !hd_late_load)
+    if (!__atomic_load_n(&hd_real.malloc, __ATOMIC_ACQUIRE))
         return;
     /* The allocator's own operators: the module the real malloc is in
-     * defines operator new too. Under attach (late load) the hooks are
-     * not what the process calls: pass on. */
-    bool own = !hd_late_load && same_module((void *)next__Znwm, (void *)hd_real.malloc);
+     * defines operator new too. */
+    bool own = hd_same_module(hd_cxx_next._Znwm, (void *)hd_real.malloc);
 #define SET_TARGET(name, shape)                                               \
-    __atomic_store_n(&target_##name, own || !next_##name ? hooked_##name : next_##name, __ATOMIC_RELEASE);
+    __atomic_store_n(&target_##name, own || !NEXT(name, shape) ? hooked_##name : NEXT(name, shape), __ATOMIC_RELEASE);
     HD_CXX_OPERATORS(SET_TARGET)
+}
+
+void hd_cxx_operators_take_over(void) {
+#define TAKE_OVER(name, shape) __atomic_store_n(&target_##name, hooked_##name, __ATOMIC_RELEASE);
+    HD_CXX_OPERATORS(TAKE_OVER)
 }
 
 #define DEFINE(name, shape)                                                   \
@@ -162,7 +153,7 @@ static void find_targets(void) {
         find_targets();                                                       \
         RESULT(shape)(*target) PARAMETERS(shape) = __atomic_load_n(&target_##name, __ATOMIC_ACQUIRE); \
         if (target == first_##name)   /* not decided yet */                  \
-            target = __atomic_load_n(&next_##name, __ATOMIC_ACQUIRE) ?: hooked_##name; \
+            target = NEXT(name, shape) ?: hooked_##name;                      \
         shape##_RETURN target ARGUMENTS(shape);                               \
     }                                                                         \
     HD_EXPORT RESULT(shape) name PARAMETERS(shape) {                          \

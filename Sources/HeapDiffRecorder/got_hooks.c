@@ -39,6 +39,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "recorder.h"
+#include "cxx_operators.h"
 
 #if defined(__x86_64__)
 enum { HD_R_JUMP_SLOT = R_X86_64_JUMP_SLOT, HD_R_GLOB_DAT = R_X86_64_GLOB_DAT };
@@ -48,9 +49,11 @@ enum { HD_R_JUMP_SLOT = R_AARCH64_JUMP_SLOT, HD_R_GLOB_DAT = R_AARCH64_GLOB_DAT 
 #error "heapdiff attach knows the GOT relocations of x86_64 and aarch64"
 #endif
 
-/* One entry per hooked name (hook_list.h). */
-#define HOOK(name, result, parameters, releases, required) {#name, releases, required, (void **)&hd_real.name, 0, 0, 0},
-#define HOOK_AS_REALLOC(name, result, parameters, releases, required) {#name, releases, required, NULL, 0, 0, 0},
+/* One entry per hooked name (hook_list.h), then C++'s operators, which are
+ * taken over only where they are the allocator's own (cxx_operators.c). */
+#define HOOK(name, result, parameters, releases, required) {#name, releases, required, (void **)&hd_real.name, 0, 0, 0, false},
+#define HOOK_AS_REALLOC(name, result, parameters, releases, required) {#name, releases, required, NULL, 0, 0, 0, false},
+#define HOOK_OPERATOR(name, shape) {#name, HD_CXX_RELEASES_##shape, false, &hd_cxx_next.name, 0, 0, 0, true},
 static struct hook {
     const char *name;
     bool releases;              /* switched in the first pass */
@@ -59,12 +62,14 @@ static struct hook {
     uintptr_t hook;
     uintptr_t real;             /* the definition; 0: the process has none we can use */
     uintptr_t canonical;        /* its address as dlsym and GLOB_DAT entries have it */
+    bool operator;              /* C++'s */
 } hooks[] = {
     HD_HOOKED_FUNCTIONS(HOOK)
     HD_HOOKED_AS_REALLOC(HOOK_AS_REALLOC)
     /* Not an allocator entry point: sampled_home.c answers it for the
      * blocks sampling moved to a home and passes every other call on. */
-    {"malloc_usable_size", false, false, (void **)&hd_next_usable_size, 0, 0, 0},
+    {"malloc_usable_size", false, false, (void **)&hd_next_usable_size, 0, 0, 0, false},
+    HD_CXX_OPERATORS(HOOK_OPERATOR)
 };
 enum { HOOK_COUNT = sizeof hooks / sizeof hooks[0] };
 
@@ -150,6 +155,7 @@ struct pass {
     enum action action;
     enum which which;
     bool last;                  /* the pass that counts */
+    bool keep_deletes;          /* restoring: C++'s deletes stay (hd_got_patch) */
     uintptr_t self;             /* an address in this library */
     size_t page;
     struct maps maps;
@@ -241,7 +247,8 @@ static bool visit_relocations(struct pass *p, struct module *mod, const ElfW(Rel
                 h->real = value != h->hook && !in_module(mod->info, value) ? value : 0;
             continue;
         }
-        if (in_pass(p, h)) {
+        bool kept = p->action == RESTORE && p->keep_deletes && h->operator && h->releases;
+        if (in_pass(p, h) && !kept) {
             if (p->action == RESTORE) {
                 if (value == h->hook && store(p, slot, type == HD_R_GLOB_DAT ? h->canonical : h->real))
                     p->counts.changed++;
@@ -256,6 +263,10 @@ static bool visit_relocations(struct pass *p, struct module *mod, const ElfW(Rel
             }
         }
         if (p->last && __atomic_load_n((const uintptr_t *)slot, __ATOMIC_ACQUIRE) == h->hook) {
+            if (kept) {
+                p->counts.kept++;
+                continue;
+            }
             p->counts.slots++;
             mod->hooked = true;
         }
@@ -358,8 +369,15 @@ bool hd_got_init(void) {
     struct pass p = {.action = FIND, .which = ALL, .self = (uintptr_t)&visit_module,
                      .page = (size_t)sysconf(_SC_PAGESIZE)};
     dl_iterate_phdr(visit_module, &p);
+    /* C++'s operators only where the allocator defines its own (jemalloc's
+     * bypass malloc); libstdc++'s call the hooks already. */
+    struct hook *new = hook_named("_Znwm"), *malloc_hook = hook_named("malloc");
+    bool own = new && malloc_hook && new->real && malloc_hook->real &&
+               hd_same_module((void *)new->real, (void *)malloc_hook->real);
     bool ok = true;
     for (int i = 0; i < HOOK_COUNT; i++) {
+        if (hooks[i].operator && !own)
+            hooks[i].real = 0;
         if (!hooks[i].real)
             hooks[i].canonical = 0;   /* unusable: leave every entry of this name alone */
         else if (hooks[i].called)
@@ -367,16 +385,18 @@ bool hd_got_init(void) {
         if (!hooks[i].real && hooks[i].required)
             ok = false;   /* the hooks could not pass these on */
     }
+    if (own)
+        hd_cxx_operators_take_over();
     return ok;
 }
 
-struct hd_got_counts hd_got_patch(bool restore) {
+struct hd_got_counts hd_got_patch(bool restore, bool keep_deletes) {
     unsigned long long counters[2] = {0, 0};
     dl_iterate_phdr(first_module_counters, counters);   /* before the pass: a module loaded during it is seen next time */
     seen_adds = counters[0];
     seen_subs = counters[1];
-    struct pass p = {.action = restore ? RESTORE : PATCH, .self = (uintptr_t)&visit_module,
-                     .page = (size_t)sysconf(_SC_PAGESIZE)};
+    struct pass p = {.action = restore ? RESTORE : PATCH, .keep_deletes = keep_deletes,
+                     .self = (uintptr_t)&visit_module, .page = (size_t)sysconf(_SC_PAGESIZE)};
     if (restore) {
         p.which = ALL;
         p.last = true;

@@ -370,6 +370,12 @@ HD_EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
     return r;
 }
 
+/* The hooks by names of this library's own, which calls from inside it
+ * reach even where the library is not the process's malloc (attached). */
+__typeof__(malloc) hd_hook_malloc __attribute__((alias("malloc"), copy(malloc)));
+__typeof__(free) hd_hook_free __attribute__((alias("free"), copy(free)));
+__typeof__(posix_memalign) hd_hook_posix_memalign __attribute__((alias("posix_memalign"), copy(posix_memalign)));
+
 /* Every hook has the signature hook_list.h gives its name. */
 #define SAME_SIGNATURE(name, result, parameters, releases, required) \
     _Static_assert(__builtin_types_compatible_p(__typeof__(&name), result(*) parameters), #name " as listed");

@@ -62,8 +62,7 @@ size_t hd_bootstrap_size(const void *p) {
 size_t (*hd_real_usable_size)(void *);
 size_t (*hd_next_usable_size)(void *);
 
-/* Whether two functions are defined in the same module. */
-static bool same_module(void *a, void *b) {
+bool hd_same_module(const void *a, const void *b) {
     Dl_info in_a, in_b;
     return a && b && dladdr(a, &in_a) && dladdr(b, &in_b) && in_a.dli_fbase == in_b.dli_fbase;
 }
@@ -74,7 +73,7 @@ void hd_resolve_real_allocator(void) {
      * malloc_usable_size would otherwise have glibc's asked about its blocks. */
     void *usable = dlsym(hd_late_load ? RTLD_DEFAULT : RTLD_NEXT, "malloc_usable_size");
     __atomic_store_n(&hd_next_usable_size, (size_t(*)(void *))usable, __ATOMIC_RELEASE);
-    if (same_module(usable, (void *)hd_real.malloc))
+    if (hd_same_module(usable, (void *)hd_real.malloc))
         hd_real_usable_size = (size_t(*)(void *))usable;
 }
 

@@ -20,9 +20,16 @@ extern size_t (*hd_real_usable_size)(void *) HD_HIDDEN;
  * calls on to it. */
 extern size_t (*hd_next_usable_size)(void *) HD_HIDDEN;
 void hd_resolve_real_allocator(void) HD_HIDDEN;
+/* Whether two functions are defined in the same module (dladdr). */
+bool hd_same_module(const void *a, const void *b) HD_HIDDEN;
 /* Whether every function the hooks cannot do without was found. */
 bool hd_real_allocator_usable(void) HD_HIDDEN;
 void hd_resolve_once(void) HD_HIDDEN;   /* hooks.c: resolve unless done */
+/* hooks.c: the malloc, free and posix_memalign hooks, called from inside
+ * the library (cxx_operators.c) without going through its PLT. */
+void *hd_hook_malloc(size_t size) HD_HIDDEN;
+void hd_hook_free(void *p) HD_HIDDEN;
+int hd_hook_posix_memalign(void **out, size_t alignment, size_t size) HD_HIDDEN;
 void *hd_bootstrap_alloc(size_t size, size_t alignment) HD_HIDDEN;
 bool hd_is_bootstrap(const void *p) HD_HIDDEN;
 size_t hd_bootstrap_size(const void *p) HD_HIDDEN;

@@ -117,10 +117,14 @@ import Testing
         #expect(!exact.stderr.contains("~"), "\(exact.stderr)")
     }
 
-    @Test func cxxServiceShowsItsLeakingLinesOnTop() throws {
+    /// Built against libstdc++'s operators, and against allocators whose own
+    /// operator new and delete bypass malloc (the recorder takes those over
+    /// too, in the GOT, where they are the allocator's own).
+    @Test(arguments: ["libstdc++", "libjemalloc.so.2", "libtcmalloc_minimal.so.4"])
+    func cxxServiceShowsItsLeakingLinesOnTop(_ allocator: String) throws {
         let dir = try Harness.temporaryDirectory("attach-cxx-build")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let exe = try Harness.build("attach_service_cxx", in: dir)
+        let exe = try Harness.build("attach_service_cxx", in: dir, libraries: try Self.allocator(allocator))
         let attached = try Self.attachDuringRun(exe, arguments: ["4000"], tag: "cxx")
         let rows = try Self.growth(attached)
         let response = try Harness.line(of: "response", in: "attach_service_cxx.cpp")
@@ -131,6 +135,57 @@ import Testing
         #expect(rows.prefix(2).allSatisfy { ($0.site.file ?? "").hasSuffix("/attach_service_cxx.cpp") && $0.sizeDiff > 0 })
         let scratch = try Harness.line(of: "scratch", in: "attach_service_cxx.cpp")
         #expect(!rows.prefix(3).contains { $0.site.line == scratch })
+    }
+
+    /// What to link a program with to make ALLOCATOR its malloc and its C++ operators.
+    static func allocator(_ allocator: String) throws -> [String] {
+        guard allocator != "libstdc++" else { return [] }
+        let library = "/usr/lib/x86_64-linux-gnu/\(allocator)"
+        try #require(FileManager.default.fileExists(atPath: library), "\(library): run scripts/setup.sh test")
+        return [library]
+    }
+
+    /// jemalloc's operators taken over, sampled: the leaking line still ranks
+    /// first, and since blocks sampling moved to a page-start home must never
+    /// reach jemalloc's sized delete, C++'s deletes stay with the recorder at
+    /// this detach and at the next exact session's; the program, which
+    /// deletes on for seconds after (and every cached response at its exit),
+    /// ends as a plain run does.
+    @Test func sampledAttachKeepsTheAllocatorsDeletes() throws {
+        let dir = try Harness.temporaryDirectory("attach-cxx-sampled")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service_cxx", in: dir, libraries: try Self.allocator("libjemalloc.so.2"))
+        let plain = try BackgroundProgram(exe, arguments: ["3000"], environment: [:], preload: false)
+        let program = try BackgroundProgram(exe, arguments: ["3000"], environment: [:], preload: false)
+        try program.waitUntilReady()
+        let kept = "GOT entries of C++'s operator delete stay with the recorder"
+        let sampled = try Self.attach(program.pid, ["--duration", "1", "--interval", "0.5", "--sample", "16KiB",
+                                                    "-o", dir.appendingPathComponent("sampled").path])
+        #expect(sampled.status == 0 && sampled.stderr.contains(kept), "\(sampled.stderr)")
+        #expect(!sampled.stderr.contains("could not be given back"), "\(sampled.stderr)")
+        let response = try Harness.line(of: "response", in: "attach_service_cxx.cpp")
+        #expect(sampled.stderr.contains("attach_service_cxx.cpp:\(response): size=~"), "\(sampled.stderr)")
+        let exact = try Self.attach(program.pid, ["--duration", "0.5", "--interval", "0.25",
+                                                  "-o", dir.appendingPathComponent("exact").path])
+        #expect(exact.status == 0 && exact.stderr.contains(kept), "\(exact.stderr)")
+        #expect(program.waitForExit() == 0, "\(program.stderr)")
+        #expect(plain.waitForExit() == 0)
+        #expect(program.stdout == plain.stdout && program.stdout.hasPrefix("ready\nserved "), "\(program.stdout)")
+    }
+
+    /// A session that never sampled gives every entry back, C++'s deletes too.
+    @Test func exactAttachGivesTheAllocatorsDeletesBack() throws {
+        let dir = try Harness.temporaryDirectory("attach-cxx-exact")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("attach_service_cxx", in: dir, libraries: try Self.allocator("libjemalloc.so.2"))
+        let program = try BackgroundProgram(exe, arguments: ["1500"], environment: [:], preload: false)
+        try program.waitUntilReady()
+        let exact = try Self.attach(program.pid, ["--duration", "0.5", "--interval", "0.25",
+                                                  "-o", dir.appendingPathComponent("exact").path])
+        #expect(exact.status == 0 && exact.stderr.contains("detached from process"), "\(exact.stderr)")
+        #expect(!exact.stderr.contains("stay with the recorder") && !exact.stderr.contains("could not be given back"),
+                "\(exact.stderr)")
+        #expect(program.waitForExit() == 0, "\(program.stderr)")
     }
 
     /// pymalloc stays on: the objects the program keeps are larger than 512

@@ -219,6 +219,11 @@ struct AttachCommand: ParsableCommand {
                     if words.count >= 4, let warning = Self.pythonDomainsDetached(String(words[3])) {
                         Console.warning(warning)
                     }
+                    if words.count >= 5, let kept = Int(words[4]), kept > 0 {
+                        Console.note("\(kept) GOT entries of C++'s operator delete stay with the recorder, which "
+                            + "passes each delete to the allocator's free: blocks that sampling moved must never reach "
+                            + "its sized delete")
+                    }
                     Console.note("detached from process \(pid)")
                     return .detached
                 }
