@@ -13,10 +13,10 @@
  *   NAME.out  status lines: "attached SEQ SLOTS MODULES PYTHON", "snapshot
  *             SEQ", "detached SEQ SLOTS PYTHON KEPT", "error TEXT", and the
  *             recorder's warnings (PYTHON: what became of CPython's
- *             allocator domains, hd_python_domains_word; KEPT: C++ delete
- *             entries left with the recorder, hd_got_patch)
+ *             allocator domains, hd_python_domains_word; KEPT: entries
+ *             of sized frees left with the recorder, hd_got_patch)
  * Detaching takes a final snapshot, stops recording, and writes the real
- * functions back into the GOT (C++'s deletes excepted once a session has
+ * functions back into the GOT (sized frees excepted once a session has
  * sampled: hd_got_patch). The library stays mapped (a thread may still
  * be inside a hook, and code must not vanish under it), inert until the next
  * attach, which starts from empty tables. */
@@ -337,11 +337,12 @@ static void *session_main(void *unused) {
             hd_sampling_start();   /* with --sample */
             struct hd_got_counts counts = hd_got_patch(false, false);
             /* Blocks sampling moved to a home (sampled_home.c) must never
-             * reach an allocator's sized delete: C++'s deletes, where the
-             * recorder took them over, stay with it after the detach, and
-             * after every later one (such blocks may live on). */
-            static bool keep_deletes;
-            keep_deletes |= hd_config.sample_rate != 0;
+             * reach a free that passes a size the allocator relies on: C++'s
+             * deletes and sdallocx, where the recorder took them over, stay
+             * with it after the detach, and after every later one (such
+             * blocks may live on). */
+            static bool keep_sized;
+            keep_sized |= hd_config.sample_rate != 0;
             /* CPython: its mem and object domains too (pymalloc's small objects). */
             enum hd_py_domains domains = counts.slots ? hd_python_domains(true, GIL_WAIT_MS) : HD_PY_DOMAINS_NONE;
             char text[4400];
@@ -353,14 +354,14 @@ static void *session_main(void *unused) {
                 int final = hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff detach", text, sizeof text);
                 hd_sampling_stop();
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
-                counts = hd_got_patch(true, keep_deletes);
+                counts = hd_got_patch(true, keep_sized);
                 enum hd_py_domains back = domains == HD_PY_DOMAINS_WRAPPED ? hd_python_domains(false, GIL_WAIT_MS)
                                                                            : HD_PY_DOMAINS_NONE;
                 status(s, "detached %d %u %s %u", final, counts.slots, hd_python_domains_word(back), counts.kept);
             } else {
                 hd_sampling_stop();
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
-                hd_got_patch(true, keep_deletes);
+                hd_got_patch(true, keep_sized);
                 if (domains == HD_PY_DOMAINS_WRAPPED)
                     hd_python_domains(false, GIL_WAIT_MS);
                 status(s, "error %s", counts.slots ? "the first snapshot could not be written"

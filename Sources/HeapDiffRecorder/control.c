@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "exit_signals.h"
 #include "heapdiff.h"
+#include "jemalloc_api.h"
 #include "thread_state.h"
 
 /* One snapshot at a time, and SEQ in the order the files are taken. The
@@ -203,6 +204,7 @@ static void *writer_main(void *unused) {
 
         if (__atomic_load_n(&confined, __ATOMIC_ACQUIRE))
             park();
+        hd_jemalloc_api_rescan();
         if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL))
             hd_take_snapshot(HD_TRIGGER_SIGNAL, NULL, text, sizeof text);
         if (ready > 0 && p.revents) {
@@ -382,6 +384,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
         hd_python_init();
         hd_control_prepare();
         hd_exit_calls_init();
+        hd_jemalloc_api_start();
         /* The handler first: the writer thread checks it is ours. */
         if (hd_config.signal) {
             struct sigaction sa;

@@ -40,6 +40,8 @@
 #include <unistd.h>
 #include "recorder.h"
 #include "cxx_operators.h"
+#include "jemalloc_api.h"
+#include "proc_maps.h"
 
 #if defined(__x86_64__)
 enum { HD_R_JUMP_SLOT = R_X86_64_JUMP_SLOT, HD_R_GLOB_DAT = R_X86_64_GLOB_DAT };
@@ -49,11 +51,18 @@ enum { HD_R_JUMP_SLOT = R_AARCH64_JUMP_SLOT, HD_R_GLOB_DAT = R_AARCH64_GLOB_DAT 
 #error "heapdiff attach knows the GOT relocations of x86_64 and aarch64"
 #endif
 
-/* One entry per hooked name (hook_list.h), then C++'s operators, which are
- * taken over only where they are the allocator's own (cxx_operators.c). */
-#define HOOK(name, result, parameters, releases, required) {#name, releases, required, (void **)&hd_real.name, 0, 0, 0, false},
-#define HOOK_AS_REALLOC(name, result, parameters, releases, required) {#name, releases, required, NULL, 0, 0, 0, false},
-#define HOOK_OPERATOR(name, shape) {#name, HD_CXX_RELEASES_##shape, false, &hd_cxx_next.name, 0, 0, 0, true},
+/* One entry per hooked name (hook_list.h), then C++'s operators and
+ * jemalloc's API, which are taken over only where the allocator defines
+ * them (cxx_operators.c, jemalloc_api.c). */
+#define HOOK(name, result, parameters, releases, required) \
+    {#name, releases, required, (void **)&hd_real.name, 0, 0, 0, ALLOCATOR, false, NULL},
+#define HOOK_AS_REALLOC(name, result, parameters, releases, required) \
+    {#name, releases, required, NULL, 0, 0, 0, ALLOCATOR, false, NULL},
+#define HOOK_OPERATOR(name, shape) \
+    {#name, HD_CXX_RELEASES_##shape, false, &hd_cxx_next.name, 0, 0, 0, CXX_OPERATOR, HD_CXX_RELEASES_##shape, NULL},
+#define HOOK_JEMALLOC(name, releases, sized) \
+    {#name, releases, false, (void **)&hd_jemalloc.name, 0, 0, 0, JEMALLOC_API, sized, &hd_jemalloc_hook_##name},
+enum family { ALLOCATOR, CXX_OPERATOR, JEMALLOC_API };
 static struct hook {
     const char *name;
     bool releases;              /* switched in the first pass */
@@ -62,14 +71,17 @@ static struct hook {
     uintptr_t hook;
     uintptr_t real;             /* the definition; 0: the process has none we can use */
     uintptr_t canonical;        /* its address as dlsym and GLOB_DAT entries have it */
-    bool operator;              /* C++'s */
+    enum family family;
+    bool sized;                 /* frees with a size the allocator relies on (C++'s deletes, sdallocx) */
+    void *const *own;           /* a hook this library does not export (jemalloc_api.c) */
 } hooks[] = {
     HD_HOOKED_FUNCTIONS(HOOK)
     HD_HOOKED_AS_REALLOC(HOOK_AS_REALLOC)
     /* Not an allocator entry point: sampled_home.c answers it for the
      * blocks sampling moved to a home and passes every other call on. */
-    {"malloc_usable_size", false, false, (void **)&hd_next_usable_size, 0, 0, 0, false},
+    {"malloc_usable_size", false, false, (void **)&hd_next_usable_size, 0, 0, 0, ALLOCATOR, false, NULL},
     HD_CXX_OPERATORS(HOOK_OPERATOR)
+    HD_JEMALLOC_API(HOOK_JEMALLOC)
 };
 enum { HOOK_COUNT = sizeof hooks / sizeof hooks[0] };
 
@@ -77,74 +89,6 @@ static uintptr_t loader_base;   /* ld.so: its relocations bind the loader to its
 uintptr_t hd_loader_start, hd_loader_size;
 static unsigned long long seen_adds, seen_subs;
 static int visit_module(struct dl_phdr_info *info, size_t size, void *data);
-
-/* ---- /proc/self/maps: the protection of a page ------------------------ */
-
-struct maps {
-    char *text;
-    size_t length, capacity;
-};
-
-static bool maps_load(struct maps *m) {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    m->length = 0;
-    for (;;) {
-        if (m->length + 4096 > m->capacity) {
-            size_t capacity = m->capacity ? m->capacity * 2 : 1 << 20;
-            char *bigger = hd_pages_alloc(capacity);
-            if (!bigger) {
-                close(fd);
-                return false;
-            }
-            if (m->text)
-                memcpy(bigger, m->text, m->length);
-            hd_pages_free(m->text, m->capacity);
-            m->text = bigger;
-            m->capacity = capacity;
-        }
-        ssize_t n = read(fd, m->text + m->length, m->capacity - m->length - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        m->length += (size_t)n;
-    }
-    close(fd);
-    m->text[m->length] = '\0';
-    return m->length > 0;
-}
-
-static uintptr_t parse_hex(const char **p) {
-    uintptr_t v = 0;
-    for (;; (*p)++) {
-        char c = **p;
-        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (digit < 0)
-            return v;
-        v = v * 16 + (uintptr_t)digit;
-    }
-}
-
-/* PROT_* of the mapping that holds address, -1 when none does. */
-static int maps_protection(const struct maps *m, uintptr_t address) {
-    for (const char *line = m->text; line && *line;) {
-        const char *p = line;
-        uintptr_t start = parse_hex(&p);
-        if (*p++ != '-')
-            return -1;
-        uintptr_t end = parse_hex(&p);
-        if (*p++ != ' ')
-            return -1;
-        if (address >= start && address < end)
-            return (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
-        line = strchr(p, '\n');
-        if (line)
-            line++;
-    }
-    return -1;
-}
 
 /* ---- one pass over the loaded modules --------------------------------- */
 
@@ -155,10 +99,10 @@ struct pass {
     enum action action;
     enum which which;
     bool last;                  /* the pass that counts */
-    bool keep_deletes;          /* restoring: C++'s deletes stay (hd_got_patch) */
+    bool keep_sized;            /* restoring: sized frees stay (hd_got_patch) */
     uintptr_t self;             /* an address in this library */
     size_t page;
-    struct maps maps;
+    struct hd_maps maps;
     struct hd_got_counts counts;
 };
 
@@ -185,18 +129,18 @@ static bool module_ready(struct pass *p, struct module *mod) {
     if (mod->ready < 0) {
         if (mod->relro_start >= mod->relro_end)
             mod->ready = 1;
-        else if (!p->maps.text && !maps_load(&p->maps))
+        else if (!p->maps.text && !hd_maps_load(&p->maps))
             mod->ready = 0;
         else
-            mod->ready = !(maps_protection(&p->maps, mod->relro_start) & PROT_WRITE);
+            mod->ready = !(hd_maps_protection(&p->maps, mod->relro_start) & PROT_WRITE);
     }
     return mod->ready;
 }
 
 static bool store(struct pass *p, uintptr_t slot, uintptr_t value) {
-    if (!p->maps.text && !maps_load(&p->maps))
+    if (!p->maps.text && !hd_maps_load(&p->maps))
         return false;
-    int prot = maps_protection(&p->maps, slot);
+    int prot = hd_maps_protection(&p->maps, slot);
     if (prot < 0)
         return false;
     if (prot & PROT_WRITE) {
@@ -247,7 +191,7 @@ static bool visit_relocations(struct pass *p, struct module *mod, const ElfW(Rel
                 h->real = value != h->hook && !in_module(mod->info, value) ? value : 0;
             continue;
         }
-        bool kept = p->action == RESTORE && p->keep_deletes && h->operator && h->releases;
+        bool kept = p->action == RESTORE && p->keep_sized && h->sized;
         if (in_pass(p, h) && !kept) {
             if (p->action == RESTORE) {
                 if (value == h->hook && store(p, slot, type == HD_R_GLOB_DAT ? h->canonical : h->real))
@@ -359,7 +303,7 @@ bool hd_got_init(void) {
     if (!handle)
         return false;
     for (int i = 0; i < HOOK_COUNT; i++) {
-        hooks[i].hook = (uintptr_t)dlsym(handle, hooks[i].name);
+        hooks[i].hook = (uintptr_t)(hooks[i].own ? *hooks[i].own : dlsym(handle, hooks[i].name));
         hooks[i].canonical = hooks[i].real = (uintptr_t)dlsym(RTLD_DEFAULT, hooks[i].name);
         if (!hooks[i].hook || hooks[i].hook == hooks[i].real)
             hooks[i].real = hooks[i].canonical = 0;
@@ -374,9 +318,10 @@ bool hd_got_init(void) {
     struct hook *new = hook_named("_Znwm"), *malloc_hook = hook_named("malloc");
     bool own = new && malloc_hook && new->real && malloc_hook->real &&
                hd_same_module((void *)new->real, (void *)malloc_hook->real);
+    bool jemalloc = hd_jemalloc_api_wanted();
     bool ok = true;
     for (int i = 0; i < HOOK_COUNT; i++) {
-        if (hooks[i].operator && !own)
+        if ((hooks[i].family == CXX_OPERATOR && !own) || (hooks[i].family == JEMALLOC_API && !jemalloc))
             hooks[i].real = 0;
         if (!hooks[i].real)
             hooks[i].canonical = 0;   /* unusable: leave every entry of this name alone */
@@ -390,12 +335,12 @@ bool hd_got_init(void) {
     return ok;
 }
 
-struct hd_got_counts hd_got_patch(bool restore, bool keep_deletes) {
+struct hd_got_counts hd_got_patch(bool restore, bool keep_sized) {
     unsigned long long counters[2] = {0, 0};
     dl_iterate_phdr(first_module_counters, counters);   /* before the pass: a module loaded during it is seen next time */
     seen_adds = counters[0];
     seen_subs = counters[1];
-    struct pass p = {.action = restore ? RESTORE : PATCH, .keep_deletes = keep_deletes,
+    struct pass p = {.action = restore ? RESTORE : PATCH, .keep_sized = keep_sized,
                      .self = (uintptr_t)&visit_module, .page = (size_t)sysconf(_SC_PAGESIZE)};
     if (restore) {
         p.which = ALL;

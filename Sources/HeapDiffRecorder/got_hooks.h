@@ -9,15 +9,17 @@ struct hd_got_counts {
     unsigned changed;    /* entries this pass rewrote */
     unsigned modules;    /* modules with at least one hooked entry */
     unsigned deferred;   /* modules still being loaded by another thread: next pass */
-    unsigned kept;       /* restoring with keep_deletes: C++ delete entries left with the recorder */
+    unsigned kept;       /* restoring with keep_sized: sized-free entries left with the recorder */
 };
 /* Finds the hooks and the functions they replace; false when one is missing. */
 bool hd_got_init(void) HD_HIDDEN;
 /* Points every loaded module's malloc-family GOT entries at the hooks
  * (frees first) or, with restore, back at the real functions; with
- * keep_deletes, C++'s deletes stay with the recorder (a session that
- * sampled moved blocks, which the allocator's sized delete must not get). */
-struct hd_got_counts hd_got_patch(bool restore, bool keep_deletes) HD_HIDDEN;
+ * keep_sized, the frees that pass a size (C++'s deletes, jemalloc's
+ * sdallocx) stay with the recorder (a session that sampled moved blocks,
+ * whose size the allocator did not hand out). Preloaded, only the names this
+ * library does not interpose are switched (jemalloc's API). */
+struct hd_got_counts hd_got_patch(bool restore, bool keep_sized) HD_HIDDEN;
 /* Cheap: whether a module was loaded or unloaded since the last call. */
 bool hd_got_modules_changed(void) HD_HIDDEN;
 /* The dynamic loader's code. Attached to a non-PIE program whose PLT entry is

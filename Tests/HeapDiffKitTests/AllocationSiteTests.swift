@@ -169,6 +169,10 @@ import Testing
         ("/usr/lib/postfix/libpostfix-util.so", ["mymalloc", "htable_enter"], "get_mail_conf_bool"),
         ("/usr/lib/postfix/libpostfix-util.so", ["myrealloc", "vbuf_print", "vstring_vsprintf_append",
                                                  "vstring_sprintf_append"], "msg_vprintf"),
+        // Debian's BIND 9.18 named: a resolver's hash table, a pool's object.
+        ("/usr/lib/x86_64-linux-gnu/libisc-9.18.49-1~deb12u3-Debian.so", ["isc__mem_get", "isc_ht_init"],
+         "dns_resolver_create"),
+        ("/usr/lib/x86_64-linux-gnu/libisc-9.18.49-1~deb12u3-Debian.so", ["isc__mempool_get"], "dns_message_create"),
     ])
     func runtimeWrappersAreSkipped(module: String, wrappers: [String], site: String) {
         let frames = Self.libraryProgramStack(module: module, wrappers: wrappers, site: site)

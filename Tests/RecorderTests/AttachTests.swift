@@ -158,7 +158,7 @@ import Testing
         let plain = try BackgroundProgram(exe, arguments: ["3000"], environment: [:], preload: false)
         let program = try BackgroundProgram(exe, arguments: ["3000"], environment: [:], preload: false)
         try program.waitUntilReady()
-        let kept = "GOT entries of C++'s operator delete stay with the recorder"
+        let kept = "GOT entries of frees given a size (C++'s operator delete, jemalloc's sdallocx) stay with the recorder"
         let sampled = try Self.attach(program.pid, ["--duration", "1", "--interval", "0.5", "--sample", "16KiB",
                                                     "-o", dir.appendingPathComponent("sampled").path])
         #expect(sampled.status == 0 && sampled.stderr.contains(kept), "\(sampled.stderr)")

@@ -104,6 +104,39 @@ import Testing
         }
     }
 
+    /// jemalloc's own API (mallocx, rallocx, xallocx, dallocx, sdallocx)
+    /// takes memory without malloc; where jemalloc is the allocator, the
+    /// recorder switches the program's GOT entries for it to its hooks (it
+    /// exports none of these names). Each line counts exactly, recording
+    /// everything and sampling at 1 byte: blocks kept, freed with and without
+    /// a size, grown by rallocx (recorded at the new line), resized in place
+    /// by xallocx (the bytes the program printed), malloc'd blocks given back
+    /// through the API; the program gets aligned, zeroed memory as asked.
+    @Test func jemallocsOwnApiIsRecorded() throws {
+        let dir = try Harness.temporaryDirectory("jemalloc-api")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("jemalloc_api", in: dir, libraries: try AttachTests.allocator("libjemalloc.so.2"))
+        for sample in [nil, "1"] {
+            let out = dir.appendingPathComponent("out-\(sample ?? "all")")
+            let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path].merging(
+                sample.map { ["HEAPDIFF_SAMPLE": $0] } ?? [:]) { $1 })
+            #expect(result.status == 0, "\(result.status) \(result.stderr)")
+            let resized = try #require(Int64(String(decoding: result.stdout, as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            let files = try Harness.snapshotFiles(in: out)
+            try #require(files.count == 1)   // at exit
+            let exit = try Snapshot.load(path: files[0])
+            let expected: [(site: String, count: Int64, size: Int64)] = [
+                ("plain", 100, 100_000), ("aligned", 50, 15_000), ("sized", 50, 3_200), ("first", 0, 0),
+                ("grown", 40, 200_000), ("resized", 30, resized), ("gone", 0, 0), ("malloced", 0, 0)]
+            for row in expected {
+                let statistic = try Harness.statistic(row.site, in: "jemalloc_api.c", of: exit, symbolizer: symbolizer)
+                #expect((statistic?.count ?? 0) == row.count && (statistic?.size ?? 0) == row.size,
+                        "\(sample ?? "all") \(row.site): \(String(describing: statistic))")
+            }
+        }
+    }
+
     /// With the live-block table past its first size (~49,000 live blocks)
     /// a free is noted and its block removed a little later
     /// (pointer_table.c). Blocks freed and handed straight back, realloc'd,

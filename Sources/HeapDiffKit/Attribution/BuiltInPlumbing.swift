@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -98,6 +98,16 @@ enum BuiltInPlumbing {
         "vstring_vsprintf*", "vstring_str*cat", "vstring_str*cpy", "vstring_memcat", "vstring_memcpy", "vstring_insert",
         "vstring_prepend", "vstring_get*", "vstring_import", "htable_create", "htable_enter", "binhash_create",
         "binhash_enter", "argv_alloc", "argv_add*", "argv_split*", "argv_insert*", "argv_replace*",
+    ]
+
+    /// BIND 9's libisc: its memory contexts and pools (over jemalloc's own
+    /// API), and its hash table, heap and buffer types, which grow through
+    /// them, so that the function of libdns or named that filled one is the
+    /// site. Debian's BIND lives under /usr/lib and named is stripped.
+    static let bind = [
+        "isc__mem_get", "isc__mem_allocate", "isc__mem_reallocate", "isc__mem_reget", "isc__mem_strdup",
+        "isc__mem_strndup", "isc__mem_malloc", "isc__mem_alloc_noctx", "isc__mempool_get", "isc_ht_init",
+        "isc_ht_add", "isc_heap_create", "isc_heap_insert", "isc_buffer_allocate", "isc_buffer_reserve",
     ]
 
     /// OpenSSL's allocation entry points (libcrypto), which every part of it

@@ -220,9 +220,9 @@ struct AttachCommand: ParsableCommand {
                         Console.warning(warning)
                     }
                     if words.count >= 5, let kept = Int(words[4]), kept > 0 {
-                        Console.note("\(kept) GOT entries of C++'s operator delete stay with the recorder, which "
-                            + "passes each delete to the allocator's free: blocks that sampling moved must never reach "
-                            + "its sized delete")
+                        Console.note("\(kept) GOT entries of frees given a size (C++'s operator delete, jemalloc's "
+                            + "sdallocx) stay with the recorder, which passes each to the allocator's free: blocks that "
+                            + "sampling moved must never reach a free given a size")
                     }
                     Console.note("detached from process \(pid)")
                     return .detached
