@@ -1,5 +1,6 @@
-/* heapdiff attach: the malloc family of a process that is already running,
- * taken over by rewriting the GOT entries its modules call it through (the
+/* heapdiff attach: the malloc family of a process that is already running
+ * (with C++'s operators and jemalloc's API where the allocator defines
+ * them), taken over by rewriting the GOT entries its modules call it through (the
  * loader filled them in at start-up; a call reads its entry every time, so
  * one aligned pointer store redirects it, atomically for a thread calling it
  * at that moment), and given back at detach.
@@ -19,6 +20,8 @@
  * - All of it happens inside dl_iterate_phdr's callback, which holds the
  *   loader's lock: no module is unmapped meanwhile. Nothing in the callback
  *   takes that lock again (no dlsym) or allocates.
+ * Preloaded, the same passes switch jemalloc's API alone (jemalloc_api.c):
+ * the recorder interposes everything else by name.
  * Giving back writes the real function into every entry that holds a hook;
  * for a lazily bound one that is what its first call would have written.
  *
@@ -321,7 +324,8 @@ bool hd_got_init(void) {
     bool jemalloc = hd_jemalloc_api_wanted();
     bool ok = true;
     for (int i = 0; i < HOOK_COUNT; i++) {
-        if ((hooks[i].family == CXX_OPERATOR && !own) || (hooks[i].family == JEMALLOC_API && !jemalloc))
+        if ((hooks[i].family == CXX_OPERATOR && !own) || (hooks[i].family == JEMALLOC_API && !jemalloc) ||
+            (hooks[i].family != JEMALLOC_API && !hd_late_load))   /* preloaded, the rest are interposed */
             hooks[i].real = 0;
         if (!hooks[i].real)
             hooks[i].canonical = 0;   /* unusable: leave every entry of this name alone */
