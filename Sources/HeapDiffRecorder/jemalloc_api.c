@@ -164,6 +164,8 @@ HD_JEMALLOC_API(HOOK_ADDRESS)
 
 bool hd_jemalloc_api_wanted(void) {
     void *mallocx = dlsym(RTLD_DEFAULT, "mallocx");
+    if (!mallocx)
+        (void)dlerror();   /* (the miss is not left for the program's next dlerror) */
     return mallocx && hd_same_module(mallocx, (void *)hd_real.malloc);
 }
 
