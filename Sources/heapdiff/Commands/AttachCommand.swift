@@ -15,13 +15,16 @@ struct AttachCommand: ParsableCommand {
             Loads the recorder (libheapdiff-attach.so) into process PID with gdb, which must be installed, \
             and points the process's malloc, calloc, realloc, free and aligned allocations at it, by rewriting \
             the GOT entries every loaded module calls them through (modules loaded later are switched over \
-            within a tenth of a second). Blocks allocated before the attach are unknown: their frees are \
-            ignored, and their growth is not seen.
+            within a tenth of a second); C++'s operator new and delete too where the allocator defines its own \
+            (jemalloc, tcmalloc, mimalloc), and jemalloc's mallocx family where jemalloc is the allocator. \
+            Blocks allocated before the attach are unknown: their frees are ignored, and their growth is not \
+            seen.
 
             A baseline snapshot is taken right after attaching, one every --interval seconds, and a last one \
             after --duration seconds or on Ctrl-C. Then heapdiff detaches: the GOT entries get their original \
-            functions back and the recorder's thread ends; the library stays mapped, inert, and a later attach \
-            reuses it. heapdiff then prints where the snapshots are, the growth from the first to the last, \
+            functions back (once a session has sampled, frees given a size, C++'s sized delete and jemalloc's \
+            sdallocx, stay with the recorder, which passes them to the allocator's free, and heapdiff says so) \
+            and the recorder's thread ends; the library stays mapped, inert, and a later attach reuses it. heapdiff then prints where the snapshots are, the growth from the first to the last, \
             and the trend, as `heapdiff run` does. `heapdiff snapshot PID` takes a snapshot while attached.
 
             Snapshots go to --output, by default ./heapdiff.PROGRAM.N (N being heapdiff's own process id), \
