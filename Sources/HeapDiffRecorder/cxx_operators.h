@@ -34,6 +34,20 @@
 #define HD_CXX_RELEASES_DELETE_SIZED_ALIGNED true
 #define HD_CXX_RELEASES_DELETE_ALIGNED_NOTHROW true
 
+/* Whether an operator of each shape passes the allocator a size or an
+ * alignment it may rely on to find the block's size class (got_hooks.c
+ * keeps those with the recorder after a sampled attach). */
+#define HD_CXX_SIZED_NEW false
+#define HD_CXX_SIZED_NEW_NOTHROW false
+#define HD_CXX_SIZED_NEW_ALIGNED false
+#define HD_CXX_SIZED_NEW_ALIGNED_NOTHROW false
+#define HD_CXX_SIZED_DELETE false
+#define HD_CXX_SIZED_DELETE_SIZED true
+#define HD_CXX_SIZED_DELETE_NOTHROW false
+#define HD_CXX_SIZED_DELETE_ALIGNED true
+#define HD_CXX_SIZED_DELETE_SIZED_ALIGNED true
+#define HD_CXX_SIZED_DELETE_ALIGNED_NOTHROW true
+
 /* The allocator's own operator of each name, which a failed new is passed
  * on to (preloaded: the next definition; attached: got_hooks.c fills these
  * in with what the process is bound to). */

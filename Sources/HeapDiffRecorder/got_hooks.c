@@ -62,7 +62,7 @@ enum { HD_R_JUMP_SLOT = R_AARCH64_JUMP_SLOT, HD_R_GLOB_DAT = R_AARCH64_GLOB_DAT 
 #define HOOK_AS_REALLOC(name, result, parameters, releases, required) \
     {#name, releases, required, NULL, 0, 0, 0, ALLOCATOR, false, NULL},
 #define HOOK_OPERATOR(name, shape) \
-    {#name, HD_CXX_RELEASES_##shape, false, &hd_cxx_next.name, 0, 0, 0, CXX_OPERATOR, HD_CXX_RELEASES_##shape, NULL},
+    {#name, HD_CXX_RELEASES_##shape, false, &hd_cxx_next.name, 0, 0, 0, CXX_OPERATOR, HD_CXX_SIZED_##shape, NULL},
 #define HOOK_JEMALLOC(name, releases, sized) \
     {#name, releases, false, (void **)&hd_jemalloc.name, 0, 0, 0, JEMALLOC_API, sized, &hd_jemalloc_hook_##name},
 enum family { ALLOCATOR, CXX_OPERATOR, JEMALLOC_API };
@@ -75,7 +75,8 @@ static struct hook {
     uintptr_t real;             /* the definition; 0: the process has none we can use */
     uintptr_t canonical;        /* its address as dlsym and GLOB_DAT entries have it */
     enum family family;
-    bool sized;                 /* frees with a size the allocator relies on (C++'s deletes, sdallocx) */
+    bool sized;                 /* frees with a size or alignment the allocator relies on (C++'s sized
+                                 * and aligned deletes, sdallocx) */
     void *const *own;           /* a hook this library does not export (jemalloc_api.c) */
 } hooks[] = {
     HD_HOOKED_FUNCTIONS(HOOK)
