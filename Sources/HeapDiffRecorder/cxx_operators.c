@@ -18,7 +18,6 @@
  * at them, which it does only where its operators are its allocator's own;
  * they then lead through the hooks (hd_cxx_operators_take_over). */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <stdlib.h>
 #include "recorder.h"
 #include "cxx_operators.h"
@@ -117,12 +116,6 @@ static __attribute__((noinline)) void *aligned_block(size_t size, size_t alignme
     static RESULT(shape)(*target_##name) PARAMETERS(shape) = first_##name;
 HD_CXX_OPERATORS(DECLARE)
 
-/* The definition NAME this library's SELF hides (NULL: none, or only ours). */
-static void *next_definition(const char *name, void *self) {
-    void *f = dlsym(RTLD_NEXT, name);
-    return f == self ? NULL : f;
-}
-
 /* Preloaded: run by whichever operator is called first (in any thread:
  * every one finds the same targets). */
 static void find_targets(void) {
@@ -130,7 +123,7 @@ static void find_targets(void) {
         return;   /* attached: hd_cxx_operators_take_over decides */
     hd_resolve_once();
 #define FIND_NEXT(name, shape) \
-    __atomic_store_n(&hd_cxx_next.name, next_definition(#name, (void *)name), __ATOMIC_RELEASE);
+    __atomic_store_n(&hd_cxx_next.name, hd_next_definition(#name, (void *)name), __ATOMIC_RELEASE);
     HD_CXX_OPERATORS(FIND_NEXT)
     /* (Another thread still finding the real malloc: decided later.) */
     if (!__atomic_load_n(&hd_real.malloc, __ATOMIC_ACQUIRE))

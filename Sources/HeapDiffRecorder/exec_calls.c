@@ -18,7 +18,6 @@
  * of the environment, a new one on the stack, a hash into a shared page,
  * one datagram). */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -33,6 +32,7 @@
 #include "control.h"
 #include "control_socket.h"
 #include "heapdiff_control.h"
+#include "real_alloc.h"
 #include "snapshot.h"
 #include "thread_state.h"
 
@@ -66,16 +66,7 @@ static int (*real_posix_spawnp)(pid_t *, const char *, const posix_spawn_file_ac
 static int (*real_system)(const char *);
 static FILE *(*real_popen)(const char *, const char *);
 
-/* The function NAME this library's SELF hides: the next one, or, for the
- * attach library (nothing after it), the one the process is bound to. */
-static void *next_function(const char *name, void *self) {
-    void *f = dlsym(RTLD_NEXT, name);
-    if (!f || f == self)
-        f = dlsym(RTLD_DEFAULT, name);
-    return f == self ? NULL : f;
-}
-
-#define RESOLVE(name) (real_##name ? real_##name : (real_##name = next_function(#name, (void *)name)))
+#define RESOLVE(name) (real_##name ? real_##name : (real_##name = hd_next_definition(#name, (void *)name)))
 
 void hd_exec_calls_init(void) {
     (void)RESOLVE(execve);

@@ -62,6 +62,15 @@ size_t hd_bootstrap_size(const void *p) {
 size_t (*hd_real_usable_size)(void *);
 size_t (*hd_next_usable_size)(void *);
 
+void *hd_next_definition(const char *name, const void *self) {
+    void *f = dlsym(RTLD_NEXT, name);
+    if (!f || f == self)
+        f = dlsym(RTLD_DEFAULT, name);
+    if (!f)
+        (void)dlerror();   /* (the miss is not left for the program's next dlerror) */
+    return f == self ? NULL : f;
+}
+
 bool hd_same_module(const void *a, const void *b) {
     Dl_info in_a, in_b;
     return a && b && dladdr(a, &in_a) && dladdr(b, &in_b) && in_a.dli_fbase == in_b.dli_fbase;

@@ -20,6 +20,10 @@ extern size_t (*hd_real_usable_size)(void *) HD_HIDDEN;
  * calls on to it. */
 extern size_t (*hd_next_usable_size)(void *) HD_HIDDEN;
 void hd_resolve_real_allocator(void) HD_HIDDEN;
+/* The definition of NAME that this library's SELF hides: the next one, or,
+ * for the attach library (nothing after it), the one the process is bound
+ * to; NULL when there is none but ours. */
+void *hd_next_definition(const char *name, const void *self) HD_HIDDEN;
 /* Whether two functions are defined in the same module (dladdr). */
 bool hd_same_module(const void *a, const void *b) HD_HIDDEN;
 /* Whether every function the hooks cannot do without was found. */
