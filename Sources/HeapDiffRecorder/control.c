@@ -19,6 +19,7 @@
 #include "exit_signals.h"
 #include "heapdiff.h"
 #include "jemalloc_api.h"
+#include "proc_self.h"
 #include "thread_state.h"
 
 /* One snapshot at a time, and SEQ in the order the files are taken. The
@@ -354,6 +355,7 @@ void hd_control_prepare(void) {
         return;
     prepared = true;
     process_pid = (pid_t)syscall(SYS_getpid);
+    hd_proc_self_open();
     hd_program_name_init();
     /* Registered first, so our prepare handler runs last and our child
      * handler first: no other fork handler allocates while we hold locks. */

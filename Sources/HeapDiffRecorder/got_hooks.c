@@ -44,7 +44,7 @@
 #include "recorder.h"
 #include "cxx_operators.h"
 #include "jemalloc_api.h"
-#include "proc_maps.h"
+#include "proc_self.h"
 
 #if defined(__x86_64__)
 enum { HD_R_JUMP_SLOT = R_X86_64_JUMP_SLOT, HD_R_GLOB_DAT = R_X86_64_GLOB_DAT };

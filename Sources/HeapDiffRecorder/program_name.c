@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "recorder.h"
+#include "proc_self.h"
 #include "snapshot.h"
 
 /* The name in the snapshot files: the name the program was started as
@@ -32,10 +33,8 @@ static bool program_name_from_argv0(void) {
 
 static void program_name_from_exe(void) {
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
+    if (!hd_proc_self_exe(exe, sizeof exe))
         return;
-    exe[n] = '\0';
     const char *base = strrchr(exe, '/');
     base = base ? base + 1 : exe;
     if (*base)

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include "proc_self.h"
 #include "snapshot_writer.h"
 
 uint64_t hd_start_monotonic_ns;
@@ -30,24 +31,6 @@ static uint64_t clock_ns(clockid_t clock) {
     struct timespec ts;
     clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Reads a small /proc file into buf; returns its length (0 on failure). */
-static size_t read_proc(const char *path, char *buf, size_t cap) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    size_t len = 0;
-    while (len < cap) {
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    return len;
 }
 
 static uint64_t status_kib(const char *status, const char *field) {
@@ -174,7 +157,7 @@ static void write_process(struct hd_output *out, uint32_t seq, uint32_t trigger,
                           const struct process_totals *totals, const char *exe_path, const char *cmdline,
                           size_t cmdline_length) {
     char status[4096] = {0};
-    read_proc("/proc/self/status", status, sizeof status - 1);
+    hd_proc_self_read("status", status, sizeof status - 1);
     unsigned char p[HD_PROCESS_FIXED_SIZE];
     hd_store_u32(p + HD_PROCESS_PID, (uint32_t)getpid());
     hd_store_u32(p + HD_PROCESS_PPID, (uint32_t)getppid());
@@ -323,12 +306,11 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
         FAIL(text, text_cap, "out of memory writing snapshot %s/%s", hd_config.output_dir, final_name);
         goto done;
     }
-    size_t cmdline_length = read_proc("/proc/self/cmdline", cmdline, CMDLINE_MAX);
+    size_t cmdline_length = hd_proc_self_read("cmdline", cmdline, CMDLINE_MAX);
     if (cmdline_length && cmdline[cmdline_length - 1] == '\0')
         cmdline_length--;
     char exe_path[4096];
-    ssize_t exe_length = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
-    exe_path[exe_length > 0 ? exe_length : 0] = '\0';
+    hd_proc_self_exe(exe_path, sizeof exe_path);
 
     /* O_EXCL | O_NOFOLLOW: a pre-existing name, symlink or not, is never
      * followed or reused. */

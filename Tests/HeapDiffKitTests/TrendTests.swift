@@ -41,6 +41,22 @@ import Testing
         }
     }
 
+    /// A process that could not read /proc/self/status (its RSS is 0 in every
+    /// snapshot) has no RSS line of zeros, and one that could has its own.
+    @Test func rssLineSaysWhenNoneWasRecorded() throws {
+        let unread = try TrendAnalysis.analyze(Self.run(), symbolizer: Symbolizer())
+        let lines = TrendReport(analysis: unread, keyType: .lineno, limit: 1, target: nil, paths: .unchanged).text()
+        #expect(lines.contains("RSS: not recorded (the process could not read /proc/self/status)"), "\(lines)")
+        let read = Self.run().enumerated().map { i, snapshot in
+            var snapshot = snapshot
+            snapshot.process.rss = UInt64(4 + i) << 20
+            return snapshot
+        }
+        let measured = try TrendAnalysis.analyze(read, symbolizer: Symbolizer())
+        let text = TrendReport(analysis: measured, keyType: .lineno, limit: 1, target: nil, paths: .unchanged).text()
+        #expect(text.contains("RSS: 4096 KiB → 9216 KiB, now +1024 KiB/s"), "\(text)")
+    }
+
     @Test func leakRanksFirstAndWarmUpIsAPlateau() throws {
         let analysis = try TrendAnalysis.analyze(Self.run().reversed(), symbolizer: Symbolizer())
         #expect(analysis.seconds == [0, 1, 2, 3, 4, 5])

@@ -578,6 +578,23 @@ import Testing
         _ = program.waitForExit()
     }
 
+    /// A chrooted process resolves the library's path and the output
+    /// directory in its own root: refused, pointing at `heapdiff run`.
+    @Test(.enabled(if: getuid() == 0)) func refusesAChrootedProcess() throws {
+        let dir = try Harness.temporaryDirectory("attach-chroot")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("root")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: false)
+        let exe = try Harness.build("waiter", in: dir, flags: ["-g", "-O0", "-static"])
+        try FileManager.default.copyItem(atPath: exe, toPath: root.appendingPathComponent("waiter").path)
+        let program = try BackgroundProgram("/usr/sbin/chroot", arguments: [root.path, "/waiter"], environment: [:],
+                                            preload: false)
+        try program.waitUntilReady()
+        Self.expectRefusal(try Self.attach(program.pid, ["-o", dir.appendingPathComponent("out").path]),
+                           "process \(program.pid) runs chrooted in \(root.path): the recorder cannot be loaded from there")
+        #expect(program.finish() == 0)
+    }
+
     /// As another user: the kernel would refuse the ptrace; heapdiff says so first.
     @Test(.enabled(if: getuid() == 0)) func refusesAnotherUsersProcess() throws {
         let dir = try Harness.temporaryDirectory("attach-user")

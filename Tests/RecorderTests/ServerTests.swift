@@ -98,6 +98,35 @@ import Testing
         #expect(try Harness.snapshotFiles(in: out, program: "worker_pool").count == 3)
     }
 
+    /// A process that confines itself with chroot (Postfix's smtpd, pickup
+    /// and cleanup; vsftpd) no longer reaches /proc by path. Its snapshots,
+    /// and those of a child it forks, still carry the executable's path (or
+    /// none of its frames could be symbolized), the command line and RSS.
+    @Test(.enabled(if: geteuid() == 0, "needs root: chroot"))
+    func aProcessThatChrootsItselfIsStillSymbolized() throws {
+        let dir = try Harness.temporaryDirectory("chroot")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("chroot_self", in: dir)
+        let root = dir.appendingPathComponent("root")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: false)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, arguments: [root.path], environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        let real = URL(fileURLWithPath: exe).resolvingSymlinksInPath().path
+        var pids: Set<UInt32> = []
+        for (label, count, size) in [("parent", Int64(200), Int64(200_000)), ("child", 100, 50_000)] {
+            let snapshot = try #require(snapshots.first { $0.process.label == label }, "\(snapshots.map(\.process.label))")
+            pids.insert(snapshot.process.pid)
+            #expect(snapshot.process.program == real)
+            #expect(snapshot.process.commandLine == [exe, root.path])
+            #expect(snapshot.process.rss > 0)
+            let site = try Harness.statistic(label, in: "chroot_self.c", of: snapshot, symbolizer: symbolizer)
+            #expect(site?.count == count && site?.size == size, "\(label): \(String(describing: site))")
+        }
+        #expect(pids.count == 2)
+    }
+
     @Test(.enabled(if: geteuid() == 0, "needs root: the workers switch to the user nobody"))
     func workersThatSwitchToNobodyKeepWriting() throws {
         let dir = try Harness.temporaryDirectory("nobody")

@@ -65,8 +65,13 @@ public struct TrendReport {
             heapLine += "; at this rate it reaches \(target.name) in \(Self.duration(seconds))"
         }
         lines.append(heapLine)
-        lines.append("RSS: \(SizeFormatting.size(analysis.rss.sizes.first ?? 0)) → \(SizeFormatting.size(analysis.rss.sizes.last ?? 0)), "
-            + "now \(rate(analysis.rss))")
+        // A process that could not read its /proc/self/status recorded 0: no RSS, not an empty one.
+        if analysis.rss.sizes.allSatisfy({ $0 == 0 }) {
+            lines.append("RSS: not recorded (the process could not read /proc/self/status)")
+        } else {
+            lines.append("RSS: \(SizeFormatting.size(analysis.rss.sizes.first ?? 0)) → \(SizeFormatting.size(analysis.rss.sizes.last ?? 0)), "
+                + "now \(rate(analysis.rss))")
+        }
         let note = SizeFormatting.samplingNote(rates: sampleRates)
         guard !shown.isEmpty else {
             lines.append("no call site's live memory changed")

@@ -59,6 +59,12 @@ struct AttachTarget {
                 + "run heapdiff attach inside it", status: 1)
         }
         try checkPermission()
+        // The injected dlopen and the recorder's files are reached by paths, which a chrooted process
+        // resolves in its own root (Postfix's smtpd, vsftpd): neither the library nor the output is there.
+        if let root = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root"), root != "/" {
+            throw CommandError(message: "process \(pid) runs chrooted in \(root): the recorder cannot be loaded "
+                + "from there; start it under heapdiff run instead (a program that chroots itself is recorded)", status: 1)
+        }
         // Loading the recorder (dlopen's openat and mmap, its thread) makes system calls a filter may
         // forbid, and a forbidden one kills the process: a live service is not risked.
         if let mode = status["Seccomp"], mode != "0" {

@@ -33,7 +33,8 @@ struct AttachCommand: ParsableCommand {
 
             The process must be one you may debug: the same user as heapdiff, and kernel.yama.ptrace_scope 0 \
             (or heapdiff running as root); not being traced already, not a process that runs under \
-            `heapdiff run` (use `heapdiff snapshot PID` there), in heapdiff's own PID namespace, and \
+            `heapdiff run` (use `heapdiff snapshot PID` there), in heapdiff's own PID namespace and root \
+            directory (not chrooted: `heapdiff run` records a program that chroots itself), and \
             dynamically linked. The process is stopped for a moment while gdb loads the recorder; gdb does it \
             when a thread enters the allocator (or, in an idle process, in a thread blocked in a system call), \
             where no allocator or loader lock is held.
