@@ -34,7 +34,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <libunwind.h>
 #include "recorder.h"
+#include "proc_self.h"
 #include "thread_state.h"
 
 enum { REQUEST_MAX = 8192, COMMAND_MAX = 512, HIGH_FD = 512, TICK_MS = 100, FULL_PASS_TICKS = 10 };
@@ -163,6 +165,11 @@ static const char *prepare_process(void) {
     if (!hd_real_allocator_usable() || !hd_got_init())
         return "the process's malloc, free, calloc or realloc could not be found";
     __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
+    /* libunwind makes its pipe at its first use (hd_record_init), with the
+     * lowest free numbers unless it calls our pipe2, as it does preloaded:
+     * a program that later closes and reuses them would get libunwind's
+     * reads and writes (private_fds.c). */
+    hd_got_bind_own((const void *)&unw_backtrace, "pipe2", (void *)&hd_private_pipe2);
     hd_record_init();
     hd_python_init();
     hd_control_prepare();
@@ -372,6 +379,9 @@ static void *session_main(void *unused) {
     __atomic_store_n(&hd_message_fd, -1, __ATOMIC_RELEASE);
     close_end(&s->in);
     close_end(&s->out);
+    /* Detached, the process keeps no descriptor of ours. */
+    hd_output_dir_release();
+    hd_proc_self_close();
     __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
     return NULL;
 }

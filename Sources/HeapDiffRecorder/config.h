@@ -68,6 +68,9 @@ uint32_t hd_output_free_seq(bool to_helpers, uint32_t seq) HD_HIDDEN;
 /* heapdiff attach: the session's output directory (absolute) opened and
  * held instead of the previous one; false (errno set) when it cannot be. */
 bool hd_output_dir_use(const char *dir) HD_HIDDEN;
+/* heapdiff attach, at the end of a session: the directory let go, so that
+ * the process keeps no descriptor of ours once detached. */
+void hd_output_dir_release(void) HD_HIDDEN;
 void hd_strip_self_from_ld_preload(void) HD_HIDDEN;
 /* The LD_PRELOAD entry [start, end) is the recorder: a file named
  * libheapdiff*, or named as this library is (HEAPDIFF_LIBRARY may name a

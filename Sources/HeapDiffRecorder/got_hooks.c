@@ -30,7 +30,9 @@
  * malloc's canonical address, which dlsym returns and other modules' GLOB_DAT
  * entries hold, while JUMP_SLOT entries hold libc's malloc itself. The hooks
  * must call the latter (the canonical one jumps through a GOT entry we
- * rewrite), and each entry gets back the kind it had. */
+ * rewrite), and each entry gets back the kind it had.
+ *
+ * Reading a module's relocations and writing an entry: loaded_module.c. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <elf.h>
@@ -44,15 +46,7 @@
 #include "recorder.h"
 #include "cxx_operators.h"
 #include "jemalloc_api.h"
-#include "proc_self.h"
-
-#if defined(__x86_64__)
-enum { HD_R_JUMP_SLOT = R_X86_64_JUMP_SLOT, HD_R_GLOB_DAT = R_X86_64_GLOB_DAT };
-#elif defined(__aarch64__)
-enum { HD_R_JUMP_SLOT = R_AARCH64_JUMP_SLOT, HD_R_GLOB_DAT = R_AARCH64_GLOB_DAT };
-#else
-#error "heapdiff attach knows the GOT relocations of x86_64 and aarch64"
-#endif
+#include "loaded_module.h"
 
 /* One entry per hooked name (hook_list.h), then C++'s operators and
  * jemalloc's API, which are taken over only where the allocator defines
@@ -105,59 +99,9 @@ struct pass {
     bool last;                  /* the pass that counts */
     bool keep_sized;            /* restoring: sized frees stay (hd_got_patch) */
     uintptr_t self;             /* an address in this library */
-    size_t page;
-    struct hd_maps maps;
+    struct hd_got_writer writer;
     struct hd_got_counts counts;
 };
-
-struct module {
-    const struct dl_phdr_info *info;
-    uintptr_t relro_start, relro_end;   /* whole pages the loader makes read-only */
-    int ready;                          /* -1 not known yet */
-    bool hooked;
-};
-
-static bool in_module(const struct dl_phdr_info *info, uintptr_t address) {
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && address >= start && address < start + ph->p_memsz)
-            return true;
-    }
-    return false;
-}
-
-/* The loader protects RELRO once it has relocated the module; until then
- * the module is another thread's dlopen under way. */
-static bool module_ready(struct pass *p, struct module *mod) {
-    if (mod->ready < 0) {
-        if (mod->relro_start >= mod->relro_end)
-            mod->ready = 1;
-        else if (!p->maps.text && !hd_maps_load(&p->maps))
-            mod->ready = 0;
-        else
-            mod->ready = !(hd_maps_protection(&p->maps, mod->relro_start) & PROT_WRITE);
-    }
-    return mod->ready;
-}
-
-static bool store(struct pass *p, uintptr_t slot, uintptr_t value) {
-    if (!p->maps.text && !hd_maps_load(&p->maps))
-        return false;
-    int prot = hd_maps_protection(&p->maps, slot);
-    if (prot < 0)
-        return false;
-    if (prot & PROT_WRITE) {
-        __atomic_store_n((uintptr_t *)slot, value, __ATOMIC_RELEASE);
-        return true;
-    }
-    void *page = (void *)(slot & ~(uintptr_t)(p->page - 1));
-    if (mprotect(page, p->page, prot | PROT_WRITE) != 0)
-        return false;
-    __atomic_store_n((uintptr_t *)slot, value, __ATOMIC_RELEASE);
-    mprotect(page, p->page, prot);
-    return true;
-}
 
 static struct hook *hook_named(const char *name) {
     for (int i = 0; i < HOOK_COUNT; i++)
@@ -171,18 +115,16 @@ static bool in_pass(const struct pass *p, const struct hook *h) {
 }
 
 /* One relocation table; false when the module must wait for a later pass. */
-static bool visit_relocations(struct pass *p, struct module *mod, const ElfW(Rela) *table, size_t bytes,
-                              const ElfW(Sym) *symbols, const char *strings, size_t strings_size) {
+static bool visit_relocations(struct pass *p, struct hd_module *mod, int table, bool *hooked) {
     uintptr_t base = mod->info->dlpi_addr;
-    for (size_t i = 0; i < bytes / sizeof *table; i++) {
-        const ElfW(Rela) *r = &table[i];
-        unsigned type = (unsigned)ELF64_R_TYPE(r->r_info);
-        if (type != HD_R_JUMP_SLOT && type != HD_R_GLOB_DAT)
+    for (size_t i = 0; i < mod->table_bytes[table] / sizeof *mod->tables[table]; i++) {
+        const ElfW(Rela) *r = &mod->tables[table][i];
+        const ElfW(Sym) *symbol;
+        unsigned type;
+        const char *name = hd_module_symbol(mod, r, &symbol, &type);
+        if ((type != HD_R_JUMP_SLOT && type != HD_R_GLOB_DAT) || !name)
             continue;
-        const ElfW(Sym) *symbol = &symbols[ELF64_R_SYM(r->r_info)];
-        if (symbol->st_name >= strings_size)
-            continue;
-        struct hook *h = hook_named(strings + symbol->st_name);
+        struct hook *h = hook_named(name);
         if (!h)
             continue;
         uintptr_t slot = base + r->r_offset;
@@ -192,21 +134,21 @@ static bool visit_relocations(struct pass *p, struct module *mod, const ElfW(Rel
              * JUMP_SLOT, once bound, holds the definition. */
             if (symbol->st_shndx == SHN_UNDEF && symbol->st_value && base + symbol->st_value == h->canonical &&
                 type == HD_R_JUMP_SLOT)
-                h->real = value != h->hook && !in_module(mod->info, value) ? value : 0;
+                h->real = value != h->hook && !hd_module_contains(mod->info, value) ? value : 0;
             continue;
         }
         bool kept = p->action == RESTORE && p->keep_sized && h->sized;
         if (in_pass(p, h) && !kept) {
             if (p->action == RESTORE) {
-                if (value == h->hook && store(p, slot, type == HD_R_GLOB_DAT ? h->canonical : h->real))
+                if (value == h->hook && hd_got_store(&p->writer, slot, type == HD_R_GLOB_DAT ? h->canonical : h->real))
                     p->counts.changed++;
             } else if (value == h->real || value == h->canonical ||
-                       (type == HD_R_JUMP_SLOT && value != h->hook && in_module(mod->info, value))) {
-                if (!module_ready(p, mod)) {
+                       (type == HD_R_JUMP_SLOT && value != h->hook && hd_module_contains(mod->info, value))) {
+                if (!hd_module_ready(mod, &p->writer)) {
                     p->counts.deferred++;
                     return false;
                 }
-                if (store(p, slot, h->hook))
+                if (hd_got_store(&p->writer, slot, h->hook))
                     p->counts.changed++;
             }
         }
@@ -216,15 +158,10 @@ static bool visit_relocations(struct pass *p, struct module *mod, const ElfW(Rel
                 continue;
             }
             p->counts.slots++;
-            mod->hooked = true;
+            *hooked = true;
         }
     }
     return true;
-}
-
-static uintptr_t dynamic_address(const struct dl_phdr_info *info, ElfW(Addr) value) {
-    /* glibc relocates these in place, unless the dynamic section is read-only */
-    return value < info->dlpi_addr ? info->dlpi_addr + value : value;
 }
 
 static int visit_module(struct dl_phdr_info *info, size_t size, void *data) {
@@ -236,50 +173,53 @@ static int visit_module(struct dl_phdr_info *info, size_t size, void *data) {
                 hd_loader_start = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
                 hd_loader_size = info->dlpi_phdr[i].p_memsz;
             }
-    if ((loader_base && info->dlpi_addr == loader_base) || in_module(info, p->self) ||
+    if ((loader_base && info->dlpi_addr == loader_base) || hd_module_contains(info, p->self) ||
         (info->dlpi_name && strncmp(info->dlpi_name, "linux-", 6) == 0))   /* the vDSO */
         return 0;
-    struct module mod = {.info = info, .ready = -1};
-    const ElfW(Dyn) *dynamic = NULL;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_DYNAMIC)
-            dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
-        else if (ph->p_type == PT_GNU_RELRO) {
-            uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-            mod.relro_start = start & ~(uintptr_t)(p->page - 1);   /* as the loader rounds them */
-            mod.relro_end = (start + ph->p_memsz) & ~(uintptr_t)(p->page - 1);
-        }
-    }
-    if (!dynamic)
+    struct hd_module mod;
+    if (!hd_module_read(info, p->writer.page, &mod))
         return 0;
-    const ElfW(Sym) *symbols = NULL;
-    const char *strings = NULL;
-    size_t strings_size = 0, rela_size = 0, plt_size = 0;
-    const ElfW(Rela) *rela = NULL, *plt = NULL;
-    bool plt_is_rela = true;
-    for (const ElfW(Dyn) *d = dynamic; d->d_tag != DT_NULL; d++) {
-        switch (d->d_tag) {
-        case DT_SYMTAB: symbols = (const ElfW(Sym) *)dynamic_address(info, d->d_un.d_ptr); break;
-        case DT_STRTAB: strings = (const char *)dynamic_address(info, d->d_un.d_ptr); break;
-        case DT_STRSZ: strings_size = d->d_un.d_val; break;
-        case DT_RELA: rela = (const ElfW(Rela) *)dynamic_address(info, d->d_un.d_ptr); break;
-        case DT_RELASZ: rela_size = d->d_un.d_val; break;
-        case DT_JMPREL: plt = (const ElfW(Rela) *)dynamic_address(info, d->d_un.d_ptr); break;
-        case DT_PLTRELSZ: plt_size = d->d_un.d_val; break;
-        case DT_PLTREL: plt_is_rela = d->d_un.d_val == DT_RELA; break;
-        default: break;
-        }
-    }
-    if (!symbols || !strings)
-        return 0;
-    if (plt && plt_is_rela && !visit_relocations(p, &mod, plt, plt_size, symbols, strings, strings_size))
-        return 0;
-    if (rela && !visit_relocations(p, &mod, rela, rela_size, symbols, strings, strings_size))
-        return 0;
-    if (mod.hooked)
+    bool hooked = false;
+    for (int table = 0; table < 2; table++)
+        if (mod.tables[table] && !visit_relocations(p, &mod, table, &hooked))
+            return 0;
+    if (hooked)
         p->counts.modules++;
     return 0;
+}
+
+/* ---- one entry of the recorder's own dependency ----------------------- */
+
+struct own_binding {
+    const void *in_module;
+    const char *name;
+    uintptr_t function;
+    struct hd_got_writer writer;
+    bool bound;
+};
+
+static int bind_own(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct own_binding *b = data;
+    struct hd_module mod;
+    if (!hd_module_contains(info, (uintptr_t)b->in_module) || !hd_module_read(info, b->writer.page, &mod))
+        return 0;
+    for (int table = 0; table < 2; table++)
+        for (size_t i = 0; mod.tables[table] && i < mod.table_bytes[table] / sizeof *mod.tables[table]; i++) {
+            const ElfW(Sym) *symbol;
+            unsigned type;
+            const char *name = hd_module_symbol(&mod, &mod.tables[table][i], &symbol, &type);
+            if ((type == HD_R_JUMP_SLOT || type == HD_R_GLOB_DAT) && name && strcmp(name, b->name) == 0)
+                b->bound |= hd_got_store(&b->writer, info->dlpi_addr + mod.tables[table][i].r_offset, b->function);
+        }
+    return 1;
+}
+
+bool hd_got_bind_own(const void *in_module, const char *name, void *function) {
+    struct own_binding b = {in_module, name, (uintptr_t)function, {.page = (size_t)sysconf(_SC_PAGESIZE)}, false};
+    dl_iterate_phdr(bind_own, &b);
+    hd_got_writer_done(&b.writer);
+    return b.bound;
 }
 
 static int first_module_counters(struct dl_phdr_info *info, size_t size, void *data) {
@@ -315,7 +255,7 @@ bool hd_got_init(void) {
     dlclose(handle);   /* only the reference RTLD_NOLOAD took */
     loader_base = (uintptr_t)getauxval(AT_BASE);
     struct pass p = {.action = FIND, .which = ALL, .self = (uintptr_t)&visit_module,
-                     .page = (size_t)sysconf(_SC_PAGESIZE)};
+                     .writer = {.page = (size_t)sysconf(_SC_PAGESIZE)}};
     dl_iterate_phdr(visit_module, &p);
     /* C++'s operators only where the allocator defines its own (jemalloc's
      * bypass malloc); libstdc++'s call the hooks already. */
@@ -346,7 +286,7 @@ struct hd_got_counts hd_got_patch(bool restore, bool keep_sized) {
     seen_adds = counters[0];
     seen_subs = counters[1];
     struct pass p = {.action = restore ? RESTORE : PATCH, .keep_sized = keep_sized,
-                     .self = (uintptr_t)&visit_module, .page = (size_t)sysconf(_SC_PAGESIZE)};
+                     .self = (uintptr_t)&visit_module, .writer = {.page = (size_t)sysconf(_SC_PAGESIZE)}};
     if (restore) {
         p.which = ALL;
         p.last = true;
@@ -361,6 +301,6 @@ struct hd_got_counts hd_got_patch(bool restore, bool keep_sized) {
         dl_iterate_phdr(visit_module, &p);
         p.counts.changed += changed;
     }
-    hd_pages_free(p.maps.text, p.maps.capacity);
+    hd_got_writer_done(&p.writer);
     return p.counts;
 }

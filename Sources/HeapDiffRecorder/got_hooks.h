@@ -20,6 +20,10 @@ bool hd_got_init(void) HD_HIDDEN;
  * whose size the allocator did not hand out). Preloaded, only the names this
  * library does not interpose are switched (jemalloc's API). */
 struct hd_got_counts hd_got_patch(bool restore, bool keep_sized) HD_HIDDEN;
+/* Points the GOT entries for name of the module holding in_module (a
+ * library the recorder itself depends on) at function, for good; whether
+ * one was. */
+bool hd_got_bind_own(const void *in_module, const char *name, void *function) HD_HIDDEN;
 /* Cheap: whether a module was loaded or unloaded since the last call. */
 bool hd_got_modules_changed(void) HD_HIDDEN;
 /* The dynamic loader's code. Attached to a non-PIE program whose PLT entry is

@@ -38,6 +38,13 @@ bool hd_helpers_directory(int dir) {
     return true;
 }
 
+void hd_output_dir_release(void) {
+    if (hd_config.output_ino && hd_fd_is(hd_config.output_fd, hd_config.output_dev, hd_config.output_ino))
+        close(hd_config.output_fd);
+    hd_config.output_fd = -1;
+    hd_config.output_ino = 0;
+}
+
 /* mkdir -p: missing parents as mkdir(1) makes them, the directory itself
  * private (0700), or, for root, 1733: a process that switches to another
  * user (an nginx or postgres worker) can still add its files, while nobody
@@ -90,10 +97,7 @@ int hd_output_fd(void) {
 bool hd_output_dir_use(const char *dir) {
     if (strlen(dir) >= sizeof hd_config.output_dir)
         return false;
-    if (hd_config.output_ino && hd_fd_is(hd_config.output_fd, hd_config.output_dev, hd_config.output_ino))
-        close(hd_config.output_fd);
-    hd_config.output_fd = -1;
-    hd_config.output_ino = 0;
+    hd_output_dir_release();
     strcpy(hd_config.output_dir, dir);
     return open_output_dir();
 }

@@ -49,3 +49,7 @@ HD_EXPORT int pipe2(int fds[2], int flags) {
     }
     return r;
 }
+/* Our pipe2 by a name the global scope cannot bind elsewhere: attached, the
+ * library's own references to "pipe2" lead to libc's (got_hooks.c points
+ * libunwind's entry here: hd_got_bind_own). */
+__typeof__(pipe2) hd_private_pipe2 __attribute__((alias("pipe2"), copy(pipe2)));

@@ -37,6 +37,12 @@ void hd_proc_self_open(void) {
     __atomic_store_n(&proc_fd, fd, __ATOMIC_RELEASE);
 }
 
+void hd_proc_self_close(void) {
+    int fd = __atomic_exchange_n(&proc_fd, -1, __ATOMIC_ACQ_REL);
+    if (fd >= 0 && hd_fd_is(fd, proc_dev, proc_ino))
+        close(fd);
+}
+
 /* Our descriptor when the program has not closed it (daemons close every
  * descriptor they did not open); else /proc by path once more, which a
  * chrooted process no longer has. */

@@ -10,6 +10,9 @@
 /* Opens /proc and keeps it (again, after a fork or when the program closed
  * it); before the program can chroot: at start-up, or at attach. */
 void hd_proc_self_open(void) HD_HIDDEN;
+/* heapdiff attach, at the end of a session: let go (a later read opens
+ * /proc by path again). */
+void hd_proc_self_close(void) HD_HIDDEN;
 /* Up to cap bytes of /proc/self/NAME; 0 when it cannot be read. */
 size_t hd_proc_self_read(const char *name, char *buf, size_t cap) HD_HIDDEN;
 /* The executable's path, NUL-terminated; its length, 0 when unknown. */

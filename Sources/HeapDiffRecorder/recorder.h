@@ -36,6 +36,7 @@
  *   control.c        start-up, writer thread, signal, interval, fork, exit, API
  *   got_hooks.c      GOT entries of loaded modules pointed at the hooks, and back (attach; preloaded:
  *                    jemalloc's API only)
+ *   loaded_module.c  a loaded module's GOT relocations read, one GOT entry written (got_hooks.c's mechanism)
  *   proc_self.c      /proc/self files by a descriptor held from start-up (chroot); GOT page protection
  *   jemalloc_api.c   jemalloc's mallocx & co, where it is the allocator (through the GOT)
  *   python_attach.c  heapdiff attach: CPython's allocator domains wrapped holding its GIL, and back

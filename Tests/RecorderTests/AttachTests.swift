@@ -371,6 +371,9 @@ import Testing
         let program = try BackgroundProgram(exe, arguments: ["6000"], environment: [:], preload: false)
         try program.waitUntilReady()
         let first = dir.appendingPathComponent("first"), second = dir.appendingPathComponent("second")
+        let descriptors = { Set(((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(program.pid)/fd")) ?? [])
+            .compactMap { Int($0) }) }
+        let before = descriptors()
         let session = try BackgroundProgram(Harness.cli, arguments: ["attach", String(program.pid), "-o", first.path],
                                             environment: [:], preload: false)
         #expect(Harness.wait(seconds: 60) { session.stderr.contains("heapdiff: attached: ") }, "\(session.stderr)")
@@ -390,6 +393,16 @@ import Testing
         kill(session.pid, SIGINT)
         #expect(session.waitForExit() == 0, "\(session.stderr)")
         #expect(session.stderr.contains("detached from process \(program.pid)"))
+        // Detached, the process holds no descriptor of the recorder's: the output directory, /proc, the pipes.
+        let ours = { () -> [String] in
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(program.pid)/fd")) ?? []
+            return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(program.pid)/fd/\($0)") }
+                .filter { $0.hasPrefix(first.path) || $0 == "/proc" }
+        }
+        #expect(Harness.wait(seconds: 10) { ours().isEmpty }, "\(ours())")
+        // What stays (libunwind's pipe) sits high, where the program's own numbers never reach: a program that
+        // closes and reuses a low one would otherwise get libunwind's reads and writes.
+        #expect(descriptors().subtracting(before).allSatisfy { $0 >= 512 }, "\(descriptors().subtracting(before).sorted())")
         let firstCount = try Harness.snapshotFiles(in: first).count
         #expect(firstCount >= 3)
 
