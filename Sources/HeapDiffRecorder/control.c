@@ -323,8 +323,11 @@ static void after_fork_parent(void) {
 }
 
 /* The child answers on its own socket, heapdiff.CHILDPID, from its own
- * writer thread; the parent's socket stays the parent's alone. */
-static void after_fork_child(void) {
+ * writer thread; the parent's socket stays the parent's alone. A child of
+ * a raw clone (clone_calls.c) gets no thread: glibc did not set it up as
+ * fork does (its thread still has the parent's id), so it keeps to what
+ * needs none, its exit snapshot and those it asks for. */
+static void forked_child(bool own_thread) {
     hd_lock_reset();
     pthread_mutex_init(&writer_lock, NULL);
     process_pid = (pid_t)syscall(SYS_getpid);
@@ -335,13 +338,35 @@ static void after_fork_child(void) {
     signal_pending = 0;
     writer_tid = 0;
     hd_listener_drop_inherited(&listener);
-    if (hd_config.follow_children && !confined)
-        start_writer_thread();
-    else {
+    if (hd_config.follow_children && !confined) {
+        if (own_thread)
+            start_writer_thread();
+    } else {
         hd_sampling_stop();
         __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
     }
     hd_guard_leave(hd_thread(), 0);
+}
+
+static void after_fork_child(void) {
+    forked_child(true);
+}
+
+static bool fork_handled;   /* hd_control_prepare registered the fork handlers */
+
+bool hd_raw_fork_prepare(void) {
+    if (!__atomic_load_n(&fork_handled, __ATOMIC_ACQUIRE) || hd_thread()->guard)
+        return false;
+    before_fork();
+    return true;
+}
+
+void hd_raw_fork_parent(void) {
+    after_fork_parent();
+}
+
+void hd_raw_fork_child(void) {
+    forked_child(false);
 }
 
 /* Preloaded, this runs before main(). Attached, the program's own fork
@@ -360,6 +385,7 @@ void hd_control_prepare(void) {
     /* Registered first, so our prepare handler runs last and our child
      * handler first: no other fork handler allocates while we hold locks. */
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    __atomic_store_n(&fork_handled, true, __ATOMIC_RELEASE);
     atexit(at_exit);
 }
 
@@ -379,6 +405,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     if (!hd_config.follow_children)
         hd_strip_self_from_ld_preload();
     hd_exec_calls_init();   /* whatever the output: the exec hooks must not resolve in a forked child */
+    hd_clone_calls_init();
     if (hd_config.output_ok) {
         /* A process executed by a descendant: its parent is not heapdiff. */
         is_program = !hd_config.program_parent || getppid() == hd_config.program_parent;

@@ -20,6 +20,16 @@ void hd_snapshot_before_end(const char *label, bool final) HD_HIDDEN;
  * last snapshot, then recording stops and the writer thread is parked, so
  * that the recorder makes no system call the filter may forbid. */
 void hd_before_seccomp(void) HD_HIDDEN;
+/* clone_calls.c: a clone without CLONE_VM is a fork that runs no fork
+ * handlers; these are the recorder's, run around it. prepare is false when
+ * there are none to run (not recording, or the recorder's own call). */
+bool hd_raw_fork_prepare(void) HD_HIDDEN;
+void hd_raw_fork_parent(void) HD_HIDDEN;
+void hd_raw_fork_child(void) HD_HIDDEN;
+/* clone_calls.c: glibc's clone, found once at start-up; and syscall()'s
+ * clone and clone3 (sandbox.c passes them here). */
+void hd_clone_calls_init(void) HD_HIDDEN;
+long hd_clone_syscall(long number, long a, long b, long c, long d, long e, long f) HD_HIDDEN;
 /* exit_calls.c: the next raise and _exit, found once at start-up. */
 void hd_exit_calls_init(void) HD_HIDDEN;
 /* exec_calls.c: the real exec functions, and what the environment held. */

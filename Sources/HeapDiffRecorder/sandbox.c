@@ -11,7 +11,8 @@
  * SystemCallFilter=, which allows what a service's start-up needs anyway).
  *
  * Both are passed on with the system-call instruction, as glibc's syscall()
- * and prctl() do (neither is a cancellation point). */
+ * and prctl() do (neither is a cancellation point). syscall() is also where
+ * a program clones itself by hand (vsftpd): clone_calls.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -19,22 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include "control.h"
-
-static long system_call(long number, long a, long b, long c, long d, long e, long f) {
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long result;
-    __asm__ volatile("syscall"
-                     : "=a"(result)
-                     : "a"(number), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    if ((unsigned long)result > -4096ul) {
-        errno = (int)-result;
-        return -1;
-    }
-    return result;
-}
+#include "raw_syscall.h"
 
 static bool confines(long prctl_option, long mode) {
     return prctl_option == PR_SET_SECCOMP && (mode == SECCOMP_MODE_STRICT || mode == SECCOMP_MODE_FILTER);
@@ -47,7 +33,7 @@ HD_EXPORT int prctl(int option, ...) {
     va_end(ap);
     if (confines(option, a))
         hd_before_seccomp();
-    return (int)system_call(SYS_prctl, option, a, b, c, d, 0);
+    return (int)hd_system_call(SYS_prctl, option, a, b, c, d, 0);
 }
 
 /* (Six arguments read whatever the caller passed: on x86-64 the first five
@@ -62,5 +48,7 @@ HD_EXPORT long syscall(long number, ...) {
     if ((number == SYS_seccomp && (a == SECCOMP_SET_MODE_STRICT || a == SECCOMP_SET_MODE_FILTER)) ||
         (number == SYS_prctl && confines(a, b)))
         hd_before_seccomp();
-    return system_call(number, a, b, c, d, e, f);
+    if (number == SYS_clone || number == SYS_clone3)
+        return hd_clone_syscall(number, a, b, c, d, e, f);   /* clone_calls.c */
+    return hd_system_call(number, a, b, c, d, e, f);
 }

@@ -155,8 +155,9 @@ import Testing
         let dir = try Harness.temporaryDirectory("attach-cxx-sampled")
         defer { try? FileManager.default.removeItem(at: dir) }
         let exe = try Harness.build("attach_service_cxx", in: dir, libraries: try Self.allocator("libjemalloc.so.2"))
-        let plain = try BackgroundProgram(exe, arguments: ["3000"], environment: [:], preload: false)
-        let program = try BackgroundProgram(exe, arguments: ["3000"], environment: [:], preload: false)
+        // ~12 s of requests: two gdb attaches in a row took longer than 6 s on a loaded machine.
+        let plain = try BackgroundProgram(exe, arguments: ["6000"], environment: [:], preload: false)
+        let program = try BackgroundProgram(exe, arguments: ["6000"], environment: [:], preload: false)
         try program.waitUntilReady()
         let kept = "GOT entries of frees given a size (C++'s operator delete, jemalloc's sdallocx) stay with the recorder"
         let sampled = try Self.attach(program.pid, ["--duration", "1", "--interval", "0.5", "--sample", "16KiB",
@@ -178,7 +179,7 @@ import Testing
         let dir = try Harness.temporaryDirectory("attach-cxx-exact")
         defer { try? FileManager.default.removeItem(at: dir) }
         let exe = try Harness.build("attach_service_cxx", in: dir, libraries: try Self.allocator("libjemalloc.so.2"))
-        let program = try BackgroundProgram(exe, arguments: ["1500"], environment: [:], preload: false)
+        let program = try BackgroundProgram(exe, arguments: ["3000"], environment: [:], preload: false)
         try program.waitUntilReady()
         let exact = try Self.attach(program.pid, ["--duration", "0.5", "--interval", "0.25",
                                                   "-o", dir.appendingPathComponent("exact").path])

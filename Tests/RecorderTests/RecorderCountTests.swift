@@ -327,6 +327,32 @@ import Testing
         }
     }
 
+    /// A clone without CLONE_VM is a fork that runs no fork handlers (vsftpd
+    /// makes its FTP sessions with syscall(SYS_clone)): each such child is
+    /// recorded as itself, its exit snapshot written when it calls _exit or
+    /// its clone() function returns, with exact counts at its own line. Then
+    /// 20 more clones while interval snapshots are written every 10 ms: every
+    /// child ends (the handlers take the recorder's locks around the clone).
+    @Test func childrenOfARawCloneAreRecordedAsForkedOnes() throws {
+        let dir = try Harness.temporaryDirectory("raw-clone")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("raw_clone", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, arguments: ["20"],
+                                     environment: ["HEAPDIFF_OUTPUT": out.path, "HEAPDIFF_INTERVAL": "0.01"])
+        #expect(result.status == 0 && result.stdoutText == "ended 23\n", "\(result.stdoutText) \(result.stderr)")
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        for (site, count, size) in [("syscall", Int64(10), Int64(3_000)), ("clone3", 20, 8_000), ("function", 30, 15_000)] {
+            let holders = try snapshots.compactMap { snapshot in
+                try Harness.statistic(site, in: "raw_clone.c", of: snapshot, symbolizer: symbolizer).map { (snapshot, $0) }
+            }
+            #expect(holders.count == 1, "\(site): \(holders.map(\.0.path))")
+            #expect(holders.first?.0.process.trigger == .exit && holders.first?.0.process.label == "_exit")
+            #expect(holders.first?.1.count == count && holders.first?.1.size == size, "\(site)")
+        }
+        #expect(Set(snapshots.map(\.process.pid)).count == 24)   // the program and its 23 children
+    }
+
     @Test func exitSnapshotIsCompleteWhileThreadsStillAllocate() throws {
         let dir = try Harness.temporaryDirectory("exit")
         let exe = try Harness.build("exit_race", in: dir)
