@@ -57,7 +57,7 @@ int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t cap
     pthread_mutex_lock(&writer_lock);
     int result = -1;
     if (exiting && trigger != HD_TRIGGER_EXIT) {
-        snprintf(text, cap, "process %d is exiting", (int)getpid());
+        snprintf(text, cap, "process %d is exiting", (int)hd_own_pid());
     } else {
         /* Under the writer lock, which fork takes: no child inherits the hold. */
         struct hd_exit_signals held;
@@ -107,7 +107,7 @@ static bool signal_is_ours(void) {
         char name[16];
         hd_signal_name(hd_config.signal, name, sizeof name);
         hd_warn("the program installed its own SIG%s handler, so SIG%s no longer takes snapshots; use "
-                "`heapdiff snapshot %d`", name, name, (int)getpid());
+                "`heapdiff snapshot %d`", name, name, (int)hd_own_pid());
         hd_report(HD_REPORT_SIGNAL_TAKEN, "SIG%s", name);
     }
     return false;

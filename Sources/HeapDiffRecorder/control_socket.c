@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "heapdiff_control.h"
 #include "recorder.h"
+#include "proc_self.h"
 
 bool hd_listener_is_ours(const struct hd_listener *l) {
     return l->fd >= 0 && hd_fd_is(l->fd, l->dev, l->ino);
@@ -28,7 +29,7 @@ bool hd_listener_is_ours(const struct hd_listener *l) {
 static void cannot_listen(struct hd_listener *l, const char *what) {
     if (!l->warned)
         hd_warn("cannot listen on the control socket heapdiff.%d (%s: %s); `heapdiff snapshot %d` cannot reach "
-                "this process until it can", (int)getpid(), what, strerror(errno), (int)getpid());
+                "this process until it can", (int)hd_own_pid(), what, strerror(errno), (int)hd_own_pid());
     l->warned = true;
 }
 
@@ -50,7 +51,7 @@ void hd_listener_open(struct hd_listener *l) {
     }
     struct sockaddr_un address;
     socklen_t length;
-    hd_control_address(getpid(), &address, &length);
+    hd_control_address(hd_own_pid(), &address, &length);
     /* EADDRINUSE: another process holds heapdiff.PID; the CLI checks whom
      * it reaches, so the squatter learns nothing. */
     if (bind(fd, (struct sockaddr *)&address, length) != 0 || listen(fd, 8) != 0) {
@@ -81,7 +82,7 @@ static bool may_ask(int fd, char *why, size_t cap) {
     }
     if (peer.uid == 0 || peer.uid == geteuid() || peer.uid == getuid())
         return true;
-    snprintf(why, cap, "only uid %u or root may ask process %d for a snapshot", (unsigned)geteuid(), (int)getpid());
+    snprintf(why, cap, "only uid %u or root may ask process %d for a snapshot", (unsigned)geteuid(), (int)hd_own_pid());
     return false;
 }
 

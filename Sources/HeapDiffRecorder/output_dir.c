@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "recorder.h"
+#include "proc_self.h"
 #include "snapshot.h"
 
 bool hd_helpers_directory(int dir) {
@@ -194,7 +195,7 @@ uint32_t hd_output_free_seq(bool to_helpers, uint32_t seq) {
     int dir = hd_output_fd(), saved = errno;
     const char *folder = to_helpers ? HD_HELPERS_SUBDIRECTORY : ".";
     char name[400];
-    int pid = (int)getpid();
+    int pid = (int)hd_own_pid();
     struct stat st;
     for (unsigned probes = 0; dir >= 0 && probes < 100000; probes++) {
         size_t length = (size_t)snprintf(name, sizeof name, "%s/", folder);
@@ -235,7 +236,7 @@ void hd_output_keep_periodic(uint32_t seq) {
     }
     char name[400];
     int dir = hd_output_fd();
-    if (dir >= 0 && hd_snapshot_file_name(name, sizeof name, hd_program_name, (int)getpid(), kept[kept_oldest], false) > 0)
+    if (dir >= 0 && hd_snapshot_file_name(name, sizeof name, hd_program_name, (int)hd_own_pid(), kept[kept_oldest], false) > 0)
         unlinkat(dir, name, 0);   /* already gone (moved away by the user) is fine */
     kept[kept_oldest] = seq;
     kept_oldest = (kept_oldest + 1) % hd_config.keep;

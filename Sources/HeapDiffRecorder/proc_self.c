@@ -4,13 +4,17 @@
  * yet its snapshots still need its executable's path (to symbolize its
  * frames), its command line and its RSS, and got_hooks.c still needs the
  * protection of a GOT page from /proc/self/maps. "self" is looked up in the
- * descriptor's procfs at each use, so a forked child reads its own files. */
+ * descriptor's procfs at each use, so a forked child reads its own files;
+ * and it is the process's pid in that procfs's pid namespace, the one
+ * heapdiff sees, also for a process that went into a namespace of its own
+ * (unshare --pid --fork PROGRAM, whose getpid() is 1). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "recorder.h"
 #include "private_fds.h"
@@ -89,6 +93,22 @@ size_t hd_proc_self_exe(char *buf, size_t cap) {
     ssize_t n = dir == AT_FDCWD ? readlink("/proc/self/exe", buf, cap - 1) : readlinkat(dir, "self/exe", buf, cap - 1);
     buf[n > 0 ? n : 0] = '\0';
     return n > 0 ? (size_t)n : 0;
+}
+
+pid_t hd_own_pid(void) {
+    static pid_t inside, outside;   /* the last answer, for the getpid() it was given at */
+    pid_t now = (pid_t)syscall(SYS_getpid);
+    if (now == __atomic_load_n(&inside, __ATOMIC_ACQUIRE))
+        return __atomic_load_n(&outside, __ATOMIC_ACQUIRE);
+    char self[24];
+    int dir = proc_dir();
+    ssize_t n = dir == AT_FDCWD ? -1 : readlinkat(dir, "self", self, sizeof self - 1);
+    pid_t pid = 0;
+    for (ssize_t i = 0; i < n && self[i] >= '0' && self[i] <= '9'; i++)
+        pid = pid * 10 + (self[i] - '0');
+    __atomic_store_n(&outside, pid > 0 ? pid : now, __ATOMIC_RELEASE);
+    __atomic_store_n(&inside, now, __ATOMIC_RELEASE);
+    return pid > 0 ? pid : now;
 }
 
 bool hd_maps_load(struct hd_maps *m) {

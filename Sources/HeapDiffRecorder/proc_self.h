@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "common.h"
 
 /* Opens /proc and keeps it (again, after a fork or when the program closed
@@ -17,6 +18,12 @@ void hd_proc_self_close(void) HD_HIDDEN;
 size_t hd_proc_self_read(const char *name, char *buf, size_t cap) HD_HIDDEN;
 /* The executable's path, NUL-terminated; its length, 0 when unknown. */
 size_t hd_proc_self_exe(char *buf, size_t cap) HD_HIDDEN;
+
+/* The process's pid as heapdiff sees it: in the pid namespace of the /proc
+ * held from start-up, which may not be the process's own (unshare --pid);
+ * getpid() when /proc cannot say. For its files' names, snapshots and
+ * control socket. */
+pid_t hd_own_pid(void) HD_HIDDEN;
 
 /* /proc/self/maps, in pages of the recorder's own (hd_pages_free gives them back). */
 struct hd_maps {

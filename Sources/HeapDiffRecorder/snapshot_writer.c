@@ -33,12 +33,12 @@ static uint64_t clock_ns(clockid_t clock) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t status_kib(const char *status, const char *field) {
+static uint64_t status_number(const char *status, const char *field) {
     const char *p = strstr(status, field);
-    unsigned long long kib = 0;
+    unsigned long long value = 0;
     if (p)
-        sscanf(p + strlen(field), " %llu", &kib);
-    return kib * 1024;
+        sscanf(p + strlen(field), " %llu", &value);
+    return value;
 }
 
 /* ---- module table ---------------------------------------------------- */
@@ -159,15 +159,18 @@ static void write_process(struct hd_output *out, uint32_t seq, uint32_t trigger,
     char status[4096] = {0};
     hd_proc_self_read("status", status, sizeof status - 1);
     unsigned char p[HD_PROCESS_FIXED_SIZE];
-    hd_store_u32(p + HD_PROCESS_PID, (uint32_t)getpid());
-    hd_store_u32(p + HD_PROCESS_PPID, (uint32_t)getppid());
+    /* As heapdiff sees them: read through the /proc held from start-up, the
+     * parent of a process in a pid namespace of its own is not 0. */
+    uint64_t parent = status_number(status, "\nPPid:");
+    hd_store_u32(p + HD_PROCESS_PID, (uint32_t)hd_own_pid());
+    hd_store_u32(p + HD_PROCESS_PPID, parent ? (uint32_t)parent : (uint32_t)getppid());
     hd_store_u32(p + HD_PROCESS_SEQ, seq);
     hd_store_u32(p + HD_PROCESS_TRIGGER, trigger);
     hd_store_u64(p + HD_PROCESS_WALL_NS, clock_ns(CLOCK_REALTIME));
     hd_store_u64(p + HD_PROCESS_MONO_NS, clock_ns(CLOCK_MONOTONIC));
     hd_store_u64(p + HD_PROCESS_START_MONO_NS, hd_start_monotonic_ns);
-    hd_store_u64(p + HD_PROCESS_RSS, status_kib(status, "VmRSS:"));
-    hd_store_u64(p + HD_PROCESS_PEAK_RSS, status_kib(status, "VmHWM:"));
+    hd_store_u64(p + HD_PROCESS_RSS, status_number(status, "VmRSS:") * 1024);
+    hd_store_u64(p + HD_PROCESS_PEAK_RSS, status_number(status, "VmHWM:") * 1024);
     hd_store_u64(p + HD_PROCESS_LIVE_BYTES, totals->live_bytes);
     hd_store_u64(p + HD_PROCESS_LIVE_COUNT, totals->live_count);
     hd_store_u64(p + HD_PROCESS_ALLOC_BYTES, totals->alloc_bytes);
@@ -237,7 +240,7 @@ int hd_snapshot_write(bool to_helpers, uint32_t seq, uint32_t trigger, const cha
     }
     uint64_t started = clock_ns(CLOCK_MONOTONIC), started_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     uint64_t started_faults = hd_config.print_stats ? minor_faults() : 0;
-    pid_t pid = getpid();
+    pid_t pid = hd_own_pid();
     /* Names relative to the output directory: a helper's exit snapshot
      * goes to its subfolder (control.c decides). */
     char final_name[400], temp_name[400];

@@ -127,6 +127,31 @@ import Testing
         #expect(pids.count == 2)
     }
 
+    /// A program in a pid namespace of its own (`unshare --pid --fork`, where
+    /// its getpid() is 1) goes by the pid heapdiff sees: its files, its
+    /// PROCESS record (the parent unshare, not 0) and `heapdiff snapshot PID`.
+    @Test(.enabled(if: geteuid() == 0, "needs root: a pid namespace"))
+    func aProgramInAPIDNamespaceOfItsOwnGoesByThePIDHeapdiffSees() throws {
+        let dir = try Harness.temporaryDirectory("pidns")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("waiter", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let unshare = try BackgroundProgram("/usr/bin/unshare", arguments: ["--pid", "--fork", exe],
+                                            environment: ["HEAPDIFF_OUTPUT": out.path])
+        try unshare.waitUntilReady()
+        #expect(unshare.stdout.hasPrefix("pid=1\n"), "\(unshare.stdout)")
+        let children = (try? String(contentsOfFile: "/proc/\(unshare.pid)/task/\(unshare.pid)/children", encoding: .utf8)) ?? ""
+        let waiter = try #require(children.split(separator: " ").compactMap { Int32($0) }.first)
+        let asked = try Harness.run(Harness.cli, arguments: ["snapshot", String(waiter), "--label", "inside"], preload: false)
+        #expect(asked.status == 0, "\(asked.stderr)")
+        #expect(asked.stdoutText == out.appendingPathComponent("waiter.\(waiter).1.heapsnap").path + "\n", "\(asked.stdoutText)")
+        #expect(unshare.finish() == 0)
+        let snapshot = try Snapshot.load(path: out.appendingPathComponent("waiter.\(waiter).1.heapsnap").path)
+        #expect(snapshot.process.pid == UInt32(waiter) && snapshot.process.ppid == UInt32(unshare.pid))
+        #expect(snapshot.process.label == "inside")
+        #expect(try Harness.snapshotFiles(in: out, program: "waiter").count == 2)   // and its exit snapshot
+    }
+
     @Test(.enabled(if: geteuid() == 0, "needs root: the workers switch to the user nobody"))
     func workersThatSwitchToNobodyKeepWriting() throws {
         let dir = try Harness.temporaryDirectory("nobody")
