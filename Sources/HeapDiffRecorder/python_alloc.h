@@ -35,6 +35,8 @@ void hd_python_alloc_init(uint32_t version, bool frames) HD_HIDDEN;
  * missing), and the wrappers installed, once, by a thread holding the GIL. */
 bool hd_python_alloc_resolve(uint32_t version, bool frames) HD_HIDDEN;
 void hd_python_alloc_install(void) HD_HIDDEN;
+/* Whether the interpreter has run (its first audit event came; 3.8+). */
+bool hd_python_started(void) HD_HIDDEN;
 
 /* python_reuse.c: 3.13+'s reference tracer, which charges an object taken
  * from a free list to the line that takes it. All called with the GIL held

@@ -38,6 +38,10 @@ void hd_python_alloc_install(void) {
     hd_guard_leave(t, outer);
 }
 
+bool hd_python_started(void) {
+    return __atomic_load_n(&installed, __ATOMIC_ACQUIRE);
+}
+
 /* An audit hook cannot be removed; after the first event it only returns. */
 static int on_audit_event(const char *event, void *arguments, void *data) {
     (void)event, (void)arguments, (void)data;

@@ -108,7 +108,8 @@ void hd_python_init(void) {
  * from exit() after Py_RunMain has finalized the interpreter (sys.exit and
  * the end of the script go the same way; os._exit runs no handler), and
  * Py_IsInitialized() has been 0 since finalization began. An embedding
- * program that calls exit() with its interpreter still up is not flagged. */
+ * program that calls exit() with its interpreter still up is not flagged,
+ * nor one that never started it (its first audit event never came). */
 bool hd_python_finalizing(uint32_t trigger) {
     if (!hd_python.hexversion)
         return false;
@@ -116,5 +117,8 @@ bool hd_python_finalizing(uint32_t trigger) {
         __atomic_load_n((const uintptr_t *)(hd_python.runtime + hd_python.layout->runtime_finalizing),
                         __ATOMIC_ACQUIRE) != 0)
         return true;
-    return trigger == HD_TRIGGER_EXIT && hd_python.is_initialized && !hd_python.is_initialized();
+    /* Not initialized now, but only after it ran: a program that links
+     * libpython and never starts it (unbound) is not finalizing anything. */
+    return trigger == HD_TRIGGER_EXIT && hd_python.is_initialized && !hd_python.is_initialized() &&
+           (hd_late_load || hd_python_started());
 }

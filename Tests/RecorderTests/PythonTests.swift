@@ -500,6 +500,30 @@ import Testing
 
     /// The exit snapshot comes after the interpreter tore down its objects:
     /// it is marked, and `run`'s summary and `trend` leave such snapshots out.
+    /// A program linked with libpython that never starts the interpreter
+    /// (unbound, whose Python module is optional) has an ordinary exit
+    /// snapshot, not one "taken as Python finalized" that check and run would
+    /// leave out; started and finalized, it is marked.
+    @Test func aProgramThatNeverStartsItsLinkedInterpreterIsNotFinalizing() throws {
+        let python = try PythonVersions.pyenv(11).requirePath()
+        let lib = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("lib").path
+        let dir = try Harness.temporaryDirectory("links-libpython")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("links_libpython", in: dir,
+                                    libraries: ["-L\(lib)", "-Wl,-rpath,\(lib)", "-lpython3.11"])
+        for (argument, finalizing) in [("never", false), ("run", true)] {
+            let out = dir.appendingPathComponent(argument)
+            let result = try Harness.run(exe, arguments: [argument], environment: ["HEAPDIFF_OUTPUT": out.path,
+                                                                                   "PYTHONHOME": URL(fileURLWithPath: lib).deletingLastPathComponent().path])
+            #expect(result.status == 0, "\(result.stderr)")
+            let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).first))
+            #expect(snapshot.process.trigger == .exit && snapshot.process.pythonFinalizing == finalizing, "\(argument)")
+            let site = try Harness.statistic("kept", in: "links_libpython.c", of: snapshot, symbolizer: Symbolizer())
+            #expect(site?.count == 40 && site?.size == 10_000)
+        }
+    }
+
     @Test func snapshotsDuringFinalizationAreMarked() throws {
         let dir = try Harness.temporaryDirectory("py-final")
         defer { try? FileManager.default.removeItem(at: dir) }
