@@ -47,7 +47,19 @@ static void unlist_mapping(void *pages, size_t size) {
  * table) must not set it when the mapping fails. */
 static void *map_pages(size_t size, int extra_flags) {
     int saved = errno;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+    void *p;
+    if (__atomic_load_n(&hd_future_locked, __ATOMIC_ACQUIRE)) {
+        /* Locked at birth (the program's mlockall(MCL_FUTURE)): made with no
+         * access, which faults nothing in, then unlocked, then opened
+         * (memory_locks.c). */
+        p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED && (munlock(p, size) != 0 || mprotect(p, size, PROT_READ | PROT_WRITE) != 0)) {
+            munmap(p, size);
+            p = MAP_FAILED;
+        }
+    } else {
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+    }
     errno = saved;
     if (p == MAP_FAILED)
         return NULL;
@@ -85,6 +97,17 @@ void hd_pages_free(void *pages, size_t size) {
         munmap(pages, size);
         errno = saved;
     }
+}
+
+void hd_pages_unlock_all(void) {
+    int saved = errno;
+    for (unsigned i = 0; i < HD_LISTED_MAPPINGS; i++) {
+        uintptr_t start = __atomic_load_n(&listed[i].start, __ATOMIC_ACQUIRE);
+        size_t size = __atomic_load_n(&listed[i].size, __ATOMIC_ACQUIRE);
+        if (start && size)
+            munlock((void *)start, size);   /* dropped meanwhile by another thread: ENOMEM, harmless */
+    }
+    errno = saved;
 }
 
 /* What the listed mappings take: mapped, and resident as mincore sees it (a

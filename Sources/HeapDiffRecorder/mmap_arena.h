@@ -17,6 +17,10 @@ void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) HD_HIDDEN; 
 /* The recorder's own memory: every mapping made above, and how much of it is
  * resident (mincore). For HEAPDIFF_STATS; reads the kernel's page tables,
  * so not for a hot path. */
+/* memory_locks.c: the program's mlockall(MCL_FUTURE) is in effect, and
+ * the recorder's listed mappings unlocked after its MCL_CURRENT. */
+extern bool hd_future_locked HD_HIDDEN;
+void hd_pages_unlock_all(void) HD_HIDDEN;
 struct hd_pages_usage { size_t mapped, resident; unsigned mappings; };
 struct hd_pages_usage hd_pages_usage(void) HD_HIDDEN;
 
