@@ -91,6 +91,11 @@ size_t hd_proc_self_read(const char *name, char *buf, size_t cap) {
 size_t hd_proc_self_exe(char *buf, size_t cap) {
     int dir = proc_dir();
     ssize_t n = dir == AT_FDCWD ? readlink("/proc/self/exe", buf, cap - 1) : readlinkat(dir, "self/exe", buf, cap - 1);
+    /* Replaced while it ran (a package upgrade): the kernel says "PATH
+     * (deleted)"; the path it was loaded from is what the loader names. */
+    static const char deleted[] = " (deleted)";
+    if (n >= (ssize_t)sizeof deleted && memcmp(buf + n - (sizeof deleted - 1), deleted, sizeof deleted - 1) == 0)
+        n -= (ssize_t)(sizeof deleted - 1);
     buf[n > 0 ? n : 0] = '\0';
     return n > 0 ? (size_t)n : 0;
 }

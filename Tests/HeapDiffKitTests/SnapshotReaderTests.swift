@@ -34,6 +34,22 @@ import Testing
         #expect(snapshot.traces.isEmpty)
     }
 
+    /// A process whose executable was replaced while it ran (an upgraded
+    /// service) recorded /proc's "PATH (deleted)": read as the path it was
+    /// loaded from, so the module is named as the file and looked up there.
+    @Test func aReplacedExecutableIsReadAsThePathItWasLoadedFrom() throws {
+        var process = Self.fullProcess
+        process.program = "/usr/sbin/nginx (deleted)"
+        let module = Module(index: 0, path: "/usr/sbin/nginx (deleted)", buildID: [1, 2, 3], loadBias: 0x5555_0000_0000,
+                            ranges: [0x5555_0000_1000..<0x5555_0000_9000])
+        let path = try SnapshotBuilder(process: process, modules: [module]).write(in: directory)
+        let snapshot = try Snapshot.load(path: path)
+        #expect(snapshot.process.program == "/usr/sbin/nginx")
+        #expect(snapshot.modules.map(\.path) == ["/usr/sbin/nginx"])
+        #expect(Module.pathAsLoaded("/usr/lib/libfoo.so (deleted) (deleted)") == "/usr/lib/libfoo.so (deleted)")
+        #expect(Module.pathAsLoaded("/opt/my (deleted) tool") == "/opt/my (deleted) tool")
+    }
+
     @Test func roundTripsModulesAndTraces() throws {
         let module = Module(index: 0, path: "/usr/lib/libfoo.so.1", buildID: [0x0a, 0xbc, 0xde, 0xf1],
                             loadBias: 0x7f00_0000_0000,

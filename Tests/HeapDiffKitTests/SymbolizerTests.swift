@@ -126,7 +126,8 @@ import Testing
         let frame = try #require(frames.first)
         #expect(frame.description == "prog+0x\(String(address, radix: 16))")
         _ = symbolizer.symbolize(address: bias + address + 4, modules: [stale])
-        #expect(symbolizer.warnings == ["\(program.binaryPath): build-id differs from the one recorded; frames shown as offsets"])
+        #expect(symbolizer.warnings == ["\(program.binaryPath): build-id differs from the one recorded (not the file the "
+                                        + "process loaded: rebuilt or upgraded since); frames shown as offsets"])
     }
 
     @Test func addressOutsideEveryModule() throws {

@@ -19,6 +19,14 @@ public struct Module: Equatable, Sendable {
         self.ranges = ranges
     }
 
+    /// A path as /proc/PID/exe gives it once the file was replaced or
+    /// removed while the process ran (an upgraded service's executable):
+    /// without the kernel's " (deleted)", the path the file was loaded from.
+    public static func pathAsLoaded(_ recorded: String) -> String {
+        let suffix = " (deleted)"
+        return recorded.hasSuffix(suffix) ? String(recorded.dropLast(suffix.count)) : recorded
+    }
+
     /// The build-id as lowercase hex, as `readelf -n` and `file` print it.
     public var buildIDHex: String {
         buildID.map { byte in

@@ -31,7 +31,7 @@ extension ProcessRecord {
             flags: try cursor.u32(at: Field.flags)
         )
         try cursor.seek(to: Field.fixedSize)
-        program = try cursor.readString(named: "program path")
+        program = Module.pathAsLoaded(try cursor.readString(named: "program path"))
         label = try cursor.readString(named: "label")
         commandLine = Self.splitCommandLine(try cursor.readString(named: "command line"))
         if exact { try cursor.requireEnd(after: "the command line") }
@@ -65,7 +65,7 @@ extension Module {
         let index = try cursor.u32(at: Field.index)
         let loadBias = try cursor.u64(at: Field.loadBias)
         try cursor.seek(to: Field.fixedSize)
-        let path = try cursor.readString(named: "path")
+        let path = Module.pathAsLoaded(try cursor.readString(named: "path"))
 
         let buildIDLength = try cursor.readU32()
         guard buildIDLength <= FormatLayout.Limits.maxBuildID else {

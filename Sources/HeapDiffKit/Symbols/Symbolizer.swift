@@ -76,7 +76,8 @@ public final class Symbolizer {
                 if file.buildID == module.buildID {
                     opened = file
                 } else {
-                    warn(about: module.path, "\(module.path): build-id differs from the one recorded; frames shown as offsets")
+                    warn(about: module.path, "\(module.path): build-id differs from the one recorded (not the file the "
+                        + "process loaded: rebuilt or upgraded since); frames shown as offsets")
                 }
             } catch let error as DwarfFile.OpenError {
                 warn(about: module.path, "\(module.path): cannot open (\(error.reason)); frames shown as offsets")
