@@ -118,7 +118,8 @@ bool hd_python_finalizing(uint32_t trigger) {
                         __ATOMIC_ACQUIRE) != 0)
         return true;
     /* Not initialized now, but only after it ran: a program that links
-     * libpython and never starts it (unbound) is not finalizing anything. */
+     * libpython and never starts it (unbound) is not finalizing anything.
+     * Before 3.8 no audit event says it ran: then as before. */
     return trigger == HD_TRIGGER_EXIT && hd_python.is_initialized && !hd_python.is_initialized() &&
-           (hd_late_load || hd_python_started());
+           (hd_late_load || hd_python_started() || hd_python.hexversion < 0x03080000);
 }

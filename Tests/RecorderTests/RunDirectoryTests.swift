@@ -87,6 +87,31 @@ import Testing
         #expect(try Self.names(in: byHand).count == 9)
     }
 
+    /// A launcher that runs the real work as a child (`sh -c 'a; b'`,
+    /// `fakeroot`) leaves that child's exit snapshot among the helpers: the
+    /// summary names the helpers largest heap first and points at the largest.
+    @Test func theLargestHelperIsPointedAt() throws {
+        let dir = try Harness.temporaryDirectory("largest-helper")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("holds_at_exit", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", "/bin/sh", "-c",
+                                                           "/bin/true; \(exe); true"], preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        let helpers = out.appendingPathComponent("helpers")
+        let file = try #require(try Self.names(in: helpers).first { $0.hasPrefix("holds_at_exit.") })
+        let pid = try #require(SnapshotFileName(file)?.pid)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        let shown = Self.shown.show(helpers.path)
+        #expect(lines.suffix(2) == [
+            "heapdiff: 2 exit snapshots of helpers that took none of their own (holds_at_exit, true) are in \(shown)/",
+            "heapdiff: the largest, holds_at_exit (pid \(pid)), held 195 KiB when it ended: `heapdiff top \(shown)/\(file)`",
+        ], "\(run.stderr)")
+        let snapshot = try Snapshot.load(path: helpers.appendingPathComponent(file).path)
+        let site = try Harness.statistic("held", in: "holds_at_exit.c", of: snapshot, symbolizer: Symbolizer())
+        #expect(site?.count == 200 && site?.size == 200_000)
+    }
+
     /// A relative HEAPDIFF_OUTPUT, preloaded by hand, means the directory it
     /// named where the first process started: a process that changes
     /// directory and then executes another program (`cd / && exec …`) writes

@@ -192,15 +192,31 @@ struct RunSummary {
 
     /// Helpers that took no snapshot of their own left their exit snapshots
     /// in helpers/, out of the program's way: say where, once.
+    /// Named largest heap first: when the program is a launcher that runs
+    /// the real work as a child (`fakeroot`, `sh -c 'a; b'`), that child is
+    /// a helper, and the line after says where its heap is.
     private func noteHelpers() {
         let files = SnapshotDirectory.helpers(in: directory)
         guard !files.isEmpty else { return }
-        let names = files.compactMap { SnapshotFileName(URL(fileURLWithPath: $0).lastPathComponent)?.program }
+        let read = files.map { path in (path: path, live: (try? SnapshotFile(path: path))?.process.liveBytes ?? 0) }
+        let largestFirst = read.enumerated().sorted { ($0.element.live, $1.offset) > ($1.element.live, $0.offset) }
+            .map(\.element)
+        let names = largestFirst.compactMap { SnapshotFileName(URL(fileURLWithPath: $0.path).lastPathComponent)?.program }
         let helpers = URL(fileURLWithPath: directory).appendingPathComponent(SnapshotDirectory.helpersSubdirectory).path
         Console.note((files.count == 1 ? "1 exit snapshot of a helper that took none of its own"
                                        : "\(files.count) exit snapshots of helpers that took none of their own")
             + " (\(Self.programs(names))) \(files.count == 1 ? "is" : "are") in \(paths.show(helpers))/")
+        if let largest = largestFirst.first, largest.live >= Self.notableHelperHeap,
+           let name = SnapshotFileName(URL(fileURLWithPath: largest.path).lastPathComponent) {
+            let who = files.count == 1 ? "\(name.program) (pid \(name.pid))" : "the largest, \(name.program) (pid \(name.pid)),"
+            Console.note("\(who) held \(SizeFormatting.size(Int64(clamping: largest.live))) when it ended: "
+                + "`heapdiff top \(paths.show(largest.path))`")
+        }
     }
+
+    /// A helper's heap at its end worth pointing at (a compiler's, or a
+    /// launcher's child doing the real work), not a shell's few KiB.
+    static let notableHelperHeap: UInt64 = 64 * 1024
 
     /// Leak tests that a test harness (pytest-heapdiff, HeapDiffTesting)
     /// judged in the program: how many, and the first that kept growing.
