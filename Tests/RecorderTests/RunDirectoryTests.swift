@@ -87,6 +87,30 @@ import Testing
         #expect(try Self.names(in: byHand).count == 9)
     }
 
+    /// A program killed by a signal it left to its default action writes no
+    /// snapshot (vsftpd by SIGTERM), so its start time is unknown: its forked
+    /// worker is told from a launcher's subshell by the executable they share.
+    @Test func aKilledProgramsWorkerComesBackFromHelpers() throws {
+        let dir = try Harness.temporaryDirectory("killed-worker")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("killed_with_worker", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try BackgroundProgram(Harness.cli, arguments: ["run", "-o", out.path, "--", exe], environment: [:],
+                                        preload: false)
+        try run.waitUntilReady()
+        let worker = try #require(run.stdout.split(separator: "\n").first.flatMap { Int32($0.dropFirst("worker ".count)) })
+        let children = (try? String(contentsOfFile: "/proc/\(run.pid)/task/\(run.pid)/children", encoding: .utf8)) ?? ""
+        let program = try #require(children.split(separator: " ").compactMap { Int32($0) }.first)
+        kill(program, SIGKILL)
+        _ = run.waitForExit()
+        let file = "killed_with_worker.\(worker).1.heapsnap"
+        #expect(try Self.names(in: out) == [file], "\(run.stderr)")
+        let snapshot = try Snapshot.load(path: out.appendingPathComponent(file).path)
+        #expect(snapshot.process.ppid == UInt32(program))
+        let site = try Harness.statistic("worker", in: "killed_with_worker.c", of: snapshot, symbolizer: Symbolizer())
+        #expect(site?.count == 50 && site?.size == 20_000)
+    }
+
     /// A launcher that runs the real work as a child (`sh -c 'a; b'`,
     /// `fakeroot`) leaves that child's exit snapshot among the helpers: the
     /// summary names the helpers largest heap first and points at the largest.

@@ -308,11 +308,21 @@ extension SnapshotSeries where Member == SnapshotFile {
     /// program `pid` has ended, those of the workers it forked
     /// (`forked(_:)`) are moved back beside its files, and an emptied
     /// subfolder is removed. Files that cannot be read or moved stay.
-    public static func returnForkedWorkers(in directory: String, program pid: Int32) {
+    ///
+    /// A program that wrote no snapshot at all (killed by a signal it left
+    /// to its default action, as vsftpd is by SIGTERM) has no start time to
+    /// compare: then a helper is its worker when the program is its parent
+    /// and `executable` (the file heapdiff started, symlinks resolved) its
+    /// own executable too; a launcher script's subshells run a shell instead.
+    public static func returnForkedWorkers(in directory: String, program pid: Int32, executable: String? = nil) {
         let helpers = SnapshotDirectory.helpers(in: directory)
         guard !helpers.isEmpty, let program = try? load(directory: directory, pid: pid) else { return }
         for path in helpers {
-            guard let file = try? SnapshotFile(path: path), program.forked(file) else { continue }
+            guard let file = try? SnapshotFile(path: path) else { continue }
+            let forked = program.members.isEmpty
+                ? executable.map { file.process.ppid == UInt32(bitPattern: pid) && file.process.program == $0 } ?? false
+                : program.forked(file)
+            guard forked else { continue }
             _ = rename(path, URL(fileURLWithPath: directory).appendingPathComponent(file.name).path)
         }
         let subfolder = URL(fileURLWithPath: directory).appendingPathComponent(SnapshotDirectory.helpersSubdirectory).path
