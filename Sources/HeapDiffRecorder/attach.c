@@ -170,15 +170,7 @@ static const char *prepare_process(void) {
      * a program that later closes and reuses them would get libunwind's
      * reads and writes (private_fds.c). */
     hd_got_bind_own((const void *)&unw_backtrace, "pipe2", (void *)&hd_private_pipe2);
-    /* A process that locked its memory (mlockall) before the attach: the
-     * recorder's pages are mapped unlocked, as if the call had been seen
-     * (memory_locks.c). VmLck only says something is locked; if it was not
-     * MCL_FUTURE, that costs two system calls a mapping. */
-    char status[4096];
-    status[hd_proc_self_read("status", status, sizeof status - 1)] = '\0';
-    const char *locked = strstr(status, "\nVmLck:");
-    if (locked && strtoul(locked + 7, NULL, 10) > 0)
-        __atomic_store_n(&hd_future_locked, true, __ATOMIC_RELEASE);
+    hd_memory_locks_attach();
     hd_record_init();
     hd_python_init();
     hd_control_prepare();

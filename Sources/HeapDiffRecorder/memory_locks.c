@@ -9,9 +9,12 @@
  * after MCL_CURRENT the recorder's mappings are unlocked again (what the
  * call faulted in stays resident, but is not the program's to account). */
 #define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include "recorder.h"
+#include "proc_self.h"
 #include "raw_syscall.h"
 
 bool hd_future_locked;
@@ -32,4 +35,15 @@ HD_EXPORT int munlockall(void) {
     if (r == 0)
         __atomic_store_n(&hd_future_locked, false, __ATOMIC_RELEASE);
     return r;
+}
+
+/* Attached to a process that locked its memory before: mapped unlocked from
+ * the start, as if the call had been seen. VmLck only says something is
+ * locked; if it was not MCL_FUTURE, that costs two system calls a mapping. */
+void hd_memory_locks_attach(void) {
+    char status[4096];
+    status[hd_proc_self_read("status", status, sizeof status - 1)] = '\0';
+    const char *locked = strstr(status, "\nVmLck:");
+    if (locked && strtoul(locked + 7, NULL, 10) > 0)
+        __atomic_store_n(&hd_future_locked, true, __ATOMIC_RELEASE);
 }

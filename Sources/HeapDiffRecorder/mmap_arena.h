@@ -21,6 +21,7 @@ void *hd_pages_resize(void *pages, size_t old_size, size_t new_size) HD_HIDDEN; 
  * the recorder's listed mappings unlocked after its MCL_CURRENT. */
 extern bool hd_future_locked HD_HIDDEN;
 void hd_pages_unlock_all(void) HD_HIDDEN;
+void hd_memory_locks_attach(void) HD_HIDDEN;
 struct hd_pages_usage { size_t mapped, resident; unsigned mappings; };
 struct hd_pages_usage hd_pages_usage(void) HD_HIDDEN;
 
