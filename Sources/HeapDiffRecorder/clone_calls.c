@@ -28,16 +28,19 @@ void hd_clone_calls_init(void) {
     real_clone = (int (*)(int (*)(void *), void *, int, void *, ...))hd_next_definition("clone", (void *)clone);
 }
 
-/* CLONE_VFORK is left alone too (the parent would hold the recorder's locks
- * until the child executes or ends, and its other threads wait meanwhile),
- * and CLONE_FILES (the child's handler closes the parent's control socket,
- * which a shared descriptor table would close for both). */
+/* The flags of a clone that is no fork: shared memory (a thread); CLONE_VFORK
+ * (the parent would hold the recorder's locks until the child executes or
+ * ends, and its other threads wait meanwhile); CLONE_FILES (the child's
+ * handler closes the parent's control socket, which a shared descriptor
+ * table would close for both). */
+#define NOT_A_FORK (CLONE_VM | CLONE_VFORK | CLONE_FILES)
+
 static bool copies_memory(long number, long a, long b) {
     if (number == SYS_clone)
-        return !(a & (CLONE_VM | CLONE_VFORK | CLONE_FILES)) && b == 0;   /* flags, the child's stack */
+        return !(a & NOT_A_FORK) && b == 0;   /* flags, the child's stack */
     const struct clone_args *args = (const struct clone_args *)a;
     return number == SYS_clone3 && args && (size_t)b >= offsetof(struct clone_args, tls) &&
-           !(args->flags & (CLONE_VM | CLONE_VFORK | CLONE_FILES)) && args->stack == 0;
+           !(args->flags & NOT_A_FORK) && args->stack == 0;
 }
 
 long hd_clone_syscall(long number, long a, long b, long c, long d, long e, long f) {
@@ -78,7 +81,7 @@ HD_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...) {
         errno = ENOSYS;
         return -1;
     }
-    if ((flags & (CLONE_VM | CLONE_VFORK | CLONE_FILES)) || !hd_raw_fork_prepare())
+    if ((flags & NOT_A_FORK) || !hd_raw_fork_prepare())
         return real_clone(fn, stack, flags, arg, parent_tid, tls, child_tid);
     struct start s = {fn, arg};
     int r = real_clone(start_child, stack, flags, &s, parent_tid, tls, child_tid);
