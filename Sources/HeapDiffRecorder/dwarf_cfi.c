@@ -117,6 +117,7 @@ bool hd_cfi_read_cie(const uint8_t *p, const uint8_t *lo, const uint8_t *hi, str
     cie->fde_encoding = 0x04;   /* udata8: the default for 64-bit addresses */
     cie->lsda_encoding = 0xff;
     cie->augmented = n > 0;
+    cie->signal_frame = false;
     if (n > 0) {
         if (aug[0] != 'z')
             return false;
@@ -131,7 +132,8 @@ bool hd_cfi_read_cie(const uint8_t *p, const uint8_t *lo, const uint8_t *hi, str
                 (void)hd_cfi_pointer(&c, (uint8_t)(encoding & 0x7f));   /* not dereferenced: only skipped */
                 break;
             }
-            default: return false;   /* 'S' (signal frame) and anything else */
+            case 'S': cie->signal_frame = true; break;
+            default: return false;
             }
         }
         /* libunwind starts the instructions after the fields it read, not
@@ -147,7 +149,10 @@ bool hd_cfi_read_cie(const uint8_t *p, const uint8_t *lo, const uint8_t *hi, str
  * run_cfi_program). *LOC is the current location. */
 bool hd_cfi_run(struct hd_cfi_cursor *c, const struct hd_cfi_cie *cie, const struct hd_cfi_regs *initial,
                 struct hd_cfi_regs *r, uint64_t *loc, uint64_t target) {
-    enum { STACK = 8 };
+    /* Compilers nest remember_state one deep (an epilogue in mid-function);
+     * deeper is left to unw_backtrace. Kept small: rules are learned on the
+     * program's stack, which may be a signal handler's alternate one. */
+    enum { STACK = 3 };
     struct hd_cfi_regs saved[STACK];
     int depth = 0;
     while (*loc <= target && c->p < c->end && !c->bad) {

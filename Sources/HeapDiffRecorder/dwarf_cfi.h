@@ -36,6 +36,7 @@ struct hd_cfi_cie {
     int64_t data_align;
     uint8_t fde_encoding, lsda_encoding;
     bool augmented;              /* 'z' */
+    bool signal_frame;           /* 'S': a signal trampoline's */
     const uint8_t *instructions, *end;
 };
 

@@ -8,8 +8,10 @@
  * dwarf/Gfind_proc_info-lsb.c) and its fast trace's classification of a
  * frame (x86_64/Gstash_frame.c, x86_64/Gtrace.c), and it accepts only the
  * cases where both readings agree beyond doubt: CFA = RSP or RBP + offset,
- * the return address at CFA-8, RBP unsaved or at CFA+offset. Everything
- * else (signal frames, expressions, registers saved in registers, an
+ * the return address at CFA-8, RBP unsaved or at CFA+offset; and signal
+ * trampolines (a CIE with 'S'), whose frame libunwind's trace steps by the
+ * ucontext the kernel left at RSP, whatever their CFA program. Everything
+ * else (expressions, registers saved in registers, an
  * opcode or encoding libunwind reads differently from the standard, no
  * FDE) is HD_RULE_OTHER, and the walker hands the whole stack to
  * unw_backtrace. Written here because libunwind does not export its rules
@@ -105,13 +107,15 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *data) {
     return 1;
 }
 
-struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) {
+struct hd_unwind_rule hd_eh_frame_rule(uintptr_t address, bool at_address) {
     const struct hd_unwind_rule other = {.kind = HD_RULE_OTHER};
     /* Unwind info registered with libunwind at run time overrides .eh_frame. */
     const unw_dyn_info_list_t *dynamic = (const unw_dyn_info_list_t *)_U_dyn_info_list_addr();
     if (dynamic && dynamic->first)
         return other;
-    uintptr_t ip = return_address - 1;   /* inside the call, as libunwind looks it up */
+    /* A return address is looked up inside the call before it, as
+     * libunwind does; an interrupted instruction, where it is. */
+    uintptr_t ip = at_address ? address : address - 1;
     struct object o = {.ip = ip};
     dl_iterate_phdr(find_object, &o);
     if (!o.hdr || !o.seg_lo)
@@ -172,6 +176,8 @@ struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) {
     } else if (cie.lsda_encoding != 0xff) {
         return other;
     }
+    if (cie.signal_frame)
+        return (struct hd_unwind_rule){.kind = HD_RULE_SIGNAL};
     /* Initial state, the CIE's instructions, then the FDE's up to ip. */
     struct hd_cfi_regs initial;
     memset(&initial, 0, sizeof initial);   /* every register HD_CFI_SAME, no CFA rule yet */
@@ -188,8 +194,8 @@ struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) {
 
 #else
 
-struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) {
-    (void)return_address;
+struct hd_unwind_rule hd_eh_frame_rule(uintptr_t address, bool at_address) {
+    (void)address, (void)at_address;
     return (struct hd_unwind_rule){.kind = HD_RULE_OTHER};
 }
 

@@ -15,6 +15,10 @@
  * allocation from the same hook frame proves the stack unchanged by
  * reading them again (capture.h), a few loads instead of a walk.
  *
+ * An allocation in a signal handler is walked through the kernel's signal
+ * frame as libunwind's trace walks it (walk_after_signal): unw_backtrace
+ * there would take 5 KiB more of what may be a small alternate stack.
+ *
  * HEAPDIFF_UNWIND=libunwind calls unw_backtrace for every allocation;
  * HEAPDIFF_UNWIND=verify does both and counts every difference
  * (unwind_verify.c). */
@@ -24,6 +28,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <ucontext.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include "native_unwind.h"
@@ -33,6 +38,10 @@ static uint64_t total_hits, total_walks, total_fallbacks, total_memo_restarts, r
 static struct rule_table *rules;
 
 /* ---- rules per return address: one table for all threads ------------ */
+/* The key of the rule at an interrupted instruction (after a signal frame),
+ * apart from a return address's: no user-space address has this bit. */
+#define AT_ADDRESS ((uintptr_t)1 << 63)
+
 /* Open addressing; a reader needs no lock (an entry's rule is written
  * before its address is published, and entries never change). Writers
  * hold hd_lock, which fork already handles. Outgrown tables are kept:
@@ -75,10 +84,11 @@ static void rule_put(struct rule_table *t, uintptr_t ip, struct hd_unwind_rule r
     t->used++;
 }
 
-/* The rule for a return address not in the table yet. */
+/* The rule for a key (a return address, or an address | AT_ADDRESS) not in
+ * the table yet. */
 static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
     int saved = errno;   /* reading .eh_frame, the lock's wait and mmap may set it */
-    struct hd_unwind_rule rule = hd_eh_frame_rule(ip);
+    struct hd_unwind_rule rule = hd_eh_frame_rule(ip & ~AT_ADDRESS, (ip & AT_ADDRESS) != 0);
     hd_lock();
     struct rule_table *t = rules;
     if (t && (t->used + 1) * 2 > t->mask + 1) {
@@ -110,7 +120,7 @@ static __attribute__((noinline)) struct hd_unwind_rule rule_slow(uintptr_t ip) {
     return rule.kind != HD_RULE_UNKNOWN ? rule : learn(ip);
 }
 
-enum step { STEP_NEXT, STEP_END, STEP_OTHER };
+enum step { STEP_NEXT, STEP_END, STEP_OTHER, STEP_SIGNAL };
 
 /* CFA = RBP + 16, the caller's RBP at CFA - 16, as one word (x86-64 is
  * little-endian): struct hd_unwind_rule's fields in order. */
@@ -175,6 +185,8 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
     if (HD_UNLIKELY(rule.kind != HD_RULE_STANDARD)) {
         if (rule.kind == HD_RULE_LAST)
             return STEP_END;
+        if (rule.kind == HD_RULE_SIGNAL)
+            return STEP_SIGNAL;   /* RSP: the ucontext */
         if (rule.kind != HD_RULE_LAST_AFTER_CFA)
             return STEP_OTHER;
     }
@@ -203,6 +215,56 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
     return STEP_NEXT;
 }
 
+/* The walk's rest from a signal frame on (RSP: the ucontext the kernel
+ * left, where the handler returns to the trampoline), as libunwind's trace
+ * does it: the interrupted frame's RIP, RSP and RBP from the ucontext (on
+ * the stack the signal interrupted: the handler may run on another), its
+ * rule looked up at RIP itself (the frame made no call there), every
+ * further frame as usual. Out of line, as rare as signal handlers that
+ * allocate; such walks are not remembered. */
+static __attribute__((noinline)) int walk_after_signal(uintptr_t rsp, uintptr_t *out, uint32_t n, uint32_t limit,
+                                                       bool python, bool *stopped) {
+    for (;;) {
+        const mcontext_t *registers = &((const ucontext_t *)rsp)->uc_mcontext;
+        uintptr_t rip = (uintptr_t)registers->gregs[REG_RIP], rbp = (uintptr_t)registers->gregs[REG_RBP];
+        rsp = (uintptr_t)registers->gregs[REG_RSP];
+        uintptr_t key = rip | AT_ADDRESS;
+        enum step result;
+        do {
+            if (rip < 0x4000)
+                return (int)n;
+            out[n++] = rip;
+            if ((python && hd_python_is_eval(rip)) || n == limit) {
+                *stopped = true;
+                return (int)n;
+            }
+            struct hd_unwind_rule rule = rule_slow(key);
+            if (rule.kind == HD_RULE_SIGNAL)
+                result = STEP_SIGNAL;
+            else if (rule.kind == HD_RULE_LAST)
+                result = STEP_END;
+            else if (rule.kind != HD_RULE_STANDARD && rule.kind != HD_RULE_LAST_AFTER_CFA)
+                result = STEP_OTHER;
+            else {
+                uintptr_t cfa = (rule.flags & HD_RULE_CFA_RBP ? rbp : rsp) + (intptr_t)rule.cfa_offset;
+                if (cfa <= rsp)
+                    result = STEP_OTHER;
+                else if (rule.kind == HD_RULE_LAST_AFTER_CFA)
+                    result = STEP_END;
+                else {
+                    result = advance(&rule, cfa, rule.flags & HD_RULE_RBP_SAVED, (intptr_t)rule.rbp_offset, &rip,
+                                     &rsp, &rbp, NULL, 0);
+                    key = rip;
+                }
+            }
+        } while (result == STEP_NEXT);
+        if (result == STEP_END)
+            return (int)n;
+        if (result == STEP_OTHER)
+            return WALK_OTHER;
+    }
+}
+
 /* Walks from the hook's frame as libunwind's trace would (BASE: the hook's
  * frame address; the recorder is built with frame pointers, so its
  * caller's return address is at BASE+8, the caller's RBP at BASE and its
@@ -222,6 +284,7 @@ static inline __attribute__((always_inline)) int walk(const struct rule_table *t
     if (log) {
         log->rbp0 = rbp;
         log->stop_cfa = false;
+        log->crossed_signal = false;
     }
     *stopped = false;
     /* The recorder's own frames (reallocarray calling realloc, say). */
@@ -239,6 +302,11 @@ static inline __attribute__((always_inline)) int walk(const struct rule_table *t
                 break;
             k++;
         }
+    if (HD_UNLIKELY(result == STEP_SIGNAL)) {
+        if (log)
+            log->crossed_signal = true;
+        return n > 0 ? walk_after_signal(rsp, out, n, limit, python, stopped) : WALK_OTHER;
+    }
     if (result == STEP_OTHER)
         return WALK_OTHER;
     if (log)
@@ -332,7 +400,7 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table 
             if (!hd_python_is_eval(capture[n - 1]))
                 stack.count = HD_PY_DEEP_NATIVE_FRAMES;
         }
-        if (log)
+        if (log && !log->crossed_signal)
             stack.memo = hd_memo_remember(memos, set, base, caller, tag, &stack, log);
     }
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY))

@@ -12,6 +12,7 @@ enum hd_rule_kind {
     HD_RULE_LAST_AFTER_CFA = 2,  /* RBP is undefined: it ends here, once the CFA is sane */
     HD_RULE_OTHER = 3,           /* anything else: unw_backtrace unwinds the stack */
     HD_RULE_UNKNOWN = 4,         /* not read yet */
+    HD_RULE_SIGNAL = 5,          /* a signal trampoline: the interrupted frame's registers are in the ucontext at RSP */
 };
 enum { HD_RULE_CFA_RBP = 1, HD_RULE_RBP_SAVED = 2 };
 struct hd_unwind_rule {
@@ -20,8 +21,10 @@ struct hd_unwind_rule {
     uint8_t kind, flags;
 };
 _Static_assert(sizeof(struct hd_unwind_rule) == 8, "one word");
-/* Reads the rule for a return address (the call before it) from .eh_frame. */
-struct hd_unwind_rule hd_eh_frame_rule(uintptr_t return_address) HD_HIDDEN;
+/* Reads the rule for a return address (the call before it) from .eh_frame;
+ * AT_ADDRESS: for the instruction at ADDRESS itself (a frame a signal
+ * interrupted there, which made no call). */
+struct hd_unwind_rule hd_eh_frame_rule(uintptr_t address, bool at_address) HD_HIDDEN;
 
 /* ---- the stack of one allocation, and the memo looked up inline ------ */
 /* One allocation's stack as the recorder files it: native frames from the
@@ -111,6 +114,7 @@ static inline bool hd_memo_skipped(struct hd_memo_table *table, size_t set, bool
 enum { HD_SELF_FRAMES_MAX = 8, HD_WALK_LOG_FRAMES = HD_MEMO_FRAMES + HD_SELF_FRAMES_MAX };
 struct hd_walk_log {
     uint32_t read;               /* frames whose return address (and RBP) were read */
+    bool crossed_signal;         /* the walk went on past a signal frame: not remembered */
     bool stop_cfa;               /* then one more frame's CFA was computed, and the walk stopped */
     uintptr_t rbp0;              /* RBP at BASE */
     struct hd_unwind_rule rule[HD_WALK_LOG_FRAMES];

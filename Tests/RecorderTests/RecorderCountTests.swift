@@ -215,6 +215,34 @@ import Testing
         #expect(site?.count == 8_000 && site?.size == 800_000)
     }
 
+    /// A signal handler that allocates may run on a small alternate stack.
+    /// The recorder handed a stack through a signal frame to unw_backtrace,
+    /// which took 7.8 KiB more of that stack than the handler did bare
+    /// (11,112 bytes against 3,304: an 8 KiB SIGSTKSZ stack would have
+    /// overflowed). Its own walk steps the kernel's signal frame now; what
+    /// it takes beyond bare is the hook's frames and, the first time a
+    /// return address is seen, its rule read from .eh_frame. Bound to
+    /// load time (-z now): a lazy binding's first call in the handler saves
+    /// the vector registers on the stack, bare too.
+    @Test func anAllocatingSignalHandlerFitsTheStackItFitsBare() throws {
+        let dir = try Harness.temporaryDirectory("signal-stack")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("signal_stack", in: dir, flags: ["-g", "-O2", "-Wl,-z,now"])
+        let used = { (result: Harness.Result) -> Int in
+            Int(result.stdoutText.split(separator: " ").dropFirst(2).first ?? "") ?? -1
+        }
+        let bare = try Harness.run(exe, preload: false)
+        #expect(bare.status == 0, "\(bare.stderr)")
+        let out = dir.appendingPathComponent("out")
+        let recorded = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        #expect(used(bare) > 0 && used(recorded) - used(bare) <= 2_560,
+                "alternate stack used: \(used(recorded)) bytes recorded, \(used(bare)) bare")
+        let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).first))
+        let site = try Harness.statistic("handler", in: "signal_stack.c", of: snapshot, symbolizer: symbolizer)
+        #expect(site?.count == 20 && site?.size == 4_000)
+    }
+
     @Test func recorderMemoryIsCountedByWhatIsResident() throws {
         let dir = try Harness.temporaryDirectory("memory")
         defer { try? FileManager.default.removeItem(at: dir) }

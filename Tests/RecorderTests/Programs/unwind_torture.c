@@ -8,7 +8,9 @@
  * outer paths reaching the same allocating frame at the same address), one
  * call site reached at many depths (past the depth limit too), recursion
  * whose depth changes every round, longjmp out of deep frames, a signal
- * handler that allocates, raised from deep frames, and realigned frames.
+ * handler that allocates, raised from deep frames (on an alternate signal
+ * stack on the main thread, on the thread's own stack on the others), and
+ * realigned frames.
  * "async" adds a timer signal whose handler allocates wherever the main
  * thread happens to be (not deterministic: for the unw_backtrace check). */
 #define _GNU_SOURCE
@@ -240,9 +242,13 @@ static void async_phase(void) {
 }
 
 int main(int argc, char **argv) {
+    static char alternate[64 * 1024];
+    stack_t alt = {.ss_sp = alternate, .ss_size = sizeof alternate};
+    sigaltstack(&alt, NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_ONSTACK;
     sigaction(SIGUSR1, &sa, NULL);
     all_phases(0x2545F4914F6CDD1Dull);
     enum { THREADS = 4 };
