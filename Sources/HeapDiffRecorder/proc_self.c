@@ -25,6 +25,8 @@ static dev_t proc_dev;
 static ino_t proc_ino;
 
 void hd_proc_self_open(void) {
+    if (hd_fd_is(__atomic_load_n(&proc_fd, __ATOMIC_ACQUIRE), proc_dev, proc_ino))
+        return;
     int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {

@@ -8,8 +8,9 @@
 #include <sys/types.h>
 #include "common.h"
 
-/* Opens /proc and keeps it (again, after a fork or when the program closed
- * it); before the program can chroot: at start-up, or at attach. */
+/* Opens /proc and keeps it, unless it is kept already (attached, an earlier
+ * read opened it); before the program can chroot: at start-up, or at
+ * attach. */
 void hd_proc_self_open(void) HD_HIDDEN;
 /* heapdiff attach, at the end of a session: let go (a later read opens
  * /proc by path again). */

@@ -65,4 +65,10 @@ public enum ExecutableLinking: Equatable, Sendable {
         }
         return nil
     }
+
+    /// The file PROGRAM runs, as `/proc/PID/exe` names it: found as
+    /// `execvp` finds it, its symbolic links followed.
+    public static func executableFile(_ program: String, path: String?) -> String? {
+        resolve(program, path: path).map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+    }
 }

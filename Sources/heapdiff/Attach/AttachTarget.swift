@@ -1,4 +1,5 @@
 import Foundation
+import HeapDiffKit
 import Glibc
 
 /// The checks `heapdiff attach` makes before it stops anything, each failure
@@ -22,7 +23,7 @@ struct AttachTarget {
 
     var programName: String {
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") {
-            let name = URL(fileURLWithPath: exe.replacingOccurrences(of: " (deleted)", with: "")).lastPathComponent
+            let name = URL(fileURLWithPath: Module.pathAsLoaded(exe)).lastPathComponent
             if !name.isEmpty { return name }
         }
         return process.commandName() ?? "process"

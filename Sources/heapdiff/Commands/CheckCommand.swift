@@ -161,7 +161,9 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(Self.leaksFound)
         }
 
-        SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid)
+        SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid,
+                                           executable: ExecutableLinking.executableFile(
+                                               arguments[0], path: ProcessInfo.processInfo.environment["PATH"]))
         let (own, symbolizer) = try judgeOwnSeries(in: directory, started: finished.pid, program: arguments[0],
                                                            leakTestsJudged: leakTests != nil)
         try show(own: own, leakTests: leakTests)

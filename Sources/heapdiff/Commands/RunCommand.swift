@@ -106,9 +106,9 @@ struct RunCommand: ParsableCommand {
         let summary = RunSummary(directory: directory, pid: finished.pid, grouping: grouping,
                                  periodic: recording.interval != nil, verdictsBefore: verdictsBefore,
                                  program: (arguments[0], environment))
-        let executable = ExecutableLinking.resolve(arguments[0], path: environment["PATH"])
-            .map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
-        SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid, executable: executable)
+        SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid,
+                                           executable: ExecutableLinking.executableFile(arguments[0],
+                                                                                        path: environment["PATH"]))
         if quiet {
             // Nothing of heapdiff's own: a test runner that re-runs itself under heapdiff reports.
         } else if case .signaled(let signal) = finished.termination {
