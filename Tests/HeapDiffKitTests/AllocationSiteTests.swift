@@ -173,6 +173,9 @@ import Testing
         ("/usr/lib/x86_64-linux-gnu/libisc-9.18.49-1~deb12u3-Debian.so", ["isc__mem_get", "isc_ht_init"],
          "dns_resolver_create"),
         ("/usr/lib/x86_64-linux-gnu/libisc-9.18.49-1~deb12u3-Debian.so", ["isc__mempool_get"], "dns_message_create"),
+        // Debian's tor 0.4.9: the GeoIP table's entries and its list's growth, as tor loads them.
+        ("/usr/sbin/tor", ["tor_malloc_", "tor_malloc_zero_"], "geoip_load_file"),
+        ("/usr/sbin/tor", ["tor_reallocarray_", "smartlist_add"], "geoip_load_file"),
     ])
     func runtimeWrappersAreSkipped(module: String, wrappers: [String], site: String) {
         let frames = Self.libraryProgramStack(module: module, wrappers: wrappers, site: site)

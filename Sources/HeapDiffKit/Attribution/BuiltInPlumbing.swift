@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -108,6 +108,17 @@ enum BuiltInPlumbing {
         "isc__mem_get", "isc__mem_allocate", "isc__mem_reallocate", "isc__mem_reget", "isc__mem_strdup",
         "isc__mem_strndup", "isc__mem_malloc", "isc__mem_alloc_noctx", "isc__mempool_get", "isc_ht_init",
         "isc_ht_add", "isc_heap_create", "isc_heap_insert", "isc_buffer_allocate", "isc_buffer_reserve",
+    ]
+
+    /// Tor: its malloc wrappers (exported by Debian's stripped tor), and the
+    /// list and map types that grow through them, so that the function that
+    /// filled one (`geoip_load_file`, a directory parser) is the site.
+    static let tor = [
+        "tor_malloc_", "tor_malloc_zero_", "tor_calloc_", "tor_realloc_", "tor_reallocarray_", "tor_strdup_",
+        "tor_strndup_", "tor_memdup_", "tor_memdup_nulterm_", "tor_asprintf", "tor_vasprintf", "smartlist_new",
+        "smartlist_add", "smartlist_add_all", "smartlist_add_strdup", "smartlist_add_*asprintf", "smartlist_grow",
+        "smartlist_insert", "smartlist_split_string", "smartlist_join_strings*", "strmap_new", "strmap_set*",
+        "digestmap_new", "digestmap_set", "digest256map_new", "digest256map_set", "*map_impl_HT_GROW",
     ]
 
     /// OpenSSL's allocation entry points (libcrypto), which every part of it
