@@ -409,6 +409,12 @@ __attribute__((constructor)) static void heapdiff_start(void) {
     if (hd_config.output_ok) {
         /* A process executed by a descendant: its parent is not heapdiff. */
         is_program = !hd_config.program_parent || getppid() == hd_config.program_parent;
+        /* A program run as root may start helpers as other users (dovecot's
+         * login and mail processes): helpers/ is made now, root's and shared
+         * (heapdiff removes it if it stays empty), or the first helper would
+         * make it its own and the next user's could not write there. */
+        if (is_program && hd_config.program_parent && !hd_config.keep_helper_exits && geteuid() == 0)
+            (void)hd_helpers_directory(hd_output_fd());
         hd_record_init();
         hd_python_init();
         hd_control_prepare();

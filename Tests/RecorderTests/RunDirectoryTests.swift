@@ -187,6 +187,47 @@ import Testing
             + "its recording began anew (it executed a program again, or was attached again); a trend follows one recording\n")
     }
 
+    /// A program run as root that starts helpers as two other users (as
+    /// dovecot's master starts imap-login as dovenull and imap as the mail
+    /// user): the first helper to end made helpers/ its own (0700), and every
+    /// helper of another user then lost its exit snapshot ("could not write a
+    /// snapshot: cannot use …/helpers: Operation not permitted"). The
+    /// program makes it at its start, root's and shared; a run whose helpers
+    /// leave nothing there does not keep it.
+    @Test func helpersOfOtherUsersAllKeepTheirExitSnapshots() throws {
+        if geteuid() != 0 { return }
+        let dir = try Harness.temporaryDirectory("helper-users")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("helpers_of_two_users", in: dir)
+        _ = chmod(dir.path, 0o755)   // the helpers execute the program as other users
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", exe], preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("could not write"), "\(run.stderr)")
+        let pids = run.stdoutText.split(separator: "\n").map(String.init)
+        try #require(pids.count == 2, "\(run.stdoutText)")
+        let helpers = out.appendingPathComponent("helpers")
+        #expect(try Self.names(in: helpers) == pids.map { "helpers_of_two_users.\($0).1.heapsnap" }.sorted())
+        let owners = try pids.map { pid in
+            try FileManager.default.attributesOfItem(atPath: helpers.appendingPathComponent(
+                "helpers_of_two_users.\(pid).1.heapsnap").path)[.ownerAccountID] as? Int
+        }
+        #expect(owners == [65534, 65533])
+        let symbolizer = Symbolizer()
+        for pid in pids {
+            let snapshot = try Snapshot.load(path: helpers.appendingPathComponent("helpers_of_two_users.\(pid).1.heapsnap").path)
+            let site = try Harness.statistic("helper", in: "helpers_of_two_users.c", of: snapshot, symbolizer: symbolizer)
+            #expect(site?.count == 1 && site?.size == 100)
+        }
+
+        // A program that starts no helper: no helpers/ left behind.
+        let alone = try Harness.build("plain_leak_c", in: dir)
+        let quiet = dir.appendingPathComponent("quiet")
+        let single = try Harness.run(Harness.cli, arguments: ["run", "-o", quiet.path, "--", alone], preload: false)
+        #expect(single.status == 0, "\(single.stderr)")
+        #expect(try !Self.names(in: quiet).contains("helpers"))
+    }
+
     /// A program that starts others with an environment of its own is told
     /// of where that leaves the recorder out (postfix's master keeps only its
     /// import_environment), once for each program and set of variables,

@@ -307,7 +307,8 @@ extension SnapshotSeries where Member == SnapshotFile {
     /// program that took none of its own to the helpers subfolder; once the
     /// program `pid` has ended, those of the workers it forked
     /// (`forked(_:)`) are moved back beside its files, and an emptied
-    /// subfolder is removed. Files that cannot be read or moved stay.
+    /// subfolder is removed (a program run as root makes it at its start).
+    /// Files that cannot be read or moved stay.
     ///
     /// A program that wrote no snapshot at all (killed by a signal it left
     /// to its default action, as vsftpd is by SIGTERM) has no start time to
@@ -315,6 +316,12 @@ extension SnapshotSeries where Member == SnapshotFile {
     /// and `executable` (the file heapdiff started, symlinks resolved) its
     /// own executable too; a launcher script's subshells run a shell instead.
     public static func returnForkedWorkers(in directory: String, program pid: Int32, executable: String? = nil) {
+        let subfolder = URL(fileURLWithPath: directory).appendingPathComponent(SnapshotDirectory.helpersSubdirectory).path
+        defer {
+            if (try? FileManager.default.contentsOfDirectory(atPath: subfolder).isEmpty) == true {
+                _ = rmdir(subfolder)
+            }
+        }
         let helpers = SnapshotDirectory.helpers(in: directory)
         guard !helpers.isEmpty, let program = try? load(directory: directory, pid: pid) else { return }
         for path in helpers {
@@ -324,10 +331,6 @@ extension SnapshotSeries where Member == SnapshotFile {
                 : program.forked(file)
             guard forked else { continue }
             _ = rename(path, URL(fileURLWithPath: directory).appendingPathComponent(file.name).path)
-        }
-        let subfolder = URL(fileURLWithPath: directory).appendingPathComponent(SnapshotDirectory.helpersSubdirectory).path
-        if (try? FileManager.default.contentsOfDirectory(atPath: subfolder).isEmpty) == true {
-            _ = rmdir(subfolder)
         }
     }
 

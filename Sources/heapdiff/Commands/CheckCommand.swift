@@ -140,6 +140,9 @@ struct CheckCommand: ParsableCommand {
             throw CommandError(message: "cannot run \(arguments[0]): \(String(cString: strerror(error.code)))")
         }
         notices.printAll()
+        SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid,
+                                           executable: ExecutableLinking.executableFile(
+                                               arguments[0], path: ProcessInfo.processInfo.environment["PATH"]))
         let leakTests = leakTestVerdicts(in: directory, since: verdictsBefore)
 
         guard finished.termination == .exited(0) else {
@@ -161,9 +164,6 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(Self.leaksFound)
         }
 
-        SnapshotSeries.returnForkedWorkers(in: directory, program: finished.pid,
-                                           executable: ExecutableLinking.executableFile(
-                                               arguments[0], path: ProcessInfo.processInfo.environment["PATH"]))
         let (own, symbolizer) = try judgeOwnSeries(in: directory, started: finished.pid, program: arguments[0],
                                                            leakTestsJudged: leakTests != nil)
         try show(own: own, leakTests: leakTests)
