@@ -102,6 +102,50 @@ import Testing
                Frame(module: "/usr/bin/launcher", offset: 0x50)]
     }
 
+    /// A program under /usr/lib has no frame of its own code: the C library's
+    /// functions that allocate for their caller (tzset's zone names, for
+    /// dovecot's imap through localtime) are passed over for the library
+    /// that called them, or for the stripped program's nameless code.
+    @Test func theCRuntimeIsTheSiteOnlyWhenNothingElseCanBe() {
+        let rule = AllocationSiteRule.standard
+        let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6", libdovecot = "/usr/lib/dovecot/libdovecot.so.0"
+        let imap = [
+            Frame(module: libc, offset: 1, function: "__tzstring_len"),
+            Frame(module: libc, offset: 2, function: "__tzfile_read"),
+            Frame(module: libc, offset: 3, function: "tzset_internal"),
+            Frame(module: libdovecot, offset: 4, function: "time_to_local_day_start"),
+            Frame(module: "/usr/lib/dovecot/libdovecot-storage.so.0", offset: 5, function: "mail_index_update_day_headers"),
+            Frame(module: "/usr/lib/dovecot/imap", offset: 6, function: "main"),
+            Frame(module: libc, offset: 7, function: "__libc_start_call_main"),
+        ]
+        #expect(rule.siteIndex(of: imap) == 3)
+        // The C++ library alike.
+        let locale = [Frame(module: "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", offset: 1,
+                            function: "std::locale::_Impl::_Impl(unsigned long)")] + imap.dropFirst(3)
+        #expect(rule.siteIndex(of: Array(locale)) == 1)
+        // A stripped system program's nameless code that called fopen is the site, not fopen.
+        let memcached = "/usr/bin/memcached"
+        let config = [
+            Frame(module: libc, offset: 1, function: "malloc"), Frame(module: libc, offset: 2, function: "fopen"),
+            Frame(module: memcached, offset: 0x11d1d), Frame(module: memcached, offset: 0x1904b),
+        ]
+        #expect(rule.siteIndex(of: config) == 2)
+        // The recorder's dlclose hook, between the loader and the library that unloads a module.
+        let unload = [
+            Frame(module: "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", offset: 1, function: "_dl_close_worker"),
+            Frame(module: libc, offset: 2, function: "__dlclose"),
+            Frame(module: "/usr/lib/heapdiff/libheapdiff.so", offset: 3, function: "dlclose"),
+            Frame(module: libdovecot, offset: 4, function: "module_dir_unload"),
+            Frame(module: "/usr/lib/dovecot/imap-login", offset: 5, function: "main"),
+        ]
+        #expect(rule.siteIndex(of: unload) == 3)
+        // Nothing but the runtime: its first named function that is no wrapper.
+        #expect(rule.siteIndex(of: Array(imap.prefix(3))) == 0)
+        // Own code still comes first.
+        let own = [imap[0], Frame(module: "/srv/app", offset: 9, function: "rotate_logs")] + imap.dropFirst(3)
+        #expect(rule.siteIndex(of: own) == 1)
+    }
+
     /// A class's own operator new (node's V8 allocates its C++ objects with
     /// Malloced's) allocates for the new-expression that called it.
     @Test func aClasssOwnOperatorNewIsAWrapper() {
@@ -173,6 +217,10 @@ import Testing
         ("/usr/lib/x86_64-linux-gnu/libisc-9.18.49-1~deb12u3-Debian.so", ["isc__mem_get", "isc_ht_init"],
          "dns_resolver_create"),
         ("/usr/lib/x86_64-linux-gnu/libisc-9.18.49-1~deb12u3-Debian.so", ["isc__mempool_get"], "dns_message_create"),
+        // Debian's dovecot 2.3 (its services under /usr/lib/dovecot): the log process's table per
+        // connection, a read buffer of an input stream.
+        ("/usr/lib/dovecot/libdovecot.so.0", ["hash_table_create"], "log_connection_create"),
+        ("/usr/lib/dovecot/libdovecot.so.0", ["i_stream_try_alloc", "i_stream_grow_buffer"], "i_stream_file_read"),
         // Debian's tor 0.4.9: the GeoIP table's entries and its list's growth, as tor loads them.
         ("/usr/sbin/tor", ["tor_malloc_", "tor_malloc_zero_"], "geoip_load_file"),
         ("/usr/sbin/tor", ["tor_reallocarray_", "smartlist_add"], "geoip_load_file"),

@@ -23,9 +23,11 @@
 /// - everything else is *own* code.
 ///
 /// The site is the first own frame (inlined ones included); without one, the
-/// first generated frame, then the first library frame that has a name, is no wrapper and is inside the
-/// first nameless frame of a system program, then that frame, then any frame that is no wrapper, then
-/// frame 0.
+/// first generated frame, then the first library frame that has a name, is no wrapper, is inside the
+/// first nameless frame of a system program and is not the C or C++ runtime's (libc's `tzset` works for
+/// whoever called `localtime`: dovecot's `imap`, under /usr/lib, is charged to libdovecot's
+/// `time_to_local_day_start`), then that nameless frame, then a runtime's named frame, then any frame that
+/// is no wrapper, then frame 0.
 public struct AllocationSiteRule: Equatable, Sendable {
     public enum Role: Equatable, Sendable {
         case own, generated, library, wrapper
@@ -40,6 +42,9 @@ public struct AllocationSiteRule: Equatable, Sendable {
     public var libraryFiles: [Glob]
     /// Modules whose frames are library code when they have no name.
     public var namelessLibraryModules: [Glob]
+    /// The C and C++ runtimes: library code that allocates for whoever
+    /// called it, the site only when nothing else can be.
+    public var runtimeModules: [Glob]
     /// Python code compiled from a string at run time (a dataclass's
     /// `__init__`, a namedtuple's `__new__`, `exec`): passed over like
     /// library code while a frame of the program's own code calls it, the
@@ -47,13 +52,15 @@ public struct AllocationSiteRule: Equatable, Sendable {
     public var generatedFiles: [Glob]
 
     public init(functions: [Glob] = [], modules: [Glob] = [], files: [Glob] = [], libraryModules: [Glob] = [],
-                libraryFiles: [Glob] = [], namelessLibraryModules: [Glob] = [], generatedFiles: [Glob] = []) {
+                libraryFiles: [Glob] = [], namelessLibraryModules: [Glob] = [], runtimeModules: [Glob] = [],
+                generatedFiles: [Glob] = []) {
         self.functions = functions
         self.modules = modules
         self.files = files
         self.libraryModules = libraryModules
         self.libraryFiles = libraryFiles
         self.namelessLibraryModules = namelessLibraryModules
+        self.runtimeModules = runtimeModules
         self.generatedFiles = generatedFiles
     }
 
@@ -65,6 +72,7 @@ public struct AllocationSiteRule: Equatable, Sendable {
         libraryModules: BuiltInPlumbing.modules.map(Glob.init),
         libraryFiles: BuiltInPlumbing.files.map(Glob.init),
         namelessLibraryModules: BuiltInPlumbing.systemPrograms.map(Glob.init),
+        runtimeModules: BuiltInPlumbing.runtimeModules.map(Glob.init),
         generatedFiles: BuiltInPlumbing.generatedPythonFiles.map(Glob.init))
 
     /// Attributes nothing elsewhere: the site is always frame 0 (`--no-skip`).
@@ -127,6 +135,11 @@ public struct AllocationSiteRule: Equatable, Sendable {
             && !libraryModules.matchAny(path: frame.module)
     }
 
+    /// Whether the frame is the C or C++ runtime's (see `runtimeModules`).
+    func isRuntime(_ frame: Frame) -> Bool {
+        !frame.module.isEmpty && runtimeModules.matchAny(path: frame.module)
+    }
+
     /// Index of the site among `frames` (innermost first), nil for none.
     ///
     /// Without own code, a named library frame is the site only if it is called by the stripped system
@@ -137,8 +150,12 @@ public struct AllocationSiteRule: Equatable, Sendable {
         let roles = frames.map(role(of:))
         if let own = roles.firstIndex(of: .own) ?? roles.firstIndex(of: .generated) { return own }
         let program = frames.indices.first { roles[$0] == .library && isNamelessSystemProgram(frames[$0]) }
-        return frames.indices.first { $0 < (program ?? frames.count) && roles[$0] == .library && frames[$0].function != nil }
+        let named = frames.indices.filter {
+            $0 < (program ?? frames.count) && roles[$0] == .library && frames[$0].function != nil
+        }
+        return named.first { !isRuntime(frames[$0]) }
             ?? program
+            ?? named.first
             ?? roles.firstIndex(of: .library)
             ?? 0
     }

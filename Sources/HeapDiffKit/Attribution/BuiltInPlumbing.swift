@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + dovecot + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -121,6 +121,21 @@ enum BuiltInPlumbing {
         "digestmap_new", "digestmap_set", "digest256map_new", "digest256map_set", "*map_impl_HT_GROW",
     ]
 
+    /// Dovecot's libdovecot: its malloc wrappers and memory pools (the data
+    /// stack's blocks, an alloconly pool's), and the buffer, string, array,
+    /// hash table and input stream types that grow through them, so that the
+    /// function of imap, auth or log that made or filled one is the site.
+    /// Debian's services live under /usr/lib/dovecot: none of their frames is
+    /// the program's own.
+    static let dovecot = [
+        "i_malloc", "i_realloc", "i_strdup*", "i_strndup", "i_strconcat", "p_strdup*", "p_strndup", "p_strconcat",
+        "p_strarray_dup", "t_malloc*", "t_buffer_*", "t_str_new", "t_strdup*", "t_strconcat", "pool_alloconly_create*",
+        "pool_allocfree_create*", "pool_datastack_create", "buffer_create_dynamic*", "buffer_append*", "buffer_write*",
+        "buffer_insert*", "buffer_get_space_unsafe", "str_new", "str_append*", "str_printfa", "str_vprintfa",
+        "array_idx_get_space_i", "array_insert_space_i", "hash_table_create*", "hash_table_insert",
+        "i_stream_try_alloc*", "i_stream_grow_buffer",
+    ]
+
     /// OpenSSL's allocation entry points (libcrypto), which every part of it
     /// allocates through.
     static let openssl = [
@@ -197,6 +212,17 @@ enum BuiltInPlumbing {
     /// Process start-up code linked into every program: never a site, and
     /// no use as a cumulative row.
     static let startup = ["_start", "__libc_start_main*", "__libc_start_call_main"]
+
+    /// The C and C++ runtimes (glibc with its loader and NSS modules, the C++
+    /// library and its unwinder), and the recorder, whose hooks stand in for
+    /// libc's `dlclose`, `fork` and `exec*`: without the program's own code
+    /// on the stack, their functions are passed over for the library that
+    /// called them.
+    static let runtimeModules = [
+        "*/libc.so*", "*/ld-linux*", "*/libm.so*", "*/libpthread.so*", "*/libdl.so*", "*/librt.so*",
+        "*/libresolv.so*", "*/libnss_*", "*/libstdc++.so*", "*/libgcc_s.so*", "*/libc++.so*", "*/libc++abi.so*",
+        "libheapdiff*",
+    ]
 
     /// Where distributions install programs: their frames without a name (a
     /// stripped interpreter's `main`) are library code, not the program's own.
