@@ -250,17 +250,17 @@ import Testing
             "heapdiff: warning: exec_env started /bin/true, /usr/bin/true, /bin/echo with an environment that leaves "
                 + "out LD_PRELOAD, HEAPDIFF_OUTPUT, HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: they ran "
                 + "without the recorder; a program that cleans the environment of what it starts must be told to pass "
-                + "them on (postfix: import_environment; Apache: PassEnv)",
+                + "them on (postfix, dovecot: import_environment; Apache: PassEnv)",
             "heapdiff: warning: exec_env started /bin/true with an environment that leaves out HEAPDIFF_OUTPUT, "
                 + "HEAPDIFF_INTERVAL, HEAPDIFF_REPORT, HEAPDIFF_PROGRAM_PARENT: the recorder in it wrote its snapshots "
                 + "into its working directory; a program that cleans the environment of what it starts must be told "
-                + "to pass them on (postfix: import_environment; Apache: PassEnv)",
+                + "to pass them on (postfix, dovecot: import_environment; Apache: PassEnv)",
             "heapdiff: warning: exec_env started sh -c 'echo system' with an environment that leaves out LD_PRELOAD: "
                 + "it ran without the recorder; a program that cleans the environment of what it starts must be told "
-                + "to pass it on (postfix: import_environment; Apache: PassEnv)",
+                + "to pass it on (postfix, dovecot: import_environment; Apache: PassEnv)",
             "heapdiff: warning: exec_env started sh -c 'echo popen' with an environment that leaves out "
                 + "HEAPDIFF_INTERVAL: the recorder in it ran without that setting; a program that cleans the "
-                + "environment of what it starts must be told to pass it on (postfix: import_environment; Apache: PassEnv)",
+                + "environment of what it starts must be told to pass it on (postfix, dovecot: import_environment; Apache: PassEnv)",
         ], "\(run.stderr)")
         // Too crowded an environment (600 entries) gets nothing added: its recorder wrote where the line says.
         let strays = try FileManager.default.contentsOfDirectory(atPath: crowded.path)

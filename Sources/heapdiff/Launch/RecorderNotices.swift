@@ -102,7 +102,7 @@ final class RecorderNotices {
             return "\(group.starter) started \(shown) with an environment that leaves out "
                 + group.missing.joined(separator: ", ") + ": \(effect); a program that cleans the environment of "
                 + "what it starts must be told to pass " + (group.missing.count == 1 ? "it" : "them")
-                + " on (postfix: import_environment; Apache: PassEnv)"
+                + " on (postfix, dovecot: import_environment; Apache: PassEnv)"
         }
     }
 
