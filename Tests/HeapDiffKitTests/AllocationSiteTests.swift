@@ -221,6 +221,8 @@ import Testing
         // connection, a read buffer of an input stream.
         ("/usr/lib/dovecot/libdovecot.so.0", ["hash_table_create"], "log_connection_create"),
         ("/usr/lib/dovecot/libdovecot.so.0", ["i_stream_try_alloc", "i_stream_grow_buffer"], "i_stream_file_read"),
+        // Debian's mosquitto 2.0: a retained message's topic.
+        ("/usr/sbin/mosquitto", ["mosquitto__malloc"], "retain__store"),
         // Debian's tor 0.4.9: the GeoIP table's entries and its list's growth, as tor loads them.
         ("/usr/sbin/tor", ["tor_malloc_", "tor_malloc_zero_"], "geoip_load_file"),
         ("/usr/sbin/tor", ["tor_reallocarray_", "smartlist_add"], "geoip_load_file"),

@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + dovecot + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + dovecot + mosquitto + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -135,6 +135,10 @@ enum BuiltInPlumbing {
         "array_idx_get_space_i", "array_insert_space_i", "hash_table_create*", "hash_table_insert",
         "i_stream_try_alloc*", "i_stream_grow_buffer",
     ]
+
+    /// Mosquitto's malloc wrappers (the broker and libmosquitto each have them).
+    static let mosquitto = ["mosquitto__malloc", "mosquitto__calloc", "mosquitto__realloc", "mosquitto__strdup",
+                            "mosquitto__strndup"]
 
     /// OpenSSL's allocation entry points (libcrypto), which every part of it
     /// allocates through.
