@@ -227,6 +227,22 @@ import Testing
         #expect(try Harness.snapshotFiles(in: out).count == 1)
     }
 
+    /// A supervisor that stops a service signals its process group: heapdiff
+    /// gets SIGTERM again once the program has ended (`timeout -s TERM 15
+    /// heapdiff run -- dnsmasq …` printed no summary, or half of one, and
+    /// exited 143). It stays to report, and exits with the program's status.
+    @Test func aTerminationSignalAfterTheProgramsEndDoesNotCutTheReport() throws {
+        let dir = try Harness.temporaryDirectory("term-after")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("term_after_exit", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", exe], preload: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("heapdiff: 1 snapshot in ") }, "\(result.stderr)")
+        #expect(lines.contains("total: 10000 B in 10 blocks"), "\(result.stderr)")
+    }
+
     /// CPython ends an uncaught KeyboardInterrupt by killing itself with
     /// SIGINT, past exit(): the exit snapshot is written before.
     @Test func pythonEndedByCtrlCWritesItsExitSnapshot() throws {

@@ -20,8 +20,8 @@ enum Termination: Equatable {
     }
 }
 
-/// The child that SIGTERM and SIGHUP are forwarded to. A global because a C
-/// signal handler cannot capture anything; only written while no handler is installed.
+/// The child that SIGTERM and SIGHUP are forwarded to, 0 once it has ended.
+/// A global because a C signal handler cannot capture anything.
 nonisolated(unsafe) private var forwardingTarget: pid_t = 0
 
 /// Runs the traced program as heapdiff's child, as transparently as a shell
@@ -57,11 +57,26 @@ enum ChildProcess {
         let pid = try spawn(arguments: arguments, environment: environment, defaultSignals: restoredInChild,
                             stdoutToStderr: stdoutToStderr)
 
+        // Termination signals are passed on while the program runs. Once it
+        // has ended they are not heapdiff's to die of: a supervisor that
+        // stops a service signals its whole process group (timeout, systemd,
+        // docker stop), and the signal heapdiff gets after the program's end
+        // would cut off the report of the run it stopped. So the handler
+        // stays, forwarding nothing, until heapdiff exits. The program is
+        // seen to end without being reaped (WNOWAIT), so its pid cannot be
+        // another process's when a signal is forwarded to it.
         forwardingTarget = pid
-        let forwardedSignals = [SIGTERM, SIGHUP]
-        let replaced = forwardedSignals.map { signal($0, { received in _ = kill(forwardingTarget, received) }) }
-        defer { zip(forwardedSignals, replaced).forEach { _ = signal($0, $1) } }
-
+        for forwarded in [SIGTERM, SIGHUP] {
+            _ = signal(forwarded, { received in
+                let target = forwardingTarget
+                if target > 0 { _ = kill(target, received) }
+            })
+        }
+        var ended = siginfo_t()
+        while waitid(P_PID, id_t(pid), &ended, WEXITED | WNOWAIT) < 0 {
+            guard errno == EINTR else { break }
+        }
+        forwardingTarget = 0
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { return Finished(pid: pid, termination: .exited(1)) }
