@@ -49,8 +49,10 @@ final class RecorderNotices {
     }
 
     /// One line per process and kind of notice on standard error (the first
-    /// one's text, and how many more there were); returns the pids that
-    /// could not write.
+    /// one's text, and how many more there were), or for write failures one
+    /// line per user and reason, naming the processes (a server's hundred
+    /// workers that cannot write get one line); returns the pids that could
+    /// not write.
     @discardableResult
     func printAll() -> Set<Int32> {
         var failed: Set<Int32> = []
@@ -61,8 +63,18 @@ final class RecorderNotices {
             switch notice.kind {
             case HD_REPORT_WRITE_FAILED:
                 failed.insert(notice.pid)
-                Console.warning("process \(notice.pid)\(processDescription(notice)) could not write a snapshot: "
-                    + notice.text + (more > 0 ? " (and \(counted(more, "more failure")))" : ""))
+                let alike = Self.firstFailures(notices).filter { $0.uid == notice.uid && $0.text == notice.text }
+                guard alike.count > 1 else {
+                    Console.warning("process \(notice.pid)\(processDescription(notice)) could not write a snapshot: "
+                        + notice.text + (more > 0 ? " (and \(counted(more, "more failure")))" : ""))
+                    continue
+                }
+                guard alike.first?.pid == notice.pid else { continue }   // said with the first of them
+                let shown = alike.prefix(5).map { String($0.pid) }.joined(separator: ", ")
+                    + (alike.count > 5 ? " and \(alike.count - 5) more" : "")
+                let user = notice.uid >= 0 && notice.uid != Int32(bitPattern: getuid()) ? "uid \(notice.uid), " : ""
+                Console.warning("\(alike.count) processes (\(user)pids \(shown)) could not write a snapshot: "
+                    + notice.text)
             case HD_REPORT_SIGNAL_TAKEN:
                 Console.warning("process \(notice.pid)\(processDescription(notice)) installed its own \(notice.text) "
                     + "handler: \(notice.text) took no snapshot there (`heapdiff snapshot \(notice.pid)` still works)")
@@ -107,6 +119,12 @@ final class RecorderNotices {
     }
 
     /// " (uid 65534)" when the process ran as another user than heapdiff.
+    /// Each process's first write failure.
+    private static func firstFailures(_ notices: [Notice]) -> [Notice] {
+        var seen: Set<Int32> = []
+        return notices.filter { $0.kind == HD_REPORT_WRITE_FAILED && seen.insert($0.pid).inserted }
+    }
+
     private func processDescription(_ notice: Notice) -> String {
         notice.uid >= 0 && notice.uid != Int32(bitPattern: getuid()) ? " (uid \(notice.uid))" : ""
     }
