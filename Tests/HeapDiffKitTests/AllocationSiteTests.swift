@@ -223,6 +223,13 @@ import Testing
         ("/usr/lib/dovecot/libdovecot.so.0", ["i_stream_try_alloc", "i_stream_grow_buffer"], "i_stream_file_read"),
         // Debian's mosquitto 2.0: a retained message's topic.
         ("/usr/sbin/mosquitto", ["mosquitto__malloc"], "retain__store"),
+        // Debian's squid 5: a memory cache node, a URL's buffer, a header's string.
+        ("/usr/sbin/squid", ["xmalloc", "MemPoolMalloc::allocate()"], "mem_hdr::nodeToRecieve(long)"),
+        ("/usr/sbin/squid", ["xmalloc", "MemPoolMalloc::allocate()", "MemBlob::memAlloc(unsigned int)",
+                             "MemBlob::MemBlob(unsigned int)", "SBuf::reAlloc(unsigned int)"], "AnyP::Uri::absolute() const"),
+        ("/usr/sbin/squid", ["xmalloc", "MemPoolMalloc::allocate()", "String::allocBuffer(unsigned long)",
+                             "String::allocAndFill(char const*, int)", "String::operator=(char const*)"],
+         "HttpHeaderEntry::HttpHeaderEntry(Http::HdrType, SBuf const&, char const*)"),
         // Debian's tor 0.4.9: the GeoIP table's entries and its list's growth, as tor loads them.
         ("/usr/sbin/tor", ["tor_malloc_", "tor_malloc_zero_"], "geoip_load_file"),
         ("/usr/sbin/tor", ["tor_reallocarray_", "smartlist_add"], "geoip_load_file"),

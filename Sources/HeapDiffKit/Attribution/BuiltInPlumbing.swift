@@ -5,7 +5,7 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + dovecot + mosquitto + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + dovecot + mosquitto + squid + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -139,6 +139,18 @@ enum BuiltInPlumbing {
     /// Mosquitto's malloc wrappers (the broker and libmosquitto each have them).
     static let mosquitto = ["mosquitto__malloc", "mosquitto__calloc", "mosquitto__realloc", "mosquitto__strdup",
                             "mosquitto__strndup"]
+
+    /// Squid: its memory pools (each type's objects and buffers come from
+    /// one), the callback-data allocator, and its string and buffer types
+    /// (`SBuf`, `MemBlob`, `String`), which grow through them, so that the
+    /// store, parser or request code that needed the memory is the site.
+    static let squid = [
+        "MemPoolMalloc::allocate*", "MemPoolChunked::allocate*", "MemAllocator::alloc*", "Mem::AllocatorProxy::alloc*",
+        "memAllocate", "memAllocBuf", "memReallocBuf", "memAllocString", "memAllocRigid", "cbdataInternalAlloc*",
+        "PoolingAllocator<*>::allocate*", "MemBlob::memAlloc*", "MemBlob::MemBlob*", "SBuf::reAlloc*",
+        "SBuf::rawSpace*", "SBuf::rawAppendStart*", "SBuf::lowAppend*", "SBuf::append*", "SBuf::assign*", "SBuf::c_str*",
+        "String::allocBuffer*", "String::allocAndFill*", "String::operator=*", "String::append*",
+    ]
 
     /// OpenSSL's allocation entry points (libcrypto), which every part of it
     /// allocates through.
