@@ -5,7 +5,8 @@
 /// the program's own code is on the stack.
 enum BuiltInPlumbing {
     static let functions = cAndPosix + cxxRuntime + libstdcxx + libcxx + swift + rust + glib + cpython + libiberty
-        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + dovecot + mosquitto + squid + openssl + startup
+        + ruby + hotspot + perl + php + redis + postgres + mysql + postfix + bind + tor + dovecot + mosquitto + squid
+        + openssl + startup
 
     static let cAndPosix = [
         "malloc", "calloc", "realloc", "reallocarray",
@@ -148,7 +149,8 @@ enum BuiltInPlumbing {
         "MemPoolMalloc::allocate*", "MemPoolChunked::allocate*", "MemAllocator::alloc*", "Mem::AllocatorProxy::alloc*",
         "memAllocate", "memAllocBuf", "memReallocBuf", "memAllocString", "memAllocRigid", "cbdataInternalAlloc*",
         "PoolingAllocator<*>::allocate*", "MemBlob::memAlloc*", "MemBlob::MemBlob*", "SBuf::reAlloc*",
-        "SBuf::rawSpace*", "SBuf::rawAppendStart*", "SBuf::lowAppend*", "SBuf::append*", "SBuf::assign*", "SBuf::c_str*",
+        "SBuf::rawSpace*", "SBuf::rawAppendStart*", "SBuf::lowAppend*", "SBuf::append*", "SBuf::assign*",
+        "SBuf::c_str*",
         "String::allocBuffer*", "String::allocAndFill*", "String::operator=*", "String::append*",
     ]
 
