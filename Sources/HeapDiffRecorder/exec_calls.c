@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "config.h"
@@ -138,6 +139,48 @@ static bool first_time(const char *key, const char *missing) {
     return true;
 }
 
+/* The loader ignores LD_PRELOAD's paths in secure-execution mode: in a
+ * program started while the real and effective user (or group) differ, or
+ * from a set-user-ID or set-group-ID file that makes them differ (squid's
+ * master starts its kids as real user proxy, effective user root). Named
+ * once per program, as an environment that leaves the recorder out is. */
+static void note_secure_execution(const char *program, const char *shown) {
+    const char *name = program;
+    unsigned ruid = getuid(), euid = geteuid(), rgid = getgid(), egid = getegid();
+    struct stat st;
+    char found[512];
+    if (!strchr(program, '/')) {
+        /* execvp's name: not a program that will not start (squid tries a
+         * squid_start script first), and its file for the bits below. */
+        const char *path = getenv("PATH");
+        bool exists = false;
+        for (const char *p = path ? path : "/bin:/usr/bin"; !exists && *p;) {
+            size_t n = strcspn(p, ":");
+            if (snprintf(found, sizeof found, "%.*s/%s", (int)n, n ? p : ".", program) < (int)sizeof found)
+                exists = access(found, X_OK) == 0;
+            p += n + (p[n] == ':');
+        }
+        if (!exists)
+            return;
+        program = found;
+    }
+    if (stat(program, &st) == 0) {
+        if (st.st_mode & S_ISUID)
+            euid = st.st_uid;
+        if (st.st_mode & S_ISGID)
+            egid = st.st_gid;
+    }
+    if (ruid == euid && rgid == egid)
+        return;
+    char detail[80];
+    if (ruid != euid)
+        snprintf(detail, sizeof detail, "real user %u, effective user %u", ruid, euid);
+    else
+        snprintf(detail, sizeof detail, "real group %u, effective group %u", rgid, egid);
+    if (first_time(program, "\tsecure"))
+        hd_report(HD_REPORT_SECURE_EXECUTION, "%s\t%s\t%s", hd_program_name, shown ? shown : name, detail);
+}
+
 /* Room for a new environment: the entries, the settings, the end; 1 (no
  * new one, only the notice) past 512 entries, 4 KiB of stack, which a
  * thread started with a small stack can spare. */
@@ -184,6 +227,11 @@ static char *const *environment_for(const char *program, const char *shown, char
     }
     if (!program)
         program = "";
+    if (preloaded) {
+        int saved_errno = errno;   /* stat may fail: the exec's errno is the program's */
+        note_secure_execution(program, shown);
+        errno = saved_errno;
+    }
     if (missing[0] && first_time(program, missing))
         hd_report(HD_REPORT_ENVIRONMENT_LEFT_OUT, "%s\t%s\t%s", hd_program_name, shown ? shown : program, missing);
     if (!added)

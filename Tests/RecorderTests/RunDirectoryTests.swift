@@ -228,6 +228,28 @@ import Testing
         #expect(try !Self.names(in: quiet).contains("helpers"))
     }
 
+    /// The loader ignores LD_PRELOAD's paths in a program started while the
+    /// real and effective user differ (squid's kids, started with real user
+    /// proxy and effective user root, ran without the recorder, and nothing
+    /// said so): named, as an environment that leaves the recorder out is.
+    @Test(.enabled(if: geteuid() == 0, "needs root: the child keeps root as its effective user only"))
+    func aProgramStartedInSecureExecutionModeIsNamed() throws {
+        let dir = try Harness.temporaryDirectory("secure-exec")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("secure_exec", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", exe], preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("heapdiff: warning: secure_exec started /proc/self/exe in secure-execution mode "
+            + "(real user 65534, effective user 0), where the loader ignores LD_PRELOAD: it ran without the recorder\n"),
+                "\(run.stderr)")
+        // Only the program's own snapshot: the child was not recorded.
+        let pids = Set(try Harness.snapshotFiles(in: out).compactMap {
+            SnapshotFileName(URL(fileURLWithPath: $0).lastPathComponent)?.pid
+        })
+        #expect(pids.count == 1, "\(pids)")
+    }
+
     /// A program that starts others with an environment of its own is told
     /// of where that leaves the recorder out (postfix's master keeps only its
     /// import_environment), once for each program and set of variables,

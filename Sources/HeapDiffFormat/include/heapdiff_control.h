@@ -118,6 +118,10 @@ enum hd_control_result hd_control_request(int pid, const char *label, int timeou
 /* text: "NAME\tPROGRAM\tVARIABLE VARIABLE…": a process NAME started PROGRAM
  * with an environment that leaves out these (exec_calls.c) */
 #define HD_REPORT_ENVIRONMENT_LEFT_OUT "environment-left-out"
+/* text: "NAME\tPROGRAM\tDETAIL": a process NAME started PROGRAM, with the
+ * recorder in LD_PRELOAD, in secure-execution mode (DETAIL: "real user R,
+ * effective user E" or the same of groups), where the loader ignores it */
+#define HD_REPORT_SECURE_EXECUTION "secure-execution"
 enum { HD_REPORT_MAX_MESSAGE = 1024, HD_REPORT_MAX_NAME = 100 };
 /* Fills the address for a name as found in HEAPDIFF_REPORT; false when the
  * name is empty or too long. */

@@ -85,6 +85,12 @@ final class RecorderNotices {
         for line in Self.environmentLines(notices.filter { $0.kind == HD_REPORT_ENVIRONMENT_LEFT_OUT }) {
             Console.warning(line)
         }
+        for notice in notices where notice.kind == HD_REPORT_SECURE_EXECUTION {
+            let fields = notice.text.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            Console.warning("\(fields[0]) started \(fields[1]) in secure-execution mode (\(fields[2])), where the "
+                + "loader ignores LD_PRELOAD: it ran without the recorder")
+        }
         return failed
     }
 
