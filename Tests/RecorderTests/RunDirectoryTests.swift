@@ -241,7 +241,8 @@ import Testing
         let run = try Harness.run(Harness.cli, arguments: ["run", "-o", out.path, "--", exe], preload: false)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("heapdiff: warning: secure_exec started /proc/self/exe in secure-execution mode "
-            + "(real user 65534, effective user 0), where the loader ignores LD_PRELOAD: it ran without the recorder\n"),
+            + "(real user 65534, effective user 0), where the loader ignores LD_PRELOAD: it ran without the recorder; "
+            + "`heapdiff attach PID` records it while it runs\n"),
                 "\(run.stderr)")
         // Only the program's own snapshot: the child was not recorded.
         let pids = Set(try Harness.snapshotFiles(in: out).compactMap {
