@@ -89,7 +89,8 @@ final class RecorderNotices {
             let fields = notice.text.split(separator: "\t", omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }
             Console.warning("\(fields[0]) started \(fields[1]) in secure-execution mode (\(fields[2])), where the "
-                + "loader ignores LD_PRELOAD: it ran without the recorder; `heapdiff attach PID` records it while it runs")
+                + "loader ignores LD_PRELOAD: it ran without the recorder; `heapdiff attach PID` records it "
+                + "while it runs")
         }
         return failed
     }
