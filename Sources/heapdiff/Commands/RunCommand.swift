@@ -33,7 +33,9 @@ struct RunCommand: ParsableCommand {
             HEAPDIFF_FOLLOW_CHILDREN=0 traces the program alone. Programs started with an environment that \
             leaves out LD_PRELOAD (postfix's import_environment, Apache's CGI) run unrecorded and are named; \
             ones that keep it but not the HEAPDIFF_* settings get the settings passed on (a shell started \
-            by system() or popen(), which gets the process's own environment, is named instead).
+            by system() or popen(), which gets the process's own environment, is named instead). So are \
+            programs started in the loader's secure-execution mode, which ignores LD_PRELOAD (real and \
+            effective user differ, as in squid's kids, or a set-user-ID file): `heapdiff attach` records them.
 
             When the program ends, heapdiff lists its snapshots and shows the growth between the first and \
             the last one (or, with a single snapshot, the largest live allocation sites); with three or more \
