@@ -149,14 +149,44 @@ public struct AllocationSiteRule: Equatable, Sendable {
         guard !frames.isEmpty else { return nil }
         let roles = frames.map(role(of:))
         if let own = roles.firstIndex(of: .own) ?? roles.firstIndex(of: .generated) { return own }
-        let program = frames.indices.first { roles[$0] == .library && isNamelessSystemProgram(frames[$0]) }
-        let named = frames.indices.filter {
-            $0 < (program ?? frames.count) && roles[$0] == .library && frames[$0].function != nil
+        var choice = LibrarySiteChoice<Int>(rule: self)
+        for index in frames.indices {
+            if let site = choice.offer(frames[index], role: roles[index], at: index) { return site }
         }
-        return named.first { !isRuntime(frames[$0]) }
-            ?? program
-            ?? named.first
-            ?? roles.firstIndex(of: .library)
-            ?? 0
+        return choice.fallback ?? 0
     }
+}
+
+/// The site of a stack without own code, offered its frames innermost first
+/// (`AllocationSiteRule.siteIndex` and `StackResolver.site`, which symbolizes
+/// lazily, share it): the first frame that is no wrapper and either named and
+/// not the C or C++ runtime's, or a stripped system program's nameless code
+/// (memcached's, called from libevent's loop: a named library frame outward
+/// of it is its caller, not its callee); failing that, the runtime's first
+/// named frame, then the first nameless frame that is no wrapper.
+struct LibrarySiteChoice<Position> {
+    let rule: AllocationSiteRule
+    private var runtime: Position?
+    private var nameless: Position?
+
+    init(rule: AllocationSiteRule) {
+        self.rule = rule
+    }
+
+    /// The site, when this frame is it whatever comes further out.
+    mutating func offer(_ frame: Frame, role: AllocationSiteRule.Role, at position: Position) -> Position? {
+        guard role != .wrapper else { return nil }
+        if rule.isNamelessSystemProgram(frame) || (frame.function != nil && !rule.isRuntime(frame)) {
+            return position
+        }
+        if frame.function != nil {
+            if runtime == nil { runtime = position }
+        } else if nameless == nil {
+            nameless = position
+        }
+        return nil
+    }
+
+    /// The site once every frame was offered and none was sure.
+    var fallback: Position? { runtime ?? nameless }
 }

@@ -109,28 +109,17 @@ final class StackResolver {
             return (Position(address: index, inline: 0), frames(at: addresses[index])[0])
         }
         // No own code: the program lives among the libraries (cc1 under
-        // /usr/lib/gcc, libruby, libjvm, dovecot's imap). The first named
-        // frame that is no wrapper and not the C or C++ runtime's, unless a
-        // stripped system program's own code comes first (memcached's,
-        // called from libevent's loop): then that frame; else the runtime's
-        // first named frame; else the first that is no wrapper.
-        var runtime: (position: Position, frame: Frame)?, nameless: (position: Position, frame: Frame)?
+        // /usr/lib/gcc, libruby, libjvm, dovecot's imap).
+        var choice = LibrarySiteChoice<(position: Position, frame: Frame)>(rule: rule)
         for (index, address) in addresses.enumerated() where !isSkipped(address, libraryToo: false) {
             let resolved = resolve(address)
-            for inline in resolved.frames.indices where resolved.roles[inline] != .wrapper {
+            for inline in resolved.frames.indices {
                 let frame = resolved.frames[inline]
-                let found = (Position(address: index, inline: inline, inLibrary: true), frame)
-                if rule.isNamelessSystemProgram(frame) || (frame.function != nil && !rule.isRuntime(frame)) {
-                    return found
-                }
-                if frame.function != nil {
-                    if runtime == nil { runtime = found }
-                } else if nameless == nil {
-                    nameless = found
-                }
+                let here = (Position(address: index, inline: inline, inLibrary: true), frame)
+                if let site = choice.offer(frame, role: resolved.roles[inline], at: here) { return site }
             }
         }
-        return runtime ?? nameless ?? (Position(address: 0, inline: 0), frames(at: innermost)[0])
+        return choice.fallback ?? (Position(address: 0, inline: 0), frames(at: innermost)[0])
     }
 
     /// Whether every frame at this address is skipped: a wrapper module, or

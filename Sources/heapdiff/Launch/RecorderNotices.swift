@@ -9,7 +9,7 @@ import HeapDiffKit
 /// socket, not the program's stderr, which a server may send to its own log,
 /// and they reach heapdiff from processes of any user.
 final class RecorderNotices {
-    struct Notice: Equatable {
+    struct Notice: Hashable {
         var pid: Int32
         var uid: Int32
         var kind: String
@@ -35,6 +35,7 @@ final class RecorderNotices {
     func drain() -> [Notice] {
         guard fd >= 0 else { return [] }
         var notices: [Notice] = []
+        var seen: Set<Notice> = []
         var raw = hd_report_notice()
         while hd_report_receive(fd, &raw) == 1 {
             let notice = withUnsafeBytes(of: raw.kind) { kind in
@@ -43,7 +44,7 @@ final class RecorderNotices {
                            text: String(cString: text.bindMemory(to: CChar.self).baseAddress!))
                 }
             }
-            if !notices.contains(notice) { notices.append(notice) }
+            if seen.insert(notice).inserted { notices.append(notice) }
         }
         return notices
     }
@@ -57,13 +58,21 @@ final class RecorderNotices {
     func printAll() -> Set<Int32> {
         var failed: Set<Int32> = []
         let notices = drain()
+        // Counted once, not per notice: a server's thousand failing workers
+        // would otherwise make this quadratic.
+        var perProcessAndKind: [String: Int] = [:]
+        for notice in notices { perProcessAndKind["\(notice.pid) \(notice.kind)", default: 0] += 1 }
+        var alikeFailures: [FailureReason: [Notice]] = [:]
+        for notice in Self.firstFailures(notices) {
+            alikeFailures[FailureReason(uid: notice.uid, text: notice.text), default: []].append(notice)
+        }
         var said: Set<String> = []
         for notice in notices where said.insert("\(notice.pid) \(notice.kind)").inserted {
-            let more = notices.filter { $0.pid == notice.pid && $0.kind == notice.kind }.count - 1
+            let more = perProcessAndKind["\(notice.pid) \(notice.kind)", default: 1] - 1
             switch notice.kind {
             case HD_REPORT_WRITE_FAILED:
                 failed.insert(notice.pid)
-                let alike = Self.firstFailures(notices).filter { $0.uid == notice.uid && $0.text == notice.text }
+                let alike = alikeFailures[FailureReason(uid: notice.uid, text: notice.text), default: []]
                 guard alike.count > 1 else {
                     Console.warning("process \(notice.pid)\(processDescription(notice)) could not write a snapshot: "
                         + notice.text + (more > 0 ? " (and \(counted(more, "more failure")))" : ""))
@@ -125,13 +134,19 @@ final class RecorderNotices {
         }
     }
 
-    /// " (uid 65534)" when the process ran as another user than heapdiff.
+    /// Processes whose write failures are said in one line.
+    private struct FailureReason: Hashable {
+        var uid: Int32
+        var text: String
+    }
+
     /// Each process's first write failure.
     private static func firstFailures(_ notices: [Notice]) -> [Notice] {
         var seen: Set<Int32> = []
         return notices.filter { $0.kind == HD_REPORT_WRITE_FAILED && seen.insert($0.pid).inserted }
     }
 
+    /// " (uid 65534)" when the process ran as another user than heapdiff.
     private func processDescription(_ notice: Notice) -> String {
         notice.uid >= 0 && notice.uid != Int32(bitPattern: getuid()) ? " (uid \(notice.uid))" : ""
     }
