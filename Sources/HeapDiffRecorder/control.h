@@ -1,4 +1,5 @@
-/* control.c: start-up, the writer thread, signal, interval, fork, exit, API. */
+/* control.c: start-up, fork, exit, heapdiff_snapshot(); writer_thread.h:
+ * the snapshots requested from outside and the periodic ones. */
 #ifndef HEAPDIFF_RECORDER_CONTROL_H
 #define HEAPDIFF_RECORDER_CONTROL_H
 
@@ -16,10 +17,6 @@ void hd_control_prepare(void) HD_HIDDEN;
 /* The exit snapshot of a process ending without exit(), labelled LABEL
  * ("SIGTERM", "_exit"); FINAL when nothing may follow it (_exit). */
 void hd_snapshot_before_end(const char *label, bool final) HD_HIDDEN;
-/* sandbox.c calls this before the program installs a seccomp filter: a
- * last snapshot, then recording stops and the writer thread is parked, so
- * that the recorder makes no system call the filter may forbid. */
-void hd_before_seccomp(void) HD_HIDDEN;
 /* clone_calls.c: a clone without CLONE_VM is a fork that runs no fork
  * handlers; these are the recorder's, run around it. prepare is false when
  * there are none to run (not recording, or the recorder's own call). */

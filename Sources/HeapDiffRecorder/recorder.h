@@ -33,7 +33,8 @@
  *                    its parts' interface: snapshot_writer.h)
  *   control_protocol.c the CLI-recorder protocol, shared with the CLI
  *   control_socket.c   `heapdiff snapshot PID` requests; notices to `heapdiff run`
- *   control.c        start-up, writer thread, signal, interval, fork, exit, API
+ *   control.c        start-up, fork, exit, heapdiff_snapshot(): when snapshots are taken
+ *   writer_thread.c  the thread that takes requested (socket, signal) and periodic snapshots; seccomp
  *   got_hooks.c      GOT entries of loaded modules pointed at the hooks, and back (attach; preloaded:
  *                    jemalloc's API only)
  *   loaded_module.c  a loaded module's GOT relocations read, one GOT entry written (got_hooks.c's mechanism)

@@ -5,7 +5,7 @@
  * exit handler's sigaction. So the two ways in, prctl(PR_SET_SECCOMP) and
  * the seccomp system call (libseccomp calls it through syscall()), are
  * passed through here, and before the filter goes in the recorder writes a
- * last snapshot and stops (control.c: hd_before_seccomp): from then on it
+ * last snapshot and stops (writer_thread.c: hd_before_seccomp): from then on it
  * makes no system call of its own. Not seen: a filter installed by raw
  * system-call instructions (Chromium's sandbox), or inherited (systemd's
  * SystemCallFilter=, which allows what a service's start-up needs anyway).
@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include "control.h"
 #include "raw_syscall.h"
+#include "writer_thread.h"
 
 static bool confines(long prctl_option, long mode) {
     return prctl_option == PR_SET_SECCOMP && (mode == SECCOMP_MODE_STRICT || mode == SECCOMP_MODE_FILTER);
