@@ -14,6 +14,9 @@ import Testing
         ("/rustc/5980/library/core/src/../../stdarch/x.rs", "/tmp", "/rustc/5980/library/stdarch/x.rs"),
         // Names the compiler made up, and relative directories (glibc's `./nptl`), stay as they are.
         ("<compiler-generated>", "/tmp", "<compiler-generated>"),
+        // Swift lists it under the directory `/` (swift-nio's units, Swift 6.3).
+        ("//<compiler-generated>", "/tmp", "<compiler-generated>"),
+        ("/<compiler-generated>", "/", "<compiler-generated>"),
         ("./nptl/pthread_create.c", "./nptl", "./nptl/pthread_create.c"),
     ])
     func resolvesAgainstTheUnitsDirectory(name: String, directory: String, expected: String) {

@@ -10,9 +10,14 @@
 enum SourcePath {
     /// `name` made absolute against `compilationDirectory` when it is
     /// relative and the directory is absolute, with `.` and `..` segments
-    /// folded; names the compiler made up (`<compiler-generated>`) and
-    /// anything under a relative directory are left alone.
+    /// folded; names the compiler made up (`<compiler-generated>`) are
+    /// shown bare, even where a unit lists them under a directory (Swift's
+    /// under `/`, which libdw joins as `//<compiler-generated>`), and
+    /// anything under a relative directory is left alone.
     static func resolve(_ name: String, compilationDirectory: String?) -> String {
+        if let last = name.split(separator: "/").last, last.hasPrefix("<"), last.hasSuffix(">") {
+            return String(last)
+        }
         if name.hasPrefix("/") {
             return name.contains("/.") ? folded(name) : name
         }
