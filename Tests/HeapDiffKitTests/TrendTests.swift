@@ -73,6 +73,28 @@ import Testing
         #expect(analysis.secondsUntilHeap(reaches: 100) == nil)
     }
 
+    /// A service idle since a burst (swift-nio's server, attached): every
+    /// rate now is 0, and the site that grew by the burst ranks before
+    /// request buffers that came and went and before a smaller plateau.
+    @Test func amongEqualRatesTheGrowthOverTheSeriesRanks() throws {
+        let series: [(frame: UInt64, kib: [UInt64])] = [
+            (0x10, [0, 0, 4, 0, 0, 0]),               // a request's buffer: came and went
+            (0x20, [0, 516, 516, 516, 516, 516]),    // the cache's table, grown once
+            (0x30, [0, 20_000, 20_000, 20_000, 20_000, 20_000]),   // the burst's responses
+            (0x40, [100, 300, 300, 300, 300, 300]),  // grew less
+            (0x50, [50, 50, 60, 50, 50, 50]),        // grew nothing, holds more than 0x10
+        ]
+        let snapshots = (0..<6).map { i in
+            let traces = series.map { Trace(liveBytes: $0.kib[i] * 1_024, liveCount: 1, frames: [$0.frame]) }
+            return Snapshot(path: "s\(i)", process: ProcessRecord(
+                seq: UInt32(i + 1), trigger: .interval, monotonicNs: UInt64(i + 1) * 1_000_000_000,
+                liveBytes: traces.map(\.liveBytes).reduce(0, +), liveCount: 5), traces: traces)
+        }
+        let analysis = try TrendAnalysis.analyze(snapshots, symbolizer: Symbolizer())
+        #expect(analysis.sites.map(\.series.bytesPerSnapshot) == [0, 0, 0, 0, 0])
+        #expect(analysis.sites.map(\.key) == [0x30, 0x20, 0x40, 0x50, 0x10].map { .address(module: "", offset: $0) })
+    }
+
     @Test func indexAxisForPhaseSnapshots() throws {
         let analysis = try TrendAnalysis.analyze(Self.run(), axis: .index, symbolizer: Symbolizer())
         #expect(analysis.sites.first?.series.bytesPerSecond == nil)

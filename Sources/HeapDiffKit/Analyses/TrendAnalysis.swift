@@ -27,6 +27,9 @@ public struct TrendAnalysis: Sendable {
         public var bytesPerSecondStandardError: Double?
         public var bytesPerSnapshotStandardError: Double = 0
 
+        /// Live bytes at the last snapshot less those at the first.
+        public var growthOverSeries: Int64 { (sizes.last ?? 0) - (sizes.first ?? 0) }
+
         public var isEstimate: Bool { recentGrowthStandardError > 0 || sizeStandardErrors.contains { $0 > 0 } }
     }
 
@@ -274,9 +277,12 @@ public struct TrendAnalysis: Sendable {
         var latest: Int32
     }
 
-    /// Steady growth first, then by growth per snapshot, then by label (and
-    /// for equal labels by the key's full spelling, so that the order never
-    /// depends on the order the sites were found in).
+    /// Steady growth first, then by growth per snapshot now; among equal
+    /// rates (a service idle since a burst: every rate is 0) by what the site
+    /// grew over the whole series, then by its live bytes now, so that the
+    /// burst's 20 MiB come before the 0 B of a request's buffers; then by
+    /// label (and for equal labels by the key's full spelling, so that the
+    /// order never depends on the order the sites were found in).
     private static func ranked(_ sites: [Site]) -> [Site] {
         var labels: [Int: String] = [:]
         func label(_ index: Int) -> String {
@@ -289,6 +295,10 @@ public struct TrendAnalysis: Sendable {
             let (l, r) = (sites[left].series, sites[right].series)
             if (l.verdict == .steadyGrowth) != (r.verdict == .steadyGrowth) { return l.verdict == .steadyGrowth }
             if l.bytesPerSnapshot != r.bytesPerSnapshot { return l.bytesPerSnapshot > r.bytesPerSnapshot }
+            let (leftGrowth, rightGrowth) = (l.growthOverSeries, r.growthOverSeries)
+            if leftGrowth != rightGrowth { return leftGrowth > rightGrowth }
+            let (leftNow, rightNow) = (l.sizes.last ?? 0, r.sizes.last ?? 0)
+            if leftNow != rightNow { return leftNow > rightNow }
             let (leftLabel, rightLabel) = (label(left), label(right))
             if leftLabel != rightLabel { return leftLabel < rightLabel }
             return String(reflecting: sites[left].key) < String(reflecting: sites[right].key)

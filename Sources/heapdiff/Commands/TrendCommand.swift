@@ -24,7 +24,8 @@ struct TrendCommand: ParsableCommand {
 
             Each site gets a verdict: steady growth (still climbing linearly: a leak suspect), plateau (grew, \
             then stopped, like a cache that warmed up, which a first-vs-last diff would show as growth), \
-            fluctuating, or shrinking. Steady growth ranks first, then by rate. The traced heap as a whole \
+            fluctuating, or shrinking. Steady growth ranks first, then by rate now, then (where rates are equal, \
+            as on a service idle since a burst) by the growth over the whole series. The traced heap as a whole \
             is extrapolated: at its current rate, when does it reach --until (by default this machine's \
             memory)?
 
