@@ -113,7 +113,7 @@ static void at_exit(void) {
  * FINAL (_exit): nothing after it, so no other snapshot may start, and the
  * terminating signals are held while it is written, as at exit. */
 void hd_snapshot_before_end(const char *label, bool final) {
-    if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING || hd_thread()->guard ||
+    if (__atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) != HD_STATE_RECORDING || (hd_thread()->guard & HD_GUARD_HELD) ||
         (pid_t)syscall(SYS_getpid) != process_pid)
         return;
     int saved_errno = errno;
@@ -144,16 +144,22 @@ void hd_snapshot_before_end(const char *label, bool final) {
 
 /* fork: hold every lock across it, so the child never inherits a table
  * or a file half-written by a thread that does not exist in the child. */
+static int paused_at_fork;   /* the forking thread's heapdiff_pause, under the writer lock */
+
 static void before_fork(void) {
-    (void)hd_guard_enter(hd_thread());   /* the program forks, never the recorder: given back as 0 */
+    /* The program forks, never the recorder: the guard is given back as
+     * free, or paused if the thread was. */
+    int outer = hd_guard_enter(hd_thread());
     pthread_mutex_lock(&writer_lock);
+    paused_at_fork = outer & HD_GUARD_PAUSED;
     hd_lock();
 }
 
 static void after_fork_parent(void) {
+    int paused = paused_at_fork;
     hd_unlock();
     pthread_mutex_unlock(&writer_lock);
-    hd_guard_leave(hd_thread(), 0);
+    hd_guard_leave(hd_thread(), paused);
 }
 
 /* The child answers on its own socket, heapdiff.CHILDPID, from its own
@@ -173,7 +179,7 @@ static void forked_child(bool own_thread) {
         hd_sampling_stop();
         __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
     }
-    hd_guard_leave(hd_thread(), 0);
+    hd_guard_leave(hd_thread(), paused_at_fork);
 }
 
 static void after_fork_child(void) {
@@ -183,7 +189,7 @@ static void after_fork_child(void) {
 static bool fork_handled;   /* hd_control_prepare registered the fork handlers */
 
 bool hd_raw_fork_prepare(void) {
-    if (!__atomic_load_n(&fork_handled, __ATOMIC_ACQUIRE) || hd_thread()->guard)
+    if (!__atomic_load_n(&fork_handled, __ATOMIC_ACQUIRE) || (hd_thread()->guard & HD_GUARD_HELD))
         return false;
     before_fork();
     return true;
@@ -265,4 +271,19 @@ HD_EXPORT int heapdiff_snapshot(const char *label) {
     hd_guard_leave(hd_thread(), outer);
     errno = saved_errno;
     return result;
+}
+
+/* A pause of the calling thread (heapdiff.h): in the guard word, which the
+ * recorder's own use (hd_guard_enter) saves and gives back around it. */
+HD_EXPORT int heapdiff_pause(void) {
+    struct hd_thread *t = hd_thread();
+    int was_paused = (t->guard & HD_GUARD_PAUSED) != 0;
+    t->guard |= HD_GUARD_PAUSED;
+    return was_paused;
+}
+
+HD_EXPORT void heapdiff_resume(int was_paused) {
+    struct hd_thread *t = hd_thread();
+    if (!was_paused)
+        t->guard &= ~HD_GUARD_PAUSED;
 }

@@ -200,7 +200,7 @@ static size_t room_for(char *const envp[]) {
 static char *const *environment_for(const char *program, const char *shown, char *const envp[], char **merged,
                                     size_t room) {
     /* Not recording (confined by seccomp, say): not a system call more. */
-    if (!watching || !hd_recording(hd_thread()))
+    if (!watching || !hd_forgetting(hd_thread()))
         return envp;
     bool preloaded = preloads_recorder(find(envp, "LD_PRELOAD"));
     bool fits = preloaded && room > 1;

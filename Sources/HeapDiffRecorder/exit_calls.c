@@ -40,7 +40,7 @@ static bool ends_process(int sig) {
 
 static void snapshot_before_self_signal(int sig) {
     /* Not recording (confined by seccomp, say): not a system call more. */
-    if (!hd_recording(hd_thread()) || !ends_process(sig))
+    if (!hd_forgetting(hd_thread()) || !ends_process(sig))
         return;
     char label[32], name[16];
     snprintf(label, sizeof label, "SIG%s", sig == SIGINT    ? "INT"
@@ -54,7 +54,7 @@ static void snapshot_before_self_signal(int sig) {
 }
 
 HD_EXPORT int kill(pid_t pid, int sig) {
-    if (hd_recording(hd_thread()) && (pid == 0 || pid == getpid()))
+    if (hd_forgetting(hd_thread()) && (pid == 0 || pid == getpid()))
         snapshot_before_self_signal(sig);
     return (int)syscall(SYS_kill, pid, sig);
 }

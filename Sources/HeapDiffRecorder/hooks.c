@@ -213,7 +213,7 @@ static __attribute__((noinline, flatten)) void free_general(void *p) {
     int outer = hd_guard_enter(t);   /* once, for the table and the real call */
     /* (Both leave errno alone: see record_guarded.) A sampled block's home
      * may be kept for the thread's next one (sampled_home.c). */
-    if (now == HD_STATE_RECORDING && !outer && hd_maybe_sampled(p) && hd_record_free_later(p) &&
+    if (now == HD_STATE_RECORDING && !(outer & HD_GUARD_HELD) && hd_maybe_sampled(p) && hd_record_free_later(p) &&
         hd_home_keep(&t->sampler, p)) {
         hd_guard_leave(t, outer);
         return;
@@ -261,6 +261,22 @@ HD_EXPORT void *calloc(size_t count, size_t size) {
     return calloc_general(count, size);
 }
 
+/* realloc on a paused thread: the old block is forgotten, the new one not
+ * recorded. */
+static __attribute__((noinline)) void *realloc_paused(struct hd_thread *t, void *old, size_t total) {
+    uint64_t old_size = 0;
+    struct hd_trace *old_trace = NULL;
+    bool traced = old && hd_maybe_sampled(old) && before_free(t, old, &old_size, &old_trace);
+    void *p = REAL(t, hd_real.realloc(old, total));
+    if (!p && traced && total != 0) {
+        int saved = errno, outer = hd_guard_enter(t);
+        hd_record_restore(old, old_size, old_trace);
+        hd_guard_leave(t, outer);
+        errno = saved;
+    }
+    return p;
+}
+
 /* realloc: the old block is forgotten first; if the real call fails it is
  * still the caller's, so its record is put back. (A static body, so that
  * reallocarray reaches it without the PLT, which in libheapdiff-attach.so
@@ -280,7 +296,7 @@ static inline __attribute__((always_inline)) void *realloc_hooked(void *old, siz
     }
     struct hd_thread *t = hd_thread();
     if (!hd_recording(t))
-        return REAL(t, hd_real.realloc(old, total));
+        return hd_forgetting(t) ? realloc_paused(t, old, total) : REAL(t, hd_real.realloc(old, total));
     /* Sampling, and the old block certainly not recorded: as malloc.
      * (realloc(p, 0), which frees, takes the general path.) */
     if (hd_sampling_fast(t) && total != 0 && (!old || !hd_sampled_home(old) || !hd_maybe_sampled(old))) {

@@ -84,17 +84,19 @@ static void *mallocx_hook(size_t size, int flags) {
  * soon as it is released), and put back if jemalloc fails. */
 static __attribute__((noinline)) void *rallocx_general(void *old, size_t size, int flags) {
     struct hd_thread *t = hd_thread();
-    if (!hd_recording(t))
+    if (!hd_forgetting(t))
         return hd_jemalloc.rallocx(old, size, flags);
-    int outer = hd_guard_enter(t);
+    int outer = hd_guard_enter(t);   /* (HD_GUARD_PAUSED: the old block forgotten, the new one not recorded) */
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
-    bool traced = !outer && hd_maybe_sampled(old) && hd_record_free(old, &old_size, &old_trace);
+    bool traced = hd_maybe_sampled(old) && hd_record_free(old, &old_size, &old_trace);
     void *p = hd_jemalloc.rallocx(old, size, flags);
-    if (p && !outer)
-        record(t, p, size);
-    else if (traced)
+    if (p) {
+        if (!outer)
+            record(t, p, size);
+    } else if (traced) {
         hd_record_restore(old, old_size, old_trace);
+    }
     hd_guard_leave(t, outer);
     return p;
 }
@@ -113,12 +115,12 @@ static void *rallocx_hook(void *old, size_t size, int flags) {
  * the resize reached it; one sampling recorded by its points keeps them. */
 static size_t xallocx_hook(void *p, size_t size, size_t extra, int flags) {
     struct hd_thread *t = hd_thread();
-    if ((hd_sampling_fast(t) && !hd_filter_may_hold(p)) || !hd_recording(t))
+    if ((hd_sampling_fast(t) && !hd_filter_may_hold(p)) || !hd_forgetting(t))
         return hd_jemalloc.xallocx(p, size, extra, flags);
     int outer = hd_guard_enter(t);
     uint64_t kept = 0;
     struct hd_trace *trace = NULL;
-    bool traced = !outer && hd_maybe_sampled(p) && hd_record_free(p, &kept, &trace);
+    bool traced = hd_maybe_sampled(p) && hd_record_free(p, &kept, &trace);
     size_t now = hd_jemalloc.xallocx(p, size, extra, flags);
     if (traced)
         hd_record_restore(p, now >= size && kept >> HD_SIZE_BITS == 0 ? size : kept, trace);
@@ -129,7 +131,7 @@ static size_t xallocx_hook(void *p, size_t size, size_t extra, int flags) {
 /* dallocx (sized false) and sdallocx. */
 static __attribute__((noinline)) void release_general(void *p, size_t size, int flags, bool sized) {
     struct hd_thread *t = hd_thread();
-    bool recording = p && hd_recording(t);   /* (before the guard, which it asks about) */
+    bool recording = p && hd_forgetting(t);   /* (before the guard, which it asks about) */
     int outer = hd_guard_enter(t);
     bool recorded = recording && hd_maybe_sampled(p) && hd_record_free_later(p);
     if (sized && recorded && hd_config.sample_rate && hd_sampled_home(p))

@@ -41,7 +41,7 @@ bool hd_fd_is(int fd, dev_t dev, ino_t ino) {
 /* The program's own calls pass straight to the kernel, as glibc's would. */
 HD_EXPORT int pipe2(int fds[2], int flags) {
     int r = (int)syscall(SYS_pipe2, fds, flags);
-    if (r == 0 && hd_thread()->guard) {
+    if (r == 0 && (hd_thread()->guard & HD_GUARD_HELD)) {
         int saved = errno;
         fds[0] = hd_private_fd(fds[0]);
         fds[1] = hd_private_fd(fds[1]);

@@ -160,8 +160,9 @@ static void *domain_calloc(void *ctx, size_t count, size_t size) {
 static __attribute__((noinline)) void *domain_realloc_general(void *ctx, void *old, size_t size) {
     const struct hd_py_allocator *prev = ctx;
     struct hd_thread *t = hd_thread();
-    if (!hd_recording(t))
+    if (!hd_forgetting(t))
         return prev->realloc(prev->ctx, old, size);
+    bool recording = hd_recording(t);   /* (not on a paused thread, which still forgets the old block) */
     int outer = hd_guard_enter(t);
     uint64_t old_size = 0;
     struct hd_trace *old_trace = NULL;
@@ -169,10 +170,12 @@ static __attribute__((noinline)) void *domain_realloc_general(void *ctx, void *o
     void *p = prev->realloc(prev->ctx, old, size);
     /* (errno left alone, as by domain_malloc_general: the allocator's
      * ENOMEM stays, since putting the old block back keeps errno too.) */
-    if (p)
-        record(t, prev, p, size);
-    else if (traced)
+    if (p) {
+        if (recording)
+            record(t, prev, p, size);
+    } else if (traced) {
         hd_record_restore(old, old_size, old_trace);
+    }
     hd_guard_leave(t, outer);
     return p;
 }
@@ -207,7 +210,7 @@ static __attribute__((noinline, flatten)) void domain_free_general(void *ctx, vo
     }
     if (ctx == &hd_py_previous[HD_PY_DOMAIN_OBJ])   /* where code objects are freed */
         hd_pycode_freeing(p);
-    if (!p || !hd_recording(t)) {
+    if (!p || !hd_forgetting(t)) {
         prev->free(prev->ctx, p);
         return;
     }

@@ -98,7 +98,7 @@ static __attribute__((noinline)) size_t usable_size_general(void *p) {
     size_t usable = next(p);
     struct hd_thread *t = hd_thread();
     uint64_t asked;
-    if (p && hd_config.sample_rate && hd_recording(t) && hd_maybe_sampled(p)) {
+    if (p && hd_config.sample_rate && hd_forgetting(t) && hd_maybe_sampled(p)) {
         int outer = hd_guard_enter(t);
         if (hd_record_asked(p, &asked) && asked < usable)
             usable = (size_t)asked;

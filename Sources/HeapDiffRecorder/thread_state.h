@@ -81,6 +81,13 @@ static inline __attribute__((always_inline)) struct hd_thread_buffers *hd_buffer
     return HD_LIKELY(b != NULL) ? b : hd_thread_buffers_make(t);
 }
 
+/* The guard word's values: 0, HD_GUARD_HELD inside the recorder (and on
+ * its own threads), HD_GUARD_PAUSED between heapdiff_pause and
+ * heapdiff_resume, where the thread's new blocks go unrecorded but its
+ * frees still forget recorded ones. hd_guard_enter holds the guard alone
+ * and hd_guard_leave restores the pause. */
+enum { HD_GUARD_HELD = 1, HD_GUARD_PAUSED = 2 };
+
 /* Takes the guard; returns what hd_guard_leave gives back (nesting keeps
  * an outer holder's guard). */
 static inline int hd_guard_enter(struct hd_thread *t) {
@@ -112,9 +119,16 @@ static inline bool hd_sampling_fast(const struct hd_thread *t) {
     return t->sampling_word == HD_SAMPLING_FIRST_KEY;
 }
 
-/* Hooks record only once start-up is complete, and never for the recorder. */
+/* Hooks record only once start-up is complete, and never for the recorder
+ * nor a paused thread. */
 static inline bool hd_recording(const struct hd_thread *t) {
     return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) == HD_STATE_RECORDING && !t->guard;
+}
+
+/* Recorded blocks are forgotten when freed or moved: once start-up is
+ * complete, outside the recorder, paused or not. */
+static inline bool hd_forgetting(const struct hd_thread *t) {
+    return __atomic_load_n(&hd_state, __ATOMIC_ACQUIRE) == HD_STATE_RECORDING && !(t->guard & HD_GUARD_HELD);
 }
 
 #endif

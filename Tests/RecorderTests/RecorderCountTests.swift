@@ -243,6 +243,35 @@ import Testing
         #expect(site?.count == 20 && site?.size == 4_000)
     }
 
+    /// heapdiff_pause (HeapDiffTesting's judge reads snapshots in the process
+    /// it measures): a paused thread's new blocks are not recorded, the
+    /// recorded blocks it frees or reallocates are forgotten, other threads
+    /// are recorded, and a fork keeps the pause on both sides.
+    @Test func aPausedThreadsBlocksAreNotRecordedAndItsFreesCount() throws {
+        let dir = try Harness.temporaryDirectory("pause")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("pause_thread", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let result = try Harness.run(exe, environment: ["HEAPDIFF_OUTPUT": out.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let snapshots = try Harness.snapshotFiles(in: out).map { try Snapshot.load(path: $0) }
+        let parent = try #require(snapshots.first { $0.process.label == "parent" })
+        let child = try #require(snapshots.first { $0.process.label == "child" })
+        func live(_ site: String, _ snapshot: Snapshot) throws -> [Int64] {
+            let statistic = try Harness.statistic(site, in: "pause_thread.c", of: snapshot, symbolizer: symbolizer)
+            return [statistic?.count ?? 0, statistic?.size ?? 0]
+        }
+        // 10 made, 4 freed and 3 moved while paused: 3 left.
+        #expect(try live("before", parent) == [3, 300])
+        #expect(try live("paused", parent) == [0, 0])
+        #expect(try live("paused_calloc", parent) == [0, 0])
+        #expect(try live("other_thread", parent) == [5, 1_500])
+        #expect(try live("after_resume", parent) == [6, 300])
+        #expect(try live("paused", child) == [0, 0])
+        #expect(try live("child_after_resume", child) == [1, 80])
+        #expect(try live("child_after_resume", parent) == [0, 0])
+    }
+
     @Test func recorderMemoryIsCountedByWhatIsResident() throws {
         let dir = try Harness.temporaryDirectory("memory")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -43,7 +43,9 @@ struct SymbolTable {
             let rank: UInt8 = binding == STB_GLOBAL ? 0 : binding == STB_WEAK ? 1 : 2
             entries.append(Entry(start: address, end: address &+ symbol.st_size, rank: rank, name: name))
         }
-        entries.sort { ($0.start, $0.rank) < ($1.start, $1.rank) }
+        // Not a tuple comparison: unoptimized (a test bundle's HeapDiffTesting),
+        // each one looks up the tuple's type metadata.
+        entries.sort { $0.start != $1.start ? $0.start < $1.start : $0.rank < $1.rank }
         self.entries = entries
     }
 

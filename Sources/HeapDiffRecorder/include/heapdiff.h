@@ -22,6 +22,19 @@ extern "C" {
  */
 int heapdiff_snapshot(const char *label);
 
+/*
+ * Until the matching heapdiff_resume, the calling thread's new blocks go
+ * unrecorded, while its frees and reallocs still forget the blocks the
+ * recorder knows: for work in the process that is not the program's, such
+ * as a test harness reading snapshots of the process it measures
+ * (HeapDiffTesting's judge). A block made while paused is unknown, as one
+ * made before the recorder started. Pauses nest: heapdiff_pause returns
+ * what heapdiff_resume takes back; other threads go on being recorded.
+ * Not for signal handlers, whose pause could be lost.
+ */
+int heapdiff_pause(void);
+void heapdiff_resume(int was_paused);
+
 #ifdef __cplusplus
 }
 #endif
@@ -37,6 +50,18 @@ int heapdiff_snapshot(const char *label);
 static inline int heapdiff_snapshot_if_traced(const char *label) {
     int (*fn)(const char *) = (int (*)(const char *))dlsym(RTLD_DEFAULT, "heapdiff_snapshot");
     return fn ? fn(label) : 1;
+}
+
+/* heapdiff_pause and heapdiff_resume when the recorder is loaded; without
+ * it the pause returns 0 and the resume does nothing. */
+static inline int heapdiff_pause_if_traced(void) {
+    int (*fn)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "heapdiff_pause");
+    return fn ? fn() : 0;
+}
+static inline void heapdiff_resume_if_traced(int was_paused) {
+    void (*fn)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "heapdiff_resume");
+    if (fn)
+        fn(was_paused);
 }
 
 /* The body of a leak test: runs WORKLOAD(CONTEXT) ITERATIONS times per
