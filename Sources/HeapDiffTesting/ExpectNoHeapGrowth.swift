@@ -21,7 +21,8 @@ import HeapDiffKit
 /// returns, and says so once. Each verdict (passed, leaked, could not judge)
 /// is also recorded in the recorder's output directory, where `heapdiff
 /// check` and `heapdiff run` count it; a leaking test's snapshots are kept in
-/// `HeapDiffTesting/FILE-LINE/` there, a passing one's removed.
+/// `HeapDiffTesting/FILE-LINE/` there (`FILE-LINE-2/` for the second run of the
+/// same expectation in a process, as in a parameterized test), a passing one's removed.
 ///
 /// ```swift
 /// func testLoginLogoutDoesNotGrow() throws {
@@ -48,7 +49,8 @@ public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
 
     // Only numbers are kept across rounds, in storage made beforehand, so
     // the harness itself adds no growth between snapshots.
-    let test = "\(fileID):\(line) in \(function)"
+    let run = Recorder.nextRun(at: fileID, line: line)
+    let test = "\(fileID):\(line) in \(function)" + (run > 1 ? ", run \(run) there" : "")
     // The harness's own failures are recorded as "could not judge"; the body's are the test's.
     func judging<T>(_ step: () throws -> T) throws -> T {
         do {
@@ -68,7 +70,7 @@ public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
         taken.append(try judging { try recorder.snapshot(label: "round \(round)", after: previous) })
     }
 
-    let folder = try judging { try recorder.folder(for: fileID, line: line) }
+    let folder = try judging { try recorder.folder(for: fileID, line: line, run: run) }
     let policy = LeakCheck.Policy(maxGrowthPerSite: Int64(maxGrowthPerSite))
     let result = try judging {
         try recorder.unrecorded {

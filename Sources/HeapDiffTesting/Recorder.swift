@@ -70,12 +70,32 @@ struct Recorder: @unchecked Sendable {
         return newest
     }
 
-    /// A fresh folder for the snapshots of one expectation, named after where
-    /// it is written: out of the output directory itself, where `heapdiff
-    /// check` and `heapdiff run` look for the process's own snapshots.
-    func folder(for fileID: String, line: Int) throws -> String {
+    /// How many expectations ran at each place (FILE-LINE) in this process,
+    /// so far; only under expectNoHeapGrowth's lock.
+    nonisolated(unsafe) private static var runsAtPlace: [String: Int] = [:]
+
+    /// The run of the expectation at this place that starts now: 1, then 2,
+    /// 3… for a parameterized test's cases or a helper called from several
+    /// tests, which must not share a folder of snapshots.
+    static func nextRun(at fileID: String, line: Int) -> Int {
+        let place = place(fileID, line)
+        let run = (runsAtPlace[place] ?? 0) + 1
+        runsAtPlace[place] = run
+        return run
+    }
+
+    private static func place(_ fileID: String, _ line: Int) -> String {
         let file = fileID.split(separator: "/").last.map(String.init) ?? "test"
-        let folder = output + "/HeapDiffTesting/\(file)-\(line)"
+        return "\(file)-\(line)"
+    }
+
+    /// A fresh folder for the snapshots of one expectation, named after where
+    /// it is written (FILE-LINE, FILE-LINE-2 for the second run there…): out
+    /// of the output directory itself, where `heapdiff check` and `heapdiff
+    /// run` look for the process's own snapshots.
+    func folder(for fileID: String, line: Int, run: Int) throws -> String {
+        let place = Self.place(fileID, line)
+        let folder = output + "/HeapDiffTesting/" + (run == 1 ? place : "\(place)-\(run)")
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])

@@ -66,9 +66,15 @@ import Testing
                 \(xctestFile):\(try Self.line(containing: "store.logout(store.login(", in: xctestFile)) in closure #1
             """), "\(output)")
         #expect(output.contains("Test Case 'SessionStoreLeakTests.testTokenRefreshStaysBounded' passed"))
-        // Swift Testing: 4 rounds, 2 × 2,000 blocks.
-        let swiftTestingFailure = lines.first { $0.contains("✘ Test loginLogoutCycleDoesNotGrow() recorded an issue") }
+        // Swift Testing: 4 rounds, 2 × 2,000 blocks, and 2 × 1,000 in the second case.
+        let swiftTestingFailure = lines.first {
+            $0.contains("✘ Test loginLogoutCycleDoesNotGrow(users:) recorded an issue with 1 argument users → 1000")
+        }
         #expect(swiftTestingFailure?.contains("Caught error: \(leak): grew +346 KiB (+4000 blocks): ") == true, "\(output)")
+        let secondCase = lines.first {
+            $0.contains("✘ Test loginLogoutCycleDoesNotGrow(users:) recorded an issue with 1 argument users → 500")
+        }
+        #expect(secondCase?.contains("Caught error: \(leak): grew +173 KiB (+2000 blocks): ") == true, "\(output)")
         #expect(output.contains("    \(swiftTestingFile):\(try Self.line(containing: "store.logout(store.login(", in: swiftTestingFile)) in closure #1"))
         #expect(output.contains("✔ Test tokenRefreshStaysBounded() passed"), "\(output)")
 
@@ -77,9 +83,12 @@ import Testing
         let folders = try FileManager.default.contentsOfDirectory(atPath: kept.path).sorted()
         let xctestLine = try Self.line(containing: "try expectNoHeapGrowth {", in: xctestFile)
         let swiftTestingLine = try Self.line(containing: "try expectNoHeapGrowth(rounds: 4)", in: swiftTestingFile)
+        // The parameterized test's second case keeps its own folder, not the first case's.
         #expect(folders == ["SessionStoreLeakTests.swift-\(xctestLine)",
-                            "SessionStoreSwiftTestingLeakTests.swift-\(swiftTestingLine)"])
+                            "SessionStoreSwiftTestingLeakTests.swift-\(swiftTestingLine)",
+                            "SessionStoreSwiftTestingLeakTests.swift-\(swiftTestingLine)-2"])
         #expect(try Harness.snapshotFiles(in: kept.appendingPathComponent(folders[0])).count == 5)
+        #expect(try folders.dropFirst().map { try Harness.snapshotFiles(in: kept.appendingPathComponent($0)).count } == [4, 4])
         #expect(output.contains("snapshots in \(kept.path)/\(folders[0])\""))
 
         // Each process (XCTest's, Swift Testing's) recorded its two verdicts in a file of its own.
@@ -87,7 +96,7 @@ import Testing
             .filter { $0.hasPrefix("leak-tests.") && $0.hasSuffix(".verdicts") }
             .map { try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8) }
         let statuses = records.map { $0.split(separator: "\n").map { $0.split(separator: "\t")[0] } }
-        #expect(statuses.sorted { $0.first ?? "" < $1.first ?? "" } == [["leaked", "passed"], ["leaked", "passed"]],
+        #expect(statuses.sorted { $0.count < $1.count } == [["leaked", "passed"], ["leaked", "leaked", "passed"]],
                 "\(records)")
     }
 
@@ -117,10 +126,14 @@ import Testing
             + "testLoginLogoutCycleDoesNotGrow() (HeapDiffTesting, pid N) kept growing: \(leak): grew +486 KiB "
             + "(+6000 blocks); snapshots in \(kept)/SessionStoreLeakTests.swift-\(xctestLine)"), "\(check.stderr)")
         #expect(lines.contains("leak test SessionStoreLeakTests/SessionStoreSwiftTestingLeakTests.swift:\(swiftTestingLine) "
-            + "in loginLogoutCycleDoesNotGrow() (HeapDiffTesting, pid N) kept growing: \(leak): grew +346 KiB "
+            + "in loginLogoutCycleDoesNotGrow(users:) (HeapDiffTesting, pid N) kept growing: \(leak): grew +346 KiB "
             + "(+4000 blocks); snapshots in \(kept)/SessionStoreSwiftTestingLeakTests.swift-\(swiftTestingLine)"),
                 "\(check.stderr)")
-        #expect(lines.last == "heapdiff check: FAILED: 2 of 4 leak tests judged by HeapDiffTesting in 2 processes kept growing")
+        #expect(lines.contains("leak test SessionStoreLeakTests/SessionStoreSwiftTestingLeakTests.swift:\(swiftTestingLine) "
+            + "in loginLogoutCycleDoesNotGrow(users:), run 2 there (HeapDiffTesting, pid N) kept growing: \(leak): grew "
+            + "+173 KiB (+2000 blocks); snapshots in \(kept)/SessionStoreSwiftTestingLeakTests.swift-\(swiftTestingLine)-2"),
+                "\(check.stderr)")
+        #expect(lines.last == "heapdiff check: FAILED: 3 of 5 leak tests judged by HeapDiffTesting in 2 processes kept growing")
         #expect(lines.contains("heapdiff: /usr/bin/env exited with status 1"))
     }
 
