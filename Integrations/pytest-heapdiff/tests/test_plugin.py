@@ -255,3 +255,15 @@ def test_a_test_that_fails_by_itself_leaves_no_snapshot(pytester, tmp_path):
     # Only pytest's exit snapshot (#3) is left, not those of the two rounds before the failure (#1, #2).
     left = [name for name in os.listdir(output) if name.endswith(".heapsnap")]
     assert [name.split(".")[-2] for name in left] == ["3"], left
+
+
+def test_folder_names_of_tests_alike_stay_apart():
+    from pytest_heapdiff.plugin import folder_name
+    taken = {}
+    assert folder_name("t.py::test_x[a/b]", taken) == "t.py_test_x_a_b"
+    assert folder_name("t.py::test_x[a_b]", taken) == "t.py_test_x_a_b-2"
+    assert folder_name("t.py::test_x[a/b]", taken) == "t.py_test_x_a_b"   # the same test, the same folder
+    long = "t.py::test_y[" + "p" * 200
+    assert folder_name(long + "1]", taken) == ("t.py_test_y_" + "p" * 200)[:120]
+    assert folder_name(long + "2]", taken) == ("t.py_test_y_" + "p" * 200)[:120] + "-2"
+    assert folder_name("::", taken) == "test"

@@ -207,12 +207,30 @@ def _in_rounds(item, function, marker):
     return run_rounds
 
 
+# Folder names given in this session, each to its test's node id.
+_folder_names = {}
+
+
+def folder_name(nodeid, taken):
+    """The folder name of a test's snapshots: its node id with what a path
+    cannot hold replaced, cut to 120 characters; a name another test got
+    first (parameter ids `a/b` and `a_b`, long ids alike in their first 120
+    characters) gets -2, -3…, so that no test's folder replaces another's.
+    TAKEN maps the names given so far to their node ids."""
+    base = re.sub(r"[^\w.-]+", "_", nodeid).strip("_")[:120] or "test"
+    name, n = base, 1
+    while taken.get(name, nodeid) != nodeid:
+        n += 1
+        name = f"{base}-{n}"
+    taken[name] = nodeid
+    return name
+
+
 def _snapshot_folder(item):
     """A fresh folder for one test's snapshots: kept out of the output
     directory itself, where `heapdiff check` and `heapdiff run` look for
     the process's own snapshots."""
-    name = re.sub(r"[^\w.-]+", "_", item.nodeid).strip("_")[:120] or "test"
-    folder = os.path.join(_recorder.output, SNAPSHOT_FOLDER, name)
+    folder = os.path.join(_recorder.output, SNAPSHOT_FOLDER, folder_name(item.nodeid, _folder_names))
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, mode=0o700)
     return folder
