@@ -9,6 +9,10 @@
  * SEQ with the file's path in text, or -1 with the reason in text (not
  * written, after a warning, or the process is exiting). */
 int hd_take_snapshot(uint32_t trigger, const char *label, char *text, size_t text_cap) HD_HIDDEN;
+/* The writer lock (one snapshot at a time), which also guards the writer
+ * thread's listener (writer_thread.c), so that fork copies it whole. */
+void hd_writer_lock_take(void) HD_HIDDEN;
+void hd_writer_lock_release(void) HD_HIDDEN;
 /* The next snapshot's SEQ comes after this one (files another copy of the
  * recorder already wrote into the directory). */
 void hd_seq_at_least(uint32_t seq) HD_HIDDEN;

@@ -20,8 +20,5 @@ bool hd_writer_forked_child(bool follow, bool start) HD_HIDDEN;
  * last snapshot, then recording stops and the writer thread is parked, so
  * that the recorder makes no system call the filter may forbid. */
 void hd_before_seccomp(void) HD_HIDDEN;
-/* control.c's writer lock, which also guards the thread's listener. */
-void hd_writer_lock_take(void) HD_HIDDEN;
-void hd_writer_lock_release(void) HD_HIDDEN;
 
 #endif
