@@ -69,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeapDiffKitTests",
-            dependencies: ["HeapDiffKit"]
+            dependencies: ["HeapDiffKit", "HeapDiffTesting"]
         ),
         .testTarget(
             name: "RecorderTests",

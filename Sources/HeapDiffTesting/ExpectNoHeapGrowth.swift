@@ -11,10 +11,11 @@ import HeapDiffKit
 /// growth and a short stack, in `heapdiff check`'s words; XCTest and Swift
 /// Testing report it as the test's failure.
 ///
-/// Expectations run one at a time in a process, since a snapshot is of the
-/// whole heap; other tests that run meanwhile (Swift Testing runs tests in
-/// parallel) are measured too, so keep leak tests in a `.serialized` suite or
-/// run `swift test --no-parallel` when they share a target with other tests.
+/// Expectations (synchronous and async alike) run one at a time in a
+/// process, since a snapshot is of the whole heap; other tests that run
+/// meanwhile (Swift Testing runs tests in parallel) are measured too, so keep
+/// leak tests in a `.serialized` suite or run `swift test --no-parallel` when
+/// they share a target with other tests.
 ///
 /// It judges only when the heapdiff recorder is loaded (`heapdiff run -- swift
 /// test`, `heapdiff check -- swift test`); otherwise it runs `body` once and
@@ -40,19 +41,88 @@ public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
         try body()
         return
     }
-    oneAtATime.lock()
-    defer { oneAtATime.unlock() }
-    guard rounds >= 2 else { throw HeapDiffTestingError.badArgument("rounds must be at least 2, not \(rounds)") }
-    guard maxGrowthPerSite >= 0 else {
-        throw HeapDiffTestingError.badArgument("maxGrowthPerSite must be 0 or more, not \(maxGrowthPerSite)")
+    oneAtATime.take()
+    defer { oneAtATime.release() }
+    var expectation = try Expectation(recorder: recorder, rounds: rounds, maxGrowthPerSite: maxGrowthPerSite,
+                                      fileID: fileID, line: line, function: function)
+    for round in 1...rounds {
+        try body()
+        try expectation.roundEnded(round)
+    }
+    try expectation.judge()
+}
+
+/// The same for a body that awaits: an async test's requests, a server's
+/// handler driven through its event loops. Its work may run on any thread;
+/// the snapshots are of the whole process, taken after each round's `body`
+/// has returned.
+///
+/// ```swift
+/// @Test func recommendationsStayBounded() async throws {
+///     try await withApp(configure: configure) { app in
+///         try await expectNoHeapGrowth {
+///             for user in 0..<200 {
+///                 try await app.testing().test(.GET, "users/\(user)/recommendations") { _ in }
+///             }
+///         }
+///     }
+/// }
+/// ```
+public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
+                               fileID: String = #fileID, line: Int = #line, function: String = #function,
+                               _ body: () async throws -> Void) async throws {
+    guard let recorder = Recorder.inThisProcess else {
+        _ = Recorder.notLoadedNotice
+        try await body()
+        return
+    }
+    await oneAtATime.take()
+    defer { oneAtATime.release() }
+    var expectation = try Expectation(recorder: recorder, rounds: rounds, maxGrowthPerSite: maxGrowthPerSite,
+                                      fileID: fileID, line: line, function: function)
+    for round in 1...rounds {
+        try await body()
+        try expectation.roundEnded(round)
+    }
+    try expectation.judge()
+}
+
+/// One expectation's rounds, between its body's runs: the snapshot after
+/// each round, then the verdict. Only numbers are kept across rounds, in
+/// storage made beforehand, so the harness itself adds no growth between
+/// snapshots.
+private struct Expectation {
+    let recorder: Recorder
+    let policy: LeakCheck.Policy
+    let fileID: String
+    let line: Int
+    /// 1, or 2, 3… for later runs at the same place (a parameterized test's cases).
+    let run: Int
+    /// How the verdict names the test.
+    let test: String
+    /// The SEQ of each round's snapshot, after `before` (the newest one before the first round).
+    private var taken: [UInt32]
+    private let before: UInt32
+
+    init(recorder: Recorder, rounds: Int, maxGrowthPerSite: Int, fileID: String, line: Int, function: String) throws {
+        guard rounds >= 2 else { throw HeapDiffTestingError.badArgument("rounds must be at least 2, not \(rounds)") }
+        guard maxGrowthPerSite >= 0 else {
+            throw HeapDiffTestingError.badArgument("maxGrowthPerSite must be 0 or more, not \(maxGrowthPerSite)")
+        }
+        self.recorder = recorder
+        policy = LeakCheck.Policy(maxGrowthPerSite: Int64(maxGrowthPerSite))
+        self.fileID = fileID
+        self.line = line
+        run = Recorder.nextRun(at: fileID, line: line)
+        test = "\(fileID):\(line) in \(function)" + (run > 1 ? ", run \(run) there" : "")
+        taken = []
+        taken.reserveCapacity(rounds)
+        before = try Self.judging(recorder, test) { try recorder.latestSequenceNumber() }
     }
 
-    // Only numbers are kept across rounds, in storage made beforehand, so
-    // the harness itself adds no growth between snapshots.
-    let run = Recorder.nextRun(at: fileID, line: line)
-    let test = "\(fileID):\(line) in \(function)" + (run > 1 ? ", run \(run) there" : "")
-    // The harness's own failures are recorded as "could not judge"; the body's are the test's.
-    func judging<T>(_ step: () throws -> T) throws -> T {
+    /// Runs a step of the harness's own: its failures are recorded as
+    /// "could not judge" (the body's are the test's).
+    private static func judging<T>(_ recorder: Recorder, _ test: String, _ step: () throws -> T) throws -> T {
         do {
             return try step()
         } catch {
@@ -61,34 +131,36 @@ public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
             throw error
         }
     }
-    let before = try judging { try recorder.latestSequenceNumber() }
-    var taken = [UInt32]()
-    taken.reserveCapacity(rounds)
-    for round in 1...rounds {
-        try body()
+
+    private func judging<T>(_ step: () throws -> T) throws -> T { try Self.judging(recorder, test, step) }
+
+    mutating func roundEnded(_ round: Int) throws {
         let previous = taken.last ?? before
         taken.append(try judging { try recorder.snapshot(label: "round \(round)", after: previous) })
     }
 
-    let folder = try judging { try recorder.folder(for: fileID, line: line, run: run) }
-    let policy = LeakCheck.Policy(maxGrowthPerSite: Int64(maxGrowthPerSite))
-    let result = try judging {
-        try recorder.unrecorded {
-            let snapshots = try recorder.move(taken, to: folder).map { try Snapshot.load(path: $0) }
-            let options = StatisticsOptions(rule: HeapGrowth.rule)
-            return try LeakCheck.check(snapshots, policy: policy, options: options, symbolizer: Symbolizer())
+    /// Keeps the rounds' snapshots in the expectation's folder and judges
+    /// them; throws the growth when some site kept growing.
+    func judge() throws {
+        let folder = try judging { try recorder.folder(for: fileID, line: line, run: run) }
+        let result = try judging {
+            try recorder.unrecorded {
+                let snapshots = try recorder.move(taken, to: folder).map { try Snapshot.load(path: $0) }
+                let options = StatisticsOptions(rule: HeapGrowth.rule)
+                return try LeakCheck.check(snapshots, policy: policy, options: options, symbolizer: Symbolizer())
+            }
         }
+        guard !result.passed else {
+            try? FileManager.default.removeItem(atPath: folder)
+            recorder.record(LeakTestVerdict(status: .passed, harness: HeapGrowth.harness, test: test))
+            return
+        }
+        let growth = HeapGrowth(result: result, policy: policy, directory: folder)
+        recorder.record(LeakTestVerdict(status: .leaked, harness: HeapGrowth.harness, test: test, snapshots: folder,
+                                        summary: growth.summary))
+        throw growth
     }
-    guard !result.passed else {
-        try? FileManager.default.removeItem(atPath: folder)
-        recorder.record(LeakTestVerdict(status: .passed, harness: HeapGrowth.harness, test: test))
-        return
-    }
-    let growth = HeapGrowth(result: result, policy: policy, directory: folder)
-    recorder.record(LeakTestVerdict(status: .leaked, harness: HeapGrowth.harness, test: test, snapshots: folder,
-                                    summary: growth.summary))
-    throw growth
 }
 
-/// Serializes expectations: two measuring at once would see each other's growth.
-private let oneAtATime = NSLock()
+/// Serializes expectations, synchronous and async alike.
+private let oneAtATime = OneAtATime()
