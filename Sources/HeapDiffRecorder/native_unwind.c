@@ -33,92 +33,12 @@
 #include <libunwind.h>
 #include "native_unwind.h"
 #include "unloads.h"
+#include "unwind_rules.h"
 
-static uint64_t total_hits, total_walks, total_fallbacks, total_memo_restarts, rules_learned;
-static struct rule_table *rules;
-
-/* ---- rules per return address: one table for all threads ------------ */
-/* The key of the rule at an interrupted instruction (after a signal frame),
- * apart from a return address's: no user-space address has this bit. */
-#define AT_ADDRESS ((uintptr_t)1 << 63)
-
-/* Open addressing; a reader needs no lock (an entry's rule is written
- * before its address is published, and entries never change). Writers
- * hold hd_lock, which fork already handles. Outgrown tables are kept:
- * a reader may still be probing one. */
-struct rule_slot { uintptr_t ip; union { struct hd_unwind_rule rule; uint64_t word; }; };
-struct rule_table { size_t mask, used; unsigned shift; struct rule_slot slots[]; };
-
-static inline size_t rule_home(const struct rule_table *t, uintptr_t ip) {
-    return (size_t)((ip * 0x9E3779B97F4A7C15ull) >> t->shift);
-}
-
-static inline struct hd_unwind_rule rule_find(const struct rule_table *t, uintptr_t ip) {
-    for (size_t i = rule_home(t, ip);; i = (i + 1) & t->mask) {
-        uintptr_t key = __atomic_load_n(&t->slots[i].ip, __ATOMIC_ACQUIRE);
-        if (key == ip)
-            return t->slots[i].rule;
-        if (key == 0)
-            return (struct hd_unwind_rule){.kind = HD_RULE_UNKNOWN};
-    }
-}
-
-static struct rule_table *rule_table_new(unsigned log2) {
-    size_t count = (size_t)1 << log2;
-    struct rule_table *t = hd_pages_alloc(sizeof *t + count * sizeof t->slots[0]);
-    if (t) {
-        t->mask = count - 1;
-        t->shift = 64 - log2;
-    }
-    return t;
-}
-
-static void rule_put(struct rule_table *t, uintptr_t ip, struct hd_unwind_rule rule) {
-    size_t i = rule_home(t, ip);
-    while (t->slots[i].ip && t->slots[i].ip != ip)
-        i = (i + 1) & t->mask;
-    if (t->slots[i].ip)
-        return;
-    t->slots[i].rule = rule;
-    __atomic_store_n(&t->slots[i].ip, ip, __ATOMIC_RELEASE);
-    t->used++;
-}
-
-/* The rule for a key (a return address, or an address | AT_ADDRESS) not in
- * the table yet. */
-static __attribute__((noinline)) struct hd_unwind_rule learn(uintptr_t ip) {
-    int saved = errno;   /* reading .eh_frame, the lock's wait and mmap may set it */
-    struct hd_unwind_rule rule = hd_eh_frame_rule(ip & ~AT_ADDRESS, (ip & AT_ADDRESS) != 0);
-    hd_lock();
-    struct rule_table *t = rules;
-    if (t && (t->used + 1) * 2 > t->mask + 1) {
-        unsigned log2 = 64 - t->shift + 2;
-        struct rule_table *bigger = rule_table_new(log2);
-        if (bigger) {
-            for (size_t i = 0; i <= t->mask; i++)
-                if (t->slots[i].ip)
-                    rule_put(bigger, t->slots[i].ip, t->slots[i].rule);
-            __atomic_store_n(&rules, bigger, __ATOMIC_RELEASE);
-            t = bigger;
-        }
-    }
-    if (t && (t->used + 1) * 4 <= (t->mask + 1) * 3)
-        rule_put(t, ip, rule);
-    rules_learned++;
-    hd_unlock();
-    errno = saved;
-    return rule;
-}
+static uint64_t total_hits, total_walks, total_fallbacks, total_memo_restarts;
 
 /* ---- the walk --------------------------------------------------------- */
 enum { WALK_OTHER = -1 };
-
-/* A rule from the table, or learned; rare enough to stay out of line. */
-static __attribute__((noinline)) struct hd_unwind_rule rule_slow(uintptr_t ip) {
-    const struct rule_table *t = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
-    struct hd_unwind_rule rule = t ? rule_find(t, ip) : (struct hd_unwind_rule){.kind = HD_RULE_UNKNOWN};
-    return rule.kind != HD_RULE_UNKNOWN ? rule : learn(ip);
-}
 
 enum step { STEP_NEXT, STEP_END, STEP_OTHER, STEP_SIGNAL };
 
@@ -162,10 +82,10 @@ static inline __attribute__((always_inline)) enum step advance(const struct hd_u
  * libunwind's trace applies it: CFA = RSP or RBP + offset, the caller's
  * return address at CFA-8 (into *RIP), its RBP at CFA+offset when saved,
  * its RSP = CFA. LOG (when not NULL) gets what the memo needs. */
-static inline __attribute__((always_inline)) enum step step(const struct rule_slot *slots, unsigned shift,
+static inline __attribute__((always_inline)) enum step step(const struct hd_rule_slot *slots, unsigned shift,
                                                             uintptr_t *rip, uintptr_t *rsp, uintptr_t *rbp,
                                                             struct hd_walk_log *log, uint32_t k) {
-    const struct rule_slot *slot = &slots[(*rip * 0x9E3779B97F4A7C15ull) >> shift];
+    const struct hd_rule_slot *slot = &slots[hd_rule_home(shift, *rip)];
     /* Frame-pointer code's rule, the one most frames have where there are
      * frame pointers, told by one compare of the whole rule in the table:
      * the same step as below, with its offsets as immediates. */
@@ -181,7 +101,7 @@ static inline __attribute__((always_inline)) enum step step(const struct rule_sl
                        rip, rsp, rbp, log, k);
     struct hd_unwind_rule rule = slot->rule;
     if (HD_UNLIKELY(slot->ip != *rip))
-        rule = rule_slow(*rip);
+        rule = hd_rule_slow(*rip);
     if (HD_UNLIKELY(rule.kind != HD_RULE_STANDARD)) {
         if (rule.kind == HD_RULE_LAST)
             return STEP_END;
@@ -228,7 +148,7 @@ static __attribute__((noinline)) int walk_after_signal(uintptr_t rsp, uintptr_t 
         const mcontext_t *registers = &((const ucontext_t *)rsp)->uc_mcontext;
         uintptr_t rip = (uintptr_t)registers->gregs[REG_RIP], rbp = (uintptr_t)registers->gregs[REG_RBP];
         rsp = (uintptr_t)registers->gregs[REG_RSP];
-        uintptr_t key = rip | AT_ADDRESS;
+        uintptr_t key = rip | HD_RULE_AT_ADDRESS;
         enum step result;
         do {
             if (rip < 0x4000)
@@ -238,7 +158,7 @@ static __attribute__((noinline)) int walk_after_signal(uintptr_t rsp, uintptr_t 
                 *stopped = true;
                 return (int)n;
             }
-            struct hd_unwind_rule rule = rule_slow(key);
+            struct hd_unwind_rule rule = hd_rule_slow(key);
             if (rule.kind == HD_RULE_SIGNAL)
                 result = STEP_SIGNAL;
             else if (rule.kind == HD_RULE_LAST)
@@ -272,9 +192,9 @@ static __attribute__((noinline)) int walk_after_signal(uintptr_t rsp, uintptr_t 
  * into OUT, at most LIMIT of them; under Python code it stops at the first
  * eval loop (*STOPPED then, as at LIMIT). LOG (when not NULL) is filled
  * for the memo. Returns how many frames, or WALK_OTHER. */
-static inline __attribute__((always_inline)) int walk(const struct rule_table *table, uintptr_t base, uintptr_t *out,
+static inline __attribute__((always_inline)) int walk(const struct hd_rule_table *table, uintptr_t base, uintptr_t *out,
                                                       uint32_t limit, bool python, struct hd_walk_log *log, bool *stopped) {
-    const struct rule_slot *slots = table->slots;
+    const struct hd_rule_slot *slots = table->slots;
     const unsigned shift = table->shift;
     uintptr_t rip = *(const uintptr_t *)(base + 8);   /* proven by the memo's key */
     uintptr_t rbp = *(const uintptr_t *)base;
@@ -315,18 +235,18 @@ static inline __attribute__((always_inline)) int walk(const struct rule_table *t
 }
 
 /* One copy of the loop per use, so that each has only what it needs. */
-static __attribute__((noinline, noclone)) int walk_native(const struct rule_table *table, uintptr_t base, uintptr_t *out,
+static __attribute__((noinline, noclone)) int walk_native(const struct hd_rule_table *table, uintptr_t base, uintptr_t *out,
                                                   uint32_t limit, bool *stopped) {
     return walk(table, base, out, limit, false, NULL, stopped);
 }
 
-static __attribute__((noinline, noclone)) int walk_native_logged(const struct rule_table *table, uintptr_t base,
+static __attribute__((noinline, noclone)) int walk_native_logged(const struct hd_rule_table *table, uintptr_t base,
                                                          uintptr_t *out, uint32_t limit, struct hd_walk_log *log,
                                                          bool *stopped) {
     return walk(table, base, out, limit, false, log, stopped);
 }
 
-static __attribute__((noinline, noclone)) int walk_python_logged(const struct rule_table *table, uintptr_t base,
+static __attribute__((noinline, noclone)) int walk_python_logged(const struct hd_rule_table *table, uintptr_t base,
                                                          uintptr_t *out, struct hd_walk_log *log, bool *stopped) {
     return walk(table, base, out, HD_PY_PROBE_FRAMES, true, log, stopped);
 }
@@ -372,7 +292,7 @@ struct hd_stack hd_unwind(struct hd_unwind_thread *thread, struct hd_memo_table 
     struct hd_stack found;
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_VERIFY) && hd_memo_find(*memo_table, base, caller, tag, &found))
         return hd_unwind_verify(thread, found, python);
-    const struct rule_table *table = __atomic_load_n(&rules, __ATOMIC_ACQUIRE);
+    const struct hd_rule_table *table = hd_rules_now();
     if (HD_UNLIKELY(hd_config.unwind == HD_UNWIND_LIBUNWIND || table == NULL)) {
         thread->fallbacks++;
         return hd_libunwind_stack(thread->capture, python);
@@ -413,7 +333,7 @@ void hd_unwind_init(void) {
     /* Sampling walks a few hundred distinct return addresses: a table of
      * 4,096 (64 KiB, every page of it touched) would be most of what the
      * recorder takes in a small heap. It grows as it fills either way. */
-    rules = rule_table_new(hd_config.sample_rate ? 9 : 12);
+    hd_rules_init(hd_config.sample_rate ? 9 : 12);
 }
 
 void hd_unwind_retire(struct hd_unwind_thread *thread) {
@@ -437,5 +357,5 @@ void hd_unwind_report(const struct hd_unwind_thread *thread, const struct hd_mem
         hd_note("stats: stacks proven from memory %llu, walked %llu, by unw_backtrace %llu; %llu return addresses "
                 "read from .eh_frame; memo stores used up %llu times",
                 (unsigned long long)hits, (unsigned long long)walks, (unsigned long long)fallbacks,
-                (unsigned long long)rules_learned, (unsigned long long)restarts);
+                (unsigned long long)hd_rules_learned(), (unsigned long long)restarts);
 }

@@ -21,6 +21,7 @@
  *   python_stacks.c  CPython: each thread's recent Python stacks, whole, and their traces
  *   eh_frame.c       one return address's unwind rule, read from .eh_frame as libunwind reads it
  *   native_unwind.c  native stacks: proven from memory, walked with the rules, or unw_backtrace
+ *   unwind_rules.c   the rules of the return addresses seen, one lock-free table for all threads
  *   stack_memo.c     the per-thread memo of walked stacks and the words that prove them
  *   unloads.c        dlclose passed through; after an unload, cached unwind rules are dropped
  *   capture.h        the stack capture, inlined into each hook
