@@ -26,7 +26,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +35,11 @@
 #include <unistd.h>
 #include <libunwind.h>
 #include "recorder.h"
+#include "attach_pipes.h"
 #include "proc_self.h"
 #include "thread_state.h"
 
-enum { REQUEST_MAX = 8192, COMMAND_MAX = 512, HIGH_FD = 512, TICK_MS = 100, FULL_PASS_TICKS = 10 };
+enum { REQUEST_MAX = 8192, COMMAND_MAX = 512, TICK_MS = 100, FULL_PASS_TICKS = 10 };
 /* How long the session waits for a running interpreter's GIL. */
 enum { GIL_WAIT_MS = 2000 };
 
@@ -49,14 +49,8 @@ enum { ATTACH_STARTED = 0, ATTACH_BUSY = 1, ATTACH_PRELOADED = 2, ATTACH_BAD_REQ
 static int session_running;          /* 1 from heapdiff_attach() to the end of the session thread */
 static char request[REQUEST_MAX];
 
-struct pipe_end {
-    int fd;
-    dev_t dev;
-    ino_t ino;
-};
-
 struct session {
-    struct pipe_end in, out;
+    struct hd_pipe_end in, out;
     double interval;
     char command[COMMAND_MAX];
     size_t command_length;
@@ -92,58 +86,7 @@ static bool field_copy(const char *key, char *out, size_t cap) {
     return true;
 }
 
-/* ---- the two pipes ---------------------------------------------------- */
-
-/* Our descriptors live far from the low numbers a program expects to get
- * back from open() after closing one (a daemon reopening fd 0 on /dev/null),
- * and are checked before each use, in case the program dup2'ed over one. */
-static bool open_end(struct pipe_end *end, const char *path, int flags) {
-    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
-    if (high >= 0) {
-        close(fd);
-        fd = high;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
-        close(fd);
-        return false;
-    }
-    *end = (struct pipe_end){fd, st.st_dev, st.st_ino};
-    return true;
-}
-
-static bool intact(const struct pipe_end *end) {
-    struct stat st;
-    return end->fd >= 0 && fstat(end->fd, &st) == 0 && st.st_dev == end->dev && st.st_ino == end->ino;
-}
-
-static void close_end(struct pipe_end *end) {
-    if (intact(end))
-        close(end->fd);
-    end->fd = -1;
-}
-
-static void status(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void status(struct session *s, const char *fmt, ...) {
-    char line[600];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !intact(&s->out))
-        return;
-    size_t length = (size_t)n < sizeof line - 1 ? (size_t)n : sizeof line - 2;
-    line[length++] = '\n';
-    ssize_t ignored = write(s->out.fd, line, length);   /* O_RDWR end: never SIGPIPE */
-    (void)ignored;
-}
-
 /* ---- start: once per process, then once per session ------------------- */
-
-static void close_end(struct pipe_end *end);
 
 static void forked_child(void) {
     /* The session thread stays in the parent; the child lets go of its
@@ -151,8 +94,8 @@ static void forked_child(void) {
     __atomic_store_n(&hd_message_fd, -1, __ATOMIC_RELEASE);
     hd_python_domains_forked();
     if (__atomic_load_n(&session_running, __ATOMIC_ACQUIRE)) {
-        close_end(&current.in);
-        close_end(&current.out);
+        hd_pipe_close(&current.in);
+        hd_pipe_close(&current.out);
     }
     __atomic_store_n(&session_running, 0, __ATOMIC_RELEASE);
 }
@@ -264,7 +207,7 @@ static enum command_result run_command(struct session *s, const char *line) {
     if (strncmp(line, "snapshot", 8) == 0 && (line[8] == '\0' || line[8] == ' ')) {
         char text[4400];
         int seq = hd_take_snapshot(HD_TRIGGER_SIGNAL, line[8] ? line + 9 : "", text, sizeof text);
-        status(s, "snapshot %d", seq);
+        hd_pipe_say(&s->out, "snapshot %d", seq);
     }
     return KEEP_GOING;
 }
@@ -312,7 +255,7 @@ static void record_until_detached(struct session *s) {
         }
         struct pollfd in = {.fd = s->in.fd, .events = POLLIN};
         int ready = poll(&in, 1, timeout);
-        if (!intact(&s->in) || !intact(&s->out))
+        if (!hd_pipe_intact(&s->in) || !hd_pipe_intact(&s->out))
             return;
         if (ready > 0 && read_commands(s) == DETACH)
             return;
@@ -331,14 +274,14 @@ static void *session_main(void *unused) {
     struct session *s = &current;
     *s = (struct session){.in = {.fd = -1}, .out = {.fd = -1}};
     char path[4200];
-    if (field_copy("out", path, sizeof path) && open_end(&s->out, path, O_RDWR) && field_copy("in", path, sizeof path) &&
-        open_end(&s->in, path, O_RDONLY)) {
+    if (field_copy("out", path, sizeof path) && hd_pipe_open(&s->out, path, O_RDWR) && field_copy("in", path, sizeof path) &&
+        hd_pipe_open(&s->in, path, O_RDONLY)) {
         __atomic_store_n(&hd_message_fd, s->out.fd, __ATOMIC_RELEASE);
         const char *problem = configure(s);   /* first: hd_python_init reads it */
         if (!problem)
             problem = prepare_process();
         if (problem) {
-            status(s, "error %s", problem);
+            hd_pipe_say(&s->out, "error %s", problem);
         } else {
             reset_tables();
             __atomic_store_n(&hd_state, HD_STATE_RECORDING, __ATOMIC_RELEASE);
@@ -356,7 +299,7 @@ static void *session_main(void *unused) {
             char text[4400];
             int baseline = counts.slots ? hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff attach", text, sizeof text) : -1;
             if (baseline > 0) {
-                status(s, "attached %d %u %u %s", baseline, counts.slots, counts.modules,
+                hd_pipe_say(&s->out, "attached %d %u %u %s", baseline, counts.slots, counts.modules,
                        hd_python_domains_word(domains));
                 record_until_detached(s);
                 int final = hd_take_snapshot(HD_TRIGGER_SIGNAL, "heapdiff detach", text, sizeof text);
@@ -365,21 +308,21 @@ static void *session_main(void *unused) {
                 counts = hd_got_patch(true, keep_sized);
                 enum hd_py_domains back = domains == HD_PY_DOMAINS_WRAPPED ? hd_python_domains(false, GIL_WAIT_MS)
                                                                            : HD_PY_DOMAINS_NONE;
-                status(s, "detached %d %u %s %u", final, counts.slots, hd_python_domains_word(back), counts.kept);
+                hd_pipe_say(&s->out, "detached %d %u %s %u", final, counts.slots, hd_python_domains_word(back), counts.kept);
             } else {
                 hd_sampling_stop();
                 __atomic_store_n(&hd_state, HD_STATE_PASSTHROUGH, __ATOMIC_RELEASE);
                 hd_got_patch(true, keep_sized);
                 if (domains == HD_PY_DOMAINS_WRAPPED)
                     hd_python_domains(false, GIL_WAIT_MS);
-                status(s, "error %s", counts.slots ? "the first snapshot could not be written"
+                hd_pipe_say(&s->out, "error %s", counts.slots ? "the first snapshot could not be written"
                                                     : "no loaded module calls malloc through its GOT");
             }
         }
     }
     __atomic_store_n(&hd_message_fd, -1, __ATOMIC_RELEASE);
-    close_end(&s->in);
-    close_end(&s->out);
+    hd_pipe_close(&s->in);
+    hd_pipe_close(&s->out);
     /* Detached, the process keeps no descriptor of ours. */
     hd_output_dir_release();
     hd_proc_self_close();

@@ -43,6 +43,7 @@
  *   jemalloc_api.c   jemalloc's mallocx & co, where it is the allocator (through the GOT)
  *   python_attach.c  heapdiff attach: CPython's allocator domains wrapped holding its GIL, and back
  *   attach.c         heapdiff attach: the entry point the injector calls, the session thread
+ *   attach_pipes.c   heapdiff attach: the session's two FIFOs, at descriptors apart from the program's
  */
 #ifndef HEAPDIFF_RECORDER_H
 #define HEAPDIFF_RECORDER_H
