@@ -293,6 +293,24 @@ import Testing
         #expect(helpers.filter { $0.hasPrefix("printenv.") }.count == 2, "\(helpers)")
     }
 
+    /// A harness in the program that runs heapdiff itself without the
+    /// recorder (pytest-heapdiff's `heapdiff check --snapshots`) does so on
+    /// purpose: no warning for it, while another program started so is named.
+    @Test func heapdiffItselfStartedWithoutTheRecorderIsNotWarnedOf() throws {
+        let dir = try Harness.temporaryDirectory("exec-self")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = "env -u LD_PRELOAD \"$HEAPDIFF_CLI\" --version >/dev/null; env -u LD_PRELOAD /bin/true"
+        let run = try Harness.run(Harness.cli, arguments: ["run", "--quiet", "-o", dir.appendingPathComponent("out").path,
+                                                           "--", "/bin/sh", "-c", script], preload: false)
+        #expect(run.status == 0, "\(run.stderr)")
+        let warnings = run.stderr.split(separator: "\n").map(String.init).filter { $0.contains(" started ") }
+        #expect(warnings == [
+            "heapdiff: warning: env started /bin/true with an environment that leaves out LD_PRELOAD: it ran without "
+                + "the recorder; a program that cleans the environment of what it starts must be told to pass it on "
+                + "(postfix, dovecot: import_environment; Apache: PassEnv)",
+        ], "\(run.stderr)")
+    }
+
     @Test func aRelativeOutputDirectoryHoldsForProcessesStartedElsewhere() throws {
         let dir = try Harness.temporaryDirectory("relative-output")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -91,7 +91,8 @@ final class RecorderNotices {
                 continue
             }
         }
-        for line in Self.environmentLines(notices.filter { $0.kind == HD_REPORT_ENVIRONMENT_LEFT_OUT }) {
+        for line in Self.environmentLines(notices.filter { $0.kind == HD_REPORT_ENVIRONMENT_LEFT_OUT },
+                                          tool: ChildEnvironment.ownExecutable()) {
             Console.warning(line)
         }
         for notice in notices where notice.kind == HD_REPORT_SECURE_EXECUTION {
@@ -106,11 +107,18 @@ final class RecorderNotices {
 
     /// One line per starting program and set of variables left out, naming
     /// the programs it started that way (exec_calls.c sends each once).
-    static func environmentLines(_ notices: [Notice]) -> [String] {
+    /// heapdiff itself (`tool`, this executable) started unrecorded is left
+    /// out: a harness in the program (pytest-heapdiff judging its rounds with
+    /// `heapdiff check`) takes the recorder out of its environment on purpose.
+    static func environmentLines(_ notices: [Notice], tool: String?) -> [String] {
+        let tool = tool.map(Self.resolved)
         var groups: [(starter: String, missing: [String], programs: [String])] = []
         for notice in notices {
             let fields = notice.text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 3 else { continue }
+            if let tool, fields[2].split(separator: " ").contains("LD_PRELOAD"), Self.resolved(fields[1]) == tool {
+                continue
+            }
             let missing = fields[2].split(separator: " ").map(String.init)
             if let i = groups.firstIndex(where: { $0.starter == fields[0] && $0.missing == missing }) {
                 if !groups[i].programs.contains(fields[1]) { groups[i].programs.append(fields[1]) }
@@ -132,6 +140,12 @@ final class RecorderNotices {
                 + "what it starts must be told to pass " + (group.missing.count == 1 ? "it" : "them")
                 + " on (postfix, dovecot: import_environment; Apache: PassEnv)"
         }
+    }
+
+    /// A program's path with its symbolic links resolved (as it was given when it cannot be).
+    private static func resolved(_ path: String) -> String {
+        guard path.hasPrefix("/") else { return path }
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 
     /// Processes whose write failures are said in one line.
