@@ -257,6 +257,80 @@ def test_a_test_that_fails_by_itself_leaves_no_snapshot(pytester, tmp_path):
     assert [name.split(".")[-2] for name in left] == ["3"], left
 
 
+ASYNC_SESSIONS = '''
+import asyncio
+import pytest
+
+HISTORY = []
+
+
+async def handle(body):
+    await asyncio.sleep(0)
+    HISTORY.append(body.decode())  # @site async-leak
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.mark.heapdiff(rounds=4)
+@pytest.mark.anyio
+async def test_anyio_history_is_bounded():
+    for i in range(200):
+        await handle(b"x" * 1000)
+
+
+@pytest.mark.heapdiff(rounds=4)
+@pytest.mark.asyncio
+async def test_asyncio_history_is_bounded():
+    for i in range(200):
+        await handle(b"y" * 1000)
+
+
+@pytest.mark.heapdiff(rounds=3)
+@pytest.mark.anyio
+async def test_anyio_rounds():
+    await asyncio.sleep(0)
+    with open("calls", "a") as calls:
+        calls.write("a")
+
+
+@pytest.mark.heapdiff(rounds=3)
+@pytest.mark.asyncio
+async def test_asyncio_rounds():
+    await asyncio.sleep(0)
+    with open("calls", "a") as calls:
+        calls.write("b")
+'''
+
+
+def test_async_marked_tests_run_their_rounds_in_their_event_loop(pytester, tmp_path):
+    """anyio's plugin runs a coroutine function, so the rounds stay one
+    (awaiting the body each round); pytest-asyncio hands the plugin a
+    function that runs the coroutine, called once a round. Either way every
+    round runs, and a leak is named at its line."""
+    pytester.makepyfile(test_async_sessions=ASYNC_SESSIONS)
+    leak = next(number for number, text in enumerate(ASYNC_SESSIONS.splitlines()[1:], start=1)
+                if text.endswith("# @site async-leak"))
+    output = tmp_path / "check"
+    result = pytester.run(heapdiff_cli(), "check", "--output", str(output), "--", sys.executable, "-m", "pytest",
+                          "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning", "test_async_sessions.py")
+    result.assert_outcomes(failed=2, passed=2)
+    assert sorted((pytester.path / "calls").read_text()) == list("aaabbb")
+    # Rounds 2 to 4 are compared: 2 rounds of 200 kept strings, in each test.
+    for test in ("test_anyio_history_is_bounded", "test_asyncio_history_is_bounded"):
+        folder = output / "pytest-heapdiff" / f"test_async_sessions.py_{test}"
+        result.stderr.fnmatch_lines([
+            f"leak test test_async_sessions.py::{test} (pytest-heapdiff, pid *) kept growing: "
+            f"test_async_sessions.py:{leak}: grew +* (+400 blocks); snapshots in {folder}",
+        ])
+    result.stderr.fnmatch_lines(["heapdiff check: FAILED: 2 of 4 leak tests judged by pytest-heapdiff in 1 process "
+                                 "kept growing"])
+    assert "leaves out LD_PRELOAD" not in result.stderr.str()
+    assert result.ret == 1
+
+
 def test_folder_names_of_tests_alike_stay_apart():
     from pytest_heapdiff.plugin import folder_name
     taken = {}

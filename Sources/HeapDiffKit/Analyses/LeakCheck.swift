@@ -6,7 +6,9 @@
 /// one either, which is why warm-up snapshots are dropped first. Which
 /// snapshots are the phases is `SnapshotSeries`'s rule. Of sampled
 /// snapshots, a growth must also stand out from its sampling noise:
-/// exceed `SampledEstimates.significance` standard errors.
+/// exceed `SampledEstimates.significance` standard errors. Blocks that a
+/// runtime keeps in its cache of freed objects (`RuntimeCaches`: libdispatch's
+/// continuations, which fill up as more threads run tasks) are left out.
 public enum LeakCheck {
     public struct Policy: Equatable, Sendable {
         /// A site whose live bytes grew by at most this much passes.
@@ -71,6 +73,8 @@ public enum LeakCheck {
     /// sites grew past the limit and kept growing, and the whole heap's growth.
     public static func judge(_ compared: [Snapshot], policy: Policy, options: StatisticsOptions = StatisticsOptions(),
                              symbolizer: Symbolizer) -> Result {
+        var options = options
+        options.skipsRuntimeCaches = true
         let perSnapshot = compared.map { $0.statisticsByKey(options, symbolizer: symbolizer) }
         // The growth's own noise, with the blocks live in both cancelled out.
         var growthErrors: [GroupKey: Double] = [:]

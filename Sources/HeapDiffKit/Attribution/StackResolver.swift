@@ -60,6 +60,15 @@ final class StackResolver {
         resolve(address).frames
     }
 
+    /// Whether a stack's block belongs to a runtime's cache of freed objects
+    /// (`RuntimeCaches`): its innermost frame allocated it for that cache.
+    func isRuntimeCacheBlock<Addresses: RandomAccessCollection<UInt64>>(_ addresses: Addresses) -> Bool {
+        guard let innermost = addresses.first else { return false }
+        return frames(at: innermost).contains { frame in
+            frame.function.map { RuntimeCaches.functions.matchAny(function: FunctionName($0)) } ?? false
+        }
+    }
+
     /// Every frame of a stack, inlined ones included, innermost first.
     /// (Stacks are `[UInt64]` or `TraceFrames`: indexed from 0.)
     func stack<Addresses: RandomAccessCollection<UInt64>>(_ addresses: Addresses) -> [Frame] where Addresses.Index == Int {

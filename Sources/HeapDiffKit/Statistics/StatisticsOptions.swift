@@ -13,6 +13,9 @@ public struct StatisticsOptions: Equatable, Sendable {
     public var rule: AllocationSiteRule
     /// Which traces count at all; see `[TraceFilter].admits`.
     public var filters: [TraceFilter]
+    /// Leaves out the blocks of runtimes' caches of freed objects
+    /// (`RuntimeCaches`), as `LeakCheck` does.
+    public var skipsRuntimeCaches: Bool
     /// `statistics` drops rows with fewer live bytes than this.
     public var minimumSize: Int64
     /// `compare` drops rows whose size changed by less than this either way.
@@ -23,11 +26,13 @@ public struct StatisticsOptions: Equatable, Sendable {
     public var limit: Int
 
     public init(keyType: KeyType = .lineno, cumulative: Bool = false, rule: AllocationSiteRule = .standard,
-                filters: [TraceFilter] = [], minimumSize: Int64 = 0, minimumSizeDiff: Int64 = 0, limit: Int = 0) {
+                filters: [TraceFilter] = [], minimumSize: Int64 = 0, minimumSizeDiff: Int64 = 0, limit: Int = 0,
+                skipsRuntimeCaches: Bool = false) {
         self.keyType = keyType
         self.cumulative = cumulative
         self.rule = rule
         self.filters = filters
+        self.skipsRuntimeCaches = skipsRuntimeCaches
         self.minimumSize = minimumSize
         self.minimumSizeDiff = minimumSizeDiff
         self.limit = limit

@@ -162,6 +162,9 @@ struct TraceGrouping {
     }
 
     private func admission(of frames: TraceFrames, resolver: StackResolver, stack: () -> [Frame]) -> Admission {
+        if options.skipsRuntimeCaches && resolver.isRuntimeCacheBlock(frames) {
+            return .dropped
+        }
         guard let (position, site) = resolver.site(of: frames) else {
             return options.filters.contains(where: \.inclusive) ? .dropped : .noFrames
         }

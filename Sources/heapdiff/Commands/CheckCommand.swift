@@ -22,7 +22,9 @@ struct CheckCommand: ParsableCommand {
             its growth, and at least half of the phases grew by more than half the average growth a phase. \
             A site that grows and falls back again is not a leak, nor one that grew once and then stayed, \
             give or take a few bytes. Unlike LeakSanitizer, this catches memory that is still reachable, such as an unbounded \
-            cache. --max-growth limits the growth of the whole traced heap as well.
+            cache. --max-growth limits the growth of the whole traced heap as well. Blocks a runtime keeps \
+            in its own cache of freed objects are left out: libdispatch's continuations (under Swift's async \
+            tasks), whose per-thread caches fill up as more threads run, would otherwise look like growth.
 
             Leak tests written for a test harness, tests marked @pytest.mark.heapdiff (pytest-heapdiff) or \
             calling expectNoHeapGrowth (the Swift library HeapDiffTesting), are judged inside the test \

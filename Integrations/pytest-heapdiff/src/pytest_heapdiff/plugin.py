@@ -152,48 +152,84 @@ def _arguments(marker, function):
     limit = marker.kwargs.get("max_growth_per_site", DEFAULT_MAX_GROWTH_PER_SITE)
     if not isinstance(limit, (int, str)) or isinstance(limit, bool):
         _refuse(f"max_growth_per_site must be a number of bytes or a size such as '64 KiB', not {limit!r}")
-    if inspect.iscoroutinefunction(function):
-        _refuse("async tests are not supported")
     return rounds, limit
 
 
 def _in_rounds(item, function, marker):
     """The test body as pytest will call it: `rounds` runs with a snapshot
-    after each, then the verdict of `heapdiff check` on the snapshots."""
-
-    def cannot_judge(problem, reason):
-        verdicts.record(_recorder.output, verdicts.ERROR, item.nodeid, summary_line=reason)
-        pytest.fail(problem, pytrace=False)
+    after each, then the verdict of `heapdiff check` on the snapshots. An
+    async test stays a coroutine function, awaiting its body each round, so
+    that the plugin that runs async tests (anyio's, pytest-asyncio's) runs
+    all its rounds in its event loop."""
 
     def run_rounds(**arguments):
-        rounds, limit = _arguments(marker, function)
+        rounds = _Rounds(item, marker, function)
         try:
-            command = cli.locate()
-        except cli.CommandNotFound as error:
-            cannot_judge(f"heapdiff: {error}", str(error))
-        # Only numbers are kept across rounds, in a list made beforehand, so
-        # the plugin itself adds next to nothing between snapshots.
-        taken = [0] * rounds
-        previous = _recorder.latest()
-        try:
-            for index in range(rounds):
+            for index in range(rounds.count):
                 function(**arguments)
-                try:
-                    previous = taken[index] = _recorder.snapshot(f"{item.name} round {index + 1}", after=previous)
-                except RuntimeError as error:  # the recorder's failure, not the test's
-                    verdicts.record(_recorder.output, verdicts.ERROR, item.nodeid, summary_line=str(error))
-                    raise
+                rounds.ended(index)
         except BaseException:
-            # The test failed by itself: its rounds' snapshots must not join the process's own.
-            paths = _recorder.files()
-            for seq in taken:
-                if seq in paths:
-                    os.remove(paths[seq])
+            rounds.discard()
             raise
+        rounds.judge()
+
+    async def run_rounds_awaiting(**arguments):
+        rounds = _Rounds(item, marker, function)
+        try:
+            for index in range(rounds.count):
+                await function(**arguments)
+                rounds.ended(index)
+        except BaseException:
+            rounds.discard()
+            raise
+        rounds.judge()
+
+    return run_rounds_awaiting if inspect.iscoroutinefunction(function) else run_rounds
+
+
+class _Rounds:
+    """One marked test's rounds, between its body's runs: the snapshot after
+    each, then the verdict. Only numbers are kept across rounds, in a list
+    made beforehand, so the plugin itself adds next to nothing between
+    snapshots."""
+
+    def __init__(self, item, marker, function):
+        self.item = item
+        self.count, self.limit = _arguments(marker, function)
+        try:
+            self.command = cli.locate()
+        except cli.CommandNotFound as error:
+            self._cannot_judge(f"heapdiff: {error}", str(error))
+        self.taken = [0] * self.count
+        self.previous = _recorder.latest()
+
+    def _cannot_judge(self, problem, reason):
+        verdicts.record(_recorder.output, verdicts.ERROR, self.item.nodeid, summary_line=reason)
+        pytest.fail(problem, pytrace=False)
+
+    def ended(self, index):
+        """Takes the snapshot after round INDEX (from 0)."""
+        try:
+            self.previous = self.taken[index] = _recorder.snapshot(f"{self.item.name} round {index + 1}",
+                                                                   after=self.previous)
+        except RuntimeError as error:  # the recorder's failure, not the test's
+            verdicts.record(_recorder.output, verdicts.ERROR, self.item.nodeid, summary_line=str(error))
+            raise
+
+    def discard(self):
+        """The test failed by itself: its rounds' snapshots must not join the process's own."""
+        paths = _recorder.files()
+        for seq in self.taken:
+            if seq in paths:
+                os.remove(paths[seq])
+
+    def judge(self):
+        """Moves the rounds' snapshots to the test's folder and has `heapdiff check` judge them."""
+        item = self.item
         folder = _snapshot_folder(item)
         paths = _recorder.files()
-        files = [shutil.move(paths[seq], os.path.join(folder, os.path.basename(paths[seq]))) for seq in taken]
-        verdict = cli.check(command, files, limit, str(item.config.invocation_params.dir))
+        files = [shutil.move(paths[seq], os.path.join(folder, os.path.basename(paths[seq]))) for seq in self.taken]
+        verdict = cli.check(self.command, files, self.limit, str(item.config.invocation_params.dir))
         if verdict.status == cli.PASSED:
             shutil.rmtree(folder, ignore_errors=True)
             verdicts.record(_recorder.output, verdicts.PASSED, item.nodeid)
@@ -202,9 +238,8 @@ def _in_rounds(item, function, marker):
             pytest.fail(verdict.report, pytrace=False)
         else:
             reason = (verdict.report.strip().splitlines() or [f"heapdiff check exited with {verdict.status}"])[-1]
-            cannot_judge(f"heapdiff could not judge the {rounds} rounds of {item.nodeid}:\n{verdict.report}", reason)
-
-    return run_rounds
+            self._cannot_judge(f"heapdiff could not judge the {self.count} rounds of {item.nodeid}:\n{verdict.report}",
+                               reason)
 
 
 # Folder names given in this session, each to its test's node id.
