@@ -22,29 +22,26 @@ final class OneAtATime: Sendable {
     /// Blocks this thread until it is this caller's turn.
     func take() {
         let semaphore = DispatchSemaphore(value: 0)
-        let now = state.withLock { state -> Bool in
-            guard state.busy else {
-                state.busy = true
-                return true
-            }
-            state.waiting.append(.thread(semaphore))
-            return false
-        }
-        if !now { semaphore.wait() }
+        if !takeNowOrWait(as: .thread(semaphore)) { semaphore.wait() }
     }
 
     /// Suspends this task until it is this caller's turn.
     func take() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                guard state.busy else {
-                    state.busy = true
-                    return true
-                }
-                state.waiting.append(.task(continuation))
-                return false
+            if takeNowOrWait(as: .task(continuation)) { continuation.resume() }
+        }
+    }
+
+    /// Takes the turn if it is free (true); otherwise queues `waiter`, whom
+    /// `release` will wake with the turn taken for it.
+    private func takeNowOrWait(as waiter: Waiter) -> Bool {
+        state.withLock { state in
+            guard state.busy else {
+                state.busy = true
+                return true
             }
-            if now { continuation.resume() }
+            state.waiting.append(waiter)
+            return false
         }
     }
 
