@@ -6,6 +6,22 @@ import Testing
 @Suite struct SymbolNameTests {
     static let vectorInsert = "_ZNSt6vectorIiSaIiEE17_M_realloc_insertIJRKiEEEvN9__gnu_cxx17__normal_iteratorIPiS1_EEDpOT_"
 
+    /// Swift's async functions are split at each await into partial
+    /// functions; each is named as the function it is part of.
+    @Test func asyncPartialFunctionsAreNamedAsTheirFunction() {
+        let nextVarInt = "SwiftProtobuf.AsyncMessageSequence.AsyncIterator.nextVarInt() async throws"
+            + " -> Swift.Optional<Swift.UInt64>"
+        #expect(Demangler.demangle("$s13SwiftProtobuf20AsyncMessageSequenceV0C8IteratorV10nextVarInts6UInt64VSgyYaKF")
+                == nextVarInt)
+        #expect(Demangler.demangle("$s13SwiftProtobuf20AsyncMessageSequenceV0C8IteratorV10nextVarInts6UInt64VSgyYaKFTQ1_")
+                == nextVarInt)
+        #expect(Demangler.demangle("$s13SwiftProtobuf20AsyncMessageSequenceV0C8IteratorV10nextVarInts6UInt64VSgyYaKFTY0_")
+                == nextVarInt)
+        // Other Swift names keep what they say.
+        #expect(Demangler.demangle("$s13SwiftProtobuf20AsyncMessageSequenceV0C8IteratorV10nextVarInts6UInt64VSgyYaKFTu")
+                == "async function pointer to " + nextVarInt)
+    }
+
     @Test func demanglesItaniumSwiftAndRust() {
         #expect(Demangler.demangle(Self.vectorInsert)
                 == "void std::vector<int, std::allocator<int> >::_M_realloc_insert<int const&>"

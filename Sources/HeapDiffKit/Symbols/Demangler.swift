@@ -14,11 +14,16 @@ import Glibc
 /// `17h…E` hash), go to GNU libiberty's Rust demangler, which c++filt and gdb
 /// use; it drops the legacy hash, which names the crate build and not the
 /// function. A name none can read is returned unchanged.
+///
+/// Swift splits an async function at each `await` into partial functions,
+/// demangled as "(2) await resume partial function for F"; each is named F
+/// here, since it runs F's own code (its frames' lines say where), so that
+/// grouping by function counts F once and plumbing rules for F apply to it.
 public enum Demangler {
     /// The readable form of `name`, or `name` itself when it is not mangled.
     public static func demangle(_ name: String) -> String {
         if isSwift(name), let swift = Functions.shared.swift(name) {
-            return swift
+            return wholeAsyncFunction(swift)
         }
         if name.hasPrefix("_R") || name.hasPrefix("_Z"), let rust = Functions.shared.rust(name) {
             return rust
@@ -32,6 +37,20 @@ public enum Demangler {
     /// Whether `name` looks like a symbol `demangle` would change.
     public static func isMangled(_ name: String) -> Bool {
         name.hasPrefix("_Z") || name.hasPrefix("_R") || isSwift(name)
+    }
+
+    /// F for "(N) await resume partial function for F" and "(N) suspend
+    /// resume partial function for F"; any other name as it is.
+    static func wholeAsyncFunction(_ demangled: String) -> String {
+        guard demangled.hasPrefix("("), let close = demangled.firstIndex(of: ")") else { return demangled }
+        let number = demangled[demangled.index(after: demangled.startIndex)..<close]
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }) else { return demangled }
+        let rest = demangled[demangled.index(after: close)...]
+        for part in [" await resume partial function for ", " suspend resume partial function for "]
+        where rest.hasPrefix(part) {
+            return String(rest.dropFirst(part.count))
+        }
+        return demangled
     }
 
     private static func isSwift(_ name: String) -> Bool {
