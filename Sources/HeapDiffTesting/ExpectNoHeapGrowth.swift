@@ -4,7 +4,8 @@ import HeapDiffKit
 /// Fails a test when its body makes some call site's memory keep growing.
 ///
 /// Runs `body` `rounds` times with a heap snapshot after each, then judges the
-/// snapshots in this process by `heapdiff check`'s rule: the first round is
+/// snapshots in this process by `heapdiff check`'s rule: the first round
+/// (`warmupRounds`: raise it when caches fill over several rounds) is
 /// warm-up, and a call site fails when its live bytes grew by more than
 /// `maxGrowthPerSite` from the first compared round to the last and kept
 /// growing across them. The error thrown then names each grown line, its
@@ -33,7 +34,7 @@ import HeapDiffKit
 ///     }
 /// }
 /// ```
-public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
+public func expectNoHeapGrowth(rounds: Int = 5, warmupRounds: Int? = nil, maxGrowthPerSite: Int = 4096,
                                fileID: String = #fileID, line: Int = #line, function: String = #function,
                                _ body: () throws -> Void) throws {
     guard let recorder = Recorder.inThisProcess else {
@@ -43,8 +44,9 @@ public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
     }
     oneAtATime.take()
     defer { oneAtATime.release() }
-    var expectation = try Expectation(recorder: recorder, rounds: rounds, maxGrowthPerSite: maxGrowthPerSite,
-                                      fileID: fileID, line: line, function: function)
+    var expectation = try Expectation(recorder: recorder, rounds: rounds, warmupRounds: warmupRounds,
+                                      maxGrowthPerSite: maxGrowthPerSite, fileID: fileID, line: line,
+                                      function: function)
     for round in 1...rounds {
         try body()
         try expectation.roundEnded(round)
@@ -68,7 +70,7 @@ public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
 ///     }
 /// }
 /// ```
-public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
+public func expectNoHeapGrowth(rounds: Int = 5, warmupRounds: Int? = nil, maxGrowthPerSite: Int = 4096,
                                fileID: String = #fileID, line: Int = #line, function: String = #function,
                                _ body: () async throws -> Void) async throws {
     guard let recorder = Recorder.inThisProcess else {
@@ -78,8 +80,9 @@ public func expectNoHeapGrowth(rounds: Int = 5, maxGrowthPerSite: Int = 4096,
     }
     await oneAtATime.take()
     defer { oneAtATime.release() }
-    var expectation = try Expectation(recorder: recorder, rounds: rounds, maxGrowthPerSite: maxGrowthPerSite,
-                                      fileID: fileID, line: line, function: function)
+    var expectation = try Expectation(recorder: recorder, rounds: rounds, warmupRounds: warmupRounds,
+                                      maxGrowthPerSite: maxGrowthPerSite, fileID: fileID, line: line,
+                                      function: function)
     for round in 1...rounds {
         try await body()
         try expectation.roundEnded(round)
@@ -104,13 +107,19 @@ private struct Expectation {
     private var taken: [UInt32]
     private let before: UInt32
 
-    init(recorder: Recorder, rounds: Int, maxGrowthPerSite: Int, fileID: String, line: Int, function: String) throws {
+    init(recorder: Recorder, rounds: Int, warmupRounds: Int?, maxGrowthPerSite: Int, fileID: String, line: Int,
+         function: String) throws {
         guard rounds >= 2 else { throw HeapDiffTestingError.badArgument("rounds must be at least 2, not \(rounds)") }
+        // By default the first round warms up when at least two rounds are left to compare.
+        let warmup = warmupRounds ?? min(1, rounds - 2)
+        guard (0...(rounds - 2)).contains(warmup) else {
+            throw HeapDiffTestingError.badArgument("warmupRounds must be 0 to rounds - 2 (\(rounds - 2)), not \(warmup)")
+        }
         guard maxGrowthPerSite >= 0 else {
             throw HeapDiffTestingError.badArgument("maxGrowthPerSite must be 0 or more, not \(maxGrowthPerSite)")
         }
         self.recorder = recorder
-        policy = LeakCheck.Policy(maxGrowthPerSite: Int64(maxGrowthPerSite))
+        policy = LeakCheck.Policy(maxGrowthPerSite: Int64(maxGrowthPerSite), warmupSnapshots: warmup)
         self.fileID = fileID
         self.line = line
         run = Recorder.nextRun(at: fileID, line: line)

@@ -77,6 +77,8 @@ import Testing
         #expect(secondCase?.contains("Caught error: \(leak): grew +173 KiB (+2000 blocks): ") == true, "\(output)")
         #expect(output.contains("    \(swiftTestingFile):\(try Self.line(containing: "store.logout(store.login(", in: swiftTestingFile)) in closure #1"))
         #expect(output.contains("✔ Test tokenRefreshStaysBounded() passed"), "\(output)")
+        // Two warm-up rounds leave a cache filling over the first three out.
+        #expect(output.contains("✔ Test fillingCacheStaysBoundedAfterWarmUp() passed"), "\(output)")
         // Async bodies: the leak reached from child tasks is named through their frames; the bounded one passes.
         let concurrentFailure = lines.first {
             $0.contains("✘ Test concurrentLoginLogoutDoesNotGrow() recorded an issue")
@@ -107,7 +109,7 @@ import Testing
             .map { try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8) }
         let statuses = records.map { $0.split(separator: "\n").map { $0.split(separator: "\t")[0] } }
         #expect(statuses.map { $0.sorted() }.sorted { $0.count < $1.count }
-                == [["leaked", "passed", "passed"], ["leaked", "leaked", "leaked", "passed"]],
+                == [["leaked", "passed", "passed"], ["leaked", "leaked", "leaked", "passed", "passed"]],
                 "\(records)")
     }
 
@@ -149,7 +151,7 @@ import Testing
         #expect(lines.contains("leak test SessionStoreLeakTests/SessionStoreSwiftTestingLeakTests.swift:\(asyncLine) "
             + "in concurrentLoginLogoutDoesNotGrow() (HeapDiffTesting, pid N) kept growing: \(leak): grew +346 KiB "
             + "(+4000 blocks); snapshots in \(kept)/SessionStoreSwiftTestingLeakTests.swift-\(asyncLine)"), "\(check.stderr)")
-        #expect(lines.last == "heapdiff check: FAILED: 4 of 7 leak tests judged by HeapDiffTesting in 2 processes kept growing")
+        #expect(lines.last == "heapdiff check: FAILED: 4 of 8 leak tests judged by HeapDiffTesting in 2 processes kept growing")
         #expect(lines.contains("heapdiff: /usr/bin/env exited with status 1"))
     }
 
@@ -158,7 +160,7 @@ import Testing
         #expect(check.status == 0, "\(check.stdoutText)\(check.stderr)")
         #expect(check.stdoutText.contains("Test Case 'SessionStoreLeakTests.testTokenRefreshStaysBounded' passed"))
         #expect(check.stdoutText.contains("Test Case 'SessionStoreLeakTests.testConcurrentTokenRefreshStaysBounded' passed"))
-        #expect(lines.last == "heapdiff check: passed: 3 leak tests judged by HeapDiffTesting in 2 processes; "
+        #expect(lines.last == "heapdiff check: passed: 4 leak tests judged by HeapDiffTesting in 2 processes; "
             + "none kept growing", "\(check.stderr)")
     }
 

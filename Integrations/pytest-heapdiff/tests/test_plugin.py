@@ -236,6 +236,43 @@ def test_bad_marker_arguments_fail_the_test_naming_them(pytester):
     result.stdout.fnmatch_lines(["*@pytest.mark.heapdiff: rounds must be a whole number of at least 2, not 1"])
 
 
+def test_warmup_rounds_leave_a_cache_filling_over_several_rounds_out(pytester):
+    """A cache that fills during the first 3 of 4 rounds grew in both steps
+    from round 2 to 4: a leak with one warm-up round, none with two."""
+    pytester.makepyfile(test_warmup='''
+        import pytest
+
+        CACHES = {"default": {}, "warm": {}}
+        ROUNDS = {"default": 0, "warm": 0}
+
+        def fill(name):
+            ROUNDS[name] += 1
+            if ROUNDS[name] <= 3:
+                for i in range(100):
+                    CACHES[name][(ROUNDS[name], i)] = (b"c" * 1000).decode()
+
+        @pytest.mark.heapdiff(rounds=4)
+        def test_one_warmup_round():
+            fill("default")
+
+        @pytest.mark.heapdiff(rounds=4, warmup_rounds=2)
+        def test_two_warmup_rounds():
+            fill("warm")
+
+        @pytest.mark.heapdiff(rounds=4, warmup_rounds=3)
+        def test_too_many_warmup_rounds():
+            pass
+    ''')
+    result = pytester.runpytest_subprocess("--heapdiff", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2, passed=1)
+    result.stdout.fnmatch_lines([
+        "test_warmup.py:*: grew +* (+* blocks): *",
+        "*@pytest.mark.heapdiff: warmup_rounds must be a whole number from 0 to rounds - 2 (2), not 3",
+    ])
+    assert "FAILED test_warmup.py::test_one_warmup_round" in result.stdout.str()
+    assert "test_two_warmup_rounds" not in result.stdout.str().split("short test summary")[-1]
+
+
 def test_a_test_that_fails_by_itself_leaves_no_snapshot(pytester, tmp_path):
     pytester.makepyfile(test_fails='''
         import pytest

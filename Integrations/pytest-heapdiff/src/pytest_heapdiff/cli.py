@@ -41,10 +41,10 @@ class Verdict:
     report: str
 
 
-def check(cli, files, max_growth_per_site, directory):
-    """`heapdiff check --snapshots FILES…`: the verdict and its text, paths
-    shown relative to `directory`."""
-    command = [cli, "check", "--max-growth-per-site", str(max_growth_per_site),
+def check(cli, files, max_growth_per_site, warmup, directory):
+    """`heapdiff check --snapshots FILES…`, the first `warmup` of them not
+    compared: the verdict and its text, paths shown relative to `directory`."""
+    command = [cli, "check", "--max-growth-per-site", str(max_growth_per_site), "--warmup-snapshots", str(warmup),
                "--stack-frames", str(STACK_FRAMES), "--snapshots", *files]
     # The check itself is not traced: it would be slower and leave snapshots.
     finished = subprocess.run(command, cwd=directory, env=without_recorder(os.environ),

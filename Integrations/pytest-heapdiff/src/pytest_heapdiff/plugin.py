@@ -28,6 +28,8 @@ from .recorder import Recorder
 MARKER = "heapdiff"
 DEFAULT_ROUNDS = 5
 DEFAULT_MAX_GROWTH_PER_SITE = "4 KiB"
+# Rounds at the start that are not compared: caches fill, free lists fill.
+DEFAULT_WARMUP_ROUNDS = 1
 # Set in the environment of the pytest that --heapdiff starts under heapdiff.
 RERUN_VARIABLE = "PYTEST_HEAPDIFF_RERUN"
 # Where each marked test's snapshots go, under the recorder's output directory.
@@ -49,9 +51,10 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(rounds={DEFAULT_ROUNDS}, max_growth_per_site='{DEFAULT_MAX_GROWTH_PER_SITE}'): under heapdiff "
-        "(pytest --heapdiff), run the test body ROUNDS times with a heap snapshot after each and fail when a call "
-        "site kept growing by more than MAX_GROWTH_PER_SITE; otherwise run it once")
+        f"{MARKER}(rounds={DEFAULT_ROUNDS}, warmup_rounds={DEFAULT_WARMUP_ROUNDS}, "
+        f"max_growth_per_site='{DEFAULT_MAX_GROWTH_PER_SITE}'): under heapdiff (pytest --heapdiff), run the test "
+        "body ROUNDS times with a heap snapshot after each and fail when a call site kept growing by more than "
+        "MAX_GROWTH_PER_SITE after the first WARMUP_ROUNDS; otherwise run it once")
     config.stash[_unjudged] = 0
 
 
@@ -142,17 +145,21 @@ def _refuse(problem):
 
 def _arguments(marker, function):
     if marker.args:
-        _refuse("takes keyword arguments only: rounds=…, max_growth_per_site=…")
-    unknown = set(marker.kwargs) - {"rounds", "max_growth_per_site"}
+        _refuse("takes keyword arguments only: rounds=…, warmup_rounds=…, max_growth_per_site=…")
+    unknown = set(marker.kwargs) - {"rounds", "warmup_rounds", "max_growth_per_site"}
     if unknown:
         _refuse(f"unknown argument {', '.join(sorted(unknown))}")
     rounds = marker.kwargs.get("rounds", DEFAULT_ROUNDS)
     if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 2:
         _refuse(f"rounds must be a whole number of at least 2, not {rounds!r}")
+    # By default the first round warms up when at least two rounds are left to compare.
+    warmup = marker.kwargs.get("warmup_rounds", min(DEFAULT_WARMUP_ROUNDS, rounds - 2))
+    if not isinstance(warmup, int) or isinstance(warmup, bool) or not 0 <= warmup <= rounds - 2:
+        _refuse(f"warmup_rounds must be a whole number from 0 to rounds - 2 ({rounds - 2}), not {warmup!r}")
     limit = marker.kwargs.get("max_growth_per_site", DEFAULT_MAX_GROWTH_PER_SITE)
     if not isinstance(limit, (int, str)) or isinstance(limit, bool):
         _refuse(f"max_growth_per_site must be a number of bytes or a size such as '64 KiB', not {limit!r}")
-    return rounds, limit
+    return rounds, warmup, limit
 
 
 def _in_rounds(item, function, marker):
@@ -195,7 +202,7 @@ class _Rounds:
 
     def __init__(self, item, marker, function):
         self.item = item
-        self.count, self.limit = _arguments(marker, function)
+        self.count, self.warmup, self.limit = _arguments(marker, function)
         try:
             self.command = cli.locate()
         except cli.CommandNotFound as error:
@@ -229,7 +236,7 @@ class _Rounds:
         folder = _snapshot_folder(item)
         paths = _recorder.files()
         files = [shutil.move(paths[seq], os.path.join(folder, os.path.basename(paths[seq]))) for seq in self.taken]
-        verdict = cli.check(self.command, files, self.limit, str(item.config.invocation_params.dir))
+        verdict = cli.check(self.command, files, self.limit, self.warmup, str(item.config.invocation_params.dir))
         if verdict.status == cli.PASSED:
             shutil.rmtree(folder, ignore_errors=True)
             verdicts.record(_recorder.output, verdicts.PASSED, item.nodeid)
