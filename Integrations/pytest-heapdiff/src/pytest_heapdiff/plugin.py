@@ -143,7 +143,7 @@ def _refuse(problem):
     pytest.fail(f"@pytest.mark.{MARKER}: {problem}", pytrace=False)
 
 
-def _arguments(marker, function):
+def _arguments(marker):
     if marker.args:
         _refuse("takes keyword arguments only: rounds=…, warmup_rounds=…, max_growth_per_site=…")
     unknown = set(marker.kwargs) - {"rounds", "warmup_rounds", "max_growth_per_site"}
@@ -170,7 +170,7 @@ def _in_rounds(item, function, marker):
     all its rounds in its event loop."""
 
     def run_rounds(**arguments):
-        rounds = _Rounds(item, marker, function)
+        rounds = _Rounds(item, marker)
         try:
             for index in range(rounds.count):
                 function(**arguments)
@@ -181,7 +181,7 @@ def _in_rounds(item, function, marker):
         rounds.judge()
 
     async def run_rounds_awaiting(**arguments):
-        rounds = _Rounds(item, marker, function)
+        rounds = _Rounds(item, marker)
         try:
             for index in range(rounds.count):
                 await function(**arguments)
@@ -200,9 +200,9 @@ class _Rounds:
     made beforehand, so the plugin itself adds next to nothing between
     snapshots."""
 
-    def __init__(self, item, marker, function):
+    def __init__(self, item, marker):
         self.item = item
-        self.count, self.warmup, self.limit = _arguments(marker, function)
+        self.count, self.warmup, self.limit = _arguments(marker)
         try:
             self.command = cli.locate()
         except cli.CommandNotFound as error:
