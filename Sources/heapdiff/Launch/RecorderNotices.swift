@@ -116,10 +116,8 @@ final class RecorderNotices {
         for notice in notices {
             let fields = notice.text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 3 else { continue }
-            if let tool, fields[2].split(separator: " ").contains("LD_PRELOAD"), Self.resolved(fields[1]) == tool {
-                continue
-            }
             let missing = fields[2].split(separator: " ").map(String.init)
+            if let tool, missing.contains("LD_PRELOAD"), Self.resolved(fields[1]) == tool { continue }
             if let i = groups.firstIndex(where: { $0.starter == fields[0] && $0.missing == missing }) {
                 if !groups[i].programs.contains(fields[1]) { groups[i].programs.append(fields[1]) }
             } else {
