@@ -115,7 +115,7 @@ static const char *prepare_process(void) {
     hd_got_bind_own((const void *)&unw_backtrace, "pipe2", (void *)&hd_private_pipe2);
     hd_memory_locks_attach();
     hd_record_init();
-    hd_python_init();
+    hd_python_init(true);
     hd_control_prepare();
     pthread_atfork(NULL, NULL, forked_child);
     prepared = true;

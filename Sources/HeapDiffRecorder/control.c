@@ -250,7 +250,7 @@ __attribute__((constructor)) static void heapdiff_start(void) {
         if (is_program && hd_config.program_parent && !hd_config.keep_helper_exits && geteuid() == 0)
             (void)hd_helpers_directory(hd_output_fd());
         hd_record_init();
-        hd_python_init();
+        hd_python_init(false);
         hd_control_prepare();
         hd_exit_calls_init();
         hd_jemalloc_api_start();

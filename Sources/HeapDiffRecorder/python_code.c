@@ -177,7 +177,7 @@ const struct hd_pycode *hd_pycode_entry(struct hd_py_thread *py, uintptr_t code,
 enum { TYPE_FLAGS_OFFSET = 21 * sizeof(void *), TPFLAGS_NOT_PLAIN = 1 << 14 | 1 << 3 | 1 << 4 };
 
 void hd_pycode_watch_frees(void) {
-    if (!hd_python.enabled || hd_late_load || hd_config.sample_rate != 0)
+    if (!hd_python.enabled || hd_python.late || hd_config.sample_rate != 0)
         return;
     unsigned long flags = *(const unsigned long *)(hd_python.code_type + TYPE_FLAGS_OFFSET);
     if (!(flags & TPFLAGS_NOT_PLAIN))

@@ -37,13 +37,13 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_main_interpreter(co
     return head;
 }
 
-/* Attached, the domain wrappers tell a 3.13 thread its own state only
- * once it allocates through them (and not at all when the GIL was not free
- * to wrap them, python_attach.c); for a thread's native allocations before
- * that, the interpreter's own accessor does, with no lock and no
- * allocation. Preloaded this is compiled out. */
+/* Found late (attached, or loaded since start-up), the domain wrappers
+ * tell a 3.13 thread its own state only once it allocates through them
+ * (and not at all when the GIL was not free to wrap them,
+ * python_attach.c); for a thread's native allocations before that, the
+ * interpreter's own accessor does, with no lock and no allocation. */
 static inline bool hd_py_attached_own(uintptr_t current) {
-    return hd_late_load && hd_python.own_thread_state && hd_python.own_thread_state() == current;
+    return hd_python.own_thread_state && hd_python.own_thread_state() == current;
 }
 
 /* This thread's pthread_self, which CPython keeps in its states'

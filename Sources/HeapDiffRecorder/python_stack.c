@@ -59,16 +59,17 @@ static uint32_t interpreter_version(void) {
     return (uint32_t)((part[0] & 0xFF) << 24 | (part[1] & 0xFF) << 16 | (part[2] & 0xFF) << 8 | level);
 }
 
-void hd_python_init(void) {
+void hd_python_init(bool late) {
     hd_python.capture = no_frames;
     uint32_t version = interpreter_version();
     if (!version)
         return;   /* not CPython */
     hd_python.hexversion = version;
+    hd_python.late = late;
     unsigned major = version >> 24, minor = (version >> 16) & 0xFF;
     /* Opt-in: pymalloc off for the program, as PYTHONMALLOC=malloc does
      * (before the interpreter reads its environment in main()). */
-    if (hd_config.python_malloc && !getenv("PYTHONMALLOC"))
+    if (!late && hd_config.python_malloc && !getenv("PYTHONMALLOC"))
         setenv("PYTHONMALLOC", "malloc", 0);
     hd_python.runtime = (uintptr_t)dlsym(RTLD_DEFAULT, "_PyRuntime");
     hd_python.is_initialized = (int (*)(void))dlsym(RTLD_DEFAULT, "Py_IsInitialized");
@@ -85,21 +86,24 @@ void hd_python_init(void) {
             hd_python.layout = NULL;
         }
     }
+    /* Attached to a running interpreter (libheapdiff-attach.so), or one
+     * loaded since start-up (python_late.c), the audit-hook install is not
+     * for us (it is made for start-up: it swaps the raw allocator for a
+     * moment, while no other thread can use it): the mem and object domains
+     * are wrapped holding the GIL (python_attach.c, python_late.c). A 3.13
+     * thread's own state is told by the interpreter's accessor for
+     * allocations that do not come through them. */
+    if (hd_python.layout && late && hd_python.layout->own_by_thread_id)
+        hd_python.own_thread_state = (uintptr_t (*)(void))dlsym(RTLD_DEFAULT, "PyThreadState_GetUnchecked");
     if (hd_python.layout) {
         hd_python.native_inner = !hd_config.python_native_full;
         hd_python.capture = capture;
-        hd_python.enabled = true;
+        /* Last: found late, the program's threads allocate meanwhile and
+         * read the rest once they see this. */
+        __atomic_store_n(&hd_python.enabled, true, __ATOMIC_RELEASE);
     }
-    /* Attached to a running interpreter (libheapdiff-attach.so), the
-     * audit-hook install is not for us (it is made for start-up: it swaps
-     * the raw allocator for a moment, while no other thread can use it):
-     * the session wraps the mem and object domains holding the GIL
-     * (python_attach.c). A 3.13 thread's own state is told by the
-     * interpreter's accessor for allocations that do not come through them. */
-    if (!hd_late_load)
+    if (!late)
         hd_python_alloc_init(version, hd_python.enabled);
-    else if (hd_python.enabled && hd_python.layout->own_by_thread_id)
-        hd_python.own_thread_state = (uintptr_t (*)(void))dlsym(RTLD_DEFAULT, "PyThreadState_GetUnchecked");
 }
 
 /* While the program runs, a version whose layout is known tells that
@@ -121,5 +125,5 @@ bool hd_python_finalizing(uint32_t trigger) {
      * libpython and never starts it (unbound) is not finalizing anything.
      * Before 3.8 no audit event says it ran: then as before. */
     return trigger == HD_TRIGGER_EXIT && hd_python.is_initialized && !hd_python.is_initialized() &&
-           (hd_late_load || hd_python_started() || hd_python.hexversion < 0x03080000);
+           (hd_python.late || hd_python_started() || hd_python.hexversion < 0x03080000);
 }

@@ -9,14 +9,16 @@
 struct hd_python {
     bool enabled;                      /* a supported CPython: read its frames */
     bool native_inner;                 /* stop unwinding at the innermost eval loop */
+    bool late;                         /* found running: attached, or loaded since start-up */
     uint32_t hexversion;               /* PY_VERSION_HEX; 0 when not CPython */
     int (*is_initialized)(void);       /* Py_IsInitialized, in every version */
     const struct hd_py_layout *layout;
     int (*capture)(struct hd_py_thread *py);   /* the capture for this layout */
     uintptr_t runtime, code_type, str_type, bytes_type;
     uintptr_t eval_start, eval_end;    /* _PyEval_EvalFrameDefault */
-    /* Attached (libheapdiff-attach.so) to 3.13+, whose domains are not
-     * wrapped: PyThreadState_GetUnchecked, a thread-local read. */
+    /* Found late (attached, or loaded since start-up) in 3.13+, whose
+     * domains may not be wrapped: PyThreadState_GetUnchecked, a
+     * thread-local read. */
     uintptr_t (*own_thread_state)(void);
 };
 extern struct hd_python hd_python HD_HIDDEN;
@@ -75,9 +77,13 @@ struct hd_py_thread {
         uint32_t lines_cover;    /* what its line table copy covered when cached (it only grows) */
     } code_cache[HD_PYCODE_CACHE];
 };
-/* At start-up: is this CPython, which version; its allocator domains hooked
- * (python_install.c) once the interpreter starts. */
-void hd_python_init(void) HD_HIDDEN;
+/* Is this CPython, which version. At start-up (late false) its allocator
+ * domains are hooked (python_install.c) once the interpreter starts; found
+ * running (late), the caller wraps them holding the GIL. */
+void hd_python_init(bool late) HD_HIDDEN;
+/* From the writer thread, at each tick: an interpreter loaded since
+ * start-up (python_late.c). */
+void hd_python_rescan(void) HD_HIDDEN;
 /* Fills py->frames when this thread holds the GIL and runs Python code;
  * returns py->count (0 otherwise). */
 static inline int hd_python_capture(struct hd_py_thread *py) {

@@ -147,6 +147,7 @@ static void *writer_main(void *unused) {
         if (__atomic_load_n(&confined, __ATOMIC_ACQUIRE))
             park();
         hd_jemalloc_api_rescan();
+        hd_python_rescan();
         if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL))
             hd_take_snapshot(HD_TRIGGER_SIGNAL, NULL, text, sizeof text);
         if (ready > 0 && p.revents) {

@@ -524,6 +524,34 @@ import Testing
         }
     }
 
+    /// A host that loads the interpreter as a plugin after start-up
+    /// (uWSGI's python3 plugin, mod_wsgi): the recorder finds it within a
+    /// tick of its start, reads its frames from then on and wraps its
+    /// allocator domains at the main thread's next pending-call check, so
+    /// the script's lines hold its objects, pymalloc's small ones too: 1000
+    /// strings of under 100 B and their list; 40 bytearrays of 5000 B, their
+    /// 40 buffers and their list.
+    @Test(arguments: [8, 11, 13])
+    func anInterpreterLoadedAfterStartUpIsRecorded(_ minor: Int) throws {
+        let python = try PythonVersions.pyenv(minor).requirePath()
+        let home = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
+        let library = home.appendingPathComponent("lib/libpython3.\(minor).so.1.0").path
+        let dir = try Harness.temporaryDirectory("loads-libpython")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = try Harness.build("loads_libpython", in: dir)
+        let out = dir.appendingPathComponent("out")
+        let script = Self.programs.appendingPathComponent("late_interpreter.py").path
+        let result = try Harness.run(exe, arguments: [library, script],
+                                     environment: ["HEAPDIFF_OUTPUT": out.path, "PYTHONHOME": home.path])
+        #expect(result.status == 0 && result.stdoutText == "1000 40\n", "\(result.stdoutText)\(result.stderr)")
+        let snapshot = try Snapshot.load(path: try #require(try Harness.snapshotFiles(in: out).last))
+        let rows = snapshot.statistics(by: .lineno, symbolizer: Symbolizer()).filter { $0.site.file == script }
+        let small = rows.first { $0.site.line == (try? Self.line(of: "small", in: "late_interpreter.py")) }
+        let large = rows.first { $0.site.line == (try? Self.line(of: "large", in: "late_interpreter.py")) }
+        #expect(small?.count == 1001 && (small?.size ?? 0) < 1001 * 100, "\(rows.map { "\($0.site) \($0.count)" })")
+        #expect(large?.count == 81 && (large?.size ?? 0) > 40 * 5000, "\(rows.map { "\($0.site) \($0.count)" })")
+    }
+
     @Test func snapshotsDuringFinalizationAreMarked() throws {
         let dir = try Harness.temporaryDirectory("py-final")
         defer { try? FileManager.default.removeItem(at: dir) }

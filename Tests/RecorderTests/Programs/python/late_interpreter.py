@@ -1,0 +1,12 @@
+# Run by loads_libpython.c, whose interpreter heapdiff finds only after it
+# has started: the recorder looks once a second, then the main thread wraps
+# the allocator domains at its next pending-call check (this loop).
+import time
+
+deadline = time.monotonic() + 3
+while time.monotonic() < deadline:
+    time.sleep(0.01)
+
+small = [("%05d" % i) * 4 for i in range(1000)]  # @site small
+large = [bytearray(5000) for i in range(40)]  # @site large
+print(len(small), len(large))
