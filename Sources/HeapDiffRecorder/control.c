@@ -174,6 +174,7 @@ static void forked_child(bool own_thread) {
     last_seq = 0;               /* the child's files count from 1 */
     hd_output_keep_forget();   /* and it keeps its own periodic ones */
     hd_sampler_after_fork_child();
+    hd_python_late_forked();
     is_program = !hd_config.program_parent;   /* preloaded by hand: every process is the program */
     if (!hd_writer_forked_child(hd_config.follow_children, own_thread)) {
         hd_sampling_stop();

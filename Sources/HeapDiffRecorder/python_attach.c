@@ -26,7 +26,8 @@
 #include "recorder.h"
 #include "thread_state.h"
 
-enum job_state { IDLE, WAITING, GAVE_UP, RUNNING, DONE };
+/* UNWATCHED: asked by python_late.c, which does not wait for the answer. */
+enum job_state { IDLE, WAITING, GAVE_UP, RUNNING, DONE, UNWATCHED };
 
 static int state = IDLE;          /* enum job_state, atomic */
 static bool job_wrap;             /* what the waiting session asks for */
@@ -45,7 +46,10 @@ static void *gil_thread(void *unused) {
     prctl(PR_SET_NAME, "heapdiff-gil", 0, 0, 0);
     int gil = gil_ensure();
     int expected = WAITING;
-    bool asked = __atomic_compare_exchange_n(&state, &expected, RUNNING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    bool watched = __atomic_compare_exchange_n(&state, &expected, RUNNING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    expected = UNWATCHED;
+    bool asked = watched ||
+                 __atomic_compare_exchange_n(&state, &expected, RUNNING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     bool wrap = asked && job_wrap;   /* given up on: the domains are not wanted any more */
     enum hd_py_domains result = HD_PY_DOMAINS_NOT_RUNNING;
     if (interpreter_running()) {
@@ -56,19 +60,36 @@ static void *gil_thread(void *unused) {
     }
     gil_release(gil);
     job_result = result;
-    __atomic_store_n(&state, asked ? DONE : IDLE, __ATOMIC_RELEASE);
+    __atomic_store_n(&state, watched ? DONE : IDLE, __ATOMIC_RELEASE);
     return NULL;
 }
 
 
-enum hd_py_domains hd_python_domains(bool wrap, unsigned wait_ms) {
+static bool resolve(void) {
     if (!hd_python.enabled)
-        return HD_PY_DOMAINS_NONE;
+        return false;
     if (!gil_ensure) {
         gil_ensure = (int (*)(void))dlsym(RTLD_DEFAULT, "PyGILState_Ensure");
         gil_release = (void (*)(int))dlsym(RTLD_DEFAULT, "PyGILState_Release");
     }
-    if (!gil_ensure || !gil_release || !hd_python_alloc_resolve(hd_python.hexversion, true))
+    return gil_ensure && gil_release && hd_python_alloc_resolve(hd_python.hexversion, true);
+}
+
+bool hd_python_domains_unwatched(void) {
+    int expected = IDLE;
+    if (!resolve() || !interpreter_running() ||
+        !__atomic_compare_exchange_n(&state, &expected, UNWATCHED, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return false;
+    job_wrap = true;
+    if (hd_start_own_thread(gil_thread, true) != 0) {
+        __atomic_store_n(&state, IDLE, __ATOMIC_RELEASE);
+        return false;
+    }
+    return true;
+}
+
+enum hd_py_domains hd_python_domains(bool wrap, unsigned wait_ms) {
+    if (!resolve())
         return HD_PY_DOMAINS_NONE;
     if (!interpreter_running())
         return HD_PY_DOMAINS_NOT_RUNNING;

@@ -19,6 +19,9 @@ enum hd_py_domains {
  * wait_ms for it. A thread still waiting when the time is up does what
  * the last request wanted once it gets the GIL: wrapping is then off. */
 enum hd_py_domains hd_python_domains(bool wrap, unsigned wait_ms) HD_HIDDEN;
+/* Asks a thread of ours to wrap the domains whenever it gets the GIL, and
+ * returns at once (python_late.c); false when none was started. */
+bool hd_python_domains_unwatched(void) HD_HIDDEN;
 /* The word for the session's status line. */
 const char *hd_python_domains_word(enum hd_py_domains d) HD_HIDDEN;
 void hd_python_domains_forked(void) HD_HIDDEN;

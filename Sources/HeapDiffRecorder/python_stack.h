@@ -84,6 +84,7 @@ void hd_python_init(bool late) HD_HIDDEN;
 /* From the writer thread, at each tick: an interpreter loaded since
  * start-up (python_late.c). */
 void hd_python_rescan(void) HD_HIDDEN;
+void hd_python_late_forked(void) HD_HIDDEN;
 /* Fills py->frames when this thread holds the GIL and runs Python code;
  * returns py->count (0 otherwise). */
 static inline int hd_python_capture(struct hd_py_thread *py) {

@@ -1,10 +1,26 @@
 /* A host that loads the interpreter as a plugin, as uWSGI's python3 plugin
  * does: libpython (argv[1]) is dlopen'ed after start-up, started, and runs
- * the script argv[2]. The program then exits with the interpreter up, so
- * the exit snapshot holds what the script kept. */
+ * the script argv[2]. With "thread" (argv[3]) the script runs on a thread
+ * of the host's while the main thread waits in C, as Apache's mod_wsgi
+ * serves requests. The program then exits with the interpreter up, so the
+ * exit snapshot holds what the script kept. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
+
+static int (*run_file)(FILE *, const char *, int, void *);
+static int (*gil_ensure)(void);
+static void (*gil_release)(int);
+static const char *path;
+
+static void *run_script(void *result) {
+    FILE *script = fopen(path, "r");
+    int gil = gil_ensure();
+    *(int *)result = script ? run_file(script, path, 1, NULL) : -1;
+    gil_release(gil);
+    return NULL;
+}
 
 int main(int argc, char **argv) {
     if (argc < 3)
@@ -14,12 +30,23 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", dlerror());
         return 2;
     }
+    path = argv[2];
     void (*initialize)(void) = (void (*)(void))dlsym(python, "Py_Initialize");
-    int (*run_file)(FILE *, const char *, int, void *) =
-        (int (*)(FILE *, const char *, int, void *))dlsym(python, "PyRun_SimpleFileExFlags");
-    FILE *script = fopen(argv[2], "r");
-    if (!initialize || !run_file || !script)
+    void *(*save_thread)(void) = (void *(*)(void))dlsym(python, "PyEval_SaveThread");
+    run_file = (int (*)(FILE *, const char *, int, void *))dlsym(python, "PyRun_SimpleFileExFlags");
+    gil_ensure = (int (*)(void))dlsym(python, "PyGILState_Ensure");
+    gil_release = (void (*)(int))dlsym(python, "PyGILState_Release");
+    if (!initialize || !save_thread || !run_file || !gil_ensure || !gil_release)
         return 2;
     initialize();
-    return run_file(script, argv[2], 1, NULL) == 0 ? 0 : 1;
+    int result = -1;
+    if (argc > 3 && strcmp(argv[3], "thread") == 0) {
+        (void)save_thread();   /* the GIL given up for good by the main thread */
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, run_script, &result) != 0 || pthread_join(thread, NULL) != 0)
+            return 2;
+    } else {
+        (void)run_script(&result);
+    }
+    return result == 0 ? 0 : 1;
 }

@@ -1,9 +1,11 @@
 # Run by loads_libpython.c, whose interpreter heapdiff finds only after it
 # has started: the recorder looks once a second, then the main thread wraps
-# the allocator domains at its next pending-call check (this loop).
+# the allocator domains at its next pending-call check (this loop), or when
+# the script runs on another thread, a thread of the recorder's does, 3 s
+# later, when this loop lets go of the GIL.
 import time
 
-deadline = time.monotonic() + 3
+deadline = time.monotonic() + 6
 while time.monotonic() < deadline:
     time.sleep(0.01)
 
