@@ -91,6 +91,19 @@ static inline __attribute__((always_inline)) uintptr_t hd_py_own_thread_state(st
     if (L->tstate_thread_id && current == py->own_tstate && py->self &&
         hd_py_load(current + L->tstate_thread_id) == py->self)
         return current;
+    /* The key gives a thread the first state it had: under a second one
+     * (a subinterpreter's, as mod_wsgi runs applications) the thread is
+     * told by a wrapped domain's call, whose caller holds the GIL: the
+     * runtime's holder is then this thread; 3.12's main GIL is, unless the
+     * subinterpreter has a GIL of its own, which the id tells. */
+    if (py->gil_promised) {
+        if (!L->tstate_thread_id)
+            return L->gil == HD_PY_GIL_RUNTIME ? current : 0;
+        if (hd_py_load(current + L->tstate_thread_id) != hd_py_self(py))
+            return 0;
+        py->own_tstate = current;
+        return current;
+    }
     if (!*(const int *)(hd_python.runtime + L->runtime_tss_initialized))
         return 0;
     pthread_key_t key = *(const pthread_key_t *)(hd_python.runtime + L->runtime_tss_key);

@@ -59,6 +59,21 @@ static uint32_t interpreter_version(void) {
     return (uint32_t)((part[0] & 0xFF) << 24 | (part[1] & 0xFF) << 16 | (part[2] & 0xFF) << 8 | level);
 }
 
+/* Found running, a 3.13 interpreter may have subinterpreters already, so
+ * the main one was never seen alone (hd_py_main_interpreter): it is the
+ * oldest, last in the list, walked once here. */
+static void find_main_interpreter(const struct hd_py_layout *L) {
+    uintptr_t at = hd_py_load(hd_python.runtime + L->runtime_interpreters_head);
+    for (int steps = 0; at && steps < 4096; steps++) {
+        uintptr_t next = hd_py_load(at + L->interpreter_next);
+        if (!next) {
+            __atomic_store_n(&hd_py_main_seen, at, __ATOMIC_RELAXED);
+            return;
+        }
+        at = next;
+    }
+}
+
 void hd_python_init(bool late) {
     hd_python.capture = no_frames;
     uint32_t version = interpreter_version();
@@ -95,6 +110,8 @@ void hd_python_init(bool late) {
      * allocations that do not come through them. */
     if (hd_python.layout && late && hd_python.layout->own_by_thread_id)
         hd_python.own_thread_state = (uintptr_t (*)(void))dlsym(RTLD_DEFAULT, "PyThreadState_GetUnchecked");
+    if (hd_python.layout && late && hd_python.layout->gil == HD_PY_GIL_OLDEST_INTERPRETER)
+        find_main_interpreter(hd_python.layout);
     if (hd_python.layout) {
         hd_python.native_inner = !hd_config.python_native_full;
         hd_python.capture = capture;

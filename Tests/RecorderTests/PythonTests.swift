@@ -533,7 +533,9 @@ import Testing
     /// own that takes the GIL. So the script's lines hold its objects,
     /// pymalloc's small ones too: 1000 strings of under 100 B and their
     /// list; 40 bytearrays of 5000 B, their 40 buffers and their list.
-    @Test(arguments: [8, 11, 13], ["main", "thread"])
+    /// The same in a subinterpreter of the main thread's (mod_wsgi's
+    /// default), which CPython's GIL-state key does not give the thread.
+    @Test(arguments: [8, 11, 12, 13], ["main", "thread", "subinterpreter"])
     func anInterpreterLoadedAfterStartUpIsRecorded(_ minor: Int, _ host: String) throws {
         let python = try PythonVersions.pyenv(minor).requirePath()
         let home = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()

@@ -2,7 +2,9 @@
  * does: libpython (argv[1]) is dlopen'ed after start-up, started, and runs
  * the script argv[2]. With "thread" (argv[3]) the script runs on a thread
  * of the host's while the main thread waits in C, as Apache's mod_wsgi
- * serves requests. The program then exits with the interpreter up, so the
+ * serves requests; with "subinterpreter" it runs in a subinterpreter of
+ * the main thread's, as mod_wsgi runs applications unless told to use the
+ * main one. The program then exits with the interpreter up, so the
  * exit snapshot holds what the script kept. */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -40,7 +42,13 @@ int main(int argc, char **argv) {
         return 2;
     initialize();
     int result = -1;
-    if (argc > 3 && strcmp(argv[3], "thread") == 0) {
+    void *(*new_interpreter)(void) = (void *(*)(void))dlsym(python, "Py_NewInterpreter");
+    if (argc > 3 && strcmp(argv[3], "subinterpreter") == 0) {
+        FILE *script = fopen(path, "r");
+        if (!new_interpreter || !new_interpreter() || !script)
+            return 2;
+        result = run_file(script, path, 1, NULL);
+    } else if (argc > 3 && strcmp(argv[3], "thread") == 0) {
         (void)save_thread();   /* the GIL given up for good by the main thread */
         pthread_t thread;
         if (pthread_create(&thread, NULL, run_script, &result) != 0 || pthread_join(thread, NULL) != 0)
