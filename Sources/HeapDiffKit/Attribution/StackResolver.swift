@@ -16,9 +16,21 @@ final class StackResolver {
         var inLibrary = false
     }
 
-    private struct Resolved {
-        var frames: [Frame]
-        var roles: [AllocationSiteRule.Role]
+    /// A class: looked up for every address of every trace, it is then
+    /// one reference counted, not two arrays.
+    private final class Resolved {
+        let frames: [Frame]
+        let roles: [AllocationSiteRule.Role]
+        /// The first frame of the program's own code, and of generated code.
+        let own: Int?
+        let generated: Int?
+
+        init(frames: [Frame], roles: [AllocationSiteRule.Role]) {
+            self.frames = frames
+            self.roles = roles
+            own = roles.firstIndex(of: .own)
+            generated = roles.firstIndex(of: .generated)
+        }
     }
 
     private let symbolizer: Symbolizer
@@ -105,10 +117,10 @@ final class StackResolver {
         var generated: (position: Position, frame: Frame)?
         for (index, address) in addresses.enumerated() where !isSkipped(address, libraryToo: true) {
             let resolved = resolve(address)
-            if let inline = resolved.roles.firstIndex(of: .own) {
+            if let inline = resolved.own {
                 return (Position(address: index, inline: inline), resolved.frames[inline])
             }
-            if generated == nil, let inline = resolved.roles.firstIndex(of: .generated) {
+            if generated == nil, let inline = resolved.generated {
                 generated = (Position(address: index, inline: inline), resolved.frames[inline])
             }
         }
